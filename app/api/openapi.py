@@ -1,0 +1,104 @@
+"""GET /api/v1/openapi.json: the public contract, with schemas generated from app.api.schemas."""
+
+from functools import cache
+
+from flask import jsonify
+from pydantic.json_schema import models_json_schema
+
+from app.api import bp, schemas
+
+_MODELS = [
+    schemas.EndpointIn, schemas.EndpointOut, schemas.EndpointCreatedOut, schemas.MessageIn, schemas.MessageOut,
+    schemas.RetryIn, schemas.DeliveryOut, schemas.DeliveryDetailOut, schemas.DeliveryPageOut, schemas.StatsOut,
+    schemas.ErrorOut,
+]
+
+_ERRORS = {
+    "400": "Malformed JSON",
+    "401": "Missing or invalid API key",
+    "404": "Unknown id",
+    "409": "The delivery's status does not allow this",
+    "413": "Payload over the size limit",
+    "422": "Invalid field",
+}
+
+
+def _ref(name):
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(name):
+    return {"content": {"application/json": {"schema": _ref(name)}}}
+
+
+def _op(summary, ok_status, ok_schema, *, body=None, params=(), errors=("401",)):
+    op = {"summary": summary, "responses": {ok_status: {"description": "OK", **_json(ok_schema)}}}
+    for code in errors:
+        op["responses"][code] = {"description": _ERRORS[code], **_json("ErrorOut")}
+    if body:
+        op["requestBody"] = {"required": body != "RetryIn", **_json(body)}
+    if params:
+        op["parameters"] = list(params)
+    return op
+
+
+def _param(name, where="query", schema=None, description=None):
+    param = {"name": name, "in": where, "required": where == "path", "schema": schema or {"type": "string"}}
+    if description:
+        param["description"] = description
+    return param
+
+
+def _paths():
+    id_ = [_param("id", "path")]
+    listing = [
+        _param("status", schema={"type": "string", "enum": ["pending", "sending", "succeeded", "failed", "cancelled"]}),
+        _param("endpoint_id"),
+        _param("q", description="Exact delivery id, message id, reference, idempotency key or tag"),
+        _param("page", schema={"type": "integer", "minimum": 1}),
+        _param("per_page", schema={"type": "integer", "minimum": 1, "maximum": 100}),
+    ]
+    return {
+        "/endpoints": {"post": _op("Create an endpoint; the response shows its secret once", "201",
+                                   "EndpointCreatedOut", body="EndpointIn", errors=("400", "401", "422"))},
+        "/endpoints/{id}": {"get": _op("Get an endpoint", "200", "EndpointOut", params=id_, errors=("401", "404"))},
+        "/messages": {"post": _op(
+            "Create a message and fan it out to matching endpoints", "202", "MessageOut", body="MessageIn",
+            params=[_param("Idempotency-Key", "header")], errors=("400", "401", "413", "422"))},
+        "/messages/{id}": {"get": _op("Get a message and its deliveries", "200", "MessageOut", params=id_,
+                                      errors=("401", "404"))},
+        "/deliveries": {"get": _op("Search deliveries, newest first", "200", "DeliveryPageOut", params=listing,
+                                   errors=("401", "422"))},
+        "/deliveries/{id}": {"get": _op("Get a delivery with every attempt", "200", "DeliveryDetailOut",
+                                        params=id_, errors=("401", "404"))},
+        "/deliveries/{id}/retry": {"post": _op(
+            "Make one attempt now (or restart the retry schedule)", "202", "DeliveryOut", body="RetryIn",
+            params=id_, errors=("400", "401", "404", "409", "422"))},
+        "/deliveries/{id}/cancel": {"post": _op("Cancel a pending delivery", "200", "DeliveryOut", params=id_,
+                                                errors=("401", "404", "409"))},
+        "/stats": {"get": _op("Delivery counts, broker queue depth and the oldest overdue delivery", "200",
+                              "StatsOut")},
+    }
+
+
+@cache
+def spec():
+    """Return the OpenAPI 3.1 document."""
+    _, definitions = models_json_schema([(m, "validation") for m in _MODELS],
+                                        ref_template="#/components/schemas/{model}")
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Hookyard webhooks API", "version": "1.0.0"},
+        "servers": [{"url": "/api/v1"}],
+        "security": [{"bearer": []}],
+        "paths": _paths(),
+        "components": {
+            "schemas": definitions["$defs"],
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+    }
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return jsonify(spec())

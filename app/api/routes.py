@@ -1,0 +1,168 @@
+"""The producer API, /api/v1: endpoints, messages, deliveries, stats."""
+
+import json
+
+from flask import g, jsonify, request
+
+from app.api import bp
+from app.api.errors import ApiError
+from app.api.keys import authenticate
+from app.api.schemas import (
+    DeliveryDetailOut,
+    DeliveryOut,
+    DeliveryPageOut,
+    EndpointCreatedOut,
+    EndpointIn,
+    EndpointOut,
+    MessageIn,
+    MessageOut,
+    RetryIn,
+    StatsOut,
+)
+from app.delivery import endpoints, messages, operations, queries
+from app.extensions import db
+from app.models import AttemptTrigger, DeliveryStatus
+
+#: Routes anyone may read without a key.
+PUBLIC_ENDPOINTS = {"api.openapi"}
+
+
+@bp.before_request
+def require_api_key():
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    scheme, _, key = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not key:
+        raise ApiError(401, "send an API key as 'Authorization: Bearer <key>'")
+    g.api_key = authenticate(key.strip())
+    if g.api_key is None:
+        raise ApiError(401, "the API key is not valid")
+    return None
+
+
+def _json_body():
+    """Return the request's JSON object, or raise a 400 that says what is wrong with it."""
+    raw = request.get_data(cache=False)  # over MAX_CONTENT_LENGTH: werkzeug answers 413
+    if not raw.strip():
+        return {}
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ApiError(400, f"request body is not valid JSON: {exc}") from None
+    if not isinstance(body, dict):
+        raise ApiError(400, "request body must be a JSON object")
+    return body
+
+
+def _out(model, obj, status=200):
+    return jsonify(model.model_validate(obj).model_dump(mode="json")), status
+
+
+def _message_data(message):
+    return {
+        "id": message.id, "event_type": message.event_type, "payload": json.loads(message.payload),
+        "reference": message.reference, "tags": message.tags, "idempotency_key": message.idempotency_key,
+        "created_at": message.created_at, "deliveries": message.deliveries,
+    }
+
+
+@bp.post("/endpoints")
+def create_endpoint():
+    data = EndpointIn.model_validate(_json_body())
+    endpoint, secret = endpoints.create_endpoint(
+        data.url, name=data.name, event_types=data.event_types, signing_scheme=data.signing,
+        timeout_seconds=data.timeout_seconds, max_attempts=data.max_attempts,
+    )
+    out = EndpointOut.model_validate(endpoint).model_dump(mode="json")
+    return _out(EndpointCreatedOut, {**out, "secret": secret}, 201)
+
+
+@bp.get("/endpoints/<endpoint_id>")
+def get_endpoint(endpoint_id):
+    return _out(EndpointOut, endpoints.get_endpoint(endpoint_id))
+
+
+@bp.post("/messages")
+def create_message():
+    body = _json_body()
+    header_key = request.headers.get("Idempotency-Key")
+    if header_key and body.get("idempotency_key") not in (None, header_key):
+        raise ApiError(422, "Idempotency-Key header and idempotency_key field differ", "idempotency_key")
+    data = MessageIn.model_validate({**body, "idempotency_key": body.get("idempotency_key") or header_key})
+    message, created = messages.send_message(
+        data.event_type, data.payload, reference=data.reference, tags=data.tags,
+        idempotency_key=data.idempotency_key, endpoint_ids=data.endpoint_ids,
+    )
+    db.session.commit()  # enqueues the deliveries (outbox)
+    response, status = _out(MessageOut, _message_data(message), 202)
+    if not created:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response, status
+
+
+@bp.get("/messages/<message_id>")
+def get_message(message_id):
+    return _out(MessageOut, _message_data(messages.get_message(message_id)))
+
+
+def _int_arg(name, default, low, high):
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ApiError(422, f"{name} must be a whole number", name) from None
+    if not low <= value <= high:
+        raise ApiError(422, f"{name} must be from {low} to {high}", name)
+    return value
+
+
+@bp.get("/deliveries")
+def list_deliveries():
+    status = request.args.get("status") or None
+    if status is not None:
+        try:
+            status = DeliveryStatus(status)
+        except ValueError:
+            choices = ", ".join(s.value for s in DeliveryStatus)
+            raise ApiError(422, f"status must be one of {choices}", "status") from None
+    page = _int_arg("page", 1, 1, 100_000)
+    per_page = _int_arg("per_page", 20, 1, 100)
+    rows, has_more = queries.list_deliveries(
+        status=status, endpoint_id=request.args.get("endpoint_id") or None, q=(request.args.get("q") or "").strip(),
+        page=page, per_page=per_page,
+    )
+    data = [DeliveryOut.model_validate(r) for r in rows]
+    return _out(DeliveryPageOut, {"data": data, "page": page, "per_page": per_page, "has_more": has_more})
+
+
+@bp.get("/deliveries/<delivery_id>")
+def get_delivery(delivery_id):
+    return _out(DeliveryDetailOut, queries.get_delivery(delivery_id))
+
+
+@bp.post("/deliveries/<delivery_id>/retry")
+def retry_delivery(delivery_id):
+    data = RetryIn.model_validate(_json_body())
+    delivery = operations.retry_delivery(
+        delivery_id, trigger=AttemptTrigger.MANUAL, actor=f"api:{g.api_key.name}",
+        restart_schedule=data.restart_schedule,
+    )
+    return _out(DeliveryOut, delivery, 202)
+
+
+@bp.post("/deliveries/<delivery_id>/cancel")
+def cancel_delivery(delivery_id):
+    return _out(DeliveryOut, operations.cancel_delivery(delivery_id))
+
+
+@bp.get("/stats")
+def stats():
+    from tasks.broker import queue_depth  # late import: the API must load without a worker
+
+    return _out(StatsOut, {
+        "deliveries": queries.status_counts(),
+        "queue_depth": queue_depth(),
+        "oldest_overdue_pending_seconds": queries.oldest_overdue_seconds(),
+    })

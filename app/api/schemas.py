@@ -1,0 +1,128 @@
+"""Request and response shapes of the public API; they also make the OpenAPI components."""
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class EndpointIn(Strict):
+    url: StrictStr = Field(description="http(s) URL that receives the webhooks", max_length=2048)
+    name: StrictStr | None = Field(None, max_length=200)
+    event_types: list[StrictStr] | None = Field(
+        None, description='Event types to receive: exact names or "order.*" wildcards; omitted means all'
+    )
+    signing: Literal["standard", "shared-secret", "hmac-sha256"] = "standard"
+    timeout_seconds: StrictInt | None = Field(None, description="Per-attempt total deadline, 1-30 s (default 10)")
+    max_attempts: StrictInt | None = Field(None, description="Automatic attempts before failing (default 8)")
+
+
+class MessageIn(Strict):
+    event_type: StrictStr = Field(description="Dot-separated event name, e.g. order.created")
+    payload: dict = Field(description="JSON object sent as the request body")
+    reference: StrictStr | None = Field(None, description="A handle staff search by, e.g. an order number")
+    tags: list[StrictStr] | None = Field(None, description="Further handles, e.g. a QR code or a Shopify order id")
+    idempotency_key: StrictStr | None = Field(None, description="The same key again returns the first message")
+    endpoint_ids: list[StrictStr] | None = Field(None, description="Send only to these endpoints")
+
+
+class RetryIn(Strict):
+    restart_schedule: StrictBool = Field(
+        False, description="Start the automatic retry schedule afresh instead of making one attempt"
+    )
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True, use_enum_values=True)
+
+
+class EndpointOut(Out):
+    id: str
+    url: str
+    name: str | None
+    event_types: list[str] | None
+    signing: str
+    timeout_seconds: int
+    max_attempts: int
+    state: str
+    state_reason: str | None
+    consecutive_failures: int
+    last_success_at: datetime | None
+    last_failure_at: datetime | None
+    created_at: datetime
+
+
+class EndpointCreatedOut(EndpointOut):
+    secret: str = Field(description="Shown only in this response; keep it to verify signatures")
+
+
+class DeliverySummaryOut(Out):
+    id: str
+    endpoint_id: str
+    status: str
+
+
+class MessageOut(Out):
+    id: str
+    event_type: str
+    payload: dict
+    reference: str | None
+    tags: list[str]
+    idempotency_key: str | None
+    created_at: datetime
+    deliveries: list[DeliverySummaryOut]
+
+
+class AttemptOut(Out):
+    number: int
+    trigger: str
+    triggered_by: str | None
+    started_at: datetime
+    duration_ms: int
+    request_url: str
+    response_status: int | None
+    error_class: str | None
+    error: str | None
+    will_retry: bool
+    next_attempt_at: datetime | None
+
+
+class DeliveryOut(Out):
+    id: str
+    message_id: str
+    endpoint_id: str
+    event_type: str
+    status: str
+    attempt_count: int
+    next_attempt_at: datetime | None
+    last_attempt_at: datetime | None
+    last_response_status: int | None
+    last_error_class: str | None
+    last_error: str | None
+    created_at: datetime
+
+
+class DeliveryDetailOut(DeliveryOut):
+    attempts: list[AttemptOut]
+
+
+class DeliveryPageOut(BaseModel):
+    data: list[DeliveryOut]
+    page: int
+    per_page: int
+    has_more: bool
+
+
+class StatsOut(BaseModel):
+    deliveries: dict[str, int] = Field(description="Count of deliveries in each status")
+    queue_depth: int | None = Field(description="Messages waiting in the broker (ready + delayed)")
+    oldest_overdue_pending_seconds: float = Field(description="How long the most overdue pending delivery waits")
+
+
+class ErrorOut(BaseModel):
+    error: str = Field(description="What went wrong, for a person to read")
+    field: str | None = Field(None, description="The input field at fault, when there is one")

@@ -1,0 +1,64 @@
+"""Command-line tools: flask serve, flask sweep, flask api-keys create."""
+
+import logging
+import time
+
+import click
+from flask import current_app
+from flask.cli import AppGroup, with_appcontext
+
+from app.api.keys import create_api_key
+from app.delivery.sweep import sweep
+
+api_keys = AppGroup("api-keys", help="Manage producer API keys.")
+
+
+@api_keys.command("create")
+@click.argument("name")
+def create_key(name):
+    """Create an API key; the key is printed alone on the last line and never shown again."""
+    row, key = create_api_key(name)
+    click.echo(f"Created API key {row.id} ({row.name}). Send it as 'Authorization: Bearer <key>':")
+    click.echo(key)
+
+
+@click.command("sweep")
+@click.option("--every", type=float, default=None, help="Keep sweeping every N seconds instead of once.")
+@click.option("--grace", type=float, default=None, help="Seconds past due before a delivery is taken "
+              "(default WEBHOOK_SWEEP_GRACE_SECONDS).")
+@with_appcontext
+def sweep_command(every, grace):
+    """Re-enqueue overdue pending deliveries and recover expired leases."""
+    while True:
+        result = sweep(grace)
+        click.echo(f"swept: {result.overdue} overdue, {result.expired_leases} expired leases re-enqueued")
+        if not every:
+            return
+        time.sleep(every)
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@with_appcontext
+def serve(host, port):
+    """Upgrade the database, start the embedded worker when no broker is set, and serve."""
+    from flask_migrate import upgrade
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = current_app._get_current_object()
+    upgrade()
+    if app.config["EMBEDDED"]:
+        from tasks.embedded import start_embedded_worker
+
+        start_embedded_worker(app)
+        click.echo("Embedded mode: SQLite database and an in-process worker (no Redis needed).")
+    click.echo(f"Serving on http://{host}:{port}/  (API: http://{host}:{port}/api/v1/openapi.json)")
+    app.run(host=host, port=port, threaded=True, use_reloader=False)
+
+
+def register(app):
+    """Add the commands to app.cli."""
+    app.cli.add_command(api_keys)
+    app.cli.add_command(sweep_command)
+    app.cli.add_command(serve)

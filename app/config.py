@@ -1,0 +1,91 @@
+"""Every setting, read from the environment with its default. Nothing else reads os.environ."""
+
+import os
+
+#: The default wait, in seconds, before each retry (DESIGN: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h).
+DEFAULT_RETRY_SCHEDULE = (5, 300, 1800, 7200, 18000, 36000, 36000)
+
+#: Networks an embedded (laptop) install may send to, so a receiver on localhost works.
+EMBEDDED_ALLOWED_NETWORKS = ("127.0.0.0/8", "::1/128")
+
+
+def database_url(raw):
+    """Return a SQLAlchemy URL for DATABASE_URL, accepting Heroku's postgres:// spelling."""
+    if not raw:
+        return "sqlite:///hookyard.db"  # Flask-SQLAlchemy puts it in the instance folder
+    for prefix in ("postgres://", "postgresql://"):
+        if raw.startswith(prefix):
+            return "postgresql+psycopg://" + raw[len(prefix):]
+    return raw
+
+
+def parse_schedule(raw):
+    """Parse a comma-separated list of seconds such as "5,300,1800"."""
+    if not raw:
+        return list(DEFAULT_RETRY_SCHEDULE)
+    try:
+        delays = [float(part) for part in raw.split(",") if part.strip()]
+    except ValueError:
+        raise ValueError(f"WEBHOOK_RETRY_SCHEDULE must be comma-separated seconds, got {raw!r}") from None
+    if not delays or any(delay < 0 for delay in delays):
+        raise ValueError(f"WEBHOOK_RETRY_SCHEDULE must list one or more non-negative delays, got {raw!r}")
+    return delays
+
+
+def parse_list(raw, default=()):
+    """Split a comma-separated setting into a list of stripped, non-empty items."""
+    if raw is None:
+        return list(default)
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+class Config:
+    """Settings for a running instance, read from the environment when created."""
+
+    def __init__(self, environ=None):
+        env = os.environ if environ is None else environ
+        self.SECRET_KEY = env.get("SECRET_KEY")
+        self.SQLALCHEMY_DATABASE_URI = database_url(env.get("DATABASE_URL"))
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        #: redis://, rediss:// or amqp:// selects the broker; empty means the embedded default.
+        self.BROKER_URL = env.get("BROKER_URL") or env.get("REDIS_URL") or ""
+        self.EMBEDDED = not self.BROKER_URL
+        #: Fernet key(s), comma-separated, newest first; encrypts endpoint secrets at rest.
+        self.SECRETS_ENCRYPTION_KEY = env.get("SECRETS_ENCRYPTION_KEY")
+        self.WEBHOOK_RETRY_SCHEDULE = parse_schedule(env.get("WEBHOOK_RETRY_SCHEDULE"))
+        self.WEBHOOK_RETRY_JITTER = float(env.get("WEBHOOK_RETRY_JITTER", "0.2"))
+        self.WEBHOOK_RETRY_AFTER_MAX_SECONDS = float(env.get("WEBHOOK_RETRY_AFTER_MAX_SECONDS", "36000"))
+        self.WEBHOOK_TIMEOUT_SECONDS = int(env.get("WEBHOOK_TIMEOUT_SECONDS", "10"))
+        self.WEBHOOK_MAX_TIMEOUT_SECONDS = 30
+        self.WEBHOOK_MAX_PAYLOAD_BYTES = int(env.get("WEBHOOK_MAX_PAYLOAD_BYTES", str(256 * 1024)))
+        self.WEBHOOK_RESPONSE_BODY_LIMIT_BYTES = int(env.get("WEBHOOK_RESPONSE_BODY_LIMIT_BYTES", "20480"))
+        default_networks = EMBEDDED_ALLOWED_NETWORKS if self.EMBEDDED else ()
+        self.WEBHOOK_ALLOWED_NETWORKS = parse_list(env.get("WEBHOOK_ALLOWED_NETWORKS"), default_networks)
+        self.WEBHOOK_SWEEP_GRACE_SECONDS = float(env.get("WEBHOOK_SWEEP_GRACE_SECONDS", "60"))
+        self.WEBHOOK_SWEEP_INTERVAL_SECONDS = float(env.get("WEBHOOK_SWEEP_INTERVAL_SECONDS", "30"))
+        #: A claimed delivery's lease is its timeout plus this margin.
+        self.WEBHOOK_LEASE_MARGIN_SECONDS = float(env.get("WEBHOOK_LEASE_MARGIN_SECONDS", "30"))
+        self.WORKER_THREADS = int(env.get("WORKER_THREADS", "8"))
+        self.MAX_CONTENT_LENGTH = self.WEBHOOK_MAX_PAYLOAD_BYTES + 64 * 1024
+
+
+class TestConfig(Config):
+    """Settings for the test suite: test services only, fast retries, loopback receivers allowed.
+
+    Production variables (DATABASE_URL, REDIS_URL, BROKER_URL) are ignored so a test can never touch
+    them; TEST_DATABASE_URL and TEST_REDIS_URL select PostgreSQL and Redis.
+    """
+
+    def __init__(self, environ=None, database_url=None):
+        source = os.environ if environ is None else environ
+        env = {k: v for k, v in source.items() if k not in ("DATABASE_URL", "REDIS_URL", "BROKER_URL")}
+        env["DATABASE_URL"] = database_url or source.get("TEST_DATABASE_URL") or "sqlite://"
+        env["BROKER_URL"] = source.get("TEST_REDIS_URL", "")
+        env.setdefault("WEBHOOK_RETRY_SCHEDULE", "0.05,0.05,0.05,0.05,0.05,0.05,0.05")
+        env.setdefault("WEBHOOK_ALLOWED_NETWORKS", ",".join(EMBEDDED_ALLOWED_NETWORKS))
+        super().__init__(env)
+        self.TESTING = True
+        self.SECRET_KEY = "test-secret-key"
+        self.SECRETS_ENCRYPTION_KEY = "x3Lf0pNSSaJFbRiyKHOuwL4KT8H1NKNvY2MwYz8RAOQ="
+        self.WEBHOOK_RETRY_JITTER = 0.0
+        self.WEBHOOK_LEASE_MARGIN_SECONDS = 2

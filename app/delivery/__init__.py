@@ -1,0 +1,1 @@
+"""The webhook domain: plain functions over the models, no request or flash."""

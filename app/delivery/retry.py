@@ -1,0 +1,56 @@
+"""Pure retry policy: outcome -> retry or not, attempt number -> next delay."""
+
+import random
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+
+from app.models import ErrorClass
+
+#: Error classes worth another try; blocked, config and most 4xx/3xx are final.
+RETRYABLE_ERRORS = frozenset({ErrorClass.TIMEOUT, ErrorClass.CONNECTION, ErrorClass.TLS})
+#: HTTP statuses worth another try besides 5xx.
+RETRYABLE_STATUSES = frozenset({408, 429})
+
+
+def is_retryable(error_class, status):
+    """Say whether a failed attempt should be tried again."""
+    if error_class in RETRYABLE_ERRORS:
+        return True
+    return error_class is ErrorClass.HTTP and status is not None and (status in RETRYABLE_STATUSES or status >= 500)
+
+
+def next_delay(attempts_made, schedule, max_attempts, jitter=0.2, rng=random):
+    """Return the seconds to wait after the attempts_made-th automatic attempt, or None when done.
+
+    schedule[i] is the wait before attempt i + 2; an endpoint allowing more attempts than the
+    schedule lists repeats its last step. Each wait varies by +-jitter.
+    """
+    if attempts_made >= max_attempts or not schedule:
+        return None
+    base = schedule[min(attempts_made - 1, len(schedule) - 1)]
+    return base * rng.uniform(1 - jitter, 1 + jitter) if jitter else base
+
+
+def honour_retry_after(delay, retry_after, cap):
+    """Wait at least what the receiver asked for (Retry-After), but never longer than cap."""
+    if retry_after is None:
+        return delay
+    return max(delay, min(retry_after, cap))
+
+
+def parse_retry_after(value, now=None):
+    """Parse a Retry-After header (seconds or an HTTP date) into seconds; None if unusable."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - (now or datetime.now(UTC))).total_seconds()
+    return max(seconds, 0.0) if seconds == seconds else None  # NaN is unusable

@@ -1,0 +1,76 @@
+"""The recovery sweep: wake deliveries whose broker message was lost.
+
+A pending delivery overdue by more than WEBHOOK_SWEEP_GRACE_SECONDS, or a sending one whose lease
+has expired (its worker died mid-send), is enqueued again. Each row is taken with a
+compare-and-set on enqueued_at, so any number of sweepers may run at once and each row is
+re-enqueued at most once per grace period.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import or_, select, update
+
+from app.delivery.outbox import enqueue_after_commit
+from app.extensions import db
+from app.models import Delivery, DeliveryStatus, Endpoint, EndpointState, utcnow
+
+#: Rows taken per transaction, so a large backlog never becomes one giant transaction.
+BATCH_SIZE = 500
+
+
+@dataclass
+class SweepResult:
+    overdue: int = 0
+    expired_leases: int = 0
+
+    @property
+    def total(self):
+        return self.overdue + self.expired_leases
+
+
+def _enabled_endpoints():
+    return select(Endpoint.id).where(Endpoint.state == EndpointState.ENABLED)
+
+
+def _take(condition, values):
+    """Update one batch of rows matching condition; commit; enqueue them; return how many."""
+    batch = select(Delivery.id).where(condition).limit(BATCH_SIZE)
+    ids = db.session.scalars(
+        update(Delivery).where(Delivery.id.in_(batch), condition).values(**values)
+        .returning(Delivery.id).execution_options(synchronize_session=False)
+    ).all()
+    for delivery_id in ids:
+        enqueue_after_commit(db.session, delivery_id)
+    db.session.commit()
+    return len(ids)
+
+
+def _drain(condition, values):
+    total = 0
+    while taken := _take(condition, values):
+        total += taken
+        if taken < BATCH_SIZE:
+            break
+    return total
+
+
+def sweep(grace_seconds=None):
+    """Re-enqueue overdue pending deliveries and recover expired leases; return what was taken."""
+    now = utcnow()
+    grace = current_app.config["WEBHOOK_SWEEP_GRACE_SECONDS"] if grace_seconds is None else grace_seconds
+    cutoff = now - timedelta(seconds=grace)
+    expired = (Delivery.status == DeliveryStatus.SENDING) & (Delivery.lease_expires_at < now)
+    overdue = (
+        (Delivery.status == DeliveryStatus.PENDING)
+        & (Delivery.next_attempt_at <= cutoff)
+        & or_(Delivery.enqueued_at.is_(None), Delivery.enqueued_at <= cutoff)
+        & Delivery.endpoint_id.in_(_enabled_endpoints())
+    )
+    result = SweepResult()
+    result.expired_leases = _drain(expired, dict(
+        status=DeliveryStatus.PENDING, next_attempt_at=now, lease_token=None, lease_expires_at=None, enqueued_at=now,
+    ))
+    result.overdue = _drain(overdue, dict(enqueued_at=now))
+    return result

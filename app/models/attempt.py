@@ -1,0 +1,54 @@
+"""DeliveryAttempt: one HTTP try of a delivery, always recorded."""
+
+import enum
+
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.types import UTCDateTime, enum_column
+
+
+class AttemptTrigger(enum.Enum):
+    SCHEDULED = "scheduled"
+    MANUAL = "manual"
+    BULK = "bulk"
+    RECOVERY = "recovery"
+    TEST = "test"
+
+
+class ErrorClass(enum.Enum):
+    TIMEOUT = "timeout"
+    CONNECTION = "connection"
+    TLS = "tls"
+    HTTP = "http"
+    BLOCKED = "blocked"
+    CONFIG = "config"
+
+
+class DeliveryAttempt(db.Model):
+    __tablename__ = "delivery_attempts"
+    __table_args__ = (Index("ix_delivery_attempts_delivery_id_number", "delivery_id", "number"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    delivery_id: Mapped[str] = mapped_column(ForeignKey("deliveries.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    trigger: Mapped[AttemptTrigger] = mapped_column(enum_column(AttemptTrigger))
+    triggered_by: Mapped[str | None] = mapped_column(String(200))
+    started_at = mapped_column(UTCDateTime, nullable=False, index=True)
+    duration_ms: Mapped[int] = mapped_column(Integer)
+    request_url: Mapped[str] = mapped_column(String(2048))
+    #: Request headers with secrets masked.
+    request_headers: Mapped[dict] = mapped_column(JSON)
+    response_status: Mapped[int | None] = mapped_column(Integer)
+    #: At most WEBHOOK_RESPONSE_BODY_LIMIT_BYTES of the response body.
+    response_body: Mapped[str | None] = mapped_column(Text)
+    error_class: Mapped[ErrorClass | None] = mapped_column(enum_column(ErrorClass))
+    error: Mapped[str | None] = mapped_column(Text)
+    will_retry: Mapped[bool] = mapped_column(Boolean, default=False)
+    next_attempt_at = mapped_column(UTCDateTime)
+
+    delivery = relationship("Delivery", back_populates="attempts")
+
+    def __repr__(self):
+        return f"<DeliveryAttempt {self.delivery_id}#{self.number}>"

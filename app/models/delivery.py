@@ -1,0 +1,62 @@
+"""Delivery: one message to one endpoint; the row of the sync log staff see."""
+
+import enum
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.attempt import AttemptTrigger, ErrorClass
+from app.models.types import UTCDateTime, enum_column, new_id, utcnow
+
+
+class DeliveryStatus(enum.Enum):
+    PENDING = "pending"  # waiting for its next attempt at next_attempt_at
+    SENDING = "sending"  # claimed by a worker until lease_expires_at
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"  # final until a person or an API call moves it on
+    CANCELLED = "cancelled"
+
+
+class Delivery(db.Model):
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        Index("ix_deliveries_status_next_attempt_at", "status", "next_attempt_at"),
+        Index("ix_deliveries_endpoint_id_created_at", "endpoint_id", "created_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("dlv"))
+    message_id: Mapped[str] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), index=True)
+    endpoint_id: Mapped[str] = mapped_column(ForeignKey("endpoints.id", ondelete="CASCADE"))
+    #: Copied from the message so the monitor filters without a join.
+    event_type: Mapped[str] = mapped_column(String(200))
+    status: Mapped[DeliveryStatus] = mapped_column(enum_column(DeliveryStatus), default=DeliveryStatus.PENDING)
+    #: Every attempt made, whatever triggered it.
+    attempt_count: Mapped[int] = mapped_column(Integer, default=0)
+    #: Attempts made by the automatic chain; the retry schedule and max_attempts count these.
+    scheduled_attempt_count: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at = mapped_column(UTCDateTime)
+    last_attempt_at = mapped_column(UTCDateTime)
+    lease_expires_at = mapped_column(UTCDateTime)
+    lease_token: Mapped[str | None] = mapped_column(String(32))
+    #: Set when a person or a job asked for the next attempt (manual, bulk, recovery, test).
+    next_trigger: Mapped[AttemptTrigger | None] = mapped_column(enum_column(AttemptTrigger))
+    next_triggered_by: Mapped[str | None] = mapped_column(String(200))
+    #: Where a requested one-off attempt returns the delivery if it fails: the chain's planned
+    #: time when it was pending, None (back to failed) when it was failed.
+    resume_at = mapped_column(UTCDateTime)
+    #: When the recovery sweep last re-enqueued this delivery.
+    enqueued_at = mapped_column(UTCDateTime)
+    last_response_status: Mapped[int | None] = mapped_column(Integer)
+    last_error_class: Mapped[ErrorClass | None] = mapped_column(enum_column(ErrorClass))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False, index=True)
+
+    message = relationship("Message", back_populates="deliveries")
+    endpoint = relationship("Endpoint")
+    attempts = relationship(
+        "DeliveryAttempt", back_populates="delivery", order_by="DeliveryAttempt.number", lazy="select"
+    )
+
+    def __repr__(self):
+        return f"<Delivery {self.id} {self.status.value}>"

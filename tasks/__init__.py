@@ -1,0 +1,1 @@
+"""Dramatiq side: the broker, the actors and the worker entry points."""

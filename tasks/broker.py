@@ -1,0 +1,63 @@
+"""Choose the Dramatiq broker once, from BROKER_URL / REDIS_URL, before any actor is declared.
+
+redis:// or rediss:// -> RedisBroker; amqp:// or amqps:// -> RabbitmqBroker; nothing -> an
+in-memory broker for the embedded default (one process, in-process worker).
+"""
+
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import dramatiq
+from dramatiq.brokers.stub import StubBroker
+
+from app.config import Config
+
+#: The queue every delivery message goes through.
+QUEUE = "webhooks"
+
+
+def redis_url(url):
+    """Return url with TLS verification relaxed for rediss:// unless the URL already says.
+
+    Heroku Key-Value Store serves TLS with a self-signed chain; RedisBroker silently drops an
+    ssl_cert_reqs keyword when given a url, so it has to travel in the query string.
+    """
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query))
+    if parts.scheme == "rediss" and "ssl_cert_reqs" not in query:
+        query["ssl_cert_reqs"] = "none"
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def make_broker(url):
+    """Return a broker for url (see module docstring)."""
+    scheme = urlsplit(url).scheme if url else ""
+    if not scheme:
+        return StubBroker()
+    if scheme in ("redis", "rediss"):
+        from dramatiq.brokers.redis import RedisBroker
+
+        return RedisBroker(url=redis_url(url), dead_message_ttl=86_400_000)
+    if scheme in ("amqp", "amqps"):
+        from dramatiq.brokers.rabbitmq import RabbitmqBroker
+
+        return RabbitmqBroker(url=url)
+    raise ValueError(f"BROKER_URL must be redis://, rediss://, amqp:// or amqps://, not {scheme}://")
+
+
+broker = make_broker(Config().BROKER_URL)
+# IMPORTANT: set_broker must run before any module declares an actor, or Dramatiq quietly creates
+# a RabbitMQ broker on localhost for it.
+dramatiq.set_broker(broker)
+
+
+def queue_depth(queue_name=QUEUE):
+    """Return the messages waiting in the broker (ready plus delayed), or None if unknown."""
+    delayed = f"{queue_name}.DQ"
+    try:
+        if isinstance(broker, StubBroker):
+            return sum(broker.queues[q].qsize() for q in (queue_name, delayed) if q in broker.queues)
+        if hasattr(broker, "do_qsize"):  # Redis
+            return sum(int(broker.do_qsize(q)) for q in (queue_name, delayed))
+        return sum(broker.get_queue_message_counts(q)[0] for q in (queue_name, delayed))
+    except Exception:  # noqa: BLE001  the figure is informative; an unreachable broker shows as unknown
+        return None

@@ -1,0 +1,24 @@
+"""The delivery actor, and the hook that enqueues deliveries once their transaction commits."""
+
+import dramatiq
+
+from app.delivery import attempts, outbox
+from tasks import broker as _broker  # noqa: F401  IMPORTANT: set_broker() must run before @actor
+from tasks.broker import QUEUE
+
+#: Backstop only: the sender's own deadline (at most 30 s) ends every attempt well before this.
+TIME_LIMIT_MS = 120_000
+
+
+@dramatiq.actor(queue_name=QUEUE, max_retries=3, min_backoff=1_000, time_limit=TIME_LIMIT_MS)
+def deliver_webhook(delivery_id):
+    """Make one attempt at a delivery and record it; safe to run twice."""
+    attempts.attempt_delivery(delivery_id)
+
+
+@outbox.deliveries_committed.connect
+def enqueue_committed(sender, items):
+    """Send a wake-up message for each committed delivery, delayed until it is due."""
+    for delivery_id, delay_seconds in items:
+        delay_ms = int(delay_seconds * 1000)
+        deliver_webhook.send_with_options(args=(delivery_id,), delay=delay_ms or None)

@@ -1,0 +1,46 @@
+"""The embedded default: an in-process Dramatiq worker over the in-memory broker, plus the sweeper.
+
+Used when no broker URL is set, so one command runs a working system. The database is the truth:
+on start, every delivery already due is enqueued again, so a restart loses no webhook.
+"""
+
+import atexit
+import logging
+
+from dramatiq import Worker
+
+from tasks import deliveries  # noqa: F401  declares the actor on the broker
+from tasks.broker import broker
+from tasks.middleware import install
+from tasks.sweeper import Sweeper
+
+log = logging.getLogger(__name__)
+
+_running = {}
+
+
+def start_embedded_worker(app):
+    """Start the worker threads and the sweeper for app (once per process); return the Worker."""
+    if "worker" in _running:
+        return _running["worker"]
+    # IMPORTANT: only the dramatiq CLI emits process_boot; without it TimeLimit never starts.
+    broker.emit_after("process_boot")
+    install(broker, app)
+    worker = Worker(broker, worker_threads=app.config["WORKER_THREADS"], worker_timeout=100)
+    worker.start()
+    sweeper = Sweeper(app)
+    sweeper.sweep_once(grace_seconds=0)  # the in-memory broker starts empty: wake everything due
+    sweeper.start()
+    _running.update(worker=worker, sweeper=sweeper)
+    atexit.register(stop_embedded_worker)
+    log.info("embedded worker started with %d threads", app.config["WORKER_THREADS"])
+    return worker
+
+
+def stop_embedded_worker(timeout_ms=25_000):
+    """Stop the sweeper and let in-flight attempts finish (up to timeout_ms)."""
+    sweeper, worker = _running.pop("sweeper", None), _running.pop("worker", None)
+    if sweeper:
+        sweeper.stop()
+    if worker:
+        worker.stop(timeout=timeout_ms)

@@ -1,0 +1,42 @@
+"""A thread that runs the recovery sweep every WEBHOOK_SWEEP_INTERVAL_SECONDS.
+
+Each worker process runs one. Sweeps take rows with a compare-and-set, so several running at
+once do no harm; a platform cron running `flask sweep` is an alternative.
+"""
+
+import logging
+import threading
+
+from app.delivery.sweep import sweep
+
+log = logging.getLogger(__name__)
+
+
+class Sweeper(threading.Thread):
+    """Sweep on an interval until stopped."""
+
+    def __init__(self, app, interval=None):
+        super().__init__(name="webhook-sweeper", daemon=True)
+        self.app = app
+        self.interval = app.config["WEBHOOK_SWEEP_INTERVAL_SECONDS"] if interval is None else interval
+        self._stopped = threading.Event()
+
+    def run(self):
+        while not self._stopped.wait(self.interval):
+            self.sweep_once()
+
+    def sweep_once(self, grace_seconds=None):
+        """Run one sweep in an app context, logging instead of dying on a database error."""
+        try:
+            with self.app.app_context():
+                result = sweep(grace_seconds)
+            if result.total:
+                log.info("sweep re-enqueued %d overdue and %d expired-lease deliveries",
+                         result.overdue, result.expired_leases)
+            return result
+        except Exception:  # noqa: BLE001  keep sweeping; the next round retries
+            log.exception("recovery sweep failed")
+            return None
+
+    def stop(self):
+        self._stopped.set()

@@ -1,0 +1,112 @@
+import os
+
+# IMPORTANT: choose the test services before app or tasks are imported: the broker is picked once, at
+# import. Production settings are removed so a test can never reach them.
+for _name in ("DATABASE_URL", "REDIS_URL", "BROKER_URL"):
+    os.environ.pop(_name, None)
+os.environ["BROKER_URL"] = os.environ.get("TEST_REDIS_URL", "")
+
+from types import SimpleNamespace  # noqa: E402
+
+import pytest  # noqa: E402
+from dramatiq import Worker  # noqa: E402
+from sqlalchemy import text  # noqa: E402
+
+from app import create_app  # noqa: E402
+from app.api.keys import create_api_key  # noqa: E402
+from app.config import TestConfig  # noqa: E402
+from app.delivery.endpoints import create_endpoint  # noqa: E402
+from app.extensions import db as _db  # noqa: E402
+from tasks.broker import broker as _broker  # noqa: E402
+from tasks.middleware import install  # noqa: E402
+from tests.support.receiver import Receiver  # noqa: E402
+from tests.support.services import check_service  # noqa: E402
+
+USING_POSTGRES = bool(os.environ.get("TEST_DATABASE_URL"))
+
+
+def pytest_sessionstart(session):
+    for variable in ("TEST_DATABASE_URL", "TEST_REDIS_URL"):
+        if os.environ.get(variable):
+            check_service(os.environ[variable])  # configured but down: fail loudly, do not skip
+
+
+@pytest.fixture
+def app(tmp_path):
+    database_url = None if USING_POSTGRES else f"sqlite:///{tmp_path}/test.db"
+    app = create_app(TestConfig(database_url=database_url))
+    with app.app_context():
+        _db.create_all()
+    yield app
+    with app.app_context():
+        _db.session.remove()
+        if USING_POSTGRES:
+            tables = ", ".join(t.name for t in _db.metadata.sorted_tables)
+            _db.session.execute(text(f"TRUNCATE {tables} CASCADE"))
+            _db.session.commit()
+        _db.engine.dispose()
+
+
+@pytest.fixture
+def db(app):
+    """The database, tables created. Push app.app_context() where a test reads or writes it, and let it
+    go before a worker runs: on SQLite an open transaction holds the write lock."""
+    return _db
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def broker():
+    _broker.flush_all()
+    yield _broker
+    _broker.flush_all()
+
+
+@pytest.fixture
+def worker(app, broker):
+    middleware = install(broker, app)
+    worker = Worker(broker, worker_timeout=50, worker_threads=4)
+    worker.start()
+    yield worker
+    worker.stop()
+    broker.middleware.remove(middleware)
+
+
+@pytest.fixture
+def receiver():
+    receiver = Receiver()
+    yield receiver
+    receiver.close()
+
+
+@pytest.fixture
+def api_key(app):
+    with app.app_context():
+        _, key = create_api_key("tests")
+    return key
+
+
+@pytest.fixture
+def auth(api_key):
+    return {"Authorization": f"Bearer {api_key}"}
+
+
+@pytest.fixture
+def make_endpoint(app, receiver):
+    """Create an endpoint (receiver's URL by default); return a plain record with its id and secret."""
+
+    def make(url=None, **overrides):
+        with app.app_context():
+            endpoint, secret = create_endpoint(url or receiver.url(), **overrides)
+            return SimpleNamespace(id=endpoint.id, url=endpoint.url, secret=secret)
+
+    return make
