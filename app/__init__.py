@@ -13,8 +13,12 @@ MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__
 
 def create_app(config=None):
     """Create and configure the Flask application."""
-    app = Flask(__name__, template_folder="../templates", instance_relative_config=True)
-    app.config.from_object(config or Config())
+    config = config or Config()
+    instance_path = getattr(config, "HOOKYARD_INSTANCE_PATH", None)
+    if instance_path:
+        instance_path = os.path.abspath(instance_path)
+    app = Flask(__name__, template_folder="../templates", instance_path=instance_path)
+    app.config.from_object(config)
     from app.instance import ensure_keys  # late imports keep app -> api -> tasks -> app acyclic
 
     ensure_keys(app)

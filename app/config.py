@@ -44,6 +44,8 @@ class Config:
 
     def __init__(self, environ=None):
         env = os.environ if environ is None else environ
+        #: Folder for the local SQLite database and generated keys (default: ./instance).
+        self.HOOKYARD_INSTANCE_PATH = env.get("HOOKYARD_INSTANCE_PATH") or None
         self.SECRET_KEY = env.get("SECRET_KEY")
         self.SQLALCHEMY_DATABASE_URI = database_url(env.get("DATABASE_URL"))
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}

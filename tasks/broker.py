@@ -56,8 +56,8 @@ def queue_depth(queue_name=QUEUE):
     try:
         if isinstance(broker, StubBroker):
             return sum(broker.queues[q].qsize() for q in (queue_name, delayed) if q in broker.queues)
-        if hasattr(broker, "do_qsize"):  # Redis
-            return sum(int(broker.do_qsize(q)) for q in (queue_name, delayed))
+        if hasattr(broker, "do_qsize"):  # Redis: counts the queue and its delay queue together
+            return int(broker.do_qsize(queue_name))
         return sum(broker.get_queue_message_counts(q)[0] for q in (queue_name, delayed))
     except Exception:  # noqa: BLE001  the figure is informative; an unreachable broker shows as unknown
         return None

@@ -64,8 +64,9 @@ def runner(app):
     return app.test_cli_runner()
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def broker():
+    """The Dramatiq broker, emptied before and after every test so no wake-up leaks between tests."""
     _broker.flush_all()
     yield _broker
     _broker.flush_all()
@@ -78,7 +79,10 @@ def worker(app, broker):
     worker.start()
     yield worker
     worker.stop()
-    broker.middleware.remove(middleware)
+    # Each Worker adds its own middleware and never removes it; leave the broker as it was.
+    broker.middleware[:] = [
+        m for m in broker.middleware if m is not middleware and type(m).__name__ != "_WorkerMiddleware"
+    ]
 
 
 @pytest.fixture

@@ -40,7 +40,8 @@ def retry_deliveries(ids, *, trigger=AttemptTrigger.MANUAL, actor=None, restart_
     if restart_schedule:
         one_off = {"next_trigger": None, "next_triggered_by": None, "scheduled_attempt_count": 0}
     changed = []
-    for status, resume_at in ((DeliveryStatus.FAILED, None), (DeliveryStatus.PENDING, Delivery.next_attempt_at)):
+    # Pending first: the failed rows this turns pending must not be matched again as pending.
+    for status, resume_at in ((DeliveryStatus.PENDING, Delivery.next_attempt_at), (DeliveryStatus.FAILED, None)):
         values = dict(status=DeliveryStatus.PENDING, next_attempt_at=now, enqueued_at=None, **one_off)
         if not restart_schedule:
             values["resume_at"] = resume_at

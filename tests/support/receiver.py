@@ -22,6 +22,14 @@ class Received:
     headers: dict
     body: bytes
     at: float
+    peer_port: int = 0
+
+
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        pass  # a sender hanging up at its deadline is expected here
 
 
 class Receiver:
@@ -35,8 +43,7 @@ class Receiver:
         self.max_in_flight = 0
         self._lock = threading.Lock()
         self._arrived = threading.Condition(self._lock)
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.server.daemon_threads = True
+        self.server = _QuietServer(("127.0.0.1", 0), self._handler())
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
@@ -82,7 +89,9 @@ class Receiver:
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 with receiver._arrived:
-                    receiver.requests.append(Received(self.path, dict(self.headers), body, time.monotonic()))
+                    receiver.requests.append(
+                        Received(self.path, dict(self.headers), body, time.monotonic(), self.client_address[1])
+                    )
                     receiver.in_flight += 1
                     receiver.max_in_flight = max(receiver.max_in_flight, receiver.in_flight)
                     receiver._arrived.notify_all()

@@ -1,0 +1,35 @@
+import pytest
+
+from app.extensions import db
+from app.models import ApiKey, utcnow
+
+
+@pytest.mark.parametrize("header", [None, "Bearer", "Basic abc", "Bearer hky_not-a-real-key", "Bearer wrong"])
+def test_missing_or_bad_key_is_401_and_changes_nothing(client, header):
+    headers = {"Authorization": header} if header else {}
+    response = client.post("/api/v1/endpoints", headers=headers, json={"url": "https://example.com/hook"})
+    assert response.status_code == 401
+    assert "API key" in response.json["error"]
+    assert client.get("/api/v1/stats", headers=headers).status_code == 401
+
+
+def test_revoked_key_is_refused(app, client, api_key, auth):
+    assert client.get("/api/v1/stats", headers=auth).status_code == 200
+    with app.app_context():
+        db.session.query(ApiKey).update({"revoked_at": utcnow()})
+        db.session.commit()
+    assert client.get("/api/v1/stats", headers=auth).status_code == 401
+
+
+def test_keys_are_stored_only_as_digests(app, api_key):
+    with app.app_context():
+        row = db.session.query(ApiKey).one()
+        assert api_key not in (row.key_hash, row.prefix) and api_key.startswith(row.prefix)
+
+
+def test_cli_prints_the_new_key_alone_on_its_last_line(app, runner, client):
+    result = runner.invoke(args=["api-keys", "create", "shop backend"])
+    assert result.exit_code == 0
+    key = result.output.strip().splitlines()[-1]
+    assert key.startswith("hky_") and " " not in key
+    assert client.get("/api/v1/stats", headers={"Authorization": f"Bearer {key}"}).status_code == 200

@@ -1,0 +1,106 @@
+from datetime import timedelta
+
+import pytest
+
+from app.delivery.attempts import attempt_delivery
+from app.delivery.errors import IllegalTransition, NotFound
+from app.delivery.operations import cancel_deliveries, cancel_delivery, retry_deliveries, retry_delivery
+from app.models import AttemptTrigger, Delivery, DeliveryStatus, utcnow
+from tests.support.factories import load, send, update
+from tests.support.receiver import Reply
+
+
+def fail_once(app, receiver, status=400):
+    receiver.reply(Reply(status))
+    _, (delivery_id,) = send(app)
+    with app.app_context():
+        attempt_delivery(delivery_id)
+    return delivery_id
+
+
+def test_manual_retry_of_a_failed_delivery_is_one_attempt(app, make_endpoint, receiver):
+    make_endpoint()
+    delivery_id = fail_once(app, receiver)
+    receiver.reply(Reply(500))
+    with app.app_context():
+        outcome = retry_deliveries([delivery_id], actor="ops@example.com")
+        assert outcome.changed == [delivery_id]
+        attempt_delivery(delivery_id)
+    delivery = load(app, delivery_id)
+    assert delivery.status is DeliveryStatus.FAILED  # a retryable 500, but a manual retry is one attempt
+    second = delivery.attempts_list[1]
+    assert (second.trigger, second.triggered_by, second.will_retry) == (AttemptTrigger.MANUAL, "ops@example.com", False)
+    assert delivery.scheduled_attempt_count == 1
+
+
+def test_manual_retry_that_succeeds_completes_the_delivery(app, make_endpoint, receiver):
+    make_endpoint()
+    delivery_id = fail_once(app, receiver)
+    with app.app_context():
+        retry_delivery(delivery_id, actor="ops")
+        attempt_delivery(delivery_id)
+    assert load(app, delivery_id).status is DeliveryStatus.SUCCEEDED
+
+
+def test_manual_retry_of_a_pending_delivery_returns_it_to_its_schedule(app, make_endpoint, receiver):
+    make_endpoint()
+    delivery_id = fail_once(app, receiver, status=503)
+    planned = utcnow() + timedelta(minutes=30)
+    update(app, Delivery, delivery_id, next_attempt_at=planned)
+    receiver.reply(Reply(503))
+    with app.app_context():
+        retry_delivery(delivery_id, actor="ops")
+        attempt_delivery(delivery_id)
+    delivery = load(app, delivery_id)
+    assert delivery.status is DeliveryStatus.PENDING
+    assert abs((delivery.next_attempt_at - planned).total_seconds()) < 0.01
+    assert delivery.attempts_list[1].trigger is AttemptTrigger.MANUAL
+
+
+def test_restart_schedule_starts_the_automatic_chain_again(app, make_endpoint, receiver):
+    make_endpoint(max_attempts=2)
+    delivery_id = fail_once(app, receiver, status=400)
+    receiver.reply(Reply(500))
+    with app.app_context():
+        retry_delivery(delivery_id, restart_schedule=True)
+        attempt_delivery(delivery_id)
+    delivery = load(app, delivery_id)
+    assert delivery.status is DeliveryStatus.PENDING  # 500 is retryable and the chain has attempts left
+    assert delivery.attempts_list[1].trigger is AttemptTrigger.SCHEDULED
+    assert delivery.scheduled_attempt_count == 1
+
+
+def test_retry_refuses_succeeded_and_unknown_deliveries(app, make_endpoint, receiver):
+    make_endpoint()
+    _, (delivery_id,) = send(app)
+    with app.app_context():
+        attempt_delivery(delivery_id)
+        outcome = retry_deliveries([delivery_id, "dlv_missing"])
+        assert outcome.changed == []
+        assert outcome.skipped == {
+            delivery_id: "is succeeded; only failed or pending deliveries can be retried",
+            "dlv_missing": "no such delivery",
+        }
+        with pytest.raises(IllegalTransition):
+            retry_delivery(delivery_id)
+        with pytest.raises(NotFound):
+            retry_delivery("dlv_missing")
+
+
+def test_cancel_stops_a_pending_delivery(app, make_endpoint, receiver):
+    make_endpoint()
+    _, (delivery_id,) = send(app)
+    with app.app_context():
+        assert cancel_delivery(delivery_id).status is DeliveryStatus.CANCELLED
+        assert attempt_delivery(delivery_id) is None
+    assert receiver.requests == []
+
+
+def test_cancel_refuses_anything_but_pending(app, make_endpoint, receiver):
+    make_endpoint()
+    delivery_id = fail_once(app, receiver)
+    with app.app_context():
+        assert cancel_deliveries([delivery_id]).skipped[delivery_id].startswith("is failed; only pending")
+        with pytest.raises(IllegalTransition):
+            cancel_delivery(delivery_id)
+    assert load(app, delivery_id).status is DeliveryStatus.FAILED

@@ -1,0 +1,34 @@
+"""Data helpers returning committed rows (or plain snapshots safe to use outside an app context)."""
+
+from sqlalchemy import select
+
+from app.delivery.messages import send_message
+from app.extensions import db
+from app.models import Delivery, DeliveryAttempt
+
+
+def send(app, event_type="order.created", payload=None, **options):
+    """Create and commit a message; return (message id, [delivery ids])."""
+    with app.app_context():
+        message, _ = send_message(event_type, payload or {"order": 1}, **options)
+        db.session.commit()
+        return message.id, [d.id for d in message.deliveries]
+
+
+def load(app, delivery_id):
+    """Return the delivery with its attempts loaded, detached so it can be read after the context ends."""
+    with app.app_context():
+        delivery = db.session.get(Delivery, delivery_id)
+        delivery.attempts_list = db.session.scalars(
+            select(DeliveryAttempt).where(DeliveryAttempt.delivery_id == delivery_id).order_by(DeliveryAttempt.number)
+        ).all()
+        return delivery
+
+
+def update(app, model, row_id, **values):
+    """Set columns on a row and commit."""
+    with app.app_context():
+        row = db.session.get(model, row_id)
+        for name, value in values.items():
+            setattr(row, name, value)
+        db.session.commit()
