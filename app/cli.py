@@ -44,6 +44,7 @@ def sweep_command(every, grace):
 def serve(host, port):
     """Upgrade the database, start the embedded worker when no broker is set, and serve."""
     from flask_migrate import upgrade
+    from werkzeug.serving import run_simple
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = current_app._get_current_object()
@@ -54,7 +55,7 @@ def serve(host, port):
         start_embedded_worker(app)
         click.echo("Embedded mode: SQLite database and an in-process worker (no Redis needed).")
     click.echo(f"Serving on http://{host}:{port}/  (API: http://{host}:{port}/api/v1/openapi.json)")
-    app.run(host=host, port=port, threaded=True, use_reloader=False)
+    run_simple(host, port, app, threaded=True)
 
 
 def register(app):
