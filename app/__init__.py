@@ -3,9 +3,10 @@
 import os
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.config import Config
-from app.extensions import db, migrate
+from app.extensions import csrf, db, limiter, login_manager, migrate
 
 #: Where the Alembic revisions live, whatever the working directory.
 MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "migrations")
@@ -22,14 +23,28 @@ def create_app(config=None):
     from app.instance import ensure_keys  # late imports keep app -> api -> tasks -> app acyclic
 
     ensure_keys(app)
+    if app.config["PROXY_FIX_HOPS"]:
+        hops = app.config["PROXY_FIX_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    limiter.init_app(app)
 
-    from app import cli
+    from app import cli, errors
+    from app.admin import init_admin
     from app.api import bp as api_bp
+    from app.auth import bp as auth_bp
 
+    csrf.exempt(api_bp)  # the API authenticates each request with a bearer key, not a cookie
     app.register_blueprint(api_bp)
+    app.register_blueprint(auth_bp)
+    init_admin(app)
+    errors.register(app)
     cli.register(app)
+    import tasks.bulk  # noqa: F401  connects committed jobs to the broker
     import tasks.deliveries  # noqa: F401  connects committed deliveries to the broker
 
     return app

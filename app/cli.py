@@ -1,4 +1,4 @@
-"""Command-line tools: flask serve, flask sweep, flask api-keys create."""
+"""Command-line tools: flask serve, flask sweep, flask api-keys create, flask users create."""
 
 import logging
 import time
@@ -8,9 +8,29 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
 from app.api.keys import create_api_key
+from app.delivery.errors import InvalidInput
 from app.delivery.sweep import sweep
+from app.extensions import db
+from app.models import Role
+from app.staff.users import create_user, ensure_first_admin
 
 api_keys = AppGroup("api-keys", help="Manage producer API keys.")
+users = AppGroup("users", help="Manage staff accounts.")
+
+
+@users.command("create")
+@click.argument("email")
+@click.option("--role", type=click.Choice([r.value for r in Role]), default="viewer", show_default=True)
+@click.option("--password", help="Prompted for (hidden, twice) when not given.")
+def create_user_command(email, role, password):
+    """Create a staff account."""
+    if password is None:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user, _ = create_user(email, role, password)
+    except InvalidInput as exc:
+        raise click.ClickException(exc.message) from None
+    click.echo(f"Created {user.email} ({user.role.value}).")
 
 
 @api_keys.command("create")
@@ -31,7 +51,8 @@ def sweep_command(every, grace):
     """Re-enqueue overdue pending deliveries and recover expired leases."""
     while True:
         result = sweep(grace)
-        click.echo(f"swept: {result.overdue} overdue, {result.expired_leases} expired leases re-enqueued")
+        click.echo(f"swept: {result.overdue} overdue, {result.expired_leases} expired leases re-enqueued, "
+                   f"{result.resumed_jobs} stalled jobs resumed")
         if not every:
             return
         time.sleep(every)
@@ -49,6 +70,13 @@ def serve(host, port):
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = current_app._get_current_object()
     upgrade()
+    password = ensure_first_admin()
+    if password:
+        click.echo(f"First start: sign in at http://{host}:{port}/login as admin@localhost with the one-time "
+                   f"password {password} (you will choose your own).")
+    # IMPORTANT: this CLI app context lives as long as the server; end its session now, or on SQLite its
+    # open read transaction (BEGIN IMMEDIATE) would hold the write lock against every worker and request.
+    db.session.remove()
     if app.config["EMBEDDED"]:
         from tasks.embedded import start_embedded_worker
 
@@ -61,5 +89,6 @@ def serve(host, port):
 def register(app):
     """Add the commands to app.cli."""
     app.cli.add_command(api_keys)
+    app.cli.add_command(users)
     app.cli.add_command(sweep_command)
     app.cli.add_command(serve)

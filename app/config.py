@@ -1,6 +1,7 @@
 """Every setting, read from the environment with its default. Nothing else reads os.environ."""
 
 import os
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 #: The default wait, in seconds, before each retry (DESIGN: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h).
 DEFAULT_RETRY_SCHEDULE = (5, 300, 1800, 7200, 18000, 36000, 36000)
@@ -17,6 +18,19 @@ def database_url(raw):
         if raw.startswith(prefix):
             return "postgresql+psycopg://" + raw[len(prefix):]
     return raw
+
+
+def redis_url(url):
+    """Return url with TLS verification relaxed for rediss:// unless the URL already says.
+
+    Heroku Key-Value Store serves TLS with a self-signed chain; RedisBroker silently drops an
+    ssl_cert_reqs keyword when given a url, so it has to travel in the query string.
+    """
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query))
+    if parts.scheme == "rediss" and "ssl_cert_reqs" not in query:
+        query["ssl_cert_reqs"] = "none"
+    return urlunsplit(parts._replace(query=urlencode(query)))
 
 
 def parse_schedule(raw):
@@ -68,7 +82,24 @@ class Config:
         #: A claimed delivery's lease is its timeout plus this margin.
         self.WEBHOOK_LEASE_MARGIN_SECONDS = float(env.get("WEBHOOK_LEASE_MARGIN_SECONDS", "30"))
         self.WORKER_THREADS = int(env.get("WORKER_THREADS", "8"))
+        # Defaults for what admins may change on the settings page (app.staff.settings).
+        self.MONITOR_RETRY_COOLDOWN_SECONDS = int(env.get("MONITOR_RETRY_COOLDOWN_SECONDS", "300"))
+        self.MONITOR_RETRY_HOURLY_CAP = int(env.get("MONITOR_RETRY_HOURLY_CAP", "10"))
+        self.MONITOR_REFRESH_SECONDS = int(env.get("MONITOR_REFRESH_SECONDS", "30"))
         self.MAX_CONTENT_LENGTH = self.WEBHOOK_MAX_PAYLOAD_BYTES + 64 * 1024
+        # Staff sessions: secure cookies unless this is a laptop install served over plain http.
+        secure = env.get("SESSION_COOKIE_SECURE", "0" if self.EMBEDDED else "1") == "1"
+        self.SESSION_COOKIE_SECURE = self.REMEMBER_COOKIE_SECURE = secure
+        self.SESSION_COOKIE_HTTPONLY = self.REMEMBER_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = self.REMEMBER_COOKIE_SAMESITE = "Lax"
+        self.PERMANENT_SESSION_LIFETIME = int(env.get("SESSION_LIFETIME_SECONDS", str(12 * 3600)))
+        #: Proxy hops to trust for the client address and scheme (Heroku and Render add one).
+        self.PROXY_FIX_HOPS = int(env.get("PROXY_FIX_HOPS", "0" if self.EMBEDDED else "1"))
+        #: Where sign-in attempts are counted: Redis when that is the broker, else this process.
+        redis_broker = self.BROKER_URL.startswith(("redis://", "rediss://"))
+        self.RATELIMIT_STORAGE_URI = env.get("RATELIMIT_STORAGE_URI") or (
+            redis_url(self.BROKER_URL) if redis_broker else "memory://")
+        self.LOGIN_RATE_LIMIT = env.get("LOGIN_RATE_LIMIT", "10 per minute; 50 per hour")
 
 
 class TestConfig(Config):
@@ -91,3 +122,5 @@ class TestConfig(Config):
         self.SECRETS_ENCRYPTION_KEY = "x3Lf0pNSSaJFbRiyKHOuwL4KT8H1NKNvY2MwYz8RAOQ="
         self.WEBHOOK_RETRY_JITTER = 0.0
         self.WEBHOOK_LEASE_MARGIN_SECONDS = 2
+        self.RATELIMIT_STORAGE_URI = "memory://"
+        self.SESSION_COOKIE_SECURE = False

@@ -80,6 +80,17 @@ def render_item(type_, obj, autogen_context):
     return False
 
 
+def include_object_for(dialect_name):
+    """Skip objects declared for another database only (Index(...).ddl_if(dialect=...)), which Alembic
+    would otherwise report missing there."""
+
+    def include_object(obj, name, type_, reflected, compare_to):
+        ddl_if = getattr(obj, "_ddl_if", None)
+        return not (ddl_if is not None and ddl_if.dialect and ddl_if.dialect != dialect_name)
+
+    return include_object
+
+
 def run_migrations_online():
     """Run migrations in 'online' mode.
 
@@ -106,6 +117,7 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        conf_args.setdefault("include_object", include_object_for(connection.dialect.name))
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),

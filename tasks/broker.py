@@ -4,28 +4,15 @@ redis:// or rediss:// -> RedisBroker; amqp:// or amqps:// -> RabbitmqBroker; not
 in-memory broker for the embedded default (one process, in-process worker).
 """
 
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import dramatiq
 from dramatiq.brokers.stub import StubBroker
 
-from app.config import Config
+from app.config import Config, redis_url
 
 #: The queue every delivery message goes through.
 QUEUE = "webhooks"
-
-
-def redis_url(url):
-    """Return url with TLS verification relaxed for rediss:// unless the URL already says.
-
-    Heroku Key-Value Store serves TLS with a self-signed chain; RedisBroker silently drops an
-    ssl_cert_reqs keyword when given a url, so it has to travel in the query string.
-    """
-    parts = urlsplit(url)
-    query = dict(parse_qsl(parts.query))
-    if parts.scheme == "rediss" and "ssl_cert_reqs" not in query:
-        query["ssl_cert_reqs"] = "none"
-    return urlunsplit(parts._replace(query=urlencode(query)))
 
 
 def make_broker(url):

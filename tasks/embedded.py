@@ -9,7 +9,7 @@ import logging
 
 from dramatiq import Worker
 
-from tasks import deliveries  # noqa: F401  declares the actor on the broker
+from tasks import bulk, deliveries  # noqa: F401  declares the actors on the broker
 from tasks.broker import broker
 from tasks.middleware import install
 from tasks.sweeper import Sweeper

@@ -7,7 +7,7 @@ database pool and broker connection.
 from dramatiq.middleware import Middleware
 
 from app import create_app
-from tasks import deliveries  # noqa: F401  declares the actor
+from tasks import bulk, deliveries  # noqa: F401  declares the actors
 from tasks.broker import broker
 from tasks.middleware import install
 from tasks.sweeper import Sweeper

@@ -31,8 +31,19 @@ def pytest_sessionstart(session):
             check_service(os.environ[variable])  # configured but down: fail loudly, do not skip
 
 
+@pytest.fixture(scope="session")
+def _postgres_schema():
+    """Rebuild the PostgreSQL schema once per run, so it always matches the models."""
+    if USING_POSTGRES:
+        app = create_app(TestConfig())
+        with app.app_context():
+            _db.drop_all()
+            _db.create_all()
+            _db.engine.dispose()
+
+
 @pytest.fixture
-def app(tmp_path):
+def app(tmp_path, _postgres_schema):
     database_url = None if USING_POSTGRES else f"sqlite:///{tmp_path}/test.db"
     app = create_app(TestConfig(database_url=database_url))
     with app.app_context():
@@ -114,3 +125,15 @@ def make_endpoint(app, receiver):
             return SimpleNamespace(id=endpoint.id, url=endpoint.url, secret=secret)
 
     return make
+
+
+@pytest.fixture
+def staff(app, client):
+    """Sign in as a new user of the given role; returns the session's CSRF token."""
+    from tests.support.staff import make_user, sign_in
+
+    def as_role(role):
+        make_user(app, role)
+        return sign_in(client, f"{role}@example.com")
+
+    return as_role

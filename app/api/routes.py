@@ -19,9 +19,10 @@ from app.api.schemas import (
     RetryIn,
     StatsOut,
 )
+from app.audit import Actor
 from app.delivery import endpoints, messages, operations, queries
 from app.extensions import db
-from app.models import AttemptTrigger, DeliveryStatus
+from app.models import AttemptTrigger
 
 #: Routes anyone may read without a key.
 PUBLIC_ENDPOINTS = {"api.openapi"}
@@ -38,6 +39,10 @@ def require_api_key():
     if g.api_key is None:
         raise ApiError(401, "the API key is not valid")
     return None
+
+
+def _actor():
+    return Actor(f"api:{g.api_key.name}", request.remote_addr)
 
 
 def _json_body():
@@ -70,7 +75,7 @@ def _message_data(message):
 def create_endpoint():
     data = EndpointIn.model_validate(_json_body())
     endpoint, secret = endpoints.create_endpoint(
-        data.url, name=data.name, event_types=data.event_types, signing_scheme=data.signing,
+        data.url, actor=_actor(), name=data.name, event_types=data.event_types, signing_scheme=data.signing,
         timeout_seconds=data.timeout_seconds, max_attempts=data.max_attempts,
     )
     out = EndpointOut.model_validate(endpoint).model_dump(mode="json")
@@ -120,19 +125,10 @@ def _int_arg(name, default, low, high):
 
 @bp.get("/deliveries")
 def list_deliveries():
-    status = request.args.get("status") or None
-    if status is not None:
-        try:
-            status = DeliveryStatus(status)
-        except ValueError:
-            choices = ", ".join(s.value for s in DeliveryStatus)
-            raise ApiError(422, f"status must be one of {choices}", "status") from None
+    flt = queries.DeliveryFilter.from_args(request.args)
     page = _int_arg("page", 1, 1, 100_000)
     per_page = _int_arg("per_page", 20, 1, 100)
-    rows, has_more = queries.list_deliveries(
-        status=status, endpoint_id=request.args.get("endpoint_id") or None, q=(request.args.get("q") or "").strip(),
-        page=page, per_page=per_page,
-    )
+    rows, has_more = queries.list_deliveries(flt, page=page, per_page=per_page)
     data = [DeliveryOut.model_validate(r) for r in rows]
     return _out(DeliveryPageOut, {"data": data, "page": page, "per_page": per_page, "has_more": has_more})
 
@@ -146,15 +142,14 @@ def get_delivery(delivery_id):
 def retry_delivery(delivery_id):
     data = RetryIn.model_validate(_json_body())
     delivery = operations.retry_delivery(
-        delivery_id, trigger=AttemptTrigger.MANUAL, actor=f"api:{g.api_key.name}",
-        restart_schedule=data.restart_schedule,
+        delivery_id, trigger=AttemptTrigger.MANUAL, actor=_actor(), restart_schedule=data.restart_schedule,
     )
     return _out(DeliveryOut, delivery, 202)
 
 
 @bp.post("/deliveries/<delivery_id>/cancel")
 def cancel_delivery(delivery_id):
-    return _out(DeliveryOut, operations.cancel_delivery(delivery_id))
+    return _out(DeliveryOut, operations.cancel_delivery(delivery_id, actor=_actor()))
 
 
 @bp.get("/stats")

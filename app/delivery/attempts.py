@@ -111,8 +111,8 @@ def _build_job(delivery_id, token):
     body = message.payload.encode()
     config_error = None
     try:
-        headers = signing.sign(endpoint.signing, [secrets.decrypt(endpoint.secret_encrypted)], message.id,
-                               int(time.time()), body)
+        headers = {**sender.BASE_HEADERS, **signing.sign(
+            endpoint.signing, [secrets.decrypt(endpoint.secret_encrypted)], message.id, int(time.time()), body)}
     except SecretUnavailable as exc:
         headers, config_error = {}, exc.message
     return Job(

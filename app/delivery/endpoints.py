@@ -2,6 +2,7 @@
 
 from flask import current_app
 
+from app.audit import SYSTEM, record
 from app.delivery import matching, secrets, signing
 from app.delivery.addresses import check_url, policy_for
 from app.delivery.errors import InvalidInput, NotFound
@@ -29,8 +30,8 @@ def check_max_attempts(max_attempts):
     return max_attempts
 
 
-def create_endpoint(url, *, name=None, event_types=None, signing_scheme="standard", timeout_seconds=None,
-                    max_attempts=None):
+def create_endpoint(url, *, actor=SYSTEM, name=None, event_types=None, signing_scheme="standard",
+                    timeout_seconds=None, max_attempts=None):
     """Create an endpoint with a new secret; return (endpoint, secret). The secret is not kept in clear."""
     config = current_app.config
     check_url(url, outbound_policy())
@@ -54,8 +55,20 @@ def create_endpoint(url, *, name=None, event_types=None, signing_scheme="standar
         ),
     )
     db.session.add(endpoint)
+    db.session.flush()
+    record(actor, "endpoint.create", f"created endpoint {endpoint.url}", target_type="endpoint",
+           target_ids=[endpoint.id], after=describe(endpoint))
     db.session.commit()
     return endpoint, secret
+
+
+def describe(endpoint):
+    """Return the endpoint's settings as a dict for the audit log; the secret is never part of it."""
+    return {
+        "url": endpoint.url, "name": endpoint.name, "event_types": endpoint.event_types,
+        "signing": endpoint.signing.value, "timeout_seconds": endpoint.timeout_seconds,
+        "max_attempts": endpoint.max_attempts, "state": endpoint.state.value,
+    }
 
 
 def get_endpoint(endpoint_id):

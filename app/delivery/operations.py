@@ -1,16 +1,18 @@
-"""What people and producers do to deliveries: retry and cancel."""
+"""What people and producers do to deliveries: retry and cancel. Each commits, audits, then enqueues."""
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 
+from app.audit import record
 from app.delivery.errors import IllegalTransition, NotFound
 from app.delivery.outbox import enqueue_after_commit
 from app.extensions import db
 from app.models import AttemptTrigger, Delivery, DeliveryStatus, utcnow
 
-#: Statuses a retry may start from.
-RETRYABLE_STATUSES = (DeliveryStatus.FAILED, DeliveryStatus.PENDING)
+#: Reason given for a delivery that does not exist.
+MISSING = "no such delivery"
 
 
 @dataclass
@@ -20,70 +22,113 @@ class Outcome:
     changed: list = field(default_factory=list)
     skipped: dict = field(default_factory=dict)  # id -> reason
 
+    def skipped_by_reason(self):
+        """Return {reason: count} for the skipped ids."""
+        counts = {}
+        for reason in self.skipped.values():
+            counts[reason] = counts.get(reason, 0) + 1
+        return counts
 
-def _skip_reasons(ids, changed, rule):
+    def summary(self, verb):
+        """Describe the outcome in one sentence for a person."""
+        text = f"{verb} {len(self.changed)} deliver{'y' if len(self.changed) == 1 else 'ies'}"
+        if self.skipped:
+            reasons = "; ".join(f"{n} {reason}" for reason, n in self.skipped_by_reason().items())
+            text += f"; skipped {len(self.skipped)} ({reasons})"
+        return text
+
+
+def _skip_reasons(ids, changed, rule, cooldown_since=None):
     changed = set(changed)
     rest = [i for i in ids if i not in changed]
-    statuses = dict(db.session.execute(select(Delivery.id, Delivery.status).where(Delivery.id.in_(rest))).all())
-    return {i: f"is {statuses[i].value}; {rule}" if i in statuses else "no such delivery" for i in rest}
+    rows = db.session.execute(
+        select(Delivery.id, Delivery.status, Delivery.manual_retry_at).where(Delivery.id.in_(rest))
+    ).all()
+    found = {row.id: row for row in rows}
+    reasons = {}
+    for delivery_id in rest:
+        row = found.get(delivery_id)
+        if row is None:
+            reasons[delivery_id] = MISSING
+        elif cooldown_since and row.manual_retry_at and row.manual_retry_at > cooldown_since:
+            minutes = max(round((utcnow() - cooldown_since).total_seconds() / 60), 1)
+            reasons[delivery_id] = f"retried by hand in the last {minutes} min (cooldown)"
+        else:
+            reasons[delivery_id] = f"is {row.status.value}; {rule}"
+    return reasons
 
 
-def retry_deliveries(ids, *, trigger=AttemptTrigger.MANUAL, actor=None, restart_schedule=False):
+def retry_deliveries(ids, *, trigger=AttemptTrigger.MANUAL, actor=None, restart_schedule=False,
+                     cooldown_seconds=None, audit_action="deliveries.retry"):
     """Ask for one attempt now at each failed or pending delivery; commit, then enqueue.
 
     The attempt is one-off: if it fails, a failed delivery stays failed and a pending one returns to
-    its planned time. restart_schedule=True instead starts the automatic retry chain afresh.
+    its planned time. restart_schedule=True instead starts the automatic retry chain afresh. With
+    cooldown_seconds, a delivery retried by hand more recently than that is skipped. The change is
+    audited as audit_action by actor (pass audit_action=None when the caller audits, as jobs do).
     """
     ids = list(dict.fromkeys(ids))
     now = utcnow()
-    one_off = {"next_trigger": trigger, "next_triggered_by": actor}
+    cooldown_since = now - timedelta(seconds=cooldown_seconds) if cooldown_seconds else None
+    request = {"next_trigger": trigger, "next_triggered_by": actor.name if actor else None}
     if restart_schedule:
-        one_off = {"next_trigger": None, "next_triggered_by": None, "scheduled_attempt_count": 0}
+        request = {"next_trigger": None, "next_triggered_by": None, "scheduled_attempt_count": 0}
     changed = []
     # Pending first: the failed rows this turns pending must not be matched again as pending.
     for status, resume_at in ((DeliveryStatus.PENDING, Delivery.next_attempt_at), (DeliveryStatus.FAILED, None)):
-        values = dict(status=DeliveryStatus.PENDING, next_attempt_at=now, enqueued_at=None, **one_off)
+        values = dict(status=DeliveryStatus.PENDING, next_attempt_at=now, enqueued_at=None, manual_retry_at=now,
+                      **request)
         if not restart_schedule:
             values["resume_at"] = resume_at
+        statement = update(Delivery).where(Delivery.id.in_(ids), Delivery.status == status)
+        if cooldown_since:
+            statement = statement.where(
+                or_(Delivery.manual_retry_at.is_(None), Delivery.manual_retry_at <= cooldown_since)
+            )
         changed += db.session.scalars(
-            update(Delivery).where(Delivery.id.in_(ids), Delivery.status == status).values(**values)
-            .returning(Delivery.id).execution_options(synchronize_session=False)
+            statement.values(**values).returning(Delivery.id).execution_options(synchronize_session=False)
         ).all()
-    skipped = _skip_reasons(ids, changed, "only failed or pending deliveries can be retried")
+    outcome = Outcome(changed, _skip_reasons(ids, changed, "only failed or pending deliveries can be retried",
+                                             cooldown_since))
+    if audit_action and actor and changed:
+        record(actor, audit_action, outcome.summary("retried"), target_type="delivery", target_ids=changed,
+               after={"skipped": outcome.skipped_by_reason()} if outcome.skipped else None)
     for delivery_id in changed:
         enqueue_after_commit(db.session, delivery_id)
     db.session.commit()
-    return Outcome(changed, skipped)
+    return outcome
 
 
-def cancel_deliveries(ids):
-    """Cancel pending deliveries so no further attempt is made; commit."""
+def cancel_deliveries(ids, *, actor=None, audit_action="deliveries.cancel"):
+    """Cancel pending deliveries so no further attempt is made; audit and commit."""
     ids = list(dict.fromkeys(ids))
     changed = db.session.scalars(
         update(Delivery).where(Delivery.id.in_(ids), Delivery.status == DeliveryStatus.PENDING)
         .values(status=DeliveryStatus.CANCELLED, next_attempt_at=None, next_trigger=None, resume_at=None)
         .returning(Delivery.id).execution_options(synchronize_session=False)
     ).all()
-    skipped = _skip_reasons(ids, changed, "only pending deliveries can be cancelled")
+    outcome = Outcome(list(changed), _skip_reasons(ids, changed, "only pending deliveries can be cancelled"))
+    if audit_action and actor and changed:
+        record(actor, audit_action, outcome.summary("cancelled"), target_type="delivery", target_ids=changed)
     db.session.commit()
-    return Outcome(list(changed), skipped)
+    return outcome
 
 
 def _one(outcome, delivery_id):
     if outcome.changed:
         return db.session.get(Delivery, delivery_id)
     reason = outcome.skipped[delivery_id]
-    if reason == "no such delivery":
+    if reason == MISSING:
         raise NotFound(f"no delivery with id {delivery_id}")
     raise IllegalTransition(f"delivery {delivery_id} {reason}")
 
 
-def retry_delivery(delivery_id, *, trigger=AttemptTrigger.MANUAL, actor=None, restart_schedule=False):
+def retry_delivery(delivery_id, *, actor=None, **options):
     """Retry one delivery; raise NotFound or IllegalTransition when it cannot be."""
-    return _one(retry_deliveries([delivery_id], trigger=trigger, actor=actor, restart_schedule=restart_schedule),
-                delivery_id)
+    options.setdefault("audit_action", "delivery.retry")
+    return _one(retry_deliveries([delivery_id], actor=actor, **options), delivery_id)
 
 
-def cancel_delivery(delivery_id):
+def cancel_delivery(delivery_id, *, actor=None):
     """Cancel one delivery; raise NotFound or IllegalTransition when it cannot be."""
-    return _one(cancel_deliveries([delivery_id]), delivery_id)
+    return _one(cancel_deliveries([delivery_id], actor=actor, audit_action="delivery.cancel"), delivery_id)

@@ -1,9 +1,10 @@
-"""Enqueue deliveries only after the transaction that wrote them commits, and never if it rolls back.
+"""Hand work to the workers only after the transaction that wrote it commits, and never if it rolls back.
 
 The database row is the truth; the broker message is a wake-up call. Services call
-enqueue_after_commit(); when the session's outermost transaction commits, the ids go to every
-receiver of `deliveries_committed` (tasks.deliveries connects the Dramatiq sender). A failed send
-is logged, never raised into the caller's commit: the recovery sweep finds the row later.
+enqueue_after_commit() for deliveries and start_job_after_commit() for bulk jobs; when the session's
+outermost transaction commits, the ids go to the receivers of `deliveries_committed` and
+`jobs_committed` (tasks connects the Dramatiq senders). A failed send is logged, never raised into
+the caller's commit: the recovery sweep finds the row later.
 """
 
 import logging
@@ -17,24 +18,33 @@ log = logging.getLogger(__name__)
 _signals = Namespace()
 #: Sent after commit with items=[(delivery_id, delay_seconds), ...].
 deliveries_committed = _signals.signal("deliveries-committed")
+#: Sent after commit with items=[job_id, ...].
+jobs_committed = _signals.signal("jobs-committed")
 
 _KEY = "webhook_outbox"
 
 
+def _track(session, signal, item):
+    session.info.setdefault(_KEY, {}).setdefault(signal.name, []).append(item)
+
+
 def enqueue_after_commit(session, delivery_id, delay_seconds=0.0):
     """Ask for delivery_id to be sent to the workers once this session's transaction commits."""
-    session.info.setdefault(_KEY, []).append((delivery_id, max(float(delay_seconds), 0.0)))
+    _track(session, deliveries_committed, (delivery_id, max(float(delay_seconds), 0.0)))
+
+
+def start_job_after_commit(session, job_id):
+    """Ask for a bulk job to start once this session's transaction commits."""
+    _track(session, jobs_committed, job_id)
 
 
 @event.listens_for(Session, "after_commit")
 def _send_committed(session):
-    items = session.info.pop(_KEY, None)
-    if not items:
-        return
-    try:
-        deliveries_committed.send(session, items=items)
-    except Exception:  # noqa: BLE001  the rows are committed; the sweep will enqueue them
-        log.exception("could not enqueue %d committed deliveries; the recovery sweep will", len(items))
+    for name, items in session.info.pop(_KEY, {}).items():
+        try:
+            _signals[name].send(session, items=items)
+        except Exception:  # noqa: BLE001  the rows are committed; the sweep will pick them up
+            log.exception("could not hand %d committed items to the workers (%s); the sweep will", len(items), name)
 
 
 @event.listens_for(Session, "after_transaction_end")

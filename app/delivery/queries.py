@@ -1,10 +1,18 @@
-"""Read-side queries over deliveries: look-up, search, counts. Every figure shown comes from here."""
+"""Read-side queries over deliveries: the shared filter, search, counts. Every figure shown comes from here."""
+
+import dataclasses
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import func, or_, select
 
-from app.delivery.errors import NotFound
+from app.delivery.errors import InvalidInput, NotFound
 from app.extensions import db
-from app.models import Delivery, DeliveryStatus, Message, MessageTag, utcnow
+from app.models import Delivery, DeliveryStatus, ErrorClass, Message, MessageTag, utcnow
+
+#: "500", "5xx" or "none" (no HTTP response at all).
+HTTP_STATUS = re.compile(r"^([1-5][0-9][0-9]|[1-5]xx|none)$")
 
 
 def get_delivery(delivery_id):
@@ -15,35 +23,126 @@ def get_delivery(delivery_id):
     return delivery
 
 
-def matching_handle(term):
-    """Return a condition on Delivery matching a delivery id, message id, reference, idempotency key or tag.
+def _starts_with(column, term):
+    """column starts with term, in a form that uses an index on SQLite (GLOB) and PostgreSQL (LIKE)."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        return column.op("GLOB")(re.sub(r"([*?\[])", r"[\1]", term) + "*")
+    return column.like(re.sub(r"([\\%_])", r"\\\1", term) + "%", escape="\\")
 
-    Each branch is an equality on an indexed column, so a search never scans the table.
+
+def matching_handle(term):
+    """Deliveries whose id is term, or whose message id, reference, idempotency key or a tag starts with it.
+
+    Each branch is an indexed lookup, so a search never scans the deliveries table.
     """
-    messages = select(Message.id).where(
-        or_(Message.id == term, Message.reference == term, Message.idempotency_key == term)
-    )
-    tagged = select(MessageTag.message_id).where(MessageTag.tag == term)
+    messages = select(Message.id).where(or_(
+        _starts_with(Message.id, term), _starts_with(Message.reference, term),
+        _starts_with(Message.idempotency_key, term),
+    ))
+    tagged = select(MessageTag.message_id).where(_starts_with(MessageTag.tag, term))
     return or_(Delivery.id == term, Delivery.message_id.in_(messages), Delivery.message_id.in_(tagged))
 
 
-def list_deliveries(*, status=None, endpoint_id=None, q=None, page=1, per_page=20):
+def _parse_day(value, field):
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(f"{field} must be a date like 2026-11-23", field=field) from None
+
+
+@dataclass(frozen=True)
+class DeliveryFilter:
+    """What a person or a producer asked to see; the same filter drives lists, counts and bulk jobs."""
+
+    status: DeliveryStatus | None = None
+    endpoint_id: str | None = None
+    event_type: str | None = None
+    created_from: date | None = None  # UTC day, inclusive
+    created_to: date | None = None  # UTC day, inclusive
+    http_status: str | None = None  # "500", "5xx" or "none"
+    error_class: ErrorClass | None = None
+    q: str | None = None
+
+    @classmethod
+    def from_args(cls, args):
+        """Build a filter from query-string style arguments; raise InvalidInput naming the bad one."""
+        get = {k: (args.get(k) or "").strip() or None for k in (f.name for f in dataclasses.fields(cls))}
+        values = dict(get)
+        for name, enum in (("status", DeliveryStatus), ("error_class", ErrorClass)):
+            if get[name]:
+                try:
+                    values[name] = enum(get[name])
+                except ValueError:
+                    choices = ", ".join(member.value for member in enum)
+                    raise InvalidInput(f"{name} must be one of {choices}", field=name) from None
+        for name in ("created_from", "created_to"):
+            if get[name]:
+                values[name] = _parse_day(get[name], name)
+        if get["http_status"] and not HTTP_STATUS.match(get["http_status"].lower()):
+            raise InvalidInput("http_status must be a code like 500, a class like 5xx, or none", field="http_status")
+        if get["http_status"]:
+            values["http_status"] = get["http_status"].lower()
+        return cls(**values)
+
+    def to_args(self):
+        """Return the filter as query-string arguments (and JSON for jobs), leaving out what is unset."""
+        args = {}
+        for name, value in dataclasses.asdict(self).items():
+            if value is not None:
+                args[name] = value.value if hasattr(value, "value") else str(value)
+        return args
+
+    def replace(self, **changes):
+        return dataclasses.replace(self, **changes)
+
+    def conditions(self):
+        """Return the SQL conditions on Delivery that this filter stands for."""
+        found = []
+        if self.status is not None:
+            found.append(Delivery.status == self.status)
+        if self.endpoint_id:
+            found.append(Delivery.endpoint_id == self.endpoint_id)
+        if self.event_type:
+            found.append(Delivery.event_type == self.event_type)
+        if self.created_from:
+            found.append(Delivery.created_at >= datetime.combine(self.created_from, time(), UTC))
+        if self.created_to:
+            found.append(Delivery.created_at < datetime.combine(self.created_to + timedelta(days=1), time(),
+                                                               UTC))
+        if self.http_status:
+            found.append(self._http_status_condition())
+        if self.error_class is not None:
+            found.append(Delivery.last_error_class == self.error_class)
+        if self.q:
+            found.append(matching_handle(self.q))
+        return found
+
+    def _http_status_condition(self):
+        if self.http_status == "none":
+            return Delivery.last_response_status.is_(None) & Delivery.last_error_class.is_not(None)
+        if self.http_status.endswith("xx"):
+            low = int(self.http_status[0]) * 100
+            return Delivery.last_response_status.between(low, low + 99)
+        return Delivery.last_response_status == int(self.http_status)
+
+
+def list_deliveries(flt, *, page=1, per_page=20):
     """Return (deliveries newest first, has_more) for one page of a filtered search."""
-    query = select(Delivery)
-    if status is not None:
-        query = query.where(Delivery.status == status)
-    if endpoint_id:
-        query = query.where(Delivery.endpoint_id == endpoint_id)
-    if q:
-        query = query.where(matching_handle(q))
-    query = query.order_by(Delivery.created_at.desc(), Delivery.id.desc())
+    query = select(Delivery).where(*flt.conditions()).order_by(Delivery.created_at.desc(), Delivery.id.desc())
     rows = db.session.scalars(query.offset((page - 1) * per_page).limit(per_page + 1)).all()
     return rows[:per_page], len(rows) > per_page
 
 
-def status_counts():
-    """Return {status value: count} for every delivery status, zeros included."""
-    counts = dict(db.session.execute(select(Delivery.status, func.count()).group_by(Delivery.status)).all())
+def count_deliveries(flt):
+    """Return how many deliveries match the filter."""
+    return db.session.scalar(select(func.count()).select_from(Delivery).where(*flt.conditions()))
+
+
+def status_counts(flt=None):
+    """Return {status value: count} over deliveries matching flt (its status ignored), zeros included."""
+    conditions = (flt or DeliveryFilter()).replace(status=None).conditions()
+    counts = dict(db.session.execute(
+        select(Delivery.status, func.count()).where(*conditions).group_by(Delivery.status)).all())
     return {status.value: counts.get(status, 0) for status in DeliveryStatus}
 
 
@@ -55,8 +154,4 @@ def oldest_overdue_seconds():
             Delivery.status == DeliveryStatus.PENDING, Delivery.next_attempt_at < now
         )
     )
-    if oldest is None:
-        return 0.0
-    if oldest.tzinfo is None:  # min() over SQLite bypasses the column type
-        oldest = oldest.replace(tzinfo=now.tzinfo)
-    return round((now - oldest).total_seconds(), 3)
+    return round((now - oldest).total_seconds(), 3) if oldest is not None else 0.0

@@ -25,6 +25,8 @@ from app.models import ErrorClass
 
 #: Sent as User-Agent on every webhook.
 USER_AGENT = "Hookyard-Webhooks/1.0"
+#: Headers every webhook carries besides its signature headers.
+BASE_HEADERS = {"Content-Type": "application/json", "User-Agent": USER_AGENT}
 
 
 @dataclass(frozen=True)
@@ -191,7 +193,7 @@ def post(url, body, headers, *, timeout, policy, body_limit):
         response = _sessions.get(policy).post(
             url,
             data=body,
-            headers={"User-Agent": USER_AGENT, "Content-Type": "application/json", **headers},
+            headers={**BASE_HEADERS, **headers},
             timeout=(timeout, timeout),
             allow_redirects=False,
             stream=True,

@@ -1,4 +1,4 @@
-"""The recovery sweep: wake deliveries whose broker message was lost.
+"""The recovery sweep: wake deliveries whose broker message was lost, and resume stalled bulk jobs.
 
 A pending delivery overdue by more than WEBHOOK_SWEEP_GRACE_SECONDS, or a sending one whose lease
 has expired (its worker died mid-send), is enqueued again. Each row is taken with a
@@ -12,6 +12,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import or_, select, update
 
+from app.delivery.bulk import resume_stalled_jobs
 from app.delivery.outbox import enqueue_after_commit
 from app.extensions import db
 from app.models import Delivery, DeliveryStatus, Endpoint, EndpointState, utcnow
@@ -24,10 +25,11 @@ BATCH_SIZE = 500
 class SweepResult:
     overdue: int = 0
     expired_leases: int = 0
+    resumed_jobs: int = 0
 
     @property
     def total(self):
-        return self.overdue + self.expired_leases
+        return self.overdue + self.expired_leases + self.resumed_jobs
 
 
 def _enabled_endpoints():
@@ -73,4 +75,5 @@ def sweep(grace_seconds=None):
         status=DeliveryStatus.PENDING, next_attempt_at=now, lease_token=None, lease_expires_at=None, enqueued_at=now,
     ))
     result.overdue = _drain(overdue, dict(enqueued_at=now))
+    result.resumed_jobs = len(resume_stalled_jobs())
     return result

@@ -2,22 +2,32 @@
 
 from app.models.api_key import ApiKey
 from app.models.attempt import AttemptTrigger, DeliveryAttempt, ErrorClass
+from app.models.audit import AuditEntry
+from app.models.bulk_job import BulkJob, JobStatus
 from app.models.delivery import Delivery, DeliveryStatus
 from app.models.endpoint import Endpoint, EndpointState, SigningScheme
 from app.models.message import Message, MessageTag
+from app.models.setting import Setting
 from app.models.types import utcnow
+from app.models.user import Role, User
 
 __all__ = [
     "ApiKey",
     "AttemptTrigger",
+    "AuditEntry",
+    "BulkJob",
     "Delivery",
     "DeliveryAttempt",
     "DeliveryStatus",
     "Endpoint",
     "EndpointState",
     "ErrorClass",
+    "JobStatus",
     "Message",
     "MessageTag",
+    "Role",
+    "Setting",
     "SigningScheme",
+    "User",
     "utcnow",
 ]

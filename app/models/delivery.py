@@ -23,6 +23,7 @@ class Delivery(db.Model):
     __table_args__ = (
         Index("ix_deliveries_status_next_attempt_at", "status", "next_attempt_at"),
         Index("ix_deliveries_endpoint_id_created_at", "endpoint_id", "created_at"),
+        Index("ix_deliveries_status_created_at", "status", "created_at"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("dlv"))
@@ -45,6 +46,8 @@ class Delivery(db.Model):
     #: Where a requested one-off attempt returns the delivery if it fails: the chain's planned
     #: time when it was pending, None (back to failed) when it was failed.
     resume_at = mapped_column(UTCDateTime)
+    #: When a person last asked for a retry; staff retries within the cooldown are refused.
+    manual_retry_at = mapped_column(UTCDateTime)
     #: When the recovery sweep last re-enqueued this delivery.
     enqueued_at = mapped_column(UTCDateTime)
     last_response_status: Mapped[int | None] = mapped_column(Integer)

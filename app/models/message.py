@@ -1,20 +1,32 @@
 """Message: one event to send, with its payload and the handles staff search by."""
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models.types import UTCDateTime, new_id, utcnow
 
 
+def prefix_index(name, column, *, everywhere=True):
+    """An index that also serves LIKE 'term%' on PostgreSQL whatever the database collation."""
+    index = Index(name, column, postgresql_ops={column: "varchar_pattern_ops"})
+    return index if everywhere else index.ddl_if(dialect="postgresql")
+
+
 class Message(db.Model):
     __tablename__ = "messages"
+    __table_args__ = (
+        prefix_index("ix_messages_reference", "reference"),
+        # SQLite already has the primary key and unique indexes for its GLOB prefix search.
+        prefix_index("ix_messages_id_prefix", "id", everywhere=False),
+        prefix_index("ix_messages_idempotency_key_prefix", "idempotency_key", everywhere=False),
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("msg"))
     event_type: Mapped[str] = mapped_column(String(200), index=True)
     #: The JSON body exactly as it is signed and sent.
     payload: Mapped[str] = mapped_column(Text)
-    reference: Mapped[str | None] = mapped_column(String(200), index=True)
+    reference: Mapped[str | None] = mapped_column(String(200))
     idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False, index=True)
 
@@ -35,8 +47,9 @@ class MessageTag(db.Model):
     """One tag of a message (a QR code, a Shopify order id); its own table so search uses an index."""
 
     __tablename__ = "message_tags"
+    __table_args__ = (prefix_index("ix_message_tags_tag", "tag"),)
 
     message_id: Mapped[str] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True)
-    tag: Mapped[str] = mapped_column(String(200), primary_key=True, index=True)
+    tag: Mapped[str] = mapped_column(String(200), primary_key=True)
 
     message: Mapped[Message] = relationship(back_populates="tag_rows")

@@ -2,12 +2,15 @@ from datetime import timedelta
 
 import pytest
 
+from app.audit import Actor
 from app.delivery.attempts import attempt_delivery
 from app.delivery.errors import IllegalTransition, NotFound
 from app.delivery.operations import cancel_deliveries, cancel_delivery, retry_deliveries, retry_delivery
 from app.models import AttemptTrigger, Delivery, DeliveryStatus, utcnow
 from tests.support.factories import load, send, update
 from tests.support.receiver import Reply
+
+OPS = Actor("ops@example.com", "203.0.113.9")
 
 
 def fail_once(app, receiver, status=400):
@@ -23,7 +26,7 @@ def test_manual_retry_of_a_failed_delivery_is_one_attempt(app, make_endpoint, re
     delivery_id = fail_once(app, receiver)
     receiver.reply(Reply(500))
     with app.app_context():
-        outcome = retry_deliveries([delivery_id], actor="ops@example.com")
+        outcome = retry_deliveries([delivery_id], actor=OPS)
         assert outcome.changed == [delivery_id]
         attempt_delivery(delivery_id)
     delivery = load(app, delivery_id)
@@ -37,7 +40,7 @@ def test_manual_retry_that_succeeds_completes_the_delivery(app, make_endpoint, r
     make_endpoint()
     delivery_id = fail_once(app, receiver)
     with app.app_context():
-        retry_delivery(delivery_id, actor="ops")
+        retry_delivery(delivery_id, actor=OPS)
         attempt_delivery(delivery_id)
     assert load(app, delivery_id).status is DeliveryStatus.SUCCEEDED
 
@@ -49,7 +52,7 @@ def test_manual_retry_of_a_pending_delivery_returns_it_to_its_schedule(app, make
     update(app, Delivery, delivery_id, next_attempt_at=planned)
     receiver.reply(Reply(503))
     with app.app_context():
-        retry_delivery(delivery_id, actor="ops")
+        retry_delivery(delivery_id, actor=OPS)
         attempt_delivery(delivery_id)
     delivery = load(app, delivery_id)
     assert delivery.status is DeliveryStatus.PENDING
@@ -75,7 +78,7 @@ def test_retry_refuses_succeeded_and_unknown_deliveries(app, make_endpoint, rece
     _, (delivery_id,) = send(app)
     with app.app_context():
         attempt_delivery(delivery_id)
-        outcome = retry_deliveries([delivery_id, "dlv_missing"])
+        outcome = retry_deliveries([delivery_id, "dlv_missing"], actor=OPS)
         assert outcome.changed == []
         assert outcome.skipped == {
             delivery_id: "is succeeded; only failed or pending deliveries can be retried",
@@ -104,3 +107,36 @@ def test_cancel_refuses_anything_but_pending(app, make_endpoint, receiver):
         with pytest.raises(IllegalTransition):
             cancel_delivery(delivery_id)
     assert load(app, delivery_id).status is DeliveryStatus.FAILED
+
+
+def test_retry_within_the_cooldown_is_skipped_with_the_reason(app, make_endpoint, receiver):
+    make_endpoint()
+    delivery_id = fail_once(app, receiver)
+    receiver.reply(Reply(400))
+    with app.app_context():
+        assert retry_deliveries([delivery_id], actor=OPS, cooldown_seconds=300).changed == [delivery_id]
+        attempt_delivery(delivery_id)
+        again = retry_deliveries([delivery_id], actor=OPS, cooldown_seconds=300)
+        assert again.changed == [] and again.skipped == {delivery_id: "retried by hand in the last 5 min (cooldown)"}
+    update(app, Delivery, delivery_id, manual_retry_at=utcnow() - timedelta(seconds=301))
+    with app.app_context():
+        assert retry_deliveries([delivery_id], actor=OPS, cooldown_seconds=300).changed == [delivery_id]
+
+
+def test_retries_and_cancels_are_audited_with_who_and_where(app, make_endpoint, receiver):
+    from app.extensions import db
+    from app.models import AuditEntry
+
+    make_endpoint()
+    failed = fail_once(app, receiver)
+    _, (pending,) = send(app)
+    with app.app_context():
+        retry_deliveries([failed, "dlv_missing"], actor=OPS)
+        cancel_delivery(pending, actor=OPS)
+        retry_deliveries(["dlv_missing"], actor=OPS)  # changes nothing, so records nothing
+        entries = db.session.query(AuditEntry).filter_by(target_type="delivery").order_by(AuditEntry.id).all()
+        assert [(e.actor, e.ip, e.action, e.target_ids) for e in entries] == [
+            ("ops@example.com", "203.0.113.9", "deliveries.retry", [failed]),
+            ("ops@example.com", "203.0.113.9", "delivery.cancel", [pending]),
+        ]
+        assert entries[0].summary == "retried 1 delivery; skipped 1 (1 no such delivery)"

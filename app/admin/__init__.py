@@ -1,0 +1,34 @@
+"""The staff UI: Flask-Admin views for the monitor, records, jobs, users and settings."""
+
+from flask_admin import Admin
+from flask_admin.theme import Bootstrap4Theme
+
+from app.admin import formatters as fmt
+from app.admin.base import HomeView
+from app.admin.deliveries import DeliveryView
+from app.admin.jobs import JobView
+from app.admin.people import SettingsView, UserView
+from app.admin.records import AuditView, EndpointHealthView, MessageView
+from app.extensions import db
+from app.models import AuditEntry, Delivery, Endpoint, Message, User
+
+
+def staff_banners():
+    """Banners shown on every admin page (endpoint health adds to these)."""
+    return []
+
+
+def init_admin(app):
+    """Register the admin views, template helpers and banners on app."""
+    admin = Admin(app, name="Hookyard", url="/admin", index_view=HomeView(url="/admin/home", name="Home"),
+                  theme=Bootstrap4Theme(base_template="admin/hookyard_base.html", fluid=True))
+    admin.add_view(DeliveryView(Delivery, db, name="Sync monitor", url="/admin", endpoint="monitor"))
+    admin.add_view(MessageView(Message, db, name="Messages", endpoint="messages"))
+    admin.add_view(EndpointHealthView(Endpoint, db, name="Endpoints", endpoint="endpoints"))
+    admin.add_view(JobView(name="Bulk jobs", url="/admin/jobs", endpoint="jobs"))
+    admin.add_view(AuditView(AuditEntry, db, name="Audit log", endpoint="audit"))
+    admin.add_view(UserView(User, db, name="Users", endpoint="users"))
+    admin.add_view(SettingsView(name="Settings", url="/admin/settings", endpoint="settings"))
+    app.jinja_env.globals.update(time_cell=fmt.time_cell, status_badge=fmt.status_badge, tag_list=fmt.tag_list,
+                                 staff_banners=staff_banners)
+    return admin

@@ -1,0 +1,78 @@
+"""Bulk jobs: "retry all failed that match this filter" with a confirmation, live progress and a summary."""
+
+from flask import abort, flash, jsonify, redirect, request
+from flask_admin import BaseView, expose
+from sqlalchemy import select
+
+from app.admin.base import StaffMixin, require_role, staff_actor
+from app.delivery import bulk
+from app.delivery.errors import InvalidInput
+from app.delivery.queries import DeliveryFilter, count_deliveries
+from app.extensions import db
+from app.models import BulkJob, Endpoint, Role
+from app.staff.limits import LimitReached, check_retry_cap
+
+
+def job_json(job):
+    """The progress figures the page polls."""
+    return {
+        "id": job.id, "status": job.status.value, "total": job.total, "done": job.done, "changed": job.changed,
+        "skipped": job.skipped or {}, "error": job.error,
+        "finished_at": job.finished_at.isoformat() if job.finished_at else None,
+    }
+
+
+class JobView(StaffMixin, BaseView):
+    def _filter(self, args):
+        try:
+            return bulk.failed_matching(DeliveryFilter.from_args(args))
+        except InvalidInput as exc:
+            abort(400, description=exc.message)
+
+    def _described(self, flt):
+        names = dict(db.session.execute(select(Endpoint.id, Endpoint.name)).all())
+        args = flt.to_args()
+        if "endpoint_id" in args:
+            args["endpoint"] = names.get(args.pop("endpoint_id")) or args.get("endpoint_id")
+        return args
+
+    @expose("/")
+    def index(self):
+        jobs = db.session.scalars(select(BulkJob).order_by(BulkJob.created_at.desc()).limit(50)).all()
+        return self.render("admin/jobs.html", jobs=jobs)
+
+    @expose("/retry-matching")
+    def confirm_retry(self):
+        require_role(Role.OPERATOR)
+        flt = self._filter(request.args)
+        return self.render("admin/job_confirm.html", count=count_deliveries(flt), filter_args=flt.to_args(),
+                           described=self._described(flt))
+
+    @expose("/retry-matching", methods=("POST",))
+    def start_retry(self):
+        require_role(Role.OPERATOR)
+        flt = self._filter(request.form)
+        actor = staff_actor()
+        try:
+            check_retry_cap(actor)
+        except LimitReached as exc:
+            flash(exc.message, "error")
+            return redirect(self.get_url(".confirm_retry", **flt.to_args()))
+        job = bulk.start_bulk_retry(flt, actor=actor)
+        return redirect(self.get_url(".job_view", job_id=job.id))
+
+    def _job(self, job_id):
+        job = bulk.get_job(job_id)
+        if job is None:
+            abort(404, description=f"No job with id {job_id}.")
+        return job
+
+    @expose("/<job_id>")
+    def job_view(self, job_id):
+        job = self._job(job_id)
+        return self.render("admin/job.html", job=job, progress=job_json(job),
+                           described=self._described(DeliveryFilter.from_args(job.filters)))
+
+    @expose("/<job_id>.json")
+    def job_status(self, job_id):
+        return jsonify(job_json(self._job(job_id)))

@@ -1,0 +1,39 @@
+"""Retry and cancel as staff do them: role, hourly cap and cooldown checked, outcome flashed as a banner."""
+
+from flask import flash
+
+from app.admin.base import require_role, staff_actor
+from app.delivery.operations import cancel_deliveries, retry_deliveries
+from app.models import AttemptTrigger, Role
+from app.staff.limits import LimitReached, check_retry_cap
+from app.staff.settings import get_setting
+
+
+def _report(outcome, verb):
+    category = "success" if outcome.changed and not outcome.skipped else "warning"
+    if not outcome.changed:
+        category = "error"
+    flash(outcome.summary(verb).capitalize() + ".", category)
+
+
+def retry_as_staff(ids, *, trigger=AttemptTrigger.MANUAL, audit_action="deliveries.retry"):
+    """Retry deliveries for the signed-in operator; return the Outcome, or None when the cap refused it."""
+    require_role(Role.OPERATOR)
+    actor = staff_actor()
+    try:
+        check_retry_cap(actor)
+    except LimitReached as exc:
+        flash(exc.message, "error")
+        return None
+    outcome = retry_deliveries(ids, trigger=trigger, actor=actor, audit_action=audit_action,
+                               cooldown_seconds=get_setting("retry_cooldown_seconds"))
+    _report(outcome, "retried")
+    return outcome
+
+
+def cancel_as_staff(ids, *, audit_action="deliveries.cancel"):
+    """Cancel pending deliveries for the signed-in operator; return the Outcome."""
+    require_role(Role.OPERATOR)
+    outcome = cancel_deliveries(ids, actor=staff_actor(), audit_action=audit_action)
+    _report(outcome, "cancelled")
+    return outcome

@@ -1,0 +1,88 @@
+"""Retry every failed delivery matching a filter: in the background, in batches, with progress.
+
+Each batch is its own transaction and only ids are held in memory, so a job over 100,000 rows never
+becomes one giant transaction. The job keeps a cursor; a worker that dies mid-job is replaced by the
+sweep, which resumes from the cursor.
+"""
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from app.audit import Actor, record
+from app.delivery.operations import retry_deliveries
+from app.delivery.outbox import start_job_after_commit
+from app.delivery.queries import DeliveryFilter, count_deliveries
+from app.extensions import db
+from app.models import AttemptTrigger, BulkJob, Delivery, DeliveryStatus, JobStatus, utcnow
+
+#: Deliveries retried per transaction.
+BATCH_SIZE = 1000
+#: A queued or running job not touched for this long is resumed by the sweep.
+STALL_AFTER = timedelta(minutes=2)
+
+
+def failed_matching(flt):
+    """Return the filter narrowed to failed deliveries (what "retry all" acts on)."""
+    return flt.replace(status=DeliveryStatus.FAILED)
+
+
+def start_bulk_retry(flt, *, actor):
+    """Create a job retrying every failed delivery matching flt; audited; starts after commit."""
+    flt = failed_matching(flt)
+    total = count_deliveries(flt)
+    job = BulkJob(kind="retry", filters=flt.to_args(), requested_by=actor.name, total=total, touched_at=utcnow())
+    db.session.add(job)
+    db.session.flush()
+    record(actor, "deliveries.bulk_retry", f"retry all {total} failed deliveries matching the filter",
+           target_type="job", target_ids=[job.id], after={"filters": job.filters, "total": total})
+    start_job_after_commit(db.session, job.id)
+    db.session.commit()
+    return job
+
+
+def _next_batch(job, flt):
+    query = (select(Delivery.id).where(*flt.conditions(), Delivery.created_at <= job.created_at)
+             .order_by(Delivery.id).limit(BATCH_SIZE))
+    if job.cursor:
+        query = query.where(Delivery.id > job.cursor)
+    return db.session.scalars(query).all()
+
+
+def run_bulk_retry(job_id, cooldown_seconds=None):
+    """Work through a job to the end, one committed batch at a time; safe to run again (it resumes)."""
+    job = db.session.get(BulkJob, job_id)
+    if job is None or job.status in (JobStatus.DONE, JobStatus.FAILED):
+        return job
+    job.status, job.started_at = JobStatus.RUNNING, job.started_at or utcnow()
+    db.session.commit()
+    flt, actor = DeliveryFilter.from_args(job.filters), Actor(job.requested_by)
+    while batch := _next_batch(job, flt):
+        outcome = retry_deliveries(batch, trigger=AttemptTrigger.BULK, actor=actor,
+                                   cooldown_seconds=cooldown_seconds, audit_action=None)
+        skipped = dict(job.skipped or {})
+        for reason, count in outcome.skipped_by_reason().items():
+            skipped[reason] = skipped.get(reason, 0) + count
+        job.done, job.changed, job.skipped = job.done + len(batch), job.changed + len(outcome.changed), skipped
+        job.cursor, job.touched_at = batch[-1], utcnow()
+        db.session.commit()
+    job.status, job.finished_at, job.touched_at = JobStatus.DONE, utcnow(), utcnow()
+    db.session.commit()
+    return job
+
+
+def resume_stalled_jobs():
+    """Start again every queued or running job nobody has touched for STALL_AFTER; return their ids."""
+    cutoff = utcnow() - STALL_AFTER
+    jobs = db.session.scalars(select(BulkJob).where(
+        BulkJob.status.in_((JobStatus.QUEUED, JobStatus.RUNNING)), BulkJob.touched_at < cutoff)).all()
+    for job in jobs:
+        job.touched_at = utcnow()
+        start_job_after_commit(db.session, job.id)
+    db.session.commit()
+    return [job.id for job in jobs]
+
+
+def get_job(job_id):
+    """Return the job or None."""
+    return db.session.get(BulkJob, job_id)

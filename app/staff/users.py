@@ -1,0 +1,107 @@
+"""Staff accounts: create, authenticate, change passwords and roles. Every change is audited."""
+
+import re
+import secrets
+
+from sqlalchemy import func, select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from app.audit import SYSTEM, Actor, record
+from app.delivery.errors import InvalidInput, NotFound
+from app.extensions import db
+from app.models import Role, User, utcnow
+
+#: A plausible email address; delivery of mail is not this module's concern.
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+#: Shortest password accepted.
+MIN_PASSWORD_LENGTH = 10
+#: A hash computed once, checked against when the email is unknown, so timing does not tell.
+_DUMMY_HASH = generate_password_hash("not-a-real-password")
+
+
+def _check_password(password):
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(f"a password needs at least {MIN_PASSWORD_LENGTH} characters", field="password")
+    return password
+
+
+def _role(role):
+    try:
+        return Role(role)
+    except ValueError:
+        raise InvalidInput("role must be viewer, operator or admin", field="role") from None
+
+
+def create_user(email, role="viewer", password=None, *, actor=SYSTEM):
+    """Create a user; return (user, one-time password or None). Without a password, one is generated
+    and must be changed at first sign-in."""
+    email = (email or "").strip().lower()
+    if not EMAIL.match(email) or len(email) > 254:
+        raise InvalidInput("email must be an address like name@example.com", field="email")
+    if db.session.scalar(select(User.id).where(User.email == email)):
+        raise InvalidInput(f"a user with email {email} already exists", field="email")
+    generated = None if password else secrets.token_urlsafe(12)
+    user = User(email=email, role=_role(role), must_change_password=generated is not None,
+                password_hash=generate_password_hash(_check_password(password or generated)))
+    db.session.add(user)
+    db.session.flush()
+    record(actor, "user.create", f"created {email} as {user.role.value}", target_type="user",
+           target_ids=[user.id], after={"email": email, "role": user.role.value, "active": True})
+    db.session.commit()
+    return user, generated
+
+
+def authenticate(email, password, ip=None):
+    """Return the active user with this email and password, or None; audits both outcomes."""
+    email = (email or "").strip().lower()
+    user = db.session.scalar(select(User).where(User.email == email))
+    valid = check_password_hash(user.password_hash if user else _DUMMY_HASH, password or "")
+    if not (user and valid and user.active):
+        record(Actor(email or "(blank)", ip), "login.failed", "sign-in refused", target_type="user")
+        db.session.commit()
+        return None
+    user.last_login_at = utcnow()
+    record(Actor(email, ip), "login", "signed in", target_type="user", target_ids=[user.id])
+    db.session.commit()
+    return user
+
+
+def change_password(user, new_password, *, actor):
+    """Set a new password chosen by the user; clears the one-time flag."""
+    user.password_hash = generate_password_hash(_check_password(new_password))
+    user.must_change_password = False
+    record(actor, "user.password", f"password changed for {user.email}", target_type="user", target_ids=[user.id])
+    db.session.commit()
+
+
+def update_user(user_id, *, actor, role=None, active=None):
+    """Change a user's role or active flag; refuse to leave no active admin."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"no user with id {user_id}")
+    before = {"role": user.role.value, "active": user.active}
+    if role is not None:
+        user.role = _role(role)
+    if active is not None:
+        user.active = bool(active)
+    if before["role"] == "admin" and not (user.role is Role.ADMIN and user.active) and _other_admins(user.id) == 0:
+        db.session.rollback()
+        raise InvalidInput("this is the last active admin; make someone else admin first", field="role")
+    after = {"role": user.role.value, "active": user.active}
+    record(actor, "user.update", f"updated {user.email}", target_type="user", target_ids=[user.id],
+           before=before, after=after)
+    db.session.commit()
+    return user
+
+
+def _other_admins(user_id):
+    return db.session.scalar(select(func.count()).select_from(User).where(
+        User.role == Role.ADMIN, User.active.is_(True), User.id != user_id))
+
+
+def ensure_first_admin(email="admin@localhost"):
+    """Create an admin with a one-time password when there are no users; return the password or None."""
+    if db.session.scalar(select(func.count()).select_from(User)):
+        return None
+    _, password = create_user(email, "admin")
+    return password

@@ -1,0 +1,23 @@
+"""The bulk job actor, and the hook that starts committed jobs."""
+
+import dramatiq
+
+from app.delivery import bulk, outbox
+from app.staff.settings import get_setting
+from tasks import broker as _broker  # noqa: F401  IMPORTANT: set_broker() must run before @actor
+
+#: Bulk jobs have their own queue so a long one never sits in front of webhooks.
+QUEUE = "jobs"
+
+
+@dramatiq.actor(queue_name=QUEUE, max_retries=3, min_backoff=5_000, time_limit=3_600_000)
+def run_bulk_job(job_id):
+    """Work through a bulk retry job; resumes from its cursor when run again."""
+    bulk.run_bulk_retry(job_id, cooldown_seconds=get_setting("retry_cooldown_seconds"))
+
+
+@outbox.jobs_committed.connect
+def start_committed(sender, items):
+    """Send a message for each committed job."""
+    for job_id in items:
+        run_bulk_job.send(job_id)
