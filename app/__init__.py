@@ -44,6 +44,7 @@ def create_app(config=None):
     init_admin(app)
     errors.register(app)
     cli.register(app)
+    import tasks.alerts  # noqa: F401  connects committed alerts to the broker
     import tasks.bulk  # noqa: F401  connects committed jobs to the broker
     import tasks.deliveries  # noqa: F401  connects committed deliveries to the broker
 

@@ -82,6 +82,25 @@ class Config:
         #: A claimed delivery's lease is its timeout plus this margin.
         self.WEBHOOK_LEASE_MARGIN_SECONDS = float(env.get("WEBHOOK_LEASE_MARGIN_SECONDS", "30"))
         self.WORKER_THREADS = int(env.get("WORKER_THREADS", "8"))
+        #: Consecutive failures that open an endpoint's circuit breaker, and how long it then holds attempts.
+        self.WEBHOOK_BREAKER_THRESHOLD = int(env.get("WEBHOOK_BREAKER_THRESHOLD", "5"))
+        self.WEBHOOK_BREAKER_COOLDOWN_SECONDS = float(env.get("WEBHOOK_BREAKER_COOLDOWN_SECONDS", "60"))
+        #: Attempts in flight at once to an endpoint that is failing, so it cannot hold every worker thread.
+        self.WEBHOOK_FAILING_MAX_IN_FLIGHT = int(env.get("WEBHOOK_FAILING_MAX_IN_FLIGHT", "2"))
+        #: An endpoint whose every attempt has failed for this long is disabled (default 5 days).
+        self.WEBHOOK_AUTO_DISABLE_AFTER_SECONDS = float(env.get("WEBHOOK_AUTO_DISABLE_AFTER_SECONDS", "432000"))
+        #: Default and longest grace period during which a rotated-out secret still signs.
+        self.WEBHOOK_ROTATION_GRACE_SECONDS = int(env.get("WEBHOOK_ROTATION_GRACE_SECONDS", "86400"))
+        self.WEBHOOK_ROTATION_MAX_GRACE_SECONDS = 7 * 86400
+        # Alerts about failing, disabled and recovered endpoints: email and/or a notification URL.
+        self.ALERT_EMAIL_TO = parse_list(env.get("ALERT_EMAIL_TO"))
+        self.ALERT_WEBHOOK_URL = env.get("ALERT_WEBHOOK_URL") or None
+        self.SMTP_HOST = env.get("SMTP_HOST") or None
+        self.SMTP_PORT = int(env.get("SMTP_PORT", "587"))
+        self.SMTP_USERNAME = env.get("SMTP_USERNAME") or None
+        self.SMTP_PASSWORD = env.get("SMTP_PASSWORD") or None
+        self.SMTP_STARTTLS = env.get("SMTP_STARTTLS", "1") == "1"
+        self.SMTP_FROM = env.get("SMTP_FROM", "hookyard@localhost")
         # Defaults for what admins may change on the settings page (app.staff.settings).
         self.MONITOR_RETRY_COOLDOWN_SECONDS = int(env.get("MONITOR_RETRY_COOLDOWN_SECONDS", "300"))
         self.MONITOR_RETRY_HOURLY_CAP = int(env.get("MONITOR_RETRY_HOURLY_CAP", "10"))
@@ -124,3 +143,4 @@ class TestConfig(Config):
         self.WEBHOOK_LEASE_MARGIN_SECONDS = 2
         self.RATELIMIT_STORAGE_URI = "memory://"
         self.SESSION_COOKIE_SECURE = False
+        self.WEBHOOK_BREAKER_COOLDOWN_SECONDS = 0.5

@@ -117,6 +117,12 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # IMPORTANT: batch migrations rebuild SQLite tables with DROP TABLE, which with foreign keys on
+            # deletes the rows that point at the table (ON DELETE CASCADE): every delivery and attempt.
+            # The pragma is ignored inside a transaction, so it goes to the raw connection before BEGIN.
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
         conf_args.setdefault("include_object", include_object_for(connection.dialect.name))
         context.configure(
             connection=connection,
@@ -126,6 +132,12 @@ def run_migrations_online():
 
         with context.begin_transaction():
             context.run_migrations()
+        if sqlite:
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            connection.commit()
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
+            if broken:
+                raise RuntimeError(f"migration left rows pointing at nothing: {broken[:5]}")
 
 
 if context.is_offline_mode():

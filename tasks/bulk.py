@@ -12,8 +12,8 @@ QUEUE = "jobs"
 
 @dramatiq.actor(queue_name=QUEUE, max_retries=3, min_backoff=5_000, time_limit=3_600_000)
 def run_bulk_job(job_id):
-    """Work through a bulk retry job; resumes from its cursor when run again."""
-    bulk.run_bulk_retry(job_id, cooldown_seconds=get_setting("retry_cooldown_seconds"))
+    """Work through a bulk job; resumes from its cursor when run again."""
+    bulk.run_bulk_job(job_id, cooldown_seconds=get_setting("retry_cooldown_seconds"))
 
 
 @outbox.jobs_committed.connect

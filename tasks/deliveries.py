@@ -5,6 +5,7 @@ import dramatiq
 from app.delivery import attempts, outbox
 from tasks import broker as _broker  # noqa: F401  IMPORTANT: set_broker() must run before @actor
 from tasks.broker import QUEUE
+from tasks.limits import throttle
 
 #: Backstop only: the sender's own deadline (at most 30 s) ends every attempt well before this.
 TIME_LIMIT_MS = 120_000
@@ -13,7 +14,7 @@ TIME_LIMIT_MS = 120_000
 @dramatiq.actor(queue_name=QUEUE, max_retries=3, min_backoff=1_000, time_limit=TIME_LIMIT_MS)
 def deliver_webhook(delivery_id):
     """Make one attempt at a delivery and record it; safe to run twice."""
-    attempts.attempt_delivery(delivery_id)
+    attempts.attempt_delivery(delivery_id, throttle=throttle)
 
 
 @outbox.deliveries_committed.connect

@@ -9,7 +9,7 @@ import logging
 
 from dramatiq import Worker
 
-from tasks import bulk, deliveries  # noqa: F401  declares the actors on the broker
+from tasks import alerts, bulk, deliveries  # noqa: F401  declares the actors on the broker
 from tasks.broker import broker
 from tasks.middleware import install
 from tasks.sweeper import Sweeper
@@ -29,7 +29,7 @@ def start_embedded_worker(app):
     worker = Worker(broker, worker_threads=app.config["WORKER_THREADS"], worker_timeout=100)
     worker.start()
     sweeper = Sweeper(app)
-    sweeper.sweep_once(grace_seconds=0)  # the in-memory broker starts empty: wake everything due
+    sweeper.wake_everything()  # the in-memory broker starts empty
     sweeper.start()
     _running.update(worker=worker, sweeper=sweeper)
     atexit.register(stop_embedded_worker)

@@ -7,7 +7,7 @@ once do no harm; a platform cron running `flask sweep` is an alternative.
 import logging
 import threading
 
-from app.delivery.sweep import sweep
+from app.delivery.sweep import enqueue_all_pending, sweep
 
 log = logging.getLogger(__name__)
 
@@ -31,12 +31,19 @@ class Sweeper(threading.Thread):
             with self.app.app_context():
                 result = sweep(grace_seconds)
             if result.total:
-                log.info("sweep re-enqueued %d overdue and %d expired-lease deliveries",
-                         result.overdue, result.expired_leases)
+                log.info("sweep re-enqueued %d overdue and %d expired-lease deliveries, resumed %d jobs",
+                         result.overdue, result.expired_leases, result.resumed_jobs)
             return result
         except Exception:  # noqa: BLE001  keep sweeping; the next round retries
             log.exception("recovery sweep failed")
             return None
+
+    def wake_everything(self):
+        """Enqueue every pending delivery (an in-memory broker starts empty) and take expired leases."""
+        with self.app.app_context():
+            woken = enqueue_all_pending()
+        log.info("woke %d pending deliveries", woken)
+        return self.sweep_once(grace_seconds=0)
 
     def stop(self):
         self._stopped.set()

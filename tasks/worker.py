@@ -4,16 +4,42 @@ The CLI imports this module in each worker process after forking, so each builds
 database pool and broker connection.
 """
 
+import signal
+
 from dramatiq.middleware import Middleware
 
 from app import create_app
-from tasks import bulk, deliveries  # noqa: F401  declares the actors
+from tasks import alerts, bulk, deliveries  # noqa: F401  declares the actors
 from tasks.broker import broker
 from tasks.middleware import install
 from tasks.sweeper import Sweeper
 
 app = create_app()
 install(broker, app)
+
+
+def stop_once_on_sigterm():
+    """Make Dramatiq's worker process act on the first SIGTERM only.
+
+    IMPORTANT: Heroku (and systemd) send SIGTERM to every process of a dyno, so a worker process gets the
+    platform's signal and then the one its main process forwards. Dramatiq takes a second SIGTERM as
+    "kill now" and abandons the attempts in flight; here it only starts the graceful stop, which
+    --worker-shutdown-timeout still bounds.
+    """
+    handler = signal.getsignal(signal.SIGTERM)
+    if not getattr(handler, "__qualname__", "").startswith("worker_process"):
+        return  # not inside a dramatiq worker process (tests, a shell)
+    stopping = []
+
+    def first_only(signum, frame):
+        if not stopping:
+            stopping.append(signum)
+            handler(signum, frame)
+
+    signal.signal(signal.SIGTERM, first_only)
+
+
+stop_once_on_sigterm()
 
 
 class SweeperMiddleware(Middleware):

@@ -6,10 +6,12 @@ for _name in ("DATABASE_URL", "REDIS_URL", "BROKER_URL"):
     os.environ.pop(_name, None)
 os.environ["BROKER_URL"] = os.environ.get("TEST_REDIS_URL", "")
 
+from queue import Queue  # noqa: E402
 from types import SimpleNamespace  # noqa: E402
 
 import pytest  # noqa: E402
 from dramatiq import Worker  # noqa: E402
+from dramatiq.brokers.stub import StubBroker  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
 from app import create_app  # noqa: E402
@@ -75,9 +77,19 @@ def runner(app):
     return app.test_cli_runner()
 
 
+def _fresh_queues():
+    # A stopped Worker drops what it had prefetched or was holding until its delay ran out, and the in-memory
+    # broker cannot take those back: their queues' unfinished-task counts never return to zero and every
+    # later join() would wait forever. Each test starts with new, empty queues instead.
+    if isinstance(_broker, StubBroker):
+        for name in list(_broker.queues):
+            _broker.queues[name] = Queue()
+
+
 @pytest.fixture(autouse=True)
 def broker():
     """The Dramatiq broker, emptied before and after every test so no wake-up leaks between tests."""
+    _fresh_queues()
     _broker.flush_all()
     yield _broker
     _broker.flush_all()

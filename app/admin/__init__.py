@@ -4,18 +4,15 @@ from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 
 from app.admin import formatters as fmt
+from app.admin.banners import staff_banners
 from app.admin.base import HomeView
 from app.admin.deliveries import DeliveryView
+from app.admin.endpoints import EndpointView
 from app.admin.jobs import JobView
 from app.admin.people import SettingsView, UserView
-from app.admin.records import AuditView, EndpointHealthView, MessageView
+from app.admin.records import AuditView, MessageView
 from app.extensions import db
-from app.models import AuditEntry, Delivery, Endpoint, Message, User
-
-
-def staff_banners():
-    """Banners shown on every admin page (endpoint health adds to these)."""
-    return []
+from app.models import AuditEntry, Delivery, Message, User
 
 
 def init_admin(app):
@@ -24,7 +21,7 @@ def init_admin(app):
                   theme=Bootstrap4Theme(base_template="admin/hookyard_base.html", fluid=True))
     admin.add_view(DeliveryView(Delivery, db, name="Sync monitor", url="/admin", endpoint="monitor"))
     admin.add_view(MessageView(Message, db, name="Messages", endpoint="messages"))
-    admin.add_view(EndpointHealthView(Endpoint, db, name="Endpoints", endpoint="endpoints"))
+    admin.add_view(EndpointView(name="Endpoints", url="/admin/endpoints", endpoint="endpoints"))
     admin.add_view(JobView(name="Bulk jobs", url="/admin/jobs", endpoint="jobs"))
     admin.add_view(AuditView(AuditEntry, db, name="Audit log", endpoint="audit"))
     admin.add_view(UserView(User, db, name="Users", endpoint="users"))

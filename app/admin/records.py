@@ -1,4 +1,4 @@
-"""Read-only staff views: messages with their deliveries, endpoints with health, the audit log."""
+"""Read-only staff views: messages with their deliveries, the audit log."""
 
 import json
 
@@ -41,21 +41,6 @@ class MessageView(StaffModelView):
             abort(404, description="No such message.")
         payload = json.dumps(json.loads(message.payload), indent=2, ensure_ascii=False)
         return self.render(self.details_template, message=message, payload=payload)
-
-
-class EndpointHealthView(StaffModelView):
-    """Endpoints with their health; secrets are never listed."""
-
-    column_list = ("name", "url", "state", "consecutive_failures", "last_success_at", "last_failure_at", "created_at")
-    column_labels = {"consecutive_failures": "Failures in a row", "last_success_at": "Last success",
-                     "last_failure_at": "Last failure"}
-    column_default_sort = ("created_at", True)
-    column_formatters = {
-        "state": lambda v, c, m, n: m.state.value,
-        "last_success_at": fmt.field("last_success_at", fmt.time_cell),
-        "last_failure_at": fmt.field("last_failure_at", fmt.time_cell),
-        "created_at": fmt.field("created_at", fmt.time_cell),
-    }
 
 
 class AuditView(StaffModelView):

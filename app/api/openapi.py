@@ -8,9 +8,11 @@ from pydantic.json_schema import models_json_schema
 from app.api import bp, schemas
 
 _MODELS = [
-    schemas.EndpointIn, schemas.EndpointOut, schemas.EndpointCreatedOut, schemas.MessageIn, schemas.MessageOut,
-    schemas.RetryIn, schemas.DeliveryOut, schemas.DeliveryDetailOut, schemas.DeliveryPageOut, schemas.StatsOut,
-    schemas.ErrorOut,
+    schemas.EndpointIn, schemas.EndpointPatch, schemas.EndpointOut, schemas.EndpointListOut,
+    schemas.EndpointCreatedOut, schemas.DeletedOut, schemas.RotateIn, schemas.RecoverIn, schemas.RecoverOut,
+    schemas.MessageIn,
+    schemas.MessageOut, schemas.RetryIn, schemas.DeliveryOut, schemas.DeliveryDetailOut, schemas.DeliveryPageOut,
+    schemas.StatsOut, schemas.ErrorOut,
 ]
 
 _ERRORS = {
@@ -36,7 +38,7 @@ def _op(summary, ok_status, ok_schema, *, body=None, params=(), errors=("401",))
     for code in errors:
         op["responses"][code] = {"description": _ERRORS[code], **_json("ErrorOut")}
     if body:
-        op["requestBody"] = {"required": body != "RetryIn", **_json(body)}
+        op["requestBody"] = {"required": body not in ("RetryIn", "RotateIn"), **_json(body)}
     if params:
         op["parameters"] = list(params)
     return op
@@ -59,9 +61,27 @@ def _paths():
         _param("per_page", schema={"type": "integer", "minimum": 1, "maximum": 100}),
     ]
     return {
-        "/endpoints": {"post": _op("Create an endpoint; the response shows its secret once", "201",
-                                   "EndpointCreatedOut", body="EndpointIn", errors=("400", "401", "422"))},
-        "/endpoints/{id}": {"get": _op("Get an endpoint", "200", "EndpointOut", params=id_, errors=("401", "404"))},
+        "/endpoints": {
+            "post": _op("Create an endpoint; the response shows its secret once", "201", "EndpointCreatedOut",
+                        body="EndpointIn", errors=("400", "401", "422")),
+            "get": _op("List endpoints", "200", "EndpointListOut"),
+        },
+        "/endpoints/{id}": {
+            "get": _op("Get an endpoint", "200", "EndpointOut", params=id_, errors=("401", "404")),
+            "patch": _op("Change an endpoint (only the fields sent; state pauses, resumes or disables it)", "200",
+                         "EndpointOut", body="EndpointPatch", params=id_, errors=("400", "401", "404", "422")),
+            "delete": _op("Delete an endpoint, keeping its history; refused while deliveries wait unless force",
+                          "200", "DeletedOut", params=id_ + [_param("force", schema={"type": "boolean"})],
+                          errors=("401", "404", "409")),
+        },
+        "/endpoints/{id}/rotate-secret": {"post": _op(
+            "Rotate the secret; the old one signs beside the new one for the grace period", "200",
+            "EndpointCreatedOut", body="RotateIn", params=id_, errors=("400", "401", "404", "422"))},
+        "/endpoints/{id}/test": {"post": _op("Send a webhook.test event now", "202", "DeliveryOut", params=id_,
+                                             errors=("401", "404"))},
+        "/endpoints/{id}/recover": {"post": _op(
+            "Retry failed deliveries created since a time (dry_run counts them)", "202", "RecoverOut",
+            body="RecoverIn", params=id_, errors=("400", "401", "404", "422"))},
         "/messages": {"post": _op(
             "Create a message and fan it out to matching endpoints", "202", "MessageOut", body="MessageIn",
             params=[_param("Idempotency-Key", "header")], errors=("400", "401", "413", "422"))},

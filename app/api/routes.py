@@ -1,4 +1,4 @@
-"""The producer API, /api/v1: endpoints, messages, deliveries, stats."""
+"""The producer API, /api/v1: authentication, messages, deliveries, stats (endpoints: endpoint_routes)."""
 
 import json
 
@@ -7,20 +7,9 @@ from flask import g, jsonify, request
 from app.api import bp
 from app.api.errors import ApiError
 from app.api.keys import authenticate
-from app.api.schemas import (
-    DeliveryDetailOut,
-    DeliveryOut,
-    DeliveryPageOut,
-    EndpointCreatedOut,
-    EndpointIn,
-    EndpointOut,
-    MessageIn,
-    MessageOut,
-    RetryIn,
-    StatsOut,
-)
+from app.api.schemas import DeliveryDetailOut, DeliveryOut, DeliveryPageOut, MessageIn, MessageOut, RetryIn, StatsOut
 from app.audit import Actor
-from app.delivery import endpoints, messages, operations, queries
+from app.delivery import messages, operations, queries
 from app.extensions import db
 from app.models import AttemptTrigger
 
@@ -41,11 +30,12 @@ def require_api_key():
     return None
 
 
-def _actor():
+def api_actor():
+    """The API key in use, as an audit Actor."""
     return Actor(f"api:{g.api_key.name}", request.remote_addr)
 
 
-def _json_body():
+def json_body():
     """Return the request's JSON object, or raise a 400 that says what is wrong with it."""
     raw = request.get_data(cache=False)  # over MAX_CONTENT_LENGTH: werkzeug answers 413
     if not raw.strip():
@@ -59,7 +49,7 @@ def _json_body():
     return body
 
 
-def _out(model, obj, status=200):
+def out(model, obj, status=200):
     return jsonify(model.model_validate(obj).model_dump(mode="json")), status
 
 
@@ -71,25 +61,9 @@ def _message_data(message):
     }
 
 
-@bp.post("/endpoints")
-def create_endpoint():
-    data = EndpointIn.model_validate(_json_body())
-    endpoint, secret = endpoints.create_endpoint(
-        data.url, actor=_actor(), name=data.name, event_types=data.event_types, signing_scheme=data.signing,
-        timeout_seconds=data.timeout_seconds, max_attempts=data.max_attempts,
-    )
-    out = EndpointOut.model_validate(endpoint).model_dump(mode="json")
-    return _out(EndpointCreatedOut, {**out, "secret": secret}, 201)
-
-
-@bp.get("/endpoints/<endpoint_id>")
-def get_endpoint(endpoint_id):
-    return _out(EndpointOut, endpoints.get_endpoint(endpoint_id))
-
-
 @bp.post("/messages")
 def create_message():
-    body = _json_body()
+    body = json_body()
     header_key = request.headers.get("Idempotency-Key")
     if header_key and body.get("idempotency_key") not in (None, header_key):
         raise ApiError(422, "Idempotency-Key header and idempotency_key field differ", "idempotency_key")
@@ -99,7 +73,7 @@ def create_message():
         idempotency_key=data.idempotency_key, endpoint_ids=data.endpoint_ids,
     )
     db.session.commit()  # enqueues the deliveries (outbox)
-    response, status = _out(MessageOut, _message_data(message), 202)
+    response, status = out(MessageOut, _message_data(message), 202)
     if not created:
         response.headers["Idempotent-Replayed"] = "true"
     return response, status
@@ -107,7 +81,7 @@ def create_message():
 
 @bp.get("/messages/<message_id>")
 def get_message(message_id):
-    return _out(MessageOut, _message_data(messages.get_message(message_id)))
+    return out(MessageOut, _message_data(messages.get_message(message_id)))
 
 
 def _int_arg(name, default, low, high):
@@ -130,33 +104,33 @@ def list_deliveries():
     per_page = _int_arg("per_page", 20, 1, 100)
     rows, has_more = queries.list_deliveries(flt, page=page, per_page=per_page)
     data = [DeliveryOut.model_validate(r) for r in rows]
-    return _out(DeliveryPageOut, {"data": data, "page": page, "per_page": per_page, "has_more": has_more})
+    return out(DeliveryPageOut, {"data": data, "page": page, "per_page": per_page, "has_more": has_more})
 
 
 @bp.get("/deliveries/<delivery_id>")
 def get_delivery(delivery_id):
-    return _out(DeliveryDetailOut, queries.get_delivery(delivery_id))
+    return out(DeliveryDetailOut, queries.get_delivery(delivery_id))
 
 
 @bp.post("/deliveries/<delivery_id>/retry")
 def retry_delivery(delivery_id):
-    data = RetryIn.model_validate(_json_body())
+    data = RetryIn.model_validate(json_body())
     delivery = operations.retry_delivery(
-        delivery_id, trigger=AttemptTrigger.MANUAL, actor=_actor(), restart_schedule=data.restart_schedule,
+        delivery_id, trigger=AttemptTrigger.MANUAL, actor=api_actor(), restart_schedule=data.restart_schedule,
     )
-    return _out(DeliveryOut, delivery, 202)
+    return out(DeliveryOut, delivery, 202)
 
 
 @bp.post("/deliveries/<delivery_id>/cancel")
 def cancel_delivery(delivery_id):
-    return _out(DeliveryOut, operations.cancel_delivery(delivery_id, actor=_actor()))
+    return out(DeliveryOut, operations.cancel_delivery(delivery_id, actor=api_actor()))
 
 
 @bp.get("/stats")
 def stats():
     from tasks.broker import queue_depth  # late import: the API must load without a worker
 
-    return _out(StatsOut, {
+    return out(StatsOut, {
         "deliveries": queries.status_counts(),
         "queue_depth": queue_depth(),
         "oldest_overdue_pending_seconds": queries.oldest_overdue_seconds(),

@@ -3,22 +3,63 @@
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, field_validator
+
+from app.delivery.endpoint_rules import mask_headers
 
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class EndpointIn(Strict):
-    url: StrictStr = Field(description="http(s) URL that receives the webhooks", max_length=2048)
+class EndpointSettings(Strict):
     name: StrictStr | None = Field(None, max_length=200)
+    description: StrictStr | None = Field(None, max_length=2000)
     event_types: list[StrictStr] | None = Field(
         None, description='Event types to receive: exact names or "order.*" wildcards; omitted means all'
     )
-    signing: Literal["standard", "shared-secret", "hmac-sha256"] = "standard"
+    headers: dict[str, StrictStr] | None = Field(
+        None, description="Extra request headers; Host, Content-*, webhook-* and the like are refused"
+    )
     timeout_seconds: StrictInt | None = Field(None, description="Per-attempt total deadline, 1-30 s (default 10)")
     max_attempts: StrictInt | None = Field(None, description="Automatic attempts before failing (default 8)")
+    retry_schedule: list[float] | None = Field(None, description="Seconds between attempts, overriding the default")
+    rate_limit_per_second: StrictInt | None = Field(None, description="Attempts per second at most; null is no limit")
+
+
+class EndpointIn(EndpointSettings):
+    url: StrictStr = Field(description="http(s) URL that receives the webhooks", max_length=2048)
+    signing: Literal["standard", "shared-secret", "hmac-sha256"] = "standard"
+
+
+class EndpointPatch(EndpointSettings):
+    """Only the fields sent change; null clears an optional one."""
+
+    url: StrictStr | None = Field(None, max_length=2048)
+    signing: Literal["standard", "shared-secret", "hmac-sha256"] | None = None
+    state: Literal["enabled", "paused", "disabled"] | None = None
+    state_reason: StrictStr | None = Field(None, max_length=500)
+
+
+class RotateIn(Strict):
+    grace_seconds: StrictInt | None = Field(None, description="How long the old secret keeps signing (default 24 h, "
+                                                              "at most 7 days)")
+
+
+class RecoverIn(Strict):
+    since: datetime = Field(description="Retry failed deliveries created at or after this time")
+    dry_run: StrictBool = Field(False, description="Only count them")
+
+
+class DeletedOut(BaseModel):
+    id: str
+    deleted: bool
+    cancelled_deliveries: int = Field(description="Pending deliveries cancelled because force was given")
+
+
+class RecoverOut(BaseModel):
+    count: int
+    job_id: str | None = None
 
 
 class MessageIn(Strict):
@@ -44,16 +85,33 @@ class EndpointOut(Out):
     id: str
     url: str
     name: str | None
+    description: str | None
     event_types: list[str] | None
     signing: str
+    headers: dict[str, str] = Field(description="Credential values are masked")
     timeout_seconds: int
     max_attempts: int
+    retry_schedule: list[float] | None
+    rate_limit_per_second: int | None
     state: str
     state_reason: str | None
+    state_changed_at: datetime | None
     consecutive_failures: int
+    failing_since: datetime | None
+    breaker_open_until: datetime | None
     last_success_at: datetime | None
     last_failure_at: datetime | None
+    secret_created_at: datetime
     created_at: datetime
+
+    @field_validator("headers", mode="before")
+    @classmethod
+    def _mask(cls, value):
+        return mask_headers(value)
+
+
+class EndpointListOut(BaseModel):
+    data: list[EndpointOut]
 
 
 class EndpointCreatedOut(EndpointOut):

@@ -1,21 +1,25 @@
-"""Make one attempt at a delivery: claim it with a lease, send it, record what happened.
+"""Make one attempt at a delivery: pass the endpoint's gates, claim with a lease, send, record.
 
 No database connection is held while the HTTP request runs: the claim commits first, and the
-result is written in a second short transaction.
+result is written in a second short transaction. A delivery held back by a gate (circuit breaker,
+rate limit, a failing endpoint's in-flight cap) is not attempted and uses up no attempt: it is
+woken again later through the outbox.
 """
 
+import random
 import secrets as _random
 import time
 from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, select, update
 
-from app.delivery import retry, secrets, sender, signing
+from app.delivery import endpoint_rules, health, retry, sender, signing
 from app.delivery.endpoints import outbound_policy
 from app.delivery.errors import SecretUnavailable
 from app.delivery.outbox import enqueue_after_commit
+from app.delivery.rotation import signing_secrets
 from app.extensions import db
 from app.models import (
     AttemptTrigger,
@@ -34,6 +38,14 @@ EARLY_TOLERANCE = timedelta(seconds=1)
 
 
 @dataclass(frozen=True)
+class Deferred:
+    """The delivery was held back (reason) and will be woken again in delay_seconds."""
+
+    delay_seconds: float
+    reason: str
+
+
+@dataclass(frozen=True)
 class Job:
     """Everything one attempt needs, copied out of the database before the request is made."""
 
@@ -45,47 +57,54 @@ class Job:
     scheduled_attempt_count: int
     resume_at: object
     endpoint_id: str
+    endpoint_alerted: bool
     url: str
     body: bytes
     headers: dict
     timeout_seconds: int
     max_attempts: int
+    retry_schedule: list | None
     config_error: str | None = None
 
 
-def attempt_delivery(delivery_id):
+def attempt_delivery(delivery_id, throttle=None):
     """Claim a delivery, send it once and record the attempt; safe to run twice or concurrently.
 
-    Returns the new DeliveryAttempt, or None when there was nothing to claim (already handled,
-    not due yet, endpoint not enabled, or another worker holds it).
+    throttle(endpoint_id, per_second) -> bool enforces an endpoint's rate limit (the workers pass one
+    shared across processes). Returns the new DeliveryAttempt, a Deferred when a gate held it back, or
+    None when there was nothing to claim (handled already, not due, endpoint not enabled, or taken).
     """
-    job = claim_delivery(delivery_id)
-    if job is None:
-        return None
+    job = claim_delivery(delivery_id, throttle)
+    if not isinstance(job, Job):
+        return job
     if job.config_error:
         outcome = sender.Outcome(duration_ms=0, error_class=ErrorClass.CONFIG, error=job.config_error)
     else:
-        config = current_app.config
-        outcome = sender.post(job.url, job.body, job.headers, timeout=job.timeout_seconds,
-                              policy=outbound_policy(), body_limit=config["WEBHOOK_RESPONSE_BODY_LIMIT_BYTES"])
+        outcome = sender.post(job.url, job.body, job.headers, timeout=job.timeout_seconds, policy=outbound_policy(),
+                              body_limit=current_app.config["WEBHOOK_RESPONSE_BODY_LIMIT_BYTES"])
     return record_attempt(job, outcome)
 
 
-def claim_delivery(delivery_id):
-    """Move a due pending delivery to sending with a lease and return its Job; None if not claimable."""
+def claim_delivery(delivery_id, throttle=None):
+    """Move a due pending delivery to sending with a lease and return its Job; a Deferred or None otherwise."""
     session = db.session
     now = utcnow()
     row = session.execute(
-        select(Delivery.status, Delivery.next_attempt_at, Endpoint.state, Endpoint.timeout_seconds)
-        .join(Endpoint, Endpoint.id == Delivery.endpoint_id)
-        .where(Delivery.id == delivery_id)
+        select(Delivery.status, Delivery.next_attempt_at, Delivery.next_trigger, Endpoint.id.label("endpoint_id"),
+               Endpoint.state, Endpoint.deleted_at, Endpoint.timeout_seconds, Endpoint.rate_limit_per_second,
+               Endpoint.breaker_failures, Endpoint.breaker_open_until)
+        .join(Endpoint, Endpoint.id == Delivery.endpoint_id).where(Delivery.id == delivery_id)
     ).one_or_none()
-    if (row is None or row.status is not DeliveryStatus.PENDING or row.state is not EndpointState.ENABLED
-            or row.next_attempt_at > now + EARLY_TOLERANCE):
+    test = row is not None and row.next_trigger is AttemptTrigger.TEST  # a test send ignores the gates
+    if (row is None or row.status is not DeliveryStatus.PENDING or row.deleted_at is not None
+            or (row.state is not EndpointState.ENABLED and not test) or row.next_attempt_at > now + EARLY_TOLERANCE):
         session.rollback()
         return None
-    token = _random.token_hex(8)
     lease = now + timedelta(seconds=row.timeout_seconds + current_app.config["WEBHOOK_LEASE_MARGIN_SECONDS"])
+    held = None if test else _gate(delivery_id, row, now, lease, throttle)
+    if held is not None:
+        return held
+    token = _random.token_hex(8)
     claimed = session.execute(
         update(Delivery)
         .where(Delivery.id == delivery_id, Delivery.status == DeliveryStatus.PENDING,
@@ -101,6 +120,46 @@ def claim_delivery(delivery_id):
     return job
 
 
+def _gate(delivery_id, row, now, lease, throttle):
+    """Return a Deferred if the endpoint's breaker, in-flight cap or rate limit holds this delivery back."""
+    config = current_app.config
+    if row.breaker_open_until and row.breaker_open_until > now:
+        return _hold(delivery_id, row.breaker_open_until, now, "breaker open")
+    if row.breaker_open_until:
+        # Half-open: the breaker's cool-off is over; exactly one delivery becomes the probe, and the others
+        # wait behind its lease.
+        probe = db.session.execute(update(Endpoint).where(
+            Endpoint.id == row.endpoint_id, Endpoint.breaker_open_until <= now,
+        ).values(breaker_open_until=lease).execution_options(synchronize_session=False)).rowcount
+        if not probe:
+            return _hold(delivery_id, lease, now, "waiting for the breaker's probe")
+    elif row.breaker_failures and _in_flight(row.endpoint_id) >= config["WEBHOOK_FAILING_MAX_IN_FLIGHT"]:
+        return _later(delivery_id, 1.0, "failing endpoint busy")
+    if row.rate_limit_per_second and throttle and not throttle(row.endpoint_id, row.rate_limit_per_second):
+        return _later(delivery_id, 1.0 / row.rate_limit_per_second, "rate limited")
+    return None
+
+
+def _in_flight(endpoint_id):
+    return db.session.scalar(select(func.count()).select_from(Delivery).where(
+        Delivery.status == DeliveryStatus.SENDING, Delivery.endpoint_id == endpoint_id))
+
+
+def _hold(delivery_id, until, now, reason):
+    """Move the delivery's next attempt to until (plus a little jitter, so a held crowd does not stampede)."""
+    until = until + timedelta(seconds=random.uniform(0, 2))
+    db.session.execute(update(Delivery).where(Delivery.id == delivery_id, Delivery.status == DeliveryStatus.PENDING)
+                       .values(next_attempt_at=until).execution_options(synchronize_session=False))
+    return _later(delivery_id, (until - now).total_seconds(), reason)
+
+
+def _later(delivery_id, delay, reason):
+    delay = delay * random.uniform(1, 1.5)
+    enqueue_after_commit(db.session, delivery_id, delay)
+    db.session.commit()
+    return Deferred(delay, reason)
+
+
 def _build_job(delivery_id, token):
     delivery, endpoint, message = db.session.execute(
         select(Delivery, Endpoint, Message)
@@ -111,25 +170,17 @@ def _build_job(delivery_id, token):
     body = message.payload.encode()
     config_error = None
     try:
-        headers = {**sender.BASE_HEADERS, **signing.sign(
-            endpoint.signing, [secrets.decrypt(endpoint.secret_encrypted)], message.id, int(time.time()), body)}
+        signed = signing.sign(endpoint.signing, signing_secrets(endpoint), message.id, int(time.time()), body)
+        headers = {**sender.BASE_HEADERS, **(endpoint.headers or {}), **signed}
     except SecretUnavailable as exc:
         headers, config_error = {}, exc.message
     return Job(
-        delivery_id=delivery.id,
-        lease_token=token,
-        number=delivery.attempt_count + 1,
-        trigger=delivery.next_trigger or AttemptTrigger.SCHEDULED,
-        triggered_by=delivery.next_triggered_by,
-        scheduled_attempt_count=delivery.scheduled_attempt_count,
-        resume_at=delivery.resume_at,
-        endpoint_id=endpoint.id,
-        url=endpoint.url,
-        body=body,
-        headers=headers,
-        timeout_seconds=endpoint.timeout_seconds,
-        max_attempts=endpoint.max_attempts,
-        config_error=config_error,
+        delivery_id=delivery.id, lease_token=token, number=delivery.attempt_count + 1,
+        trigger=delivery.next_trigger or AttemptTrigger.SCHEDULED, triggered_by=delivery.next_triggered_by,
+        scheduled_attempt_count=delivery.scheduled_attempt_count, resume_at=delivery.resume_at,
+        endpoint_id=endpoint.id, endpoint_alerted=endpoint.alerted is not None, url=endpoint.url, body=body,
+        headers=headers, timeout_seconds=endpoint.timeout_seconds, max_attempts=endpoint.max_attempts,
+        retry_schedule=endpoint.retry_schedule, config_error=config_error,
     )
 
 
@@ -145,7 +196,8 @@ def _next_step(job, outcome, now):
     if not retry.is_retryable(outcome.error_class, outcome.status):
         return DeliveryStatus.FAILED, None, None
     config = current_app.config
-    delay = retry.next_delay(job.scheduled_attempt_count + 1, config["WEBHOOK_RETRY_SCHEDULE"], job.max_attempts,
+    schedule = job.retry_schedule or config["WEBHOOK_RETRY_SCHEDULE"]
+    delay = retry.next_delay(job.scheduled_attempt_count + 1, schedule, job.max_attempts,
                              config["WEBHOOK_RETRY_JITTER"])
     if delay is None:
         return DeliveryStatus.FAILED, None, None
@@ -159,7 +211,11 @@ def record_attempt(job, outcome):
     session = db.session
     now = utcnow()
     started_at = now - timedelta(milliseconds=outcome.duration_ms)
-    status, next_at, delay = _next_step(job, outcome, now)
+    disabled = health.record_outcome(job.endpoint_id, outcome, now, job.endpoint_alerted)
+    if disabled:  # the endpoint is off now: this delivery waits with the others until it is enabled again
+        status, next_at, delay = DeliveryStatus.PENDING, now, None
+    else:
+        status, next_at, delay = _next_step(job, outcome, now)
     scheduled = job.trigger is AttemptTrigger.SCHEDULED
     moved = session.execute(
         update(Delivery)
@@ -176,30 +232,15 @@ def record_attempt(job, outcome):
         .execution_options(synchronize_session=False)
     ).rowcount
     attempt = DeliveryAttempt(
-        delivery_id=job.delivery_id, number=job.number, trigger=job.trigger, triggered_by=job.triggered_by,
-        started_at=started_at, duration_ms=outcome.duration_ms, request_url=job.url,
-        request_headers=signing.mask_headers(job.headers), response_status=outcome.status,
+        delivery_id=job.delivery_id, endpoint_id=job.endpoint_id, number=job.number, trigger=job.trigger,
+        triggered_by=job.triggered_by, started_at=started_at, duration_ms=outcome.duration_ms, request_url=job.url,
+        request_headers=endpoint_rules.mask_headers(job.headers), response_status=outcome.status,
         response_body=outcome.body, error_class=outcome.error_class, error=outcome.error,
-        will_retry=bool(moved) and status is DeliveryStatus.PENDING, next_attempt_at=next_at if moved else None,
+        will_retry=bool(moved) and status is DeliveryStatus.PENDING and delay is not None,
+        next_attempt_at=next_at if moved and delay is not None else None,
     )
     session.add(attempt)
-    _update_health(job.endpoint_id, outcome.ok, now)
-    if moved and status is DeliveryStatus.PENDING:
+    if moved and delay is not None:
         enqueue_after_commit(session, job.delivery_id, delay)
     session.commit()
     return attempt
-
-
-def _update_health(endpoint_id, ok, now):
-    if ok:  # skip the write when nothing would change, so a busy endpoint's row is not a hot spot
-        stmt = update(Endpoint).where(
-            Endpoint.id == endpoint_id,
-            or_(Endpoint.consecutive_failures != 0, Endpoint.last_success_at.is_(None),
-                Endpoint.last_success_at < now - timedelta(seconds=1)),
-        ).values(consecutive_failures=0, last_success_at=now, failing_since=None)
-    else:
-        stmt = update(Endpoint).where(Endpoint.id == endpoint_id).values(
-            consecutive_failures=Endpoint.consecutive_failures + 1, last_failure_at=now,
-            failing_since=func.coalesce(Endpoint.failing_since, now),
-        )
-    db.session.execute(stmt.execution_options(synchronize_session=False))

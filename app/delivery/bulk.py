@@ -1,8 +1,9 @@
-"""Retry every failed delivery matching a filter: in the background, in batches, with progress.
+"""Work through every delivery matching a filter in the background, in batches, with progress.
 
-Each batch is its own transaction and only ids are held in memory, so a job over 100,000 rows never
-becomes one giant transaction. The job keeps a cursor; a worker that dies mid-job is replaced by the
-sweep, which resumes from the cursor.
+Kinds: "retry" (the monitor's retry-all), "recover" (an endpoint's failed deliveries since a time) and
+"wake" (enqueue a resumed endpoint's pending deliveries). Each batch is its own transaction and only
+ids are held in memory, so a job over 100,000 rows never becomes one giant transaction. The job keeps
+a cursor; a worker that dies mid-job is replaced by the sweep, which resumes from the cursor.
 """
 
 from datetime import timedelta
@@ -10,8 +11,8 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from app.audit import Actor, record
-from app.delivery.operations import retry_deliveries
-from app.delivery.outbox import start_job_after_commit
+from app.delivery.operations import Outcome, retry_deliveries
+from app.delivery.outbox import enqueue_after_commit, start_job_after_commit
 from app.delivery.queries import DeliveryFilter, count_deliveries
 from app.extensions import db
 from app.models import AttemptTrigger, BulkJob, Delivery, DeliveryStatus, JobStatus, utcnow
@@ -27,14 +28,18 @@ def failed_matching(flt):
     return flt.replace(status=DeliveryStatus.FAILED)
 
 
-def start_bulk_retry(flt, *, actor):
+#: The attempt trigger each retrying kind of job records.
+TRIGGERS = {"retry": AttemptTrigger.BULK, "recover": AttemptTrigger.RECOVERY}
+
+
+def start_bulk_retry(flt, *, actor, kind="retry", audit_action="deliveries.bulk_retry"):
     """Create a job retrying every failed delivery matching flt; audited; starts after commit."""
     flt = failed_matching(flt)
     total = count_deliveries(flt)
-    job = BulkJob(kind="retry", filters=flt.to_args(), requested_by=actor.name, total=total, touched_at=utcnow())
+    job = BulkJob(kind=kind, filters=flt.to_args(), requested_by=actor.name, total=total, touched_at=utcnow())
     db.session.add(job)
     db.session.flush()
-    record(actor, "deliveries.bulk_retry", f"retry all {total} failed deliveries matching the filter",
+    record(actor, audit_action, f"{kind} all {total} failed deliveries matching the filter",
            target_type="job", target_ids=[job.id], after={"filters": job.filters, "total": total})
     start_job_after_commit(db.session, job.id)
     db.session.commit()
@@ -49,7 +54,14 @@ def _next_batch(job, flt):
     return db.session.scalars(query).all()
 
 
-def run_bulk_retry(job_id, cooldown_seconds=None):
+def _wake(batch):
+    for delivery_id in batch:
+        enqueue_after_commit(db.session, delivery_id)
+    db.session.commit()
+    return Outcome(changed=list(batch))
+
+
+def run_bulk_job(job_id, cooldown_seconds=None):
     """Work through a job to the end, one committed batch at a time; safe to run again (it resumes)."""
     job = db.session.get(BulkJob, job_id)
     if job is None or job.status in (JobStatus.DONE, JobStatus.FAILED):
@@ -58,8 +70,11 @@ def run_bulk_retry(job_id, cooldown_seconds=None):
     db.session.commit()
     flt, actor = DeliveryFilter.from_args(job.filters), Actor(job.requested_by)
     while batch := _next_batch(job, flt):
-        outcome = retry_deliveries(batch, trigger=AttemptTrigger.BULK, actor=actor,
-                                   cooldown_seconds=cooldown_seconds, audit_action=None)
+        if job.kind == "wake":
+            outcome = _wake(batch)
+        else:
+            outcome = retry_deliveries(batch, trigger=TRIGGERS[job.kind], actor=actor,
+                                       cooldown_seconds=cooldown_seconds, audit_action=None)
         skipped = dict(job.skipped or {})
         for reason, count in outcome.skipped_by_reason().items():
             skipped[reason] = skipped.get(reason, 0) + count

@@ -1,13 +1,35 @@
-"""Create and look up endpoints."""
+"""Manage endpoints: create, change, pause/resume/disable, delete. Every change is audited with before and after."""
 
 from flask import current_app
+from sqlalchemy import func, select, update
 
 from app.audit import SYSTEM, record
+from app.delivery import endpoint_rules as rules
 from app.delivery import matching, secrets, signing
 from app.delivery.addresses import check_url, policy_for
-from app.delivery.errors import InvalidInput, NotFound
+from app.delivery.errors import IllegalTransition, InvalidInput, NotFound
+from app.delivery.outbox import start_job_after_commit
 from app.extensions import db
-from app.models import Endpoint, SigningScheme
+from app.models import BulkJob, Delivery, DeliveryStatus, Endpoint, EndpointState, SigningScheme, utcnow
+
+#: Settings a person may change, each with its check.
+EDITABLE = {
+    "url": lambda v: _check_url(v),
+    "name": lambda v: rules.check_text(v, "name", 200),
+    "description": lambda v: rules.check_text(v, "description", 2000),
+    "event_types": matching.check_patterns,
+    "signing": lambda v: _scheme(v),
+    "headers": rules.check_headers,
+    "timeout_seconds": rules.check_timeout,
+    "max_attempts": rules.check_max_attempts,
+    "retry_schedule": rules.check_schedule,
+    "rate_limit_per_second": rules.check_rate_limit,
+}
+
+
+#: The audit action for each state a person moves an endpoint to.
+STATE_ACTIONS = {EndpointState.ENABLED: "endpoint.resume", EndpointState.PAUSED: "endpoint.pause",
+                 EndpointState.DISABLED: "endpoint.disable"}
 
 
 def outbound_policy():
@@ -15,45 +37,51 @@ def outbound_policy():
     return policy_for(tuple(current_app.config["WEBHOOK_ALLOWED_NETWORKS"]))
 
 
-def check_timeout(timeout_seconds):
-    """Return a valid per-attempt timeout or raise InvalidInput."""
-    limit = current_app.config["WEBHOOK_MAX_TIMEOUT_SECONDS"]
-    if not isinstance(timeout_seconds, int) or isinstance(timeout_seconds, bool) or not 1 <= timeout_seconds <= limit:
-        raise InvalidInput(f"timeout_seconds must be a whole number from 1 to {limit}", field="timeout_seconds")
-    return timeout_seconds
-
-
-def check_max_attempts(max_attempts):
-    """Return a valid attempt budget or raise InvalidInput."""
-    if not isinstance(max_attempts, int) or isinstance(max_attempts, bool) or not 1 <= max_attempts <= 50:
-        raise InvalidInput("max_attempts must be a whole number from 1 to 50", field="max_attempts")
-    return max_attempts
-
-
-def create_endpoint(url, *, actor=SYSTEM, name=None, event_types=None, signing_scheme="standard",
-                    timeout_seconds=None, max_attempts=None):
-    """Create an endpoint with a new secret; return (endpoint, secret). The secret is not kept in clear."""
-    config = current_app.config
+def _check_url(url):
+    if not isinstance(url, str) or len(url) > 2048:
+        raise InvalidInput("url must be text of at most 2048 characters", field="url")
     check_url(url, outbound_policy())
+    return url
+
+
+def _scheme(value):
     try:
-        scheme = SigningScheme(signing_scheme)
+        return SigningScheme(value)
     except ValueError:
-        choices = ", ".join(s.value for s in SigningScheme)
-        raise InvalidInput(f"signing must be one of {choices}", field="signing") from None
+        raise InvalidInput(f"signing must be one of {', '.join(s.value for s in SigningScheme)}",
+                           field="signing") from None
+
+
+def describe(endpoint):
+    """The endpoint's settings as a dict for the audit log: never a secret, header credentials masked."""
+    return {
+        "url": endpoint.url, "name": endpoint.name, "description": endpoint.description,
+        "event_types": endpoint.event_types, "signing": endpoint.signing.value,
+        "headers": rules.mask_headers(endpoint.headers), "timeout_seconds": endpoint.timeout_seconds,
+        "max_attempts": endpoint.max_attempts, "retry_schedule": endpoint.retry_schedule,
+        "rate_limit_per_second": endpoint.rate_limit_per_second, "state": endpoint.state.value,
+        "state_reason": endpoint.state_reason,
+    }
+
+
+def _changed(before, after):
+    keys = [k for k in after if before.get(k) != after.get(k)]
+    return {k: before.get(k) for k in keys}, {k: after.get(k) for k in keys}
+
+
+def create_endpoint(url, *, actor=SYSTEM, signing_scheme="standard", timeout_seconds=None, max_attempts=None,
+                    **fields):
+    """Create an endpoint with a new secret; return (endpoint, secret). The secret is stored only encrypted."""
+    config = current_app.config
+    clean = _validated({
+        "url": url, "signing": signing_scheme,
+        "timeout_seconds": config["WEBHOOK_TIMEOUT_SECONDS"] if timeout_seconds is None else timeout_seconds,
+        "max_attempts": len(config["WEBHOOK_RETRY_SCHEDULE"]) + 1 if max_attempts is None else max_attempts,
+        **fields,
+    })
     secret = signing.generate_secret()
-    endpoint = Endpoint(
-        url=url,
-        name=name,
-        event_types=matching.check_patterns(event_types),
-        signing=scheme,
-        secret_encrypted=secrets.encrypt(secret),
-        timeout_seconds=check_timeout(
-            config["WEBHOOK_TIMEOUT_SECONDS"] if timeout_seconds is None else timeout_seconds
-        ),
-        max_attempts=check_max_attempts(
-            len(config["WEBHOOK_RETRY_SCHEDULE"]) + 1 if max_attempts is None else max_attempts
-        ),
-    )
+    endpoint = Endpoint(secret_encrypted=secrets.encrypt(secret), secret_created_at=utcnow(), retired_secrets=[],
+                        headers=clean.pop("headers", {}), **clean)
     db.session.add(endpoint)
     db.session.flush()
     record(actor, "endpoint.create", f"created endpoint {endpoint.url}", target_type="endpoint",
@@ -62,18 +90,102 @@ def create_endpoint(url, *, actor=SYSTEM, name=None, event_types=None, signing_s
     return endpoint, secret
 
 
-def describe(endpoint):
-    """Return the endpoint's settings as a dict for the audit log; the secret is never part of it."""
-    return {
-        "url": endpoint.url, "name": endpoint.name, "event_types": endpoint.event_types,
-        "signing": endpoint.signing.value, "timeout_seconds": endpoint.timeout_seconds,
-        "max_attempts": endpoint.max_attempts, "state": endpoint.state.value,
-    }
+def _validated(values):
+    unknown = sorted(set(values) - set(EDITABLE))
+    if unknown:
+        raise InvalidInput(f"unknown endpoint settings: {', '.join(unknown)}", field=unknown[0])
+    return {name: EDITABLE[name](value) for name, value in values.items()}
+
+
+def update_endpoint(endpoint_id, changes, *, actor):
+    """Validate and apply changes (any of EDITABLE, plus state/state_reason); nothing changes on bad input."""
+    endpoint = get_endpoint(endpoint_id)
+    changes = dict(changes)
+    state, reason = changes.pop("state", None), changes.pop("state_reason", None)
+    clean = _validated(changes)
+    before = describe(endpoint)
+    for name, value in clean.items():
+        setattr(endpoint, name, value)
+    old, new = _changed(before, describe(endpoint))
+    if new:
+        record(actor, "endpoint.update", f"changed {', '.join(new)} of {endpoint.url}", target_type="endpoint",
+               target_ids=[endpoint.id], before=old, after=new)
+    db.session.commit()
+    if state is not None:
+        endpoint = set_state(endpoint_id, state, actor=actor, reason=reason)
+    return endpoint
+
+
+def set_state(endpoint_id, state, *, actor, reason=None):
+    """Enable, pause or disable an endpoint by hand (no alert). Enabling wakes its pending deliveries."""
+    endpoint = get_endpoint(endpoint_id)
+    try:
+        state = EndpointState(state)
+    except ValueError:
+        raise InvalidInput("state must be enabled, paused or disabled", field="state") from None
+    reason = rules.check_text(reason, "state_reason", 500)
+    if state is endpoint.state:
+        return endpoint
+    before = {"state": endpoint.state.value, "state_reason": endpoint.state_reason}
+    endpoint.state, endpoint.state_changed_at, endpoint.state_changed_by = state, utcnow(), actor.name
+    endpoint.state_reason = reason
+    if state is EndpointState.ENABLED:
+        # A fresh start: no failure run and the breaker closed. An outstanding alert stays, so the first
+        # success after an auto-disable is announced as a recovery.
+        endpoint.consecutive_failures, endpoint.breaker_failures = 0, 0
+        endpoint.failing_since, endpoint.breaker_open_until = None, None
+        start_job_after_commit(db.session, _wake_job(endpoint, actor).id)
+    because = f": {endpoint.state_reason}" if endpoint.state_reason else ""
+    record(actor, STATE_ACTIONS[state], f"{state.value} {endpoint.url}{because}",
+           target_type="endpoint", target_ids=[endpoint.id], before=before,
+           after={"state": state.value, "state_reason": endpoint.state_reason})
+    db.session.commit()
+    return endpoint
+
+
+def _wake_job(endpoint, actor):
+    """A job that enqueues every pending delivery of a resumed endpoint (they may be many)."""
+    job = BulkJob(kind="wake", filters={"endpoint_id": endpoint.id, "status": "pending"}, requested_by=actor.name,
+                  total=pending_count(endpoint.id), touched_at=utcnow())
+    db.session.add(job)
+    db.session.flush()
+    return job
+
+
+def pending_count(endpoint_id):
+    """How many deliveries to this endpoint are waiting."""
+    return db.session.scalar(select(func.count()).select_from(Delivery).where(
+        Delivery.endpoint_id == endpoint_id, Delivery.status == DeliveryStatus.PENDING))
+
+
+def delete_endpoint(endpoint_id, *, actor, force=False):
+    """Remove an endpoint from service, keeping its history. Refused while deliveries wait, unless force,
+    which cancels them first."""
+    endpoint = get_endpoint(endpoint_id)
+    waiting = pending_count(endpoint_id)
+    if waiting and not force:
+        raise IllegalTransition(f"endpoint {endpoint_id} has {waiting} pending deliveries; cancel them or delete "
+                                "with force to cancel them")
+    if waiting:
+        db.session.execute(update(Delivery).where(
+            Delivery.endpoint_id == endpoint_id, Delivery.status == DeliveryStatus.PENDING,
+        ).values(status=DeliveryStatus.CANCELLED, next_attempt_at=None).execution_options(synchronize_session=False))
+    endpoint.deleted_at, endpoint.state = utcnow(), EndpointState.DISABLED
+    cancelled = f", cancelling {waiting} pending" if waiting else ""
+    record(actor, "endpoint.delete", f"deleted endpoint {endpoint.url}{cancelled}",
+           target_type="endpoint", target_ids=[endpoint.id], before=describe(endpoint))
+    db.session.commit()
+    return waiting
 
 
 def get_endpoint(endpoint_id):
-    """Return the endpoint or raise NotFound."""
+    """Return the endpoint or raise NotFound (deleted endpoints are not found)."""
     endpoint = db.session.get(Endpoint, endpoint_id)
-    if endpoint is None:
+    if endpoint is None or endpoint.deleted_at is not None:
         raise NotFound(f"no endpoint with id {endpoint_id}")
     return endpoint
+
+
+def list_endpoints():
+    """Every endpoint in service, oldest first."""
+    return db.session.scalars(select(Endpoint).where(Endpoint.deleted_at.is_(None)).order_by(Endpoint.created_at)).all()

@@ -26,7 +26,7 @@ class PayloadTooLarge(DeliveryError):
     """Raised when a payload is over WEBHOOK_MAX_PAYLOAD_BYTES."""
 
 
-class BlockedAddress(DeliveryError):
+class BlockedAddress(InvalidInput):
     """Raised when a URL resolves only to addresses the outbound policy refuses."""
 
 

@@ -1,9 +1,9 @@
 """Hand work to the workers only after the transaction that wrote it commits, and never if it rolls back.
 
 The database row is the truth; the broker message is a wake-up call. Services call
-enqueue_after_commit() for deliveries and start_job_after_commit() for bulk jobs; when the session's
-outermost transaction commits, the ids go to the receivers of `deliveries_committed` and
-`jobs_committed` (tasks connects the Dramatiq senders). A failed send is logged, never raised into
+enqueue_after_commit() for deliveries, start_job_after_commit() for bulk jobs and
+alert_after_commit() for alerts; when the session's outermost transaction commits, they go to the
+receivers of the matching signal (tasks connects the Dramatiq senders). A failed send is logged, never raised into
 the caller's commit: the recovery sweep finds the row later.
 """
 
@@ -20,6 +20,8 @@ _signals = Namespace()
 deliveries_committed = _signals.signal("deliveries-committed")
 #: Sent after commit with items=[job_id, ...].
 jobs_committed = _signals.signal("jobs-committed")
+#: Sent after commit with items=[(kind, endpoint_id, reason), ...]; kind is failing, disabled or recovered.
+alerts_committed = _signals.signal("alerts-committed")
 
 _KEY = "webhook_outbox"
 
@@ -36,6 +38,11 @@ def enqueue_after_commit(session, delivery_id, delay_seconds=0.0):
 def start_job_after_commit(session, job_id):
     """Ask for a bulk job to start once this session's transaction commits."""
     _track(session, jobs_committed, job_id)
+
+
+def alert_after_commit(session, kind, endpoint_id, reason):
+    """Ask for an alert about an endpoint to go out once this session's transaction commits."""
+    _track(session, alerts_committed, (kind, endpoint_id, reason))
 
 
 @event.listens_for(Session, "after_commit")

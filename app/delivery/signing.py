@@ -11,8 +11,6 @@ from app.models import SigningScheme
 SHARED_SECRET_HEADER = "X-Webhook-Secret"
 #: Header carrying a hex HMAC-SHA256 of the body (scheme "hmac-sha256").
 HMAC_HEADER = "X-Webhook-Signature"
-#: Headers whose values are secrets and must be masked wherever they are shown or stored.
-SECRET_HEADERS = frozenset({SHARED_SECRET_HEADER.lower(), "authorization"})
 
 
 def generate_secret():
@@ -52,8 +50,3 @@ def sign(scheme, secrets, msg_id, timestamp, body):
     else:
         raise ValueError(f"unknown signing scheme {scheme!r}")
     return headers
-
-
-def mask_headers(headers):
-    """Return a copy of headers with secret values replaced, safe to store and show."""
-    return {name: ("••••••••" if name.lower() in SECRET_HEADERS else value) for name, value in headers.items()}

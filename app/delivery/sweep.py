@@ -77,3 +77,26 @@ def sweep(grace_seconds=None):
     result.overdue = _drain(overdue, dict(enqueued_at=now))
     result.resumed_jobs = len(resume_stalled_jobs())
     return result
+
+
+def enqueue_all_pending():
+    """Enqueue every pending delivery of an enabled endpoint, each delayed until it is due.
+
+    For a process whose broker starts empty (the embedded default after a restart): a retry due in ten
+    minutes is woken on time instead of when the sweep would find it overdue. Returns how many.
+    """
+    now = utcnow()
+    total, cursor = 0, ""
+    while True:
+        rows = db.session.execute(
+            select(Delivery.id, Delivery.next_attempt_at)
+            .where(Delivery.status == DeliveryStatus.PENDING, Delivery.endpoint_id.in_(_enabled_endpoints()),
+                   Delivery.id > cursor)
+            .order_by(Delivery.id).limit(BATCH_SIZE)).all()
+        for delivery_id, due in rows:
+            enqueue_after_commit(db.session, delivery_id, max((due - now).total_seconds(), 0) if due else 0)
+        db.session.commit()
+        total += len(rows)
+        if len(rows) < BATCH_SIZE:
+            return total
+        cursor = rows[-1].id

@@ -28,14 +28,19 @@ class ErrorClass(enum.Enum):
 
 class DeliveryAttempt(db.Model):
     __tablename__ = "delivery_attempts"
-    __table_args__ = (Index("ix_delivery_attempts_delivery_id_number", "delivery_id", "number"),)
+    __table_args__ = (
+        Index("ix_delivery_attempts_delivery_id_number", "delivery_id", "number"),
+        Index("ix_delivery_attempts_endpoint_id_started_at", "endpoint_id", "started_at"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     delivery_id: Mapped[str] = mapped_column(ForeignKey("deliveries.id", ondelete="CASCADE"))
+    #: Copied from the delivery so endpoint health over 24 h is one indexed range scan.
+    endpoint_id: Mapped[str | None] = mapped_column(String(32))
     number: Mapped[int] = mapped_column(Integer)
     trigger: Mapped[AttemptTrigger] = mapped_column(enum_column(AttemptTrigger))
     triggered_by: Mapped[str | None] = mapped_column(String(200))
-    started_at = mapped_column(UTCDateTime, nullable=False, index=True)
+    started_at = mapped_column(UTCDateTime, nullable=False)
     duration_ms: Mapped[int] = mapped_column(Integer)
     request_url: Mapped[str] = mapped_column(String(2048))
     #: Request headers with secrets masked.

@@ -33,15 +33,34 @@ class Endpoint(db.Model):
     signing: Mapped[SigningScheme] = mapped_column(enum_column(SigningScheme), default=SigningScheme.STANDARD)
     #: Fernet token of the current secret; see app.delivery.secrets.
     secret_encrypted: Mapped[str] = mapped_column(Text)
+    secret_created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    #: Secrets replaced by a rotation that still sign until they expire: [{"secret": token, "expires_at": iso}].
+    retired_secrets: Mapped[list] = mapped_column(JSON, default=list)
+    #: Extra request headers {name: value}; values of sensitive names are masked wherever shown.
+    headers: Mapped[dict] = mapped_column(JSON, default=dict)
     timeout_seconds: Mapped[int] = mapped_column(Integer, default=10)
     max_attempts: Mapped[int] = mapped_column(Integer, default=8)
+    #: Seconds between attempts for this endpoint; None uses WEBHOOK_RETRY_SCHEDULE.
+    retry_schedule: Mapped[list | None] = mapped_column(JSON)
+    #: At most this many attempts per second across all workers; None is unlimited.
+    rate_limit_per_second: Mapped[int | None] = mapped_column(Integer)
     state: Mapped[EndpointState] = mapped_column(enum_column(EndpointState), default=EndpointState.ENABLED)
     state_reason: Mapped[str | None] = mapped_column(String(500))
+    state_changed_at = mapped_column(UTCDateTime)
+    state_changed_by: Mapped[str | None] = mapped_column(String(254))
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
     last_success_at = mapped_column(UTCDateTime)
     last_failure_at = mapped_column(UTCDateTime)
     #: Start of the current unbroken run of failures (None while healthy).
     failing_since = mapped_column(UTCDateTime)
+    #: Consecutive failures saying the endpoint is unreachable or broken (timeouts, connection errors, 5xx,
+    #: 429); at WEBHOOK_BREAKER_THRESHOLD they open the breaker. A 4xx answer means it is up: back to 0.
+    breaker_failures: Mapped[int] = mapped_column(Integer, default=0)
+    #: While in the future, the circuit breaker holds new attempts; the first one after it is the probe.
+    breaker_open_until = mapped_column(UTCDateTime)
+    #: The last alert sent about this endpoint ("failing" or "disabled"); None once recovered.
+    alerted: Mapped[str | None] = mapped_column(String(16))
+    deleted_at = mapped_column(UTCDateTime)
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     updated_at = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)
 

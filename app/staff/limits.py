@@ -10,7 +10,7 @@ from app.models import AuditEntry, utcnow
 from app.staff.settings import get_setting
 
 #: Audit actions that count as one retry action each (a bulk retry is one action).
-RETRY_ACTIONS = ("delivery.retry", "deliveries.retry", "deliveries.bulk_retry")
+RETRY_ACTIONS = ("delivery.retry", "deliveries.retry", "deliveries.bulk_retry", "endpoint.recover")
 
 
 class LimitReached(DeliveryError):

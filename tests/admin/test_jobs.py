@@ -12,13 +12,19 @@ from tests.support.factories import load, send, update
 from tests.support.receiver import Reply
 
 
-def failed_deliveries(app, count, **options):
-    ids = []
-    for _ in range(count):
-        _, (delivery_id,) = send(app, **options)
-        ids.append(delivery_id)
-        update(app, Delivery, delivery_id, status=DeliveryStatus.FAILED, last_response_status=500)
-    return ids
+def failed_deliveries(app, count, event_type="order.created"):
+    """Deliveries already failed, written in one transaction so no running worker ever sees them pending."""
+    from app.delivery.messages import send_message
+
+    with app.app_context():
+        ids = []
+        for number in range(count):
+            message, _ = send_message(event_type, {"n": number})
+            for delivery in message.deliveries:
+                delivery.status, delivery.last_response_status = DeliveryStatus.FAILED, 500
+                ids.append(delivery.id)
+        db.session.commit()
+        return ids
 
 
 def test_confirmation_states_the_exact_count(app, client, staff, make_endpoint):
@@ -66,7 +72,7 @@ def test_job_summary_counts_skips_by_reason(app, make_endpoint):
     update(app, Delivery, ids[0], manual_retry_at=utcnow())  # retried by hand a moment ago
     with app.app_context():
         job = bulk.start_bulk_retry(DeliveryFilter(), actor=Actor("ops@example.com"))
-        job = bulk.run_bulk_retry(job.id, cooldown_seconds=300)
+        job = bulk.run_bulk_job(job.id, cooldown_seconds=300)
         assert (job.status, job.total, job.done, job.changed) == (JobStatus.DONE, 4, 4, 3)
         assert job.skipped == {"retried by hand in the last 5 min (cooldown)": 1}
 
@@ -88,12 +94,12 @@ def test_a_job_works_in_batches_and_resumes_from_its_cursor(app, make_endpoint, 
     with app.app_context():
         job_id = bulk.start_bulk_retry(DeliveryFilter(), actor=Actor("ops")).id
         try:
-            bulk.run_bulk_retry(job_id)
+            bulk.run_bulk_job(job_id)
         except RuntimeError:
             db.session.rollback()
         job = db.session.get(BulkJob, job_id)
         assert (job.status, job.done) == (JobStatus.RUNNING, 2)
-        job = bulk.run_bulk_retry(job_id)  # runs again: carries on after the cursor
+        job = bulk.run_bulk_job(job_id)  # runs again: carries on after the cursor
         assert (job.status, job.done, job.changed) == (JobStatus.DONE, 5, 5)
         assert [len(batch) for batch in calls] == [2, 2, 2, 1]  # the batch that crashed ran again
         assert db.session.query(Delivery).filter_by(status=DeliveryStatus.FAILED).count() == 0
@@ -149,7 +155,7 @@ def test_failed_attempt_outcomes_are_visible_after_a_bulk_retry(app, make_endpoi
     receiver.default = Reply(503)
     with app.app_context():
         job = bulk.start_bulk_retry(DeliveryFilter(), actor=Actor("ops"))
-        bulk.run_bulk_retry(job.id)
+        bulk.run_bulk_job(job.id)
         for delivery_id in ids:
             attempt_delivery(delivery_id)
     assert all(load(app, i).status is DeliveryStatus.FAILED for i in ids)  # one attempt each, then failed again

@@ -93,8 +93,10 @@ def test_openapi_describes_every_route(client):
     spec = client.get("/api/v1/openapi.json").json
     assert spec["openapi"].startswith("3.")
     assert set(spec["paths"]) == {
-        "/endpoints", "/endpoints/{id}", "/messages", "/messages/{id}", "/deliveries", "/deliveries/{id}",
+        "/endpoints", "/endpoints/{id}", "/endpoints/{id}/rotate-secret", "/endpoints/{id}/test",
+        "/endpoints/{id}/recover", "/messages", "/messages/{id}", "/deliveries", "/deliveries/{id}",
         "/deliveries/{id}/retry", "/deliveries/{id}/cancel", "/stats",
     }
+    assert set(spec["paths"]["/endpoints/{id}"]) == {"get", "patch", "delete"}
     assert {"EndpointIn", "MessageIn", "DeliveryDetailOut", "ErrorOut"} <= set(spec["components"]["schemas"])
     assert spec["paths"]["/messages"]["post"]["responses"]["413"]["description"] == "Payload over the size limit"

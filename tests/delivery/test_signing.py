@@ -56,9 +56,3 @@ def test_hmac_scheme_signs_the_body_in_hex():
     headers = signing.sign(SigningScheme.HMAC_SHA256, ["s3cret"], "msg_1", 1700000000, BODY)
     expected = hmac.new(b"s3cret", BODY, hashlib.sha256).hexdigest()
     assert headers[signing.HMAC_HEADER] == f"sha256={expected}"
-
-
-def test_mask_headers_hides_secret_values_only():
-    masked = signing.mask_headers({"X-Webhook-Secret": "whsec_abc", "Authorization": "Bearer x", "webhook-id": "m"})
-    assert "whsec_abc" not in str(masked) and "Bearer x" not in str(masked)
-    assert masked["webhook-id"] == "m"

@@ -58,3 +58,16 @@ def test_deliveries_of_paused_endpoints_are_not_swept(app, make_endpoint, broker
     update(app, Delivery, delivery_id, next_attempt_at=utcnow() - timedelta(minutes=5))
     with app.app_context():
         assert sweep(grace_seconds=60).total == 0
+
+
+def test_after_a_restart_every_pending_delivery_is_enqueued_with_its_delay(app, make_endpoint, broker):
+    from app.delivery.sweep import enqueue_all_pending
+
+    make_endpoint()
+    _, (due,) = send(app)
+    _, (later,) = send(app)
+    update(app, Delivery, later, next_attempt_at=utcnow() + timedelta(minutes=10))
+    broker.flush_all()  # an in-memory broker after a restart
+    with app.app_context():
+        assert enqueue_all_pending() == 2
+    assert broker.queues["webhooks"].qsize() == 1 and broker.queues["webhooks.DQ"].qsize() == 1

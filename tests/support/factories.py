@@ -15,6 +15,15 @@ def send(app, event_type="order.created", payload=None, **options):
         return message.id, [d.id for d in message.deliveries]
 
 
+def send_many(app, count, event_type="order.created"):
+    """Create count messages in one transaction (no running worker sees any before all exist); return
+    their delivery ids."""
+    with app.app_context():
+        messages = [send_message(event_type, {"n": n})[0] for n in range(count)]
+        db.session.commit()
+        return [d.id for m in messages for d in m.deliveries]
+
+
 def load(app, delivery_id):
     """Return the delivery with its attempts loaded, detached so it can be read after the context ends."""
     with app.app_context():
@@ -32,3 +41,14 @@ def update(app, model, row_id, **values):
         for name, value in values.items():
             setattr(row, name, value)
         db.session.commit()
+
+
+def wait_until(predicate, timeout=10.0, interval=0.05):
+    """Poll predicate until it is true; fail the test after timeout seconds."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not true within {timeout}s: {getattr(predicate, '__name__', predicate)}")
+        time.sleep(interval)

@@ -65,7 +65,7 @@ def test_duplicate_broker_messages_send_once(app, make_endpoint, receiver, broke
 def test_manual_retry_from_the_api_is_delivered_by_the_worker(app, client, auth, make_endpoint, receiver, broker,
                                                               worker):
     make_endpoint()
-    receiver.reply(Reply(410))
+    receiver.reply(Reply(404))
     _, (delivery_id,) = send(app)
     drain(broker, worker)
     assert load(app, delivery_id).status is DeliveryStatus.FAILED

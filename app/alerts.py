@@ -1,0 +1,85 @@
+"""Alerts about endpoints (failing, disabled, recovered): an email through SMTP and/or a JSON POST."""
+
+import json
+import smtplib
+from email.message import EmailMessage
+
+from flask import current_app
+
+from app.audit import SYSTEM, record
+from app.delivery import sender
+from app.delivery.endpoints import outbound_policy, pending_count
+from app.extensions import db
+from app.models import Endpoint, utcnow
+
+#: One line per kind, used as the email subject's start.
+HEADLINES = {
+    "failing": "is failing",
+    "disabled": "was disabled",
+    "recovered": "has recovered",
+}
+
+
+class AlertNotSent(Exception):
+    """Raised when a configured alert channel refused the alert (the actor retries)."""
+
+
+def alert_body(kind, endpoint, reason):
+    """The alert as JSON-ready data; the same facts go into the email."""
+    return {
+        "type": f"endpoint.{kind}",
+        "at": utcnow().isoformat(),
+        "reason": reason,
+        "endpoint": {
+            "id": endpoint.id, "name": endpoint.name, "url": endpoint.url, "state": endpoint.state.value,
+            "state_reason": endpoint.state_reason, "consecutive_failures": endpoint.consecutive_failures,
+            "failing_since": endpoint.failing_since.isoformat() if endpoint.failing_since else None,
+            "pending_deliveries": pending_count(endpoint.id),
+        },
+    }
+
+
+def send_alert(kind, endpoint_id, reason):
+    """Send one alert on every configured channel; audit it. Returns the channels used."""
+    config = current_app.config
+    endpoint = db.session.get(Endpoint, endpoint_id)
+    if endpoint is None:
+        return []
+    body = alert_body(kind, endpoint, reason)
+    channels = []
+    if config["ALERT_WEBHOOK_URL"]:
+        _post(config["ALERT_WEBHOOK_URL"], body)
+        channels.append("webhook")
+    if config["ALERT_EMAIL_TO"] and config["SMTP_HOST"]:
+        _email(config, kind, endpoint, body)
+        channels.append("email")
+    record(SYSTEM, f"alert.{kind}", f"{endpoint.name or endpoint.url} {HEADLINES[kind]}: {reason} "
+           f"(sent by {', '.join(channels) or 'no channel: set ALERT_EMAIL_TO or ALERT_WEBHOOK_URL'})",
+           target_type="endpoint", target_ids=[endpoint_id], after={"channels": channels})
+    db.session.commit()
+    return channels
+
+
+def _post(url, body):
+    outcome = sender.post(url, json.dumps(body).encode(), {}, timeout=10, policy=outbound_policy(), body_limit=1024)
+    if not outcome.ok:
+        raise AlertNotSent(f"notification URL answered: {outcome.error}")
+
+
+def _email(config, kind, endpoint, body):
+    message = EmailMessage()
+    message["Subject"] = f"[Hookyard] Endpoint {endpoint.name or endpoint.url} {HEADLINES[kind]}"
+    message["From"] = config["SMTP_FROM"]
+    message["To"] = ", ".join(config["ALERT_EMAIL_TO"])
+    facts = body["endpoint"]
+    message.set_content(
+        f"{body['reason']}.\n\nEndpoint: {facts['name'] or ''} {facts['url']}\nState: {facts['state']}"
+        f"{' (' + facts['state_reason'] + ')' if facts['state_reason'] else ''}\n"
+        f"Failures in a row: {facts['consecutive_failures']}\nPending deliveries: {facts['pending_deliveries']}\n"
+    )
+    with smtplib.SMTP(config["SMTP_HOST"], config["SMTP_PORT"], timeout=10) as smtp:
+        if config["SMTP_STARTTLS"]:
+            smtp.starttls()
+        if config["SMTP_USERNAME"]:
+            smtp.login(config["SMTP_USERNAME"], config["SMTP_PASSWORD"] or "")
+        smtp.send_message(message)

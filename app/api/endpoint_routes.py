@@ -1,0 +1,78 @@
+"""The producer API for endpoints: create, list, read, change, delete, rotate, test, recover."""
+
+from datetime import UTC
+
+from flask import request
+
+from app.api import bp
+from app.api.routes import api_actor, json_body, out
+from app.api.schemas import (
+    DeletedOut,
+    DeliveryOut,
+    EndpointCreatedOut,
+    EndpointIn,
+    EndpointListOut,
+    EndpointOut,
+    EndpointPatch,
+    RecoverIn,
+    RecoverOut,
+    RotateIn,
+)
+from app.delivery import endpoint_actions, endpoints, rotation
+
+
+def _with_secret(endpoint, secret, status):
+    return out(EndpointCreatedOut, {**EndpointOut.model_validate(endpoint).model_dump(), "secret": secret}, status)
+
+
+@bp.post("/endpoints")
+def create_endpoint():
+    data = EndpointIn.model_validate(json_body()).model_dump(exclude_unset=True)
+    url, scheme = data.pop("url"), data.pop("signing", "standard")
+    endpoint, secret = endpoints.create_endpoint(url, actor=api_actor(), signing_scheme=scheme, **data)
+    return _with_secret(endpoint, secret, 201)
+
+
+@bp.get("/endpoints")
+def list_endpoints():
+    return out(EndpointListOut, {"data": endpoints.list_endpoints()})
+
+
+@bp.get("/endpoints/<endpoint_id>")
+def get_endpoint(endpoint_id):
+    return out(EndpointOut, endpoints.get_endpoint(endpoint_id))
+
+
+@bp.patch("/endpoints/<endpoint_id>")
+def update_endpoint(endpoint_id):
+    changes = EndpointPatch.model_validate(json_body()).model_dump(exclude_unset=True)
+    return out(EndpointOut, endpoints.update_endpoint(endpoint_id, changes, actor=api_actor()))
+
+
+@bp.delete("/endpoints/<endpoint_id>")
+def delete_endpoint(endpoint_id):
+    force = request.args.get("force", "").lower() in ("1", "true", "yes")
+    cancelled = endpoints.delete_endpoint(endpoint_id, actor=api_actor(), force=force)
+    return out(DeletedOut, {"id": endpoint_id, "deleted": True, "cancelled_deliveries": cancelled})
+
+
+@bp.post("/endpoints/<endpoint_id>/rotate-secret")
+def rotate_secret(endpoint_id):
+    data = RotateIn.model_validate(json_body())
+    endpoint, secret = rotation.rotate_secret(endpoint_id, actor=api_actor(), grace_seconds=data.grace_seconds)
+    return _with_secret(endpoint, secret, 200)
+
+
+@bp.post("/endpoints/<endpoint_id>/test")
+def send_test(endpoint_id):
+    return out(DeliveryOut, endpoint_actions.send_test_event(endpoint_id, actor=api_actor()), 202)
+
+
+@bp.post("/endpoints/<endpoint_id>/recover")
+def recover(endpoint_id):
+    data = RecoverIn.model_validate(json_body())
+    since = data.since if data.since.tzinfo else data.since.replace(tzinfo=UTC)
+    if data.dry_run:
+        return out(RecoverOut, {"count": endpoint_actions.recovery_preview(endpoint_id, since)})
+    job = endpoint_actions.start_recovery(endpoint_id, since, actor=api_actor())
+    return out(RecoverOut, {"count": job.total, "job_id": job.id}, 202)

@@ -1,0 +1,138 @@
+"""Endpoint health: counters after each attempt, the circuit breaker, auto-disable, alerts, 24-hour figures."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import case, func, or_, select, update
+
+from app.audit import SYSTEM, record
+from app.delivery.outbox import alert_after_commit
+from app.delivery.retry import is_retryable
+from app.extensions import db
+from app.models import DeliveryAttempt, Endpoint, EndpointState
+
+
+def record_outcome(endpoint_id, outcome, now, alerted=False):
+    """Update the endpoint after an attempt; return True if the endpoint is disabled after this failure.
+
+    WEBHOOK_BREAKER_THRESHOLD retryable failures in a row (timeouts, connection errors, 5xx, 429) open
+    the breaker; any answer that shows the endpoint is up (a success, or a 4xx) closes it. The same
+    number of failures of any kind raises one "failing" alert; 410 Gone, or nothing but failures for
+    WEBHOOK_AUTO_DISABLE_AFTER_SECONDS, disables the endpoint with a reason and an alert. A success
+    after an alert (alerted, read when the delivery was claimed) announces the recovery.
+    """
+    if not outcome.ok:
+        return _failure(endpoint_id, outcome, now)
+    changed = or_(Endpoint.consecutive_failures != 0, Endpoint.last_success_at.is_(None),
+                  Endpoint.last_success_at < now - timedelta(seconds=1), Endpoint.alerted.is_not(None))
+    # The condition skips the write when nothing would change, so a busy endpoint's row is not a hot spot.
+    db.session.execute(update(Endpoint).where(Endpoint.id == endpoint_id, changed).values(
+        consecutive_failures=0, breaker_failures=0, last_success_at=now, failing_since=None, breaker_open_until=None,
+        alerted=None,
+    ).execution_options(synchronize_session=False))
+    if alerted:
+        alert_after_commit(db.session, "recovered", endpoint_id, "attempts succeed again")
+    return False
+
+
+def _breaker_values(retryable, now):
+    config = current_app.config
+    if not retryable:  # the endpoint answered: it is up, whatever it thought of this payload
+        return {"breaker_failures": 0, "breaker_open_until": None}
+    opened = now + timedelta(seconds=config["WEBHOOK_BREAKER_COOLDOWN_SECONDS"])
+    return {
+        "breaker_failures": Endpoint.breaker_failures + 1,
+        "breaker_open_until": case((Endpoint.breaker_failures + 1 >= config["WEBHOOK_BREAKER_THRESHOLD"], opened),
+                                   else_=Endpoint.breaker_open_until),
+    }
+
+
+def _failure(endpoint_id, outcome, now):
+    config = current_app.config
+    retryable = is_retryable(outcome.error_class, outcome.status)
+    row = db.session.execute(
+        update(Endpoint).where(Endpoint.id == endpoint_id).values(
+            consecutive_failures=Endpoint.consecutive_failures + 1, last_failure_at=now,
+            failing_since=func.coalesce(Endpoint.failing_since, now), **_breaker_values(retryable, now),
+        ).returning(Endpoint.consecutive_failures, Endpoint.failing_since, Endpoint.alerted, Endpoint.state)
+        .execution_options(synchronize_session=False)
+    ).one()
+    threshold = config["WEBHOOK_BREAKER_THRESHOLD"]
+    reason = None
+    if outcome.status == 410:
+        reason = "the endpoint answered 410 Gone"
+    elif now - row.failing_since >= timedelta(seconds=config["WEBHOOK_AUTO_DISABLE_AFTER_SECONDS"]):
+        reason = f"every attempt has failed since {row.failing_since:%Y-%m-%d %H:%M} UTC"
+    if reason and row.state is EndpointState.ENABLED:
+        _disable(endpoint_id, reason, now)
+        return True
+    if row.state is EndpointState.DISABLED:
+        return True  # disabled while this attempt was under way: its delivery waits with the others
+    if row.consecutive_failures >= threshold and row.alerted is None:
+        _set_alerted(endpoint_id, "failing")
+        alert_after_commit(db.session, "failing", endpoint_id, f"{row.consecutive_failures} attempts in a row failed")
+    return False
+
+
+def _set_alerted(endpoint_id, kind):
+    db.session.execute(update(Endpoint).where(Endpoint.id == endpoint_id).values(alerted=kind)
+                       .execution_options(synchronize_session=False))
+
+
+def _disable(endpoint_id, reason, now):
+    db.session.execute(update(Endpoint).where(Endpoint.id == endpoint_id).values(
+        state=EndpointState.DISABLED, state_reason=reason, state_changed_at=now, state_changed_by=SYSTEM.name,
+        alerted="disabled").execution_options(synchronize_session=False))
+    record(SYSTEM, "endpoint.auto_disable", f"disabled: {reason}; its pending deliveries wait",
+           target_type="endpoint", target_ids=[endpoint_id], before={"state": "enabled"},
+           after={"state": "disabled", "state_reason": reason})
+    alert_after_commit(db.session, "disabled", endpoint_id, reason)
+
+
+@dataclass(frozen=True)
+class Figures:
+    """An endpoint's last 24 hours: attempts, successes, success rate and p95 duration."""
+
+    attempts: int = 0
+    successes: int = 0
+    p95_ms: int | None = None
+
+    @property
+    def success_rate(self):
+        return round(100 * self.successes / self.attempts, 1) if self.attempts else None
+
+
+def last_day_figures(now):
+    """Return {endpoint_id: Figures} over attempts started in the 24 hours before now."""
+    since = now - timedelta(hours=24)
+    ok = case((DeliveryAttempt.error_class.is_(None), 1), else_=0)
+    rows = db.session.execute(
+        select(DeliveryAttempt.endpoint_id, func.count(), func.sum(ok))
+        .where(DeliveryAttempt.started_at >= since, DeliveryAttempt.endpoint_id.is_not(None))
+        .group_by(DeliveryAttempt.endpoint_id)
+    ).all()
+    p95 = _p95_by_endpoint(since)
+    return {eid: Figures(attempts=n, successes=int(s or 0), p95_ms=p95.get(eid)) for eid, n, s in rows}
+
+
+def _p95_by_endpoint(since):
+    if db.session.get_bind().dialect.name == "postgresql":
+        rows = db.session.execute(
+            select(DeliveryAttempt.endpoint_id,
+                   func.percentile_cont(0.95).within_group(DeliveryAttempt.duration_ms))
+            .where(DeliveryAttempt.started_at >= since).group_by(DeliveryAttempt.endpoint_id)).all()
+        return {eid: int(round(value)) for eid, value in rows if value is not None}
+    durations = {}
+    for eid, ms in db.session.execute(select(DeliveryAttempt.endpoint_id, DeliveryAttempt.duration_ms)
+                                      .where(DeliveryAttempt.started_at >= since)):
+        durations.setdefault(eid, []).append(ms)
+    return {eid: _percentile(sorted(values), 0.95) for eid, values in durations.items()}
+
+
+def _percentile(ordered, share):
+    """Linear-interpolated percentile, as PostgreSQL's percentile_cont computes it."""
+    position = share * (len(ordered) - 1)
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return int(round(ordered[low] + (ordered[high] - ordered[low]) * (position - low)))
