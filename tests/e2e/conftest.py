@@ -1,0 +1,96 @@
+"""Fixtures for end-to-end tests: a PostgreSQL database per module, a clean Redis db, child processes."""
+
+import psycopg
+import pytest
+import redis as redis_client
+
+from tests.support.processes import ProcessGroup, drop_database, flask, recreate_database, service_env
+from tests.support.services import require
+
+
+class Deliveries:
+    """Read deliveries and attempts straight from the database, as an operator would."""
+
+    def __init__(self, url):
+        self.url = url
+
+    def _query(self, sql, params=()):
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            cursor = conn.execute(sql, params)
+            return cursor.fetchall() if cursor.description else []
+
+    def statuses(self, ids):
+        """Return {delivery id: status}."""
+        return dict(self._query("SELECT id, status FROM deliveries WHERE id = ANY(%s)", (list(ids),)))
+
+    def with_status(self, ids, status):
+        return sorted(i for i, s in self.statuses(ids).items() if s == status)
+
+    def all_have(self, ids, status):
+        statuses = self.statuses(ids)
+        return len(statuses) == len(ids) and set(statuses.values()) == {status}
+
+    def attempts(self, ids):
+        """Return [(delivery id, number, response status, error class)] in order."""
+        return self._query(
+            "SELECT delivery_id, number, response_status, error_class FROM delivery_attempts"
+            " WHERE delivery_id = ANY(%s) ORDER BY delivery_id, number", (list(ids),))
+
+    def describe(self, ids):
+        return f"statuses: {self.statuses(ids)}\nattempts: {self.attempts(ids)}"
+
+    def truncate(self):
+        tables = [t for (t,) in self._query(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename != 'alembic_version'")]
+        self._query(f"TRUNCATE {', '.join(tables)} CASCADE")
+
+
+@pytest.fixture(scope="module")
+def e2e_database_url(request):
+    """A PostgreSQL database for this module, created fresh and upgraded with the real migrations."""
+    server = require("TEST_DATABASE_URL")
+    name = "hookyard_e2e_" + request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_")
+    url = recreate_database(server, name)
+    flask(service_env(url, ""), "db", "upgrade")
+    yield url
+    drop_database(server, name)
+
+
+@pytest.fixture
+def database(e2e_database_url):
+    """The module's database, emptied before each test."""
+    deliveries = Deliveries(e2e_database_url)
+    deliveries.truncate()
+    return deliveries
+
+
+@pytest.fixture
+def redis_url():
+    """TEST_REDIS_URL, its db flushed before and after the test."""
+    url = require("TEST_REDIS_URL")
+    client = redis_client.Redis.from_url(url)
+    client.flushdb()
+    yield url
+    client.flushdb()
+    client.close()
+
+
+@pytest.fixture
+def redis(redis_url):
+    client = redis_client.Redis.from_url(redis_url)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def worker_env(database, redis_url):
+    """Environment for workers and producers on the test PostgreSQL and Redis."""
+    return service_env(database.url, redis_url)
+
+
+@pytest.fixture
+def processes(tmp_path):
+    """Start child processes; every one still running is killed (whole process group) at the end."""
+    group = ProcessGroup(tmp_path)
+    yield group
+    group.close()

@@ -1,0 +1,102 @@
+"""A worker killed, a broker emptied, a worker stopped: no webhook is lost. Real processes throughout."""
+
+import signal
+from collections import Counter
+
+from tests.support.processes import produce, wait_until
+from tests.support.receiver import Reply
+
+#: How long the receiver holds a request it is told to hang on: longer than the test takes to kill.
+HANG_SECONDS = 15
+
+
+def header(request, name):
+    return {k.lower(): v for k, v in request.headers.items()}[name]
+
+
+def succeeded_attempts(attempts):
+    """Count each delivery's 2xx attempts."""
+    return Counter(d for d, _, status, error in attempts if error is None and status and 200 <= status < 300)
+
+
+def test_deliveries_cut_off_by_sigkill_are_sent_by_the_next_worker(worker_env, processes, receiver, database):
+    # Given a worker whose four threads are all held mid-request by a receiver that hangs
+    receiver.reply(*[Reply(delay=HANG_SECONDS)] * 4)
+    worker = processes.start_worker(worker_env, threads=4)
+    ids = produce(worker_env, receiver.url(), 5, timeout_seconds=5)["delivery_ids"]
+    wait_until(lambda: receiver.in_flight >= 4, 30, describe=lambda: database.describe(ids) + processes.describe())
+    cut_off = database.with_status(ids, "sending")
+
+    # When the whole worker (main process and its children) is killed without warning
+    worker.kill_group(signal.SIGKILL)
+    worker.wait(10)
+    assert len(cut_off) == 4, database.describe(ids)
+    assert database.attempts(cut_off) == [], "the attempts must have been cut off, not finished"
+    assert database.with_status(ids, "sending") == cut_off
+
+    # Then a new worker sends every delivery once the dead worker's leases expire
+    processes.start_worker(worker_env, name="second-worker")
+    wait_until(lambda: database.all_have(ids, "succeeded"), 60,
+               describe=lambda: database.describe(ids) + processes.describe())
+    attempts = database.attempts(ids)
+    assert succeeded_attempts(attempts) == dict.fromkeys(ids, 1), attempts
+    message_ids = {header(r, "webhook-id") for r in receiver.requests}
+    assert len(message_ids) == 5
+
+
+def test_deliveries_whose_messages_redis_lost_are_still_sent(worker_env, redis, processes, receiver, database):
+    # Given messages committed and queued while no worker runs
+    ids = produce(worker_env, receiver.url(), 5)["delivery_ids"]
+    assert database.all_have(ids, "pending")
+    assert redis.dbsize() > 0, "the wake-up messages should be waiting in Redis"
+
+    # When Redis loses everything (a restart without persistence) and a worker starts
+    redis.flushdb()
+    processes.start_worker(worker_env)
+
+    # Then the recovery sweep finds the overdue deliveries and each is sent exactly once
+    wait_until(lambda: database.all_have(ids, "succeeded"), 30,
+               describe=lambda: database.describe(ids) + processes.describe())
+    assert [(number, status) for _, number, status, _ in database.attempts(ids)] == [(1, 200)] * 5
+    assert sorted(Counter(header(r, "webhook-id") for r in receiver.requests).values()) == [1] * 5
+
+
+def start_worker_mid_attempt(worker_env, processes, receiver, database):
+    """Start a worker and give it one attempt the receiver takes three seconds to answer; return both."""
+    receiver.reply(Reply(delay=3))
+    worker = processes.start_worker(worker_env)
+    (delivery_id,) = produce(worker_env, receiver.url(), 1, timeout_seconds=10)["delivery_ids"]
+    receiver.wait_for(1, timeout=30)
+    assert receiver.in_flight == 1
+    assert database.statuses([delivery_id]) == {delivery_id: "sending"}
+    return worker, delivery_id
+
+
+def test_sigterm_lets_the_attempt_in_flight_finish(worker_env, processes, receiver, database):
+    worker, delivery_id = start_worker_mid_attempt(worker_env, processes, receiver, database)
+
+    worker.send(signal.SIGTERM)  # as `docker stop` does: to the main process only
+
+    # The attempt is finished and recorded before the worker exits, well within the shutdown timeout
+    assert worker.wait(25) == 0, processes.describe()
+    assert database.statuses([delivery_id]) == {delivery_id: "succeeded"}, processes.describe()
+    assert database.attempts([delivery_id]) == [(delivery_id, 1, 200, None)]
+
+
+def test_sigterm_to_every_process_lets_the_attempt_in_flight_finish(worker_env, processes, receiver, database):
+    worker, delivery_id = start_worker_mid_attempt(worker_env, processes, receiver, database)
+
+    # As Heroku stops a dyno: SIGTERM to every process in it. One at a time, because two SIGTERMs
+    # arriving together may be merged into one by the kernel, which would hide the problem by chance.
+    worker.signal_each(signal.SIGTERM)
+
+    # dramatiq's worker process would take the second SIGTERM as "kill now"; tasks.worker prevents that
+    assert worker.wait(25) == 0, processes.describe()
+    assert database.statuses([delivery_id]) == {delivery_id: "succeeded"}, processes.describe()
+    assert database.attempts([delivery_id]) == [(delivery_id, 1, 200, None)]
+
+
+def test_sigterm_stops_an_idle_worker_promptly(worker_env, processes):
+    worker = processes.start_worker(worker_env)
+    worker.send(signal.SIGTERM)
+    assert worker.wait(25) == 0, processes.describe()
