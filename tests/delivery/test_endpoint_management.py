@@ -6,7 +6,7 @@ from app.delivery.endpoints import delete_endpoint, set_state, update_endpoint
 from app.delivery.errors import IllegalTransition, InvalidInput, NotFound
 from app.extensions import db
 from app.models import AuditEntry, Delivery, DeliveryStatus, Endpoint, EndpointState
-from tests.support.factories import load, send
+from tests.support.factories import load, send, wait_until
 from tests.support.receiver import Reply
 
 ADMIN = Actor("admin@example.com", "198.51.100.7")
@@ -125,3 +125,14 @@ def test_delete_is_refused_while_deliveries_wait_unless_forced(app, make_endpoin
     assert row(app, endpoint.id).state is EndpointState.DISABLED
     _, ids = send(app)
     assert ids == []  # a deleted endpoint receives nothing
+
+
+def test_a_rate_limited_delivery_waits_without_using_an_attempt(app, make_endpoint, receiver, broker, worker):
+    from collections import Counter
+
+    make_endpoint(rate_limit_per_second=2)
+    ids = [send(app)[1][0] for _ in range(6)]
+    wait_until(lambda: all(load(app, i).status is DeliveryStatus.SUCCEEDED for i in ids), timeout=20)
+    per_second = Counter(int(request.wall) for request in receiver.requests)
+    assert len(per_second) >= 3 and max(per_second.values()) <= 3, per_second  # the limit counts per second
+    assert [load(app, i).attempt_count for i in ids] == [1] * 6

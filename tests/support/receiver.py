@@ -23,6 +23,7 @@ class Received:
     body: bytes
     at: float
     peer_port: int = 0
+    wall: float = 0.0  # time.time() on arrival, comparable across processes
 
 
 class _QuietServer(ThreadingHTTPServer):
@@ -90,7 +91,8 @@ class Receiver:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 with receiver._arrived:
                     receiver.requests.append(
-                        Received(self.path, dict(self.headers), body, time.monotonic(), self.client_address[1])
+                        Received(self.path, dict(self.headers), body, time.monotonic(), self.client_address[1],
+                                 time.time())
                     )
                     receiver.in_flight += 1
                     receiver.max_in_flight = max(receiver.max_in_flight, receiver.in_flight)
