@@ -141,6 +141,9 @@ def _gate(delivery_id, row, now, lease, throttle):
 
 
 def _in_flight(endpoint_id):
+    # Lock the endpoint's row until this claim commits, so concurrent claims count one after another
+    # (PostgreSQL; SQLite's BEGIN IMMEDIATE serialises them already). Only failing endpoints come here.
+    db.session.execute(select(Endpoint.id).where(Endpoint.id == endpoint_id).with_for_update())
     return db.session.scalar(select(func.count()).select_from(Delivery).where(
         Delivery.status == DeliveryStatus.SENDING, Delivery.endpoint_id == endpoint_id))
 
