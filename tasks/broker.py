@@ -21,9 +21,9 @@ def make_broker(url):
     if not scheme:
         return StubBroker()
     if scheme in ("redis", "rediss"):
-        from dramatiq.brokers.redis import RedisBroker
+        from tasks.redis_wakeup import WakeableRedisBroker
 
-        return RedisBroker(url=redis_url(url), dead_message_ttl=86_400_000)
+        return WakeableRedisBroker(url=redis_url(url), dead_message_ttl=86_400_000)
     if scheme in ("amqp", "amqps"):
         from dramatiq.brokers.rabbitmq import RabbitmqBroker
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 
 from app.delivery import endpoint_rules, health, retry, sender, signing
 from app.delivery.endpoints import outbound_policy
@@ -35,6 +35,8 @@ from app.models import (
 
 #: A message may arrive this early (clock skew between machines) and still claim its delivery.
 EARLY_TOLERANCE = timedelta(seconds=1)
+#: A healthy endpoint's last_success_at is refreshed at most this often, so its row is not rewritten per webhook.
+HEALTH_WRITE_INTERVAL = timedelta(seconds=1)
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,8 @@ class Job:
     resume_at: object
     endpoint_id: str
     endpoint_alerted: bool
+    #: The endpoint had no failure and a success within HEALTH_WRITE_INTERVAL: a success changes nothing.
+    endpoint_healthy: bool
     url: str
     body: bytes
     headers: dict
@@ -85,15 +89,25 @@ def attempt_delivery(delivery_id, throttle=None):
     return record_attempt(job, outcome)
 
 
+#: Everything one attempt needs, read in one query (columns, not ORM objects: this is the hot path).
+_CLAIM_COLUMNS = (
+    Delivery.status, Delivery.next_attempt_at, Delivery.next_trigger, Delivery.next_triggered_by,
+    Delivery.attempt_count, Delivery.scheduled_attempt_count, Delivery.resume_at, Delivery.message_id,
+    Endpoint.id.label("endpoint_id"), Endpoint.state, Endpoint.deleted_at, Endpoint.url, Endpoint.signing,
+    Endpoint.secret_encrypted, Endpoint.retired_secrets, Endpoint.headers, Endpoint.timeout_seconds,
+    Endpoint.max_attempts, Endpoint.retry_schedule, Endpoint.rate_limit_per_second, Endpoint.breaker_failures,
+    Endpoint.breaker_open_until, Endpoint.alerted, Endpoint.consecutive_failures, Endpoint.last_success_at,
+    Message.payload,
+)
+
+
 def claim_delivery(delivery_id, throttle=None):
     """Move a due pending delivery to sending with a lease and return its Job; a Deferred or None otherwise."""
     session = db.session
     now = utcnow()
     row = session.execute(
-        select(Delivery.status, Delivery.next_attempt_at, Delivery.next_trigger, Endpoint.id.label("endpoint_id"),
-               Endpoint.state, Endpoint.deleted_at, Endpoint.timeout_seconds, Endpoint.rate_limit_per_second,
-               Endpoint.breaker_failures, Endpoint.breaker_open_until)
-        .join(Endpoint, Endpoint.id == Delivery.endpoint_id).where(Delivery.id == delivery_id)
+        select(*_CLAIM_COLUMNS).join(Endpoint, Endpoint.id == Delivery.endpoint_id)
+        .join(Message, Message.id == Delivery.message_id).where(Delivery.id == delivery_id)
     ).one_or_none()
     test = row is not None and row.next_trigger is AttemptTrigger.TEST  # a test send ignores the gates
     if (row is None or row.status is not DeliveryStatus.PENDING or row.deleted_at is not None
@@ -115,9 +129,8 @@ def claim_delivery(delivery_id, throttle=None):
     if claimed != 1:
         session.rollback()
         return None
-    job = _build_job(delivery_id, token)
     session.commit()
-    return job
+    return _job(delivery_id, token, row, now)
 
 
 def _gate(delivery_id, row, now, lease, throttle):
@@ -163,27 +176,23 @@ def _later(delivery_id, delay, reason):
     return Deferred(delay, reason)
 
 
-def _build_job(delivery_id, token):
-    delivery, endpoint, message = db.session.execute(
-        select(Delivery, Endpoint, Message)
-        .join(Endpoint, Endpoint.id == Delivery.endpoint_id)
-        .join(Message, Message.id == Delivery.message_id)
-        .where(Delivery.id == delivery_id)
-    ).one()
-    body = message.payload.encode()
+def _job(delivery_id, token, row, now):
+    body = row.payload.encode()
     config_error = None
     try:
-        signed = signing.sign(endpoint.signing, signing_secrets(endpoint), message.id, int(time.time()), body)
-        headers = {**sender.BASE_HEADERS, **(endpoint.headers or {}), **signed}
+        signed = signing.sign(row.signing, signing_secrets(row, now), row.message_id, int(time.time()), body)
+        headers = {**sender.BASE_HEADERS, **(row.headers or {}), **signed}
     except SecretUnavailable as exc:
         headers, config_error = {}, exc.message
+    healthy = (row.consecutive_failures == 0 and row.alerted is None and row.last_success_at is not None
+               and now - row.last_success_at < HEALTH_WRITE_INTERVAL)
     return Job(
-        delivery_id=delivery.id, lease_token=token, number=delivery.attempt_count + 1,
-        trigger=delivery.next_trigger or AttemptTrigger.SCHEDULED, triggered_by=delivery.next_triggered_by,
-        scheduled_attempt_count=delivery.scheduled_attempt_count, resume_at=delivery.resume_at,
-        endpoint_id=endpoint.id, endpoint_alerted=endpoint.alerted is not None, url=endpoint.url, body=body,
-        headers=headers, timeout_seconds=endpoint.timeout_seconds, max_attempts=endpoint.max_attempts,
-        retry_schedule=endpoint.retry_schedule, config_error=config_error,
+        delivery_id=delivery_id, lease_token=token, number=row.attempt_count + 1,
+        trigger=row.next_trigger or AttemptTrigger.SCHEDULED, triggered_by=row.next_triggered_by,
+        scheduled_attempt_count=row.scheduled_attempt_count, resume_at=row.resume_at,
+        endpoint_id=row.endpoint_id, endpoint_alerted=row.alerted is not None, endpoint_healthy=healthy,
+        url=row.url, body=body, headers=headers, timeout_seconds=row.timeout_seconds,
+        max_attempts=row.max_attempts, retry_schedule=row.retry_schedule, config_error=config_error,
     )
 
 
@@ -214,7 +223,9 @@ def record_attempt(job, outcome):
     session = db.session
     now = utcnow()
     started_at = now - timedelta(milliseconds=outcome.duration_ms)
-    disabled = health.record_outcome(job.endpoint_id, outcome, now, job.endpoint_alerted)
+    disabled = False
+    if not (outcome.ok and job.endpoint_healthy):
+        disabled = health.record_outcome(job.endpoint_id, outcome, now, job.endpoint_alerted)
     if disabled:  # the endpoint is off now: this delivery waits with the others until it is enabled again
         status, next_at, delay = DeliveryStatus.PENDING, now, None
     else:
@@ -234,7 +245,7 @@ def record_attempt(job, outcome):
         )
         .execution_options(synchronize_session=False)
     ).rowcount
-    attempt = DeliveryAttempt(
+    values = dict(
         delivery_id=job.delivery_id, endpoint_id=job.endpoint_id, number=job.number, trigger=job.trigger,
         triggered_by=job.triggered_by, started_at=started_at, duration_ms=outcome.duration_ms, request_url=job.url,
         request_headers=endpoint_rules.mask_headers(job.headers), response_status=outcome.status,
@@ -242,8 +253,8 @@ def record_attempt(job, outcome):
         will_retry=bool(moved) and status is DeliveryStatus.PENDING and delay is not None,
         next_attempt_at=next_at if moved and delay is not None else None,
     )
-    session.add(attempt)
+    session.execute(insert(DeliveryAttempt).values(**values))  # a plain INSERT: no unit-of-work flush
     if moved and delay is not None:
         enqueue_after_commit(session, job.delivery_id, delay)
     session.commit()
-    return attempt
+    return DeliveryAttempt(**values)  # a record of what was written, not attached to the session

@@ -25,13 +25,14 @@ def record_outcome(endpoint_id, outcome, now, alerted=False):
     if not outcome.ok:
         return _failure(endpoint_id, outcome, now)
     changed = or_(Endpoint.consecutive_failures != 0, Endpoint.last_success_at.is_(None),
-                  Endpoint.last_success_at < now - timedelta(seconds=1), Endpoint.alerted.is_not(None))
+                  Endpoint.last_success_at < now - timedelta(seconds=1))
     # The condition skips the write when nothing would change, so a busy endpoint's row is not a hot spot.
     db.session.execute(update(Endpoint).where(Endpoint.id == endpoint_id, changed).values(
         consecutive_failures=0, breaker_failures=0, last_success_at=now, failing_since=None, breaker_open_until=None,
-        alerted=None,
     ).execution_options(synchronize_session=False))
-    if alerted:
+    if alerted and db.session.execute(  # compare-and-set: of two concurrent successes, one announces it
+            update(Endpoint).where(Endpoint.id == endpoint_id, Endpoint.alerted.is_not(None)).values(alerted=None)
+            .execution_options(synchronize_session=False)).rowcount:
         alert_after_commit(db.session, "recovered", endpoint_id, "attempts succeed again")
     return False
 

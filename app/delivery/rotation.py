@@ -20,7 +20,9 @@ def _live(retired, now):
 
 
 def signing_secrets(endpoint, now=None):
-    """The secrets that sign this endpoint's webhooks now, newest first (decrypted)."""
+    """The secrets that sign this endpoint's webhooks now, newest first (decrypted).
+
+    endpoint is anything with secret_encrypted and retired_secrets (a row or an Endpoint)."""
     now = now or utcnow()
     retired = sorted(_live(endpoint.retired_secrets, now), key=lambda s: s["expires_at"], reverse=True)
     return [secrets.decrypt(endpoint.secret_encrypted)] + [secrets.decrypt(s["secret"]) for s in retired]
