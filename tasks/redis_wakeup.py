@@ -7,9 +7,13 @@ that list (BLPOP) for up to the worker timeout: it wakes as soon as work arrives
 a second while idle.
 """
 
+import time
+
 import redis
+from dramatiq.broker import MessageProxy
 from dramatiq.brokers.redis import RedisBroker, _RedisConsumer
 from dramatiq.errors import ConnectionClosed
+from dramatiq.message import Message
 
 #: Tokens kept per queue; more would only wake consumers that find nothing.
 MAX_WAKEUPS = 64
@@ -36,19 +40,37 @@ class WakeableRedisBroker(RedisBroker):
 
 
 class _WakeableConsumer(_RedisConsumer):
+    """Dramatiq's Redis consumer with its idle backoff replaced by a wait on the queue's wake-up list."""
+
+    #: While this consumer's prefetch is full, how long to pause before looking again (local state only).
+    BUSY_PAUSE_SECONDS = 0.005
+
     def __init__(self, broker, queue_name, prefetch, timeout):
-        # IMPORTANT: the parent sleeps with a backoff capped by its timeout after an empty fetch; a 1 ms
-        # cap makes that sleep negligible, and the wait happens on the wake-up list instead.
-        super().__init__(broker, queue_name, prefetch, 1)
+        super().__init__(broker, queue_name, prefetch, timeout)
         self.idle_wait_seconds = max(timeout / 1000, 0.01)
         self.wakeup_key = broker.wakeup_key(queue_name)
 
     def __next__(self):
-        message = super().__next__()
-        # Wait only when a fetch found the queue empty, not when this consumer is busy (prefetch full).
-        if message is None and not self.message_cache and self.outstanding_message_count < self.prefetch:
-            try:
-                self.broker.client.blpop([self.wakeup_key], timeout=self.idle_wait_seconds)
-            except redis.ConnectionError as exc:
-                raise ConnectionClosed(exc) from None
-        return message
+        # The parent's loop, except for what happens when there is nothing to hand out: wait on the wake-up
+        # list only when a fetch really came back empty. (Other threads acknowledge messages meanwhile, so
+        # "fewer in flight than prefetch" observed afterwards does not mean the queue was empty.)
+        try:
+            while True:
+                if self.message_cache:
+                    data = self.message_cache.pop(0)
+                    if data is None:  # a message deleted meanwhile (dramatiq #266)
+                        continue
+                    self.misses = 0
+                    message = Message.decode(data)
+                    self.queued_message_ids.add(message.message_id)
+                    return MessageProxy(message)
+                if self.outstanding_message_count >= self.prefetch:
+                    time.sleep(self.BUSY_PAUSE_SECONDS)  # return, so the worker can acknowledge what is done
+                    return None
+                self.message_cache = self.broker.do_fetch(self.queue_name,
+                                                          self.prefetch - self.outstanding_message_count)
+                if not self.message_cache:
+                    self.broker.client.blpop([self.wakeup_key], timeout=self.idle_wait_seconds)
+                    return None
+        except redis.ConnectionError as exc:
+            raise ConnectionClosed(exc) from None

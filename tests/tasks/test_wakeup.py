@@ -35,3 +35,24 @@ def test_a_lone_webhook_to_an_idle_worker_is_sent_promptly(app, make_endpoint, r
         arrived = receiver.wait_for(count, timeout=5)[-1].at
         latencies.append(arrived - sent)
     assert statistics.median(latencies) < 0.15, [f"{s * 1000:.0f} ms" for s in latencies]
+
+
+def test_a_worker_started_on_a_full_queue_drains_it_without_waiting(app, make_endpoint, receiver, broker):
+    require("TEST_REDIS_URL")
+    from tests.support.factories import send_many
+
+    make_endpoint()
+    ids = send_many(app, 200)  # queued while no worker runs
+    middleware = install(broker, app)
+    worker = Worker(broker, worker_threads=4)
+    started = time.monotonic()
+    worker.start()
+    try:
+        receiver.wait_for(len(ids), timeout=30)
+        elapsed = time.monotonic() - started
+    finally:
+        worker.stop()
+        broker.middleware[:] = [
+            m for m in broker.middleware if m is not middleware and type(m).__name__ != "_WorkerMiddleware"
+        ]
+    assert elapsed < 6, f"200 queued webhooks took {elapsed:.1f}s"
