@@ -1,7 +1,7 @@
 """Delivery benchmark: throughput, latency and memory of the real path, Redis broker + PostgreSQL.
 
     python bench/deliveries.py [--messages 10000] [--processes 2] [--threads 8]
-                               [--steady-rate 100 --steady-seconds 20] [--steady-timeouts 1000,100]
+                               [--steady-rate 100 --steady-seconds 20] [--steady-timeouts 1000]
                                [--database-url ...] [--redis-url ...]
 
 Phases, each on a freshly dropped and migrated database and a flushed Redis db:
@@ -19,8 +19,8 @@ Phases, each on a freshly dropped and migrated database and a flushed Redis db:
 4. steady: a new worker serves --warmup messages and then idles for --idle-seconds; messages then
    arrive at --steady-rate per second for --steady-seconds: p50/p99 enqueue-to-success latency.
    Then --probes lone messages --probe-interval seconds apart show what an idle consumer adds.
-   Repeated for each dramatiq_worker_timeout in --steady-timeouts (Dramatiq's Redis consumer backs
-   off exponentially, up to that many ms, while its queue is empty).
+   Repeated for each dramatiq_worker_timeout in --steady-timeouts (how long an idle consumer waits
+   on its queue's wake-up list between checks; see tasks/redis_wakeup.py).
 
 Each phase also reports the share of the CPUs that other processes took meanwhile (OtherLoad): on
 2 cores a concurrent test suite changes every figure. The last line printed is one line of figures,
@@ -74,7 +74,7 @@ def parse_args(argv=None):
     p.add_argument("--threads", type=int, default=8, help="threads per worker process (dramatiq --threads)")
     p.add_argument("--steady-rate", type=float, default=100, help="messages per second in the steady run")
     p.add_argument("--steady-seconds", type=float, default=20, help="length of the steady run")
-    p.add_argument("--steady-timeouts", default="1000,100",
+    p.add_argument("--steady-timeouts", default="1000",
                    help=f"comma-separated {WORKER_TIMEOUT_ENV} values (ms) to run the steady phase with")
     p.add_argument("--warmup", type=int, default=200, help="messages sent to a new worker before it idles")
     p.add_argument("--idle-seconds", type=float, default=5, help="idle time before a steady run starts")

@@ -1,5 +1,7 @@
 """The delivery actor, and the hook that enqueues deliveries once their transaction commits."""
 
+from contextlib import nullcontext
+
 import dramatiq
 
 from app.delivery import attempts, outbox
@@ -20,6 +22,12 @@ def deliver_webhook(delivery_id):
 @outbox.deliveries_committed.connect
 def enqueue_committed(sender, items):
     """Send a wake-up message for each committed delivery, delayed until it is due."""
-    for delivery_id, delay_seconds in items:
-        delay_ms = int(delay_seconds * 1000)
-        deliver_webhook.send_with_options(args=(delivery_id,), delay=delay_ms or None)
+    with batched(_broker.broker):
+        for delivery_id, delay_seconds in items:
+            delay_ms = int(delay_seconds * 1000)
+            deliver_webhook.send_with_options(args=(delivery_id,), delay=delay_ms or None)
+
+
+def batched(broker):
+    """Wake idle consumers once for a batch of messages, where the broker supports it."""
+    return broker.batched_wakeups() if hasattr(broker, "batched_wakeups") else nullcontext()

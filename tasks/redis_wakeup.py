@@ -7,7 +7,9 @@ that list (BLPOP) for up to the worker timeout: it wakes as soon as work arrives
 a second while idle.
 """
 
+import threading
 import time
+from contextlib import contextmanager
 
 import redis
 from dramatiq.broker import MessageProxy
@@ -26,17 +28,38 @@ class WakeableRedisBroker(RedisBroker):
     def consumer_class(self):
         return _WakeableConsumer
 
+    _batch = threading.local()
+
     def wakeup_key(self, queue_name):
         return f"{self.namespace}:{queue_name}.wakeup"
 
     def enqueue(self, message, *, delay=None):
         message = super().enqueue(message, delay=delay)
-        key = self.wakeup_key(message.queue_name)
-        pipe = self.client.pipeline(transaction=False)
-        pipe.lpush(key, 1)
-        pipe.ltrim(key, 0, MAX_WAKEUPS - 1)
-        pipe.execute()
+        pending = getattr(self._batch, "queues", None)
+        if pending is None:
+            self._wake({message.queue_name: 1})
+        else:
+            pending[message.queue_name] = pending.get(message.queue_name, 0) + 1
         return message
+
+    @contextmanager
+    def batched_wakeups(self):
+        """Push the wake-up tokens of the messages enqueued inside, at most MAX_WAKEUPS a queue, at the end."""
+        self._batch.queues = {}
+        try:
+            yield
+        finally:
+            queues, self._batch.queues = self._batch.queues, None
+            if queues:
+                self._wake(queues)
+
+    def _wake(self, counts):
+        pipe = self.client.pipeline(transaction=False)
+        for queue_name, count in counts.items():
+            key = self.wakeup_key(queue_name)
+            pipe.lpush(key, *[1] * min(count, MAX_WAKEUPS))
+            pipe.ltrim(key, 0, MAX_WAKEUPS - 1)
+        pipe.execute()
 
 
 class _WakeableConsumer(_RedisConsumer):
