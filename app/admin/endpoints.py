@@ -6,13 +6,13 @@ from flask_admin.helpers import get_form_data
 
 from app.admin.base import StaffMixin, has_role, require_role, staff_actor
 from app.admin.endpoint_forms import EndpointForm, fill, settings_from
+from app.admin.staff_actions import within_retry_cap
 from app.delivery import endpoint_actions, endpoints, health, rotation, secrets
 from app.delivery.endpoint_rules import mask_headers
 from app.delivery.errors import DeliveryError, InvalidInput
 from app.delivery.queries import parse_moment
 from app.extensions import db
 from app.models import Delivery, DeliveryAttempt, Role, utcnow
-from app.staff.limits import LimitReached, check_retry_cap
 
 
 def _no_store(html):
@@ -145,10 +145,7 @@ class EndpointView(StaffMixin, BaseView):
         require_role(Role.OPERATOR)
         self._endpoint(endpoint_id)
         since, actor = self._since(request.form), staff_actor()
-        try:
-            check_retry_cap(actor)
-        except LimitReached as exc:
-            flash(exc.message, "error")
+        if not within_retry_cap(actor):
             return self._manage(endpoint_id)
         job = endpoint_actions.start_recovery(endpoint_id, since, actor=actor)
         return redirect(self.get_url("jobs.job_view", job_id=job.id))

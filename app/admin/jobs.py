@@ -1,16 +1,16 @@
 """Bulk jobs: "retry all failed that match this filter" with a confirmation, live progress and a summary."""
 
-from flask import abort, flash, jsonify, redirect, request
+from flask import abort, jsonify, redirect, request
 from flask_admin import BaseView, expose
 from sqlalchemy import select
 
 from app.admin.base import StaffMixin, require_role, staff_actor
+from app.admin.staff_actions import within_retry_cap
 from app.delivery import bulk
 from app.delivery.errors import InvalidInput
 from app.delivery.queries import DeliveryFilter, count_deliveries
 from app.extensions import db
 from app.models import BulkJob, Endpoint, Role
-from app.staff.limits import LimitReached, check_retry_cap
 
 
 def job_json(job):
@@ -53,10 +53,7 @@ class JobView(StaffMixin, BaseView):
         require_role(Role.OPERATOR)
         flt = self._filter(request.form)
         actor = staff_actor()
-        try:
-            check_retry_cap(actor)
-        except LimitReached as exc:
-            flash(exc.message, "error")
+        if not within_retry_cap(actor):
             return redirect(self.get_url(".confirm_retry", **flt.to_args()))
         job = bulk.start_bulk_retry(flt, actor=actor)
         return redirect(self.get_url(".job_view", job_id=job.id))

@@ -16,14 +16,21 @@ def _report(outcome, verb):
     flash(outcome.summary(verb).capitalize() + ".", category)
 
 
-def retry_as_staff(ids, *, trigger=AttemptTrigger.MANUAL, audit_action="deliveries.retry"):
-    """Retry deliveries for the signed-in operator; return the Outcome, or None when the cap refused it."""
-    require_role(Role.OPERATOR)
-    actor = staff_actor()
+def within_retry_cap(actor):
+    """Say whether actor may take another retry action this hour; if not, the page says so in a banner."""
     try:
         check_retry_cap(actor)
     except LimitReached as exc:
         flash(exc.message, "error")
+        return False
+    return True
+
+
+def retry_as_staff(ids, *, trigger=AttemptTrigger.MANUAL, audit_action="deliveries.retry"):
+    """Retry deliveries for the signed-in operator; return the Outcome, or None when the cap refused it."""
+    require_role(Role.OPERATOR)
+    actor = staff_actor()
+    if not within_retry_cap(actor):
         return None
     outcome = retry_deliveries(ids, trigger=trigger, actor=actor, audit_action=audit_action,
                                cooldown_seconds=get_setting("retry_cooldown_seconds"))

@@ -1,12 +1,11 @@
 """Sign in, sign out, change password. Every outcome is audited; sign-in attempts are rate-limited."""
 
-from urllib.parse import urlsplit
-
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.security import check_password_hash
 
-from app.audit import Actor, record
+from app.admin.base import local_url, staff_actor
+from app.audit import record
 from app.auth import bp
 from app.auth.forms import LoginForm, PasswordForm
 from app.delivery.errors import InvalidInput
@@ -21,17 +20,9 @@ def load_user(user_id):
     return user if user is not None and user.active else None
 
 
-def staff_actor():
-    """Return the signed-in person as an audit Actor."""
-    return Actor(current_user.email, request.remote_addr)
-
-
 def _safe_next(target):
     """Only follow a local path after sign-in, never another site."""
-    parts = urlsplit(target or "")
-    if target and not parts.scheme and not parts.netloc and target.startswith("/"):
-        return target
-    return url_for("monitor.index_view")
+    return local_url(target, url_for("monitor.index_view"))
 
 
 def _login_limit():

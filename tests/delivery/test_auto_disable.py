@@ -8,7 +8,7 @@ from app.delivery.attempts import attempt_delivery
 from app.delivery.endpoints import set_state
 from app.extensions import db
 from app.models import AuditEntry, DeliveryStatus, Endpoint, EndpointState, utcnow
-from tests.support.factories import load, send, send_many, update
+from tests.support.factories import load, load_endpoint, send, send_many, update
 from tests.support.receiver import Receiver, Reply
 from tests.support.smtp import SMTPServer
 
@@ -30,12 +30,6 @@ def drain(broker, worker):
     worker.join()
 
 
-def endpoint_row(app, endpoint_id):
-    with app.app_context():
-        endpoint = db.session.get(Endpoint, endpoint_id)
-        db.session.expunge(endpoint)
-        return endpoint
-
 
 def test_410_gone_disables_the_endpoint_and_keeps_deliveries_pending(app, make_endpoint, receiver, alerts, broker,
                                                                      worker):
@@ -45,7 +39,7 @@ def test_410_gone_disables_the_endpoint_and_keeps_deliveries_pending(app, make_e
     _, (first,) = send(app)
     _, (second,) = send(app)
     drain(broker, worker)
-    disabled = endpoint_row(app, endpoint.id)
+    disabled = load_endpoint(app, endpoint.id)
     assert disabled.state is EndpointState.DISABLED and disabled.state_reason == "the endpoint answered 410 Gone"
     assert load(app, first).status is DeliveryStatus.PENDING and load(app, second).status is DeliveryStatus.PENDING
     assert len(receiver.requests) <= 2  # at most the two attempts already under way when it was disabled
@@ -69,7 +63,7 @@ def test_five_days_of_nothing_but_failures_disables(app, make_endpoint, receiver
     receiver.reply(Reply(500))
     _, (delivery_id,) = send(app)
     drain(broker, worker)
-    disabled = endpoint_row(app, endpoint.id)
+    disabled = load_endpoint(app, endpoint.id)
     assert disabled.state is EndpointState.DISABLED and disabled.state_reason.startswith("every attempt has failed")
     assert load(app, delivery_id).status is DeliveryStatus.PENDING
     assert [json.loads(r.body)["type"] for r in notified.requests] == ["endpoint.disabled"]
@@ -90,7 +84,7 @@ def test_a_failing_endpoint_is_announced_once_then_its_recovery(app, make_endpoi
     assert [json.loads(r.body)["type"] for r in notified.requests] == ["endpoint.failing", "endpoint.recovered"]
     assert [m["Subject"] for m in smtp.messages] == [
         f"[Hookyard] Endpoint {endpoint.url} is failing", f"[Hookyard] Endpoint {endpoint.url} has recovered"]
-    assert endpoint_row(app, endpoint.id).alerted is None
+    assert load_endpoint(app, endpoint.id).alerted is None
 
 
 def test_pause_and_resume_by_hand_raise_no_alert(app, make_endpoint, alerts, broker, worker):
@@ -108,7 +102,7 @@ def test_resuming_a_disabled_endpoint_delivers_what_waited(app, make_endpoint, r
     receiver.reply(Reply(410))
     ids = send_many(app, 3)
     drain(broker, worker)
-    assert endpoint_row(app, endpoint.id).state is EndpointState.DISABLED
+    assert load_endpoint(app, endpoint.id).state is EndpointState.DISABLED
     with app.app_context():
         set_state(endpoint.id, "enabled", actor=Actor("admin"))
     drain(broker, worker)

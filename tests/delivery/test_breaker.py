@@ -3,9 +3,8 @@ import time
 from datetime import timedelta
 
 from app.delivery.attempts import Deferred, attempt_delivery
-from app.extensions import db
 from app.models import Delivery, DeliveryAttempt, DeliveryStatus, Endpoint, utcnow
-from tests.support.factories import load, send, update, wait_until
+from tests.support.factories import load, load_endpoint, send, update, wait_until
 from tests.support.receiver import Reply
 
 
@@ -15,12 +14,6 @@ def attempt(app, delivery_id):
         result = attempt_delivery(delivery_id)
         return result.response_status if isinstance(result, DeliveryAttempt) else result
 
-
-def endpoint_row(app, endpoint_id):
-    with app.app_context():
-        endpoint = db.session.get(Endpoint, endpoint_id)
-        db.session.expunge(endpoint)
-        return endpoint
 
 
 def fail_times(app, count):
@@ -37,21 +30,21 @@ def test_consecutive_failures_open_the_breaker_and_hold_new_attempts(app, make_e
     endpoint = make_endpoint()
     receiver.default = Reply(503)
     fail_times(app, 5)
-    assert endpoint_row(app, endpoint.id).breaker_open_until > utcnow() + timedelta(seconds=50)
+    assert load_endpoint(app, endpoint.id).breaker_open_until > utcnow() + timedelta(seconds=50)
     _, (held,) = send(app)
     result = attempt(app, held)
     assert isinstance(result, Deferred) and result.reason == "breaker open"
     assert len(receiver.requests) == 5  # nothing sent while open
     delivery = load(app, held)
     assert delivery.status is DeliveryStatus.PENDING and delivery.attempt_count == 0  # no attempt used up
-    assert delivery.next_attempt_at >= endpoint_row(app, endpoint.id).breaker_open_until
+    assert delivery.next_attempt_at >= load_endpoint(app, endpoint.id).breaker_open_until
 
 
 def test_rejected_payloads_do_not_open_the_breaker(app, make_endpoint, receiver):
     endpoint = make_endpoint()
     receiver.default = Reply(422)  # the receiver is up; it just refuses these payloads
     fail_times(app, 7)
-    row = endpoint_row(app, endpoint.id)
+    row = load_endpoint(app, endpoint.id)
     assert (row.consecutive_failures, row.breaker_failures, row.breaker_open_until) == (7, 0, None)
     receiver.default = Reply(503)
     fail_times(app, 4)
@@ -59,7 +52,7 @@ def test_rejected_payloads_do_not_open_the_breaker(app, make_endpoint, receiver)
     fail_times(app, 1)  # an answer in between resets the run
     receiver.default = Reply(503)
     fail_times(app, 4)
-    assert endpoint_row(app, endpoint.id).breaker_open_until is None
+    assert load_endpoint(app, endpoint.id).breaker_open_until is None
 
 
 def test_after_the_cool_off_one_probe_goes_and_its_success_closes_the_breaker(app, make_endpoint, receiver):
@@ -78,7 +71,7 @@ def test_after_the_cool_off_one_probe_goes_and_its_success_closes_the_breaker(ap
     first.join()
     assert isinstance(results["second"], Deferred)  # held while the probe is in flight
     assert results["probe"] == 200
-    closed = endpoint_row(app, endpoint.id)
+    closed = load_endpoint(app, endpoint.id)
     assert closed.consecutive_failures == 0 and closed.breaker_open_until is None
     update(app, Delivery, second, next_attempt_at=utcnow())
     assert attempt(app, second) == 200  # closed: flows again
@@ -92,7 +85,7 @@ def test_a_failed_probe_opens_the_breaker_again(app, make_endpoint, receiver):
     update(app, Endpoint, endpoint.id, breaker_open_until=utcnow() - timedelta(seconds=1))
     _, (probe,) = send(app)
     assert attempt(app, probe) == 503
-    assert endpoint_row(app, endpoint.id).breaker_open_until > utcnow() + timedelta(seconds=50)
+    assert load_endpoint(app, endpoint.id).breaker_open_until > utcnow() + timedelta(seconds=50)
 
 
 def test_a_failing_endpoint_gets_only_a_few_attempts_in_flight(app, make_endpoint, receiver):

@@ -5,18 +5,12 @@ from app.delivery.attempts import attempt_delivery
 from app.delivery.endpoints import delete_endpoint, set_state, update_endpoint
 from app.delivery.errors import IllegalTransition, InvalidInput, NotFound
 from app.extensions import db
-from app.models import AuditEntry, Delivery, DeliveryStatus, Endpoint, EndpointState
-from tests.support.factories import load, send, wait_until
+from app.models import AuditEntry, Delivery, DeliveryStatus, EndpointState
+from tests.support.factories import load, load_endpoint, send, wait_until
 from tests.support.receiver import Reply
 
 ADMIN = Actor("admin@example.com", "198.51.100.7")
 
-
-def row(app, endpoint_id):
-    with app.app_context():
-        endpoint = db.session.get(Endpoint, endpoint_id)
-        db.session.expunge(endpoint)
-        return endpoint
 
 
 def test_changes_are_applied_and_audited_with_before_and_after(app, make_endpoint):
@@ -30,7 +24,7 @@ def test_changes_are_applied_and_audited_with_before_and_after(app, make_endpoin
     assert entry.after == {"name": "Warehouse", "timeout_seconds": 5, "event_types": ["order.*"],
                            "headers": {"Authorization": "••••••••", "X-Shop": "7"}}
     assert "s3cr3t" not in str(entry.after)
-    changed = row(app, endpoint.id)
+    changed = load_endpoint(app, endpoint.id)
     assert (changed.name, changed.timeout_seconds, changed.headers["Authorization"]) == ("Warehouse", 5,
                                                                                         "Bearer s3cr3t")
 
@@ -58,7 +52,7 @@ def test_bad_changes_change_nothing(app, make_endpoint, changes, message):
         with pytest.raises(InvalidInput, match=message):
             update_endpoint(endpoint.id, changes, actor=ADMIN)
         assert db.session.query(AuditEntry).filter_by(action="endpoint.update").count() == 0
-    unchanged = row(app, endpoint.id)
+    unchanged = load_endpoint(app, endpoint.id)
     assert (unchanged.name, unchanged.timeout_seconds, unchanged.headers) == ("Shop", 10, {})
 
 
@@ -122,7 +116,7 @@ def test_delete_is_refused_while_deliveries_wait_unless_forced(app, make_endpoin
         with pytest.raises(NotFound):
             update_endpoint(endpoint.id, {"name": "x"}, actor=ADMIN)
     assert load(app, delivery_id).status is DeliveryStatus.CANCELLED  # history kept, nothing sent
-    assert row(app, endpoint.id).state is EndpointState.DISABLED
+    assert load_endpoint(app, endpoint.id).state is EndpointState.DISABLED
     _, ids = send(app)
     assert ids == []  # a deleted endpoint receives nothing
 

@@ -34,6 +34,16 @@ def load(app, delivery_id):
         return delivery
 
 
+def load_endpoint(app, endpoint_id):
+    """Return the endpoint row, detached so it can be read after the context ends."""
+    from app.models import Endpoint
+
+    with app.app_context():
+        endpoint = db.session.get(Endpoint, endpoint_id)
+        db.session.expunge(endpoint)
+        return endpoint
+
+
 def update(app, model, row_id, **values):
     """Set columns on a row and commit."""
     with app.app_context():
