@@ -33,7 +33,7 @@ def create_app(config=None):
     login_manager.login_view = "auth.login"
     limiter.init_app(app)
 
-    from app import cli, errors
+    from app import cli, error_pages
     from app.admin import init_admin
     from app.api import bp as api_bp
     from app.auth import bp as auth_bp
@@ -42,7 +42,7 @@ def create_app(config=None):
     app.register_blueprint(api_bp)
     app.register_blueprint(auth_bp)
     init_admin(app)
-    errors.register(app)
+    error_pages.register(app)
     cli.register(app)
     import tasks.alerts  # noqa: F401  connects committed alerts to the broker
     import tasks.bulk  # noqa: F401  connects committed jobs to the broker

@@ -7,8 +7,9 @@ from email.message import EmailMessage
 from flask import current_app
 
 from app.audit import SYSTEM, record
-from app.delivery import sender
-from app.delivery.endpoints import outbound_policy, pending_count
+from app.delivery.attempt import sender
+from app.delivery.attempt.addresses import outbound_policy
+from app.delivery.queries import pending_count
 from app.extensions import db
 from app.models import Endpoint, utcnow
 

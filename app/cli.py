@@ -7,9 +7,9 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from app.api.keys import create_api_key
-from app.delivery.errors import InvalidInput
-from app.delivery.sweep import sweep
+from app.auth.api_keys import create_api_key
+from app.delivery.operations.sweep import sweep
+from app.errors import InvalidInput
 from app.extensions import db
 from app.models import Role
 from app.staff.users import create_user, ensure_first_admin

@@ -1,24 +1,38 @@
-"""Error pages for the staff UI (the API blueprint answers JSON itself)."""
-
-from flask import render_template, request
-from flask_wtf.csrf import CSRFError
+"""Errors Hookyard raises on purpose; the API, the staff pages and the CLI map them to answers."""
 
 
-def register(app):
-    """Render 403, 404 and CSRF failures as pages a person can act on."""
+class HookyardError(Exception):
+    """Base class for every error Hookyard raises on purpose."""
 
-    @app.errorhandler(403)
-    def forbidden(error):
-        message = getattr(error, "description", None) or "You do not have the role this needs."
-        return render_template("auth/error.html", title="Not allowed", message=message,
-                               back=request.referrer), 403
+    def __init__(self, message, *, field=None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
 
-    @app.errorhandler(404)
-    def not_found(error):
-        return render_template("auth/error.html", title="Not found", message=error.description), 404
 
-    @app.errorhandler(CSRFError)
-    def csrf_failed(error):
-        return render_template("auth/error.html", title="Form expired",
-                               message="The page was open too long or came from elsewhere. Reload it and try again.",
-                               back=request.referrer), 400
+class InvalidInput(HookyardError):
+    """Raised when input is well-formed but not acceptable (bad URL, unknown option)."""
+
+
+class NotFound(HookyardError):
+    """Raised when an id names no row."""
+
+
+class IllegalTransition(HookyardError):
+    """Raised when a state change is not allowed from the row's current state."""
+
+
+class PayloadTooLarge(HookyardError):
+    """Raised when a payload is over WEBHOOK_MAX_PAYLOAD_BYTES."""
+
+
+class BlockedAddress(InvalidInput):
+    """Raised when a URL resolves only to addresses the outbound policy refuses."""
+
+
+class SecretUnavailable(HookyardError):
+    """Raised when an endpoint secret cannot be decrypted with the configured keys."""
+
+
+class LimitReached(HookyardError):
+    """Raised when a person or an API key has used up an allowance (e.g. retry actions per hour)."""

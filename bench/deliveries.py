@@ -318,7 +318,7 @@ def make_payload(i):
 
 def create_receiver_endpoint(app, url):
     """Create the one endpoint every message goes to."""
-    from app.delivery.endpoints import create_endpoint
+    from app.delivery.endpoints.service import create_endpoint
 
     with app.app_context():
         create_endpoint(url + "hook", name="bench receiver")

@@ -253,7 +253,7 @@ def expected_counts(total, failed):
 
 def create_endpoints(app):
     """Create the endpoints through the product (valid encrypted secrets); return their ids."""
-    from app.delivery.endpoints import create_endpoint
+    from app.delivery.endpoints.service import create_endpoint
 
     with app.app_context():
         return [create_endpoint(f"http://127.0.0.1:9/shop-{i:02d}/webhooks", name=f"Shop {i:02d}")[0].id
@@ -664,7 +664,7 @@ class RetryResult:
 def retry_all(app, args, seeded):
     """Start and run a retry-all job over every failed delivery, in this process; return its figures."""
     from app.audit import Actor
-    from app.delivery import bulk
+    from app.delivery.operations import bulk
     from app.delivery.queries import DeliveryFilter
     from app.extensions import db
     from app.staff.settings import get_setting

@@ -2,7 +2,8 @@
 
 import dramatiq
 
-from app.delivery import bulk, outbox
+from app.delivery import outbox
+from app.delivery.operations import bulk
 from app.staff.settings import get_setting
 from tasks import broker as _broker  # noqa: F401  IMPORTANT: set_broker() must run before @actor
 

@@ -4,7 +4,8 @@ from contextlib import nullcontext
 
 import dramatiq
 
-from app.delivery import attempts, outbox
+from app.delivery import outbox
+from app.delivery.attempt import pipeline as attempts
 from tasks import broker as _broker  # noqa: F401  IMPORTANT: set_broker() must run before @actor
 from tasks.broker import QUEUE
 from tasks.limits import throttle

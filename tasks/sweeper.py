@@ -7,7 +7,7 @@ once do no harm; a platform cron running `flask sweep` is an alternative.
 import logging
 import threading
 
-from app.delivery.sweep import enqueue_all_pending, sweep
+from app.delivery.operations.sweep import enqueue_all_pending, sweep
 
 log = logging.getLogger(__name__)
 

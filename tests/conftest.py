@@ -15,9 +15,9 @@ from dramatiq.brokers.stub import StubBroker  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
 from app import create_app  # noqa: E402
-from app.api.keys import create_api_key  # noqa: E402
+from app.auth.api_keys import create_api_key  # noqa: E402
 from app.config import TestConfig  # noqa: E402
-from app.delivery.endpoints import create_endpoint  # noqa: E402
+from app.delivery.endpoints.service import create_endpoint  # noqa: E402
 from app.extensions import db as _db  # noqa: E402
 from tasks.broker import broker as _broker  # noqa: E402
 from tasks.middleware import install  # noqa: E402

@@ -4,7 +4,7 @@ from flask import current_app, url_for
 from flask_login import current_user
 from sqlalchemy import or_, select
 
-from app.delivery.endpoints import pending_count
+from app.delivery.queries import pending_count
 from app.extensions import db
 from app.models import Endpoint, EndpointState
 

@@ -10,10 +10,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from app.admin import formatters as fmt
-from app.admin.base import StaffModelView, has_role, local_url, require_role
+from app.admin.base import StaffModelView
 from app.admin.staff_actions import cancel_as_staff, retry_as_staff
-from app.delivery.errors import InvalidInput
+from app.auth.access import has_role, local_url, require_role
 from app.delivery.queries import DeliveryFilter, status_counts
+from app.errors import InvalidInput
 from app.extensions import db
 from app.models import AttemptTrigger, Delivery, DeliveryAttempt, DeliveryStatus, Endpoint, ErrorClass, Message, Role
 from app.staff.settings import get_setting

@@ -3,8 +3,8 @@
 from wtforms import Form, IntegerField, SelectField, StringField, TextAreaField, URLField
 from wtforms.validators import DataRequired, Optional
 
-from app.delivery.endpoint_rules import SENSITIVE_HEADER
-from app.delivery.errors import InvalidInput
+from app.delivery.endpoints.rules import SENSITIVE_HEADER
+from app.errors import InvalidInput
 
 #: Shown in place of a credential header's value; submitting it unchanged keeps the stored value.
 MASK = "••••••••"

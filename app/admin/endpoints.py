@@ -4,13 +4,16 @@ from flask import abort, flash, jsonify, make_response, redirect, request
 from flask_admin import BaseView, expose
 from flask_admin.helpers import get_form_data
 
-from app.admin.base import StaffMixin, has_role, require_role, staff_actor
+from app.admin.base import StaffMixin
 from app.admin.endpoint_forms import EndpointForm, fill, settings_from
 from app.admin.staff_actions import within_retry_cap
-from app.delivery import endpoint_actions, endpoints, health, rotation, secrets
-from app.delivery.endpoint_rules import mask_headers
-from app.delivery.errors import DeliveryError, InvalidInput
+from app.auth.access import has_role, require_role, staff_actor
+from app.delivery.endpoints import actions as endpoint_actions
+from app.delivery.endpoints import figures, rotation, secrets
+from app.delivery.endpoints import service as endpoints
+from app.delivery.endpoints.rules import mask_headers
 from app.delivery.queries import parse_moment
+from app.errors import HookyardError, InvalidInput
 from app.extensions import db
 from app.models import Delivery, DeliveryAttempt, Role, utcnow
 
@@ -26,7 +29,7 @@ class EndpointView(StaffMixin, BaseView):
     def _endpoint(self, endpoint_id):
         try:
             return endpoints.get_endpoint(endpoint_id)
-        except DeliveryError as exc:
+        except HookyardError as exc:
             abort(404, description=exc.message)
 
     def _manage(self, endpoint_id, **args):
@@ -35,7 +38,7 @@ class EndpointView(StaffMixin, BaseView):
     @expose("/")
     def index(self):
         return self.render("admin/endpoints.html", endpoints=endpoints.list_endpoints(),
-                           figures=health.last_day_figures(utcnow()), now=utcnow(), can_admin=has_role(Role.ADMIN))
+                           figures=figures.last_day_figures(utcnow()), now=utcnow(), can_admin=has_role(Role.ADMIN))
 
     @expose("/new", methods=("GET", "POST"))
     def create(self):
@@ -76,7 +79,7 @@ class EndpointView(StaffMixin, BaseView):
     def manage(self, endpoint_id):
         endpoint = self._endpoint(endpoint_id)
         return self.render(
-            "admin/endpoint.html", endpoint=endpoint, figures=health.last_day_figures(utcnow()).get(endpoint.id),
+            "admin/endpoint.html", endpoint=endpoint, figures=figures.last_day_figures(utcnow()).get(endpoint.id),
             masked_secret=secrets.mask(secrets.decrypt(endpoint.secret_encrypted)), now=utcnow(),
             headers=mask_headers(endpoint.headers),
             pending=endpoints.pending_count(endpoint.id), test_id=request.args.get("test"),
@@ -157,7 +160,7 @@ class EndpointView(StaffMixin, BaseView):
         try:
             force = bool(request.form.get("force"))
             cancelled = endpoints.delete_endpoint(endpoint_id, actor=staff_actor(), force=force)
-        except DeliveryError as exc:
+        except HookyardError as exc:
             flash(exc.message, "error")
             return self._manage(endpoint_id)
         flash(f"Endpoint deleted{f'; {cancelled} pending deliveries cancelled' if cancelled else ''}.", "success")

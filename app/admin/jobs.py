@@ -4,11 +4,12 @@ from flask import abort, jsonify, redirect, request
 from flask_admin import BaseView, expose
 from sqlalchemy import select
 
-from app.admin.base import StaffMixin, require_role, staff_actor
+from app.admin.base import StaffMixin
 from app.admin.staff_actions import within_retry_cap
-from app.delivery import bulk
-from app.delivery.errors import InvalidInput
+from app.auth.access import require_role, staff_actor
+from app.delivery.operations import bulk
 from app.delivery.queries import DeliveryFilter, count_deliveries
+from app.errors import InvalidInput
 from app.extensions import db
 from app.models import BulkJob, Endpoint, Role
 

@@ -7,8 +7,9 @@ from wtforms import BooleanField, EmailField, Form, PasswordField, SelectField
 from wtforms.validators import DataRequired, Optional
 
 from app.admin import formatters as fmt
-from app.admin.base import StaffMixin, StaffModelView, staff_actor
-from app.delivery.errors import InvalidInput
+from app.admin.base import StaffMixin, StaffModelView
+from app.auth.access import staff_actor
+from app.errors import InvalidInput
 from app.models import Role
 from app.staff.settings import list_settings, set_setting
 from app.staff.users import create_user, update_user

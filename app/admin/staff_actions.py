@@ -2,8 +2,8 @@
 
 from flask import flash
 
-from app.admin.base import require_role, staff_actor
-from app.delivery.operations import cancel_deliveries, retry_deliveries
+from app.auth.access import require_role, staff_actor
+from app.delivery.operations.deliveries import cancel_deliveries, retry_deliveries
 from app.models import AttemptTrigger, Role
 from app.staff.limits import LimitReached, check_retry_cap
 from app.staff.settings import get_setting
@@ -27,7 +27,7 @@ def within_retry_cap(actor):
 
 
 def retry_as_staff(ids, *, trigger=AttemptTrigger.MANUAL, audit_action="deliveries.retry"):
-    """Retry deliveries for the signed-in operator; return the Outcome, or None when the cap refused it."""
+    """Retry deliveries for the signed-in operator; return the OperationResult, or None when the cap refused it."""
     require_role(Role.OPERATOR)
     actor = staff_actor()
     if not within_retry_cap(actor):
@@ -39,7 +39,7 @@ def retry_as_staff(ids, *, trigger=AttemptTrigger.MANUAL, audit_action="deliveri
 
 
 def cancel_as_staff(ids, *, audit_action="deliveries.cancel"):
-    """Cancel pending deliveries for the signed-in operator; return the Outcome."""
+    """Cancel pending deliveries for the signed-in operator; return the OperationResult."""
     require_role(Role.OPERATOR)
     outcome = cancel_deliveries(ids, actor=staff_actor(), audit_action=audit_action)
     _report(outcome, "cancelled")

@@ -18,7 +18,9 @@ from app.api.schemas import (
     RecoverOut,
     RotateIn,
 )
-from app.delivery import endpoint_actions, endpoints, rotation
+from app.delivery.endpoints import actions as endpoint_actions
+from app.delivery.endpoints import rotation
+from app.delivery.endpoints import service as endpoints
 
 
 def _with_secret(endpoint, secret, status):

@@ -4,7 +4,7 @@ from flask import jsonify
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
-from app.delivery import errors as domain
+from app import errors as domain
 
 #: HTTP status for each domain error.
 STATUS_BY_ERROR = {
@@ -40,7 +40,7 @@ def register(bp):
     def _api_error(exc):
         return error_response(exc.status, exc.message, exc.field)
 
-    @bp.errorhandler(domain.DeliveryError)
+    @bp.errorhandler(domain.HookyardError)
     def _domain_error(exc):
         return error_response(STATUS_BY_ERROR.get(type(exc), 400), exc.message, exc.field)
 

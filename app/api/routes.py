@@ -6,10 +6,11 @@ from flask import g, jsonify, request
 
 from app.api import bp
 from app.api.errors import ApiError
-from app.api.keys import authenticate
 from app.api.schemas import DeliveryDetailOut, DeliveryOut, DeliveryPageOut, MessageIn, MessageOut, RetryIn, StatsOut
 from app.audit import Actor
-from app.delivery import messages, operations, queries
+from app.auth.api_keys import authenticate
+from app.delivery import messages, queries
+from app.delivery.operations import deliveries as operations
 from app.extensions import db
 from app.models import AttemptTrigger
 

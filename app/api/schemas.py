@@ -5,7 +5,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, field_validator
 
-from app.delivery.endpoint_rules import mask_headers
+from app.delivery.endpoints.rules import mask_headers
 
 
 class Strict(BaseModel):

@@ -4,11 +4,11 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.security import check_password_hash
 
-from app.admin.base import local_url, staff_actor
 from app.audit import record
 from app.auth import bp
+from app.auth.access import local_url, staff_actor
 from app.auth.forms import LoginForm, PasswordForm
-from app.delivery.errors import InvalidInput
+from app.errors import InvalidInput
 from app.extensions import db, limiter, login_manager
 from app.models import User
 from app.staff.users import authenticate, change_password

@@ -2,7 +2,7 @@
 
 import re
 
-from app.delivery.errors import InvalidInput
+from app.errors import InvalidInput
 
 #: An event type: dot-separated segments of letters, digits, "_" and "-" (order.created).
 EVENT_TYPE = re.compile(r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$")

@@ -7,8 +7,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.delivery import matching
-from app.delivery.errors import InvalidInput, NotFound, PayloadTooLarge
 from app.delivery.outbox import enqueue_after_commit
+from app.errors import InvalidInput, NotFound, PayloadTooLarge
 from app.extensions import db
 from app.models import Delivery, Endpoint, EndpointState, Message, MessageTag, utcnow
 

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import aliased
 
-from app.delivery.errors import InvalidInput, NotFound
+from app.errors import InvalidInput, NotFound
 from app.extensions import db
 from app.models import Delivery, DeliveryStatus, ErrorClass, Message, MessageTag, utcnow
 
@@ -163,6 +163,12 @@ def status_counts(flt=None):
     counts = dict(db.session.execute(
         select(Delivery.status, func.count()).where(*conditions).group_by(Delivery.status)).all())
     return {status.value: counts.get(status, 0) for status in DeliveryStatus}
+
+
+def pending_count(endpoint_id):
+    """How many deliveries to this endpoint are waiting."""
+    return db.session.scalar(select(func.count()).select_from(Delivery).where(
+        Delivery.endpoint_id == endpoint_id, Delivery.status == DeliveryStatus.PENDING))
 
 
 def oldest_overdue_seconds():

@@ -31,7 +31,7 @@ class Endpoint(db.Model):
     #: Event-type patterns ("order.created", "order.*"); None or empty receives every event.
     event_types: Mapped[list | None] = mapped_column(JSON)
     signing: Mapped[SigningScheme] = mapped_column(enum_column(SigningScheme), default=SigningScheme.STANDARD)
-    #: Fernet token of the current secret; see app.delivery.secrets.
+    #: Fernet token of the current secret; see app.delivery.endpoints.secrets.
     secret_encrypted: Mapped[str] = mapped_column(Text)
     secret_created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     #: Secrets replaced by a rotation that still sign until they expire: [{"secret": token, "expires_at": iso}].

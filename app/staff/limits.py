@@ -4,17 +4,13 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from app.delivery.errors import DeliveryError
+from app.errors import LimitReached
 from app.extensions import db
 from app.models import AuditEntry, utcnow
 from app.staff.settings import get_setting
 
 #: Audit actions that count as one retry action each (a bulk retry is one action).
 RETRY_ACTIONS = ("delivery.retry", "deliveries.retry", "deliveries.bulk_retry", "endpoint.recover")
-
-
-class LimitReached(DeliveryError):
-    """Raised when a person has used up their retry actions for the hour."""
 
 
 def check_retry_cap(actor):

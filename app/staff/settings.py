@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from flask import current_app
 
 from app.audit import record
-from app.delivery.errors import InvalidInput
+from app.errors import InvalidInput
 from app.extensions import db
 from app.models import Setting
 

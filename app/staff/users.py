@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.audit import SYSTEM, Actor, record
-from app.delivery.errors import InvalidInput, NotFound
+from app.errors import InvalidInput, NotFound
 from app.extensions import db
 from app.models import Role, User, utcnow
 

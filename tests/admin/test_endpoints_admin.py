@@ -3,7 +3,7 @@ import re
 
 import pytest
 
-from app.delivery.attempts import attempt_delivery
+from app.delivery.attempt.pipeline import attempt_delivery
 from app.extensions import db
 from app.models import AuditEntry, Delivery, DeliveryStatus, Endpoint, EndpointState, utcnow
 from tests.support.factories import send, update

@@ -1,8 +1,8 @@
 import re
 
 from app.audit import Actor
-from app.delivery import bulk
-from app.delivery.attempts import attempt_delivery
+from app.delivery.attempt.pipeline import attempt_delivery
+from app.delivery.operations import bulk
 from app.delivery.queries import DeliveryFilter
 from app.extensions import db
 from app.models import AuditEntry, BulkJob, Delivery, DeliveryStatus, JobStatus, utcnow
@@ -108,7 +108,7 @@ def test_a_job_works_in_batches_and_resumes_from_its_cursor(app, make_endpoint, 
 def test_the_sweep_resumes_a_stalled_job(app, make_endpoint):
     from datetime import timedelta
 
-    from app.delivery.sweep import sweep
+    from app.delivery.operations.sweep import sweep
     from tasks.broker import queue_depth
 
     make_endpoint()

@@ -4,7 +4,7 @@ from datetime import timedelta
 import pytest
 
 from app.audit import Actor
-from app.delivery.attempts import attempt_delivery
+from app.delivery.attempt.pipeline import attempt_delivery
 from app.extensions import db
 from app.models import AuditEntry, Delivery, DeliveryStatus, utcnow
 from app.staff.settings import set_setting
@@ -39,7 +39,7 @@ def seeded(app, make_endpoint, receiver):
     _, (waiting,) = send(app, reference="#1003")
     _, (invoice,) = send(app, "invoice.paid", reference="INV-9")
     with app.app_context():
-        from app.delivery.operations import cancel_delivery
+        from app.delivery.operations.deliveries import cancel_delivery
 
         cancel_delivery(waiting)
     _, (pending,) = send(app, "invoice.paid", reference="INV-10")

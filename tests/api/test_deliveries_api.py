@@ -1,4 +1,4 @@
-from app.delivery.attempts import attempt_delivery
+from app.delivery.attempt.pipeline import attempt_delivery
 from tests.support.factories import send
 from tests.support.receiver import Reply
 

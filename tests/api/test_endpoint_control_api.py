@@ -3,7 +3,7 @@ from datetime import timedelta
 import pytest
 from standardwebhooks import Webhook
 
-from app.delivery.attempts import attempt_delivery
+from app.delivery.attempt.pipeline import attempt_delivery
 from app.extensions import db
 from app.models import AuditEntry, Delivery, DeliveryStatus, utcnow
 from tests.support.factories import load, send, update

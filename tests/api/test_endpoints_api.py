@@ -1,6 +1,6 @@
 import pytest
 
-from app.delivery import secrets
+from app.delivery.endpoints import secrets
 from app.extensions import db
 from app.models import Endpoint
 

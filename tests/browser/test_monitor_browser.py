@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from app.delivery.operations import cancel_delivery
+from app.delivery.operations.deliveries import cancel_delivery
 from app.extensions import db
 from app.models import Delivery
 from tests.support.factories import send

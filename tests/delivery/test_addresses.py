@@ -1,7 +1,7 @@
 import pytest
 
-from app.delivery.addresses import AddressPolicy, check_url
-from app.delivery.errors import BlockedAddress, InvalidInput
+from app.delivery.attempt.addresses import AddressPolicy, check_url
+from app.errors import BlockedAddress, InvalidInput
 
 STRICT = AddressPolicy()
 

@@ -1,7 +1,7 @@
 import threading
 from datetime import timedelta
 
-from app.delivery.attempts import attempt_delivery
+from app.delivery.attempt.pipeline import attempt_delivery
 from app.models import AttemptTrigger, DeliveryStatus, Endpoint, EndpointState, ErrorClass, utcnow
 from app.models import Delivery as DeliveryRow
 from tests.support.factories import load, send, update

@@ -4,8 +4,8 @@ from datetime import timedelta
 import pytest
 
 from app.audit import Actor
-from app.delivery.attempts import attempt_delivery
-from app.delivery.endpoints import set_state
+from app.delivery.attempt.pipeline import attempt_delivery
+from app.delivery.endpoints.service import set_state
 from app.extensions import db
 from app.models import AuditEntry, DeliveryStatus, Endpoint, EndpointState, utcnow
 from tests.support.factories import load, load_endpoint, send, send_many, update

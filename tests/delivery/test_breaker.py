@@ -2,7 +2,7 @@ import threading
 import time
 from datetime import timedelta
 
-from app.delivery.attempts import Deferred, attempt_delivery
+from app.delivery.attempt.pipeline import Deferred, attempt_delivery
 from app.models import Delivery, DeliveryAttempt, DeliveryStatus, Endpoint, utcnow
 from tests.support.factories import load, load_endpoint, send, update, wait_until
 from tests.support.receiver import Reply

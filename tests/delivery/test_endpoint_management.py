@@ -1,9 +1,9 @@
 import pytest
 
 from app.audit import Actor
-from app.delivery.attempts import attempt_delivery
-from app.delivery.endpoints import delete_endpoint, set_state, update_endpoint
-from app.delivery.errors import IllegalTransition, InvalidInput, NotFound
+from app.delivery.attempt.pipeline import attempt_delivery
+from app.delivery.endpoints.service import delete_endpoint, set_state, update_endpoint
+from app.errors import IllegalTransition, InvalidInput, NotFound
 from app.extensions import db
 from app.models import AuditEntry, Delivery, DeliveryStatus, EndpointState
 from tests.support.factories import load, load_endpoint, send, wait_until

@@ -1,7 +1,7 @@
 import pytest
 
-from app.delivery.errors import InvalidInput
 from app.delivery.matching import check_event_type, check_patterns, matches
+from app.errors import InvalidInput
 
 
 @pytest.mark.parametrize(("patterns", "event_type", "expected"), [

@@ -1,7 +1,7 @@
 import pytest
 
-from app.delivery.errors import InvalidInput, PayloadTooLarge
 from app.delivery.messages import send_message
+from app.errors import InvalidInput, PayloadTooLarge
 from app.extensions import db
 from app.models import Delivery, Message
 from tasks.broker import queue_depth

@@ -3,9 +3,9 @@ from datetime import timedelta
 import pytest
 
 from app.audit import Actor
-from app.delivery.attempts import attempt_delivery
-from app.delivery.errors import IllegalTransition, NotFound
-from app.delivery.operations import cancel_deliveries, cancel_delivery, retry_deliveries, retry_delivery
+from app.delivery.attempt.pipeline import attempt_delivery
+from app.delivery.operations.deliveries import cancel_deliveries, cancel_delivery, retry_deliveries, retry_delivery
+from app.errors import IllegalTransition, NotFound
 from app.models import AttemptTrigger, Delivery, DeliveryStatus, utcnow
 from tests.support.factories import load, send, update
 from tests.support.receiver import Reply

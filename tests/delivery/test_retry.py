@@ -5,7 +5,7 @@ from email.utils import format_datetime
 import pytest
 
 from app.config import DEFAULT_RETRY_SCHEDULE
-from app.delivery import retry
+from app.delivery.attempt import retry
 from app.models import ErrorClass
 
 SCHEDULE = list(DEFAULT_RETRY_SCHEDULE)

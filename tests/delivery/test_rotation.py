@@ -4,9 +4,9 @@ import pytest
 from standardwebhooks import Webhook, WebhookVerificationError
 
 from app.audit import Actor
-from app.delivery.attempts import attempt_delivery
-from app.delivery.errors import InvalidInput
-from app.delivery.rotation import rotate_secret
+from app.delivery.attempt.pipeline import attempt_delivery
+from app.delivery.endpoints.rotation import rotate_secret
+from app.errors import InvalidInput
 from app.extensions import db
 from app.models import AuditEntry, Endpoint, utcnow
 from tests.support.factories import send

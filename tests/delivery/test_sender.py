@@ -3,8 +3,8 @@ import time
 
 import pytest
 
-from app.delivery import sender
-from app.delivery.addresses import AddressPolicy
+from app.delivery.attempt import sender
+from app.delivery.attempt.addresses import AddressPolicy
 from app.models import ErrorClass
 from tests.support.receiver import Reply
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 import pytest
 from standardwebhooks import Webhook, WebhookVerificationError
 
-from app.delivery import signing
+from app.delivery.attempt import signing
 from app.models import SigningScheme
 
 BODY = b'{"order":1001,"note":"caf\xc3\xa9"}'

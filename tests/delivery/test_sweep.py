@@ -1,7 +1,7 @@
 from datetime import timedelta
 
-from app.delivery.attempts import claim_delivery
-from app.delivery.sweep import sweep
+from app.delivery.attempt.pipeline import claim_delivery
+from app.delivery.operations.sweep import sweep
 from app.models import Delivery, DeliveryStatus, Endpoint, EndpointState, utcnow
 from tasks.broker import queue_depth
 from tests.support.factories import load, send, update
@@ -61,7 +61,7 @@ def test_deliveries_of_paused_endpoints_are_not_swept(app, make_endpoint, broker
 
 
 def test_after_a_restart_every_pending_delivery_is_enqueued_with_its_delay(app, make_endpoint, broker):
-    from app.delivery.sweep import enqueue_all_pending
+    from app.delivery.operations.sweep import enqueue_all_pending
 
     make_endpoint()
     _, (due,) = send(app)

@@ -1,5 +1,7 @@
 """Fixtures for end-to-end tests: a PostgreSQL database per module, a clean Redis db, child processes."""
 
+from urllib.parse import urlsplit
+
 import psycopg
 import pytest
 import redis as redis_client
@@ -49,7 +51,9 @@ class Deliveries:
 def e2e_database_url(request):
     """A PostgreSQL database for this module, created fresh and upgraded with the real migrations."""
     server = require("TEST_DATABASE_URL")
-    name = "hookyard_e2e_" + request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_")
+    # Named after the test database, so two test runs on one server (two checkouts) never share one.
+    base = urlsplit(server).path.lstrip("/") or "hookyard"
+    name = f"{base}_e2e_" + request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_")
     url = recreate_database(server, name)
     flask(service_env(url, ""), "db", "upgrade")
     yield url

@@ -33,7 +33,7 @@ _SCRUBBED_PREFIXES = ("TEST_", "WEBHOOK_", "FLASK_")
 _PRODUCE = """
 import json, sys
 from app import create_app
-from app.delivery.endpoints import create_endpoint
+from app.delivery.endpoints.service import create_endpoint
 from app.delivery.messages import send_message
 from app.extensions import db
 

@@ -5,9 +5,9 @@ from datetime import datetime, timedelta
 from flask import current_app
 
 from app.audit import record
-from app.delivery import secrets, signing
-from app.delivery.endpoints import get_endpoint
-from app.delivery.errors import InvalidInput
+from app.delivery.attempt import signing
+from app.delivery.endpoints.service import get_endpoint, secrets
+from app.errors import InvalidInput
 from app.extensions import db
 from app.models import utcnow
 

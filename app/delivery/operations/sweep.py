@@ -12,7 +12,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import or_, select, update
 
-from app.delivery.bulk import resume_stalled_jobs
+from app.delivery.operations.bulk import resume_stalled_jobs
 from app.delivery.outbox import enqueue_after_commit
 from app.extensions import db
 from app.models import Delivery, DeliveryStatus, Endpoint, EndpointState, utcnow

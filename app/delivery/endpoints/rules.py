@@ -4,7 +4,7 @@ import re
 
 from flask import current_app
 
-from app.delivery.errors import InvalidInput
+from app.errors import InvalidInput
 
 #: Header names that would break signing or HTTP if a person set them.
 FORBIDDEN_HEADERS = frozenset({

@@ -11,7 +11,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from app.audit import Actor, record
-from app.delivery.operations import Outcome, retry_deliveries
+from app.delivery.operations.deliveries import OperationResult, retry_deliveries
 from app.delivery.outbox import enqueue_after_commit, start_job_after_commit
 from app.delivery.queries import DeliveryFilter, count_deliveries
 from app.extensions import db
@@ -58,7 +58,7 @@ def _wake(batch):
     for delivery_id in batch:
         enqueue_after_commit(db.session, delivery_id)
     db.session.commit()
-    return Outcome(changed=list(batch))
+    return OperationResult(changed=list(batch))
 
 
 def run_bulk_job(job_id, cooldown_seconds=None):

@@ -1,14 +1,16 @@
 """Manage endpoints: create, change, pause/resume/disable, delete. Every change is audited with before and after."""
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from app.audit import SYSTEM, record
-from app.delivery import endpoint_rules as rules
-from app.delivery import matching, secrets, signing
-from app.delivery.addresses import check_url, policy_for
-from app.delivery.errors import IllegalTransition, InvalidInput, NotFound
+from app.delivery import matching
+from app.delivery.attempt import signing
+from app.delivery.attempt.addresses import check_url, outbound_policy
+from app.delivery.endpoints import rules, secrets
 from app.delivery.outbox import start_job_after_commit
+from app.delivery.queries import pending_count
+from app.errors import IllegalTransition, InvalidInput, NotFound
 from app.extensions import db
 from app.models import BulkJob, Delivery, DeliveryStatus, Endpoint, EndpointState, SigningScheme, utcnow
 
@@ -30,11 +32,6 @@ EDITABLE = {
 #: The audit action for each state a person moves an endpoint to.
 STATE_ACTIONS = {EndpointState.ENABLED: "endpoint.resume", EndpointState.PAUSED: "endpoint.pause",
                  EndpointState.DISABLED: "endpoint.disable"}
-
-
-def outbound_policy():
-    """Return the address policy configured for this app."""
-    return policy_for(tuple(current_app.config["WEBHOOK_ALLOWED_NETWORKS"]))
 
 
 def _check_url(url):
@@ -150,12 +147,6 @@ def _wake_job(endpoint, actor):
     db.session.add(job)
     db.session.flush()
     return job
-
-
-def pending_count(endpoint_id):
-    """How many deliveries to this endpoint are waiting."""
-    return db.session.scalar(select(func.count()).select_from(Delivery).where(
-        Delivery.endpoint_id == endpoint_id, Delivery.status == DeliveryStatus.PENDING))
 
 
 def delete_endpoint(endpoint_id, *, actor, force=False):

@@ -3,7 +3,7 @@
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from flask import current_app
 
-from app.delivery.errors import SecretUnavailable
+from app.errors import SecretUnavailable
 
 
 def _cipher():

@@ -4,7 +4,7 @@ Most attempts are a webhook to an enabled, healthy endpoint with no gate in the 
 those, the claim is a single autocommitted UPDATE ... FROM ... RETURNING that also reads everything
 the attempt needs, and the record is a single autocommitted statement updating the delivery and
 inserting the attempt (a data-modifying CTE). Anything else (a gate, a test send, a failure, SQLite)
-takes the general path in app.delivery.attempts, which behaves the same, in more statements.
+takes the general path in app.delivery.attempt.pipeline, which behaves the same, in more statements.
 """
 
 from sqlalchemy import bindparam, exists, func, insert, literal_column, select, update

@@ -6,8 +6,8 @@ from datetime import timedelta
 from sqlalchemy import or_, select, update
 
 from app.audit import record
-from app.delivery.errors import IllegalTransition, NotFound
 from app.delivery.outbox import enqueue_after_commit
+from app.errors import IllegalTransition, NotFound
 from app.extensions import db
 from app.models import AttemptTrigger, Delivery, DeliveryStatus, utcnow
 
@@ -16,7 +16,7 @@ MISSING = "no such delivery"
 
 
 @dataclass
-class Outcome:
+class OperationResult:
     """Which ids an operation changed and why it left the others alone."""
 
     changed: list = field(default_factory=list)
@@ -88,7 +88,7 @@ def retry_deliveries(ids, *, trigger=AttemptTrigger.MANUAL, actor=None, restart_
         changed += db.session.scalars(
             statement.values(**values).returning(Delivery.id).execution_options(synchronize_session=False)
         ).all()
-    outcome = Outcome(changed, _skip_reasons(ids, changed, "only failed or pending deliveries can be retried",
+    outcome = OperationResult(changed, _skip_reasons(ids, changed, "only failed or pending deliveries can be retried",
                                              cooldown_since))
     if audit_action and actor and changed:
         record(actor, audit_action, outcome.summary("retried"), target_type="delivery", target_ids=changed,
@@ -107,7 +107,7 @@ def cancel_deliveries(ids, *, actor=None, audit_action="deliveries.cancel"):
         .values(status=DeliveryStatus.CANCELLED, next_attempt_at=None, next_trigger=None, resume_at=None)
         .returning(Delivery.id).execution_options(synchronize_session=False)
     ).all()
-    outcome = Outcome(list(changed), _skip_reasons(ids, changed, "only pending deliveries can be cancelled"))
+    outcome = OperationResult(list(changed), _skip_reasons(ids, changed, "only pending deliveries can be cancelled"))
     if audit_action and actor and changed:
         record(actor, audit_action, outcome.summary("cancelled"), target_type="delivery", target_ids=changed)
     db.session.commit()

@@ -15,11 +15,14 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import bindparam, func, insert, select, update
 
-from app.delivery import endpoint_rules, fastpath, health, retry, sender, signing
-from app.delivery.endpoints import outbound_policy
-from app.delivery.errors import SecretUnavailable
+from app.delivery.attempt import postgres as fastpath
+from app.delivery.attempt import retry, sender, signing
+from app.delivery.attempt.addresses import outbound_policy
+from app.delivery.endpoints import health
+from app.delivery.endpoints import rules as endpoint_rules
+from app.delivery.endpoints.rotation import signing_secrets
 from app.delivery.outbox import enqueue_after_commit
-from app.delivery.rotation import signing_secrets
+from app.errors import SecretUnavailable
 from app.extensions import db
 from app.models import (
     AttemptTrigger,

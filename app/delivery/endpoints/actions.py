@@ -1,9 +1,9 @@
 """One-click actions on an endpoint: send a test event now, recover its failed deliveries since a time."""
 
 from app.audit import record
-from app.delivery import bulk
-from app.delivery.endpoints import get_endpoint
+from app.delivery.endpoints.service import get_endpoint
 from app.delivery.messages import encode_payload
+from app.delivery.operations import bulk
 from app.delivery.outbox import enqueue_after_commit
 from app.delivery.queries import DeliveryFilter, count_deliveries
 from app.extensions import db

@@ -20,7 +20,7 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
 from urllib3.util.timeout import Timeout
 
-from app.delivery.errors import BlockedAddress
+from app.errors import BlockedAddress
 from app.models import ErrorClass
 
 #: Sent as User-Agent on every webhook.

@@ -5,7 +5,9 @@ import ipaddress
 import socket
 from urllib.parse import urlsplit
 
-from app.delivery.errors import BlockedAddress, InvalidInput
+from flask import current_app
+
+from app.errors import BlockedAddress, InvalidInput
 
 #: Cloud metadata services, refused even if a range containing them is allowed.
 METADATA_ADDRESSES = frozenset(
@@ -103,3 +105,8 @@ def check_url(url, policy, *, resolve=True):
 def policy_for(allowed_networks):
     """Return the (cached) policy for a tuple of allowed CIDRs."""
     return AddressPolicy(allowed_networks)
+
+
+def outbound_policy():
+    """Return the address policy configured for this app."""
+    return policy_for(tuple(current_app.config["WEBHOOK_ALLOWED_NETWORKS"]))

@@ -1,0 +1,1 @@
+"""The endpoint control plane: settings, secrets and rotation, health, one-click actions."""
