@@ -48,6 +48,9 @@ class Delivery(db.Model):
     resume_at = mapped_column(UTCDateTime)
     #: When a person last asked for a retry; staff retries within the cooldown are refused.
     manual_retry_at = mapped_column(UTCDateTime)
+    #: Why a due delivery waits instead of being attempted (breaker open, rate limited, ...); cleared when claimed.
+    #: next_attempt_at then says until when.
+    held_reason: Mapped[str | None] = mapped_column(String(64))
     #: When the recovery sweep last re-enqueued this delivery.
     enqueued_at = mapped_column(UTCDateTime)
     last_response_status: Mapped[int | None] = mapped_column(Integer)

@@ -104,11 +104,14 @@ def sign_in(app):
 
 
 @pytest.fixture
-def screenshot():
-    """Save a full-page screenshot of a page to docs/screenshots/<name>."""
+def screenshot(tmp_path):
+    """Save a full-page screenshot of a page: to docs/screenshots/<name> when SCREENSHOTS=1 asks to regenerate
+    the docs' pictures, else to the test's temporary folder (a test run never rewrites tracked files)."""
+    folder = SCREENSHOTS if os.environ.get("SCREENSHOTS") == "1" else tmp_path
 
     def save(page, name):
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
+        folder.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(folder / name), full_page=True)
+        return folder / name
 
     return save

@@ -38,6 +38,7 @@ def test_consecutive_failures_open_the_breaker_and_hold_new_attempts(app, make_e
     delivery = load(app, held)
     assert delivery.status is DeliveryStatus.PENDING and delivery.attempt_count == 0  # no attempt used up
     assert delivery.next_attempt_at >= load_endpoint(app, endpoint.id).breaker_open_until
+    assert delivery.held_reason == "breaker open"  # the monitor can say why it waits, and until when
 
 
 def test_rejected_payloads_do_not_open_the_breaker(app, make_endpoint, receiver):
@@ -101,6 +102,8 @@ def test_a_failing_endpoint_gets_only_a_few_attempts_in_flight(app, make_endpoin
         thread.join()
     assert receiver.max_in_flight == 2  # WEBHOOK_FAILING_MAX_IN_FLIGHT
     assert sum(isinstance(r, Deferred) and r.reason == "failing endpoint busy" for r in results) == 2
+    held = [d for d in (load(app, i) for i in ids) if d.held_reason == "failing endpoint busy"]
+    assert len(held) == 2 and all(d.next_attempt_at >= d.created_at + timedelta(seconds=1) for d in held)
 
 
 def test_a_hanging_endpoint_does_not_starve_a_healthy_one(app, make_endpoint, receiver, broker, worker):

@@ -15,6 +15,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import bindparam, func, insert, select, update
 
+from app import metrics
 from app.delivery.attempt import postgres as fastpath
 from app.delivery.attempt import retry, sender, signing
 from app.delivery.attempt.addresses import outbound_policy
@@ -112,7 +113,8 @@ _READ = (select(*_CLAIM_COLUMNS).join(Endpoint, Endpoint.id == Delivery.endpoint
 _CLAIM = (update(_deliveries)
           .where(_deliveries.c.id == bindparam("delivery_id"), _deliveries.c.status == DeliveryStatus.PENDING,
                  _deliveries.c.next_attempt_at <= bindparam("due"))
-          .values(status=DeliveryStatus.SENDING, lease_token=bindparam("token"), lease_expires_at=bindparam("lease")))
+          .values(status=DeliveryStatus.SENDING, lease_token=bindparam("token"), lease_expires_at=bindparam("lease"),
+                  held_reason=None))
 _RECORD = (update(_deliveries)
            .where(_deliveries.c.id == bindparam("delivery_id"), _deliveries.c.status == DeliveryStatus.SENDING,
                   _deliveries.c.lease_token == bindparam("token"))
@@ -184,15 +186,17 @@ def _in_flight(endpoint_id):
 
 
 def _hold(delivery_id, until, now, reason):
-    """Move the delivery's next attempt to until (plus a little jitter, so a held crowd does not stampede)."""
-    until = until + timedelta(seconds=random.uniform(0, 2))
-    db.session.execute(update(Delivery).where(Delivery.id == delivery_id, Delivery.status == DeliveryStatus.PENDING)
-                       .values(next_attempt_at=until).execution_options(synchronize_session=False))
-    return _later(delivery_id, (until - now).total_seconds(), reason)
+    """Hold the delivery until then (plus a little jitter, so a held crowd does not stampede)."""
+    return _later(delivery_id, (until - now).total_seconds() + random.uniform(0, 2), reason, now)
 
 
-def _later(delivery_id, delay, reason):
+def _later(delivery_id, delay, reason, now=None):
+    """Wake the delivery again in about delay seconds; its row says why it waits and until when."""
     delay = delay * random.uniform(1, 1.5)
+    now = now or utcnow()
+    db.session.execute(update(Delivery).where(Delivery.id == delivery_id, Delivery.status == DeliveryStatus.PENDING)
+                       .values(next_attempt_at=now + timedelta(seconds=delay), held_reason=reason)
+                       .execution_options(synchronize_session=False))
     enqueue_after_commit(db.session, delivery_id, delay)
     db.session.commit()
     return Deferred(delay, reason)
@@ -258,6 +262,7 @@ def record_attempt(job, outcome):
     if outcome.ok and job.endpoint_healthy and fastpath.available():  # the common case, in one statement
         values = _attempt_values(job, outcome, started_at, will_retry=False, next_at=None)
         fastpath.record_success(job, values)
+        _count(values)
         return DeliveryAttempt(**values)
     disabled = False
     if not (outcome.ok and job.endpoint_healthy):
@@ -278,4 +283,11 @@ def record_attempt(job, outcome):
     if moved and delay is not None:
         enqueue_after_commit(session, job.delivery_id, delay)
     session.commit()
+    _count(values)
     return DeliveryAttempt(**values)  # a record of what was written, not attached to the session
+
+
+def _count(values):
+    error_class = values["error_class"]
+    metrics.observe_attempt(succeeded=error_class is None, error_class=error_class.value if error_class else None,
+                            duration_ms=values["duration_ms"])

@@ -25,7 +25,7 @@ _CLAIM = (
         _endpoints.c.breaker_open_until.is_(None), _endpoints.c.breaker_failures == 0,
         _endpoints.c.rate_limit_per_second.is_(None),
     )
-    .values(status=DeliveryStatus.SENDING, lease_token=bindparam("token"),
+    .values(status=DeliveryStatus.SENDING, lease_token=bindparam("token"), held_reason=None,
             lease_expires_at=bindparam("now") + func.make_interval(
                 0, 0, 0, 0, 0, 0, _endpoints.c.timeout_seconds + bindparam("margin")))
     .returning(
