@@ -11,7 +11,7 @@ from app.auth.access import has_role, require_role, staff_actor
 from app.delivery.endpoints import actions as endpoint_actions
 from app.delivery.endpoints import figures, rotation, secrets
 from app.delivery.endpoints import service as endpoints
-from app.delivery.endpoints.rules import mask_headers
+from app.delivery.endpoints.rules import MASK
 from app.delivery.queries import parse_moment
 from app.errors import HookyardError, InvalidInput
 from app.extensions import db
@@ -64,7 +64,7 @@ class EndpointView(StaffMixin, BaseView):
         form = EndpointForm(get_form_data())
         if request.method == "POST" and form.validate():
             try:
-                endpoints.update_endpoint(endpoint_id, settings_from(form, endpoint.headers), actor=staff_actor())
+                endpoints.update_endpoint(endpoint_id, settings_from(form), actor=staff_actor())
             except InvalidInput as exc:
                 db.session.rollback()
                 flash(exc.message, "error")
@@ -81,7 +81,7 @@ class EndpointView(StaffMixin, BaseView):
         return self.render(
             "admin/endpoint.html", endpoint=endpoint, figures=figures.last_day_figures(utcnow()).get(endpoint.id),
             masked_secret=secrets.mask(secrets.decrypt(endpoint.secret_encrypted)), now=utcnow(),
-            headers=mask_headers(endpoint.headers),
+            header_names=endpoint.header_names, mask=MASK,
             pending=endpoints.pending_count(endpoint.id), test_id=request.args.get("test"),
             can_admin=has_role(Role.ADMIN), can_operate=has_role(Role.OPERATOR))
 

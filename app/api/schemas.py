@@ -3,9 +3,9 @@
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, field_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, field_validator
 
-from app.delivery.endpoints.rules import mask_headers
+from app.delivery.endpoints.rules import MASK
 
 
 class Strict(BaseModel):
@@ -19,7 +19,9 @@ class EndpointSettings(Strict):
         None, description='Event types to receive: exact names or "order.*" wildcards; omitted means all'
     )
     headers: dict[str, StrictStr] | None = Field(
-        None, description="Extra request headers; Host, Content-*, webhook-* and the like are refused"
+        None, description="Extra request headers, replacing the ones stored; Host, Content-*, webhook-* and the like "
+                          f"are refused. Values are secret: answers show {MASK}, and a value sent back as {MASK} keeps "
+                          "the one stored"
     )
     timeout_seconds: StrictInt | None = Field(None, description="Per-attempt total deadline, 1-30 s (default 10)")
     max_attempts: StrictInt | None = Field(None, description="Automatic attempts before failing (default 8)")
@@ -88,7 +90,8 @@ class EndpointOut(Out):
     description: str | None
     event_types: list[str] | None
     signing: str
-    headers: dict[str, str] = Field(description="Credential values are masked")
+    headers: dict[str, str] = Field(validation_alias=AliasChoices("header_names", "headers"),
+                                    description=f"Custom header names; every value shows as {MASK}")
     timeout_seconds: int
     max_attempts: int
     retry_schedule: list[float] | None
@@ -106,8 +109,8 @@ class EndpointOut(Out):
 
     @field_validator("headers", mode="before")
     @classmethod
-    def _mask(cls, value):
-        return mask_headers(value)
+    def _mask(cls, names):
+        return dict.fromkeys(names, MASK)
 
 
 class EndpointListOut(BaseModel):

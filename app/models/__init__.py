@@ -8,6 +8,7 @@ from app.models.delivery import Delivery, DeliveryStatus
 from app.models.endpoint import Endpoint, EndpointState, SigningScheme
 from app.models.message import Message, MessageTag
 from app.models.setting import Setting
+from app.models.staff_session import StaffSession
 from app.models.types import utcnow
 from app.models.user import Role, User
 
@@ -28,6 +29,7 @@ __all__ = [
     "Role",
     "Setting",
     "SigningScheme",
+    "StaffSession",
     "User",
     "utcnow",
 ]

@@ -10,6 +10,7 @@ from app.audit import SYSTEM, Actor, record
 from app.errors import InvalidInput, NotFound
 from app.extensions import db
 from app.models import Role, User, utcnow
+from app.staff.sessions import end_user_sessions
 
 #: A plausible email address; delivery of mail is not this module's concern.
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
@@ -67,10 +68,12 @@ def authenticate(email, password, ip=None):
 
 
 def change_password(user, new_password, *, actor):
-    """Set a new password chosen by the user; clears the one-time flag."""
+    """Set a new password chosen by the user; clears the one-time flag and ends every session of the user."""
     user.password_hash = generate_password_hash(_check_password(new_password))
     user.must_change_password = False
-    record(actor, "user.password", f"password changed for {user.email}", target_type="user", target_ids=[user.id])
+    ended = end_user_sessions(user.id, "password changed")
+    record(actor, "user.password", f"password changed for {user.email}; {ended} sessions ended",
+           target_type="user", target_ids=[user.id])
     db.session.commit()
 
 
@@ -88,6 +91,8 @@ def update_user(user_id, *, actor, role=None, active=None):
         db.session.rollback()
         raise InvalidInput("this is the last active admin; make someone else admin first", field="role")
     after = {"role": user.role.value, "active": user.active}
+    if after != before:  # what the person may do changed: their sessions end, they sign in again
+        end_user_sessions(user.id, "deactivated" if not user.active else "role changed")
     record(actor, "user.update", f"updated {user.email}", target_type="user", target_ids=[user.id],
            before=before, after=after)
     db.session.commit()

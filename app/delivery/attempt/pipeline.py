@@ -22,6 +22,7 @@ from app.delivery.attempt.addresses import outbound_policy
 from app.delivery.endpoints import health
 from app.delivery.endpoints import rules as endpoint_rules
 from app.delivery.endpoints.rotation import signing_secrets
+from app.delivery.endpoints.secrets import decrypt_headers
 from app.delivery.outbox import enqueue_after_commit
 from app.errors import SecretUnavailable
 from app.extensions import db
@@ -103,7 +104,7 @@ _CLAIM_COLUMNS = (
     Delivery.status, Delivery.next_attempt_at, Delivery.next_trigger, Delivery.next_triggered_by,
     Delivery.attempt_count, Delivery.scheduled_attempt_count, Delivery.resume_at, Delivery.message_id,
     Endpoint.id.label("endpoint_id"), Endpoint.state, Endpoint.deleted_at, Endpoint.url, Endpoint.signing,
-    Endpoint.secret_encrypted, Endpoint.retired_secrets, Endpoint.headers, Endpoint.timeout_seconds,
+    Endpoint.secret_encrypted, Endpoint.retired_secrets, Endpoint.headers_encrypted, Endpoint.timeout_seconds,
     Endpoint.max_attempts, Endpoint.retry_schedule, Endpoint.rate_limit_per_second, Endpoint.breaker_failures,
     Endpoint.breaker_open_until, Endpoint.alerted, Endpoint.consecutive_failures, Endpoint.last_success_at,
     Message.payload,
@@ -207,7 +208,7 @@ def _job(delivery_id, token, row, now):
     config_error = None
     try:
         signed = signing.sign(row.signing, signing_secrets(row, now), row.message_id, int(time.time()), body)
-        headers = {**sender.BASE_HEADERS, **(row.headers or {}), **signed}
+        headers = {**sender.BASE_HEADERS, **decrypt_headers(row.headers_encrypted), **signed}
     except SecretUnavailable as exc:
         headers, config_error = {}, exc.message
     healthy = (row.consecutive_failures == 0 and row.alerted is None and row.last_success_at is not None

@@ -32,8 +32,8 @@ _CLAIM = (
         _deliveries.c.next_trigger, _deliveries.c.next_triggered_by, _deliveries.c.attempt_count,
         _deliveries.c.scheduled_attempt_count, _deliveries.c.resume_at, _deliveries.c.message_id,
         _endpoints.c.id.label("endpoint_id"), _endpoints.c.url, _endpoints.c.signing, _endpoints.c.secret_encrypted,
-        _endpoints.c.retired_secrets, _endpoints.c.headers, _endpoints.c.timeout_seconds, _endpoints.c.max_attempts,
-        _endpoints.c.retry_schedule, _endpoints.c.alerted, _endpoints.c.consecutive_failures,
+        _endpoints.c.retired_secrets, _endpoints.c.headers_encrypted, _endpoints.c.timeout_seconds,
+        _endpoints.c.max_attempts, _endpoints.c.retry_schedule, _endpoints.c.alerted, _endpoints.c.consecutive_failures,
         _endpoints.c.last_success_at, _messages.c.payload,
     )
 )

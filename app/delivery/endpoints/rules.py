@@ -5,6 +5,7 @@ import re
 from flask import current_app
 
 from app.errors import InvalidInput
+from app.text import has_control
 
 #: Header names that would break signing or HTTP if a person set them.
 FORBIDDEN_HEADERS = frozenset({
@@ -15,8 +16,13 @@ FORBIDDEN_HEADERS = frozenset({
 FORBIDDEN_PREFIXES = ("webhook-", "proxy-", "sec-")
 #: An HTTP header name (RFC 9110 token).
 HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$")
-#: Header names whose values are credentials: masked in pages, audit entries and attempt records.
-SENSITIVE_HEADER = re.compile(r"authorization|cookie|token|secret|key|password|credential", re.I)
+#: A header value HTTP can carry and a person can read: printable ASCII and spaces (no NUL, CR or LF).
+HEADER_VALUE = re.compile(r"^[\x20-\x7e]{0,4096}$")
+#: The only headers whose values are shown: the product's own, which carry no credential. Every custom header
+#: value, the signature and the shared secret are masked in pages, API answers, audit entries and attempt records.
+SHOWN_HEADERS = frozenset({"content-type", "user-agent", "webhook-id", "webhook-timestamp"})
+#: Shown in place of a header value; sent back unchanged (form or API), it keeps the stored value.
+MASK = "••••••••"
 MAX_HEADERS = 20
 
 
@@ -38,11 +44,13 @@ def check_rate_limit(value):
     return None if value is None else _whole_number(value, "rate_limit_per_second", 1, 10_000)
 
 
-def check_text(value, field, limit):
+def check_text(value, field, limit, *, one_line=True):
+    """Return value stripped (None when blank); refuse non-text, over-long text and control characters."""
     if value is None:
         return None
-    if not isinstance(value, str) or len(value) > limit:
-        raise InvalidInput(f"{field} must be text of at most {limit} characters", field=field)
+    if not isinstance(value, str) or len(value) > limit or has_control(value, one_line=one_line):
+        raise InvalidInput(f"{field} must be text of at most {limit} characters without control characters",
+                           field=field)
     return value.strip() or None
 
 
@@ -58,7 +66,8 @@ def check_schedule(value):
 
 
 def check_headers(value):
-    """Custom headers {name: value}; refuses names that would break signing or HTTP."""
+    """Custom headers {name: value}; refuses names that would break signing or HTTP, and values HTTP cannot
+    carry (NUL, CR, LF, other control or non-ASCII characters, over 4096 characters)."""
     if value is None:
         return {}
     if not isinstance(value, dict) or len(value) > MAX_HEADERS:
@@ -70,13 +79,24 @@ def check_headers(value):
             raise InvalidInput(f"headers: {name!r} is not a valid header name", field="headers")
         if lowered in FORBIDDEN_HEADERS or lowered.startswith(FORBIDDEN_PREFIXES):
             raise InvalidInput(f"headers: {name} is set by Hookyard and cannot be overridden", field="headers")
-        if not isinstance(text, str) or len(text) > 4096 or "\r" in text or "\n" in text:
-            raise InvalidInput(f"headers: the value of {name} must be one line of text", field="headers")
+        if not isinstance(text, str) or not HEADER_VALUE.match(text):
+            raise InvalidInput(f"headers: the value of {name} must be one line of printable ASCII, at most 4096 "
+                               "characters", field="headers")
         clean[name] = text
     return clean
 
 
+def keep_masked(headers, stored):
+    """Replace each value sent back as MASK by the stored value of that header (an admin replaces a value,
+    never reads it); a masked value with nothing stored under its name is refused."""
+    kept = {}
+    for name, value in headers.items():
+        if value == MASK and name not in (stored or {}):
+            raise InvalidInput(f"headers: give {name} a value (it has none stored)", field="headers")
+        kept[name] = stored[name] if value == MASK else value
+    return kept
+
+
 def mask_headers(headers):
-    """Headers with credential values (X-Webhook-Secret, Authorization, API keys...) replaced, for display,
-    audit entries and attempt records."""
-    return {name: "••••••••" if SENSITIVE_HEADER.search(name) else value for name, value in (headers or {}).items()}
+    """Headers as they may be shown, audited or recorded: every value masked except SHOWN_HEADERS'."""
+    return {name: value if name.lower() in SHOWN_HEADERS else MASK for name, value in (headers or {}).items()}
