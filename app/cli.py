@@ -1,4 +1,4 @@
-"""Command-line tools: flask serve, flask sweep, flask api-keys create, flask users create."""
+"""Command-line tools: flask serve, flask sweep, flask api-keys create/list/revoke, flask users create."""
 
 import logging
 import time
@@ -7,9 +7,9 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from app.auth.api_keys import create_api_key
+from app.auth.api_keys import CLI, SCOPES, create_api_key, list_api_keys, revoke_api_key
 from app.delivery.operations.sweep import sweep
-from app.errors import InvalidInput
+from app.errors import HookyardError, InvalidInput
 from app.extensions import db
 from app.models import Role
 from app.staff.users import create_user, ensure_first_admin
@@ -35,11 +35,45 @@ def create_user_command(email, role, password):
 
 @api_keys.command("create")
 @click.argument("name")
-def create_key(name):
+@click.option("--scope", "scopes", multiple=True, type=click.Choice(SCOPES),
+              help="What the key may do (repeat for several); without any, everything.")
+def create_key(name, scopes):
     """Create an API key; the key is printed alone on the last line and never shown again."""
-    row, key = create_api_key(name)
-    click.echo(f"Created API key {row.id} ({row.name}). Send it as 'Authorization: Bearer <key>':")
+    try:
+        row, key = create_api_key(name, list(scopes) or None)
+    except InvalidInput as exc:
+        raise click.ClickException(exc.message) from None
+    click.echo(f"Created API key {row.id} ({row.name}; scopes: {_scopes(row)}). "
+               "Send it as 'Authorization: Bearer <key>':")
     click.echo(key)
+
+
+def _scopes(row):
+    return " ".join(row.scopes) if row.scopes is not None else "all"
+
+
+def _when(moment):
+    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "-"
+
+
+@api_keys.command("list")
+def list_keys():
+    """List API keys: id, name, prefix, scopes, created, last used, revoked (never the key itself)."""
+    for row in list_api_keys():
+        click.echo("\t".join([row.id, row.name, f"{row.prefix}…", _scopes(row), _when(row.created_at),
+                              f"used {_when(row.last_used_at)}",
+                              f"revoked {_when(row.revoked_at)}" if row.revoked_at else "live"]))
+
+
+@api_keys.command("revoke")
+@click.argument("key_id")
+def revoke_key(key_id):
+    """Revoke an API key (by the id `list` shows); requests with it get 401 at once."""
+    try:
+        row = revoke_api_key(key_id, actor=CLI)
+    except HookyardError as exc:
+        raise click.ClickException(exc.message) from None
+    click.echo(f"Revoked API key {row.id} ({row.name}).")
 
 
 @click.command("sweep")

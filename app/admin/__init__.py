@@ -4,6 +4,7 @@ from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 
 from app.admin import formatters as fmt
+from app.admin.api_keys import ApiKeyView
 from app.admin.banners import staff_banners
 from app.admin.base import HomeView
 from app.admin.deliveries import DeliveryView
@@ -26,6 +27,7 @@ def init_admin(app):
     admin.add_view(JobView(name="Bulk jobs", url="/admin/jobs", endpoint="jobs"))
     admin.add_view(AuditView(AuditEntry, db, name="Audit log", endpoint="audit"))
     admin.add_view(UserView(User, db, name="Users", endpoint="users"))
+    admin.add_view(ApiKeyView(name="API keys", url="/admin/api-keys", endpoint="api_keys"))
     admin.add_view(SettingsView(name="Settings", url="/admin/settings", endpoint="settings"))
     app.jinja_env.globals.update(time_cell=fmt.time_cell, status_badge=fmt.status_badge, tag_list=fmt.tag_list,
                                  staff_banners=staff_banners)
