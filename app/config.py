@@ -9,6 +9,10 @@ DEFAULT_RETRY_SCHEDULE = (5, 300, 1800, 7200, 18000, 36000, 36000)
 #: Networks an embedded (laptop) install may send to, so a receiver on localhost works.
 EMBEDDED_ALLOWED_NETWORKS = ("127.0.0.0/8", "::1/128")
 
+#: Longest per-attempt deadline an endpoint may set, and longest grace of a rotated-out secret (7 days).
+MAX_TIMEOUT_SECONDS = 30
+MAX_ROTATION_GRACE_SECONDS = 7 * 86400
+
 #: Seconds Redis may take to accept a connection, and to answer a command (broker, rate limits), by default.
 REDIS_CONNECT_TIMEOUT_SECONDS = 2
 REDIS_SOCKET_TIMEOUT_SECONDS = 5
@@ -110,7 +114,7 @@ class Config:
         self.WEBHOOK_RETRY_JITTER = float(env.get("WEBHOOK_RETRY_JITTER", "0.2"))
         self.WEBHOOK_RETRY_AFTER_MAX_SECONDS = float(env.get("WEBHOOK_RETRY_AFTER_MAX_SECONDS", "36000"))
         self.WEBHOOK_TIMEOUT_SECONDS = int(env.get("WEBHOOK_TIMEOUT_SECONDS", "10"))
-        self.WEBHOOK_MAX_TIMEOUT_SECONDS = 30
+        self.WEBHOOK_MAX_TIMEOUT_SECONDS = MAX_TIMEOUT_SECONDS
         self.WEBHOOK_MAX_PAYLOAD_BYTES = int(env.get("WEBHOOK_MAX_PAYLOAD_BYTES", str(256 * 1024)))
         self.WEBHOOK_RESPONSE_BODY_LIMIT_BYTES = int(env.get("WEBHOOK_RESPONSE_BODY_LIMIT_BYTES", "20480"))
         default_networks = EMBEDDED_ALLOWED_NETWORKS if self.EMBEDDED else ()
@@ -129,7 +133,7 @@ class Config:
         self.WEBHOOK_AUTO_DISABLE_AFTER_SECONDS = float(env.get("WEBHOOK_AUTO_DISABLE_AFTER_SECONDS", "432000"))
         #: Default and longest grace period during which a rotated-out secret still signs.
         self.WEBHOOK_ROTATION_GRACE_SECONDS = int(env.get("WEBHOOK_ROTATION_GRACE_SECONDS", "86400"))
-        self.WEBHOOK_ROTATION_MAX_GRACE_SECONDS = 7 * 86400
+        self.WEBHOOK_ROTATION_MAX_GRACE_SECONDS = MAX_ROTATION_GRACE_SECONDS
         # Alerts about failing, disabled and recovered endpoints: email and/or a notification URL.
         self.ALERT_EMAIL_TO = parse_list(env.get("ALERT_EMAIL_TO"))
         self.ALERT_WEBHOOK_URL = env.get("ALERT_WEBHOOK_URL") or None

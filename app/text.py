@@ -4,12 +4,15 @@ types prose (descriptions); one-line values (names, header values, search terms)
 
 import re
 
-#: Control characters refused in any stored text: everything below space and DEL, except tab, LF and CR.
-CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-#: The same rule for one-line values, which also refuse tab, LF and CR.
-CONTROL_OR_LINE_BREAK = re.compile(r"[\x00-\x1f\x7f]")
-#: JSON-schema pattern of a one-line value (the API documents and checks it; see app.api.schemas).
-ONE_LINE_PATTERN = r"^[^\x00-\x1f\x7f]*$"
+#: Control characters refused in any stored text: everything below space and DEL, except tab, LF and CR; and
+#: the set one-line values refuse, which adds tab, LF and CR.
+_CONTROL = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f"
+_CONTROL_OR_LINE_BREAK = r"\x00-\x1f\x7f"
+CONTROL = re.compile(f"[{_CONTROL}]")
+CONTROL_OR_LINE_BREAK = re.compile(f"[{_CONTROL_OR_LINE_BREAK}]")
+#: The two rules as JSON-schema patterns (the API documents and checks them; see app.api.schemas).
+ONE_LINE_PATTERN = f"^[^{_CONTROL_OR_LINE_BREAK}]*$"
+PROSE_PATTERN = f"^[^{_CONTROL}]*$"
 
 
 def has_control(value, *, one_line=False):

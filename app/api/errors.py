@@ -68,7 +68,12 @@ def register(bp):
     def _invalid(exc):
         first = exc.errors()[0]
         field = ".".join(str(part) for part in first["loc"]) or None
-        return error_response(422, f"{field}: {first['msg']}" if field else first["msg"], field)
+        message = first["msg"]
+        if first["type"] == "string_pattern_mismatch":
+            from app.api.schemas import PATTERN_MESSAGES  # late: the schemas import the domain, which imports this
+
+            message = PATTERN_MESSAGES.get(first["ctx"]["pattern"], "is not in the accepted form")
+        return error_response(422, f"{field}: {message}" if field else message, field)
 
     bp.register_error_handler(HTTPException, http_error)
     bp.register_error_handler(SQLAlchemyError, database_error)

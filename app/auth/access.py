@@ -35,7 +35,10 @@ def local_url(target, fallback):
     """
     if not isinstance(target, str) or has_control(target, one_line=True) or "\\" in target:
         return fallback
-    parts = urlsplit(target)
+    try:
+        parts = urlsplit(target)
+    except ValueError:  # e.g. "//[" (an unbalanced IPv6 bracket)
+        return fallback
     if parts.scheme in ("http", "https") and parts.netloc == request.host:
         parts = parts._replace(scheme="", netloc="")
     elif parts.scheme or parts.netloc:

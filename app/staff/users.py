@@ -37,7 +37,7 @@ def create_user(email, role="viewer", password=None, *, actor=SYSTEM):
     """Create a user; return (user, one-time password or None). Without a password, one is generated
     and must be changed at first sign-in."""
     email = (email or "").strip().lower()
-    if not EMAIL.match(email) or len(email) > 254:
+    if not EMAIL.fullmatch(email) or len(email) > 254:
         raise InvalidInput("email must be an address like name@example.com", field="email")
     if db.session.scalar(select(User.id).where(User.email == email)):
         raise InvalidInput(f"a user with email {email} already exists", field="email")

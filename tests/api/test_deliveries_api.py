@@ -99,4 +99,4 @@ def test_openapi_describes_every_route(client):
     }
     assert set(spec["paths"]["/endpoints/{id}"]) == {"get", "patch", "delete"}
     assert {"EndpointIn", "MessageIn", "DeliveryDetailOut", "ErrorOut"} <= set(spec["components"]["schemas"])
-    assert spec["paths"]["/messages"]["post"]["responses"]["413"]["description"] == "Payload over the size limit"
+    assert spec["paths"]["/messages"]["post"]["responses"]["413"]["description"] == "Body over the size limit"

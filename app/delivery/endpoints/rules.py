@@ -24,6 +24,11 @@ SHOWN_HEADERS = frozenset({"content-type", "user-agent", "webhook-id", "webhook-
 #: Shown in place of a header value; sent back unchanged (form or API), it keeps the stored value.
 MASK = "••••••••"
 MAX_HEADERS = 20
+#: Bounds of the numeric settings (the API's schema states the same, from these).
+MAX_ATTEMPTS = 50
+MAX_RATE_LIMIT = 10_000
+MAX_SCHEDULE_STEPS = 20
+MAX_SCHEDULE_DELAY_SECONDS = 604_800
 
 
 def _whole_number(value, field, low, high):
@@ -37,11 +42,11 @@ def check_timeout(value):
 
 
 def check_max_attempts(value):
-    return _whole_number(value, "max_attempts", 1, 50)
+    return _whole_number(value, "max_attempts", 1, MAX_ATTEMPTS)
 
 
 def check_rate_limit(value):
-    return None if value is None else _whole_number(value, "rate_limit_per_second", 1, 10_000)
+    return None if value is None else _whole_number(value, "rate_limit_per_second", 1, MAX_RATE_LIMIT)
 
 
 def check_text(value, field, limit, *, one_line=True):
@@ -58,10 +63,11 @@ def check_schedule(value):
     """A retry schedule override: a list of 1-20 delays in seconds, each from 1 s to 7 days; None clears it."""
     if value is None:
         return None
-    if (not isinstance(value, list) or not 1 <= len(value) <= 20
-            or not all(isinstance(v, int | float) and not isinstance(v, bool) and 1 <= v <= 604_800 for v in value)):
-        raise InvalidInput("retry_schedule must list 1 to 20 delays in seconds, each from 1 to 604800",
-                           field="retry_schedule")
+    if (not isinstance(value, list) or not 1 <= len(value) <= MAX_SCHEDULE_STEPS
+            or not all(isinstance(v, int | float) and not isinstance(v, bool) and 1 <= v <= MAX_SCHEDULE_DELAY_SECONDS
+                       for v in value)):
+        raise InvalidInput(f"retry_schedule must list 1 to {MAX_SCHEDULE_STEPS} delays in seconds, each from 1 to "
+                           f"{MAX_SCHEDULE_DELAY_SECONDS}", field="retry_schedule")
     return [int(v) if float(v).is_integer() else float(v) for v in value]
 
 
@@ -75,11 +81,11 @@ def check_headers(value):
     clean = {}
     for name, text in value.items():
         lowered = name.lower() if isinstance(name, str) else ""
-        if not HEADER_NAME.match(lowered):
+        if not HEADER_NAME.fullmatch(lowered):
             raise InvalidInput(f"headers: {name!r} is not a valid header name", field="headers")
         if lowered in FORBIDDEN_HEADERS or lowered.startswith(FORBIDDEN_PREFIXES):
             raise InvalidInput(f"headers: {name} is set by Hookyard and cannot be overridden", field="headers")
-        if not isinstance(text, str) or not HEADER_VALUE.match(text):
+        if not isinstance(text, str) or not HEADER_VALUE.fullmatch(text):
             raise InvalidInput(f"headers: the value of {name} must be one line of printable ASCII, at most 4096 "
                                "characters", field="headers")
         clean[name] = text

@@ -13,6 +13,7 @@ from app.delivery.queries import pending_count
 from app.errors import IllegalTransition, InvalidInput, NotFound
 from app.extensions import db
 from app.models import BulkJob, Delivery, DeliveryStatus, Endpoint, EndpointState, SigningScheme, utcnow
+from app.text import has_control
 
 #: Settings a person may change, each with its check.
 EDITABLE = {
@@ -35,8 +36,9 @@ STATE_ACTIONS = {EndpointState.ENABLED: "endpoint.resume", EndpointState.PAUSED:
 
 
 def _check_url(url):
-    if not isinstance(url, str) or len(url) > 2048:
-        raise InvalidInput("url must be text of at most 2048 characters", field="url")
+    if not isinstance(url, str) or len(url) > 2048 or has_control(url, one_line=True) or " " in url:
+        raise InvalidInput("url must be text of at most 2048 characters without spaces or control characters",
+                           field="url")
     check_url(url, outbound_policy())
     return url
 
