@@ -1,6 +1,6 @@
 """Error pages for the staff UI (the API blueprint answers JSON itself), and the 503 of an unavailable database."""
 
-from flask import render_template, request
+from flask import g, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
@@ -8,6 +8,7 @@ from werkzeug.exceptions import HTTPException
 from app import outages
 from app.api import errors as api_errors
 from app.auth.access import local_url
+from app.extensions import login_manager
 
 #: Paths of the producer API: JSON errors even where no API route matched (its own 404 or 405).
 API_PREFIX = "/api/"
@@ -43,6 +44,9 @@ def register(app):
             return api_errors.database_error(error)
         if not outages.database_failed(error):
             raise error
+        # IMPORTANT: the page must not look the person up again (Flask-Login would query the database that just
+        # failed, for current_user in the template): this request goes on as anonymous.
+        g._login_user = login_manager.anonymous_user()
         response, status = _page("Database unavailable", "Hookyard cannot reach its database right now. Nothing is "
                                  "lost: webhooks already accepted wait safely. Reload this page in a moment.", 503)
         return response, status, {"Retry-After": str(outages.RETRY_AFTER_SECONDS)}

@@ -11,7 +11,9 @@ config = context.config
 
 # Interpret the config file for Python logging.
 # This line sets up loggers basically.
-fileConfig(config.config_file_name)
+# IMPORTANT: keep the loggers the app already made: `flask serve` migrates in-process, and the default would
+# silence every one of them (the outage lines, the sweeper) for the life of the server.
+fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger('alembic.env')
 
 
