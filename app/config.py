@@ -49,8 +49,13 @@ def redis_url(url, *, connect_timeout=REDIS_CONNECT_TIMEOUT_SECONDS, socket_time
 
 def engine_options(url, config):
     """SQLAlchemy engine options: no request data in error messages, and on PostgreSQL bounded waits to connect,
-    per statement, for a lock, for a pooled connection and for any answer at all."""
-    options = {"pool_pre_ping": True, "hide_parameters": True}
+    per statement, for a lock, for a pooled connection and for any answer at all.
+
+    No ping before each connection checkout: it costs a round trip per request and per worker transaction. A
+    connection that died (the database restarted) fails one request or message instead (503), and SQLAlchemy
+    then drops every stale connection of the pool.
+    """
+    options = {"pool_pre_ping": False, "hide_parameters": True}
     if url.startswith("postgresql"):
         statement_ms = int(config.DATABASE_STATEMENT_TIMEOUT_SECONDS * 1000)
         lock_ms = int(config.DATABASE_LOCK_TIMEOUT_SECONDS * 1000)
@@ -148,6 +153,8 @@ class Config:
         self.MONITOR_RETRY_HOURLY_CAP = int(env.get("MONITOR_RETRY_HOURLY_CAP", "10"))
         self.MONITOR_REFRESH_SECONDS = int(env.get("MONITOR_REFRESH_SECONDS", "30"))
         self.MAX_CONTENT_LENGTH = self.WEBHOOK_MAX_PAYLOAD_BYTES + 64 * 1024
+        #: Largest body of POST /api/v1/messages/batch (each of its messages still within the payload limit).
+        self.API_BATCH_MAX_BYTES = int(env.get("API_BATCH_MAX_BYTES", str(8 * 1024 * 1024)))
         # Staff sessions: secure cookies unless this is a laptop install served over plain http.
         secure = env.get("SESSION_COOKIE_SECURE", "0" if self.EMBEDDED else "1") == "1"
         self.SESSION_COOKIE_SECURE = self.REMEMBER_COOKIE_SECURE = secure

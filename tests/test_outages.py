@@ -12,8 +12,8 @@ import threading
 import psycopg
 import pytest
 
+from app import config as settings
 from app import create_app, outages
-from app.config import TestConfig
 from app.delivery.messages import send_message
 from app.extensions import db
 from app.models import Delivery, DeliveryStatus
@@ -32,7 +32,7 @@ FAST_TIMEOUTS = {"DATABASE_CONNECT_TIMEOUT_SECONDS": "2", "DATABASE_STATEMENT_TI
 def app_on(database_url, **settings):
     """An app (tables not created) on database_url with FAST_TIMEOUTS."""
     env = {**os.environ, **FAST_TIMEOUTS, **settings}
-    return create_app(TestConfig(env, database_url=database_url))
+    return create_app(settings.TestConfig(env, database_url=database_url))
 
 
 def unavailable_lines(caplog, service):
@@ -99,7 +99,7 @@ def test_a_staff_page_says_the_database_is_unavailable(tmp_path, caplog):
 def test_a_broker_outage_never_fails_a_commit_and_is_logged_once(app, make_endpoint, monkeypatch, caplog, fault):
     make_endpoint()
     proxy = TcpProxy("127.0.0.1", 9)  # nothing needs to answer behind it: it is cut or frozen throughout
-    config = TestConfig({**os.environ, **FAST_TIMEOUTS})
+    config = settings.TestConfig({**os.environ, **FAST_TIMEOUTS})
     monkeypatch.setattr(deliver_webhook, "broker", make_broker(proxy.url("redis://127.0.0.1:6379/7"), config))
     getattr(proxy, fault)()
     caplog.set_level(logging.WARNING)
@@ -125,7 +125,7 @@ def test_a_frozen_rate_limit_store_does_not_stop_sign_in(app, caplog):
     make_user(app, "viewer")
     proxy = TcpProxy("127.0.0.1", 9)
     proxy.freeze()
-    config = TestConfig({**os.environ, **FAST_TIMEOUTS}, database_url=app.config["SQLALCHEMY_DATABASE_URI"])
+    config = settings.TestConfig({**os.environ, **FAST_TIMEOUTS}, database_url=app.config["SQLALCHEMY_DATABASE_URI"])
     config.RATELIMIT_STORAGE_URI = config.redis_url(proxy.url("redis://127.0.0.1:6379/7"))
     client = create_app(config).test_client()
     caplog.set_level(logging.WARNING)
@@ -204,12 +204,12 @@ def test_a_lock_held_elsewhere_gives_up_after_the_lock_timeout(app, postgres_url
 
 
 def test_timeouts_come_from_the_environment():
-    config = TestConfig({**FAST_TIMEOUTS, "TEST_DATABASE_URL": "postgresql://u@h/d"})
+    config = settings.TestConfig({**FAST_TIMEOUTS, "TEST_DATABASE_URL": "postgresql://u@h/d"})
     connect_args = config.SQLALCHEMY_ENGINE_OPTIONS["connect_args"]
     assert connect_args["connect_timeout"] == 2 and connect_args["hookyard_wait_timeout"] == 3
     assert connect_args["options"] == "-c statement_timeout=1000 -c lock_timeout=500"
     assert config.SQLALCHEMY_ENGINE_OPTIONS["pool_timeout"] == 1
     assert config.SQLALCHEMY_ENGINE_OPTIONS["hide_parameters"] is True
     assert "socket_timeout=1" in config.redis_url("redis://h:6379/0")
-    defaults = TestConfig({})
+    defaults = settings.TestConfig({})
     assert "socket_connect_timeout=2&socket_timeout=5" in defaults.redis_url("redis://h:6379/0")

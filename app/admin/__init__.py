@@ -14,7 +14,7 @@ from app.admin.people import SettingsView, UserView
 from app.admin.records import AuditView, MessageView
 from app.delivery.endpoints.rules import mask_headers
 from app.extensions import db
-from app.models import AuditEntry, Delivery, Message, User
+from app.models import AuditEntry, Delivery, Message, User, utcnow
 
 
 def init_admin(app):
@@ -30,7 +30,8 @@ def init_admin(app):
     admin.add_view(ApiKeyView(name="API keys", url="/admin/api-keys", endpoint="api_keys"))
     admin.add_view(SettingsView(name="Settings", url="/admin/settings", endpoint="settings"))
     app.jinja_env.globals.update(time_cell=fmt.time_cell, status_badge=fmt.status_badge, tag_list=fmt.tag_list,
-                                 staff_banners=staff_banners)
+                                 staff_banners=staff_banners, utcnow=utcnow,
+                                 response_body=fmt.response_body)
     # Attempts recorded before every custom header value was masked still hold some in clear: mask on display too.
     app.jinja_env.filters["masked_headers"] = mask_headers
     return admin

@@ -18,17 +18,18 @@ from app.text import ONE_LINE_PATTERN
 
 #: Models read from requests (validation schemas) and written in answers (serialization schemas).
 _IN = [schemas.EndpointIn, schemas.EndpointPatch, schemas.RotateIn, schemas.RecoverIn, schemas.MessageIn,
-       schemas.RetryIn]
+       schemas.MessageBatchIn, schemas.RetryIn]
 _OUT = [schemas.EndpointOut, schemas.EndpointListOut, schemas.EndpointCreatedOut, schemas.DeletedOut,
-        schemas.RecoverOut, schemas.MessageOut, schemas.DeliveryOut, schemas.DeliveryDetailOut,
-        schemas.DeliveryPageOut, schemas.StatsOut, schemas.ErrorOut]
+        schemas.RecoverOut, schemas.MessageOut, schemas.MessageBatchOut, schemas.DeliveryOut,
+        schemas.DeliveryDetailOut, schemas.DeliveryPageOut, schemas.StatsOut, schemas.ErrorOut]
 
 _ERRORS = {
     "400": "Malformed JSON, or a control character in the address or a query parameter",
     "401": "Missing or invalid API key",
     "403": "The API key lacks the scope this operation needs",
     "404": "Unknown id",
-    "409": "The state of the delivery or endpoint does not allow this",
+    "409": "Conflict: the state of the delivery or endpoint does not allow this, or an idempotency key was used for "
+           "another message",
     "413": "Body over the size limit",
     "422": "Invalid field (the answer names it)",
     "500": "The server cannot read an endpoint secret or header (SECRETS_ENCRYPTION_KEY does not match)",
@@ -73,6 +74,17 @@ def _op(operation_id, summary, scope, ok_status, ok_schema, *, body=None, body_r
     return op
 
 
+def _batch_op():
+    op = _op("createMessages", "Create up to 500 messages in one call. Per-message semantics: each message is "
+             "accepted or refused on its own, in order; a refused one writes nothing. 202 when at least one was "
+             "accepted; 422 when none was (each answer says why); 400/413/422 for a malformed call, which writes "
+             "nothing.", "messages:write", "202", "MessageBatchOut", body="MessageBatchIn", errors=("422",))
+    op["responses"]["422"] = {"description": "Nothing accepted: the call, or every message, was refused",
+                              "content": {"application/json": {"schema": {"oneOf": [_ref("ErrorOut"),
+                                                                                    _ref("MessageBatchOut")]}}}}
+    return op
+
+
 def _param(name, where="query", schema=None, description=None):
     param = {"name": name, "in": where, "required": where == "path", "schema": schema or _ONE_LINE}
     if description:
@@ -85,6 +97,9 @@ def _links(*operation_ids, source="$response.body#/id"):
 
 
 _ID = [_param("id", "path", {**_ONE_LINE, "minLength": 1, "maxLength": 64})]
+#: A message id (msg_...): the route takes only ids with a kind, so /messages/batch is not one.
+_MESSAGE_ID = [_param("id", "path", {"type": "string", "pattern": r"^[A-Za-z]+_[^/\x00-\x1f\x7f]+$",
+                                     "maxLength": 64})]
 _TERM = {**_ONE_LINE, "maxLength": MAX_TERM}
 
 
@@ -148,8 +163,9 @@ def _delivery_paths():
             "createMessage", "Create a message and fan it out to matching endpoints", "messages:write", "202",
             "MessageOut", body="MessageIn", params=[idempotency], errors=("409", "422"),
             links={**_links("getMessage"), **_links("getDelivery", source="$response.body#/deliveries/0/id")})},
+        "/messages/batch": {"post": _batch_op()},
         "/messages/{id}": {"get": _op("getMessage", "Get a message and its deliveries", "read", "200", "MessageOut",
-                                      params=_ID, errors=("404",))},
+                                      params=_MESSAGE_ID, errors=("404",))},
         "/deliveries": {"get": _op("listDeliveries", "Search deliveries, newest first", "read", "200",
                                    "DeliveryPageOut", params=_listing(), errors=("422",))},
         "/deliveries/{id}": {"get": _op("getDelivery", "Get a delivery with every attempt", "read", "200",
