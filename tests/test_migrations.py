@@ -53,14 +53,19 @@ def counts(url):
     return found
 
 
-def run_round_trip(url):
-    flask_db(url, "upgrade", BEFORE_REBUILD)
+def upgrade_over(url, revision, rows):
+    """Upgrade to revision, write rows there, then upgrade to the head; return an engine on the database."""
+    flask_db(url, "upgrade", revision)
     engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
     with engine.begin() as connection:
-        for statement in ROWS:
+        for statement in rows:
             connection.execute(sa.text(statement))
-    engine.dispose()
     flask_db(url, "upgrade")
+    return engine
+
+
+def run_round_trip(url):
+    upgrade_over(url, BEFORE_REBUILD, ROWS).dispose()
     assert counts(url) == {"endpoints": 1, "messages": 1, "deliveries": 1, "delivery_attempts": 1,
                            "attempt_endpoint": "ep_1"}
     assert "No new upgrade operations detected" in flask_db(url, "check")
@@ -88,12 +93,7 @@ def as_json(value):
 
 
 def run_encryption_round_trip(url):
-    flask_db(url, "upgrade", BEFORE_ENCRYPTION)
-    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
-    with engine.begin() as connection:
-        for statement in CLEAR_HEADERS:
-            connection.execute(sa.text(statement))
-    flask_db(url, "upgrade")
+    engine = upgrade_over(url, BEFORE_ENCRYPTION, CLEAR_HEADERS)
     with engine.connect() as connection:
         stored = connection.scalar(sa.text("SELECT headers_encrypted FROM endpoints"))
         audit = connection.execute(sa.text("SELECT before, after FROM audit_entries")).one()

@@ -145,43 +145,29 @@ def postgres_url():
     return require("TEST_DATABASE_URL")
 
 
-def test_a_frozen_postgresql_answers_503_and_recovers(app, postgres_url, api_key, caplog):
+@pytest.fixture
+def through_proxy(app, postgres_url, api_key):
+    """(proxy, client, auth): an app on the test PostgreSQL through a TCP proxy, and an API key."""
     proxy = TcpProxy.to(postgres_url)
     proxied = app_on(proxy.url(postgres_url))
-    client = proxied.test_client()
-    auth = {"Authorization": f"Bearer {api_key}"}
-    try:
-        assert client.get("/api/v1/stats", headers=auth).status_code == 200
-        caplog.set_level(logging.WARNING)
-        proxy.freeze()
-        assert_503(in_thread(lambda: client.get("/api/v1/stats", headers=auth)))
-        assert_503(in_thread(lambda: client.get("/api/v1/deliveries", headers=auth)))
-        proxy.restore()
-        assert client.get("/api/v1/stats", headers=auth).status_code == 200
-    finally:
-        proxy.close()
-        with proxied.app_context():
-            db.engine.dispose()
-    assert_one_line_no_traceback(caplog, "database")
+    yield proxy, proxied.test_client(), {"Authorization": f"Bearer {api_key}"}
+    proxy.close()
+    with proxied.app_context():
+        db.engine.dispose()
 
 
-def test_a_postgresql_that_went_away_answers_503(app, postgres_url, api_key, caplog):
-    proxy = TcpProxy.to(postgres_url)
-    proxied = app_on(proxy.url(postgres_url))
-    client = proxied.test_client()
-    auth = {"Authorization": f"Bearer {api_key}"}
-    try:
-        assert client.get("/api/v1/stats", headers=auth).status_code == 200
-        caplog.set_level(logging.WARNING)
-        proxy.cut()
-        assert_503(client.get("/api/v1/stats", headers=auth))
-        assert_503(client.get("/api/v1/endpoints", headers=auth))
-        proxy.restore()
-        assert client.get("/api/v1/stats", headers=auth).status_code == 200
-    finally:
-        proxy.close()
-        with proxied.app_context():
-            db.engine.dispose()
+@pytest.mark.parametrize("fault", ["freeze", "cut"])
+def test_a_frozen_or_stopped_postgresql_answers_503_and_recovers(through_proxy, caplog, fault):
+    proxy, client, auth = through_proxy
+    assert client.get("/api/v1/stats", headers=auth).status_code == 200
+    caplog.set_level(logging.WARNING)
+
+    getattr(proxy, fault)()  # a server that stops answering, or one that went away
+    assert_503(in_thread(lambda: client.get("/api/v1/stats", headers=auth)))
+    assert_503(in_thread(lambda: client.get("/api/v1/deliveries", headers=auth)))
+
+    proxy.restore()
+    assert client.get("/api/v1/stats", headers=auth).status_code == 200
     assert_one_line_no_traceback(caplog, "database")
 
 
