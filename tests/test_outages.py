@@ -29,9 +29,9 @@ FAST_TIMEOUTS = {"DATABASE_CONNECT_TIMEOUT_SECONDS": "2", "DATABASE_STATEMENT_TI
                  "REDIS_CONNECT_TIMEOUT_SECONDS": "1", "REDIS_SOCKET_TIMEOUT_SECONDS": "1"}
 
 
-def app_on(database_url, **settings):
-    """An app (tables not created) on database_url with FAST_TIMEOUTS."""
-    env = {**os.environ, **FAST_TIMEOUTS, **settings}
+def app_on(database_url, **overrides):
+    """An app (tables not created) on database_url with FAST_TIMEOUTS and overrides."""
+    env = {**os.environ, **FAST_TIMEOUTS, **overrides}
     return create_app(settings.TestConfig(env, database_url=database_url))
 
 
