@@ -1,7 +1,5 @@
 """The producer API for endpoints: create, list, read, change, delete, rotate, test, recover."""
 
-from datetime import UTC
-
 from flask import request
 
 from app.api import bp
@@ -85,7 +83,7 @@ def send_test(endpoint_id):
 @require_scope("deliveries:write")
 def recover(endpoint_id):
     data = RecoverIn.model_validate(json_body())
-    since = data.since if data.since.tzinfo else data.since.replace(tzinfo=UTC)
+    since = data.since  # in UTC (RecoverIn)
     if data.dry_run:
         return out(RecoverOut, {"count": endpoint_actions.recovery_preview(endpoint_id, since)})
     job = endpoint_actions.start_recovery(endpoint_id, since, actor=api_actor())
