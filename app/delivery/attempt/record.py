@@ -56,6 +56,12 @@ def next_step(claim, outcome, now):
     return DeliveryStatus.PENDING, now + timedelta(seconds=delay), delay
 
 
+#: The columns of an attempt row the pipeline writes (attempt_values' keys); any other column takes its default.
+ATTEMPT_COLUMNS = ("delivery_id", "endpoint_id", "number", "trigger", "triggered_by", "started_at", "duration_ms",
+                   "request_url", "request_headers", "response_status", "response_body", "response_body_encoding",
+                   "response_body_truncated", "error_class", "error", "will_retry", "next_attempt_at")
+
+
 def attempt_values(claim, outcome, started_at, *, will_retry, next_at):
     """The attempt row for an outcome, every text made storable."""
     stored = storable.body(outcome.content, current_app.config["WEBHOOK_RESPONSE_BODY_LIMIT_BYTES"])
