@@ -25,6 +25,7 @@ from app.delivery.endpoints.rotation import signing_secrets
 from app.delivery.outbox import enqueue_after_commit
 from app.errors import SecretUnavailable
 from app.extensions import db
+from app.logs import log_attempt
 from app.models import (
     AttemptTrigger,
     Delivery,
@@ -288,6 +289,7 @@ def record_attempt(job, outcome):
 
 
 def _count(values):
+    log_attempt(values)
     error_class = values["error_class"]
     metrics.observe_attempt(succeeded=error_class is None, error_class=error_class.value if error_class else None,
                             duration_ms=values["duration_ms"])
