@@ -143,7 +143,7 @@ class Config:
         self.ALERT_MIN_ATTEMPTS = int(env.get("ALERT_MIN_ATTEMPTS", "20"))
         self.ALERT_BACKLOG_MINUTES = int(env.get("ALERT_BACKLOG_MINUTES", "15"))
         #: Who gets the daily digest (default: ALERT_EMAIL_TO), and from which UTC hour it goes out.
-        self.DIGEST_EMAIL_TO = parse_list(env.get("DIGEST_EMAIL_TO"), self.ALERT_EMAIL_TO)
+        self.DIGEST_EMAIL_TO = parse_list(env.get("DIGEST_EMAIL_TO"))
         self.DIGEST_HOUR_UTC = int(env.get("DIGEST_HOUR_UTC", "6"))
         #: How often worker processes run their periodic work (heartbeat, snapshot, alert rules), in seconds.
         self.PERIODIC_TICK_SECONDS = float(env.get("PERIODIC_TICK_SECONDS", "10"))

@@ -70,7 +70,7 @@ def send_digest(day=None):
     """Email yesterday's digest (or day's) to the digest recipients; return what was sent."""
     day = day or (utcnow() - timedelta(days=1)).date()
     digest = build_digest(day)
-    to = get_setting("digest_email_to")
+    to = get_setting("digest_email_to") or get_setting("alert_email_to")
     if to and current_app.config["SMTP_HOST"]:
         send_email(to, f"[Hookyard] Daily digest for {digest['day']}", digest_text(digest))
         return {"sent_to": len(to), "day": digest["day"], "deliveries": digest["deliveries"]}

@@ -115,7 +115,8 @@ DEFINITIONS = (
                "Alert when the oldest pending delivery is overdue by this many minutes", 1, 10_080),
     Definition("alert_email_to", "ALERT_EMAIL_TO", "Send alerts by email to", kind="emails"),
     Definition("alert_webhook_url", "ALERT_WEBHOOK_URL", "Send alerts as a JSON POST to", kind="url"),
-    Definition("digest_email_to", "DIGEST_EMAIL_TO", "Send the daily digest to", kind="emails"),
+    Definition("digest_email_to", "DIGEST_EMAIL_TO", "Send the daily digest to (empty: the alert recipients)",
+               kind="emails"),
 )
 _BY_KEY = {d.key: d for d in DEFINITIONS}
 
