@@ -9,8 +9,8 @@ import jsonschema
 import pytest
 import yaml
 
-from app import create_app
 from app import config as app_config
+from app import create_app
 from app.delivery.endpoints.secrets import decrypt, encrypt
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -8,7 +8,6 @@ from flask import current_app
 
 from app.errors import SecretUnavailable
 
-
 #: 32 bytes written as 64 hex digits, as Heroku's app.json "generator": "secret" makes them.
 HEX_KEY = re.compile(r"^[0-9a-fA-F]{64}$")
 
