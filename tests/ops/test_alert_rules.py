@@ -77,7 +77,8 @@ def test_a_backlog_fires_when_the_oldest_pending_is_overdue_and_recovers_when_it
     notified, _ = alerts
     make_endpoint()
     _, (delivery_id,) = send(app)
-    update(app, Delivery, delivery_id, next_attempt_at=utcnow() - timedelta(minutes=16))
+    drain(broker, worker)  # sent; now make it look stuck, as if no worker had run for 16 minutes
+    update(app, Delivery, delivery_id, status=DeliveryStatus.PENDING, next_attempt_at=utcnow() - timedelta(minutes=16))
     assert evaluate(app, broker, worker) == [("backlog:backlog", "fired")]
     update(app, Delivery, delivery_id, status=DeliveryStatus.SUCCEEDED)
     assert evaluate(app, broker, worker) == [("backlog:backlog", "recovered")]

@@ -107,3 +107,23 @@ def test_the_view_log_says_when_the_payload_was_purged(app, client, staff, runne
     page = client.get(f"/admin/log/{delivery_id}").get_data(as_text=True)
     assert "Payload purged on" in page and "buyer@example.com" not in page
     assert "Response body and request headers purged on" in page
+
+
+def test_a_delivery_whose_payload_was_purged_cannot_be_retried(app, runner, make_endpoint, receiver, broker, worker):
+    import pytest
+
+    from app.audit import Actor
+    from app.delivery.operations.deliveries import PURGED, retry_deliveries, retry_delivery
+    from app.errors import IllegalTransition
+
+    make_endpoint(max_attempts=1)
+    receiver.default = Reply(500)
+    message_id, delivery_id = delivered(app, broker, worker)
+    age(app, message_id, days=8)
+    runner.invoke(args=["retention", "run"])
+    with app.app_context():
+        outcome = retry_deliveries([delivery_id], actor=Actor("ops@example.com"))
+        assert outcome.changed == [] and outcome.skipped == {delivery_id: PURGED}
+        with pytest.raises(IllegalTransition, match="purged"):
+            retry_delivery(delivery_id, actor=Actor("ops@example.com"))
+        assert db.session.get(Delivery, delivery_id).status is DeliveryStatus.FAILED
