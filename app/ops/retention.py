@@ -73,7 +73,7 @@ def purge_attempt_bodies(older_than, batch_size=1000):
         if old:
             total += db.session.execute(update(DeliveryAttempt).where(
                 DeliveryAttempt.id.in_(old), DeliveryAttempt.purged_at.is_(None)).values(
-                response_body=None, request_headers={}, purged_at=utcnow())
+                response_body=None, response_body_encoding=None, request_headers={}, purged_at=utcnow())
                 .execution_options(synchronize_session=False)).rowcount
         db.session.commit()
         if not old or len(rows) < batch_size:

@@ -68,7 +68,7 @@ def test_retry_and_cancel_through_the_api(app, client, auth, make_endpoint, rece
 
     assert client.post(f"/api/v1/deliveries/{pending}/cancel", headers=auth).json["status"] == "cancelled"
     conflict = client.post(f"/api/v1/deliveries/{pending}/cancel", headers=auth)
-    assert conflict.status_code == 409 and "only pending deliveries can be cancelled" in conflict.json["error"]
+    assert conflict.status_code == 409 and "only pending deliveries" in conflict.json["error"]
     assert client.post(f"/api/v1/deliveries/{failed}/retry", headers=auth).status_code == 409
     assert client.post("/api/v1/deliveries/dlv_nope/retry", headers=auth).status_code == 404
     assert client.post("/api/v1/deliveries/dlv_nope/cancel", headers=auth).status_code == 404
