@@ -62,7 +62,10 @@ class Config:
         self.HOOKYARD_INSTANCE_PATH = env.get("HOOKYARD_INSTANCE_PATH") or None
         self.SECRET_KEY = env.get("SECRET_KEY")
         self.SQLALCHEMY_DATABASE_URI = database_url(env.get("DATABASE_URL"))
-        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        # No ping before each connection checkout: it costs a round trip per request and per worker transaction.
+        # A connection that died (the database restarted) fails one request or message instead, and SQLAlchemy
+        # then drops every stale connection of the pool.
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": False}
         #: redis://, rediss:// or amqp:// selects the broker; empty means the embedded default.
         self.BROKER_URL = env.get("BROKER_URL") or env.get("REDIS_URL") or ""
         self.EMBEDDED = not self.BROKER_URL
@@ -106,6 +109,8 @@ class Config:
         self.MONITOR_RETRY_HOURLY_CAP = int(env.get("MONITOR_RETRY_HOURLY_CAP", "10"))
         self.MONITOR_REFRESH_SECONDS = int(env.get("MONITOR_REFRESH_SECONDS", "30"))
         self.MAX_CONTENT_LENGTH = self.WEBHOOK_MAX_PAYLOAD_BYTES + 64 * 1024
+        #: Largest body of POST /api/v1/messages/batch (each of its messages still within the payload limit).
+        self.API_BATCH_MAX_BYTES = int(env.get("API_BATCH_MAX_BYTES", str(8 * 1024 * 1024)))
         # Staff sessions: secure cookies unless this is a laptop install served over plain http.
         secure = env.get("SESSION_COOKIE_SECURE", "0" if self.EMBEDDED else "1") == "1"
         self.SESSION_COOKIE_SECURE = self.REMEMBER_COOKIE_SECURE = secure

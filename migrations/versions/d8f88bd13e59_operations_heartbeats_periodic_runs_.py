@@ -1,7 +1,7 @@
 """operations: heartbeats, periodic runs, alert states, metrics, purge times
 
 Revision ID: d8f88bd13e59
-Revises: dd7687d3d352
+Revises: 53d2a48d2f71
 Create Date: 2026-11-30 14:24:24.970234
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'd8f88bd13e59'
-down_revision = 'dd7687d3d352'
+down_revision = '53d2a48d2f71'
 branch_labels = None
 depends_on = None
 
