@@ -60,8 +60,6 @@ class DeliveryAttempt(db.Model):
     error: Mapped[str | None] = mapped_column(Text)
     will_retry: Mapped[bool] = mapped_column(Boolean, default=False)
     next_attempt_at = mapped_column(UTCDateTime)
-    #: When retention emptied response_body and request_headers (the metadata stays).
-    purged_at = mapped_column(UTCDateTime)
 
     delivery = relationship("Delivery", back_populates="attempts")
 
