@@ -23,6 +23,7 @@ from app.delivery.endpoints import health
 from app.delivery.endpoints.rules import mask_headers
 from app.delivery.outbox import enqueue_after_commit
 from app.extensions import db
+from app.logs import log_attempt
 from app.models import AttemptTrigger, DeliveryAttempt, DeliveryStatus, ErrorClass, utcnow
 from app.models.types import UTCDateTime, enum_column
 
@@ -163,6 +164,7 @@ def _commit(written):
             enqueue_after_commit(db.session, row["delivery_id"], delay)
     db.session.commit()
     for row, _ in written:
+        log_attempt(row)
         metrics.observe_attempt(succeeded=row["error_class"] is None and row["response_status"] is not None,
                                 error_class=row["error_class"].value if row["error_class"] else None,
                                 duration_ms=row["duration_ms"])
