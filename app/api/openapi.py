@@ -21,7 +21,7 @@ _IN = [schemas.EndpointIn, schemas.EndpointPatch, schemas.RotateIn, schemas.Reco
        schemas.MessageBatchIn, schemas.RetryIn]
 _OUT = [schemas.EndpointOut, schemas.EndpointListOut, schemas.EndpointCreatedOut, schemas.DeletedOut,
         schemas.RecoverOut, schemas.MessageOut, schemas.MessageBatchOut, schemas.DeliveryOut,
-        schemas.DeliveryDetailOut, schemas.DeliveryPageOut, schemas.StatsOut, schemas.ErrorOut]
+        schemas.DeliveryDetailOut, schemas.DeliveryPageOut, schemas.StatsOut, schemas.SystemOut, schemas.ErrorOut]
 
 _ERRORS = {
     "400": "Malformed JSON, or a control character in the address or a query parameter",
@@ -177,6 +177,8 @@ def _delivery_paths():
                                                 "200", "DeliveryOut", params=_ID, errors=("404", "409"))},
         "/stats": {"get": _op("getStats", "Delivery counts, broker queue depth and the oldest overdue delivery",
                               "read", "200", "StatsOut")},
+        "/system": {"get": _op("getSystem", "Workers alive, queues, last periodic runs, versions and warnings",
+                               "read", "200", "SystemOut")},
     }
 
 

@@ -8,7 +8,7 @@ import secrets
 
 from sqlalchemy import bindparam, select, update
 
-from app.audit import Actor, record
+from app.audit import CLI, record
 from app.errors import InvalidInput, NotFound
 from app.extensions import db
 from app.models import ApiKey, utcnow
@@ -17,8 +17,6 @@ from app.models import ApiKey, utcnow
 KEY_PREFIX = "hky_"
 #: What a key may be allowed to do. "read" covers every GET.
 SCOPES = ("read", "messages:write", "endpoints:write", "deliveries:write")
-#: Who acts when a key is managed from the command line.
-CLI = Actor("cli")
 
 
 def _digest(key):
