@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.delivery import matching
+from app.delivery.handles import store_handles
 from app.delivery.outbox import enqueue_after_commit
 from app.errors import InvalidInput, NotFound, PayloadTooLarge
 from app.extensions import db
@@ -105,6 +106,7 @@ def send_message(event_type, payload, *, reference=None, tags=None, idempotency_
             if existing := find_by_idempotency_key(idempotency_key, session):
                 return existing, False
             raise
+    store_handles(session, message, payload)
     for delivery in deliveries:
         enqueue_after_commit(session, delivery.id)
     return message, True

@@ -15,6 +15,7 @@ class AttemptTrigger(enum.Enum):
     BULK = "bulk"
     RECOVERY = "recovery"
     TEST = "test"
+    REPLAY = "replay"  # sent again by a person or an API call, whatever its status was
 
 
 class ErrorClass(enum.Enum):

@@ -95,7 +95,8 @@ def test_openapi_describes_every_route(client):
     assert set(spec["paths"]) == {
         "/endpoints", "/endpoints/{id}", "/endpoints/{id}/rotate-secret", "/endpoints/{id}/test",
         "/endpoints/{id}/recover", "/messages", "/messages/{id}", "/deliveries", "/deliveries/{id}",
-        "/deliveries/{id}/retry", "/deliveries/{id}/cancel", "/stats",
+        "/deliveries/{id}/retry", "/deliveries/{id}/cancel", "/deliveries/{id}/replay", "/deliveries/{id}/resend",
+        "/deliveries/{id}/resolve", "/stats",
     }
     assert set(spec["paths"]["/endpoints/{id}"]) == {"get", "patch", "delete"}
     assert {"EndpointIn", "MessageIn", "DeliveryDetailOut", "ErrorOut"} <= set(spec["components"]["schemas"])
