@@ -191,9 +191,10 @@ class DeliveryFilter:
         return Delivery.last_response_status == int(self.http_status)
 
 
-def list_deliveries(flt, *, page=1, per_page=20):
-    """Return (deliveries newest first, has_more) for one page of a filtered search."""
-    query = select(Delivery).where(*flt.conditions()).order_by(Delivery.created_at.desc(), Delivery.id.desc())
+def list_deliveries(flt, *, page=1, per_page=20, options=()):
+    """Return (deliveries newest first, has_more) for one page of a filtered search (options: loader options)."""
+    query = (select(Delivery).where(*flt.conditions()).order_by(Delivery.created_at.desc(), Delivery.id.desc())
+             .options(*options))
     rows = db.session.scalars(query.offset((page - 1) * per_page).limit(per_page + 1)).all()
     return rows[:per_page], len(rows) > per_page
 

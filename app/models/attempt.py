@@ -2,7 +2,7 @@
 
 import enum
 
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -32,6 +32,9 @@ class DeliveryAttempt(db.Model):
     __table_args__ = (
         Index("ix_delivery_attempts_delivery_id_number", "delivery_id", "number"),
         Index("ix_delivery_attempts_endpoint_id_started_at", "endpoint_id", "started_at"),
+        # Attempts a person or a job asked for (scheduled ones have none): a bulk job's outcome is read here.
+        Index("ix_delivery_attempts_triggered_by", "triggered_by", sqlite_where=text("triggered_by IS NOT NULL"),
+              postgresql_where=text("triggered_by IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)

@@ -41,6 +41,9 @@ def upgrade():
 
     op.execute(BACKFILL_HANDLES)
 
+    with op.batch_alter_table('delivery_attempts', schema=None) as batch_op:
+        batch_op.create_index('ix_delivery_attempts_triggered_by', ['triggered_by'], unique=False, sqlite_where=sa.text('triggered_by IS NOT NULL'), postgresql_where=sa.text('triggered_by IS NOT NULL'))
+
     with op.batch_alter_table('deliveries', schema=None) as batch_op:
         batch_op.add_column(sa.Column('resolved_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('resolved_by', sa.String(length=254), nullable=True))
@@ -82,6 +85,9 @@ def downgrade():
 
     with op.batch_alter_table('message_handles', schema=None) as batch_op:
         batch_op.drop_index('ix_message_handles_handle', postgresql_ops={'handle': 'varchar_pattern_ops'})
+
+    with op.batch_alter_table('delivery_attempts', schema=None) as batch_op:
+        batch_op.drop_index('ix_delivery_attempts_triggered_by', sqlite_where=sa.text('triggered_by IS NOT NULL'), postgresql_where=sa.text('triggered_by IS NOT NULL'))
 
     op.drop_table('message_handles')
     # ### end Alembic commands ###
