@@ -12,6 +12,7 @@ from app.admin.endpoints import EndpointView
 from app.admin.jobs import JobView
 from app.admin.people import PreferencesView, SettingsView, UserView
 from app.admin.records import AuditView, MessageView
+from app.admin.send_event import SendEventView
 from app.extensions import db
 from app.models import AuditEntry, Delivery, Message, User
 
@@ -25,6 +26,7 @@ def init_admin(app):
     admin.add_view(MessageView(Message, db, name="Messages", endpoint="messages"))
     admin.add_view(EndpointView(name="Endpoints", url="/admin/endpoints", endpoint="endpoints"))
     admin.add_view(JobView(name="Bulk jobs", url="/admin/jobs", endpoint="jobs"))
+    admin.add_view(SendEventView(name="Send an event", url="/admin/send-event", endpoint="send_event"))
     admin.add_view(AuditView(AuditEntry, db, name="Audit log", endpoint="audit"))
     admin.add_view(UserView(User, db, name="Users", endpoint="users"))
     admin.add_view(SettingsView(name="Settings", url="/admin/settings", endpoint="settings"))
