@@ -165,3 +165,11 @@ def test_times_show_in_the_viewers_time_zone(app, client, staff, make_endpoint, 
     with app.app_context():
         assert db.session.scalar(select(User.time_zone).where(User.email == "viewer@example.com")) == "Asia/Tokyo"
         assert db.session.query(Delivery).count() == 1
+
+
+def test_a_live_fragment_after_sign_out_sends_the_page_to_sign_in(client, staff):
+    token = staff("viewer")
+    assert client.get("/admin/rows", headers={"HX-Request": "true"}).status_code == 200
+    client.post("/logout", data={"csrf_token": token})
+    response = client.get("/admin/rows", headers={"HX-Request": "true"})
+    assert response.status_code == 401 and response.headers["HX-Redirect"] == "/login"
