@@ -212,7 +212,7 @@
         case 'Enter': if (row) row.querySelector('a[data-action=log]').click(); else return; break;
         case 'r':
           var retry = row && row.querySelector('form[data-action=retry]');
-          if (!retry) return;
+          if (!retry || retry.querySelector('button:disabled')) return;  // not allowed now: the button says why
           if (window.confirm('Retry delivery ' + focusedId + ' now?')) htmx.trigger(retry, 'submit');
           break;
         default: return;
