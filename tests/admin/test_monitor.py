@@ -206,3 +206,28 @@ def test_refresh_interval_comes_from_settings(app, client, staff):
         set_setting("refresh_seconds", 45, actor=Actor("admin@example.com"))
     html = client.get("/admin/").get_data(as_text=True)
     assert 'data-refresh-seconds="45"' in html and "Auto-refresh every 45 s" in html
+
+
+def test_a_waiting_delivery_says_why_and_until_when(app, client, staff, make_endpoint):
+    from app.models import Endpoint, EndpointState
+
+    shop, paused = make_endpoint(name="Shop"), make_endpoint(name="Paused shop")
+    update(app, Endpoint, paused.id, state=EndpointState.PAUSED)
+    _, (held_by_breaker, held_by_pause) = send(app)
+    _, (overdue, _) = send(app)
+    update(app, Delivery, held_by_breaker, held_reason="breaker open",
+           next_attempt_at=utcnow() + timedelta(minutes=2))
+    update(app, Delivery, overdue, next_attempt_at=utcnow() - timedelta(seconds=28))
+    staff("viewer")
+    html = client.get("/admin/", query_string={"status": "pending"}).get_data(as_text=True)
+
+    def next_attempt_cell(delivery_id):
+        row_html = html[html.index(f'data-id="{delivery_id}"'):]
+        row_html = row_html[row_html.index('data-label="Next attempt"'):]
+        return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", row_html[:row_html.index("</td>")])).strip()
+
+    assert re.fullmatch(r'data-label="Next attempt"> held: breaker open, until \d\d:\d\d:\d\d',
+                        next_attempt_cell(held_by_breaker))
+    assert next_attempt_cell(held_by_pause).endswith("held: endpoint paused")
+    assert next_attempt_cell(overdue).endswith("due now, waiting for a worker")  # never just "28 s ago"
+    assert shop
