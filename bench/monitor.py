@@ -721,7 +721,8 @@ def retry_all(app, args, seeded):
     with psycopg.connect(args.database_url) as conn:
         pending, failed, marked = conn.execute(
             "SELECT count(*) FILTER (WHERE status = 'pending'), count(*) FILTER (WHERE status = 'failed'),"
-            " count(*) FILTER (WHERE status = 'pending' AND next_trigger = 'bulk' AND next_triggered_by = 'bench')"
+            " count(*) FILTER (WHERE status = 'pending' AND next_trigger = 'bulk'"
+            " AND next_triggered_by LIKE 'bench (job %')"
             " FROM deliveries").fetchone()
     return RetryResult(seconds, t1 - t0, job_done, job_changed, transactions.batches, transactions, rss_before / 1024,
                        rss_peak / 1024, peak_reset, pending, failed, marked, queued or 0)
@@ -753,7 +754,7 @@ def restore_failed(args):
         restored = conn.execute(
             "UPDATE deliveries SET status = 'failed', next_attempt_at = NULL, next_trigger = NULL,"
             " next_triggered_by = NULL, resume_at = NULL, manual_retry_at = NULL, enqueued_at = NULL"
-            " WHERE status = 'pending' AND next_trigger = 'bulk' AND next_triggered_by = 'bench'").rowcount
+            " WHERE status = 'pending' AND next_trigger = 'bulk' AND next_triggered_by LIKE 'bench (job %'").rowcount
         if restored:
             conn.execute("VACUUM ANALYZE deliveries")
     flush_redis(args.redis_url)
