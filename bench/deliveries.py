@@ -72,6 +72,8 @@ def parse_args(argv=None):
     p.add_argument("--messages", type=int, default=10_000, help="messages in the throughput run")
     p.add_argument("--processes", type=int, default=2, help="worker processes (dramatiq --processes)")
     p.add_argument("--threads", type=int, default=8, help="threads per worker process (dramatiq --threads)")
+    p.add_argument("--ceiling-processes", type=int, default=4, help="processes of the bare reference loop")
+    p.add_argument("--ceiling-threads", type=int, default=4, help="threads per process of the bare reference loop")
     p.add_argument("--steady-rate", type=float, default=100, help="messages per second in the steady run")
     p.add_argument("--steady-seconds", type=float, default=20, help="length of the steady run")
     p.add_argument("--steady-timeouts", default="1000",
@@ -255,7 +257,10 @@ class OtherLoad(threading.Thread):
         super().__init__(name="other-load", daemon=True)
         self.dbname, self.interval = dbname, interval
         self.other_seconds = 0.0
+        #: CPU used by the PostgreSQL backends of our database (the app's, the workers' and the producer's).
+        self.postgres_seconds = 0.0
         self._last = {}
+        self._sampling = threading.Lock()
         self._halt = threading.Event()
 
     def run(self):
@@ -266,18 +271,33 @@ class OtherLoad(threading.Thread):
         self._halt.set()
 
     def sample(self):
+        with self._sampling:
+            self._sample()
+
+    def _sample(self):
         procs = {}
         for entry in os.listdir("/proc"):
             stat = _read(f"/proc/{entry}/stat") if entry.isdigit() else b""
             fields = stat[stat.rfind(b")") + 2:].split()
             if len(fields) > 12:
                 procs[int(entry)] = (int(fields[1]), int(fields[11]) + int(fields[12]))
-        ticks = 0
+        ticks = backend_ticks = 0
         for pid, (_, used) in procs.items():
-            if pid in self._last and not self._is_ours(pid, procs):
-                ticks += max(used - self._last[pid], 0)
+            if pid in self._last:
+                delta = max(used - self._last[pid], 0)
+                if not self._is_ours(pid, procs):
+                    ticks += delta
+                elif self._is_our_backend(pid):
+                    backend_ticks += delta
+            elif self._is_our_backend(pid):
+                backend_ticks += used  # a backend started since the last sample
         self._last = {pid: used for pid, (_, used) in procs.items()}
         self.other_seconds += ticks / os.sysconf("SC_CLK_TCK")
+        self.postgres_seconds += backend_ticks / os.sysconf("SC_CLK_TCK")
+
+    def _is_our_backend(self, pid):
+        words = _read(f"/proc/{pid}/cmdline").split(b"\0")[0].split()
+        return words[:1] == [b"postgres:"] and len(words) > 3 and words[3].decode(errors="replace") == self.dbname
 
     def _is_ours(self, pid, procs):
         words = _read(f"/proc/{pid}/cmdline").split(b"\0")[0].split()
@@ -345,6 +365,21 @@ def enqueue(app, count, rate=None, prefix="bench", interval=None):
             send_message(EVENT_TYPE, make_payload(i), reference=f"{prefix}-{i}")
             db.session.commit()
         return time.monotonic() - started, lag, time.thread_time() - cpu
+
+
+def enqueue_batches(app, count, prefix, size=500):
+    """Send count messages size at a time with send_messages (one commit each, as a batch API call or a busy
+    outbox does); return the seconds taken."""
+    from app.delivery.messages import send_messages
+    from app.extensions import db
+
+    with app.app_context():
+        started = time.monotonic()
+        for first in range(0, count, size):
+            send_messages([{"event_type": EVENT_TYPE, "payload": make_payload(i), "reference": f"{prefix}-{i}"}
+                           for i in range(first, min(first + size, count))])
+            db.session.commit()
+        return time.monotonic() - started
 
 
 def wait_until_succeeded(dsn, count, worker, timeout, stall=60):
@@ -428,6 +463,9 @@ def check_attempts(dsn, expected, receiver_posts):
 # --- the ceiling: POST + INSERT with no queue -----------------------------------------------------
 
 CEILING_TABLE = "bench_ceiling_attempts"
+CEILING_DELIVERIES = "bench_ceiling_deliveries"
+CEILING_UPDATE = (f"UPDATE {CEILING_DELIVERIES} SET status = 'succeeded', attempt_count = attempt_count + 1,"
+                  " last_attempt_at = %s, last_response_status = %s WHERE id = %s")
 CEILING_INSERT = (
     f"INSERT INTO {CEILING_TABLE} (delivery_id, number, trigger, triggered_by, started_at, duration_ms, request_url,"
     " request_headers, response_status, response_body, error_class, error, will_retry, next_attempt_at)"
@@ -460,6 +498,7 @@ def _ceiling_thread(url, dsn, count, first, ready, go, spans):
         duration_ms = int((time.monotonic() - t0) * 1000)
         conn.execute(CEILING_INSERT, (f"dlv_ceiling_{n}", began, duration_ms, url, Json(headers),
                                       response.status_code, response.text))
+        conn.execute(CEILING_UPDATE, (began, response.status_code, f"dlv_ceiling_{n}"))
         conn.commit()
     spans.append((started, time.time()))
     conn.close()
@@ -486,8 +525,14 @@ def run_ceiling(url, dsn, count, processes, threads):
     import multiprocessing
 
     with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(f"DROP TABLE IF EXISTS {CEILING_TABLE}")
+        conn.execute(f"DROP TABLE IF EXISTS {CEILING_TABLE}, {CEILING_DELIVERIES}")
         conn.execute(f"CREATE TABLE {CEILING_TABLE} (LIKE delivery_attempts INCLUDING ALL)")
+        # The rows the loop updates: a copy of deliveries with the same indexes, one pending row per POST.
+        conn.execute(f"CREATE TABLE {CEILING_DELIVERIES} (LIKE deliveries INCLUDING ALL)")
+        conn.execute(f"INSERT INTO {CEILING_DELIVERIES} (id, message_id, endpoint_id, event_type, status,"
+                     " attempt_count, scheduled_attempt_count, next_attempt_at, created_at)"
+                     " SELECT 'dlv_ceiling_' || n, 'msg_ceiling_' || n, 'ep_ceiling', 'order.created', 'pending', 0, 0,"
+                     f" now(), now() FROM generate_series(0, {count - 1}) AS n")
     ctx = multiprocessing.get_context("spawn")
     go, results = ctx.Event(), ctx.Queue()
     shares = [count // processes + (1 if i < count % processes else 0) for i in range(processes)]
@@ -537,19 +582,24 @@ def throughput_phase(args, env, app, rcv, stack):
             "enqueue": enqueue_seconds, "rss_mb": worker.peak_rss_kb / 1024}
 
 
-def drain_phase(args, env, app, rcv, stack):
+def drain_phase(args, env, app, rcv, stack, others):
     """Enqueue args.messages with no worker running, then start one and time how fast it empties the queue.
 
     This isolates the worker's own capacity from the producer's; returns a dict of figures.
     """
     reset_state(args, env, app)
     create_receiver_endpoint(app, rcv.url)
-    enqueue(app, args.messages, prefix="drain")
+    enqueue_batches(app, args.messages, prefix="drain")
     posts_before = rcv.posts()
     worker = Worker(args.processes, args.threads, env)
     stack.callback(worker.stop)
+    worker.wait_ready()
+    others.sample()
+    pg_cpu, worker_cpu = others.postgres_seconds, worker.cpu_seconds()
     wait_until_succeeded(args.database_url, args.messages, worker, args.timeout)
     worker.sample_rss()
+    others.sample()
+    worker_cpu, pg_cpu = worker.cpu_seconds() - worker_cpu, others.postgres_seconds - pg_cpu
     worker.stop()
     ok, check = check_attempts(args.database_url, args.messages, rcv.posts() - posts_before)
     with psycopg.connect(args.database_url) as conn:
@@ -559,9 +609,11 @@ def drain_phase(args, env, app, rcv, stack):
             " FROM delivery_attempts WHERE response_status BETWEEN 200 AND 299").fetchone()
     rate = args.messages / (last - first)
     print(f"  {check}")
-    print(f"  drain={rate:.0f}/s over {last - first:.1f} s (first attempt to last success, queue preloaded); "
+    worker_ms, pg_ms = worker_cpu / args.messages * 1000, pg_cpu / args.messages * 1000
+    print(f"  drain={rate:.0f}/s over {last - first:.1f} s (first attempt to last success, queue preloaded by "
+          f"batches of 500); worker CPU {worker_ms:.2f} ms and PostgreSQL CPU {pg_ms:.2f} ms per delivery; "
           f"peak worker RSS {worker.peak_rss_kb / 1024:.0f} MB", flush=True)
-    return {"ok": ok, "rate": rate, "rss_mb": worker.peak_rss_kb / 1024}
+    return {"ok": ok, "rate": rate, "rss_mb": worker.peak_rss_kb / 1024, "worker_ms": worker_ms, "pg_ms": pg_ms}
 
 
 def ceiling_phase(args, rcv):
@@ -569,12 +621,13 @@ def ceiling_phase(args, rcv):
     import resource
 
     cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
-    rate, rows = run_ceiling(rcv.url + "hook", args.database_url, args.messages, args.processes, args.threads)
+    rate, rows = run_ceiling(rcv.url + "hook", args.database_url, args.messages, args.ceiling_processes,
+                             args.ceiling_threads)
     used = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu_ms = (used.ru_utime + used.ru_stime - cpu.ru_utime - cpu.ru_stime) / args.messages * 1000
-    print(f"  ceiling={rate:.0f}/s ({args.messages} POST + INSERT + COMMIT in {args.processes} processes x "
-          f"{args.threads} threads, no queue; {rows} rows inserted); client CPU {cpu_ms:.2f} ms per POST + INSERT "
-          "(process start included)", flush=True)
+    print(f"  ceiling={rate:.0f}/s ({args.messages} POST + INSERT + UPDATE + COMMIT in {args.ceiling_processes} "
+          f"processes x {args.ceiling_threads} threads, no queue; {rows} rows inserted); client CPU {cpu_ms:.2f} ms "
+          "per round (process start included)", flush=True)
     return rate
 
 
@@ -713,7 +766,7 @@ def run(args, stack):
     if "drain" not in args.skip:
         with phase("drain", f"{args.messages} messages enqueued first, then the worker started, {layout}",
                    others, res):
-            res.drain = drain_phase(args, env, app, rcv, stack)
+            res.drain = drain_phase(args, env, app, rcv, stack, others)
     if "ceiling" not in args.skip:
         with phase("ceiling", f"POST + INSERT + COMMIT with no queue, {layout}", others, res):
             res.ceiling = ceiling_phase(args, rcv)

@@ -14,7 +14,7 @@ from app.admin.people import PreferencesView, SettingsView, UserView
 from app.admin.records import AuditView, MessageView
 from app.admin.send_event import SendEventView
 from app.extensions import db
-from app.models import AuditEntry, Delivery, Message, User
+from app.models import AuditEntry, Delivery, Message, User, utcnow
 
 
 def init_admin(app):
@@ -33,5 +33,6 @@ def init_admin(app):
     admin.add_view(PreferencesView(name="Preferences", url="/admin/preferences", endpoint="preferences"))
     app.jinja_env.globals.update(time_cell=fmt.time_cell, status_badge=fmt.status_badge, tag_list=fmt.tag_list,
                                  duration=fmt.duration, viewer_zone=fmt.viewer_zone, page_numbers=fmt.page_numbers,
-                                 staff_summary=staff_summary, retry_blocked=retry_blocked)
+                                 staff_summary=staff_summary, retry_blocked=retry_blocked, utcnow=utcnow,
+                                 response_body=fmt.response_body)
     return admin

@@ -5,8 +5,9 @@ and a replay respects the per-delivery cooldown; over the cap the answer is 429.
 """
 
 from app.api import bp
-from app.api.routes import _message_data, api_actor, json_body, out
-from app.api.schemas import DeliveryOut, MessageOut, ResendIn, ResolveIn
+from app.api.routes import api_actor, json_body, json_response, out, sent_json
+from app.api.schemas import DeliveryOut, ResendIn, ResolveIn
+from app.delivery import queries
 from app.delivery.operations import deliveries as operations
 from app.delivery.operations.resend import resend_delivery
 from app.staff.limits import check_retry_cap
@@ -33,8 +34,9 @@ def replay_delivery(delivery_id):
 def resend(delivery_id):
     """Send an edited payload as a new message to this delivery's endpoint, linked to the original."""
     data = ResendIn.model_validate(json_body())
-    message = resend_delivery(delivery_id, data.payload, actor=_capped_actor())
-    return out(MessageOut, {**_message_data(message), "resent_from_id": message.resent_from_id}, 202)
+    sent = resend_delivery(delivery_id, data.payload, actor=_capped_actor())
+    original = queries.get_delivery(delivery_id).message_id
+    return json_response({**sent_json(sent), "resent_from_id": original}, 202)
 
 
 @bp.post("/deliveries/<delivery_id>/resolve")

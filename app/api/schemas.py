@@ -79,6 +79,12 @@ class ResolveIn(Strict):
     note: StrictStr = Field(min_length=1, max_length=1000, description="Why the failure needs nothing more")
 
 
+class MessageBatchIn(Strict):
+    messages: list[dict] = Field(min_length=1, max_length=500, description=(
+        "1 to 500 messages, each exactly the body of POST /messages. Each is accepted or refused on its own: a "
+        "refused one writes nothing and does not stop the others."))
+
+
 class RetryIn(Strict):
     restart_schedule: StrictBool = Field(
         False, description="Start the automatic retry schedule afresh instead of making one attempt"
@@ -142,6 +148,28 @@ class MessageOut(Out):
     created_at: datetime
     deliveries: list[DeliverySummaryOut]
     resent_from_id: str | None = Field(None, description="The message this one was resent from, edited")
+
+
+class MessageBatchItemOut(BaseModel):
+    """One message of a batch: the message as POST /messages answers it, or why it was refused."""
+
+    index: int = Field(description="The message's position in the request")
+    id: str | None = None
+    event_type: str | None = None
+    payload: dict | None = None
+    reference: str | None = None
+    tags: list[str] | None = None
+    idempotency_key: str | None = None
+    created_at: datetime | None = None
+    deliveries: list[DeliverySummaryOut] | None = None
+    created: bool | None = Field(None, description="False when its idempotency key returned an earlier message")
+    error: str | None = Field(None, description="Why this message was refused (nothing of it was written)")
+    field: str | None = None
+    status: int | None = Field(None, description="The status a single POST /messages would have answered")
+
+
+class MessageBatchOut(BaseModel):
+    messages: list[MessageBatchItemOut]
 
 
 class AttemptOut(Out):

@@ -11,8 +11,6 @@ import re
 
 from flask import current_app
 
-from app.models import MessageHandle
-
 #: Longest handle kept (the column's size); longer values are cut, which a prefix search still finds.
 MAX_LENGTH = 200
 #: The last part of a qualified id: after the final "/" or ":".
@@ -50,13 +48,13 @@ def payload_values(payload, paths):
     return values
 
 
-def handles_for(message, payload):
-    """Return every handle of a message: reference, tags, idempotency key and configured payload fields."""
+def handles_for(message):
+    """Return every handle of a message (anything with reference, idempotency_key, tags and a payload dict)."""
     values = [message.reference, message.idempotency_key, *message.tags,
-              *payload_values(payload, current_app.config["SEARCH_PAYLOAD_PATHS"])]
+              *payload_values(message.payload, current_app.config["SEARCH_PAYLOAD_PATHS"])]
     return set().union(*(variants(v) for v in values))
 
 
-def store_handles(session, message, payload):
-    """Add the message's handles to the session (call once, when the message is created)."""
-    session.add_all(MessageHandle(message_id=message.id, handle=h) for h in sorted(handles_for(message, payload)))
+def handle_rows(messages):
+    """Rows of message_handles for messages being written: [{"message_id", "handle"}], for one multi-row INSERT."""
+    return [{"message_id": m.id, "handle": h} for m in messages for h in sorted(handles_for(m))]

@@ -2,7 +2,7 @@
 
 import enum
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, and_, or_, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -42,8 +42,7 @@ class Delivery(db.Model):
     RETRYABLE = (DeliveryStatus.FAILED, DeliveryStatus.PENDING)
     #: A replay (send it again, whatever happened before) applies to every status but one in flight.
     REPLAYABLE = (DeliveryStatus.SUCCEEDED, DeliveryStatus.FAILED, DeliveryStatus.CANCELLED, DeliveryStatus.PENDING)
-    #: Only a waiting delivery can be cancelled.
-    CANCELLABLE = (DeliveryStatus.PENDING,)
+    # Which deliveries can be cancelled: see cancellable() (a waiting one, or one whose worker is gone).
     #: Only a failed delivery can be marked resolved (it stays failed; the Failed tab leaves it out).
     RESOLVABLE = (DeliveryStatus.FAILED,)
 
@@ -89,6 +88,17 @@ class Delivery(db.Model):
         "DeliveryAttempt", back_populates="delivery", order_by="DeliveryAttempt.number", lazy="select"
     )
 
+    @classmethod
+    def cancellable(cls, now):
+        """SQL: the delivery may be cancelled: pending, or sending with its lease run out (its worker is gone)."""
+        return or_(cls.status == DeliveryStatus.PENDING,
+                   and_(cls.status == DeliveryStatus.SENDING, cls.lease_expires_at < now))
+
+    def is_cancellable(self, now):
+        """Say whether the delivery may be cancelled (see cancellable)."""
+        return self.status is DeliveryStatus.PENDING or (
+            self.status is DeliveryStatus.SENDING and self.lease_expires_at is not None and self.lease_expires_at < now)
+
     @property
     def can_retry(self):
         return self.status in self.RETRYABLE
@@ -99,7 +109,7 @@ class Delivery(db.Model):
 
     @property
     def can_cancel(self):
-        return self.status in self.CANCELLABLE
+        return self.is_cancellable(utcnow())
 
     @property
     def can_resolve(self):

@@ -14,15 +14,15 @@ from tests.support.receiver import Reply
 
 def failed_deliveries(app, count, event_type="order.created"):
     """Deliveries already failed, written in one transaction so no running worker ever sees them pending."""
+    from sqlalchemy import update as sql_update
+
     from app.delivery.messages import send_message
 
     with app.app_context():
-        ids = []
-        for number in range(count):
-            message, _ = send_message(event_type, {"n": number})
-            for delivery in message.deliveries:
-                delivery.status, delivery.last_response_status = DeliveryStatus.FAILED, 500
-                ids.append(delivery.id)
+        ids = [d.id for number in range(count) for d in send_message(event_type, {"n": number})[0].deliveries]
+        # send_message answers with what it wrote, not ORM rows: mark them failed in the same transaction.
+        db.session.execute(sql_update(Delivery).where(Delivery.id.in_(ids))
+                           .values(status=DeliveryStatus.FAILED, last_response_status=500))
         db.session.commit()
         return ids
 

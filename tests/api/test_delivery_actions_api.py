@@ -28,7 +28,8 @@ def test_replay_sends_a_succeeded_delivery_again_through_the_worker(app, client,
     make_endpoint()
     delivery_id = _succeeded(app, receiver, payload={"qr": "ABCD1234"})
     response = client.post(f"/api/v1/deliveries/{delivery_id}/replay", headers=auth)
-    assert response.status_code == 202 and response.json["status"] == "pending"
+    assert response.status_code == 202  # the worker may already be sending it when the answer is built
+    assert response.json["status"] in ("pending", "sending", "succeeded")
     requests = receiver.wait_for(2)
     assert json.loads(requests[1].body) == {"qr": "ABCD1234"}
     assert requests[0].headers["webhook-id"] == requests[1].headers["webhook-id"]  # the same webhook, again

@@ -7,7 +7,7 @@ back to it (messages.resent_from_id), so both pages show the link, and the audit
 import json
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.audit import record
 from app.delivery.messages import get_message, send_message
@@ -47,8 +47,8 @@ def parse_payload(text):
 def resend_delivery(delivery_id, payload, *, actor):
     """Send payload as a new message to this delivery's endpoint, linked to the original; audited with the diff.
 
-    Returns the new message. Raises NotFound, InvalidInput (bad payload, or the endpoint no longer
-    takes deliveries) or PayloadTooLarge; nothing is written then.
+    Returns the new message as written (app.delivery.messages.SentMessage). Raises NotFound, InvalidInput
+    (bad payload, or the endpoint no longer takes deliveries) or PayloadTooLarge; nothing is written then.
     """
     delivery = get_delivery(delivery_id)
     original = delivery.message
@@ -58,13 +58,19 @@ def resend_delivery(delivery_id, payload, *, actor):
         db.session.rollback()
         raise InvalidInput("the endpoint takes no deliveries now (disabled or deleted); nothing was sent",
                            field="endpoint")
-    message.resent_from_id = original.id
+    _link(message, original.id)
     old, new = json_diff(json.loads(original.payload), payload)
     record(actor, "message.resend", f"resent {original.id} as {message.id} with {len(new)} change(s)",
            target_type="message", target_ids=[original.id, message.id, *(d.id for d in message.deliveries)],
            before={"payload": old}, after={"payload": new})
     db.session.commit()
     return message
+
+
+def _link(sent, original_id):
+    """Record which message a new one was resent from (send_message writes the message itself)."""
+    if original_id is not None:
+        db.session.execute(update(Message).where(Message.id == sent.id).values(resent_from_id=original_id))
 
 
 @dataclass
@@ -106,7 +112,7 @@ def send_planned(plan, *, actor):
     for item in plan.messages:
         message, _ = send_message(plan.event_type, item["payload"], reference=item["reference"], tags=item["tags"],
                                   endpoint_ids=plan.endpoint_ids)
-        message.resent_from_id = item["resent_from_id"]
+        _link(message, item["resent_from_id"])
         sent.append(message)
     record(actor, "message.send", f"sent {len(sent)} {plan.event_type} message(s) by hand",
            target_type="message", target_ids=[m.id for m in sent],
