@@ -687,6 +687,18 @@ class RetryResult:
         return self.seconds < TARGET_RETRY_S and self.failed_after == 0 and self.queued >= self.job_changed
 
 
+def queued_delivery_ids(broker, queue_name="webhooks"):
+    """How many delivery ids the wake-up messages waiting in Redis carry (one message may carry a batch)."""
+    from dramatiq.message import Message
+
+    total = 0
+    for name in (queue_name, f"{queue_name}.DQ"):
+        for data in broker.client.hvals(f"{broker.namespace}:{name}.msgs"):
+            ids = Message.decode(data).args[0]
+            total += len(ids) if isinstance(ids, list) else 1
+    return total
+
+
 def retry_all(app, args, seeded):
     """Start and run a retry-all job over every failed delivery, in this process; return its figures."""
     from app.audit import Actor
@@ -694,7 +706,7 @@ def retry_all(app, args, seeded):
     from app.delivery.queries import DeliveryFilter
     from app.extensions import db
     from app.staff.settings import get_setting
-    from tasks.broker import queue_depth
+    from tasks.broker import broker
 
     # What the jobs actor (tasks.bulk) calls: run_bulk_job, named run_bulk_retry before jobs had kinds.
     run_job = getattr(bulk, "run_bulk_job", None) or bulk.run_bulk_retry
@@ -715,7 +727,7 @@ def retry_all(app, args, seeded):
         finally:
             transactions.remove(db.engine)
         rss_peak = memory_kb("VmHWM")
-        queued = queue_depth("webhooks")
+        queued = queued_delivery_ids(broker)
         job_done, job_changed = job.done, job.changed
         db.session.remove()
     with psycopg.connect(args.database_url) as conn:
@@ -744,7 +756,7 @@ def print_retry(result, seeded):
     want_pending = seeded.by_status.get("pending", 0) + result.job_changed
     ok = result.failed_after == 0 and result.pending_after == want_pending and result.queued >= result.job_changed
     print(f"  after: failed={result.failed_after:,} pending={result.pending_after:,} (want {want_pending:,}), "
-          f"marked bulk by bench={result.bulk_marked:,}, webhooks queue in Redis={result.queued:,}"
+          f"marked bulk by bench={result.bulk_marked:,}, delivery ids queued in Redis={result.queued:,}"
           f" -> {'ok' if ok else 'MISMATCH'}")
 
 

@@ -266,7 +266,7 @@ def oldest_overdue_seconds():
     now = utcnow()
     oldest = db.session.scalar(
         select(func.min(Delivery.next_attempt_at)).where(
-            Delivery.status == DeliveryStatus.PENDING, Delivery.next_attempt_at < now
+            Delivery.is_pending(), Delivery.next_attempt_at < now
         )
     )
     return round((now - oldest).total_seconds(), 3) if oldest is not None else 0.0

@@ -4,7 +4,7 @@ Existing messages get their search handles from references, tags and idempotency
 reference also without its leading "#"); payload fields are indexed for messages created from now on.
 
 Revision ID: 89b45fceacac
-Revises: dd7687d3d352
+Revises: 53d2a48d2f71
 Create Date: 2026-11-30 14:20:31.212611
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '89b45fceacac'
-down_revision = 'dd7687d3d352'  # re-chained after main's response-body revision
+down_revision = '53d2a48d2f71'  # re-chained after main's revisions (the lead re-chains at merge)
 branch_labels = None
 depends_on = None
 
