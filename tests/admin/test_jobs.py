@@ -1,5 +1,7 @@
 import re
 
+from sqlalchemy import update as sa_update
+
 from app.audit import Actor
 from app.delivery.attempt.pipeline import attempt_delivery
 from app.delivery.operations import bulk
@@ -14,15 +16,13 @@ from tests.support.receiver import Reply
 
 def failed_deliveries(app, count, event_type="order.created"):
     """Deliveries already failed, written in one transaction so no running worker ever sees them pending."""
-    from sqlalchemy import update as sql_update
-
     from app.delivery.messages import send_message
 
     with app.app_context():
         ids = [d.id for number in range(count) for d in send_message(event_type, {"n": number})[0].deliveries]
-        # send_message answers with what it wrote, not ORM rows: mark them failed in the same transaction.
-        db.session.execute(sql_update(Delivery).where(Delivery.id.in_(ids))
-                           .values(status=DeliveryStatus.FAILED, last_response_status=500))
+        # send_message hands back snapshots of what it wrote: change the rows themselves, before the commit.
+        db.session.execute(sa_update(Delivery).where(Delivery.id.in_(ids)).values(
+            status=DeliveryStatus.FAILED, last_response_status=500))
         db.session.commit()
         return ids
 
