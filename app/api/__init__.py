@@ -15,6 +15,13 @@ class IdConverter(BaseConverter):
 # IMPORTANT: before the views below are imported, so the converter exists when their rules are added.
 bp.record_once(lambda state: state.app.url_map.converters.setdefault("id", IdConverter))
 
-from app.api import endpoint_routes, errors, openapi, routes, system_routes  # noqa: E402,F401  registers the views
+from app.api import (  # noqa: E402,F401  registers the views on bp
+    delivery_actions,
+    endpoint_routes,
+    errors,
+    openapi,
+    routes,
+    system_routes,
+)
 
 errors.register(bp)

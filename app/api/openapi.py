@@ -18,7 +18,7 @@ from app.text import ONE_LINE_PATTERN
 
 #: Models read from requests (validation schemas) and written in answers (serialization schemas).
 _IN = [schemas.EndpointIn, schemas.EndpointPatch, schemas.RotateIn, schemas.RecoverIn, schemas.MessageIn,
-       schemas.MessageBatchIn, schemas.RetryIn]
+       schemas.MessageBatchIn, schemas.RetryIn, schemas.ResendIn, schemas.ResolveIn]
 _OUT = [schemas.EndpointOut, schemas.EndpointListOut, schemas.EndpointCreatedOut, schemas.DeletedOut,
         schemas.RecoverOut, schemas.MessageOut, schemas.MessageBatchOut, schemas.DeliveryOut,
         schemas.DeliveryDetailOut, schemas.DeliveryPageOut, schemas.StatsOut, schemas.SystemOut, schemas.ErrorOut]
@@ -31,6 +31,7 @@ _ERRORS = {
     "409": "Conflict: the state of the delivery or endpoint does not allow this, or an idempotency key was used for "
            "another message",
     "413": "Body over the size limit",
+    "429": "The key's hourly cap of retry actions is used up",
     "422": "Invalid field (the answer names it)",
     "500": "The server cannot read an endpoint secret or header (SECRETS_ENCRYPTION_KEY does not match)",
     "503": "The database is unavailable; nothing to do but try again after Retry-After seconds",
@@ -148,7 +149,8 @@ def _endpoint_paths():
             errors=("404", "422", "500"))},
         "/endpoints/{id}/test": {"post": _op(
             "sendTest", "Send a webhook.test event now", "endpoints:write", "202", "DeliveryOut", params=_ID,
-            errors=("404",), links=_links("getDelivery", "retryDelivery", "cancelDelivery"))},
+            errors=("404",),
+            links=_links("getDelivery", "retryDelivery", "replayDelivery", "resolveDelivery", "cancelDelivery"))},
         "/endpoints/{id}/recover": {"post": _op(
             "recoverEndpoint", "Retry failed deliveries created since a time (dry_run counts them)",
             "deliveries:write", "202", "RecoverOut", body="RecoverIn", params=_ID, errors=("404", "422"))},
@@ -171,8 +173,19 @@ def _delivery_paths():
         "/deliveries/{id}": {"get": _op("getDelivery", "Get a delivery with every attempt", "read", "200",
                                         "DeliveryDetailOut", params=_ID, errors=("404",))},
         "/deliveries/{id}/retry": {"post": _op(
-            "retryDelivery", "Make one attempt now (or restart the retry schedule)", "deliveries:write", "202",
-            "DeliveryOut", body="RetryIn", body_required=False, params=_ID, errors=("404", "409", "422"))},
+            "retryDelivery", "Make one attempt now (or restart the retry schedule); counts against the hourly cap",
+            "deliveries:write", "202", "DeliveryOut", body="RetryIn", body_required=False, params=_ID,
+            errors=("404", "409", "422", "429"))},
+        "/deliveries/{id}/replay": {"post": _op(
+            "replayDelivery", "Send it again whatever its status (trigger replay); counts against the hourly cap",
+            "deliveries:write", "202", "DeliveryOut", params=_ID, errors=("404", "409", "429"))},
+        "/deliveries/{id}/resend": {"post": _op(
+            "resendDelivery", "Send an edited payload as a new message to the same endpoint, linked to the original",
+            "messages:write", "202", "MessageOut", body="ResendIn", params=_ID, errors=("404", "422", "429"))},
+        "/deliveries/{id}/resolve": {"post": _op(
+            "resolveDelivery", "Mark a failed delivery resolved with a note (it stays failed; the monitor's Failed "
+            "tab leaves it out)", "deliveries:write", "200", "DeliveryOut", body="ResolveIn", params=_ID,
+            errors=("404", "409", "422"))},
         "/deliveries/{id}/cancel": {"post": _op("cancelDelivery", "Cancel a pending delivery", "deliveries:write",
                                                 "200", "DeliveryOut", params=_ID, errors=("404", "409"))},
         "/stats": {"get": _op("getStats", "Delivery counts, broker queue depth and the oldest overdue delivery",
