@@ -1,9 +1,10 @@
 """Banners on every staff page: endpoints that are failing or disabled, so nobody misses one."""
 
-from flask import current_app, url_for
+from flask import url_for
 from flask_login import current_user
 from sqlalchemy import or_, select
 
+from app.delivery.endpoints.figures import is_failing
 from app.delivery.queries import pending_count
 from app.extensions import db
 from app.models import Endpoint, EndpointState
@@ -13,10 +14,8 @@ def staff_banners():
     """Return [{kind, level, text, url}] for each failing or disabled endpoint (signed-in staff only)."""
     if not current_user.is_authenticated:
         return []
-    threshold = current_app.config["WEBHOOK_BREAKER_THRESHOLD"]
     troubled = db.session.scalars(select(Endpoint).where(
-        Endpoint.deleted_at.is_(None),
-        or_(Endpoint.state == EndpointState.DISABLED, Endpoint.consecutive_failures >= threshold),
+        Endpoint.deleted_at.is_(None), or_(Endpoint.state == EndpointState.DISABLED, is_failing()),
     ).order_by(Endpoint.created_at)).all()
     return [_banner(endpoint) for endpoint in troubled]
 

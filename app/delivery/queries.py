@@ -72,6 +72,7 @@ class DeliveryFilter:
     created_from: date | None = None  # UTC day, inclusive
     created_to: date | None = None  # UTC day, inclusive
     since: datetime | None = None  # created at or after this moment
+    attempted_since: datetime | None = None  # last attempt at or after this moment
     http_status: str | None = None  # "500", "5xx" or "none"
     error_class: ErrorClass | None = None
     q: str | None = None
@@ -91,8 +92,9 @@ class DeliveryFilter:
         for name in ("created_from", "created_to"):
             if get[name]:
                 values[name] = _parse_day(get[name], name)
-        if get["since"]:
-            values["since"] = parse_moment(get["since"], "since")
+        for name in ("since", "attempted_since"):
+            if get[name]:
+                values[name] = parse_moment(get[name], name)
         if get["http_status"] and not HTTP_STATUS.match(get["http_status"].lower()):
             raise InvalidInput("http_status must be a code like 500, a class like 5xx, or none", field="http_status")
         if get["http_status"]:
@@ -128,6 +130,8 @@ class DeliveryFilter:
                                                                UTC))
         if self.since:
             found.append(Delivery.created_at >= self.since)
+        if self.attempted_since:
+            found.append(Delivery.last_attempt_at >= self.attempted_since)
         if self.http_status:
             found.append(self._http_status_condition())
         if self.error_class is not None:
