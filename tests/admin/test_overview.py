@@ -239,3 +239,45 @@ def test_the_inbound_place_renders_only_figures_it_is_given(app, client, staff):
     cards = fragment.split('id="inbound-cards"', 1)[1]
     assert re.search(r'data-figure="inbound_received_1h">.*?data-value>1,204<', cards, re.S)
     assert re.search(r'data-figure="inbound_failed_24h">.*?data-value>12<', cards, re.S)
+
+
+def fail_through_the_pipeline(app, broker, worker, receiver, reply, event_type, count):
+    """Send count messages while the receiver answers reply; return their delivery ids once the worker is done."""
+    from tasks.deliveries import deliver_webhook
+    from tests.support.factories import send
+
+    receiver.default = reply
+    ids = [i for n in range(count) for i in send(app, event_type, {"n": n})[1]]
+    broker.join(deliver_webhook.queue_name)
+    worker.join()
+    assert all(load(app, i).status is DeliveryStatus.FAILED for i in ids)
+    return ids
+
+
+def test_a_group_retry_on_the_worker_sends_exactly_that_group_again(app, client, staff, make_endpoint, receiver,
+                                                                   broker, worker):
+    from tasks.deliveries import deliver_webhook
+    from tests.support.receiver import Reply
+
+    shop = make_endpoint(name="Shop", event_types=["order.*"], max_attempts=1).id
+    make_endpoint(name="Billing", event_types=["invoice.*"], max_attempts=1)
+    group = fail_through_the_pipeline(app, broker, worker, receiver, Reply(500), "order.created", 3)
+    others = (fail_through_the_pipeline(app, broker, worker, receiver, Reply(422), "order.created", 2)
+              + fail_through_the_pipeline(app, broker, worker, receiver, Reply(500), "invoice.paid", 2))
+    receiver.default, sent_before = Reply(200), len(receiver.requests)
+
+    token = staff("operator")
+    retry = groups(client.get("/admin/overview/").get_data(as_text=True))[(shop, "http", "500")]["retry"]
+    client.post("/admin/jobs/retry-matching", data={**confirm_form(client, retry), "csrf_token": token})
+    broker.join(run_bulk_job.queue_name)
+    broker.join(deliver_webhook.queue_name)
+    worker.join()
+
+    assert len(receiver.requests) - sent_before == 3
+    for delivery_id in group:
+        delivery = load(app, delivery_id)
+        assert delivery.status is DeliveryStatus.SUCCEEDED
+        last = delivery.attempts_list[-1]
+        assert (last.trigger.value, last.triggered_by) == ("bulk", "operator@example.com")
+    assert all(load(app, i).status is DeliveryStatus.FAILED and load(app, i).attempt_count == 1 for i in others)
+    assert (shop, "http", "500") not in groups(client.get("/admin/overview/").get_data(as_text=True))
