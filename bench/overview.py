@@ -76,10 +76,7 @@ def parse_args(argv=None):
     p.add_argument("--database-url", default=os.environ.get(
         "BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1/hk_overview_bench"))
     args = p.parse_args(argv)
-    dbname = urlsplit(args.database_url).path.lstrip("/")
-    if "scale" not in dbname and "bench" not in dbname:
-        p.error(f"refusing to use database {dbname!r}: its schema is dropped, so its name must contain "
-                "'scale' or 'bench'")
+    monitor.refuse_lasting_database(p, args.database_url)
     args.redis_url = ""  # the pages only read: the in-memory broker is enough
     return args
 

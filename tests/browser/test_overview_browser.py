@@ -6,7 +6,6 @@ own queries.
 """
 
 import re
-import socket
 from datetime import datetime, timedelta
 
 import pytest
@@ -18,7 +17,7 @@ from app.delivery.operations.deliveries import cancel_delivery
 from app.extensions import db
 from app.staff.settings import set_setting
 from tests.support.factories import send, wait_until
-from tests.support.receiver import Reply
+from tests.support.receiver import Reply, closed_port
 
 pytestmark = pytest.mark.browser
 
@@ -48,12 +47,6 @@ READ_FIGURES = """() => {
   return {asOf: root.dataset.asOf, chartStart: root.dataset.chartStart, cards, chart, attempts, groups,
           bars: root.querySelectorAll("#deliveries-chart g.bar").length};
 }"""
-
-
-def closed_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def settle(app, receiver, reply, status, messages):
