@@ -124,7 +124,7 @@ def attempts_since(app, since):
 
 
 def test_overview_figures_equal_database_counts(app, page, sign_in, traffic, screenshot):
-    sign_in(page, "viewer")
+    sign_in(page, "operator")
     page.goto("/admin/overview/")
     shown = page.evaluate(READ_FIGURES)
     now = datetime.fromisoformat(shown["asOf"])
