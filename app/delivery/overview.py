@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Integer, cast, extract, func, literal_column, select
 
 from app.delivery.endpoints.figures import is_failing, percentile
-from app.delivery.queries import DeliveryFilter
+from app.delivery.queries import DeliveryFilter, count_deliveries
 from app.extensions import db
 from app.models import Delivery, DeliveryAttempt, DeliveryStatus, Endpoint, EndpointState, ErrorClass
 
@@ -132,8 +132,7 @@ def attempt_success(since):
 
 def failed_since(since):
     """Deliveries now failed whose last attempt started at or after since."""
-    flt = DeliveryFilter(status=DeliveryStatus.FAILED, attempted_since=since)
-    return db.session.scalar(select(func.count()).select_from(Delivery).where(*flt.conditions()))
+    return count_deliveries(DeliveryFilter(status=DeliveryStatus.FAILED, attempted_since=since))
 
 
 def pending_backlog():
