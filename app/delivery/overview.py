@@ -201,8 +201,9 @@ def _latency_python(now):
     for started_at, ms in db.session.execute(select(DeliveryAttempt.started_at, DeliveryAttempt.duration_ms)
                                              .where(DeliveryAttempt.started_at >= chart_start(now))):
         durations.setdefault(bucket_of(started_at), []).append(ms)
-    return {number: (len(values), percentile(sorted(values), 0.5), percentile(sorted(values), 0.95))
-            for number, values in durations.items()}
+    ordered = {number: sorted(values) for number, values in durations.items()}
+    return {number: (len(values), percentile(values, 0.5), percentile(values, 0.95))
+            for number, values in ordered.items()}
 
 
 def top_errors(limit=TOP_ERRORS):
