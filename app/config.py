@@ -106,6 +106,8 @@ class Config:
         self.MONITOR_RETRY_HOURLY_CAP = int(env.get("MONITOR_RETRY_HOURLY_CAP", "10"))
         self.MONITOR_REFRESH_SECONDS = int(env.get("MONITOR_REFRESH_SECONDS", "30"))
         self.MAX_CONTENT_LENGTH = self.WEBHOOK_MAX_PAYLOAD_BYTES + 64 * 1024
+        #: Largest body of POST /api/v1/messages/batch (each of its messages still within the payload limit).
+        self.API_BATCH_MAX_BYTES = int(env.get("API_BATCH_MAX_BYTES", str(8 * 1024 * 1024)))
         # Staff sessions: secure cookies unless this is a laptop install served over plain http.
         secure = env.get("SESSION_COOKIE_SECURE", "0" if self.EMBEDDED else "1") == "1"
         self.SESSION_COOKIE_SECURE = self.REMEMBER_COOKIE_SECURE = secure

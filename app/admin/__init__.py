@@ -13,7 +13,7 @@ from app.admin.overview import OverviewView
 from app.admin.people import SettingsView, UserView
 from app.admin.records import AuditView, MessageView
 from app.extensions import db
-from app.models import AuditEntry, Delivery, Message, User
+from app.models import AuditEntry, Delivery, Message, User, utcnow
 
 
 def init_admin(app):
@@ -29,5 +29,6 @@ def init_admin(app):
     admin.add_view(UserView(User, db, name="Users", endpoint="users"))
     admin.add_view(SettingsView(name="Settings", url="/admin/settings", endpoint="settings"))
     app.jinja_env.globals.update(time_cell=fmt.time_cell, status_badge=fmt.status_badge, tag_list=fmt.tag_list,
-                                 staff_banners=staff_banners)
+                                 staff_banners=staff_banners, utcnow=utcnow,
+                                 response_body=fmt.response_body)
     return admin

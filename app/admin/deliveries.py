@@ -39,7 +39,7 @@ class DeliveryView(StaffModelView):
         "reference": lambda v, c, m, n: fmt.escape_text(m.message.reference),
         "tags": lambda v, c, m, n: fmt.tag_list(m.message.tags),
         "endpoint": lambda v, c, m, n: _endpoint_label(m.endpoint),
-        "status": lambda v, c, m, n: fmt.status_badge(m.status, m.last_error),
+        "status": lambda v, c, m, n: fmt.status_badge(m.status, m.last_error, m.lease_expires_at),
         "last_attempt_at": fmt.field("last_attempt_at", fmt.time_cell),
         "next_attempt_at": fmt.field("next_attempt_at", fmt.time_cell),
     }

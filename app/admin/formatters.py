@@ -2,6 +2,7 @@
 
 from markupsafe import Markup, escape
 
+from app.delivery.attempt import storable
 from app.models import utcnow
 
 #: Bootstrap badge colour per delivery status.
@@ -31,12 +32,17 @@ def time_cell(moment):
     return Markup('<time datetime="{}" title="{}">{}</time>').format(moment.isoformat(), exact, relative(moment))
 
 
-def status_badge(status, error=None):
-    """A coloured status badge; the last error, if any, in its tooltip."""
+def status_badge(status, error=None, lease_expires_at=None):
+    """A coloured status badge; the last error, if any, in its tooltip. A sending delivery whose lease ran out
+    says so: its worker is gone, the sweep will record the attempt, and staff may cancel it."""
     value = getattr(status, "value", status)
+    label = value
+    if value == "sending" and lease_expires_at is not None and lease_expires_at < utcnow():
+        label = "sending: worker lost"
+        error = "The worker stopped before recording this attempt; the receiver may have it."
     title = Markup(' title="{}" data-toggle="tooltip"').format(error) if error else ""
     return Markup('<span class="badge badge-status badge-{}"{} data-status="{}">{}</span>').format(
-        STATUS_BADGES.get(value, "light"), title, value, value)
+        STATUS_BADGES.get(value, "light"), title, value, label)
 
 
 def tag_list(tags):
@@ -50,3 +56,17 @@ def field(name, render):
 
 def escape_text(value):
     return escape(value) if value is not None else ""
+
+
+def response_body(attempt, limit_bytes=None):
+    """(text, note) for showing an attempt's response body: bytes that are not plain text are shown escaped
+    (\\x00, \\xff), with a note saying so; a body cut at the limit says that too."""
+    notes = []
+    text = attempt.response_body
+    if attempt.response_body_encoding:
+        raw = storable.raw(attempt.response_body, attempt.response_body_encoding)
+        text = raw.decode("utf-8", "backslashreplace").replace("\x00", "\\x00")
+        notes.append(f"{len(raw)} bytes that are not plain UTF-8 text, shown with escapes")
+    if attempt.response_body_truncated:
+        notes.append("only the first bytes were kept" + (f" ({limit_bytes} bytes)" if limit_bytes else ""))
+    return text, "; ".join(notes)

@@ -25,6 +25,24 @@ class ApiError(Exception):
         self.status, self.message, self.field = status, message, field
 
 
+def describe(exc):
+    """Return (status, message, field) for an error a request may meet: ApiError, a domain error or a
+    pydantic ValidationError."""
+    if isinstance(exc, ApiError):
+        return exc.status, exc.message, exc.field
+    if isinstance(exc, domain.HookyardError):
+        return STATUS_BY_ERROR.get(type(exc), 400), exc.message, exc.field
+    first = exc.errors()[0]
+    field = ".".join(str(part) for part in first["loc"]) or None
+    return 422, f"{field}: {first['msg']}" if field else first["msg"], field
+
+
+def item_error(exc):
+    """One item of a batch that was refused, as the batch answer lists it: {"error", "field", "status"}."""
+    status, message, field = describe(exc)
+    return {"error": message, "field": field, "status": status}
+
+
 def error_response(status, message, field=None):
     """Return a JSON error response."""
     body = {"error": message}
@@ -37,18 +55,10 @@ def register(bp):
     """Attach the JSON error handlers to the API blueprint."""
 
     @bp.errorhandler(ApiError)
-    def _api_error(exc):
-        return error_response(exc.status, exc.message, exc.field)
-
     @bp.errorhandler(domain.HookyardError)
-    def _domain_error(exc):
-        return error_response(STATUS_BY_ERROR.get(type(exc), 400), exc.message, exc.field)
-
     @bp.errorhandler(ValidationError)
-    def _invalid(exc):
-        first = exc.errors()[0]
-        field = ".".join(str(part) for part in first["loc"]) or None
-        return error_response(422, f"{field}: {first['msg']}" if field else first["msg"], field)
+    def _refused(exc):
+        return error_response(*describe(exc))
 
     @bp.errorhandler(HTTPException)
     def _http(exc):

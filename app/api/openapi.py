@@ -11,7 +11,8 @@ _MODELS = [
     schemas.EndpointIn, schemas.EndpointPatch, schemas.EndpointOut, schemas.EndpointListOut,
     schemas.EndpointCreatedOut, schemas.DeletedOut, schemas.RotateIn, schemas.RecoverIn, schemas.RecoverOut,
     schemas.MessageIn,
-    schemas.MessageOut, schemas.RetryIn, schemas.DeliveryOut, schemas.DeliveryDetailOut, schemas.DeliveryPageOut,
+    schemas.MessageOut, schemas.MessageBatchIn, schemas.MessageBatchOut, schemas.RetryIn, schemas.DeliveryOut,
+    schemas.DeliveryDetailOut, schemas.DeliveryPageOut,
     schemas.StatsOut, schemas.ErrorOut,
 ]
 
@@ -19,7 +20,7 @@ _ERRORS = {
     "400": "Malformed JSON",
     "401": "Missing or invalid API key",
     "404": "Unknown id",
-    "409": "The delivery's status does not allow this",
+    "409": "Conflict: the row's status does not allow this, or an idempotency key was used for another message",
     "413": "Payload over the size limit",
     "422": "Invalid field",
 }
@@ -41,6 +42,17 @@ def _op(summary, ok_status, ok_schema, *, body=None, params=(), errors=("401",))
         op["requestBody"] = {"required": body not in ("RetryIn", "RotateIn"), **_json(body)}
     if params:
         op["parameters"] = list(params)
+    return op
+
+
+def _batch_op():
+    op = _op("Create up to 500 messages in one call. Per-message semantics: each message is accepted or refused on "
+             "its own, in order; a refused one writes nothing. 202 when at least one was accepted; 422 when none was "
+             "(each answer says why); 400/413/422 for a malformed call, which writes nothing.", "202",
+             "MessageBatchOut", body="MessageBatchIn", errors=("400", "401", "413", "422"))
+    op["responses"]["422"] = {"description": "Nothing accepted: the call, or every message, was refused",
+                              "content": {"application/json": {"schema": {"oneOf": [_ref("ErrorOut"),
+                                                                                    _ref("MessageBatchOut")]}}}}
     return op
 
 
@@ -84,7 +96,8 @@ def _paths():
             body="RecoverIn", params=id_, errors=("400", "401", "404", "422"))},
         "/messages": {"post": _op(
             "Create a message and fan it out to matching endpoints", "202", "MessageOut", body="MessageIn",
-            params=[_param("Idempotency-Key", "header")], errors=("400", "401", "413", "422"))},
+            params=[_param("Idempotency-Key", "header")], errors=("400", "401", "409", "413", "422"))},
+        "/messages/batch": {"post": _batch_op()},
         "/messages/{id}": {"get": _op("Get a message and its deliveries", "200", "MessageOut", params=id_,
                                       errors=("401", "404"))},
         "/deliveries": {"get": _op("Search deliveries, newest first", "200", "DeliveryPageOut", params=listing,

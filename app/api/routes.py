@@ -2,18 +2,23 @@
 
 import json
 
-from flask import g, jsonify, request
+from flask import current_app, g, jsonify, request
+from pydantic import ValidationError
 
 from app.api import bp
-from app.api.errors import ApiError
+from app.api.errors import ApiError, item_error
 from app.api.schemas import DeliveryDetailOut, DeliveryOut, DeliveryPageOut, MessageIn, MessageOut, RetryIn, StatsOut
 from app.audit import Actor
 from app.auth.api_keys import authenticate
 from app.delivery import messages, queries
+from app.delivery.message_rules import check_message
 from app.delivery.operations import deliveries as operations
+from app.errors import HookyardError
 from app.extensions import db
 from app.models import AttemptTrigger
 
+#: Most messages one batch call may carry.
+BATCH_LIMIT = 500
 #: Routes anyone may read without a key.
 PUBLIC_ENDPOINTS = {"api.openapi"}
 
@@ -45,6 +50,8 @@ def json_body():
         body = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ApiError(400, f"request body is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise ApiError(400, "request body nests too deeply") from None
     if not isinstance(body, dict):
         raise ApiError(400, "request body must be a JSON object")
     return body
@@ -62,22 +69,68 @@ def _message_data(message):
     }
 
 
-@bp.post("/messages")
-def create_message():
-    body = json_body()
-    header_key = request.headers.get("Idempotency-Key")
+def sent_json(sent):
+    """A written (or replayed) message as the API shows it (MessageOut), built from what was written."""
+    return {
+        "id": sent.id, "event_type": sent.event_type, "payload": sent.payload, "reference": sent.reference,
+        "tags": sent.tags, "idempotency_key": sent.idempotency_key,
+        "created_at": sent.created_at.isoformat().replace("+00:00", "Z"),
+        "deliveries": [{"id": d.id, "endpoint_id": d.endpoint_id, "status": d.status.value} for d in sent.deliveries],
+    }
+
+
+def json_response(data, status):
+    return current_app.response_class(json.dumps(data, ensure_ascii=False), status=status,
+                                      mimetype="application/json")
+
+
+def _checked(body, header_key=None):
+    """Validate one message's fields (the single call's body); return a NewMessage or raise."""
     if header_key and body.get("idempotency_key") not in (None, header_key):
         raise ApiError(422, "Idempotency-Key header and idempotency_key field differ", "idempotency_key")
     data = MessageIn.model_validate({**body, "idempotency_key": body.get("idempotency_key") or header_key})
-    message, created = messages.send_message(
-        data.event_type, data.payload, reference=data.reference, tags=data.tags,
-        idempotency_key=data.idempotency_key, endpoint_ids=data.endpoint_ids,
-    )
+    return check_message(data.event_type, data.payload, reference=data.reference, tags=data.tags,
+                         idempotency_key=data.idempotency_key, endpoint_ids=data.endpoint_ids)
+
+
+@bp.post("/messages")
+def create_message():
+    new = _checked(json_body(), request.headers.get("Idempotency-Key"))
+    (sent,) = messages.send_messages([new])
     db.session.commit()  # enqueues the deliveries (outbox)
-    response, status = out(MessageOut, _message_data(message), 202)
-    if not created:
+    response = json_response(sent_json(sent), 202)
+    if not sent.created:
         response.headers["Idempotent-Replayed"] = "true"
-    return response, status
+    return response
+
+
+@bp.post("/messages/batch")
+def create_messages():
+    """Create up to BATCH_LIMIT messages; each is accepted or refused on its own (per-item semantics)."""
+    request.max_content_length = current_app.config["API_BATCH_MAX_BYTES"]  # a batch is bigger than one message
+    body = json_body()
+    items = body.get("messages")
+    if set(body) != {"messages"} or not isinstance(items, list) or not 1 <= len(items) <= BATCH_LIMIT:
+        raise ApiError(422, f"send an object with one key, messages: a list of 1 to {BATCH_LIMIT} messages",
+                       "messages")
+    checked = [_checked_item(item) for item in items]
+    written = iter(messages.write_messages([c for c in checked if not isinstance(c, Exception)]))
+    results = [c if isinstance(c, Exception) else next(written) for c in checked]
+    db.session.commit()  # enqueues every written message's deliveries (outbox)
+    answers = [{"index": i, **(item_error(r) if isinstance(r, Exception) else {**sent_json(r), "created": r.created})}
+               for i, r in enumerate(results)]
+    accepted = any("id" in answer for answer in answers)
+    return json_response({"messages": answers}, 202 if accepted else 422)
+
+
+def _checked_item(item):
+    """A batch item checked like a single call's body: a NewMessage, or the error refusing it."""
+    try:
+        if not isinstance(item, dict):
+            raise ApiError(422, "each message must be a JSON object", "messages")
+        return _checked(item)
+    except (ApiError, HookyardError, ValidationError) as exc:
+        return exc
 
 
 @bp.get("/messages/<message_id>")

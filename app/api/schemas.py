@@ -71,6 +71,12 @@ class MessageIn(Strict):
     endpoint_ids: list[StrictStr] | None = Field(None, description="Send only to these endpoints")
 
 
+class MessageBatchIn(Strict):
+    messages: list[dict] = Field(min_length=1, max_length=500, description=(
+        "1 to 500 messages, each exactly the body of POST /messages. Each is accepted or refused on its own: a "
+        "refused one writes nothing and does not stop the others."))
+
+
 class RetryIn(Strict):
     restart_schedule: StrictBool = Field(
         False, description="Start the automatic retry schedule afresh instead of making one attempt"
@@ -133,6 +139,28 @@ class MessageOut(Out):
     idempotency_key: str | None
     created_at: datetime
     deliveries: list[DeliverySummaryOut]
+
+
+class MessageBatchItemOut(BaseModel):
+    """One message of a batch: the message as POST /messages answers it, or why it was refused."""
+
+    index: int = Field(description="The message's position in the request")
+    id: str | None = None
+    event_type: str | None = None
+    payload: dict | None = None
+    reference: str | None = None
+    tags: list[str] | None = None
+    idempotency_key: str | None = None
+    created_at: datetime | None = None
+    deliveries: list[DeliverySummaryOut] | None = None
+    created: bool | None = Field(None, description="False when its idempotency key returned an earlier message")
+    error: str | None = Field(None, description="Why this message was refused (nothing of it was written)")
+    field: str | None = None
+    status: int | None = Field(None, description="The status a single POST /messages would have answered")
+
+
+class MessageBatchOut(BaseModel):
+    messages: list[MessageBatchItemOut]
 
 
 class AttemptOut(Out):

@@ -12,7 +12,7 @@ PATTERN = re.compile(r"^(\*|[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*(\.\*)?)$")
 
 def check_event_type(event_type):
     """Return event_type if it is a valid name; raise InvalidInput otherwise."""
-    if not isinstance(event_type, str) or len(event_type) > 200 or not EVENT_TYPE.match(event_type):
+    if not isinstance(event_type, str) or len(event_type) > 200 or not EVENT_TYPE.fullmatch(event_type):
         raise InvalidInput(
             "event_type must be dot-separated names of letters, digits, '_' or '-' (e.g. order.created)",
             field="event_type",
@@ -26,7 +26,7 @@ def check_patterns(patterns):
         return None
     cleaned = []
     for pattern in patterns:
-        if not isinstance(pattern, str) or len(pattern) > 200 or not PATTERN.match(pattern):
+        if not isinstance(pattern, str) or len(pattern) > 200 or not PATTERN.fullmatch(pattern):
             raise InvalidInput(
                 f"event_types: {pattern!r} is not an event type, a 'prefix.*' wildcard or '*'",
                 field="event_types",

@@ -1,74 +1,52 @@
-"""Create messages and fan them out to deliveries, inside the caller's transaction."""
+"""Create messages and fan them out to deliveries, inside the caller's transaction (a transactional outbox).
+
+One message or five hundred cost the same few statements: the receiving endpoints are read once, and
+messages, tags and deliveries are each written with one multi-row INSERT. Nothing is sent until the
+caller commits (app.delivery.outbox); a rollback sends nothing. An idempotency key already used returns
+the first message and writes nothing; used for a different message, it is refused (409), as Stripe does.
+"""
 
 import json
+from dataclasses import dataclass, field
 
-from flask import current_app
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from app.delivery import matching
+from app.delivery.message_rules import NewMessage, check_message
 from app.delivery.outbox import enqueue_after_commit
-from app.errors import InvalidInput, NotFound, PayloadTooLarge
+from app.errors import HookyardError, IllegalTransition, InvalidInput, NotFound
 from app.extensions import db
-from app.models import Delivery, Endpoint, EndpointState, Message, MessageTag, utcnow
+from app.models import Delivery, DeliveryStatus, Endpoint, EndpointState, Message, MessageTag, utcnow
+from app.models.types import new_id
 
 #: Endpoints in these states receive new deliveries; a paused endpoint holds them until resumed.
 RECEIVING_STATES = (EndpointState.ENABLED, EndpointState.PAUSED)
-#: At most this many tags on one message, each at most 200 characters.
-MAX_TAGS = 50
+
+_messages, _tags, _deliveries, _endpoints = (Message.__table__, MessageTag.__table__, Delivery.__table__,
+                                             Endpoint.__table__)
 
 
-def encode_payload(payload):
-    """Serialise a payload to the exact bytes that will be signed and sent."""
-    if not isinstance(payload, dict):
-        raise InvalidInput("payload must be a JSON object", field="payload")
-    body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
-    limit = current_app.config["WEBHOOK_MAX_PAYLOAD_BYTES"]
-    size = len(body.encode())
-    if size > limit:
-        raise PayloadTooLarge(f"payload is {size} bytes; the limit is {limit} bytes", field="payload")
-    return body
+@dataclass
+class SentDelivery:
+    id: str
+    endpoint_id: str
+    status: DeliveryStatus = DeliveryStatus.PENDING
 
 
-def check_tags(tags):
-    """Return a de-duplicated list of valid tags or raise InvalidInput."""
-    tags = tags or []
-    if not isinstance(tags, list) or len(tags) > MAX_TAGS:
-        raise InvalidInput(f"tags must be a list of at most {MAX_TAGS} strings", field="tags")
-    cleaned = []
-    for tag in tags:
-        if not isinstance(tag, str) or not tag.strip() or len(tag) > 200:
-            raise InvalidInput("each tag must be a non-empty string of at most 200 characters", field="tags")
-        if tag not in cleaned:
-            cleaned.append(tag)
-    return cleaned
+@dataclass
+class SentMessage:
+    """A message as written (created) or as found under its idempotency key (not created)."""
 
-
-def _check_short_text(value, field):
-    if value is not None and (not isinstance(value, str) or not value or len(value) > 200):
-        raise InvalidInput(f"{field} must be a non-empty string of at most 200 characters", field=field)
-    return value
-
-
-def _receiving_endpoints(session, event_type, endpoint_ids):
-    """The ids of the endpoints this event goes to (columns only: it runs for every message)."""
-    query = select(Endpoint.id, Endpoint.event_types).where(Endpoint.state.in_(RECEIVING_STATES),
-                                                           Endpoint.deleted_at.is_(None))
-    if endpoint_ids is not None:
-        if not isinstance(endpoint_ids, list) or not all(isinstance(i, str) for i in endpoint_ids):
-            raise InvalidInput("endpoint_ids must be a list of endpoint ids", field="endpoint_ids")
-        known = set(session.scalars(select(Endpoint.id).where(Endpoint.id.in_(endpoint_ids))))
-        unknown = [i for i in endpoint_ids if i not in known]
-        if unknown:
-            raise InvalidInput(f"unknown endpoint ids: {', '.join(unknown)}", field="endpoint_ids")
-        query = query.where(Endpoint.id.in_(endpoint_ids))
-    rows = session.execute(query.order_by(Endpoint.created_at))
-    return [row.id for row in rows if matching.matches(row.event_types, event_type)]
-
-
-def find_by_idempotency_key(key, session=None):
-    """Return the message created with this idempotency key, if any."""
-    return (session or db.session).scalar(select(Message).where(Message.idempotency_key == key))
+    id: str
+    event_type: str
+    payload: dict
+    reference: str | None
+    tags: list
+    idempotency_key: str | None
+    created_at: object
+    deliveries: list = field(default_factory=list)
+    created: bool = True
 
 
 def send_message(event_type, payload, *, reference=None, tags=None, idempotency_key=None, endpoint_ids=None,
@@ -76,38 +54,145 @@ def send_message(event_type, payload, *, reference=None, tags=None, idempotency_
     """Create a message and a delivery per matching endpoint in the caller's transaction.
 
     Returns (message, created). Nothing is sent until the caller commits; a rollback sends nothing.
-    With an idempotency key already used, returns the first message and creates nothing.
+    With an idempotency key already used for the same message, returns the first one and creates nothing;
+    for a different message, raises IllegalTransition.
     """
-    session = session or db.session
-    matching.check_event_type(event_type)
-    body = encode_payload(payload)
-    tags = check_tags(tags)
-    _check_short_text(reference, "reference")
-    _check_short_text(idempotency_key, "idempotency_key")
-    if idempotency_key and (existing := find_by_idempotency_key(idempotency_key, session)):
-        return existing, False
-    endpoint_ids = _receiving_endpoints(session, event_type, endpoint_ids)
-    now = utcnow()
-    message = Message(event_type=event_type, payload=body, reference=reference, idempotency_key=idempotency_key,
-                      created_at=now, tag_rows=[MessageTag(tag=t) for t in tags])
-    deliveries = [
-        Delivery(message=message, endpoint_id=endpoint_id, event_type=event_type, next_attempt_at=now, created_at=now)
-        for endpoint_id in endpoint_ids
-    ]
-    if not idempotency_key:
-        session.add_all([message, *deliveries])
-        session.flush()
-    else:
+    new = check_message(event_type, payload, reference=reference, tags=tags, idempotency_key=idempotency_key,
+                        endpoint_ids=endpoint_ids)
+    (sent,) = send_messages([new], session=session)
+    return sent, sent.created
+
+
+def send_messages(items, session=None):
+    """Create many messages at once in the caller's transaction; all or nothing.
+
+    items are NewMessage (app.delivery.message_rules.check_message) or dicts of send_message's keywords.
+    Returns [SentMessage] in order; raises the first item's error (its index in the message) and writes
+    nothing the caller should keep: roll back on an error.
+    """
+    news = []
+    for index, item in enumerate(items):
         try:
-            with session.begin_nested():  # a concurrent insert of the same key must not break the caller's
-                session.add_all([message, *deliveries])  # transaction
-        except IntegrityError:
-            if existing := find_by_idempotency_key(idempotency_key, session):
-                return existing, False
-            raise
-    for delivery in deliveries:
-        enqueue_after_commit(session, delivery.id)
-    return message, True
+            news.append(item if isinstance(item, NewMessage) else check_message(**item))
+        except HookyardError as exc:
+            raise _numbered(exc, index, len(items)) from None
+    results = write_messages(news, session=session)
+    for index, result in enumerate(results):
+        if isinstance(result, HookyardError):
+            raise _numbered(result, index, len(results))
+    return results
+
+
+def _numbered(error, index, count):
+    """The error, saying which message of several it is about."""
+    return type(error)(f"message {index}: {error.message}" if count > 1 else error.message, field=error.field)
+
+
+def write_messages(news, session=None):
+    """Write checked messages; return, in order, a SentMessage or the HookyardError refusing that one message
+    (unknown endpoint ids, an idempotency key used for a different message). A refused message writes nothing."""
+    session = session or db.session
+    connection = session.connection()
+    now, results, rows, first_with_key = utcnow(), [], [], {}
+    for new, target in zip(news, _targets(connection, news), strict=True):
+        if isinstance(target, HookyardError) or new.idempotency_key in first_with_key:
+            results.append(target if isinstance(target, HookyardError) else first_with_key[new.idempotency_key])
+            continue
+        sent = _new(new, target, now)
+        results.append(sent)
+        rows.append((new, sent))
+        if new.idempotency_key:
+            first_with_key[new.idempotency_key] = len(results) - 1
+    written = _insert(connection, rows)
+    for index, (new, result) in enumerate(zip(news, results, strict=True)):
+        if isinstance(result, SentMessage) and result.id not in written:
+            results[index] = _existing(connection, new)  # its key was used before, or by a concurrent producer
+        elif isinstance(result, int):  # the same key earlier in this call
+            first = results[result]
+            results[index] = _same_or_refused(new, first) if isinstance(first, SentMessage) else first
+    for result in results:
+        if isinstance(result, SentMessage) and result.created:
+            for delivery in result.deliveries:
+                enqueue_after_commit(session, delivery.id)
+    return results
+
+
+def _new(new, endpoint_ids, now):
+    return SentMessage(id=new_id("msg"), event_type=new.event_type, payload=new.payload, reference=new.reference,
+                       tags=list(new.tags), idempotency_key=new.idempotency_key, created_at=now,
+                       deliveries=[SentDelivery(new_id("dlv"), endpoint_id) for endpoint_id in endpoint_ids])
+
+
+def _targets(connection, news):
+    """For each message, the ids of the endpoints it goes to, or an InvalidInput naming unknown endpoint ids."""
+    receiving = connection.execute(
+        select(_endpoints.c.id, _endpoints.c.event_types)
+        .where(_endpoints.c.state.in_(RECEIVING_STATES), _endpoints.c.deleted_at.is_(None))
+        .order_by(_endpoints.c.created_at)).all()
+    asked = {i for new in news for i in new.endpoint_ids or ()}
+    known = set(connection.execute(select(_endpoints.c.id).where(_endpoints.c.id.in_(asked))).scalars()) if asked \
+        else set()
+    targets = []
+    for new in news:
+        unknown = [i for i in new.endpoint_ids or () if i not in known]
+        if unknown:
+            targets.append(InvalidInput(f"unknown endpoint ids: {', '.join(unknown)}", field="endpoint_ids"))
+            continue
+        targets.append([row.id for row in receiving if matching.matches(row.event_types, new.event_type)
+                        and (new.endpoint_ids is None or row.id in new.endpoint_ids)])
+    return targets
+
+
+def _insert(connection, rows):
+    """Insert messages, tags and deliveries; return the ids of the messages written (a key taken skips one)."""
+    if not rows:
+        return set()
+    keyed = any(new.idempotency_key for new, _ in rows)
+    statement = insert(_messages)
+    if keyed:  # the unique key decides between concurrent producers: the loser writes nothing
+        dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+        statement = dialect.insert(_messages).on_conflict_do_nothing(index_elements=["idempotency_key"])
+        statement = statement.returning(_messages.c.id)
+    values = [{"id": sent.id, "event_type": new.event_type, "payload": new.body, "reference": new.reference,
+               "idempotency_key": new.idempotency_key, "created_at": sent.created_at} for new, sent in rows]
+    result = connection.execute(statement, values)
+    written = set(result.scalars()) if keyed else {sent.id for _, sent in rows}
+    tags = [{"message_id": sent.id, "tag": tag} for _, sent in rows if sent.id in written for tag in sent.tags]
+    deliveries = [{"id": d.id, "message_id": sent.id, "endpoint_id": d.endpoint_id, "event_type": sent.event_type,
+                   "status": DeliveryStatus.PENDING, "attempt_count": 0, "scheduled_attempt_count": 0,
+                   "next_attempt_at": sent.created_at, "created_at": sent.created_at}
+                  for _, sent in rows if sent.id in written for d in sent.deliveries]
+    if tags:
+        connection.execute(insert(_tags), tags)
+    if deliveries:
+        connection.execute(insert(_deliveries), deliveries)
+    return written
+
+
+def _existing(connection, new):
+    """The message first created under new's idempotency key, or IllegalTransition if new differs from it."""
+    row = connection.execute(select(_messages).where(_messages.c.idempotency_key == new.idempotency_key)).one()
+    tags = list(connection.execute(select(_tags.c.tag).where(_tags.c.message_id == row.id)).scalars())
+    first = SentMessage(id=row.id, event_type=row.event_type, payload=json.loads(row.payload), reference=row.reference,
+                        tags=tags, idempotency_key=row.idempotency_key, created_at=row.created_at, created=False,
+                        deliveries=[SentDelivery(d.id, d.endpoint_id, d.status) for d in connection.execute(
+                            select(_deliveries.c.id, _deliveries.c.endpoint_id, _deliveries.c.status)
+                            .where(_deliveries.c.message_id == row.id).order_by(_deliveries.c.created_at))])
+    return _same_or_refused(new, first)
+
+
+def _same_or_refused(new, sent):
+    """The first message again (not created) if new says the same, else IllegalTransition naming what differs."""
+    differs = [name for name, theirs, ours in (
+        ("event_type", sent.event_type, new.event_type), ("payload", sent.payload, new.payload),
+        ("reference", sent.reference, new.reference), ("tags", sorted(sent.tags), sorted(new.tags)),
+    ) if theirs != ours]
+    if differs:
+        return IllegalTransition(
+            f"idempotency key {new.idempotency_key!r} was already used for message {sent.id}, whose "
+            f"{', '.join(differs)} differ{'s' if len(differs) == 1 else ''}; use a new key for a new message",
+            field="idempotency_key")
+    return SentMessage(**{**sent.__dict__, "created": False})
 
 
 def get_message(message_id):

@@ -3,6 +3,7 @@
 import enum
 
 from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -24,6 +25,8 @@ class ErrorClass(enum.Enum):
     HTTP = "http"
     BLOCKED = "blocked"
     CONFIG = "config"
+    #: The worker stopped (killed, lost its lease) between sending and recording: the receiver may have it.
+    WORKER_LOST = "worker_lost"
 
 
 class DeliveryAttempt(db.Model):
@@ -49,8 +52,13 @@ class DeliveryAttempt(db.Model):
     #: Request headers with secrets masked.
     request_headers: Mapped[dict] = mapped_column(JSON)
     response_status: Mapped[int | None] = mapped_column(Integer)
-    #: At most WEBHOOK_RESPONSE_BODY_LIMIT_BYTES of the response body.
+    #: At most WEBHOOK_RESPONSE_BODY_LIMIT_BYTES of the response body: text, or base64 of the bytes when they
+    #: are not clean UTF-8 text (see response_body_encoding and app.delivery.attempt.storable).
     response_body: Mapped[str | None] = mapped_column(Text)
+    #: None for text; "base64" when response_body holds the raw bytes base64-encoded.
+    response_body_encoding: Mapped[str | None] = mapped_column(String(8))
+    #: The receiver sent more than the limit kept.
+    response_body_truncated: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
     error_class: Mapped[ErrorClass | None] = mapped_column(enum_column(ErrorClass))
     error: Mapped[str | None] = mapped_column(Text)
     will_retry: Mapped[bool] = mapped_column(Boolean, default=False)

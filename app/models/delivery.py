@@ -2,7 +2,7 @@
 
 import enum
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, and_, or_, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -68,6 +68,17 @@ class Delivery(db.Model):
     attempts = relationship(
         "DeliveryAttempt", back_populates="delivery", order_by="DeliveryAttempt.number", lazy="select"
     )
+
+    @classmethod
+    def cancellable(cls, now):
+        """SQL: the delivery may be cancelled: pending, or sending with its lease run out (its worker is gone)."""
+        return or_(cls.status == DeliveryStatus.PENDING,
+                   and_(cls.status == DeliveryStatus.SENDING, cls.lease_expires_at < now))
+
+    def is_cancellable(self, now):
+        """Say whether the delivery may be cancelled (see cancellable)."""
+        return self.status is DeliveryStatus.PENDING or (
+            self.status is DeliveryStatus.SENDING and self.lease_expires_at is not None and self.lease_expires_at < now)
 
     def __repr__(self):
         return f"<Delivery {self.id} {self.status.value}>"

@@ -30,10 +30,21 @@ def test_same_idempotency_key_returns_the_first_message(app, client, auth, make_
     fields = {} if use_header else {"idempotency_key": "k-1"}
     body = {"event_type": "order.created", "payload": {"n": 1}, **fields}
     first = client.post("/api/v1/messages", json=body, **extra)
-    again = client.post("/api/v1/messages", json={**body, "payload": {"n": 2}}, **extra)
+    again = client.post("/api/v1/messages", json=body, **extra)
     assert first.status_code == again.status_code == 202
-    assert again.json["id"] == first.json["id"] and again.json["payload"] == {"n": 1}
-    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.json == first.json and again.headers["Idempotent-Replayed"] == "true"
+    assert "Idempotent-Replayed" not in first.headers
+    with app.app_context():
+        assert db.session.query(Message).count() == 1 and db.session.query(Delivery).count() == 1
+
+
+def test_the_same_key_for_a_different_message_is_409_and_creates_nothing(app, client, auth, make_endpoint):
+    make_endpoint()
+    body = {"event_type": "order.created", "payload": {"n": 1}, "idempotency_key": "k-1"}
+    first = client.post("/api/v1/messages", json=body, headers=auth)
+    other = client.post("/api/v1/messages", json={**body, "payload": {"n": 2}, "reference": "#2"}, headers=auth)
+    assert other.status_code == 409 and other.json["field"] == "idempotency_key"
+    assert f"already used for message {first.json['id']}, whose payload, reference differ" in other.json["error"]
     with app.app_context():
         assert db.session.query(Message).count() == 1 and db.session.query(Delivery).count() == 1
 

@@ -1,11 +1,12 @@
 import pytest
 
-from app.delivery.messages import send_message
-from app.errors import InvalidInput, PayloadTooLarge
+from app.delivery.messages import send_message, send_messages
+from app.errors import IllegalTransition, InvalidInput, PayloadTooLarge
 from app.extensions import db
 from app.models import Delivery, Message
+from tasks.broker import broker as _broker
 from tasks.broker import queue_depth
-from tests.support.factories import send
+from tests.support.factories import queued_delivery_ids, send
 
 
 def test_deliveries_are_enqueued_only_after_the_callers_commit(app, make_endpoint):
@@ -52,11 +53,36 @@ def test_same_idempotency_key_returns_the_first_message_and_creates_nothing(app,
     make_endpoint()
     first_id, first_deliveries = send(app, idempotency_key="order-1001-created")
     with app.app_context():
-        again, created = send_message("order.created", {"other": True}, idempotency_key="order-1001-created")
+        again, created = send_message("order.created", {"order": 1}, idempotency_key="order-1001-created")
         db.session.commit()
         assert not created and again.id == first_id
+        assert [d.id for d in again.deliveries] == first_deliveries
+        with pytest.raises(IllegalTransition, match="already used for message .*, whose payload differs"):
+            send_message("order.created", {"other": True}, idempotency_key="order-1001-created")
+        db.session.rollback()
         assert db.session.query(Delivery).count() == len(first_deliveries) == 1
     assert queue_depth() == 1
+
+
+def test_many_messages_are_written_together_and_enqueued_after_commit(app, make_endpoint):
+    make_endpoint()
+    with app.app_context():
+        sent = send_messages([{"event_type": "order.created", "payload": {"n": n}, "tags": [f"T{n}"]}
+                              for n in range(30)])
+        assert queue_depth() == 0
+        db.session.commit()
+        assert db.session.query(Message).count() == 30 and db.session.query(Delivery).count() == 30
+        assert sorted(db.session.get(Message, sent[7].id).tags) == ["T7"]
+    assert sorted(queued_delivery_ids(_broker)) == sorted(d.id for s in sent for d in s.deliveries)
+
+
+def test_one_invalid_message_refuses_the_whole_in_process_batch(app, make_endpoint):
+    make_endpoint()
+    with app.app_context():
+        with pytest.raises(InvalidInput, match="message 1: event_type must be"):
+            send_messages([{"event_type": "ok.one", "payload": {}}, {"event_type": "not ok", "payload": {}}])
+        db.session.rollback()
+        assert db.session.query(Message).count() == 0
 
 
 def test_tags_and_reference_are_stored(app, make_endpoint):

@@ -86,3 +86,23 @@ def insert_delivery(app, endpoint_id, status, created_at, *, last_attempt_at=Non
                 error_class=ErrorClass(attempt_error) if attempt_error else None))
         db.session.commit()
         return delivery.id
+
+
+def queued_messages(broker, queue_name="webhooks"):
+    """Return the delivery ids each wake-up message waiting in the broker carries (ready and delayed): [[id, ...]]."""
+    from dramatiq.brokers.stub import StubBroker
+    from dramatiq.message import Message
+
+    if isinstance(broker, StubBroker):
+        encoded = [data for name in (queue_name, f"{queue_name}.DQ") if name in broker.queues
+                   for data in list(broker.queues[name].queue)]
+    else:  # Redis: every queued message's body is in the queue's hash
+        encoded = [data for name in (queue_name, f"{queue_name}.DQ")
+                   for data in broker.client.hvals(f"{broker.namespace}:{name}.msgs")]
+    carried = [Message.decode(data).args[0] for data in encoded]
+    return [ids if isinstance(ids, list) else [ids] for ids in carried]
+
+
+def queued_delivery_ids(broker, queue_name="webhooks"):
+    """Return every delivery id the broker's waiting wake-up messages carry, one entry per mention, sorted."""
+    return sorted(i for ids in queued_messages(broker, queue_name) for i in ids)

@@ -7,7 +7,7 @@ from email.utils import parsedate_to_datetime
 from app.models import ErrorClass
 
 #: Error classes worth another try; blocked, config and most 4xx/3xx are final.
-RETRYABLE_ERRORS = frozenset({ErrorClass.TIMEOUT, ErrorClass.CONNECTION, ErrorClass.TLS})
+RETRYABLE_ERRORS = frozenset({ErrorClass.TIMEOUT, ErrorClass.CONNECTION, ErrorClass.TLS, ErrorClass.WORKER_LOST})
 #: HTTP statuses worth another try besides 5xx.
 RETRYABLE_STATUSES = frozenset({408, 429})
 

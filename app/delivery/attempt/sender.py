@@ -35,7 +35,8 @@ class Outcome:
 
     duration_ms: int
     status: int | None = None
-    body: str | None = None
+    #: The response body's first bytes: up to the body limit, plus one byte when there was more.
+    content: bytes | None = None
     error_class: ErrorClass | None = None
     error: str | None = None
     retry_after: str | None = None
@@ -43,6 +44,11 @@ class Outcome:
     @property
     def ok(self):
         return self.error_class is None and self.status is not None and 200 <= self.status < 300
+
+    @property
+    def body(self):
+        """The body as text, for a person to read (undecodable bytes replaced)."""
+        return None if self.content is None else self.content.decode("utf-8", errors="replace")
 
 
 class _Context(threading.local):
@@ -206,7 +212,7 @@ def post(url, body, headers, *, timeout, policy, body_limit):
         return Outcome(
             duration_ms=_elapsed_ms(started),
             status=response.status_code,
-            body=data[:body_limit].decode("utf-8", errors="replace"),
+            content=data,
             error_class=None if 200 <= response.status_code < 300 else ErrorClass.HTTP,
             error=None if 200 <= response.status_code < 300 else _status_text(response),
             retry_after=response.headers.get("Retry-After"),

@@ -2,7 +2,7 @@
 
 from app.audit import record
 from app.delivery.endpoints.service import get_endpoint
-from app.delivery.messages import encode_payload
+from app.delivery.message_rules import encode_payload
 from app.delivery.operations import bulk
 from app.delivery.outbox import enqueue_after_commit
 from app.delivery.queries import DeliveryFilter, count_deliveries

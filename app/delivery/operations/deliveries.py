@@ -100,14 +100,17 @@ def retry_deliveries(ids, *, trigger=AttemptTrigger.MANUAL, actor=None, restart_
 
 
 def cancel_deliveries(ids, *, actor=None, audit_action="deliveries.cancel"):
-    """Cancel pending deliveries so no further attempt is made; audit and commit."""
+    """Cancel pending deliveries (and sending ones whose worker is gone) so no further attempt is made; audit and
+    commit."""
     ids = list(dict.fromkeys(ids))
     changed = db.session.scalars(
-        update(Delivery).where(Delivery.id.in_(ids), Delivery.status == DeliveryStatus.PENDING)
-        .values(status=DeliveryStatus.CANCELLED, next_attempt_at=None, next_trigger=None, resume_at=None)
+        update(Delivery).where(Delivery.id.in_(ids), Delivery.cancellable(utcnow()))
+        .values(status=DeliveryStatus.CANCELLED, next_attempt_at=None, next_trigger=None, resume_at=None,
+                lease_token=None, lease_expires_at=None, held_reason=None)
         .returning(Delivery.id).execution_options(synchronize_session=False)
     ).all()
-    outcome = OperationResult(list(changed), _skip_reasons(ids, changed, "only pending deliveries can be cancelled"))
+    outcome = OperationResult(list(changed), _skip_reasons(
+        ids, changed, "only pending deliveries, or sending ones whose lease ran out, can be cancelled"))
     if audit_action and actor and changed:
         record(actor, audit_action, outcome.summary("cancelled"), target_type="delivery", target_ids=changed)
     db.session.commit()

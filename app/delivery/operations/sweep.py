@@ -1,9 +1,11 @@
-"""The recovery sweep: wake deliveries whose broker message was lost, and resume stalled bulk jobs.
+"""The recovery sweep: wake deliveries whose broker message was lost, record attempts whose worker died, and
+resume stalled bulk jobs.
 
-A pending delivery overdue by more than WEBHOOK_SWEEP_GRACE_SECONDS, or a sending one whose lease
-has expired (its worker died mid-send), is enqueued again. Each row is taken with a
-compare-and-set on enqueued_at, so any number of sweepers may run at once and each row is
-re-enqueued at most once per grace period.
+A pending delivery overdue by more than WEBHOOK_SWEEP_GRACE_SECONDS is enqueued again (taken with a
+compare-and-set on enqueued_at, so any number of sweepers may run at once and each row is re-enqueued
+at most once per grace period). A sending one whose lease has expired lost its worker between the
+request and its record: the receiver may have the webhook, so the attempt is recorded as worker_lost
+and counts like any failed attempt; no delivery can loop forever.
 """
 
 from dataclasses import dataclass
@@ -12,13 +14,20 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import or_, select, update
 
+from app.delivery.attempt.claim import claim_expired
+from app.delivery.attempt.record import record_results
+from app.delivery.attempt.sender import Outcome
 from app.delivery.operations.bulk import resume_stalled_jobs
 from app.delivery.outbox import enqueue_after_commit
 from app.extensions import db
-from app.models import Delivery, DeliveryStatus, Endpoint, EndpointState, utcnow
+from app.models import Delivery, DeliveryStatus, Endpoint, EndpointState, ErrorClass, utcnow
 
 #: Rows taken per transaction, so a large backlog never becomes one giant transaction.
 BATCH_SIZE = 500
+#: What is known of an attempt whose worker died before recording it.
+LOST = Outcome(duration_ms=0, error_class=ErrorClass.WORKER_LOST,
+               error="the worker stopped before recording this attempt (killed, or its lease ran out); "
+                     "the receiver may have received the webhook")
 
 
 @dataclass
@@ -63,7 +72,6 @@ def sweep(grace_seconds=None):
     now = utcnow()
     grace = current_app.config["WEBHOOK_SWEEP_GRACE_SECONDS"] if grace_seconds is None else grace_seconds
     cutoff = now - timedelta(seconds=grace)
-    expired = (Delivery.status == DeliveryStatus.SENDING) & (Delivery.lease_expires_at < now)
     overdue = (
         (Delivery.status == DeliveryStatus.PENDING)
         & (Delivery.next_attempt_at <= cutoff)
@@ -71,12 +79,20 @@ def sweep(grace_seconds=None):
         & Delivery.endpoint_id.in_(_enabled_endpoints())
     )
     result = SweepResult()
-    result.expired_leases = _drain(expired, dict(
-        status=DeliveryStatus.PENDING, next_attempt_at=now, lease_token=None, lease_expires_at=None, enqueued_at=now,
-    ))
+    result.expired_leases = record_lost_attempts(now)
     result.overdue = _drain(overdue, dict(enqueued_at=now))
     result.resumed_jobs = len(resume_stalled_jobs())
     return result
+
+
+def record_lost_attempts(now):
+    """Record a worker_lost attempt for each sending delivery whose lease expired, and move it on as any failed
+    attempt would (retry on schedule, or failed once its attempts are used up); return how many."""
+    total = 0
+    while claims := claim_expired(now, BATCH_SIZE):
+        record_results([(claim, LOST) for claim in claims])
+        total += len(claims)
+    return total
 
 
 def enqueue_all_pending():

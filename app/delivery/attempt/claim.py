@@ -1,0 +1,327 @@
+"""Claim deliveries for an attempt: every ready delivery no gate holds in one statement, the others one by one.
+
+A delivery is *ready* when it is pending, due, and its endpoint is in service (enabled; a test send
+ignores the state). A *gate* may hold a ready delivery back without using up an attempt: the circuit
+breaker, the in-flight cap of a failing endpoint, the rate limit. Each gate is defined once, here, as
+the SQL that says it does not concern an endpoint beside the Python check that decides for one it
+does concern; one statement claims every ready delivery no gate concerns, on any database
+(app.delivery.attempt.postgres builds PostgreSQL's single-round-trip form from these same parts).
+
+A claim moves the delivery from pending to sending with a lease and commits at once, so no database
+connection is held while HTTP requests run. A delivery held back by a gate is woken again later
+through the outbox; its row says why it waits (held_reason) and until when (next_attempt_at).
+"""
+
+import functools
+import random
+import secrets as _random
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import String, and_, bindparam, cast, exists, func, literal, or_, select, update
+
+from app.delivery.attempt import postgres, sender, signing
+from app.delivery.endpoints.rotation import signing_secrets
+from app.delivery.outbox import enqueue_after_commit
+from app.errors import SecretUnavailable
+from app.extensions import db
+from app.models import AttemptTrigger, Delivery, DeliveryStatus, Endpoint, EndpointState, Message, utcnow
+from app.models.types import UTCDateTime
+
+#: A message may arrive this early (clock skew between machines) and still claim its delivery.
+EARLY_TOLERANCE = timedelta(seconds=1)
+#: A healthy endpoint's last_success_at is refreshed at most this often, so its row is not rewritten per webhook.
+HEALTH_WRITE_INTERVAL = timedelta(seconds=1)
+
+deliveries, endpoints, messages = Delivery.__table__, Endpoint.__table__, Message.__table__
+
+
+@dataclass(frozen=True)
+class Deferred:
+    """The delivery was held back (reason) and will be woken again in delay_seconds."""
+
+    delay_seconds: float
+    reason: str
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A delivery claimed for one attempt, with everything the attempt needs copied out of the database."""
+
+    delivery_id: str
+    lease_token: str
+    number: int
+    trigger: AttemptTrigger
+    triggered_by: str | None
+    scheduled_attempt_count: int
+    resume_at: object
+    endpoint_id: str
+    endpoint_alerted: bool
+    #: The endpoint had no failure and a success within HEALTH_WRITE_INTERVAL: a success changes nothing.
+    endpoint_healthy: bool
+    url: str
+    body: bytes
+    headers: dict
+    timeout_seconds: int
+    max_attempts: int
+    retry_schedule: list | None
+    config_error: str | None = None
+
+
+#: Everything one attempt needs, read with the claim.
+CLAIM_COLUMNS = (
+    deliveries.c.id, deliveries.c.next_trigger, deliveries.c.next_triggered_by, deliveries.c.attempt_count,
+    deliveries.c.scheduled_attempt_count, deliveries.c.resume_at, deliveries.c.message_id,
+    endpoints.c.id.label("endpoint_id"), endpoints.c.url, endpoints.c.signing, endpoints.c.secret_encrypted,
+    endpoints.c.retired_secrets, endpoints.c.headers, endpoints.c.timeout_seconds, endpoints.c.max_attempts,
+    endpoints.c.retry_schedule, endpoints.c.rate_limit_per_second, endpoints.c.breaker_failures,
+    endpoints.c.breaker_open_until, endpoints.c.alerted, endpoints.c.consecutive_failures,
+    endpoints.c.last_success_at, messages.c.payload,
+)
+
+
+def pending_and_due():
+    """The delivery waits for an attempt and its time has come (bind parameter "due")."""
+    return and_(deliveries.c.status == DeliveryStatus.PENDING, deliveries.c.next_attempt_at <= bindparam("due"))
+
+
+def is_test():
+    return deliveries.c.next_trigger == AttemptTrigger.TEST
+
+
+def in_service():
+    """The delivery's endpoint takes attempts: not deleted, and enabled (a test send ignores the state)."""
+    return and_(endpoints.c.deleted_at.is_(None), or_(endpoints.c.state == EndpointState.ENABLED, is_test()))
+
+
+# --- gates ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Gate:
+    """One reason to hold a ready delivery back: clear() is the SQL saying it does not concern the endpoint;
+    check(row, now, lease, throttle) decides, for a delivery whose endpoint it does concern."""
+
+    name: str
+    clear: object
+    check: object
+
+
+def _breaker(row, now, lease, throttle):
+    if row.breaker_open_until is None:
+        return None
+    if row.breaker_open_until > now:
+        return hold(row.id, row.breaker_open_until, now, "breaker open")
+    # Half-open: the breaker's cool-off is over; exactly one delivery becomes the probe, and the others
+    # wait behind its lease.
+    probe = db.session.execute(update(Endpoint).where(
+        Endpoint.id == row.endpoint_id, Endpoint.breaker_open_until <= now,
+    ).values(breaker_open_until=lease).execution_options(synchronize_session=False)).rowcount
+    return None if probe else hold(row.id, lease, now, "waiting for the breaker's probe")
+
+
+def _failing_in_flight(row, now, lease, throttle):
+    if not row.breaker_failures or row.breaker_open_until is not None:  # the probe is the breaker's business
+        return None
+    if _in_flight(row.endpoint_id) >= current_app.config["WEBHOOK_FAILING_MAX_IN_FLIGHT"]:
+        return later(row.id, 1.0, "failing endpoint busy")
+    return None
+
+
+def _in_flight(endpoint_id):
+    # Lock the endpoint's row until this claim commits, so concurrent claims count one after another
+    # (PostgreSQL; SQLite's BEGIN IMMEDIATE serialises them already). Only failing endpoints come here.
+    db.session.execute(select(Endpoint.id).where(Endpoint.id == endpoint_id).with_for_update())
+    return db.session.scalar(select(func.count()).select_from(Delivery).where(
+        Delivery.status == DeliveryStatus.SENDING, Delivery.endpoint_id == endpoint_id))
+
+
+def _rate_limit(row, now, lease, throttle):
+    per_second = row.rate_limit_per_second
+    if per_second and throttle and not throttle(row.endpoint_id, per_second):
+        return later(row.id, 1.0 / per_second, "rate limited")
+    return None
+
+
+#: In the order they are checked.
+GATES = (
+    Gate("circuit breaker", endpoints.c.breaker_open_until.is_(None), _breaker),
+    Gate("in-flight cap of a failing endpoint", endpoints.c.breaker_failures == 0, _failing_in_flight),
+    Gate("rate limit", endpoints.c.rate_limit_per_second.is_(None), _rate_limit),
+)
+
+
+def ungated():
+    """No gate concerns the delivery (a test send passes every gate)."""
+    return or_(is_test(), and_(*(gate.clear for gate in GATES)))
+
+
+def hold(delivery_id, until, now, reason):
+    """Hold the delivery until then (plus a little jitter, so a held crowd does not stampede)."""
+    return later(delivery_id, (until - now).total_seconds() + random.uniform(0, 2), reason, now)
+
+
+def later(delivery_id, delay, reason, now=None):
+    """Wake the delivery again in about delay seconds; its row says why it waits and until when. Commits."""
+    delay = delay * random.uniform(1, 1.5)
+    now = now or utcnow()
+    db.session.execute(update(Delivery).where(Delivery.id == delivery_id, Delivery.status == DeliveryStatus.PENDING)
+                       .values(next_attempt_at=now + timedelta(seconds=delay), held_reason=reason)
+                       .execution_options(synchronize_session=False))
+    enqueue_after_commit(db.session, delivery_id, delay)
+    db.session.commit()
+    return Deferred(delay, reason)
+
+
+# --- claiming --------------------------------------------------------------------------------------
+
+
+def seconds_after(dialect, moment, seconds):
+    """SQL for moment + seconds (a numeric SQL expression), in the dialect's own date arithmetic."""
+    if dialect == "postgresql":
+        return moment + func.make_interval(0, 0, 0, 0, 0, 0, seconds)
+    return func.datetime(moment, literal("+") + cast(seconds, String) + literal(" seconds"))  # SQLite
+
+
+def claim_values(dialect):
+    """What a claim writes: sending, a lease token, no held reason, and a lease long enough for its batch.
+
+    The lease is the endpoint's timeout once per delivery of the batch (bind parameter "batch": a batch
+    to one endpoint is sent in turn) plus WEBHOOK_LEASE_MARGIN_SECONDS ("margin"), from "now".
+    """
+    timeout = (select(endpoints.c.timeout_seconds).where(endpoints.c.id == deliveries.c.endpoint_id)
+               .correlate(deliveries).scalar_subquery())
+    seconds = timeout * bindparam("batch") + bindparam("margin")
+    lease = seconds_after(dialect, bindparam("now", type_=UTCDateTime), seconds)
+    return dict(status=DeliveryStatus.SENDING, lease_token=bindparam("token"), held_reason=None,
+                lease_expires_at=lease)
+
+
+@functools.cache
+def _claim_statement(dialect):
+    """Claim every ready delivery among "ids" that no gate concerns (returning their ids, or on PostgreSQL
+    their CLAIM_COLUMNS in the same round trip)."""
+    if dialect == "postgresql":
+        return postgres.claim_statement(claim_values(dialect))
+    endpoint_takes_it = exists(select(endpoints.c.id).where(
+        endpoints.c.id == deliveries.c.endpoint_id, in_service(), ungated()))
+    return (update(deliveries).where(deliveries.c.id.in_(bindparam("ids", expanding=True)), pending_and_due(),
+                                     endpoint_takes_it)
+            .values(**claim_values(dialect)).returning(deliveries.c.id))
+
+
+_READ = (select(*CLAIM_COLUMNS).join(endpoints, endpoints.c.id == deliveries.c.endpoint_id)
+         .join(messages, messages.c.id == deliveries.c.message_id)
+         .where(deliveries.c.id.in_(bindparam("ids", expanding=True))))
+_READ_READY = _READ.where(pending_and_due(), in_service())
+
+
+def _claim_ungated(ids, token, now):
+    """Claim every ready delivery among ids that no gate concerns; return their CLAIM_COLUMNS rows. Commits."""
+    connection = db.session.connection()
+    dialect = connection.dialect.name
+    result = connection.execute(_claim_statement(dialect), {
+        "ids": ids, "due": now + EARLY_TOLERANCE, "token": token, "now": now, "batch": len(ids),
+        "margin": current_app.config["WEBHOOK_LEASE_MARGIN_SECONDS"]})
+    if dialect == "postgresql":
+        rows = result.all()
+    else:
+        claimed = result.scalars().all()
+        rows = connection.execute(_READ, {"ids": claimed}).all() if claimed else []
+    db.session.commit()
+    return rows
+
+
+def claim_gated(delivery_id, throttle=None):
+    """Claim one ready delivery after its gates; return its Claim, a Deferred, or None if it is not ready."""
+    session, now = db.session, utcnow()
+    row = session.connection().execute(_READ_READY, {"ids": [delivery_id], "due": now + EARLY_TOLERANCE}).first()
+    if row is None:
+        session.rollback()
+        return None
+    token = _random.token_hex(8)
+    lease = now + timedelta(seconds=row.timeout_seconds + current_app.config["WEBHOOK_LEASE_MARGIN_SECONDS"])
+    if row.next_trigger is not AttemptTrigger.TEST:
+        for gate in GATES:
+            if (held := gate.check(row, now, lease, throttle)) is not None:
+                return held
+    claimed = session.connection().execute(
+        update(deliveries).where(deliveries.c.id == delivery_id, pending_and_due())
+        .values(status=DeliveryStatus.SENDING, lease_token=token, lease_expires_at=lease, held_reason=None),
+        {"due": now + EARLY_TOLERANCE}).rowcount
+    session.commit()
+    return claim_from(row, token, now) if claimed == 1 else None
+
+
+def claim_deliveries(delivery_ids, throttle=None):
+    """Claim every ready delivery among delivery_ids; return ([Claim], [Deferred]).
+
+    Safe to run twice or concurrently: a delivery is claimed once (compare-and-set), and what is not
+    ready (handled already, not due, endpoint not in service, taken) is left alone.
+    """
+    ids = list(dict.fromkeys(delivery_ids))
+    token, now = _random.token_hex(8), utcnow()
+    claims = [claim_from(row, token, now) for row in _claim_ungated(ids, token, now)]
+    taken = {claim.delivery_id for claim in claims}
+    deferred = []
+    for delivery_id in ids:
+        if delivery_id in taken:
+            continue
+        result = claim_gated(delivery_id, throttle)
+        if isinstance(result, Claim):
+            claims.append(result)
+        elif result is not None:
+            deferred.append(result)
+    return claims, deferred
+
+
+def claim_expired(now, limit):
+    """Take up to limit sending deliveries whose lease has expired (their worker died mid-attempt): a new lease,
+    committed, so concurrent sweepers take each once; return their unsigned Claims, to be recorded as lost."""
+    expired = (Delivery.status == DeliveryStatus.SENDING) & (Delivery.lease_expires_at < now)
+    token = _random.token_hex(8)
+    ids = db.session.scalars(update(Delivery).where(
+        Delivery.id.in_(select(Delivery.id).where(expired).limit(limit)), expired,
+    ).values(lease_token=token, lease_expires_at=now + timedelta(minutes=5))
+        .returning(Delivery.id).execution_options(synchronize_session=False)).all()
+    rows = db.session.connection().execute(_READ, {"ids": ids}).all() if ids else []
+    db.session.commit()
+    return [claim_from(row, token, now, sign=False) for row in rows]
+
+
+def release(claims):
+    """Give claimed deliveries back unattempted (pending, due now) and wake them again; commits."""
+    if not claims:
+        return
+    for claim in claims:
+        db.session.execute(update(Delivery).where(
+            Delivery.id == claim.delivery_id, Delivery.status == DeliveryStatus.SENDING,
+            Delivery.lease_token == claim.lease_token,
+        ).values(status=DeliveryStatus.PENDING, lease_token=None, lease_expires_at=None, next_attempt_at=utcnow())
+            .execution_options(synchronize_session=False))
+        enqueue_after_commit(db.session, claim.delivery_id)
+    db.session.commit()
+
+
+def claim_from(row, token, now, *, sign=True):
+    """Build the Claim for a CLAIM_COLUMNS row: the body as sent, signed (sign=False: unsigned, for the record)."""
+    body = row.payload.encode()
+    headers, config_error = {}, None
+    if sign:
+        try:
+            signed = signing.sign(row.signing, signing_secrets(row, now), row.message_id, int(time.time()), body)
+            headers = {**sender.BASE_HEADERS, **(row.headers or {}), **signed}
+        except SecretUnavailable as exc:
+            config_error = exc.message
+    healthy = (row.consecutive_failures == 0 and row.alerted is None and row.last_success_at is not None
+               and now - row.last_success_at < HEALTH_WRITE_INTERVAL)
+    return Claim(
+        delivery_id=row.id, lease_token=token, number=row.attempt_count + 1,
+        trigger=row.next_trigger or AttemptTrigger.SCHEDULED, triggered_by=row.next_triggered_by,
+        scheduled_attempt_count=row.scheduled_attempt_count, resume_at=row.resume_at,
+        endpoint_id=row.endpoint_id, endpoint_alerted=row.alerted is not None, endpoint_healthy=healthy,
+        url=row.url, body=body, headers=headers, timeout_seconds=row.timeout_seconds,
+        max_attempts=row.max_attempts, retry_schedule=row.retry_schedule, config_error=config_error,
+    )

@@ -1,0 +1,169 @@
+"""Record attempts: the attempt rows, each delivery's next status, endpoint health, retries; defined once.
+
+A batch of attempts is recorded in two statements whatever its size or database: one UPDATE moves
+every delivery on (from a VALUES list, compare-and-set on its lease) and one INSERT writes every
+attempt row. Whatever a receiver sent is made storable first (app.delivery.attempt.storable). If the
+batch cannot be written, each attempt is written alone; if one still cannot, a minimal row (status,
+duration, error class, what went wrong) takes its place: an attempt that was made always ends, and
+counts. The recovery sweep records attempts whose worker died before this ran (worker_lost).
+"""
+
+import functools
+import logging
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import Integer, Text, bindparam, cast, column, insert, update, values
+from sqlalchemy.exc import SQLAlchemyError
+
+from app import metrics
+from app.delivery.attempt import retry, storable
+from app.delivery.attempt.claim import deliveries
+from app.delivery.endpoints import health
+from app.delivery.endpoints.rules import mask_headers
+from app.delivery.outbox import enqueue_after_commit
+from app.extensions import db
+from app.models import AttemptTrigger, DeliveryAttempt, DeliveryStatus, ErrorClass, utcnow
+from app.models.types import UTCDateTime, enum_column
+
+log = logging.getLogger(__name__)
+
+#: One VALUES row per attempt: what the UPDATE moving its delivery on needs.
+_MOVE = (column("id", Text), column("token", Text), column("new_status", enum_column(DeliveryStatus)),
+         column("next_at", UTCDateTime), column("last_at", UTCDateTime), column("scheduled", Integer),
+         column("response_status", Integer), column("error_class", enum_column(ErrorClass)), column("error", Text))
+
+
+def next_step(claim, outcome, now):
+    """Decide the delivery's next status and, when it stays pending, when and in how long."""
+    if outcome.ok:
+        return DeliveryStatus.SUCCEEDED, None, None
+    if claim.trigger is not AttemptTrigger.SCHEDULED:  # a one-off attempt: back where it came from
+        if claim.resume_at is None:
+            return DeliveryStatus.FAILED, None, None
+        resume_at = max(claim.resume_at, now)
+        return DeliveryStatus.PENDING, resume_at, (resume_at - now).total_seconds()
+    if not retry.is_retryable(outcome.error_class, outcome.status):
+        return DeliveryStatus.FAILED, None, None
+    config = current_app.config
+    schedule = claim.retry_schedule or config["WEBHOOK_RETRY_SCHEDULE"]
+    delay = retry.next_delay(claim.scheduled_attempt_count + 1, schedule, claim.max_attempts,
+                             config["WEBHOOK_RETRY_JITTER"])
+    if delay is None:
+        return DeliveryStatus.FAILED, None, None
+    delay = retry.honour_retry_after(delay, retry.parse_retry_after(outcome.retry_after, now),
+                                     config["WEBHOOK_RETRY_AFTER_MAX_SECONDS"])
+    return DeliveryStatus.PENDING, now + timedelta(seconds=delay), delay
+
+
+def attempt_values(claim, outcome, started_at, *, will_retry, next_at):
+    """The attempt row for an outcome, every text made storable."""
+    stored = storable.body(outcome.content, current_app.config["WEBHOOK_RESPONSE_BODY_LIMIT_BYTES"])
+    return dict(
+        delivery_id=claim.delivery_id, endpoint_id=claim.endpoint_id, number=claim.number, trigger=claim.trigger,
+        triggered_by=claim.triggered_by, started_at=started_at, duration_ms=outcome.duration_ms,
+        request_url=storable.text(claim.url), request_headers=mask_headers(claim.headers),
+        response_status=outcome.status, response_body=stored.text, response_body_encoding=stored.encoding,
+        response_body_truncated=stored.truncated, error_class=outcome.error_class,
+        error=storable.text(outcome.error, 2000), will_retry=will_retry, next_attempt_at=next_at,
+    )
+
+
+@functools.cache
+def _move_statement(dialect, size):
+    """UPDATE deliveries FROM (VALUES ...) for size attempts; each row moves only if its lease still holds."""
+    rows = values(*_MOVE, name="moves").data([tuple(bindparam(f"{c.name}_{i}", type_=c.type) for c in _MOVE)
+                                               for i in range(size)]).cte("moves")
+    m = rows.c
+    typed = (lambda col: cast(col, col.type)) if dialect == "postgresql" else (lambda col: col)  # NULL-only columns
+    return (update(deliveries)
+            .where(deliveries.c.id == m.id, deliveries.c.status == DeliveryStatus.SENDING,
+                   deliveries.c.lease_token == m.token)
+            .values(status=typed(m.new_status), next_attempt_at=typed(m.next_at), last_attempt_at=typed(m.last_at),
+                    attempt_count=deliveries.c.attempt_count + 1,
+                    scheduled_attempt_count=deliveries.c.scheduled_attempt_count + typed(m.scheduled),
+                    lease_token=None, lease_expires_at=None, next_trigger=None, next_triggered_by=None, resume_at=None,
+                    enqueued_at=None, held_reason=None, last_response_status=typed(m.response_status),
+                    last_error_class=typed(m.error_class), last_error=m.error)
+            .returning(deliveries.c.id))
+
+
+def _health(plan, updated_endpoints, now):
+    """Update the endpoint after this attempt where it changes anything; return True if it is disabled now."""
+    claim, outcome = plan
+    if outcome.error_class is ErrorClass.WORKER_LOST:
+        return False  # nothing is known about the endpoint
+    if outcome.ok and (claim.endpoint_healthy or updated_endpoints.get(claim.endpoint_id) == "ok"):
+        return False  # nothing would change
+    updated_endpoints[claim.endpoint_id] = "ok" if outcome.ok else "failed"
+    return health.record_outcome(claim.endpoint_id, outcome, now, claim.endpoint_alerted)
+
+
+def _write(results, *, with_health=True):
+    """Record results [(claim, outcome)] in the current transaction; return [(attempt values, delay)]."""
+    now, updated, moves, planned = utcnow(), {}, {}, []
+    for claim, outcome in results:
+        started_at = now - timedelta(milliseconds=outcome.duration_ms)
+        if with_health and _health((claim, outcome), updated, now):
+            status, next_at, delay = DeliveryStatus.PENDING, now, None  # disabled: waits with the others
+        else:
+            status, next_at, delay = next_step(claim, outcome, now)
+        planned.append((claim, outcome, started_at, status, next_at, delay))
+        i = len(moves) // len(_MOVE)
+        moves.update({f"id_{i}": claim.delivery_id, f"token_{i}": claim.lease_token, f"new_status_{i}": status,
+                      f"next_at_{i}": next_at, f"last_at_{i}": started_at,
+                      f"scheduled_{i}": 1 if claim.trigger is AttemptTrigger.SCHEDULED else 0,
+                      f"response_status_{i}": outcome.status, f"error_class_{i}": outcome.error_class,
+                      f"error_{i}": storable.text(outcome.error, 2000)})
+    connection = db.session.connection()
+    moved = set(connection.execute(_move_statement(connection.dialect.name, len(planned)), moves).scalars())
+    written = []
+    for claim, outcome, started_at, status, next_at, delay in planned:
+        retrying = claim.delivery_id in moved and status is DeliveryStatus.PENDING and delay is not None
+        written.append((attempt_values(claim, outcome, started_at, will_retry=retrying,
+                                       next_at=next_at if retrying else None), delay if retrying else None))
+    connection.execute(insert(DeliveryAttempt.__table__), [row for row, _ in written])
+    return written
+
+
+def _commit(written):
+    for row, delay in written:
+        if delay is not None:
+            enqueue_after_commit(db.session, row["delivery_id"], delay)
+    db.session.commit()
+    for row, _ in written:
+        metrics.observe_attempt(succeeded=row["error_class"] is None and row["response_status"] is not None,
+                                error_class=row["error_class"].value if row["error_class"] else None,
+                                duration_ms=row["duration_ms"])
+    return [DeliveryAttempt(**row) for row, _ in written]  # records of what was written, not attached
+
+
+def record_results(results):
+    """Record [(claim, outcome)] in one transaction; on failure one by one, then as minimal rows.
+
+    Returns the DeliveryAttempt records written (detached). An attempt whose minimal row cannot be written
+    either (the database is down) is left to its lease: the sweep records it as worker_lost.
+    """
+    if not results:
+        return []
+    try:
+        return _commit(_write(results))
+    except SQLAlchemyError:
+        db.session.rollback()
+        log.warning("could not record %d attempts together; recording them one by one", len(results), exc_info=True)
+    if len(results) > 1:
+        return [attempt for result in results for attempt in record_results([result])]
+    (claim, outcome), = results
+    try:
+        return _commit(_write([(claim, minimal(outcome))], with_health=False))
+    except SQLAlchemyError:
+        db.session.rollback()
+        log.error("could not record attempt %d of delivery %s; the sweep will", claim.number, claim.delivery_id)
+        return []
+
+
+def minimal(outcome):
+    """The outcome with only what any database can store: status, duration, error class, and why."""
+    reason = f"the attempt's details could not be stored; {outcome.error or 'the receiver answered'}"
+    return type(outcome)(duration_ms=outcome.duration_ms, status=outcome.status, error_class=outcome.error_class,
+                         error=storable.text(reason, 2000), retry_after=outcome.retry_after)

@@ -1,0 +1,117 @@
+"""What a message may hold: refuse up front anything the product could not store, sign or show back.
+
+Every check raises InvalidInput or PayloadTooLarge naming the field, before anything is written.
+"""
+
+import json
+import unicodedata
+from dataclasses import dataclass
+
+from flask import current_app
+
+from app.delivery import matching
+from app.errors import InvalidInput, PayloadTooLarge
+
+#: At most this many tags on one message, each at most 200 characters.
+MAX_TAGS = 50
+#: Deepest nesting of objects and arrays a payload may have (JSON parsers elsewhere stop near 1,000).
+MAX_DEPTH = 64
+
+
+@dataclass(frozen=True)
+class NewMessage:
+    """A message that passed every check: its payload as the exact text that will be signed and sent."""
+
+    event_type: str
+    payload: dict
+    body: str
+    reference: str | None = None
+    tags: tuple = ()
+    idempotency_key: str | None = None
+    endpoint_ids: tuple | None = None
+
+
+def check_message(event_type, payload, *, reference=None, tags=None, idempotency_key=None, endpoint_ids=None):
+    """Return a NewMessage, or raise InvalidInput / PayloadTooLarge saying which field is wrong."""
+    matching.check_event_type(event_type)
+    if endpoint_ids is not None and (not isinstance(endpoint_ids, list | tuple)
+                                     or not all(isinstance(i, str) and i.isprintable() for i in endpoint_ids)):
+        raise InvalidInput("endpoint_ids must be a list of endpoint ids", field="endpoint_ids")
+    return NewMessage(
+        event_type=event_type, payload=payload, body=encode_payload(payload),
+        reference=check_short_text(reference, "reference"), tags=tuple(check_tags(tags)),
+        idempotency_key=check_short_text(idempotency_key, "idempotency_key"),
+        endpoint_ids=tuple(dict.fromkeys(endpoint_ids)) if endpoint_ids is not None else None,
+    )
+
+
+def encode_payload(payload):
+    """Serialise a payload to the exact text that will be signed and sent, refusing what JSON cannot carry
+    faithfully: NaN and Infinity, strings no UTF-8 can hold (lone surrogates), nesting deeper than MAX_DEPTH."""
+    if not isinstance(payload, dict):
+        raise InvalidInput("payload must be a JSON object", field="payload")
+    if _depth(payload) > MAX_DEPTH:
+        raise InvalidInput(f"payload nests deeper than {MAX_DEPTH} levels", field="payload")
+    try:
+        body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+        size = len(body.encode())
+    except ValueError:
+        raise InvalidInput("payload must not contain NaN or Infinity (JSON has no such numbers)",
+                           field="payload") from None
+    except UnicodeEncodeError:
+        raise InvalidInput("payload contains text that is not valid Unicode (a lone surrogate)",
+                           field="payload") from None
+    except TypeError as exc:
+        raise InvalidInput(f"payload holds a value JSON cannot carry: {exc}", field="payload") from None
+    limit = current_app.config["WEBHOOK_MAX_PAYLOAD_BYTES"]
+    if size > limit:
+        raise PayloadTooLarge(f"payload is {size} bytes; the limit is {limit} bytes", field="payload")
+    return body
+
+
+def _depth(value):
+    """The nesting depth of a JSON value (a scalar is 0), without recursion."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            item = item.values()
+        elif not isinstance(item, list):
+            continue
+        deepest = max(deepest, depth + 1)
+        if deepest > MAX_DEPTH:
+            return deepest
+        stack.extend((child, depth + 1) for child in item)
+    return deepest
+
+
+def is_clean_text(value):
+    """True for text any database stores and any page shows: valid Unicode, no control characters."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return not any(unicodedata.category(ch) == "Cc" for ch in value)
+
+
+def check_short_text(value, field):
+    """A handle such as a reference or an idempotency key: 1 to 200 characters of clean text, or None."""
+    if value is not None and (not isinstance(value, str) or not value or len(value) > 200
+                              or not is_clean_text(value)):
+        raise InvalidInput(f"{field} must be 1 to 200 characters of text without control characters", field=field)
+    return value
+
+
+def check_tags(tags):
+    """Return a de-duplicated list of valid tags or raise InvalidInput."""
+    tags = tags or []
+    if not isinstance(tags, list | tuple) or len(tags) > MAX_TAGS:
+        raise InvalidInput(f"tags must be a list of at most {MAX_TAGS} strings", field="tags")
+    cleaned = []
+    for tag in tags:
+        if not isinstance(tag, str) or not tag.strip() or len(tag) > 200 or not is_clean_text(tag):
+            raise InvalidInput("each tag must be 1 to 200 characters of text without control characters",
+                               field="tags")
+        if tag not in cleaned:
+            cleaned.append(tag)
+    return cleaned

@@ -1,0 +1,250 @@
+"""Producer API benchmark: CPU per call, calls/s for one and for concurrent clients, batch messages/s.
+
+    python bench/api.py [--calls 3000] [--concurrency 8] [--batches 40] [--batch-size 500]
+                        [--database-url ...] [--redis-url ...]
+
+The Procfile's web command (gunicorn) serves the API on PostgreSQL + Redis; no worker runs, so only
+the producer side is measured. Phases, each on a freshly migrated database:
+
+1. single: one client sends --calls `POST /api/v1/messages` (a ~1 KB order, one matching endpoint),
+   one after another over a kept-alive connection: calls/s, p50/p99, and the server's CPU per call
+   (user + system time of the gunicorn processes, divided by the calls).
+2. concurrent: --concurrency clients at once, --calls each: calls/s and p50/p99 of each call.
+3. batch: `POST /api/v1/messages/batch` with --batch-size messages, --batches times: messages/s and
+   the server's CPU per message.
+
+Clients are threads in this process with http.client (cheap), so they share the 2 CPUs with the server
+as any producer on the same machine would; the last line is one line of figures. The database named in
+--database-url is dropped and recreated (its name must contain "bench"); the Redis db is flushed.
+"""
+
+import argparse
+import http.client
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.support.processes import ENCRYPTION_KEY, child_env, free_port, procfile_command  # noqa: E402
+
+#: Targets from the issue that asked for this benchmark.
+TARGET_CPU_MS, TARGET_CONCURRENT_RATE, TARGET_CONCURRENT_P99_MS, TARGET_BATCH_RATE = 1.5, 600, 50, 5000
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--calls", type=int, default=3000, help="calls per client")
+    p.add_argument("--concurrency", type=int, default=8)
+    p.add_argument("--batches", type=int, default=40)
+    p.add_argument("--batch-size", type=int, default=500)
+    p.add_argument("--skip", default="", help="comma-separated phases to skip: single,concurrent,batch")
+    p.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL",
+                                                            "postgresql://postgres@127.0.0.1/hookyard_bench_api"))
+    p.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9"))
+    args = p.parse_args(argv)
+    if "bench" not in urlsplit(args.database_url).path:
+        sys.exit("refusing to drop a database whose name does not contain 'bench'")
+    if int(urlsplit(args.redis_url).path.lstrip("/") or 0) in (0, 15):
+        sys.exit("refusing to flush Redis db 0 or 15")
+    args.skip = {s.strip() for s in args.skip.split(",") if s.strip()}
+    return args
+
+
+def order(i):
+    """A ~1 KB order message, as a shop would send it."""
+    return {"event_type": "order.created", "reference": f"#{100000 + i}", "tags": [f"QR{i:08d}"],
+            "payload": {"id": f"ord_{i:010d}", "customer": {"id": f"cus_{i % 977:06d}", "email": "b@example.com"},
+                        "currency": "EUR", "total": 1999 + i % 500, "items": [{"sku": "SKU-0001", "qty": 1}],
+                        "note": "x" * 820}}
+
+
+class Server:
+    """The Procfile's web process (gunicorn) on a free port, with its own environment."""
+
+    def __init__(self, env):
+        self.port = free_port()
+        self.log = open(Path(os.environ.get("TMPDIR", "/tmp")) / f"hookyard-bench-api-{self.port}.log", "wb")
+        self.proc = subprocess.Popen(procfile_command("web"), cwd=ROOT, env={**env, "PORT": str(self.port)},
+                                     stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                http.client.HTTPConnection("127.0.0.1", self.port, timeout=1).request("GET", "/api/v1/openapi.json")
+                return
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError(f"the web process did not start; see {self.log.name}")
+
+    def cpu_seconds(self):
+        """User + system CPU of the gunicorn processes (master and workers) so far."""
+        ticks = 0
+        for pid in [self.proc.pid, *_descendants(self.proc.pid)]:
+            try:
+                stat = Path(f"/proc/{pid}/stat").read_bytes()
+            except OSError:
+                continue
+            fields = stat[stat.rfind(b")") + 2:].split()
+            ticks += int(fields[11]) + int(fields[12])
+        return ticks / os.sysconf("SC_CLK_TCK")
+
+    def stop(self):
+        import signal
+
+        os.killpg(self.proc.pid, signal.SIGTERM)
+        self.proc.wait(30)
+        self.log.close()
+
+
+def _descendants(pid):
+    found, frontier = [], [pid]
+    while frontier:
+        parent = frontier.pop()
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    stat = Path(f"/proc/{entry}/stat").read_bytes()
+                except OSError:
+                    continue
+                if int(stat[stat.rfind(b")") + 2:].split()[1]) == parent:
+                    found.append(int(entry))
+                    frontier.append(int(entry))
+    return found
+
+
+class Client:
+    """One kept-alive connection posting JSON with an API key."""
+
+    def __init__(self, port, key):
+        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        self.headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+
+    def post(self, path, body, expect=202):
+        started = time.perf_counter()
+        self.connection.request("POST", path, json.dumps(body), self.headers)
+        response = self.connection.getresponse()
+        data = response.read()
+        if response.status != expect:
+            raise RuntimeError(f"{path} answered {response.status}: {data[:300]!r}")
+        return time.perf_counter() - started
+
+
+def prepare(args):
+    """Fresh database and Redis db, migrations, one endpoint and an API key; return (env, key)."""
+    import psycopg
+    import redis
+
+    server, dbname = args.database_url.rsplit("/", 1)
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{dbname}"')
+    redis.Redis.from_url(args.redis_url).flushdb()
+    env = child_env(DATABASE_URL=args.database_url, BROKER_URL=args.redis_url, SECRET_KEY="bench-secret-key",
+                    SECRETS_ENCRYPTION_KEY=ENCRYPTION_KEY, WEBHOOK_ALLOWED_NETWORKS="127.0.0.0/8")
+    flask = [sys.executable, "-m", "flask", "--app", "app"]
+    subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
+    script = ("from app import create_app; from app.delivery.endpoints.service import create_endpoint\n"
+              "with create_app().app_context(): create_endpoint('http://127.0.0.1:9/hook', name='bench')")
+    subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, check=True, capture_output=True)
+    out = subprocess.run([*flask, "api-keys", "create", "bench"], cwd=ROOT, env=env, check=True,
+                         capture_output=True, text=True).stdout
+    return env, out.strip().splitlines()[-1]
+
+
+def percentile(values, share):
+    ordered = sorted(values)
+    return ordered[min(int(share * len(ordered)), len(ordered) - 1)]
+
+
+def single(server, key, calls):
+    client = Client(server.port, key)
+    for i in range(50):  # warm up: connections, statement caches
+        client.post("/api/v1/messages", order(i))
+    cpu, started = server.cpu_seconds(), time.perf_counter()
+    latencies = [client.post("/api/v1/messages", order(i)) for i in range(calls)]
+    elapsed, cpu = time.perf_counter() - started, server.cpu_seconds() - cpu
+    return {"single_rate": calls / elapsed, "single_p50_ms": percentile(latencies, .5) * 1000,
+            "single_p99_ms": percentile(latencies, .99) * 1000, "cpu_ms_per_call": cpu / calls * 1000}
+
+
+def concurrent(server, key, clients, calls):
+    latencies, errors = [], []
+    barrier = threading.Barrier(clients + 1)
+
+    def run(n):
+        client = Client(server.port, key)
+        client.post("/api/v1/messages", order(n))
+        barrier.wait()
+        try:
+            mine = [client.post("/api/v1/messages", order(n * calls + i)) for i in range(calls)]
+        except Exception as exc:  # noqa: BLE001  reported below
+            errors.append(exc)
+            return
+        latencies.extend(mine)
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(clients)]
+    for thread in threads:
+        thread.start()
+    barrier.wait()
+    started = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    if errors:
+        raise errors[0]
+    return {"concurrent_rate": len(latencies) / elapsed, "concurrent_p50_ms": percentile(latencies, .5) * 1000,
+            "concurrent_p99_ms": percentile(latencies, .99) * 1000}
+
+
+def batch(server, key, batches, size):
+    client = Client(server.port, key)
+    client.post("/api/v1/messages/batch", {"messages": [order(i) for i in range(size)]})
+    bodies = [{"messages": [order(b * size + i) for i in range(size)]} for b in range(batches)]
+    cpu, started = server.cpu_seconds(), time.perf_counter()
+    for body in bodies:
+        client.post("/api/v1/messages/batch", body)
+    elapsed, cpu = time.perf_counter() - started, server.cpu_seconds() - cpu
+    return {"batch_rate": batches * size / elapsed, "batch_cpu_ms_per_message": cpu / (batches * size) * 1000}
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    env, key = prepare(args)
+    server = Server(env)
+    figures = {}
+    try:
+        if "single" not in args.skip:
+            figures.update(single(server, key, args.calls))
+            print(f"single: {figures['single_rate']:.0f} calls/s, p50 {figures['single_p50_ms']:.1f} ms, "
+                  f"p99 {figures['single_p99_ms']:.1f} ms, server CPU {figures['cpu_ms_per_call']:.2f} ms per call",
+                  flush=True)
+        if "concurrent" not in args.skip:
+            figures.update(concurrent(server, key, args.concurrency, max(args.calls // args.concurrency, 50)))
+            print(f"concurrent ({args.concurrency} clients): {figures['concurrent_rate']:.0f} calls/s, "
+                  f"p50 {figures['concurrent_p50_ms']:.1f} ms, p99 {figures['concurrent_p99_ms']:.1f} ms", flush=True)
+        if "batch" not in args.skip:
+            figures.update(batch(server, key, args.batches, args.batch_size))
+            print(f"batch ({args.batch_size} a call): {figures['batch_rate']:.0f} messages/s, server CPU "
+                  f"{figures['batch_cpu_ms_per_message']:.3f} ms per message", flush=True)
+    finally:
+        server.stop()
+    met = []
+    if "cpu_ms_per_call" in figures:
+        met.append(f"cpu<={TARGET_CPU_MS}ms:{'yes' if figures['cpu_ms_per_call'] <= TARGET_CPU_MS else 'no'}")
+    if "concurrent_rate" in figures:
+        ok = figures["concurrent_rate"] >= TARGET_CONCURRENT_RATE and figures["concurrent_p99_ms"] < 50
+        met.append(f"concurrent>={TARGET_CONCURRENT_RATE}/s,p99<{TARGET_CONCURRENT_P99_MS}ms:{'yes' if ok else 'no'}")
+    if "batch_rate" in figures:
+        met.append(f"batch>={TARGET_BATCH_RATE}/s:{'yes' if figures['batch_rate'] >= TARGET_BATCH_RATE else 'no'}")
+    print("targets: " + " ".join(met))
+    print(" ".join(f"{k}={v:.2f}" for k, v in figures.items()))
+
+
+if __name__ == "__main__":
+    main()

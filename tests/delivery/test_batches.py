@@ -1,0 +1,121 @@
+"""A broker message may carry a batch of deliveries: claimed together, sent, recorded together, none lost."""
+
+import threading
+
+from app.delivery.attempt import claim
+from app.delivery.attempt.pipeline import attempt_deliveries
+from app.extensions import db
+from app.models import DeliveryAttempt, DeliveryStatus
+from tasks.deliveries import BATCH_SIZE, deliver_webhooks
+from tests.support.factories import load, queued_delivery_ids, queued_messages, send, send_many, wait_until
+from tests.support.receiver import Receiver, Reply
+
+
+def attempt_all(app, ids):
+    with app.app_context():
+        return attempt_deliveries(ids)
+
+
+def test_a_batch_to_one_endpoint_goes_over_one_connection_and_is_recorded(app, make_endpoint, receiver):
+    make_endpoint()
+    ids = send_many(app, 5)
+    results = attempt_all(app, ids)
+    assert sorted(r.delivery_id for r in results) == sorted(ids)
+    assert all(isinstance(r, DeliveryAttempt) and r.response_status == 200 for r in results)
+    assert {load(app, i).status for i in ids} == {DeliveryStatus.SUCCEEDED}
+    assert len({r.peer_port for r in receiver.requests}) == 1  # one kept-alive connection
+
+
+def test_a_batch_is_claimed_in_one_statement(app, make_endpoint, receiver, monkeypatch):
+    make_endpoint()
+    ids = send_many(app, 4)
+    gated = []
+    monkeypatch.setattr(claim, "claim_gated", lambda delivery_id, throttle=None: gated.append(delivery_id))
+    attempt_all(app, ids)
+    assert gated == []  # nothing needed the one-by-one path
+    assert {load(app, i).status for i in ids} == {DeliveryStatus.SUCCEEDED}
+
+
+def test_after_an_unwell_answer_the_rest_of_the_batch_goes_back_unattempted(app, make_endpoint, receiver, broker):
+    make_endpoint()
+    receiver.reply(Reply(503))
+    ids = send_many(app, 3)
+    broker.flush_all()
+    attempt_all(app, ids)
+    first, *rest = (load(app, i) for i in ids)
+    assert first.attempt_count == 1 and first.status is DeliveryStatus.PENDING
+    assert [(d.status, d.attempt_count, d.lease_token) for d in rest] == [(DeliveryStatus.PENDING, 0, None)] * 2
+    assert len(receiver.requests) == 1
+    assert set(queued_delivery_ids(broker)) >= {d.id for d in rest}  # woken again
+
+
+def test_a_slow_endpoint_does_not_hold_up_another_in_the_same_batch(app, make_endpoint, receiver):
+    slow = Receiver()
+    try:
+        slow.default = Reply(200, delay=3)
+        make_endpoint(slow.url(), event_types=["order.slow"])
+        make_endpoint(event_types=["order.created"])
+        _, (slow_id,) = send(app, "order.slow")
+        fast_ids = send_many(app, 3)
+        results = []
+
+        def run():
+            with app.app_context():
+                results.extend(attempt_deliveries([slow_id, *fast_ids]))
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        wait_until(lambda: all(load(app, i).status is DeliveryStatus.SUCCEEDED for i in fast_ids), timeout=2.5)
+        assert load(app, slow_id).status is DeliveryStatus.SENDING  # still waiting on its receiver
+        thread.join(10)
+        assert load(app, slow_id).status is DeliveryStatus.SUCCEEDED and len(results) == 4
+    finally:
+        slow.close()
+
+
+def test_one_delivery_whose_record_fails_loses_no_other_record(app, make_endpoint, receiver, monkeypatch):
+    from sqlalchemy.exc import IntegrityError
+
+    from app.delivery.attempt import record
+
+    make_endpoint()
+    ids = send_many(app, 3)
+    real = record._write
+
+    def write(results, *, with_health=True):
+        if any(c.delivery_id == ids[1] for c, _ in results) and with_health:
+            raise IntegrityError("INSERT ...", {}, Exception("refused"))
+        return real(results, with_health=with_health)
+
+    monkeypatch.setattr(record, "_write", write)
+    attempt_all(app, ids)
+    rows = [load(app, i) for i in ids]
+    assert [d.status for d in rows] == [DeliveryStatus.SUCCEEDED] * 3
+    assert [len(d.attempts_list) for d in rows] == [1, 1, 1]
+    assert rows[1].attempts_list[0].error.startswith("the attempt's details could not be stored")
+    assert rows[0].attempts_list[0].error is None
+
+
+def test_a_commit_of_many_deliveries_enqueues_batches(app, make_endpoint, broker):
+    make_endpoint()
+    broker.flush_all()
+    with app.app_context():
+        from app.delivery.messages import send_message
+
+        ids = [d.id for n in range(BATCH_SIZE + 5) for d in send_message("order.created", {"n": n})[0].deliveries]
+        db.session.commit()
+    assert queued_delivery_ids(broker) == sorted(ids)
+    assert sorted(len(carried) for carried in queued_messages(broker)) == [5, BATCH_SIZE]
+
+
+def test_duplicate_batch_messages_send_each_delivery_once(app, make_endpoint, receiver, broker, worker):
+    make_endpoint()
+    receiver.default = Reply(200, delay=0.2)
+    ids = send_many(app, 3)
+    for _ in range(3):
+        deliver_webhooks.send(ids)
+    broker.join(deliver_webhooks.queue_name)
+    worker.join()
+    assert sorted(r.headers["webhook-id"] for r in receiver.requests) == sorted(
+        load(app, i).message_id for i in ids)
+    assert [len(load(app, i).attempts_list) for i in ids] == [1, 1, 1]
