@@ -1,5 +1,7 @@
 import re
 
+from sqlalchemy import update as sa_update
+
 from app.audit import Actor
 from app.delivery.attempt.pipeline import attempt_delivery
 from app.delivery.operations import bulk
@@ -17,12 +19,10 @@ def failed_deliveries(app, count, event_type="order.created"):
     from app.delivery.messages import send_message
 
     with app.app_context():
-        ids = []
-        for number in range(count):
-            message, _ = send_message(event_type, {"n": number})
-            for delivery in message.deliveries:
-                delivery.status, delivery.last_response_status = DeliveryStatus.FAILED, 500
-                ids.append(delivery.id)
+        ids = [d.id for number in range(count) for d in send_message(event_type, {"n": number})[0].deliveries]
+        # send_message hands back snapshots of what it wrote: change the rows themselves, before the commit.
+        db.session.execute(sa_update(Delivery).where(Delivery.id.in_(ids)).values(
+            status=DeliveryStatus.FAILED, last_response_status=500))
         db.session.commit()
         return ids
 
