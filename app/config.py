@@ -62,7 +62,10 @@ class Config:
         self.HOOKYARD_INSTANCE_PATH = env.get("HOOKYARD_INSTANCE_PATH") or None
         self.SECRET_KEY = env.get("SECRET_KEY")
         self.SQLALCHEMY_DATABASE_URI = database_url(env.get("DATABASE_URL"))
-        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        # No ping before each connection checkout: it costs a round trip per request and per worker transaction.
+        # A connection that died (the database restarted) fails one request or message instead, and SQLAlchemy
+        # then drops every stale connection of the pool.
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": False}
         #: redis://, rediss:// or amqp:// selects the broker; empty means the embedded default.
         self.BROKER_URL = env.get("BROKER_URL") or env.get("REDIS_URL") or ""
         self.EMBEDDED = not self.BROKER_URL

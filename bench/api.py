@@ -19,8 +19,6 @@ as any producer on the same machine would; the last line is one line of figures.
 """
 
 import argparse
-import http.client
-import json
 import os
 import subprocess
 import sys
@@ -31,8 +29,11 @@ from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
-from tests.support.processes import ENCRYPTION_KEY, child_env, free_port, procfile_command  # noqa: E402
+from common import Client, Server, order  # noqa: E402  bench/common.py
+
+from tests.support.processes import ENCRYPTION_KEY, child_env  # noqa: E402
 
 #: Targets from the issue that asked for this benchmark.
 TARGET_CPU_MS, TARGET_CONCURRENT_RATE, TARGET_CONCURRENT_P99_MS, TARGET_BATCH_RATE = 1.5, 600, 50, 5000
@@ -55,84 +56,6 @@ def parse_args(argv=None):
         sys.exit("refusing to flush Redis db 0 or 15")
     args.skip = {s.strip() for s in args.skip.split(",") if s.strip()}
     return args
-
-
-def order(i):
-    """A ~1 KB order message, as a shop would send it."""
-    return {"event_type": "order.created", "reference": f"#{100000 + i}", "tags": [f"QR{i:08d}"],
-            "payload": {"id": f"ord_{i:010d}", "customer": {"id": f"cus_{i % 977:06d}", "email": "b@example.com"},
-                        "currency": "EUR", "total": 1999 + i % 500, "items": [{"sku": "SKU-0001", "qty": 1}],
-                        "note": "x" * 820}}
-
-
-class Server:
-    """The Procfile's web process (gunicorn) on a free port, with its own environment."""
-
-    def __init__(self, env):
-        self.port = free_port()
-        self.log = open(Path(os.environ.get("TMPDIR", "/tmp")) / f"hookyard-bench-api-{self.port}.log", "wb")
-        self.proc = subprocess.Popen(procfile_command("web"), cwd=ROOT, env={**env, "PORT": str(self.port)},
-                                     stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                http.client.HTTPConnection("127.0.0.1", self.port, timeout=1).request("GET", "/api/v1/openapi.json")
-                return
-            except OSError:
-                time.sleep(0.2)
-        raise RuntimeError(f"the web process did not start; see {self.log.name}")
-
-    def cpu_seconds(self):
-        """User + system CPU of the gunicorn processes (master and workers) so far."""
-        ticks = 0
-        for pid in [self.proc.pid, *_descendants(self.proc.pid)]:
-            try:
-                stat = Path(f"/proc/{pid}/stat").read_bytes()
-            except OSError:
-                continue
-            fields = stat[stat.rfind(b")") + 2:].split()
-            ticks += int(fields[11]) + int(fields[12])
-        return ticks / os.sysconf("SC_CLK_TCK")
-
-    def stop(self):
-        import signal
-
-        os.killpg(self.proc.pid, signal.SIGTERM)
-        self.proc.wait(30)
-        self.log.close()
-
-
-def _descendants(pid):
-    found, frontier = [], [pid]
-    while frontier:
-        parent = frontier.pop()
-        for entry in os.listdir("/proc"):
-            if entry.isdigit():
-                try:
-                    stat = Path(f"/proc/{entry}/stat").read_bytes()
-                except OSError:
-                    continue
-                if int(stat[stat.rfind(b")") + 2:].split()[1]) == parent:
-                    found.append(int(entry))
-                    frontier.append(int(entry))
-    return found
-
-
-class Client:
-    """One kept-alive connection posting JSON with an API key."""
-
-    def __init__(self, port, key):
-        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        self.headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
-
-    def post(self, path, body, expect=202):
-        started = time.perf_counter()
-        self.connection.request("POST", path, json.dumps(body), self.headers)
-        response = self.connection.getresponse()
-        data = response.read()
-        if response.status != expect:
-            raise RuntimeError(f"{path} answered {response.status}: {data[:300]!r}")
-        return time.perf_counter() - started
 
 
 def prepare(args):

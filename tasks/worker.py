@@ -10,26 +10,12 @@ import signal
 from dramatiq.middleware import Middleware
 
 from app import create_app
-from app.config import Config
 from tasks import alerts, bulk, deliveries  # noqa: F401  declares the actors
 from tasks.broker import broker
 from tasks.middleware import install
 from tasks.sweeper import Sweeper
 
-
-def worker_config():
-    """Settings for a worker process: no ping before each connection checkout.
-
-    The ping costs a database round trip per transaction, a fifth of a worker's time per webhook. A
-    connection that died (the database restarted) fails one message instead; Dramatiq retries it, and
-    SQLAlchemy drops the pool's stale connections when it sees the disconnect.
-    """
-    config = Config()
-    config.SQLALCHEMY_ENGINE_OPTIONS = {**config.SQLALCHEMY_ENGINE_OPTIONS, "pool_pre_ping": False}
-    return config
-
-
-app = create_app(worker_config())
+app = create_app()
 install(broker, app)
 # Everything imported and built so far lives as long as the process: keep the cyclic garbage collector
 # from scanning it again and again (full collections took over 100 ms with it).

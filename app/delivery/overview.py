@@ -138,7 +138,7 @@ def failed_since(since):
 def pending_backlog():
     """Deliveries pending now, and the creation time of the oldest one."""
     pending, oldest = db.session.execute(
-        select(func.count(), func.min(Delivery.created_at)).where(Delivery.status == DeliveryStatus.PENDING)).one()
+        select(func.count(), func.min(Delivery.created_at)).where(Delivery.is_pending())).one()
     return Backlog(pending, oldest)
 
 

@@ -118,7 +118,7 @@ class DeliveryFilter:
         """Return the SQL conditions on Delivery that this filter stands for."""
         found = []
         if self.status is not None:
-            found.append(Delivery.status == self.status)
+            found.append(Delivery.has_status(self.status))
         if self.endpoint_id:
             found.append(Delivery.endpoint_id == self.endpoint_id)
         if self.event_type:
@@ -180,7 +180,7 @@ def oldest_overdue_seconds():
     now = utcnow()
     oldest = db.session.scalar(
         select(func.min(Delivery.next_attempt_at)).where(
-            Delivery.status == DeliveryStatus.PENDING, Delivery.next_attempt_at < now
+            Delivery.is_pending(), Delivery.next_attempt_at < now
         )
     )
     return round((now - oldest).total_seconds(), 3) if oldest is not None else 0.0

@@ -2,7 +2,7 @@
 
 import enum
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, and_, or_, text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, and_, literal_column, or_, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -21,7 +21,10 @@ class DeliveryStatus(enum.Enum):
 class Delivery(db.Model):
     __tablename__ = "deliveries"
     __table_args__ = (
-        Index("ix_deliveries_status_next_attempt_at", "status", "next_attempt_at"),
+        # Only pending rows: claims and records move rows out of pending, and a partial index is not written
+        # for them (every status change otherwise adds an entry to each index of the table).
+        Index("ix_deliveries_pending_next_attempt_at", "next_attempt_at", postgresql_where=text("status = 'pending'"),
+              sqlite_where=text("status = 'pending'")),
         Index("ix_deliveries_endpoint_id_created_at", "endpoint_id", "created_at"),
         Index("ix_deliveries_status_created_at", "status", "created_at"),
         # Failed deliveries by error group, latest failure last: the overview's top errors and "failed in the
@@ -68,6 +71,17 @@ class Delivery(db.Model):
     attempts = relationship(
         "DeliveryAttempt", back_populates="delivery", order_by="DeliveryAttempt.number", lazy="select"
     )
+
+    @classmethod
+    def has_status(cls, status):
+        """SQL: the delivery is in status, with the value written out so the partial indexes of pending and of
+        failed rows apply whatever plan the database caches (a bound parameter would not prove their condition)."""
+        return cls.status == literal_column(f"'{DeliveryStatus(status).value}'")
+
+    @classmethod
+    def is_pending(cls):
+        """SQL: the delivery is pending (see has_status)."""
+        return cls.has_status(DeliveryStatus.PENDING)
 
     @classmethod
     def cancellable(cls, now):

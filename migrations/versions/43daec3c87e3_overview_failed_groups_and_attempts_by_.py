@@ -1,7 +1,7 @@
 """overview: failed groups and attempts by start time
 
 Revision ID: 43daec3c87e3
-Revises: dd7687d3d352
+Revises: 53d2a48d2f71
 Create Date: 2026-11-30 14:32:37.039064
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '43daec3c87e3'
-down_revision = 'dd7687d3d352'
+down_revision = '53d2a48d2f71'
 branch_labels = None
 depends_on = None
 

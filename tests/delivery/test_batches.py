@@ -119,3 +119,30 @@ def test_duplicate_batch_messages_send_each_delivery_once(app, make_endpoint, re
     assert sorted(r.headers["webhook-id"] for r in receiver.requests) == sorted(
         load(app, i).message_id for i in ids)
     assert [len(load(app, i).attempts_list) for i in ids] == [1, 1, 1]
+
+
+def test_a_batch_of_successes_takes_one_statement_to_claim_and_one_to_record_on_postgresql(app, make_endpoint,
+                                                                                            receiver):
+    from sqlalchemy import event
+
+    make_endpoint()
+    attempt_all(app, send_many(app, 1))  # the endpoint has just succeeded: healthy, nothing to update on it
+    ids = send_many(app, 5)
+    statements = []
+
+    def seen(conn, cursor, statement, *args):
+        if not statement.startswith("BEGIN"):  # SQLite's own BEGIN IMMEDIATE (app.extensions)
+            statements.append(statement.split()[0])
+
+    with app.app_context():
+        engine = db.engine
+        event.listen(engine, "before_cursor_execute", seen)
+        try:
+            attempt_deliveries(ids)
+        finally:
+            event.remove(engine, "before_cursor_execute", seen)
+        postgres = engine.dialect.name == "postgresql"
+    # PostgreSQL: UPDATE ... RETURNING the claim columns, then WITH moved AS (UPDATE ...) INSERT the attempts.
+    # SQLite: UPDATE ... RETURNING ids and a SELECT to claim, UPDATE ... FROM and an INSERT to record.
+    assert statements == (["UPDATE", "WITH"] if postgres else ["UPDATE", "SELECT", "WITH", "INSERT"])
+    assert {load(app, i).status for i in ids} == {DeliveryStatus.SUCCEEDED}

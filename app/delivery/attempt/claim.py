@@ -220,16 +220,14 @@ _READ_READY = _READ.where(pending_and_due(), in_service())
 
 def _claim_ungated(ids, token, now):
     """Claim every ready delivery among ids that no gate concerns; return their CLAIM_COLUMNS rows. Commits."""
+    params = {"ids": ids, "due": now + EARLY_TOLERANCE, "token": token, "now": now, "batch": len(ids),
+              "margin": current_app.config["WEBHOOK_LEASE_MARGIN_SECONDS"]}
+    if postgres.available():  # claims and reads in one autocommitted statement
+        with postgres.autocommit() as connection:
+            return connection.execute(_claim_statement("postgresql"), params).all()
     connection = db.session.connection()
-    dialect = connection.dialect.name
-    result = connection.execute(_claim_statement(dialect), {
-        "ids": ids, "due": now + EARLY_TOLERANCE, "token": token, "now": now, "batch": len(ids),
-        "margin": current_app.config["WEBHOOK_LEASE_MARGIN_SECONDS"]})
-    if dialect == "postgresql":
-        rows = result.all()
-    else:
-        claimed = result.scalars().all()
-        rows = connection.execute(_READ, {"ids": claimed}).all() if claimed else []
+    claimed = connection.execute(_claim_statement(connection.dialect.name), params).scalars().all()
+    rows = connection.execute(_READ, {"ids": claimed}).all() if claimed else []
     db.session.commit()
     return rows
 

@@ -6,9 +6,23 @@ columns, the readiness conditions and the gates come from claim.py, so a new gat
 be forgotten on one database.
 """
 
-from sqlalchemy import bindparam, update
+import functools
+
+from sqlalchemy import bindparam, insert, update
 
 from app.delivery.attempt import claim as spec
+from app.extensions import db
+from app.models import DeliveryAttempt
+
+
+def available():
+    """Whether the database is PostgreSQL."""
+    return db.engine.dialect.name == "postgresql"
+
+
+def autocommit():
+    """A connection whose statements commit at once: a single-statement claim or record needs no BEGIN/COMMIT."""
+    return db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
 
 
 def claim_statement(values):
@@ -17,3 +31,16 @@ def claim_statement(values):
     return (update(d).where(d.c.id.in_(bindparam("ids", expanding=True)), e.c.id == d.c.endpoint_id,
                             m.c.id == d.c.message_id, spec.pending_and_due(), spec.in_service(), spec.ungated())
             .values(**values).returning(*spec.CLAIM_COLUMNS))
+
+
+@functools.cache
+def record_successes_statement(size):
+    """Record size successful attempts in one statement: the deliveries moved on by record.py's own UPDATE, as a
+    data-modifying WITH, and the attempt rows (bind parameters a_<column>_<i>) inserted."""
+    from app.delivery.attempt import record
+
+    moved = record.move_statement("postgresql", size).cte("moved")
+    table = DeliveryAttempt.__table__
+    rows = [{c.name: bindparam(f"a_{c.name}_{i}", type_=c.type) for c in table.columns if c.name != "id"}
+            for i in range(size)]
+    return insert(table).values(rows).add_cte(moved)

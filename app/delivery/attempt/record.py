@@ -17,7 +17,7 @@ from sqlalchemy import Integer, Text, bindparam, cast, column, insert, update, v
 from sqlalchemy.exc import SQLAlchemyError
 
 from app import metrics
-from app.delivery.attempt import retry, storable
+from app.delivery.attempt import postgres, retry, storable
 from app.delivery.attempt.claim import deliveries
 from app.delivery.endpoints import health
 from app.delivery.endpoints.rules import mask_headers
@@ -70,7 +70,7 @@ def attempt_values(claim, outcome, started_at, *, will_retry, next_at):
 
 
 @functools.cache
-def _move_statement(dialect, size):
+def move_statement(dialect, size):
     """UPDATE deliveries FROM (VALUES ...) for size attempts; each row moves only if its lease still holds."""
     rows = values(*_MOVE, name="moves").data([tuple(bindparam(f"{c.name}_{i}", type_=c.type) for c in _MOVE)
                                                for i in range(size)]).cte("moves")
@@ -99,30 +99,55 @@ def _health(plan, updated_endpoints, now):
     return health.record_outcome(claim.endpoint_id, outcome, now, claim.endpoint_alerted)
 
 
-def _write(results, *, with_health=True):
-    """Record results [(claim, outcome)] in the current transaction; return [(attempt values, delay)]."""
+def _plan(results, *, with_health=True):
+    """Decide each attempt's outcome for its delivery (health updated in the current transaction when asked).
+
+    Returns ([(claim, outcome, started_at, status, next_at, delay)], the bind parameters of the move statement).
+    """
     now, updated, moves, planned = utcnow(), {}, {}, []
-    for claim, outcome in results:
+    for i, (claim, outcome) in enumerate(results):
         started_at = now - timedelta(milliseconds=outcome.duration_ms)
         if with_health and _health((claim, outcome), updated, now):
             status, next_at, delay = DeliveryStatus.PENDING, now, None  # disabled: waits with the others
         else:
             status, next_at, delay = next_step(claim, outcome, now)
         planned.append((claim, outcome, started_at, status, next_at, delay))
-        i = len(moves) // len(_MOVE)
         moves.update({f"id_{i}": claim.delivery_id, f"token_{i}": claim.lease_token, f"new_status_{i}": status,
                       f"next_at_{i}": next_at, f"last_at_{i}": started_at,
                       f"scheduled_{i}": 1 if claim.trigger is AttemptTrigger.SCHEDULED else 0,
                       f"response_status_{i}": outcome.status, f"error_class_{i}": outcome.error_class,
                       f"error_{i}": storable.text(outcome.error, 2000)})
-    connection = db.session.connection()
-    moved = set(connection.execute(_move_statement(connection.dialect.name, len(planned)), moves).scalars())
+    return planned, moves
+
+
+def _attempts(planned, moved):
+    """The attempt rows of planned attempts, [(values, retry delay or None)]; only a moved delivery retries."""
     written = []
     for claim, outcome, started_at, status, next_at, delay in planned:
         retrying = claim.delivery_id in moved and status is DeliveryStatus.PENDING and delay is not None
         written.append((attempt_values(claim, outcome, started_at, will_retry=retrying,
                                        next_at=next_at if retrying else None), delay if retrying else None))
+    return written
+
+
+def _write(results, *, with_health=True):
+    """Record results [(claim, outcome)] in the current transaction; return [(attempt values, delay)]."""
+    planned, moves = _plan(results, with_health=with_health)
+    connection = db.session.connection()
+    moved = set(connection.execute(move_statement(connection.dialect.name, len(planned)), moves).scalars())
+    written = _attempts(planned, moved)
     connection.execute(insert(DeliveryAttempt.__table__), [row for row, _ in written])
+    return written
+
+
+def _write_successes(results):
+    """PostgreSQL, every attempt a success to a healthy endpoint (nothing else to write): one autocommitted
+    statement moving the deliveries and inserting the attempts. Returns [(attempt values, None)]."""
+    planned, moves = _plan(results, with_health=False)
+    written = _attempts(planned, moved=set())
+    params = {**moves, **{f"a_{name}_{i}": row[name] for i, (row, _) in enumerate(written) for name in row}}
+    with postgres.autocommit() as connection:
+        connection.execute(postgres.record_successes_statement(len(written)), params)
     return written
 
 
@@ -146,6 +171,11 @@ def record_results(results):
     """
     if not results:
         return []
+    if postgres.available() and all(outcome.ok and claim.endpoint_healthy for claim, outcome in results):
+        try:
+            return _commit(_write_successes(results))
+        except SQLAlchemyError:
+            log.warning("could not record %d successes in one statement", len(results), exc_info=True)
     try:
         return _commit(_write(results))
     except SQLAlchemyError:

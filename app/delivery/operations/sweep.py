@@ -20,7 +20,7 @@ from app.delivery.attempt.sender import Outcome
 from app.delivery.operations.bulk import resume_stalled_jobs
 from app.delivery.outbox import enqueue_after_commit
 from app.extensions import db
-from app.models import Delivery, DeliveryStatus, Endpoint, EndpointState, ErrorClass, utcnow
+from app.models import Delivery, Endpoint, EndpointState, ErrorClass, utcnow
 
 #: Rows taken per transaction, so a large backlog never becomes one giant transaction.
 BATCH_SIZE = 500
@@ -73,7 +73,7 @@ def sweep(grace_seconds=None):
     grace = current_app.config["WEBHOOK_SWEEP_GRACE_SECONDS"] if grace_seconds is None else grace_seconds
     cutoff = now - timedelta(seconds=grace)
     overdue = (
-        (Delivery.status == DeliveryStatus.PENDING)
+        Delivery.is_pending()
         & (Delivery.next_attempt_at <= cutoff)
         & or_(Delivery.enqueued_at.is_(None), Delivery.enqueued_at <= cutoff)
         & Delivery.endpoint_id.in_(_enabled_endpoints())
@@ -106,7 +106,7 @@ def enqueue_all_pending():
     while True:
         rows = db.session.execute(
             select(Delivery.id, Delivery.next_attempt_at)
-            .where(Delivery.status == DeliveryStatus.PENDING, Delivery.endpoint_id.in_(_enabled_endpoints()),
+            .where(Delivery.is_pending(), Delivery.endpoint_id.in_(_enabled_endpoints()),
                    Delivery.id > cursor)
             .order_by(Delivery.id).limit(BATCH_SIZE)).all()
         for delivery_id, due in rows:
