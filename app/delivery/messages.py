@@ -6,10 +6,11 @@ caller commits (app.delivery.outbox); a rollback sends nothing. An idempotency k
 the first message and writes nothing; used for a different message, it is refused (409), as Stripe does.
 """
 
+import functools
 import json
 from dataclasses import dataclass, field
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.delivery import matching
@@ -25,6 +26,20 @@ RECEIVING_STATES = (EndpointState.ENABLED, EndpointState.PAUSED)
 
 _messages, _tags, _deliveries, _endpoints = (Message.__table__, MessageTag.__table__, Delivery.__table__,
                                              Endpoint.__table__)
+# Statements are built once: building them per call cost as much as running them.
+_RECEIVING = (select(_endpoints.c.id, _endpoints.c.event_types)
+              .where(_endpoints.c.state.in_(RECEIVING_STATES), _endpoints.c.deleted_at.is_(None))
+              .order_by(_endpoints.c.created_at))
+_KNOWN = select(_endpoints.c.id).where(_endpoints.c.id.in_(bindparam("ids", expanding=True)))
+_INSERT_MESSAGES, _INSERT_TAGS, _INSERT_DELIVERIES = insert(_messages), insert(_tags), insert(_deliveries)
+
+
+@functools.cache
+def _insert_keyed_messages(dialect_name):
+    """INSERT messages, skipping any whose idempotency key is taken (the loser of a race writes nothing)."""
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    return (dialect.insert(_messages).on_conflict_do_nothing(index_elements=["idempotency_key"])
+            .returning(_messages.c.id))
 
 
 @dataclass
@@ -125,13 +140,9 @@ def _new(new, endpoint_ids, now):
 
 def _targets(connection, news):
     """For each message, the ids of the endpoints it goes to, or an InvalidInput naming unknown endpoint ids."""
-    receiving = connection.execute(
-        select(_endpoints.c.id, _endpoints.c.event_types)
-        .where(_endpoints.c.state.in_(RECEIVING_STATES), _endpoints.c.deleted_at.is_(None))
-        .order_by(_endpoints.c.created_at)).all()
+    receiving = connection.execute(_RECEIVING).all()
     asked = {i for new in news for i in new.endpoint_ids or ()}
-    known = set(connection.execute(select(_endpoints.c.id).where(_endpoints.c.id.in_(asked))).scalars()) if asked \
-        else set()
+    known = set(connection.execute(_KNOWN, {"ids": list(asked)}).scalars()) if asked else set()
     targets = []
     for new in news:
         unknown = [i for i in new.endpoint_ids or () if i not in known]
@@ -148,11 +159,7 @@ def _insert(connection, rows):
     if not rows:
         return set()
     keyed = any(new.idempotency_key for new, _ in rows)
-    statement = insert(_messages)
-    if keyed:  # the unique key decides between concurrent producers: the loser writes nothing
-        dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-        statement = dialect.insert(_messages).on_conflict_do_nothing(index_elements=["idempotency_key"])
-        statement = statement.returning(_messages.c.id)
+    statement = _insert_keyed_messages(connection.dialect.name) if keyed else _INSERT_MESSAGES
     values = [{"id": sent.id, "event_type": new.event_type, "payload": new.body, "reference": new.reference,
                "idempotency_key": new.idempotency_key, "created_at": sent.created_at} for new, sent in rows]
     result = connection.execute(statement, values)
@@ -163,9 +170,9 @@ def _insert(connection, rows):
                    "next_attempt_at": sent.created_at, "created_at": sent.created_at}
                   for _, sent in rows if sent.id in written for d in sent.deliveries]
     if tags:
-        connection.execute(insert(_tags), tags)
+        connection.execute(_INSERT_TAGS, tags)
     if deliveries:
-        connection.execute(insert(_deliveries), deliveries)
+        connection.execute(_INSERT_DELIVERIES, deliveries)
     return written
 
 
