@@ -3,10 +3,15 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint check-migrations
+.PHONY: run demo test lint check-migrations
 
+# PORT picks another port (5000 is taken by AirPlay on macOS): make run PORT=5050
 run: $(VENV)/.installed
-	$(BIN)/flask --app app serve
+	$(BIN)/flask --app app serve $(if $(PORT),--port $(PORT))
+
+# The embedded product, a flaky local receiver and a stream of events: retries, the breaker and alerts in a minute.
+demo: $(VENV)/.installed
+	$(BIN)/python bin/demo $(if $(PORT),--port $(PORT))
 
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest

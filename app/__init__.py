@@ -23,6 +23,10 @@ def create_app(config=None):
     from app.instance import ensure_keys  # late imports keep app -> api -> tasks -> app acyclic
 
     ensure_keys(app)
+    if not app.testing:
+        from app.logs import configure_logging
+
+        configure_logging(app.config["LOG_FORMAT"])
     if app.config["PROXY_FIX_HOPS"]:
         hops = app.config["PROXY_FIX_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
@@ -37,10 +41,12 @@ def create_app(config=None):
     from app.admin import init_admin
     from app.api import bp as api_bp
     from app.auth import bp as auth_bp
+    from app.ops.views import bp as ops_bp
 
     csrf.exempt(api_bp)  # the API authenticates each request with a bearer key, not a cookie
     app.register_blueprint(api_bp)
     app.register_blueprint(auth_bp)
+    app.register_blueprint(ops_bp)
     init_admin(app)
     error_pages.register(app)
     cli.register(app)

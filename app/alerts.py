@@ -1,4 +1,4 @@
-"""Alerts about endpoints (failing, disabled, recovered): an email through SMTP and/or a JSON POST."""
+"""Alerts: an email through SMTP and/or a JSON POST, about endpoints (failing, disabled, recovered) and rules."""
 
 import json
 import smtplib
@@ -12,6 +12,7 @@ from app.delivery.attempt.addresses import outbound_policy
 from app.delivery.queries import pending_count
 from app.extensions import db
 from app.models import Endpoint, utcnow
+from app.staff.settings import get_setting
 
 #: One line per kind, used as the email subject's start.
 HEADLINES = {
@@ -40,20 +41,32 @@ def alert_body(kind, endpoint, reason):
     }
 
 
+def recipients():
+    """Return (notification URL or None, [email addresses]) from the Settings page, else the environment."""
+    return get_setting("alert_webhook_url"), get_setting("alert_email_to")
+
+
+def notify(subject, text, body):
+    """Send one alert to the notification URL (body as JSON) and by email (subject, text); return the channels."""
+    url, emails = recipients()
+    channels = []
+    if url:
+        _post(url, body)
+        channels.append("webhook")
+    if emails and current_app.config["SMTP_HOST"]:
+        send_email(emails, subject, text)
+        channels.append("email")
+    return channels
+
+
 def send_alert(kind, endpoint_id, reason):
     """Send one alert on every configured channel; audit it. Returns the channels used."""
-    config = current_app.config
     endpoint = db.session.get(Endpoint, endpoint_id)
     if endpoint is None:
         return []
     body = alert_body(kind, endpoint, reason)
-    channels = []
-    if config["ALERT_WEBHOOK_URL"]:
-        _post(config["ALERT_WEBHOOK_URL"], body)
-        channels.append("webhook")
-    if config["ALERT_EMAIL_TO"] and config["SMTP_HOST"]:
-        _email(config, kind, endpoint, body)
-        channels.append("email")
+    channels = notify(f"[Hookyard] Endpoint {endpoint.name or endpoint.url} {HEADLINES[kind]}",
+                      _endpoint_text(body), body)
     record(SYSTEM, f"alert.{kind}", f"{endpoint.name or endpoint.url} {HEADLINES[kind]}: {reason} "
            f"(sent by {', '.join(channels) or 'no channel: set ALERT_EMAIL_TO or ALERT_WEBHOOK_URL'})",
            target_type="endpoint", target_ids=[endpoint_id], after={"channels": channels})
@@ -67,17 +80,21 @@ def _post(url, body):
         raise AlertNotSent(f"notification URL answered: {outcome.error}")
 
 
-def _email(config, kind, endpoint, body):
-    message = EmailMessage()
-    message["Subject"] = f"[Hookyard] Endpoint {endpoint.name or endpoint.url} {HEADLINES[kind]}"
-    message["From"] = config["SMTP_FROM"]
-    message["To"] = ", ".join(config["ALERT_EMAIL_TO"])
+def _endpoint_text(body):
     facts = body["endpoint"]
-    message.set_content(
-        f"{body['reason']}.\n\nEndpoint: {facts['name'] or ''} {facts['url']}\nState: {facts['state']}"
-        f"{' (' + facts['state_reason'] + ')' if facts['state_reason'] else ''}\n"
-        f"Failures in a row: {facts['consecutive_failures']}\nPending deliveries: {facts['pending_deliveries']}\n"
-    )
+    return (f"{body['reason']}.\n\nEndpoint: {facts['name'] or ''} {facts['url']}\nState: {facts['state']}"
+            f"{' (' + facts['state_reason'] + ')' if facts['state_reason'] else ''}\n"
+            f"Failures in a row: {facts['consecutive_failures']}\nPending deliveries: {facts['pending_deliveries']}\n")
+
+
+def send_email(to, subject, text):
+    """Send a plain-text email through the configured SMTP server."""
+    config = current_app.config
+    message = EmailMessage()
+    message["Subject"] = subject
+    message["From"] = config["SMTP_FROM"]
+    message["To"] = ", ".join(to)
+    message.set_content(text)
     with smtplib.SMTP(config["SMTP_HOST"], config["SMTP_PORT"], timeout=10) as smtp:
         if config["SMTP_STARTTLS"]:
             smtp.starttls()

@@ -1,6 +1,7 @@
 """Command-line tools: flask serve, flask sweep, flask api-keys create, flask users create."""
 
-import logging
+import socket
+import threading
 import time
 
 import click
@@ -9,13 +10,19 @@ from flask.cli import AppGroup, with_appcontext
 
 from app.auth.api_keys import create_api_key
 from app.delivery.operations.sweep import sweep
-from app.errors import InvalidInput
+from app.errors import HookyardError, InvalidInput
 from app.extensions import db
+from app.logs import configure_logging
 from app.models import Role
-from app.staff.users import create_user, ensure_first_admin
+from app.ops.alert_rules import evaluate_rules
+from app.ops.digest import send_digest
+from app.ops.retention import cutoffs, run_retention
+from app.staff.users import CLI, create_user, ensure_first_admin, password_box, reset_password
 
 api_keys = AppGroup("api-keys", help="Manage producer API keys.")
 users = AppGroup("users", help="Manage staff accounts.")
+retention = AppGroup("retention", help="Purge old payloads and delete old rows.")
+alerts = AppGroup("alerts", help="Alert rules and the daily digest.")
 
 
 @users.command("create")
@@ -31,6 +38,45 @@ def create_user_command(email, role, password):
     except InvalidInput as exc:
         raise click.ClickException(exc.message) from None
     click.echo(f"Created {user.email} ({user.role.value}).")
+
+
+@users.command("reset-password")
+@click.argument("email")
+def reset_password_command(email):
+    """Give a staff account a one-time password (printed once); they choose their own at next sign-in."""
+    try:
+        password = reset_password(email, actor=CLI)
+    except HookyardError as exc:
+        raise click.ClickException(exc.message) from None
+    click.echo(password_box(email, password))
+
+
+@retention.command("run")
+@click.option("--batch-size", type=int, default=None, help="Rows per committed batch (default RETENTION_BATCH_SIZE).")
+@with_appcontext
+def retention_run(batch_size):
+    """Purge payloads older than the payload retention and delete rows older than RECORD_RETENTION_DAYS."""
+    limits = cutoffs()
+    click.echo(f"Purging payloads from before {limits['payloads']:%Y-%m-%d %H:%M} UTC and deleting records from "
+               f"before {limits['records']:%Y-%m-%d %H:%M} UTC")
+    for label, count in run_retention(batch_size).items():
+        click.echo(f"{label}: {count}")
+
+
+@alerts.command("evaluate")
+@with_appcontext
+def alerts_evaluate():
+    """Evaluate the alert rules once (the workers do it every ALERT_INTERVAL_SECONDS)."""
+    changes = evaluate_rules()["changes"]
+    click.echo(f"{len(changes)} change(s): " + ", ".join(f"{c['key']} {c['change']}" for c in changes))
+
+
+@alerts.command("digest")
+@click.option("--day", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="UTC day (default yesterday).")
+@with_appcontext
+def alerts_digest(day):
+    """Send the daily digest now."""
+    click.echo(send_digest(day.date() if day else None))
 
 
 @api_keys.command("create")
@@ -60,14 +106,15 @@ def sweep_command(every, grace):
 
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--port", default=5000, show_default=True, type=int, envvar="PORT",
+              help="Port to listen on (also from PORT; 5000 is taken by AirPlay on macOS).")
 @with_appcontext
 def serve(host, port):
     """Upgrade the database, start the embedded worker when no broker is set, and serve."""
     from flask_migrate import upgrade
     from werkzeug.serving import run_simple
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(current_app.config["LOG_FORMAT"])
     app = current_app._get_current_object()
     upgrade()
     password = ensure_first_admin()
@@ -83,12 +130,32 @@ def serve(host, port):
         start_embedded_worker(app)
         click.echo("Embedded mode: SQLite database and an in-process worker (no Redis needed).")
     click.echo(f"Serving on http://{host}:{port}/  (API: http://{host}:{port}/api/v1/openapi.json)")
+    if password:  # again once the server listens, so it is not lost among the start-up lines
+        _echo_when_listening(host, port, f"First start: open http://{host}:{port}/login\n"
+                             + password_box("admin@localhost", password))
     run_simple(host, port, app, threaded=True)
+
+
+def _echo_when_listening(host, port, text, timeout=30.0):
+    """Print text from a thread once host:port accepts connections (or after timeout)."""
+    def wait_then_echo():
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection((host, port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        click.echo(text)
+
+    threading.Thread(target=wait_then_echo, name="password-box", daemon=True).start()
 
 
 def register(app):
     """Add the commands to app.cli."""
     app.cli.add_command(api_keys)
     app.cli.add_command(users)
+    app.cli.add_command(retention)
+    app.cli.add_command(alerts)
     app.cli.add_command(sweep_command)
     app.cli.add_command(serve)

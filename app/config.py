@@ -124,6 +124,36 @@ class Config:
         self.RATELIMIT_STORAGE_URI = env.get("RATELIMIT_STORAGE_URI") or (
             redis_url(self.BROKER_URL) if redis_broker else "memory://")
         self.LOGIN_RATE_LIMIT = env.get("LOGIN_RATE_LIMIT", "10 per minute; 50 per hour")
+        # Operating it: health, metrics, retention, rule alerts, digest, heartbeats, logs.
+        #: A bearer token Prometheus may scrape /metrics with (a producer API key works too).
+        self.METRICS_TOKEN = env.get("METRICS_TOKEN") or None
+        #: The deployed git commit, as the platforms name it; `git rev-parse` is asked when none is set.
+        self.SOURCE_VERSION = (env.get("SOURCE_VERSION") or env.get("RENDER_GIT_COMMIT")
+                               or env.get("HEROKU_SLUG_COMMIT") or None)
+        #: Where staff reach Hookyard, for links in alert emails (Render sets RENDER_EXTERNAL_URL).
+        self.PUBLIC_URL = (env.get("PUBLIC_URL") or env.get("RENDER_EXTERNAL_URL") or "").rstrip("/")
+        #: How long /healthz waits for the database and the broker, in seconds.
+        self.HEALTH_TIMEOUT_SECONDS = float(env.get("HEALTH_TIMEOUT_SECONDS", "2"))
+        #: json: one JSON object per log line; anything else: plain text.
+        self.LOG_FORMAT = env.get("LOG_FORMAT", "text")
+        #: Payloads, response bodies and request headers older than this are purged (Settings page: 7 or 30).
+        self.PAYLOAD_RETENTION_DAYS = int(env.get("PAYLOAD_RETENTION_DAYS", "7"))
+        #: Messages, deliveries and attempts older than this are deleted.
+        self.RECORD_RETENTION_DAYS = int(env.get("RECORD_RETENTION_DAYS", "90"))
+        self.RETENTION_BATCH_SIZE = int(env.get("RETENTION_BATCH_SIZE", "1000"))
+        #: Defaults of the alert rules (Settings page): success rate under a threshold over a window, with a
+        #: minimum volume, and a backlog whose oldest pending delivery is overdue by this many minutes.
+        self.ALERT_SUCCESS_RATE_PERCENT = float(env.get("ALERT_SUCCESS_RATE_PERCENT", "90"))
+        self.ALERT_WINDOW_MINUTES = int(env.get("ALERT_WINDOW_MINUTES", "60"))
+        self.ALERT_MIN_ATTEMPTS = int(env.get("ALERT_MIN_ATTEMPTS", "20"))
+        self.ALERT_BACKLOG_MINUTES = int(env.get("ALERT_BACKLOG_MINUTES", "15"))
+        #: Who gets the daily digest (default: ALERT_EMAIL_TO), and from which UTC hour it goes out.
+        self.DIGEST_EMAIL_TO = parse_list(env.get("DIGEST_EMAIL_TO"))
+        self.DIGEST_HOUR_UTC = int(env.get("DIGEST_HOUR_UTC", "6"))
+        #: How often worker processes run their periodic work (heartbeat, snapshot, alert rules), in seconds.
+        self.PERIODIC_TICK_SECONDS = float(env.get("PERIODIC_TICK_SECONDS", "10"))
+        self.SNAPSHOT_INTERVAL_SECONDS = float(env.get("SNAPSHOT_INTERVAL_SECONDS", "30"))
+        self.ALERT_INTERVAL_SECONDS = float(env.get("ALERT_INTERVAL_SECONDS", "60"))
 
 
 class TestConfig(Config):

@@ -1,5 +1,8 @@
 """Prometheus counters, counted where the facts happen (an attempt recorded, an inbound event settled).
 
+Under gunicorn and Dramatiq's processes the library's multiprocess mode is on (bin/with-metrics sets
+PROMETHEUS_MULTIPROC_DIR before the processes start); app.ops.metrics_store adds up every machine's.
+
 Counting on write keeps a scrape cheap at any table size; gauges that describe the database are
 read from snapshots, never from a heavy query per scrape. Labels stay bounded: outcomes, error
 classes and kinds, never an endpoint or a delivery id.
@@ -18,6 +21,11 @@ attempt_duration_seconds = Histogram("hookyard_attempt_duration_seconds", "How l
 inbound_processed_total = Counter("webhook_events_processed", "Inbound events processed")
 inbound_failed_total = Counter("webhook_events_failed", "Inbound events whose processing failed")
 inbound_duplicate_total = Counter("webhook_events_duplicate", "Inbound requests that repeated an event")
+
+#: Every collector here, in the order a scrape lists them; UNLABELLED ones show 0 before their first count.
+COLLECTORS = (attempts_total, attempt_duration_seconds, inbound_processed_total, inbound_failed_total,
+              inbound_duplicate_total)
+UNLABELLED = ("webhook_events_processed", "webhook_events_failed", "webhook_events_duplicate")
 
 _INBOUND = {"processed": inbound_processed_total, "failed": inbound_failed_total,
             "duplicate": inbound_duplicate_total}

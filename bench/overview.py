@@ -185,15 +185,15 @@ def print_plans(app, statements, everything):
 #: Independent SQL for each checked figure; %(since)s / %(hour)s / %(start)s are bound per check.
 CHECKS = {
     "attempts_1h": ("SELECT count(*), count(*) FILTER (WHERE error_class IS NULL) FROM delivery_attempts "
-                    "WHERE started_at >= %(hour)s"),
+                    "WHERE started_at >= %(hour)s AND trigger != 'test'"),
     "attempts_24h": ("SELECT count(*), count(*) FILTER (WHERE error_class IS NULL) FROM delivery_attempts "
-                     "WHERE started_at >= %(day)s"),
+                     "WHERE started_at >= %(day)s AND trigger != 'test'"),
     "failed_1h": "SELECT count(*) FROM deliveries WHERE status = 'failed' AND last_attempt_at >= %(hour)s",
     "pending": "SELECT count(*), min(created_at) FROM deliveries WHERE status = 'pending'",
     "p95_24h": ("SELECT percentile_cont(0.95) WITHIN GROUP (ORDER BY duration_ms) FROM delivery_attempts "
-                "WHERE started_at >= %(day)s"),
+                "WHERE started_at >= %(day)s AND trigger != 'test'"),
     "chart_total": "SELECT count(*) FROM deliveries WHERE created_at >= %(start)s",
-    "chart_attempts": "SELECT count(*) FROM delivery_attempts WHERE started_at >= %(start)s",
+    "chart_attempts": "SELECT count(*) FROM delivery_attempts WHERE started_at >= %(start)s AND trigger != 'test'",
 }
 
 

@@ -3,7 +3,10 @@
 import dramatiq
 
 from app import alerts
+from app.audit import SYSTEM, record
 from app.delivery import outbox
+from app.extensions import db
+from app.ops.alert_rules import alert_message
 from tasks import broker as _broker  # noqa: F401  IMPORTANT: set_broker() must run before @actor
 
 #: Alerts have their own queue so they never wait behind a backlog of webhooks.
@@ -20,3 +23,20 @@ def send_endpoint_alert(kind, endpoint_id, reason):
 def send_committed(sender, items):
     for kind, endpoint_id, reason in items:
         send_endpoint_alert.send(kind, endpoint_id, reason)
+
+
+@dramatiq.actor(queue_name=QUEUE, max_retries=5, min_backoff=10_000)
+def send_rule_alert(key, kind, link):
+    """Send an alert rule's fired or recovered notice on every configured channel; audit where it went."""
+    subject, text, body = alert_message(key, kind, link)
+    channels = alerts.notify(subject, text, body)
+    record(SYSTEM, "alert.sent", f"{subject} (sent by {', '.join(channels) or 'no channel configured'})",
+           target_type="alert", target_ids=[key], after={"channels": channels})
+    db.session.commit()
+
+
+@outbox.rule_alerts_committed.connect
+def send_committed_rules(sender, items):
+    """Send a message for each committed rule alert."""
+    for key, kind, link in items:
+        send_rule_alert.send(key, kind, link)

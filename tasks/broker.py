@@ -48,3 +48,26 @@ def queue_depth(queue_name=QUEUE):
         return sum(broker.get_queue_message_counts(q)[0] for q in (queue_name, delayed))
     except Exception:  # noqa: BLE001  the figure is informative; an unreachable broker shows as unknown
         return None
+
+
+def ping():
+    """Raise unless the broker answers (Redis PING, a RabbitMQ connection); the in-memory broker always does."""
+    if isinstance(broker, StubBroker):
+        return
+    if hasattr(broker, "do_qsize"):
+        broker.client.ping()
+        return
+    broker.get_queue_message_counts(QUEUE)  # RabbitMQ: opens a channel and declares the queue passively
+
+
+def delayed_count(queue_name=QUEUE):
+    """Return the messages of a queue waiting for their delay to pass (part of queue_depth), or None if unknown."""
+    try:
+        if isinstance(broker, StubBroker):
+            delayed = f"{queue_name}.DQ"
+            return broker.queues[delayed].qsize() if delayed in broker.queues else 0
+        if hasattr(broker, "do_qsize"):  # Redis keeps each queue's delayed messages in a hash of its own
+            return int(broker.client.hlen(f"{broker.namespace}:{queue_name}.DQ.msgs"))
+        return broker.get_queue_message_counts(queue_name)[1]
+    except Exception:  # noqa: BLE001  informative only, as queue_depth
+        return None

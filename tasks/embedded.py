@@ -12,6 +12,7 @@ from dramatiq import Worker
 from tasks import alerts, bulk, deliveries  # noqa: F401  declares the actors on the broker
 from tasks.broker import broker
 from tasks.middleware import install
+from tasks.periodic import Periodic
 from tasks.sweeper import Sweeper
 
 log = logging.getLogger(__name__)
@@ -31,7 +32,9 @@ def start_embedded_worker(app):
     sweeper = Sweeper(app)
     sweeper.wake_everything()  # the in-memory broker starts empty
     sweeper.start()
-    _running.update(worker=worker, sweeper=sweeper)
+    periodic = Periodic(app, threads=app.config["WORKER_THREADS"], queues=broker.get_declared_queues())
+    periodic.start()
+    _running.update(worker=worker, sweeper=sweeper, periodic=periodic)
     atexit.register(stop_embedded_worker)
     log.info("embedded worker started with %d threads", app.config["WORKER_THREADS"])
     return worker
@@ -40,7 +43,8 @@ def start_embedded_worker(app):
 def stop_embedded_worker(timeout_ms=25_000):
     """Stop the sweeper and let in-flight attempts finish (up to timeout_ms)."""
     sweeper, worker = _running.pop("sweeper", None), _running.pop("worker", None)
-    if sweeper:
-        sweeper.stop()
+    for thread in (sweeper, _running.pop("periodic", None)):
+        if thread:
+            thread.stop()
     if worker:
         worker.stop(timeout=timeout_ms)

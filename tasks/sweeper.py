@@ -8,6 +8,7 @@ import logging
 import threading
 
 from app.delivery.operations.sweep import enqueue_all_pending, sweep
+from app.ops.periodic import record_run
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +31,8 @@ class Sweeper(threading.Thread):
         try:
             with self.app.app_context():
                 result = sweep(grace_seconds)
+                record_run("sweep", {"overdue": result.overdue, "expired_leases": result.expired_leases,
+                                     "resumed_jobs": result.resumed_jobs})
             if result.total:
                 log.info("sweep re-enqueued %d overdue and %d expired-lease deliveries, resumed %d jobs",
                          result.overdue, result.expired_leases, result.resumed_jobs)

@@ -13,6 +13,7 @@ from app import create_app
 from tasks import alerts, bulk, deliveries  # noqa: F401  declares the actors
 from tasks.broker import broker
 from tasks.middleware import install
+from tasks.periodic import Periodic
 from tasks.sweeper import Sweeper
 
 app = create_app()
@@ -48,19 +49,23 @@ stop_once_on_sigterm()
 
 
 class SweeperMiddleware(Middleware):
-    """Run the recovery sweep in this worker process while it is up."""
+    """Run the recovery sweep and the periodic work (heartbeat, metrics, jobs) in this worker process while it is up."""
 
     def __init__(self):
-        self.sweeper = None
+        self.sweeper = self.periodic = None
 
     def after_worker_boot(self, broker, worker):
         if app.config["WEBHOOK_SWEEP_INTERVAL_SECONDS"] > 0:
             self.sweeper = Sweeper(app)
             self.sweeper.start()
+        self.periodic = Periodic(app, threads=worker.worker_threads, queues=worker.consumer_whitelist
+                                 or broker.get_declared_queues())
+        self.periodic.start()
 
     def before_worker_shutdown(self, broker, worker):
-        if self.sweeper:
-            self.sweeper.stop()
+        for thread in (self.sweeper, self.periodic):
+            if thread:
+                thread.stop()
 
 
 broker.add_middleware(SweeperMiddleware())

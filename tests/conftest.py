@@ -116,6 +116,19 @@ def receiver():
 
 
 @pytest.fixture
+def alerts(app):
+    """Alerts configured to a notification receiver and a real SMTP server; yields (receiver, smtp)."""
+    from tests.support.smtp import SMTPServer
+
+    notified = Receiver()
+    with SMTPServer() as smtp:
+        app.config.update(ALERT_WEBHOOK_URL=notified.url("/alerts"), ALERT_EMAIL_TO=["ops@example.com"],
+                          SMTP_HOST="127.0.0.1", SMTP_PORT=smtp.port, SMTP_STARTTLS=False)
+        yield notified, smtp
+    notified.close()
+
+
+@pytest.fixture
 def api_key(app):
     with app.app_context():
         _, key = create_api_key("tests")

@@ -12,6 +12,7 @@ from app.admin.jobs import JobView
 from app.admin.overview import OverviewView
 from app.admin.people import SettingsView, UserView
 from app.admin.records import AuditView, MessageView
+from app.admin.system import SystemView
 from app.extensions import db
 from app.models import AuditEntry, Delivery, Message, User, utcnow
 
@@ -28,6 +29,7 @@ def init_admin(app):
     admin.add_view(AuditView(AuditEntry, db, name="Audit log", endpoint="audit"))
     admin.add_view(UserView(User, db, name="Users", endpoint="users"))
     admin.add_view(SettingsView(name="Settings", url="/admin/settings", endpoint="settings"))
+    admin.add_view(SystemView(name="System", url="/admin/system", endpoint="system"))
     app.jinja_env.globals.update(time_cell=fmt.time_cell, status_badge=fmt.status_badge, tag_list=fmt.tag_list,
                                  staff_banners=staff_banners, utcnow=utcnow,
                                  response_body=fmt.response_body)

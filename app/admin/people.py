@@ -79,7 +79,7 @@ class SettingsView(StaffMixin, BaseView):
             errors = []
             for definition, current, _, _ in list_settings():
                 raw = request.form.get(definition.key)
-                if raw is None or str(raw).strip() == str(current):
+                if raw is None or str(raw).strip() == definition.display(current):
                     continue
                 try:
                     set_setting(definition.key, raw, actor=staff_actor())

@@ -4,6 +4,6 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from app.api import endpoint_routes, errors, openapi, routes  # noqa: E402,F401  registers the views on bp
+from app.api import endpoint_routes, errors, openapi, routes, system_routes  # noqa: E402,F401  registers the views
 
 errors.register(bp)

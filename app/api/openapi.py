@@ -13,7 +13,7 @@ _MODELS = [
     schemas.MessageIn,
     schemas.MessageOut, schemas.MessageBatchIn, schemas.MessageBatchOut, schemas.RetryIn, schemas.DeliveryOut,
     schemas.DeliveryDetailOut, schemas.DeliveryPageOut,
-    schemas.StatsOut, schemas.ErrorOut,
+    schemas.StatsOut, schemas.SystemOut, schemas.ErrorOut,
 ]
 
 _ERRORS = {
@@ -111,6 +111,8 @@ def _paths():
                                                 errors=("401", "404", "409"))},
         "/stats": {"get": _op("Delivery counts, broker queue depth and the oldest overdue delivery", "200",
                               "StatsOut")},
+        "/system": {"get": _op("Workers alive, queues, last periodic runs, versions and warnings", "200",
+                               "SystemOut")},
     }
 
 

@@ -209,6 +209,41 @@ class StatsOut(BaseModel):
     oldest_overdue_pending_seconds: float = Field(description="How long the most overdue pending delivery waits")
 
 
+class WorkerOut(BaseModel):
+    host: str
+    pid: int
+    version: str
+    threads: int
+    queues: list[str]
+    started_at: str
+    last_seen_at: str
+
+
+class QueueOut(BaseModel):
+    name: str
+    depth: int | None = Field(description="Messages waiting (ready and delayed); null when the broker does not say")
+    delayed: int | None = Field(description="Of those, waiting for their delay to pass")
+
+
+class RunOut(BaseModel):
+    name: str = Field(description="sweep, snapshot, alerts, retention or digest")
+    last_started_at: str | None
+    last_finished_at: str | None
+    result: dict | None
+    error: str | None
+    running_on: str | None = None
+
+
+class SystemOut(BaseModel):
+    at: str
+    version: dict = Field(description='{"web": version, "workers": [versions]}')
+    workers: list[WorkerOut] = Field(description="Worker processes with a recent heartbeat")
+    queues: list[QueueOut]
+    oldest_pending_seconds: float
+    runs: list[RunOut]
+    warnings: list[dict] = Field(description='[{"kind": "no-worker" or "version-drift", "text": ...}]')
+
+
 class ErrorOut(BaseModel):
     error: str = Field(description="What went wrong, for a person to read")
     field: str | None = Field(None, description="The input field at fault, when there is one")

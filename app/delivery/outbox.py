@@ -22,6 +22,8 @@ deliveries_committed = _signals.signal("deliveries-committed")
 jobs_committed = _signals.signal("jobs-committed")
 #: Sent after commit with items=[(kind, endpoint_id, reason), ...]; kind is failing, disabled or recovered.
 alerts_committed = _signals.signal("alerts-committed")
+#: Sent after commit with items=[(state key, "fired" or "recovered", monitor link), ...] (app.ops.alert_rules).
+rule_alerts_committed = _signals.signal("rule-alerts-committed")
 
 _KEY = "webhook_outbox"
 
@@ -43,6 +45,11 @@ def start_job_after_commit(session, job_id):
 def alert_after_commit(session, kind, endpoint_id, reason):
     """Ask for an alert about an endpoint to go out once this session's transaction commits."""
     _track(session, alerts_committed, (kind, endpoint_id, reason))
+
+
+def rule_alert_after_commit(session, key, kind, link):
+    """Ask for an alert rule's fired or recovered notice to go out once this session's transaction commits."""
+    _track(session, rule_alerts_committed, (key, kind, link))
 
 
 @event.listens_for(Session, "after_commit")

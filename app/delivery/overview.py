@@ -13,7 +13,7 @@ from sqlalchemy import Integer, cast, extract, func, literal_column, select
 from app.delivery.endpoints.figures import is_failing, percentile
 from app.delivery.queries import DeliveryFilter, count_deliveries
 from app.extensions import db
-from app.models import Delivery, DeliveryAttempt, DeliveryStatus, Endpoint, EndpointState, ErrorClass
+from app.models import AttemptTrigger, Delivery, DeliveryAttempt, DeliveryStatus, Endpoint, EndpointState, ErrorClass
 
 #: The short and the long window of the KPI cards.
 HOUR, DAY = timedelta(hours=1), timedelta(hours=24)
@@ -122,11 +122,16 @@ def _bucket_column(column):
     return cast(func.strftime("%s", column), Integer) // width  # SQLite stores naive UTC text
 
 
+def _attempts_since(since):
+    """SQL: attempts started at or after since, test events left out (as the success-rate alert counts them)."""
+    return (DeliveryAttempt.started_at >= since, DeliveryAttempt.trigger != AttemptTrigger.TEST)
+
+
 def attempt_success(since):
     """Attempts started at or after since, and those that succeeded (no error class)."""
     attempts, succeeded = db.session.execute(
         select(func.count(), func.count().filter(DeliveryAttempt.error_class.is_(None)))
-        .where(DeliveryAttempt.started_at >= since)).one()
+        .where(*_attempts_since(since))).one()
     return Rate(attempts, succeeded)
 
 
@@ -157,9 +162,9 @@ def attempt_p95_ms(since):
     """The 95th percentile duration (ms, interpolated as percentile_cont) of attempts started at or after since."""
     if _is_postgres():
         value = db.session.scalar(select(func.percentile_cont(0.95).within_group(DeliveryAttempt.duration_ms))
-                                  .where(DeliveryAttempt.started_at >= since))
+                                  .where(*_attempts_since(since)))
         return int(round(value)) if value is not None else None
-    durations = db.session.scalars(select(DeliveryAttempt.duration_ms).where(DeliveryAttempt.started_at >= since)
+    durations = db.session.scalars(select(DeliveryAttempt.duration_ms).where(*_attempts_since(since))
                                    .order_by(DeliveryAttempt.duration_ms)).all()
     return percentile(durations, 0.95) if durations else None
 
@@ -192,14 +197,14 @@ def _latency_postgres(now):
     rows = db.session.execute(
         select(bucket, func.count(), func.percentile_cont(0.5).within_group(duration),
                func.percentile_cont(0.95).within_group(duration))
-        .where(DeliveryAttempt.started_at >= chart_start(now)).group_by(bucket)).all()
+        .where(*_attempts_since(chart_start(now))).group_by(bucket)).all()
     return {number: (n, int(round(p50)), int(round(p95))) for number, n, p50, p95 in rows}
 
 
 def _latency_python(now):
     durations = {}
     for started_at, ms in db.session.execute(select(DeliveryAttempt.started_at, DeliveryAttempt.duration_ms)
-                                             .where(DeliveryAttempt.started_at >= chart_start(now))):
+                                             .where(*_attempts_since(chart_start(now)))):
         durations.setdefault(bucket_of(started_at), []).append(ms)
     ordered = {number: sorted(values) for number, values in durations.items()}
     return {number: (len(values), percentile(values, 0.5), percentile(values, 0.95))

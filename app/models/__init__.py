@@ -7,11 +7,13 @@ from app.models.bulk_job import BulkJob, JobStatus
 from app.models.delivery import Delivery, DeliveryStatus
 from app.models.endpoint import Endpoint, EndpointState, SigningScheme
 from app.models.message import Message, MessageTag
+from app.models.ops import AlertState, MetricSample, PeriodicRun, WorkerHeartbeat
 from app.models.setting import Setting
 from app.models.types import utcnow
 from app.models.user import Role, User
 
 __all__ = [
+    "AlertState",
     "ApiKey",
     "AttemptTrigger",
     "AuditEntry",
@@ -25,9 +27,12 @@ __all__ = [
     "JobStatus",
     "Message",
     "MessageTag",
+    "MetricSample",
+    "PeriodicRun",
     "Role",
     "Setting",
     "SigningScheme",
     "User",
+    "WorkerHeartbeat",
     "utcnow",
 ]

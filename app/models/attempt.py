@@ -36,7 +36,8 @@ class DeliveryAttempt(db.Model):
         Index("ix_delivery_attempts_endpoint_id_started_at", "endpoint_id", "started_at"),
         # The overview's success rates and latency over all endpoints; on PostgreSQL the figures are read
         # from the index alone.
-        Index("ix_delivery_attempts_started_at", "started_at", postgresql_include=["duration_ms", "error_class"]),
+        Index("ix_delivery_attempts_started_at", "started_at",
+              postgresql_include=["duration_ms", "error_class", "trigger"]),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)

@@ -29,6 +29,8 @@ class Message(db.Model):
     reference: Mapped[str | None] = mapped_column(String(200))
     idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False, index=True)
+    #: When retention replaced the payload with JSON null (see app.ops.retention).
+    payload_purged_at = mapped_column(UTCDateTime)
 
     tag_rows: Mapped[list["MessageTag"]] = relationship(
         back_populates="message", cascade="all, delete-orphan", lazy="selectin"

@@ -105,3 +105,30 @@ def ensure_first_admin(email="admin@localhost"):
         return None
     _, password = create_user(email, "admin")
     return password
+
+
+#: Who acts when an operator runs a command on the server.
+CLI = Actor("cli")
+
+
+def reset_password(email, *, actor):
+    """Give a user a new one-time password, to be changed at next sign-in; return it (shown once)."""
+    email = (email or "").strip().lower()
+    user = db.session.scalar(select(User).where(User.email == email))
+    if user is None:
+        raise NotFound(f"no user with email {email}")
+    password = secrets.token_urlsafe(12)
+    user.password_hash = generate_password_hash(password)
+    user.must_change_password = True
+    record(actor, "user.password_reset", f"one-time password set for {email}", target_type="user",
+           target_ids=[user.id])
+    db.session.commit()
+    return password
+
+
+def password_box(email, password):
+    """The one-time password in a box, easy to spot in start-up output."""
+    lines = [f"Sign in as {email}", f"with the one-time password {password}", "(you will choose your own)"]
+    width = max(len(line) for line in lines)
+    border = "+" + "-" * (width + 2) + "+"
+    return "\n".join([border, *(f"| {line.ljust(width)} |" for line in lines), border])

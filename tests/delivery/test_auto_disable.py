@@ -1,27 +1,13 @@
 import json
 from datetime import timedelta
 
-import pytest
-
 from app.audit import Actor
 from app.delivery.attempt.pipeline import attempt_delivery
 from app.delivery.endpoints.service import set_state
 from app.extensions import db
 from app.models import AuditEntry, DeliveryStatus, Endpoint, EndpointState, utcnow
 from tests.support.factories import load, load_endpoint, send, send_many, update
-from tests.support.receiver import Receiver, Reply
-from tests.support.smtp import SMTPServer
-
-
-@pytest.fixture
-def alerts(app):
-    """Alerts configured to a notification receiver and a real SMTP server; yields (receiver, smtp)."""
-    notified = Receiver()
-    with SMTPServer() as smtp:
-        app.config.update(ALERT_WEBHOOK_URL=notified.url("/alerts"), ALERT_EMAIL_TO=["ops@example.com"],
-                          SMTP_HOST="127.0.0.1", SMTP_PORT=smtp.port, SMTP_STARTTLS=False)
-        yield notified, smtp
-    notified.close()
+from tests.support.receiver import Reply
 
 
 def drain(broker, worker):

@@ -84,3 +84,17 @@ def test_rows_written_depend_on_trigger_and_outcome_only(app, endpoints, outcome
                 attempt_deliveries(ids)
             rows = [observe(app, i) for i in ids]
             assert rows == [expected(trigger, outcome)] * batch_size, (trigger, batch_size)
+
+
+def test_the_attempt_columns_are_what_an_attempt_row_is_written_with():
+    from app.delivery.attempt.record import ATTEMPT_COLUMNS, attempt_values
+    from app.delivery.attempt.sender import Outcome
+
+    claim = type("Claim", (), {"delivery_id": "d", "endpoint_id": "e", "number": 1, "trigger": AttemptTrigger.SCHEDULED,
+                               "triggered_by": None, "url": "http://x", "headers": {}})()
+    from flask import Flask
+
+    with Flask(__name__).app_context() as ctx:
+        ctx.app.config["WEBHOOK_RESPONSE_BODY_LIMIT_BYTES"] = 10
+        row = attempt_values(claim, Outcome(duration_ms=1, status=200), None, will_retry=False, next_at=None)
+    assert tuple(row) == ATTEMPT_COLUMNS

@@ -41,6 +41,6 @@ def record_successes_statement(size):
 
     moved = record.move_statement("postgresql", size).cte("moved")
     table = DeliveryAttempt.__table__
-    rows = [{c.name: bindparam(f"a_{c.name}_{i}", type_=c.type) for c in table.columns if c.name != "id"}
+    rows = [{name: bindparam(f"a_{name}_{i}", type_=table.c[name].type) for name in record.ATTEMPT_COLUMNS}
             for i in range(size)]
     return insert(table).values(rows).add_cte(moved)

@@ -23,6 +23,7 @@ from app.delivery.endpoints import health
 from app.delivery.endpoints.rules import mask_headers
 from app.delivery.outbox import enqueue_after_commit
 from app.extensions import db
+from app.logs import log_attempt
 from app.models import AttemptTrigger, DeliveryAttempt, DeliveryStatus, ErrorClass, utcnow
 from app.models.types import UTCDateTime, enum_column
 
@@ -54,6 +55,12 @@ def next_step(claim, outcome, now):
     delay = retry.honour_retry_after(delay, retry.parse_retry_after(outcome.retry_after, now),
                                      config["WEBHOOK_RETRY_AFTER_MAX_SECONDS"])
     return DeliveryStatus.PENDING, now + timedelta(seconds=delay), delay
+
+
+#: The columns of an attempt row the pipeline writes (attempt_values' keys); any other column takes its default.
+ATTEMPT_COLUMNS = ("delivery_id", "endpoint_id", "number", "trigger", "triggered_by", "started_at", "duration_ms",
+                   "request_url", "request_headers", "response_status", "response_body", "response_body_encoding",
+                   "response_body_truncated", "error_class", "error", "will_retry", "next_attempt_at")
 
 
 def attempt_values(claim, outcome, started_at, *, will_retry, next_at):
@@ -157,6 +164,7 @@ def _commit(written):
             enqueue_after_commit(db.session, row["delivery_id"], delay)
     db.session.commit()
     for row, _ in written:
+        log_attempt(row)
         metrics.observe_attempt(succeeded=row["error_class"] is None and row["response_status"] is not None,
                                 error_class=row["error_class"].value if row["error_class"] else None,
                                 duration_ms=row["duration_ms"])

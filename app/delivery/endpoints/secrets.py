@@ -1,9 +1,20 @@
 """Endpoint secrets at rest: Fernet (AES-128-CBC + HMAC-SHA256) under keys from the environment."""
 
+import base64
+import re
+
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from flask import current_app
 
 from app.errors import SecretUnavailable
+
+#: 32 bytes written as 64 hex digits, as Heroku's app.json "generator": "secret" makes them.
+HEX_KEY = re.compile(r"^[0-9a-fA-F]{64}$")
+
+
+def fernet_key(raw):
+    """Return a Fernet key from raw: a Fernet key (32 bytes in base64) or 32 bytes as 64 hex digits."""
+    return base64.urlsafe_b64encode(bytes.fromhex(raw)) if HEX_KEY.match(raw) else raw
 
 
 def _cipher():
@@ -11,9 +22,10 @@ def _cipher():
     if not keys:
         raise SecretUnavailable("SECRETS_ENCRYPTION_KEY is not set")
     try:
-        return MultiFernet([Fernet(key) for key in keys])
+        return MultiFernet([Fernet(fernet_key(key)) for key in keys])
     except ValueError:
-        raise SecretUnavailable("SECRETS_ENCRYPTION_KEY must be Fernet keys (32 url-safe base64 bytes)") from None
+        raise SecretUnavailable("SECRETS_ENCRYPTION_KEY must be 32 random bytes in base64 (a Fernet key) or "
+                                "64 hex digits") from None
 
 
 def encrypt(secret):

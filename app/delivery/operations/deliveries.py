@@ -3,16 +3,18 @@
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import exists, or_, select, update
 
 from app.audit import record
 from app.delivery.outbox import enqueue_after_commit
 from app.errors import IllegalTransition, NotFound
 from app.extensions import db
-from app.models import AttemptTrigger, Delivery, DeliveryStatus, utcnow
+from app.models import AttemptTrigger, Delivery, DeliveryStatus, Message, utcnow
 
 #: Reason given for a delivery that does not exist.
 MISSING = "no such delivery"
+#: Reason given for a delivery whose payload retention has purged.
+PURGED = "its payload was purged by retention; there is nothing left to send"
 
 
 @dataclass
@@ -38,11 +40,17 @@ class OperationResult:
         return text
 
 
+def _purged():
+    """The delivery's payload was purged by retention: there is nothing left to send."""
+    return exists().where(Message.id == Delivery.message_id, Message.payload_purged_at.is_not(None))
+
+
 def _skip_reasons(ids, changed, rule, cooldown_since=None):
     changed = set(changed)
     rest = [i for i in ids if i not in changed]
     rows = db.session.execute(
-        select(Delivery.id, Delivery.status, Delivery.manual_retry_at).where(Delivery.id.in_(rest))
+        select(Delivery.id, Delivery.status, Delivery.manual_retry_at, Message.payload_purged_at)
+        .join(Message, Message.id == Delivery.message_id).where(Delivery.id.in_(rest))
     ).all()
     found = {row.id: row for row in rows}
     reasons = {}
@@ -53,6 +61,8 @@ def _skip_reasons(ids, changed, rule, cooldown_since=None):
         elif cooldown_since and row.manual_retry_at and row.manual_retry_at > cooldown_since:
             minutes = max(round((utcnow() - cooldown_since).total_seconds() / 60), 1)
             reasons[delivery_id] = f"retried by hand in the last {minutes} min (cooldown)"
+        elif row.payload_purged_at is not None:
+            reasons[delivery_id] = PURGED
         else:
             reasons[delivery_id] = f"is {row.status.value}; {rule}"
     return reasons
@@ -80,7 +90,7 @@ def retry_deliveries(ids, *, trigger=AttemptTrigger.MANUAL, actor=None, restart_
                       **request)
         if not restart_schedule:
             values["resume_at"] = resume_at
-        statement = update(Delivery).where(Delivery.id.in_(ids), Delivery.status == status)
+        statement = update(Delivery).where(Delivery.id.in_(ids), Delivery.status == status, ~_purged())
         if cooldown_since:
             statement = statement.where(
                 or_(Delivery.manual_retry_at.is_(None), Delivery.manual_retry_at <= cooldown_since)

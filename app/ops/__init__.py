@@ -1,0 +1,1 @@
+"""Running Hookyard in production: health, metrics, heartbeats, periodic work, retention, alert rules, digest."""

@@ -1,0 +1,140 @@
+"""Alert rules evaluated periodically (one evaluator at a time): each fires once when it starts, once when it recovers.
+
+A rule is a name, a title and evaluate() -> [Finding], one finding per subject it could judge (an
+endpoint, "overall", the backlog): firing or not. The evaluator keeps an AlertState per rule and
+subject and acts only on a change, so an alert that stays bad is not repeated every minute. Every
+change is audited and notified after commit (tasks/alerts.py sends it). Endpoint failures in a row
+are a rule of their own in app.delivery.endpoints.health, alerted as they happen.
+
+To add a rule (e.g. failing inbound sources): write evaluate() returning Findings and append
+Rule("name", "Title", evaluate) to RULES.
+"""
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from urllib.parse import urlencode
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from app.audit import SYSTEM, record
+from app.delivery.outbox import rule_alert_after_commit
+from app.delivery.queries import oldest_overdue_seconds
+from app.extensions import db
+from app.models import AlertState, AttemptTrigger, DeliveryAttempt, Endpoint, utcnow
+from app.staff.settings import get_setting
+
+#: The audit actions of every alert, rule or endpoint: the alert history is these entries.
+ALERT_ACTIONS = ("alert.fired", "alert.recovered", "alert.failing", "alert.disabled")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One subject judged by a rule: whether it is bad now, in words, and the monitor filter showing why."""
+
+    subject: str
+    label: str
+    firing: bool
+    summary: str
+    monitor_filter: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    title: str
+    evaluate: object
+
+
+def monitor_link(monitor_filter):
+    """An absolute link (PUBLIC_URL) to the sync monitor filtered as given."""
+    query = f"?{urlencode(monitor_filter)}" if monitor_filter else ""
+    return f"{current_app.config['PUBLIC_URL']}/admin/{query}"
+
+
+def _rate_finding(subject, label, total, ok, threshold, minimum, window, monitor_filter):
+    rate = 100.0 * ok / total if total else 100.0
+    firing = total >= minimum and rate < threshold
+    summary = (f"{label}: {rate:.1f} % of {total} attempts succeeded in the last {window} min "
+               f"(alert under {threshold:g} %, from {minimum} attempts)")
+    return Finding(subject, label, firing, summary, monitor_filter)
+
+
+def success_rate():
+    """Judge the success rate of every endpoint with enough attempts in the window, and overall."""
+    threshold, minimum = get_setting("alert_success_rate_percent"), get_setting("alert_min_attempts")
+    window = get_setting("alert_window_minutes")
+    since = utcnow() - timedelta(minutes=window)
+    endpoints = dict(db.session.execute(select(Endpoint.id, Endpoint.name).where(Endpoint.deleted_at.is_(None))).all())
+    rows = db.session.execute(  # one range scan per endpoint on (endpoint_id, started_at)
+        select(DeliveryAttempt.endpoint_id, func.count(), func.count(DeliveryAttempt.error_class))
+        .where(DeliveryAttempt.endpoint_id.in_(list(endpoints)), DeliveryAttempt.started_at >= since,
+               DeliveryAttempt.trigger != AttemptTrigger.TEST)
+        .group_by(DeliveryAttempt.endpoint_id)).all()
+    findings = [_rate_finding(f"endpoint:{endpoint_id}", f"Endpoint {endpoints[endpoint_id] or endpoint_id}",
+                              total, total - failed, threshold, minimum, window,
+                              {"endpoint_id": endpoint_id, "status": "failed"})
+                for endpoint_id, total, failed in rows]
+    total, failed = sum(r[1] for r in rows), sum(r[2] for r in rows)
+    findings.append(_rate_finding("overall", "All endpoints", total, total - failed, threshold, minimum, window,
+                                  {"status": "failed"}))
+    return findings
+
+
+def backlog():
+    """Judge the backlog: is the most overdue pending delivery waiting longer than allowed?"""
+    minutes = get_setting("alert_backlog_minutes")
+    overdue = oldest_overdue_seconds()
+    summary = (f"the oldest pending delivery is {overdue / 60:.1f} min overdue (alert from {minutes} min); "
+               "are the workers running?")
+    return [Finding("backlog", "Backlog", overdue > minutes * 60, summary, {"status": "pending"})]
+
+
+#: The rules the evaluator runs, in order.
+RULES = [
+    Rule("success_rate", "Success rate", success_rate),
+    Rule("backlog", "Backlog", backlog),
+]
+
+
+def _change(rule, finding, state, now):
+    kind = "fired" if finding.firing else "recovered"
+    state.firing, state.summary, state.updated_at = finding.firing, finding.summary, now
+    if finding.firing:
+        state.since = now
+    link = monitor_link(finding.monitor_filter)
+    record(SYSTEM, f"alert.{kind}", f"{rule.title} {kind}: {finding.summary}", target_type="alert",
+           target_ids=[state.key], after={"rule": rule.name, "subject": finding.subject, "link": link})
+    rule_alert_after_commit(db.session, state.key, kind, link)
+    return kind
+
+
+def evaluate_rules(rules=None):
+    """Evaluate every rule; record and announce what started or stopped firing; commit. Returns the changes."""
+    now = utcnow()
+    changes = []
+    for rule in rules or RULES:
+        for finding in rule.evaluate():
+            key = f"{rule.name}:{finding.subject}"
+            state = db.session.get(AlertState, key)
+            if state is None:
+                if not finding.firing:
+                    continue
+                state = AlertState(key=key, rule=rule.name, subject=finding.subject, firing=False)
+                db.session.add(state)
+            if state.firing != finding.firing:
+                changes.append({"key": key, "change": _change(rule, finding, state, now)})
+    db.session.commit()
+    return {"changes": changes}
+
+
+def alert_message(key, kind, link):
+    """Return (subject, text, JSON body) of a rule's fired or recovered notice, from its current state."""
+    state = db.session.get(AlertState, key)
+    title = next((r.title for r in RULES if r.name == state.rule), state.rule)
+    subject = f"[Hookyard] {title} {'recovered' if kind == 'recovered' else 'alert'}: {state.summary.split(':')[0]}"
+    text = f"{title} {kind}.\n\n{state.summary}\n\nOpen the monitor: {link}\n"
+    body = {"type": f"rule.{kind}", "rule": state.rule, "subject": state.subject, "summary": state.summary,
+            "firing": state.firing, "since": state.since.isoformat() if state.since else None, "link": link,
+            "at": utcnow().isoformat()}
+    return subject, text, body

@@ -1,0 +1,134 @@
+"""Retention: purge what is big and old, keep what history and metrics need, delete what is very old.
+
+An ordered list of steps, each `fn(older_than, batch_size) -> rows changed`, committing batch by
+batch so no transaction holds many rows. Payloads (outbound messages, attempt response bodies and
+request headers) older than the payload retention are emptied, their purge time recorded; rows older
+than RECORD_RETENTION_DAYS are deleted. A message with a delivery still pending or sending keeps its
+payload and its rows, whatever its age: it still has to be sent.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import String, cast, delete, select, tuple_, update
+
+from app.extensions import db
+from app.models import Delivery, DeliveryAttempt, DeliveryStatus, Message, MessageTag, WorkerHeartbeat, utcnow
+
+#: Statuses whose message must keep its payload and rows.
+OPEN = (DeliveryStatus.PENDING, DeliveryStatus.SENDING)
+#: What a purged payload becomes: still valid JSON, so every reader keeps working.
+PURGED_PAYLOAD = "null"
+#: What a purged attempt's request headers become, as stored.
+PURGED_HEADERS = "{}"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One purge step: a label, fn(older_than, batch_size) -> int, and which retention applies."""
+
+    label: str
+    fn: object
+    keeps: str  # "payloads" (the payload retention) or "records" (RECORD_RETENTION_DAYS)
+
+
+def _old_messages(older_than, batch_size, extra=()):
+    """Yield batches of ids of messages older than older_than with no open delivery, oldest first."""
+    cursor = None
+    while True:
+        query = (select(Message.created_at, Message.id).where(Message.created_at < older_than, *extra)
+                 .order_by(Message.created_at, Message.id).limit(batch_size))
+        if cursor is not None:
+            query = query.where(tuple_(Message.created_at, Message.id) > cursor)
+        rows = db.session.execute(query).all()
+        if not rows:
+            return
+        cursor = tuple(rows[-1])
+        busy = set(db.session.scalars(select(Delivery.message_id).where(
+            Delivery.message_id.in_([r.id for r in rows]), Delivery.status.in_(OPEN))))
+        yield [r.id for r in rows if r.id not in busy]
+        if len(rows) < batch_size:
+            return
+
+
+def purge_payloads(older_than, batch_size=1000):
+    """Replace old outbound payloads with JSON null and record when; return how many."""
+    total = 0
+    for ids in _old_messages(older_than, batch_size, extra=(Message.payload_purged_at.is_(None),)):
+        total += db.session.execute(update(Message).where(Message.id.in_(ids)).values(
+            payload=PURGED_PAYLOAD, payload_purged_at=utcnow()).execution_options(synchronize_session=False)).rowcount
+        db.session.commit()
+    return total
+
+
+def purge_attempt_bodies(older_than, batch_size=1000):
+    """Empty old attempts' response bodies and request headers (the metadata stays); return how many.
+
+    Walks the primary key, which grows with time, and stops at the first batch with nothing old in it.
+    Every attempt is recorded with request headers, so empty ones mark an attempt purged (app.ops.retention
+    adds no column to the hot attempts table).
+    """
+    total, cursor = 0, 0
+    while True:
+        rows = db.session.execute(select(DeliveryAttempt.id, DeliveryAttempt.started_at).where(
+            DeliveryAttempt.id > cursor).order_by(DeliveryAttempt.id).limit(batch_size)).all()
+        old = [r.id for r in rows if r.started_at < older_than]
+        if old:
+            total += db.session.execute(update(DeliveryAttempt).where(
+                DeliveryAttempt.id.in_(old), cast(DeliveryAttempt.request_headers, String) != PURGED_HEADERS).values(
+                response_body=None, response_body_encoding=None, request_headers={})
+                .execution_options(synchronize_session=False)).rowcount
+        db.session.commit()
+        if not old or len(rows) < batch_size:
+            return total
+        cursor = rows[-1].id
+
+
+def delete_old_records(older_than, batch_size=1000):
+    """Delete messages older than older_than with their deliveries, attempts and tags; return messages."""
+    total = 0
+    for ids in _old_messages(older_than, batch_size):
+        deliveries = select(Delivery.id).where(Delivery.message_id.in_(ids))
+        for statement in (delete(DeliveryAttempt).where(DeliveryAttempt.delivery_id.in_(deliveries)),
+                          delete(Delivery).where(Delivery.message_id.in_(ids)),
+                          delete(MessageTag).where(MessageTag.message_id.in_(ids))):
+            db.session.execute(statement.execution_options(synchronize_session=False))
+        total += db.session.execute(delete(Message).where(Message.id.in_(ids))
+                                    .execution_options(synchronize_session=False)).rowcount
+        db.session.commit()
+    return total
+
+
+def delete_stale_heartbeats(older_than, batch_size=1000):
+    """Forget workers not seen since older_than; return how many."""
+    gone = db.session.execute(delete(WorkerHeartbeat).where(WorkerHeartbeat.last_seen_at < older_than)
+                              .execution_options(synchronize_session=False)).rowcount
+    db.session.commit()
+    return gone
+
+
+#: The steps, in order. Adding one (e.g. inbound bodies) is one line here.
+STEPS = [
+    Step("outbound payloads", purge_payloads, "payloads"),
+    Step("attempt response bodies and request headers", purge_attempt_bodies, "payloads"),
+    Step("old messages, deliveries and attempts", delete_old_records, "records"),
+    Step("stale worker heartbeats", delete_stale_heartbeats, "records"),
+]
+
+
+def cutoffs(now=None):
+    """Return {"payloads": datetime, "records": datetime}: what is older is purged or deleted."""
+    from app.staff.settings import get_setting  # late import: staff imports the audit and models
+
+    now = now or utcnow()
+    return {"payloads": now - timedelta(days=get_setting("payload_retention_days")),
+            "records": now - timedelta(days=current_app.config["RECORD_RETENTION_DAYS"])}
+
+
+def run_retention(batch_size=None, now=None):
+    """Run every step in order; return {step label: rows changed}."""
+    batch_size = batch_size or current_app.config["RETENTION_BATCH_SIZE"]
+    limits = cutoffs(now)
+    return {step.label: step.fn(limits[step.keeps], batch_size=batch_size) for step in STEPS}
+

@@ -1,0 +1,50 @@
+"""GET /healthz for the platform's health check and GET /metrics for Prometheus."""
+
+import hmac
+
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from app.auth.api_keys import authenticate
+from app.ops.exposition import render
+from app.ops.health import health
+
+bp = Blueprint("ops", __name__)
+
+#: The content type of the Prometheus text format.
+PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8"
+
+
+@bp.get("/healthz")
+def healthz():
+    """Answer 200 when the database and the broker answer, 503 naming the part that does not."""
+    body, ok = health()
+    response = jsonify(body)
+    response.status_code = 200 if ok else 503
+    response.headers["Cache-Control"] = "no-store"
+    if not ok:
+        response.headers["Retry-After"] = "10"
+    return response
+
+
+def _authorised():
+    """Return None when the request may scrape, else (status, message)."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        return 401, "send 'Authorization: Bearer <METRICS_TOKEN or an API key>'"
+    expected = current_app.config["METRICS_TOKEN"]
+    if expected and hmac.compare_digest(token.encode(), expected.encode()):
+        return None
+    if authenticate(token) is not None:
+        return None
+    return 403, "the token is neither METRICS_TOKEN nor a valid API key"
+
+
+@bp.get("/metrics")
+def metrics():
+    """Serve every counter and gauge in the Prometheus text format (bearer token required)."""
+    refused = _authorised()
+    if refused is not None:
+        status, message = refused
+        return jsonify({"error": message}), status, {"WWW-Authenticate": 'Bearer realm="metrics"'}
+    return Response(render(), mimetype=None, content_type=PROMETHEUS_TEXT)
