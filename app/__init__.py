@@ -36,6 +36,9 @@ def create_app(config=None):
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     limiter.init_app(app)
+    from app.security import init_security_headers
+
+    init_security_headers(app)  # IMPORTANT: before init_admin, which takes its csp_nonce() for Flask-Admin's tags
 
     from app import cli, error_pages
     from app.admin import init_admin

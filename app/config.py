@@ -6,6 +6,10 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 #: The default wait, in seconds, before each retry (DESIGN: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h).
 DEFAULT_RETRY_SCHEDULE = (5, 300, 1800, 7200, 18000, 36000, 36000)
 
+#: Payload fields indexed for search by default: order numbers, QR codes and Shopify ids as the seeds send them.
+DEFAULT_SEARCH_PAYLOAD_PATHS = ("order.id", "order_id", "qr_code", "data.qrCode", "data.shopifyOrderId",
+                                "data.shopifyOrderNumber")
+
 #: Networks an embedded (laptop) install may send to, so a receiver on localhost works.
 EMBEDDED_ALLOWED_NETWORKS = ("127.0.0.0/8", "::1/128")
 
@@ -108,6 +112,8 @@ class Config:
         self.MONITOR_RETRY_COOLDOWN_SECONDS = int(env.get("MONITOR_RETRY_COOLDOWN_SECONDS", "300"))
         self.MONITOR_RETRY_HOURLY_CAP = int(env.get("MONITOR_RETRY_HOURLY_CAP", "10"))
         self.MONITOR_REFRESH_SECONDS = int(env.get("MONITOR_REFRESH_SECONDS", "30"))
+        #: Payload fields (dotted JSON paths) indexed for the monitor's search, besides reference and tags.
+        self.SEARCH_PAYLOAD_PATHS = parse_list(env.get("SEARCH_PAYLOAD_PATHS"), DEFAULT_SEARCH_PAYLOAD_PATHS)
         self.MAX_CONTENT_LENGTH = self.WEBHOOK_MAX_PAYLOAD_BYTES + 64 * 1024
         #: Largest body of POST /api/v1/messages/batch (each of its messages still within the payload limit).
         self.API_BATCH_MAX_BYTES = int(env.get("API_BATCH_MAX_BYTES", str(8 * 1024 * 1024)))

@@ -208,6 +208,18 @@ UNION ALL
 SELECT message_id, 'shopify:' || (5000000000 + n) FROM bench_seed WHERE n %% 2 = 0
 """
 
+#: The search handles send_message writes (app/delivery/handles.py): lower-cased reference with and without
+#: its "#", idempotency key and tags, and a qualified tag's last part (shopify:5000000002 -> 5000000002).
+SEED_HANDLES = """
+INSERT INTO message_handles (message_id, handle)
+SELECT message_id, lower('#' || (%(base)s + n - 1)) FROM bench_seed
+UNION ALL SELECT message_id, (%(base)s + n - 1)::text FROM bench_seed
+UNION ALL SELECT message_id, lower('order-' || (%(base)s + n - 1) || '-' || event_type) FROM bench_seed
+UNION ALL SELECT message_id, lower('QR-' || upper(substr(md5('t' || n), 1, 8))) FROM bench_seed
+UNION ALL SELECT message_id, 'shopify:' || (5000000000 + n) FROM bench_seed WHERE n %% 2 = 0
+UNION ALL SELECT message_id, (5000000000 + n)::text FROM bench_seed WHERE n %% 2 = 0
+"""
+
 #: o = h3 %% 100 picks the outcome: which HTTP status or error class the last attempt had.
 SEED_DELIVERIES = """
 INSERT INTO deliveries (id, message_id, endpoint_id, event_type, status, attempt_count, scheduled_attempt_count,
@@ -244,6 +256,7 @@ class Seeded:
     total: int
     by_status: dict
     endpoint_ids: list
+    middle_delivery_id: str = ""
     seconds: float = 0.0
 
     def reference(self, n):
@@ -300,7 +313,7 @@ def seed(args, app):
         conn.execute("SET maintenance_work_mem = '1GB'")
         conn.execute("SET work_mem = '256MB'")
         for label, sql in (("staging rows", SEED_STAGING), ("messages", SEED_MESSAGES), ("tags", SEED_TAGS),
-                           ("deliveries", SEED_DELIVERIES)):
+                           ("handles", SEED_HANDLES), ("deliveries", SEED_DELIVERIES)):
             t0 = time.monotonic()
             rows = conn.execute(sql, params).rowcount
             print(f"  {label}: {rows:,} rows in {time.monotonic() - t0:.1f} s", flush=True)
@@ -318,7 +331,10 @@ def read_seeded(args):
     with psycopg.connect(args.database_url) as conn:
         by_status = dict(conn.execute("SELECT status, count(*) FROM deliveries GROUP BY status").fetchall())
         endpoint_ids = [r[0] for r in conn.execute("SELECT id FROM endpoints ORDER BY name").fetchall()]
-    return Seeded(sum(by_status.values()), by_status, endpoint_ids)
+        middle = conn.execute("SELECT d.id FROM deliveries d JOIN messages m ON m.id = d.message_id "
+                              "WHERE m.reference = %s", (f"#{REFERENCE_BASE + sum(by_status.values()) // 2 - 1}",)
+                              ).fetchone()
+    return Seeded(sum(by_status.values()), by_status, endpoint_ids, middle[0] if middle else "")
 
 
 def check_seeded(args, seeded):
@@ -344,7 +360,7 @@ def table_sizes(url):
     with psycopg.connect(url) as conn:
         return [(table, conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0],
                  conn.execute("SELECT pg_size_pretty(pg_total_relation_size(%s::regclass))", (table,)).fetchone()[0])
-                for table in ("deliveries", "messages", "message_tags", "endpoints")]
+                for table in ("deliveries", "messages", "message_tags", "message_handles", "endpoints")]
 
 
 # --- capturing the SQL a request runs ------------------------------------------------------------------
@@ -400,11 +416,12 @@ class SqlRecorder:
 
 @dataclass
 class Page:
-    """One monitor URL and what it is meant to show."""
+    """One monitor URL and what it is meant to show (marker: what every answer of that page contains)."""
 
     name: str
     url: str
     must_contain: str | None = None
+    marker: str = 'id="status-tabs"'
 
 
 @dataclass
@@ -442,6 +459,7 @@ def monitor_pages(seeded):
     endpoint = seeded.endpoint_ids[6]
     day = (datetime.now(UTC) - timedelta(days=10)).date().isoformat()
     exact, prefix = seeded.reference(middle), seeded.reference(middle)[:-1]
+    shopify_id = 5000000000 + middle + middle % 2  # every other message has a shop tag; pick one that does
     pages = [Page("first_page", "/admin/")]
     pages += [Page(f"tab_{status}", f"/admin/?status={status}") for status in ("failed", "pending", "succeeded",
                                                                                "cancelled")]
@@ -452,6 +470,14 @@ def monitor_pages(seeded):
         Page("filter_one_day", f"/admin/?created_from={day}&created_to={day}"),
         Page("search_reference", f"/admin/?q={quote(exact)}", must_contain=exact),
         Page("search_reference_prefix", f"/admin/?q={quote(prefix)}", must_contain=exact),
+        # Console v2: forgiving search, event-type patterns, the resolved tab, the live fragment, one log.
+        Page("search_number_without_hash", f"/admin/?q={exact[1:]}", must_contain=exact),
+        Page("search_key_upper_case", f"/admin/?q={quote(f'ORDER-{exact[1:]}')}", must_contain=exact),
+        Page("search_bare_shopify_id", f"/admin/?q={shopify_id}", must_contain=f"#{shopify_id - 5000000000 + 99999}"),
+        Page("filter_event_pattern", "/admin/?event_type=order.*&status=failed"),
+        Page("tab_resolved", "/admin/?status=failed&resolved=1"),
+        Page("rows_fragment", "/admin/rows?status=failed"),
+        Page("view_log", f"/admin/log/{seeded.middle_delivery_id}", marker='id="log-headline"'),
     ]
     return pages
 
@@ -477,7 +503,7 @@ def fetch(client, page):
     """GET the page; return its HTML, failing on anything but a 200 monitor page."""
     response = client.get(page.url)
     html = response.get_data(as_text=True)
-    if response.status_code != 200 or 'id="status-tabs"' not in html:
+    if response.status_code != 200 or page.marker not in html:
         raise RuntimeError(f"{page.name}: {page.url} answered {response.status_code}: {html[:300]}")
     if page.must_contain and page.must_contain not in html:
         raise RuntimeError(f"{page.name}: {page.must_contain!r} not on the page")
@@ -517,8 +543,8 @@ def measure_pages(app, recorder, seeded, runs):
 def check_counts(results, seeded):
     """The first page's tab counts must be the seeded counts."""
     shown = results[0].counts
-    want = {"all": seeded.total, **{s: seeded.by_status.get(s, 0) for s in ("failed", "pending", "succeeded",
-                                                                            "cancelled")}}
+    want = {"all": seeded.total, "resolved": 0, **{s: seeded.by_status.get(s, 0)
+                                                   for s in ("failed", "pending", "succeeded", "cancelled")}}
     ok = shown == want
     print(f"  tab counts on the first page: {shown} -> {'match the database' if ok else f'MISMATCH, want {want}'}")
     return ok
@@ -666,6 +692,18 @@ class RetryResult:
         return self.seconds < TARGET_RETRY_S and self.failed_after == 0 and self.queued >= self.job_changed
 
 
+def queued_delivery_ids(broker, queue_name="webhooks"):
+    """How many delivery ids the wake-up messages waiting in Redis carry (one message may carry a batch)."""
+    from dramatiq.message import Message
+
+    total = 0
+    for name in (queue_name, f"{queue_name}.DQ"):
+        for data in broker.client.hvals(f"{broker.namespace}:{name}.msgs"):
+            ids = Message.decode(data).args[0]
+            total += len(ids) if isinstance(ids, list) else 1
+    return total
+
+
 def retry_all(app, args, seeded):
     """Start and run a retry-all job over every failed delivery, in this process; return its figures."""
     from app.audit import Actor
@@ -673,7 +711,7 @@ def retry_all(app, args, seeded):
     from app.delivery.queries import DeliveryFilter
     from app.extensions import db
     from app.staff.settings import get_setting
-    from tasks.broker import queue_depth
+    from tasks.broker import broker
 
     # What the jobs actor (tasks.bulk) calls: run_bulk_job, named run_bulk_retry before jobs had kinds.
     run_job = getattr(bulk, "run_bulk_job", None) or bulk.run_bulk_retry
@@ -694,13 +732,14 @@ def retry_all(app, args, seeded):
         finally:
             transactions.remove(db.engine)
         rss_peak = memory_kb("VmHWM")
-        queued = queue_depth("webhooks")
+        queued = queued_delivery_ids(broker)
         job_done, job_changed = job.done, job.changed
         db.session.remove()
     with psycopg.connect(args.database_url) as conn:
         pending, failed, marked = conn.execute(
             "SELECT count(*) FILTER (WHERE status = 'pending'), count(*) FILTER (WHERE status = 'failed'),"
-            " count(*) FILTER (WHERE status = 'pending' AND next_trigger = 'bulk' AND next_triggered_by = 'bench')"
+            " count(*) FILTER (WHERE status = 'pending' AND next_trigger = 'bulk'"
+            " AND next_triggered_by LIKE 'bench (job %')"
             " FROM deliveries").fetchone()
     return RetryResult(seconds, t1 - t0, job_done, job_changed, transactions.batches, transactions, rss_before / 1024,
                        rss_peak / 1024, peak_reset, pending, failed, marked, queued or 0)
@@ -722,7 +761,7 @@ def print_retry(result, seeded):
     want_pending = seeded.by_status.get("pending", 0) + result.job_changed
     ok = result.failed_after == 0 and result.pending_after == want_pending and result.queued >= result.job_changed
     print(f"  after: failed={result.failed_after:,} pending={result.pending_after:,} (want {want_pending:,}), "
-          f"marked bulk by bench={result.bulk_marked:,}, webhooks queue in Redis={result.queued:,}"
+          f"marked bulk by bench={result.bulk_marked:,}, delivery ids queued in Redis={result.queued:,}"
           f" -> {'ok' if ok else 'MISMATCH'}")
 
 
@@ -732,7 +771,7 @@ def restore_failed(args):
         restored = conn.execute(
             "UPDATE deliveries SET status = 'failed', next_attempt_at = NULL, next_trigger = NULL,"
             " next_triggered_by = NULL, resume_at = NULL, manual_retry_at = NULL, enqueued_at = NULL"
-            " WHERE status = 'pending' AND next_trigger = 'bulk' AND next_triggered_by = 'bench'").rowcount
+            " WHERE status = 'pending' AND next_trigger = 'bulk' AND next_triggered_by LIKE 'bench (job %'").rowcount
         if restored:
             conn.execute("VACUUM ANALYZE deliveries")
     flush_redis(args.redis_url)

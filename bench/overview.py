@@ -188,7 +188,8 @@ CHECKS = {
                     "WHERE started_at >= %(hour)s AND trigger != 'test'"),
     "attempts_24h": ("SELECT count(*), count(*) FILTER (WHERE error_class IS NULL) FROM delivery_attempts "
                      "WHERE started_at >= %(day)s AND trigger != 'test'"),
-    "failed_1h": "SELECT count(*) FROM deliveries WHERE status = 'failed' AND last_attempt_at >= %(hour)s",
+    "failed_1h": "SELECT count(*) FROM deliveries WHERE status = 'failed' AND resolved_at IS NULL "
+                  "AND last_attempt_at >= %(hour)s",
     "pending": "SELECT count(*), min(created_at) FROM deliveries WHERE status = 'pending'",
     "p95_24h": ("SELECT percentile_cont(0.95) WITHIN GROUP (ORDER BY duration_ms) FROM delivery_attempts "
                 "WHERE started_at >= %(day)s AND trigger != 'test'"),
@@ -224,7 +225,8 @@ def check_figures(app, args, now):
             group = o.top_errors[0]
             status = "last_response_status IS NULL" if group.http_status is None else "last_response_status = %s"
             want = conn.execute(
-                f"SELECT count(*) FROM deliveries WHERE status = 'failed' AND endpoint_id = %s "
+                f"SELECT count(*) FROM deliveries WHERE status = 'failed' AND resolved_at IS NULL "
+                f"AND endpoint_id = %s "
                 f"AND last_error_class = %s AND {status}",
                 [group.endpoint_id, group.error_class.value] + ([group.http_status] if group.http_status else []),
             ).fetchone()[0]

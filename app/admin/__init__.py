@@ -4,14 +4,16 @@ from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 
 from app.admin import formatters as fmt
-from app.admin.banners import staff_banners
+from app.admin.banners import staff_summary
 from app.admin.base import HomeView
 from app.admin.deliveries import DeliveryView
+from app.admin.delivery_rows import retry_blocked
 from app.admin.endpoints import EndpointView
 from app.admin.jobs import JobView
 from app.admin.overview import OverviewView
-from app.admin.people import SettingsView, UserView
+from app.admin.people import PreferencesView, SettingsView, UserView
 from app.admin.records import AuditView, MessageView
+from app.admin.send_event import SendEventView
 from app.admin.system import SystemView
 from app.extensions import db
 from app.models import AuditEntry, Delivery, Message, User, utcnow
@@ -20,17 +22,21 @@ from app.models import AuditEntry, Delivery, Message, User, utcnow
 def init_admin(app):
     """Register the admin views, template helpers and banners on app."""
     admin = Admin(app, name="Hookyard", url="/admin", index_view=HomeView(url="/admin/home", name="Home"),
-                  theme=Bootstrap4Theme(base_template="admin/hookyard_base.html", fluid=True))
+                  theme=Bootstrap4Theme(base_template="admin/hookyard_base.html", fluid=True),
+                  csp_nonce_generator=app.jinja_env.globals["csp_nonce"])
     admin.add_view(OverviewView(name="Overview", url="/admin/overview", endpoint="overview"))
     admin.add_view(DeliveryView(Delivery, db, name="Sync monitor", url="/admin", endpoint="monitor"))
     admin.add_view(MessageView(Message, db, name="Messages", endpoint="messages"))
     admin.add_view(EndpointView(name="Endpoints", url="/admin/endpoints", endpoint="endpoints"))
     admin.add_view(JobView(name="Bulk jobs", url="/admin/jobs", endpoint="jobs"))
+    admin.add_view(SendEventView(name="Send an event", url="/admin/send-event", endpoint="send_event"))
     admin.add_view(AuditView(AuditEntry, db, name="Audit log", endpoint="audit"))
     admin.add_view(UserView(User, db, name="Users", endpoint="users"))
     admin.add_view(SettingsView(name="Settings", url="/admin/settings", endpoint="settings"))
     admin.add_view(SystemView(name="System", url="/admin/system", endpoint="system"))
+    admin.add_view(PreferencesView(name="Preferences", url="/admin/preferences", endpoint="preferences"))
     app.jinja_env.globals.update(time_cell=fmt.time_cell, status_badge=fmt.status_badge, tag_list=fmt.tag_list,
-                                 staff_banners=staff_banners, utcnow=utcnow,
+                                 duration=fmt.duration, viewer_zone=fmt.viewer_zone, page_numbers=fmt.page_numbers,
+                                 staff_summary=staff_summary, retry_blocked=retry_blocked, utcnow=utcnow,
                                  response_body=fmt.response_body)
     return admin

@@ -1,33 +1,65 @@
-"""Banners on every staff page: endpoints that are failing or disabled, so nobody misses one."""
+"""The one-line summary on every staff page: failing and disabled endpoints and how many deliveries wait for
+them ("2 endpoints failing, 1 disabled; 41 deliveries waiting"), expandable, and folded away for a while by
+whoever dismisses it."""
 
-from flask import url_for
+from dataclasses import dataclass, field
+from datetime import timedelta
+
 from flask_login import current_user
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 
+from app.audit import record
 from app.delivery.endpoints.figures import is_failing
-from app.delivery.queries import pending_count
 from app.extensions import db
-from app.models import Endpoint, EndpointState
+from app.models import Delivery, DeliveryStatus, Endpoint, EndpointState, utcnow
+
+#: How long "dismiss" folds the summary away.
+HIDE_FOR = timedelta(hours=1)
 
 
-def staff_banners():
-    """Return [{kind, level, text, url}] for each failing or disabled endpoint (signed-in staff only)."""
+@dataclass
+class Summary:
+    """What the summary line says, and the endpoints behind it (each: endpoint, kind, waiting)."""
+
+    endpoints: list = field(default_factory=list)
+    waiting: int = 0
+    hidden_until: object = None
+
+    def count(self, kind):
+        return sum(1 for item in self.endpoints if item["kind"] == kind)
+
+    def text(self):
+        failing, disabled = self.count("failing"), self.count("disabled")
+        parts = [f"{failing} endpoint{'s' if failing != 1 else ''} failing"] if failing else []
+        if disabled:
+            parts.append(f"{disabled} disabled")
+        return ", ".join(parts) + f"; {self.waiting} deliver{'y' if self.waiting == 1 else 'ies'} waiting"
+
+
+def staff_summary():
+    """Return the Summary for signed-in staff (None when signed out or nothing is wrong)."""
     if not current_user.is_authenticated:
-        return []
+        return None
     troubled = db.session.scalars(select(Endpoint).where(
         Endpoint.deleted_at.is_(None), or_(Endpoint.state == EndpointState.DISABLED, is_failing()),
     ).order_by(Endpoint.created_at)).all()
-    return [_banner(endpoint) for endpoint in troubled]
+    if not troubled:
+        return None
+    waiting = dict(db.session.execute(
+        select(Delivery.endpoint_id, func.count()).where(Delivery.status == DeliveryStatus.PENDING,
+                                                         Delivery.endpoint_id.in_([e.id for e in troubled]))
+        .group_by(Delivery.endpoint_id)).all())
+    hidden = current_user.banners_hidden_until
+    summary = Summary(waiting=sum(waiting.values()), hidden_until=hidden if hidden and hidden > utcnow() else None)
+    for endpoint in troubled:
+        kind = "disabled" if endpoint.state is EndpointState.DISABLED else "failing"
+        summary.endpoints.append({"endpoint": endpoint, "kind": kind, "waiting": waiting.get(endpoint.id, 0)})
+    return summary
 
 
-def _banner(endpoint):
-    label = endpoint.name or endpoint.url
-    url = url_for("endpoints.manage", endpoint_id=endpoint.id)
-    if endpoint.state is EndpointState.DISABLED:
-        waiting = pending_count(endpoint.id)
-        text = (f"Endpoint {label} is disabled ({endpoint.state_reason or 'no reason given'}); "
-                f"{waiting} deliveries wait for it.")
-        return {"kind": "endpoint-disabled", "level": "danger", "text": text, "url": url}
-    since = endpoint.failing_since.strftime("%Y-%m-%d %H:%M UTC") if endpoint.failing_since else "recently"
-    text = f"Endpoint {label} is failing: {endpoint.consecutive_failures} attempts in a row have failed since {since}."
-    return {"kind": "endpoint-failing", "level": "warning", "text": text, "url": url}
+def hide_summary(user, actor):
+    """Fold the summary away for HIDE_FOR for this person (it comes back by itself)."""
+    user.banners_hidden_until = utcnow() + HIDE_FOR
+    record(actor, "user.hide_banner", f"folded the summary banner away for {HIDE_FOR}", target_type="user",
+           target_ids=[user.id])
+    db.session.commit()

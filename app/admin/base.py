@@ -1,6 +1,6 @@
 """Access control shared by every admin view: sign-in required, then a minimum role."""
 
-from flask import abort, redirect, request, url_for
+from flask import Response, abort, redirect, request, url_for
 from flask_admin import AdminIndexView, expose
 from flask_admin.contrib.sqla import ModelView
 from flask_login import current_user
@@ -19,6 +19,8 @@ class StaffMixin:
 
     def inaccessible_callback(self, name, **kwargs):
         if not current_user.is_authenticated:
+            if request.headers.get("HX-Request"):  # a live fragment after the session ended: the whole page goes
+                return Response(status=401, headers={"HX-Redirect": url_for("auth.login")})
             return redirect(url_for("auth.login", next=request.full_path))
         if current_user.must_change_password:
             return redirect(url_for("auth.password"))

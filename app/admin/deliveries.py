@@ -1,73 +1,81 @@
-"""The sync monitor: every outbound webhook, newest first, with status tabs, filters, search and actions."""
+"""The sync monitor: every outbound webhook, newest first, with status tabs, filters, search and actions.
 
-import json
+The page renders once; its rows, tab counts and pager refresh in place from /admin/rows (htmx), so a
+half-typed search, the scroll position and selected rows survive. Row actions answer with the row
+itself when htmx asks (HX-Request), so a retry's outcome appears in place.
+"""
 
-from flask import Response, abort, flash, g, redirect, request
+import math
+
+from flask import flash, g, request
 from flask_admin import expose
 from flask_admin.actions import action
-from flask_admin.model.template import TemplateLinkRowAction
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from app.admin import formatters as fmt
 from app.admin.base import StaffModelView
-from app.admin.staff_actions import cancel_as_staff, retry_as_staff
-from app.auth.access import has_role, local_url, require_role
-from app.delivery.queries import DeliveryFilter, status_counts
+from app.admin.delivery_log import DeliveryLogMixin
+from app.admin.delivery_rows import DeliveryRowActionsMixin
+from app.admin.staff_actions import cancel_as_staff, replay_as_staff, resolve_as_staff, retry_as_staff
+from app.auth.access import has_role, require_role, staff_actor
+from app.delivery.queries import DeliveryFilter, event_type_choices, list_deliveries, tab_counts
 from app.errors import InvalidInput
 from app.extensions import db
-from app.models import AttemptTrigger, Delivery, DeliveryAttempt, DeliveryStatus, Endpoint, ErrorClass, Message, Role
+from app.models import AttemptTrigger, Delivery, DeliveryStatus, Endpoint, ErrorClass, Message, Role, utcnow
+from app.staff.limits import retry_allowance
 from app.staff.settings import get_setting
 
-#: The quick status tabs, in order ("" is All).
-TABS = ("", "failed", "pending", "succeeded", "cancelled")
+#: The quick status tabs, in order: (key, query-string arguments).
+TABS = (("all", {}), ("failed", {"status": "failed"}), ("pending", {"status": "pending"}),
+        ("succeeded", {"status": "succeeded"}), ("cancelled", {"status": "cancelled"}),
+        ("resolved", {"status": "failed", "resolved": "1"}))
+#: What a monitor row reads besides the delivery: a few message and endpoint columns, the tags.
+ROW_LOADS = (
+    joinedload(Delivery.message).load_only(Message.reference, Message.idempotency_key).selectinload(Message.tag_rows),
+    joinedload(Delivery.endpoint).load_only(Endpoint.name, Endpoint.url, Endpoint.state),
+)
+#: Arguments the filter form owns; the tabs and pager keep the others.
+_PAGING = ("page", "page_size")
 
 
-def _endpoint_label(endpoint):
-    return endpoint.name or endpoint.url
+def monitor_filter(args):
+    """The filter the monitor shows for a query string: test sends hidden and resolved failures left out of the
+    Failed tab unless asked for. A bad value is reported on the page and the filter ignored."""
+    try:
+        flt = DeliveryFilter.from_args(args)
+    except InvalidInput as exc:
+        flash(f"Filter ignored: {exc.message}", "error")
+        return DeliveryFilter(hide_tests=True)
+    if "hide_tests" not in args:
+        flt = flt.replace(hide_tests=True)
+    if flt.status is DeliveryStatus.FAILED and flt.resolved is None:
+        flt = flt.replace(resolved=False)
+    return flt
 
 
-class DeliveryView(StaffModelView):
+def _whole_number(name, default, choices=None):
+    raw = request.args.get(name, "")
+    try:
+        value = int(raw) if raw else default
+    except ValueError:
+        value = None
+    if value is None or value < 1 or (choices and value not in choices) or value > 1_000_000:
+        flash(f"{name.replace('_', ' ').capitalize()} ignored: {raw[:20]!r} is not one of the choices.", "error")
+        return default
+    return value
+
+
+class DeliveryView(DeliveryLogMixin, DeliveryRowActionsMixin, StaffModelView):
+    """The sync monitor (the admin home): deliveries with tabs, filters, search, live rows and actions."""
+
     list_template = "admin/monitor.html"
-    column_list = ("reference", "tags", "event_type", "endpoint", "status", "last_attempt_at", "attempt_count",
-                   "next_attempt_at")
-    column_labels = {"event_type": "Event", "last_attempt_at": "Last attempt", "attempt_count": "Attempts",
-                     "next_attempt_at": "Next attempt"}
-    column_sortable_list = ()  # newest first; sorting a million rows by another column is a table scan
     column_default_sort = [("created_at", True), ("id", True)]
-    column_formatters = {
-        "reference": lambda v, c, m, n: fmt.escape_text(m.message.reference),
-        "tags": lambda v, c, m, n: fmt.tag_list(m.message.tags),
-        "endpoint": lambda v, c, m, n: _endpoint_label(m.endpoint),
-        "status": lambda v, c, m, n: fmt.status_badge(m.status, m.last_error, m.lease_expires_at),
-        "last_attempt_at": fmt.field("last_attempt_at", fmt.time_cell),
-        "next_attempt_at": fmt.field("next_attempt_at", fmt.time_cell),
-    }
-    column_extra_row_actions = [
-        TemplateLinkRowAction("monitor_rows.retry", "Retry now"),
-        TemplateLinkRowAction("monitor_rows.cancel", "Cancel"),
-        TemplateLinkRowAction("monitor_rows.log", "View log"),
-    ]
 
     def current_filter(self):
-        """The filter in the query string (parsed once a request); a bad value is reported and ignored."""
+        """The filter in the query string, parsed once a request."""
         if "monitor_filter" not in g:
-            try:
-                g.monitor_filter = DeliveryFilter.from_args(request.args)
-            except InvalidInput as exc:
-                flash(f"Filter ignored: {exc.message}", "error")
-                g.monitor_filter = DeliveryFilter()
+            g.monitor_filter = monitor_filter(request.args)
         return g.monitor_filter
-
-    def get_query(self):
-        return (super().get_query().filter(*self.current_filter().conditions()).options(
-            joinedload(Delivery.message).load_only(Message.reference, Message.idempotency_key)
-            .selectinload(Message.tag_rows),
-            joinedload(Delivery.endpoint).load_only(Endpoint.name, Endpoint.url),
-        ))
-
-    def get_count_query(self):
-        return None
 
     def can_operate(self):
         return has_role(Role.OPERATOR)
@@ -75,17 +83,56 @@ class DeliveryView(StaffModelView):
     def is_action_allowed(self, name):
         return self.can_operate() and super().is_action_allowed(name)
 
+    def current_tab(self, flt):
+        """Which tab the filter is: "resolved", a status or "all"."""
+        if flt.status is DeliveryStatus.FAILED and flt.resolved:
+            return "resolved"
+        return flt.status.value if flt.status else "all"
+
+    def listing(self):
+        """Everything the rows, tabs and pager show for this request (one home for the page and the fragment)."""
+        flt = self.current_filter()
+        per_page = _whole_number("page_size", self.page_size, self.page_size_options)
+        page = _whole_number("page", 1)
+        counts = tab_counts(flt)
+        total = counts[self.current_tab(flt)]
+        rows, _ = list_deliveries(flt, page=page, per_page=per_page, options=ROW_LOADS)
+        allowance = retry_allowance(staff_actor()) if self.can_operate() else None
+        return dict(flt=flt, rows=rows, counts=counts, total=total, page=page, per_page=per_page,
+                    pages=max(math.ceil(total / per_page), 1), tab=self.current_tab(flt), now=utcnow(),
+                    allowance=allowance, cooldown_seconds=get_setting("retry_cooldown_seconds"),
+                    refresh_seconds=get_setting("refresh_seconds"))
+
     @expose("/")
     def index_view(self):
-        flt = self.current_filter()
-        counts = status_counts(flt)
-        endpoints = db.session.execute(select(Endpoint.id, Endpoint.name, Endpoint.url).order_by(Endpoint.name))
-        self._template_args.update(
-            flt=flt, filter_args=flt.to_args(), counts=counts, total=sum(counts.values()), tabs=TABS,
-            endpoints=endpoints.all(),
-            error_classes=[e.value for e in ErrorClass], refresh_seconds=get_setting("refresh_seconds"),
-        )
-        return super().index_view()
+        context = self.listing()
+        actions, confirmations = self.get_actions_list()
+        endpoints = db.session.execute(select(Endpoint.id, Endpoint.name, Endpoint.url)
+                                       .where(Endpoint.deleted_at.is_(None)).order_by(Endpoint.name)).all()
+        return self.render(self.list_template, **context, filter_args=context["flt"].to_args(), tabs=TABS,
+                           endpoints=endpoints, event_types=event_type_choices(),
+                           error_classes=[e.value for e in ErrorClass], actions=actions,
+                           actions_confirmation=confirmations)
+
+    @expose("/rows")
+    def rows_fragment(self):
+        """The live part of the monitor: rows, plus tab counts and pager swapped out of band."""
+        return self.render("admin/monitor_fragment.html", **self.listing(), tabs=TABS)
+
+    def url_with(self, **changes):
+        """This page's URL with some query arguments changed (None drops one); paging restarts unless given."""
+        args = {k: v for k, v in request.args.items() if k not in _PAGING or k in changes}
+        args.update(changes)
+        return self.get_url(".index_view", **{k: v for k, v in args.items() if v not in (None, "")})
+
+    def page_url(self, number):
+        """The list URL for page number, keeping the filters."""
+        return self.url_with(page=number)
+
+    def tab_url(self, tab):
+        """The list URL for a tab, keeping the other filters."""
+        wanted = dict(TABS)[tab]
+        return self.url_with(status=wanted.get("status"), resolved=wanted.get("resolved"), page=None)
 
     @expose("/action/", methods=("POST",))
     def action_view(self):
@@ -96,50 +143,14 @@ class DeliveryView(StaffModelView):
     def action_retry(self, ids):
         retry_as_staff(ids, trigger=AttemptTrigger.BULK)
 
-    @action("cancel", "Cancel selected", "Cancel the selected pending deliveries?")
+    @action("replay", "Replay selected", "Send the selected deliveries again, whatever their status?")
+    def action_replay(self, ids):
+        replay_as_staff(ids)
+
+    @action("cancel", "Cancel selected", "Cancel the selected pending deliveries? They will not be sent.")
     def action_cancel(self, ids):
         cancel_as_staff(ids)
 
-    def _back(self):
-        return redirect(local_url(request.form.get("url") or request.args.get("url"), self.get_url(".index_view")))
-
-    @expose("/retry/<delivery_id>", methods=("POST",))
-    def retry_one(self, delivery_id):
-        retry_as_staff([delivery_id], audit_action="delivery.retry")
-        return self._back()
-
-    @expose("/cancel/<delivery_id>", methods=("POST",))
-    def cancel_one(self, delivery_id):
-        cancel_as_staff([delivery_id], audit_action="delivery.cancel")
-        return self._back()
-
-    def _delivery(self, delivery_id):
-        delivery = db.session.get(Delivery, delivery_id)
-        if delivery is None:
-            abort(404, description=f"No delivery with id {delivery_id}.")
-        return delivery
-
-    @expose("/log/<delivery_id>")
-    def log_view(self, delivery_id):
-        delivery = self._delivery(delivery_id)
-        attempts = db.session.scalars(select(DeliveryAttempt).where(DeliveryAttempt.delivery_id == delivery_id)
-                                      .order_by(DeliveryAttempt.number.desc())).all()
-        payload = json.dumps(json.loads(delivery.message.payload), indent=2, ensure_ascii=False)
-        return self.render("admin/delivery_log.html", delivery=delivery, attempts=attempts, payload=payload,
-                           can_operate=self.can_operate(), return_url=local_url(request.args.get("url"),
-                                                                                 self.get_url(".index_view")))
-
-    @expose("/log/<delivery_id>/payload.json")
-    def payload_download(self, delivery_id):
-        message = self._delivery(delivery_id).message
-        return Response(message.payload, mimetype="application/json",
-                        headers={"Content-Disposition": f'attachment; filename="{message.id}.json"'})
-
-    def tab_url(self, status):
-        """The list URL for a status tab, keeping the other filters."""
-        args = {k: v for k, v in request.args.items() if k not in ("status", "page")}
-        return self.get_url(".index_view", **args, **({"status": status} if status else {}))
-
-    @staticmethod
-    def retryable(delivery):
-        return delivery.status in (DeliveryStatus.FAILED, DeliveryStatus.PENDING)
+    @action("resolve", "Resolve selected", "Mark the selected failed deliveries resolved with this note?")
+    def action_resolve(self, ids):
+        resolve_as_staff(ids, request.form.get("note", ""))

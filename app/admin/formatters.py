@@ -1,5 +1,10 @@
-"""Column formatters: how a value looks in an admin list. Pure presentation, escaped by Markup."""
+"""How values look on staff pages: times in the viewer's time zone, durations, badges, pages. Pure presentation,
+escaped by Markup; templates reach these as globals (see app.admin.init_admin), so other pages can use them."""
 
+from datetime import UTC
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flask_login import current_user
 from markupsafe import Markup, escape
 
 from app.delivery.attempt import storable
@@ -9,6 +14,32 @@ from app.models import utcnow
 STATUS_BADGES = {
     "pending": "warning", "sending": "info", "succeeded": "success", "failed": "danger", "cancelled": "secondary",
 }
+#: Units for durations in words, largest first.
+_UNITS = ((86400, "d"), (3600, "h"), (60, "min"), (1, "s"))
+
+
+def viewer_zone():
+    """The signed-in person's time zone (UTC when unset, unknown or signed out)."""
+    name = getattr(current_user, "time_zone", None) or "UTC"
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC
+
+
+def duration(seconds):
+    """Say a number of seconds the way people do: 86400 -> "24 h", 300 -> "5 min", 90 -> "1 min 30 s"."""
+    seconds = int(round(float(seconds)))
+    if seconds == 0:
+        return "0 s"
+    if seconds % 3600 == 0 and seconds <= 7 * 86400:
+        return f"{seconds // 3600} h"
+    parts = []
+    for size, unit in _UNITS:
+        if seconds >= size and len(parts) < 2:
+            parts.append(f"{seconds // size} {unit}")
+            seconds %= size
+    return " ".join(parts)
 
 
 def relative(moment, now=None):
@@ -24,12 +55,20 @@ def relative(moment, now=None):
     return f"in {amount}" if future else f"{amount} ago"
 
 
-def time_cell(moment):
-    """A relative time with the exact UTC time on hover."""
+def absolute(moment):
+    """The exact time in the viewer's time zone, e.g. "2026-11-30 15:04:05 CET"."""
+    return moment.astimezone(viewer_zone()).strftime("%Y-%m-%d %H:%M:%S %Z")
+
+
+def time_cell(moment, exact=False):
+    """A relative time with the exact time (viewer's zone) on hover, or shown beside it when exact."""
     if moment is None:
-        return Markup('<span class="text-muted">—</span>')
-    exact = moment.strftime("%Y-%m-%d %H:%M:%S UTC")
-    return Markup('<time datetime="{}" title="{}">{}</time>').format(moment.isoformat(), exact, relative(moment))
+        return Markup('<span class="hy-muted">—</span>')
+    if exact:
+        return Markup('<time datetime="{}">{} <span class="hy-muted">({})</span></time>').format(
+            moment.isoformat(), relative(moment), absolute(moment))
+    return Markup('<time datetime="{}" title="{}">{}</time>').format(moment.isoformat(), absolute(moment),
+                                                                    relative(moment))
 
 
 def status_badge(status, error=None, lease_expires_at=None):
@@ -46,6 +85,7 @@ def status_badge(status, error=None, lease_expires_at=None):
 
 
 def tag_list(tags):
+    """Tags as small badges."""
     return Markup(" ").join(Markup('<span class="badge badge-light">{}</span>').format(t) for t in tags)
 
 
@@ -55,7 +95,20 @@ def field(name, render):
 
 
 def escape_text(value):
+    """Escape a value for a page; nothing for None."""
     return escape(value) if value is not None else ""
+
+
+def page_numbers(page, pages, around=2):
+    """The page links to show: first, last and a window around page, None for a gap ([1, None, 4, 5, 6, None, 9])."""
+    wanted = {1, pages, *range(max(page - around, 1), min(page + around, pages) + 1)}
+    shown, previous = [], 0
+    for number in sorted(n for n in wanted if n >= 1):
+        if number > previous + 1:
+            shown.append(None)
+        shown.append(number)
+        previous = number
+    return shown
 
 
 def response_body(attempt, limit_bytes=None):

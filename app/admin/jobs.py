@@ -24,6 +24,8 @@ def job_json(job):
 
 
 class JobView(StaffMixin, BaseView):
+    """Bulk jobs: the confirmation stating the count, live progress, and how the attempts turned out."""
+
     def _filter(self, args):
         try:
             return bulk.failed_matching(DeliveryFilter.from_args(args))
@@ -68,8 +70,14 @@ class JobView(StaffMixin, BaseView):
     @expose("/<job_id>")
     def job_view(self, job_id):
         job = self._job(job_id)
-        return self.render("admin/job.html", job=job, progress=job_json(job),
+        return self.render("admin/job.html", job=job, progress=job_json(job), outcomes=bulk.job_outcomes(job),
                            described=self._described(DeliveryFilter.from_args(job.filters)))
+
+    @expose("/<job_id>/outcomes")
+    def job_outcomes(self, job_id):
+        """How the job's attempts turned out (a fragment the job page polls until none is waiting)."""
+        job = self._job(job_id)
+        return self.render("admin/job_outcomes.html", job=job, outcomes=bulk.job_outcomes(job))
 
     @expose("/<job_id>.json")
     def job_status(self, job_id):

@@ -1,18 +1,25 @@
 """Admin-only views: staff users and settings. Changes go through app.staff services, which audit them."""
 
+from zoneinfo import available_timezones
+
 from flask import flash, redirect, request
 from flask_admin import BaseView, expose
 from flask_admin.helpers import get_form_data
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
 from wtforms import BooleanField, EmailField, Form, PasswordField, SelectField
 from wtforms.validators import DataRequired, Optional
 
 from app.admin import formatters as fmt
+from app.admin.banners import hide_summary
 from app.admin.base import StaffMixin, StaffModelView
-from app.auth.access import staff_actor
-from app.errors import InvalidInput
-from app.models import Role
+from app.auth.access import local_url, require_role, staff_actor
+from app.errors import HookyardError, InvalidInput
+from app.models import Role, utcnow
+from app.staff.limits import lift_retry_cap
 from app.staff.settings import list_settings, set_setting
-from app.staff.users import create_user, update_user
+from app.staff.users import create_user, set_time_zone, update_user
 
 ROLE_CHOICES = [r.value for r in Role]
 
@@ -29,16 +36,50 @@ class UserEditForm(Form):
     active = BooleanField("Active")
 
 
+def _cap_cell(view, context, user, name):
+    """The person's retry cap: lifted until when, and a form to lift it for the incident (or restore it)."""
+    lifted = user.retry_cap_lifted_until
+    lifted = lifted if lifted and lifted > utcnow() else None
+    state = Markup("lifted until {}").format(fmt.time_cell(lifted)) if lifted else Markup("normal")
+    return Markup(
+        '<span data-cap="{}">{}</span> <form method="post" action="{}" class="form-inline d-inline-flex">'
+        '<input type="hidden" name="csrf_token" value="{}"><label class="visually-hidden" for="hours-{}">Hours</label>'
+        '<input class="form-control form-control-sm w-5rem mr-1" type="number" min="0" max="24" step="1" id="hours-{}" '
+        'name="hours" value="{}"><button class="btn btn-sm btn-outline-secondary" type="submit" data-action="lift-cap">'
+        '{}</button></form>').format(
+        "lifted" if lifted else "normal", state, view.get_url(".lift_cap", user_id=user.id), generate_csrf(),
+        user.id, user.id, 0 if lifted else 4, "Restore cap" if lifted else "Lift for hours")
+
+
 class UserView(StaffModelView):
+    """Staff accounts (admins only): roles, sign-in state, and lifting a person's retry cap for an incident."""
+
     required_role = Role.ADMIN
     can_create = can_edit = True
-    column_list = ("email", "role", "active", "must_change_password", "last_login_at", "created_at")
+    column_list = ("email", "role", "active", "must_change_password", "last_login_at", "created_at",
+                   "retry_cap_lifted_until")
+    column_labels = {"must_change_password": "Must change password", "last_login_at": "Last sign-in",
+                     "created_at": "Created", "retry_cap_lifted_until": "Hourly retry cap"}
     column_default_sort = ("email", False)
     column_formatters = {
         "role": lambda v, c, m, n: m.role.value,
         "last_login_at": fmt.field("last_login_at", fmt.time_cell),
         "created_at": fmt.field("created_at", fmt.time_cell),
+        "retry_cap_lifted_until": _cap_cell,
     }
+
+    @expose("/lift-cap/<int:user_id>", methods=("POST",))
+    def lift_cap(self, user_id):
+        require_role(Role.ADMIN)
+        try:
+            user = lift_retry_cap(user_id, request.form.get("hours"), actor=staff_actor())
+        except HookyardError as exc:
+            flash(exc.message, "error")
+        else:
+            lifted = user.retry_cap_lifted_until
+            flash(f"Retry cap of {user.email} " + (f"lifted until {lifted:%H:%M} UTC." if lifted else "restored."),
+                  "success")
+        return redirect(self.get_url(".index_view"))
 
     def create_form(self, obj=None):
         return UserCreateForm(get_form_data(), obj=obj)
@@ -57,8 +98,11 @@ class UserView(StaffModelView):
             flash(exc.message, "error")
             return False
         if generated:
-            flash(f"One-time password for {user.email}: {generated} (shown once; they choose their own at "
-                  "first sign-in)", "success")
+            flash(Markup('One-time password for {}: <code id="one-time-password">{}</code> '
+                         '<button type="button" class="btn btn-sm btn-outline-secondary" data-copy="one-time-password">'
+                         'Copy</button> (shown once; they choose their own at first sign-in)').format(user.email,
+                                                                                                   generated),
+                  "success")
         return user
 
     def update_model(self, form, model):
@@ -71,6 +115,8 @@ class UserView(StaffModelView):
 
 
 class SettingsView(StaffMixin, BaseView):
+    """The settings admins change (cooldown, hourly cap, refresh), each with its default."""
+
     required_role = Role.ADMIN
 
     @expose("/", methods=("GET", "POST"))
@@ -91,3 +137,27 @@ class SettingsView(StaffMixin, BaseView):
                 flash("Settings saved.", "success")
             return redirect(self.get_url(".index"))
         return self.render("admin/settings.html", settings=list_settings())
+
+
+class PreferencesView(StaffMixin, BaseView):
+    """A person's own preferences: the time zone pages show times in; folding the summary banner away."""
+
+    def is_visible(self):
+        return False  # reached from the user menu
+
+    @expose("/", methods=("GET", "POST"))
+    def index(self):
+        if request.method == "POST":
+            try:
+                set_time_zone(current_user, request.form.get("time_zone"), actor=staff_actor())
+            except InvalidInput as exc:
+                flash(exc.message, "error")
+            else:
+                flash(f"Times now show in {current_user.time_zone}.", "success")
+            return redirect(self.get_url(".index"))
+        return self.render("admin/preferences.html", zones=sorted(available_timezones()))
+
+    @expose("/hide-summary", methods=("POST",))
+    def hide_summary(self):
+        hide_summary(current_user, staff_actor())
+        return redirect(local_url(request.form.get("url"), self.get_url("monitor.index_view")))

@@ -1,9 +1,15 @@
-"""Retry and cancel as staff do them: role, hourly cap and cooldown checked, outcome flashed as a banner."""
+"""Retry, replay, cancel and resolve as staff do them: role, hourly cap and cooldown checked, outcome flashed."""
 
 from flask import flash
 
 from app.auth.access import require_role, staff_actor
-from app.delivery.operations.deliveries import cancel_deliveries, retry_deliveries
+from app.delivery.operations.deliveries import (
+    cancel_deliveries,
+    replay_deliveries,
+    resolve_deliveries,
+    retry_deliveries,
+)
+from app.errors import InvalidInput
 from app.models import AttemptTrigger, Role
 from app.staff.limits import LimitReached, check_retry_cap
 from app.staff.settings import get_setting
@@ -38,9 +44,33 @@ def retry_as_staff(ids, *, trigger=AttemptTrigger.MANUAL, audit_action="deliveri
     return outcome
 
 
+def replay_as_staff(ids, *, audit_action="deliveries.replay"):
+    """Send deliveries again whatever their status, for the signed-in operator; None when the cap refused it."""
+    require_role(Role.OPERATOR)
+    actor = staff_actor()
+    if not within_retry_cap(actor):
+        return None
+    outcome = replay_deliveries(ids, actor=actor, audit_action=audit_action,
+                                cooldown_seconds=get_setting("retry_cooldown_seconds"))
+    _report(outcome, "replayed")
+    return outcome
+
+
 def cancel_as_staff(ids, *, audit_action="deliveries.cancel"):
     """Cancel pending deliveries for the signed-in operator; return the OperationResult."""
     require_role(Role.OPERATOR)
     outcome = cancel_deliveries(ids, actor=staff_actor(), audit_action=audit_action)
     _report(outcome, "cancelled")
+    return outcome
+
+
+def resolve_as_staff(ids, note, *, audit_action="deliveries.resolve"):
+    """Mark failed deliveries resolved with a note for the signed-in operator; None when the note is missing."""
+    require_role(Role.OPERATOR)
+    try:
+        outcome = resolve_deliveries(ids, note, actor=staff_actor(), audit_action=audit_action)
+    except InvalidInput as exc:
+        flash(exc.message.capitalize() + "; nothing was changed.", "error")
+        return None
+    _report(outcome, "resolved")
     return outcome

@@ -14,6 +14,7 @@ STATUS_BY_ERROR = {
     domain.IllegalTransition: 409,
     domain.PayloadTooLarge: 413,
     domain.SecretUnavailable: 500,
+    domain.LimitReached: 429,
 }
 
 

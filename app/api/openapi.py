@@ -11,8 +11,8 @@ _MODELS = [
     schemas.EndpointIn, schemas.EndpointPatch, schemas.EndpointOut, schemas.EndpointListOut,
     schemas.EndpointCreatedOut, schemas.DeletedOut, schemas.RotateIn, schemas.RecoverIn, schemas.RecoverOut,
     schemas.MessageIn,
-    schemas.MessageOut, schemas.MessageBatchIn, schemas.MessageBatchOut, schemas.RetryIn, schemas.DeliveryOut,
-    schemas.DeliveryDetailOut, schemas.DeliveryPageOut,
+    schemas.MessageOut, schemas.MessageBatchIn, schemas.MessageBatchOut, schemas.RetryIn, schemas.ResendIn,
+    schemas.ResolveIn, schemas.DeliveryOut, schemas.DeliveryDetailOut, schemas.DeliveryPageOut,
     schemas.StatsOut, schemas.SystemOut, schemas.ErrorOut,
 ]
 
@@ -21,6 +21,7 @@ _ERRORS = {
     "401": "Missing or invalid API key",
     "404": "Unknown id",
     "409": "Conflict: the row's status does not allow this, or an idempotency key was used for another message",
+    "429": "The key's hourly cap of retry actions is used up",
     "413": "Payload over the size limit",
     "422": "Invalid field",
 }
@@ -105,8 +106,17 @@ def _paths():
         "/deliveries/{id}": {"get": _op("Get a delivery with every attempt", "200", "DeliveryDetailOut",
                                         params=id_, errors=("401", "404"))},
         "/deliveries/{id}/retry": {"post": _op(
-            "Make one attempt now (or restart the retry schedule)", "202", "DeliveryOut", body="RetryIn",
-            params=id_, errors=("400", "401", "404", "409", "422"))},
+            "Make one attempt now (or restart the retry schedule); counts against the hourly cap", "202",
+            "DeliveryOut", body="RetryIn", params=id_, errors=("400", "401", "404", "409", "422", "429"))},
+        "/deliveries/{id}/replay": {"post": _op(
+            "Send it again whatever its status (trigger replay); counts against the hourly cap", "202",
+            "DeliveryOut", params=id_, errors=("400", "401", "404", "409", "429"))},
+        "/deliveries/{id}/resend": {"post": _op(
+            "Send an edited payload as a new message to the same endpoint, linked to the original", "202",
+            "MessageOut", body="ResendIn", params=id_, errors=("400", "401", "404", "413", "422", "429"))},
+        "/deliveries/{id}/resolve": {"post": _op(
+            "Mark a failed delivery resolved with a note (it stays failed; the monitor's Failed tab leaves it out)",
+            "200", "DeliveryOut", body="ResolveIn", params=id_, errors=("400", "401", "404", "409", "422"))},
         "/deliveries/{id}/cancel": {"post": _op("Cancel a pending delivery", "200", "DeliveryOut", params=id_,
                                                 errors=("401", "404", "409"))},
         "/stats": {"get": _op("Delivery counts, broker queue depth and the oldest overdue delivery", "200",

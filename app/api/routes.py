@@ -16,6 +16,8 @@ from app.delivery.operations import deliveries as operations
 from app.errors import HookyardError
 from app.extensions import db
 from app.models import AttemptTrigger
+from app.staff.limits import check_retry_cap
+from app.staff.settings import get_setting
 
 #: Most messages one batch call may carry.
 BATCH_LIMIT = 500
@@ -169,8 +171,11 @@ def get_delivery(delivery_id):
 @bp.post("/deliveries/<delivery_id>/retry")
 def retry_delivery(delivery_id):
     data = RetryIn.model_validate(json_body())
+    actor = api_actor()
+    check_retry_cap(actor)  # the same hourly cap and per-delivery cooldown as staff, per key
     delivery = operations.retry_delivery(
-        delivery_id, trigger=AttemptTrigger.MANUAL, actor=api_actor(), restart_schedule=data.restart_schedule,
+        delivery_id, trigger=AttemptTrigger.MANUAL, actor=actor, restart_schedule=data.restart_schedule,
+        cooldown_seconds=get_setting("retry_cooldown_seconds"),
     )
     return out(DeliveryOut, delivery, 202)
 

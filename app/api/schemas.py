@@ -71,6 +71,14 @@ class MessageIn(Strict):
     endpoint_ids: list[StrictStr] | None = Field(None, description="Send only to these endpoints")
 
 
+class ResendIn(Strict):
+    payload: dict = Field(description="The edited JSON object to send as a new message, linked to the original")
+
+
+class ResolveIn(Strict):
+    note: StrictStr = Field(min_length=1, max_length=1000, description="Why the failure needs nothing more")
+
+
 class MessageBatchIn(Strict):
     messages: list[dict] = Field(min_length=1, max_length=500, description=(
         "1 to 500 messages, each exactly the body of POST /messages. Each is accepted or refused on its own: a "
@@ -139,6 +147,7 @@ class MessageOut(Out):
     idempotency_key: str | None
     created_at: datetime
     deliveries: list[DeliverySummaryOut]
+    resent_from_id: str | None = Field(None, description="The message this one was resent from, edited")
 
 
 class MessageBatchItemOut(BaseModel):
@@ -190,6 +199,9 @@ class DeliveryOut(Out):
     last_error_class: str | None
     last_error: str | None
     created_at: datetime
+    resolved_at: datetime | None = None
+    resolved_by: str | None = None
+    resolved_note: str | None = None
 
 
 class DeliveryDetailOut(DeliveryOut):

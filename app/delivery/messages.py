@@ -14,11 +14,12 @@ from sqlalchemy import bindparam, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.delivery import matching
+from app.delivery.handles import handle_rows
 from app.delivery.message_rules import NewMessage, check_message
 from app.delivery.outbox import enqueue_after_commit
 from app.errors import HookyardError, IllegalTransition, InvalidInput, NotFound
 from app.extensions import db
-from app.models import Delivery, DeliveryStatus, Endpoint, EndpointState, Message, MessageTag, utcnow
+from app.models import Delivery, DeliveryStatus, Endpoint, EndpointState, Message, MessageHandle, MessageTag, utcnow
 from app.models.types import new_id
 
 #: Endpoints in these states receive new deliveries; a paused endpoint holds them until resumed.
@@ -32,6 +33,7 @@ _RECEIVING = (select(_endpoints.c.id, _endpoints.c.event_types)
               .order_by(_endpoints.c.created_at))
 _KNOWN = select(_endpoints.c.id).where(_endpoints.c.id.in_(bindparam("ids", expanding=True)))
 _INSERT_MESSAGES, _INSERT_TAGS, _INSERT_DELIVERIES = insert(_messages), insert(_tags), insert(_deliveries)
+_INSERT_HANDLES = insert(MessageHandle.__table__)
 
 
 @functools.cache
@@ -171,6 +173,9 @@ def _insert(connection, rows):
                   for _, sent in rows if sent.id in written for d in sent.deliveries]
     if tags:
         connection.execute(_INSERT_TAGS, tags)
+    handles = handle_rows(sent for _, sent in rows if sent.id in written)  # what the monitor's search finds
+    if handles:
+        connection.execute(_INSERT_HANDLES, handles)
     if deliveries:
         connection.execute(_INSERT_DELIVERIES, deliveries)
     return written

@@ -21,6 +21,8 @@ HOUR, DAY = timedelta(hours=1), timedelta(hours=24)
 BUCKET_SECONDS, BUCKETS = 300, 288
 #: How many error groups the overview lists.
 TOP_ERRORS = 10
+#: Failed deliveries nobody marked resolved: the monitor's Failed tab, and what the overview counts as failed.
+OPEN_FAILURES = DeliveryFilter(status=DeliveryStatus.FAILED, resolved=False)
 #: The statuses the delivery chart stacks, bottom to top; "sending" is counted with pending.
 CHART_STATUSES = (DeliveryStatus.SUCCEEDED, DeliveryStatus.FAILED, DeliveryStatus.PENDING, DeliveryStatus.CANCELLED)
 
@@ -92,8 +94,8 @@ class ErrorGroup:
 
     def filter(self):
         """The monitor's filter for exactly this group: what "see the group" shows and "retry" retries."""
-        return DeliveryFilter(status=DeliveryStatus.FAILED, endpoint_id=self.endpoint_id, error_class=self.error_class,
-                              http_status=str(self.http_status) if self.http_status is not None else "none")
+        return OPEN_FAILURES.replace(endpoint_id=self.endpoint_id, error_class=self.error_class,
+                                     http_status=str(self.http_status) if self.http_status is not None else "none")
 
 
 def _is_postgres():
@@ -136,8 +138,8 @@ def attempt_success(since):
 
 
 def failed_since(since):
-    """Deliveries now failed whose last attempt started at or after since."""
-    return count_deliveries(DeliveryFilter(status=DeliveryStatus.FAILED, attempted_since=since))
+    """Deliveries now failed (and not marked resolved) whose last attempt started at or after since."""
+    return count_deliveries(OPEN_FAILURES.replace(attempted_since=since))
 
 
 def pending_backlog():
@@ -216,7 +218,7 @@ def top_errors(limit=TOP_ERRORS):
     key = (Delivery.endpoint_id, Delivery.last_error_class, Delivery.last_response_status)
     rows = db.session.execute(
         select(*key, func.count(), func.min(Delivery.last_attempt_at), func.max(Delivery.last_attempt_at))
-        .where(*DeliveryFilter(status=DeliveryStatus.FAILED).conditions()).group_by(*key)
+        .where(*OPEN_FAILURES.conditions()).group_by(*key)
         .order_by(func.count().desc(), func.max(Delivery.last_attempt_at).desc()).limit(limit)).all()
     labels = dict(db.session.execute(select(Endpoint.id, func.coalesce(Endpoint.name, Endpoint.url))
                                      .where(Endpoint.id.in_({row[0] for row in rows}))).all())

@@ -4,9 +4,9 @@ from app.models.api_key import ApiKey
 from app.models.attempt import AttemptTrigger, DeliveryAttempt, ErrorClass
 from app.models.audit import AuditEntry
 from app.models.bulk_job import BulkJob, JobStatus
-from app.models.delivery import Delivery, DeliveryStatus
+from app.models.delivery import TEST_EVENT, Delivery, DeliveryStatus
 from app.models.endpoint import Endpoint, EndpointState, SigningScheme
-from app.models.message import Message, MessageTag
+from app.models.message import Message, MessageHandle, MessageTag
 from app.models.ops import AlertState, MetricSample, PeriodicRun, WorkerHeartbeat
 from app.models.setting import Setting
 from app.models.types import utcnow
@@ -26,12 +26,14 @@ __all__ = [
     "ErrorClass",
     "JobStatus",
     "Message",
+    "MessageHandle",
     "MessageTag",
     "MetricSample",
     "PeriodicRun",
     "Role",
     "Setting",
     "SigningScheme",
+    "TEST_EVENT",
     "User",
     "WorkerHeartbeat",
     "utcnow",

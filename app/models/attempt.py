@@ -2,7 +2,7 @@
 
 import enum
 
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -16,6 +16,7 @@ class AttemptTrigger(enum.Enum):
     BULK = "bulk"
     RECOVERY = "recovery"
     TEST = "test"
+    REPLAY = "replay"  # sent again by a person or an API call, whatever its status was
 
 
 class ErrorClass(enum.Enum):
@@ -34,6 +35,9 @@ class DeliveryAttempt(db.Model):
     __table_args__ = (
         Index("ix_delivery_attempts_delivery_id_number", "delivery_id", "number"),
         Index("ix_delivery_attempts_endpoint_id_started_at", "endpoint_id", "started_at"),
+        # Attempts a person or a job asked for (scheduled ones have none): a bulk job's outcome is read here.
+        Index("ix_delivery_attempts_triggered_by", "triggered_by", sqlite_where=text("triggered_by IS NOT NULL"),
+              postgresql_where=text("triggered_by IS NOT NULL")),
         # The overview's success rates and latency over all endpoints; on PostgreSQL the figures are read
         # from the index alone.
         Index("ix_delivery_attempts_started_at", "started_at",
@@ -63,6 +67,8 @@ class DeliveryAttempt(db.Model):
     error_class: Mapped[ErrorClass | None] = mapped_column(enum_column(ErrorClass))
     error: Mapped[str | None] = mapped_column(Text)
     will_retry: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: When retention emptied the response body and request headers (the outcome stays).
+    purged_at = mapped_column(UTCDateTime)
     next_attempt_at = mapped_column(UTCDateTime)
 
     delivery = relationship("Delivery", back_populates="attempts")

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models.attempt import AttemptTrigger, ErrorClass
+from app.models.endpoint import EndpointState
 from app.models.types import UTCDateTime, enum_column, new_id, utcnow
 
 
@@ -18,6 +19,10 @@ class DeliveryStatus(enum.Enum):
     CANCELLED = "cancelled"
 
 
+#: The event type of a test send (an endpoint's "Send test event"); the monitor hides these by default.
+TEST_EVENT = "webhook.test"
+
+
 class Delivery(db.Model):
     __tablename__ = "deliveries"
     __table_args__ = (
@@ -27,12 +32,27 @@ class Delivery(db.Model):
               sqlite_where=text("status = 'pending'")),
         Index("ix_deliveries_endpoint_id_created_at", "endpoint_id", "created_at"),
         Index("ix_deliveries_status_created_at", "status", "created_at"),
+        # Small partial indexes, so the monitor's counts can subtract resolved and test deliveries from the
+        # plain per-status counts instead of reading every row.
+        Index("ix_deliveries_resolved_created_at", "created_at", sqlite_where=text("resolved_at IS NOT NULL"),
+              postgresql_where=text("resolved_at IS NOT NULL")),
+        Index("ix_deliveries_test_events_status", "status", sqlite_where=text(f"event_type = '{TEST_EVENT}'"),
+              postgresql_where=text(f"event_type = '{TEST_EVENT}'")),
         # Failed deliveries by error group, latest failure last: the overview's top errors and "failed in the
         # last hour" without reading the table. Partial, so an attempt that does not fail a delivery never
         # writes to it.
         Index("ix_deliveries_failed_groups", "endpoint_id", "last_error_class", "last_response_status",
               "last_attempt_at", postgresql_where=text("status = 'failed'"), sqlite_where=text("status = 'failed'")),
     )
+
+    # The one home of which statuses allow which action (services, API and templates all use these).
+    #: A retry (one more attempt now) applies to these.
+    RETRYABLE = (DeliveryStatus.FAILED, DeliveryStatus.PENDING)
+    #: A replay (send it again, whatever happened before) applies to every status but one in flight.
+    REPLAYABLE = (DeliveryStatus.SUCCEEDED, DeliveryStatus.FAILED, DeliveryStatus.CANCELLED, DeliveryStatus.PENDING)
+    # Which deliveries can be cancelled: see cancellable() (a waiting one, or one whose worker is gone).
+    #: Only a failed delivery can be marked resolved (it stays failed; the Failed tab leaves it out).
+    RESOLVABLE = (DeliveryStatus.FAILED,)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("dlv"))
     message_id: Mapped[str] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), index=True)
@@ -64,6 +84,10 @@ class Delivery(db.Model):
     last_response_status: Mapped[int | None] = mapped_column(Integer)
     last_error_class: Mapped[ErrorClass | None] = mapped_column(enum_column(ErrorClass))
     last_error: Mapped[str | None] = mapped_column(Text)
+    #: A failed delivery a person looked at and closed, with who, when and why; a retry or replay clears it.
+    resolved_at = mapped_column(UTCDateTime)
+    resolved_by: Mapped[str | None] = mapped_column(String(254))
+    resolved_note: Mapped[str | None] = mapped_column(String(1000))
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False, index=True)
 
     message = relationship("Message", back_populates="deliveries")
@@ -93,6 +117,31 @@ class Delivery(db.Model):
         """Say whether the delivery may be cancelled (see cancellable)."""
         return self.status is DeliveryStatus.PENDING or (
             self.status is DeliveryStatus.SENDING and self.lease_expires_at is not None and self.lease_expires_at < now)
+
+    @property
+    def can_retry(self):
+        return self.status in self.RETRYABLE
+
+    @property
+    def can_replay(self):
+        return self.status in self.REPLAYABLE
+
+    @property
+    def can_cancel(self):
+        return self.is_cancellable(utcnow())
+
+    @property
+    def can_resolve(self):
+        return self.status in self.RESOLVABLE and self.resolved_at is None
+
+    @property
+    def held_because(self):
+        """Why a pending delivery is not being attempted (its endpoint's state, a gate), or None."""
+        if self.status is not DeliveryStatus.PENDING:
+            return None
+        if self.endpoint is not None and self.endpoint.state is not EndpointState.ENABLED:
+            return f"endpoint {self.endpoint.state.value}"
+        return self.held_reason
 
     def __repr__(self):
         return f"<Delivery {self.id} {self.status.value}>"

@@ -31,11 +31,15 @@ class Message(db.Model):
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False, index=True)
     #: When retention replaced the payload with JSON null (see app.ops.retention).
     payload_purged_at = mapped_column(UTCDateTime)
+    #: The message this one was resent from, with an edited payload ("edit and resend").
+    resent_from_id: Mapped[str | None] = mapped_column(ForeignKey("messages.id", ondelete="SET NULL"), index=True)
 
     tag_rows: Mapped[list["MessageTag"]] = relationship(
         back_populates="message", cascade="all, delete-orphan", lazy="selectin"
     )
     deliveries = relationship("Delivery", back_populates="message", order_by="Delivery.created_at")
+    resent_from = relationship("Message", remote_side=[id], back_populates="resends")
+    resends = relationship("Message", back_populates="resent_from", order_by="Message.created_at")
 
     @property
     def tags(self):
@@ -55,3 +59,14 @@ class MessageTag(db.Model):
     tag: Mapped[str] = mapped_column(String(200), primary_key=True)
 
     message: Mapped[Message] = relationship(back_populates="tag_rows")
+
+
+class MessageHandle(db.Model):
+    """A lower-cased handle staff search a message by: its reference (with and without "#"), tags, idempotency
+    key and configured payload fields (see app.delivery.handles)."""
+
+    __tablename__ = "message_handles"
+    __table_args__ = (prefix_index("ix_message_handles_handle", "handle"),)
+
+    message_id: Mapped[str] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True)
+    handle: Mapped[str] = mapped_column(String(200), primary_key=True)

@@ -32,6 +32,12 @@ class User(UserMixin, db.Model):
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     last_login_at = mapped_column(UTCDateTime)
+    #: IANA time zone the pages show times in (a per-person setting).
+    time_zone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
+    #: The summary banner stays folded away until then (a person's "dismiss for a while").
+    banners_hidden_until = mapped_column(UTCDateTime)
+    #: An admin lifted this person's hourly retry cap until then (for an incident); audited.
+    retry_cap_lifted_until = mapped_column(UTCDateTime)
 
     @property
     def is_active(self):

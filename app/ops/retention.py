@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import String, cast, delete, select, tuple_, update
+from sqlalchemy import delete, select, tuple_, update
 
 from app.extensions import db
 from app.models import Delivery, DeliveryAttempt, DeliveryStatus, Message, MessageTag, WorkerHeartbeat, utcnow
@@ -20,8 +20,6 @@ from app.models import Delivery, DeliveryAttempt, DeliveryStatus, Message, Messa
 OPEN = (DeliveryStatus.PENDING, DeliveryStatus.SENDING)
 #: What a purged payload becomes: still valid JSON, so every reader keeps working.
 PURGED_PAYLOAD = "null"
-#: What a purged attempt's request headers become, as stored.
-PURGED_HEADERS = "{}"
 
 
 @dataclass(frozen=True)
@@ -63,11 +61,10 @@ def purge_payloads(older_than, batch_size=1000):
 
 
 def purge_attempt_bodies(older_than, batch_size=1000):
-    """Empty old attempts' response bodies and request headers (the metadata stays); return how many.
+    """Empty old attempts' response bodies and request headers (the metadata stays, and when: purged_at); return
+    how many.
 
     Walks the primary key, which grows with time, and stops at the first batch with nothing old in it.
-    Every attempt is recorded with request headers, so empty ones mark an attempt purged (app.ops.retention
-    adds no column to the hot attempts table).
     """
     total, cursor = 0, 0
     while True:
@@ -76,8 +73,8 @@ def purge_attempt_bodies(older_than, batch_size=1000):
         old = [r.id for r in rows if r.started_at < older_than]
         if old:
             total += db.session.execute(update(DeliveryAttempt).where(
-                DeliveryAttempt.id.in_(old), cast(DeliveryAttempt.request_headers, String) != PURGED_HEADERS).values(
-                response_body=None, response_body_encoding=None, request_headers={})
+                DeliveryAttempt.id.in_(old), DeliveryAttempt.purged_at.is_(None)).values(
+                response_body=None, response_body_encoding=None, request_headers={}, purged_at=utcnow())
                 .execution_options(synchronize_session=False)).rowcount
         db.session.commit()
         if not old or len(rows) < batch_size:

@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from flask import current_app
+from flask import current_app, g
 
 from app.audit import record
 from app.errors import InvalidInput
@@ -122,11 +122,18 @@ DEFINITIONS = (
 _BY_KEY = {d.key: d for d in DEFINITIONS}
 
 
+def _changed_values():
+    """The settings admins changed, read once per request or job (a page reads several)."""
+    if "hookyard_settings" not in g:
+        g.hookyard_settings = {row.key: row.value for row in db.session.query(Setting)}
+    return g.hookyard_settings
+
+
 def get_setting(key):
     """Return the current value of a setting."""
     definition = _BY_KEY[key]
-    row = db.session.get(Setting, key)
-    return row.value if row is not None else current_app.config[definition.config_key]
+    values = _changed_values()
+    return values[key] if key in values else current_app.config[definition.config_key]
 
 
 def list_settings():
@@ -149,4 +156,5 @@ def set_setting(key, raw_value, *, actor):
     record(actor, "setting.update", f"{key}: {definition.display(before)} -> {definition.display(value)}",
            target_type="setting", target_ids=[key], before={key: before}, after={key: value})
     db.session.commit()
+    g.pop("hookyard_settings", None)
     return value

@@ -132,3 +132,16 @@ def password_box(email, password):
     width = max(len(line) for line in lines)
     border = "+" + "-" * (width + 2) + "+"
     return "\n".join([border, *(f"| {line.ljust(width)} |" for line in lines), border])
+def set_time_zone(user, zone, *, actor):
+    """Set the time zone a person's pages show times in (an IANA name such as Europe/Paris); audited."""
+    from zoneinfo import available_timezones
+
+    zone = (zone or "").strip()
+    if zone != "UTC" and zone not in available_timezones():
+        raise InvalidInput(f"{zone[:64]!r} is not a known time zone; use a name like Europe/Paris", field="time_zone")
+    before = user.time_zone
+    user.time_zone = zone
+    record(actor, "user.time_zone", f"time zone of {user.email}: {before} -> {zone}", target_type="user",
+           target_ids=[user.id], before={"time_zone": before}, after={"time_zone": zone})
+    db.session.commit()
+    return user

@@ -1,7 +1,7 @@
 """overview: failed groups and attempts by start time
 
 Revision ID: 43daec3c87e3
-Revises: d8f88bd13e59
+Revises: b754c7354373
 Create Date: 2026-11-30 14:32:37.039064
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '43daec3c87e3'
-down_revision = 'd8f88bd13e59'
+down_revision = 'b754c7354373'
 branch_labels = None
 depends_on = None
 

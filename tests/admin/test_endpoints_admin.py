@@ -124,10 +124,18 @@ def test_failing_and_disabled_endpoints_show_banners(app, client, staff, make_en
     disabled = make_endpoint(name="Gone one")
     update(app, Endpoint, failing.id, consecutive_failures=6, failing_since=utcnow())
     update(app, Endpoint, disabled.id, state=EndpointState.DISABLED, state_reason="the endpoint answered 410 Gone")
-    staff("viewer")
+    send(app)  # the disabled endpoint takes no new delivery; the failing one does
+    token = staff("viewer")
     html = client.get("/admin/").get_data(as_text=True)
-    assert 'data-banner="endpoint-failing"' in html and "Failing one is failing: 6 attempts in a row" in html
-    assert 'data-banner="endpoint-disabled"' in html and "Gone one is disabled (the endpoint answered 410 Gone)" in html
+    assert html.count('data-banner="summary"') == 1  # one compact line, not a banner per endpoint
+    assert "1 endpoint failing, 1 disabled; 1 delivery waiting" in html
+    text = re.sub(r"<[^>]+>|\s+", " ", html)
+    assert re.search(r"Failing one\s+is failing: 6 attempts in a row", text)
+    assert re.search(r"Gone one\s+is disabled \(the endpoint answered 410 Gone\)", text)
+
+    # Dismissed, it stays away for an hour for this person only.
+    client.post("/admin/preferences/hide-summary", data={"csrf_token": token, "url": "/admin/endpoints/"})
+    assert 'data-banner="summary"' not in client.get("/admin/").get_data(as_text=True)
 
 
 def test_health_figures_on_the_endpoint_list(app, client, staff, make_endpoint, receiver):

@@ -58,11 +58,16 @@ def test_retry_all_matching_runs_in_the_background_with_progress(app, client, st
         delivery = load(app, delivery_id)
         assert delivery.status is DeliveryStatus.SUCCEEDED
         assert delivery.attempts_list[-1].trigger.value == "bulk"
-        assert delivery.attempts_list[-1].triggered_by == "operator@example.com"
-    assert client.get(job_url).status_code == 200
+        job_id = job_url.rsplit("/", 1)[1]
+        assert delivery.attempts_list[-1].triggered_by == f"operator@example.com (job {job_id})"
+    html = client.get(job_url).get_data(as_text=True)
+    # The summary says how the retried rows then turned out, and lists them.
+    assert "Of 5 retried:</strong> 5 succeeded, 0 failed." in html
+    assert all(f"/admin/log/{delivery_id}#attempt-1" in html for delivery_id in ids)
     with app.app_context():
         (entry,) = db.session.query(AuditEntry).filter_by(action="deliveries.bulk_retry").all()
         assert entry.after["total"] == 5 and entry.after["filters"]["status"] == "failed"
+        assert entry.after["filters"]["resolved"] == "0"  # resolved failures are left alone
     assert other not in ids
 
 

@@ -52,9 +52,13 @@ def test_monitor_lists_newest_first_with_tab_counts(client, staff, seeded):
     staff("viewer")
     html = client.get("/admin/").get_data(as_text=True)
     assert rows(html) == [seeded[k] for k in ("pending", "invoice", "cancelled", "ok", "bad")]
-    assert tab_counts(html) == {"all": "5", "failed": "2", "pending": "1", "succeeded": "1", "cancelled": "1"}
+    assert tab_counts(html) == {"all": "5", "failed": "2", "pending": "1", "succeeded": "1", "cancelled": "1",
+                                "resolved": "0"}
     assert "#1001" in html and "QR-AAA1" in html and "Shop" in html
-    assert 'title="HTTP 400 Bad Request"' in html  # the last error in the status tooltip
+    # The error column: the HTTP status, and the last error (short, the whole text when opened).
+    assert re.search(r'data-http>400</td>\s*<td data-label="Last error" class="col-error">\s*<details class="error">'
+                     r'<summary[^>]*><span class="badge badge-danger">http</span> '
+                     r'<span class="error-text">HTTP 400 Bad Request</span>', html)
 
 
 @pytest.mark.parametrize(("query", "expected"), [
@@ -94,7 +98,8 @@ def test_counts_follow_the_filter_but_not_the_status(client, staff, seeded):
     staff("viewer")
     html = client.get("/admin/", query_string={"status": "failed", "endpoint_id": seeded["shop"]}).get_data(
         as_text=True)
-    assert tab_counts(html) == {"all": "3", "failed": "1", "pending": "0", "succeeded": "1", "cancelled": "1"}
+    assert tab_counts(html) == {"all": "3", "failed": "1", "pending": "0", "succeeded": "1", "cancelled": "1",
+                                "resolved": "0"}
     assert f'endpoint_id={seeded["shop"]}' in html  # tabs keep the other filters
 
 
@@ -200,4 +205,30 @@ def test_refresh_interval_comes_from_settings(app, client, staff):
     staff("viewer")
     with app.app_context():
         set_setting("refresh_seconds", 45, actor=Actor("admin@example.com"))
-    assert "var seconds = 45" in client.get("/admin/").get_data(as_text=True)
+    html = client.get("/admin/").get_data(as_text=True)
+    assert 'data-refresh-seconds="45"' in html and "Auto-refresh every 45 s" in html
+
+
+def test_a_waiting_delivery_says_why_and_until_when(app, client, staff, make_endpoint):
+    from app.models import Endpoint, EndpointState
+
+    shop, paused = make_endpoint(name="Shop"), make_endpoint(name="Paused shop")
+    update(app, Endpoint, paused.id, state=EndpointState.PAUSED)
+    _, (held_by_breaker, held_by_pause) = send(app)
+    _, (overdue, _) = send(app)
+    update(app, Delivery, held_by_breaker, held_reason="breaker open",
+           next_attempt_at=utcnow() + timedelta(minutes=2))
+    update(app, Delivery, overdue, next_attempt_at=utcnow() - timedelta(seconds=28))
+    staff("viewer")
+    html = client.get("/admin/", query_string={"status": "pending"}).get_data(as_text=True)
+
+    def next_attempt_cell(delivery_id):
+        row_html = html[html.index(f'data-id="{delivery_id}"'):]
+        row_html = row_html[row_html.index('data-label="Next attempt"'):]
+        return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", row_html[:row_html.index("</td>")])).strip()
+
+    assert re.fullmatch(r'data-label="Next attempt"> held: breaker open, until \d\d:\d\d:\d\d',
+                        next_attempt_cell(held_by_breaker))
+    assert next_attempt_cell(held_by_pause).endswith("held: endpoint paused")
+    assert next_attempt_cell(overdue).endswith("due now, waiting for a worker")  # never just "28 s ago"
+    assert shop

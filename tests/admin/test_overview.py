@@ -278,6 +278,6 @@ def test_a_group_retry_on_the_worker_sends_exactly_that_group_again(app, client,
         delivery = load(app, delivery_id)
         assert delivery.status is DeliveryStatus.SUCCEEDED
         last = delivery.attempts_list[-1]
-        assert (last.trigger.value, last.triggered_by) == ("bulk", "operator@example.com")
+        assert last.trigger.value == "bulk" and last.triggered_by.startswith("operator@example.com")
     assert all(load(app, i).status is DeliveryStatus.FAILED and load(app, i).attempt_count == 1 for i in others)
     assert (shop, "http", "500") not in groups(client.get("/admin/overview/").get_data(as_text=True))

@@ -71,17 +71,50 @@ def live_server(app):
     thread.join(5)
 
 
+#: axe-core, run in the page by the accessibility checks (MPL-2.0; a test asset, never served by the app).
+AXE_SOURCE = Path(__file__).resolve().parent / "assets" / "axe-4.11.0.min.js"
+
+
+def _is_csp_violation(message):
+    return message.type == "error" and "Content Security Policy" in message.text
+
+
 @pytest.fixture
-def page(chromium, live_server):
-    """A page in a fresh browser context pointed at the live server. Uncaught script errors fail the test."""
-    context = chromium.new_context(base_url=live_server, viewport={"width": 1440, "height": 900})
-    context.set_default_timeout(STEP_TIMEOUT_MS)
-    page = context.new_page()
-    errors = []
-    page.on("pageerror", lambda error: errors.append(f"{page.url}: {error}"))
-    yield page
-    context.close()
-    assert not errors, f"script errors in the browser: {errors}"
+def new_page(chromium, live_server):
+    """Open pages in fresh browser contexts (width, height, color_scheme). Uncaught script errors and any
+    Content-Security-Policy violation (an inline script, handler or style the policy refused) fail the test."""
+    contexts, errors = [], []
+
+    def open_page(width=1440, height=900, color_scheme="light"):
+        context = chromium.new_context(base_url=live_server, viewport={"width": width, "height": height},
+                                       color_scheme=color_scheme)
+        context.set_default_timeout(STEP_TIMEOUT_MS)
+        contexts.append(context)
+        page = context.new_page()
+        page.on("pageerror", lambda error: errors.append(f"{page.url}: {error}"))
+        page.on("console", lambda message: errors.append(f"{page.url}: {message.text}")
+                if _is_csp_violation(message) else None)
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
+    assert not errors, f"script errors or CSP violations in the browser: {errors}"
+
+
+@pytest.fixture
+def page(new_page):
+    """A page in a fresh browser context pointed at the live server (1440 x 900, light)."""
+    return new_page()
+
+
+def axe_violations(page, impacts=("serious", "critical")):
+    """Run axe-core (WCAG 2 A and AA rules) on the page; return the violations of the given impacts."""
+    page.evaluate(AXE_SOURCE.read_text())  # evaluated through the debugging protocol, so the CSP does not apply
+    result = page.evaluate("""() => axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa']}})
+        .then(r => r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+            nodes: v.nodes.slice(0, 3).map(n => n.target.join(' ') + ' ' + n.html.slice(0, 160))})))""")
+    return [v for v in result if v["impact"] in impacts]
 
 
 @pytest.fixture

@@ -91,8 +91,7 @@ def listed_rows(page):
 
 
 def row(page, delivery_id):
-    return page.locator("table.model-list tbody tr").filter(
-        has=page.locator(f'a[data-action=log][href^="/admin/log/{delivery_id}?"]'))
+    return page.locator(f'#hy-rows tr[data-id="{delivery_id}"]')
 
 
 def badges(page):
@@ -166,31 +165,31 @@ def test_failed_tab_and_filters_show_only_matching_rows(page, sign_in, mixed):
     expect(row(page, mixed["unreachable"][0])).to_contain_text("Legacy CRM")
 
 
-def test_retry_one_failed_row_and_see_it_succeed(app, page, sign_in, mixed, receiver):
+def test_retry_outcome_appears_in_place(app, page, sign_in, mixed, receiver):
     target = mixed["rejected"][0]
     sign_in(page, "operator")
     pause_refresh(page)
     page.click("#status-tabs a[data-tab=failed]")
     page.wait_for_url(re.compile(r"status=failed"))
-    before = len(receiver.requests)
+    url_before, before = page.url, len(receiver.requests)
+    expect(row(page, target).locator("td[data-http]")).to_have_text("422")
+    expect(row(page, target).locator(".col-error")).to_contain_text("HTTP 422")
 
     row(page, target).locator("button[data-action=retry]").click()
-    expect(page.locator(".alert-success")).to_contain_text("Retried 1 delivery.")
-    assert "status=failed" in page.url  # back where the operator was
-    receiver.wait_for(before + 1)
+    # No page load: the row itself answers, then follows the attempt until it lands.
+    expect(row(page, target).locator("[data-note]")).to_contain_text("Retried 1 delivery.")
+    outcome = row(page, target).locator("[data-outcome]")
+    expect(outcome).to_have_attribute("data-outcome", "succeeded", timeout=15_000)
+    expect(outcome).to_contain_text("Attempt #2: succeeded, HTTP 200")
+    expect(row(page, target).locator("span.badge[data-status]")).to_have_attribute("data-status", "succeeded")
+    assert page.url == url_before and len(receiver.requests) == before + 1
+    expect(row(page, target).locator("button[data-action=retry]")).to_have_count(0)  # now only Replay
 
-    page.click("#status-tabs a[data-tab=all]")
-    badge = row(page, target).locator("span.badge[data-status]")
-    deadline = time.monotonic() + 10
-    while badge.get_attribute("data-status") != "succeeded" and time.monotonic() < deadline:
-        page.wait_for_timeout(200)
-        page.reload()
-    expect(badge).to_have_attribute("data-status", "succeeded")
-    expect(badge).to_have_text("succeeded")
-    assert tab_count(page, "failed") == 3 and tab_count(page, "succeeded") == 4
-
-    row(page, target).locator("a[data-action=log]").click()
+    outcome.get_by_role("link", name="see it").click()
+    page.wait_for_url(re.compile(rf"/admin/log/{target}#attempt-2$"))
     expect(page.locator(".attempt[data-attempt='2']")).to_contain_text("manual by operator@example.com")
+    page.go_back()
+    assert (tab_count(page, "failed"), tab_count(page, "succeeded")) == (3, 4)
 
 
 def test_bulk_retry_confirms_the_count_and_shows_progress(app, page, sign_in, make_endpoint, receiver, worker,
@@ -248,7 +247,7 @@ def test_view_log_shows_a_script_payload_as_text(app, page, sign_in, make_endpoi
     expect(payload).to_contain_text('"note": "<script>alert(1)</script>"')
     expect(payload.locator("script")).to_have_count(0)
     attempt = page.locator(".attempt[data-attempt='1']")
-    attempt.locator("summary").click()
+    expect(attempt.locator("details")).to_have_attribute("open", "")  # a failed attempt opens expanded
     expect(attempt.locator("pre.payload")).to_have_text("<b>rejected</b><script>alert(2)</script>")
     expect(attempt).to_contain_text("X-Webhook-Secret")
     expect(attempt).to_contain_text("••••••••")

@@ -140,3 +140,58 @@ def test_retries_and_cancels_are_audited_with_who_and_where(app, make_endpoint, 
             ("ops@example.com", "203.0.113.9", "delivery.cancel", [pending]),
         ]
         assert entries[0].summary == "retried 1 delivery; skipped 1 (1 no such delivery)"
+
+
+def test_replay_of_a_pending_delivery_returns_it_to_its_planned_time_on_failure(app, make_endpoint, receiver):
+    from app.delivery.operations.deliveries import replay_deliveries
+
+    make_endpoint()
+    _, (delivery_id,) = send(app)
+    planned = utcnow() + timedelta(hours=1)
+    update(app, Delivery, delivery_id, next_attempt_at=planned)
+    receiver.reply(Reply(500))
+    with app.app_context():
+        assert replay_deliveries([delivery_id], actor=OPS).changed == [delivery_id]
+        attempt_delivery(delivery_id)
+    delivery = load(app, delivery_id)
+    assert delivery.status is DeliveryStatus.PENDING and abs(delivery.next_attempt_at - planned) < timedelta(seconds=1)
+    assert delivery.attempts_list[0].trigger is AttemptTrigger.REPLAY
+
+
+def test_resolve_needs_a_note_and_a_failed_delivery_and_is_audited(app, make_endpoint, receiver):
+    from app.delivery.operations.deliveries import resolve_deliveries
+    from app.errors import InvalidInput
+    from app.extensions import db
+    from app.models import AuditEntry
+
+    make_endpoint()
+    failed = fail_once(app, receiver)
+    _, (pending,) = send(app)
+    with app.app_context():
+        with pytest.raises(InvalidInput):
+            resolve_deliveries([failed], "  ", actor=OPS)
+        outcome = resolve_deliveries([failed, pending], "refunded by hand", actor=OPS)
+        assert outcome.changed == [failed] and "is pending" in outcome.skipped[pending]
+        entry = db.session.query(AuditEntry).filter_by(action="deliveries.resolve").one()
+        assert entry.after == {"note": "refunded by hand"} and entry.target_ids == [failed]
+    delivery = load(app, failed)
+    assert (delivery.status, delivery.resolved_by, delivery.resolved_note) == (
+        DeliveryStatus.FAILED, "ops@example.com", "refunded by hand")
+
+
+def test_tab_counts_put_resolved_failures_apart_and_can_hide_test_sends(app, make_endpoint, receiver):
+    from app.delivery.endpoints.actions import send_test_event
+    from app.delivery.operations.deliveries import resolve_deliveries
+    from app.delivery.queries import DeliveryFilter, tab_counts
+
+    endpoint = make_endpoint()
+    first, second = fail_once(app, receiver), fail_once(app, receiver)
+    send(app)
+    with app.app_context():
+        resolve_deliveries([first], "known", actor=OPS)
+        send_test_event(endpoint.id, actor=OPS)
+        everything = tab_counts(DeliveryFilter())
+        no_tests = tab_counts(DeliveryFilter(hide_tests=True))
+    assert (everything["all"], everything["failed"], everything["resolved"], everything["pending"]) == (4, 1, 1, 2)
+    assert (no_tests["all"], no_tests["failed"], no_tests["resolved"], no_tests["pending"]) == (3, 1, 1, 1)
+    assert second  # the unresolved failure is the one counted as failed

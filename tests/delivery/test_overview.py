@@ -121,7 +121,7 @@ def test_a_group_filter_is_the_monitor_query_string_of_that_group(app, known):
     with app.app_context():
         shop, billing = overview.top_errors()
     assert shop.filter().to_args() == {"status": "failed", "endpoint_id": known["shop"], "error_class": "http",
-                                       "http_status": "500"}
+                                       "http_status": "500", "resolved": "0"}
     assert billing.filter().to_args()["http_status"] == "none"
 
 

@@ -48,7 +48,7 @@ def test_retention_purges_old_payloads_and_bodies_but_keeps_rows_statuses_and_me
         delivery = db.session.get(Delivery, old_delivery)
         assert delivery.status is DeliveryStatus.SUCCEEDED and delivery.attempt_count == 1
         (attempt,) = db.session.scalars(select(DeliveryAttempt).where(DeliveryAttempt.delivery_id == old_delivery))
-        assert attempt.response_body is None and attempt.request_headers == {}
+        assert attempt.response_body is None and attempt.request_headers == {} and attempt.purged_at is not None
         assert attempt.response_status == 200 and attempt.duration_ms >= 0  # the metadata stays
     again = runner.invoke(args=["retention", "run"])
     assert "outbound payloads: 0" in again.output  # nothing is purged twice

@@ -7,10 +7,7 @@ from app.delivery.operations import bulk
 from app.delivery.outbox import enqueue_after_commit
 from app.delivery.queries import DeliveryFilter, count_deliveries
 from app.extensions import db
-from app.models import AttemptTrigger, Delivery, Message, utcnow
-
-#: The event type of a test send; receivers can recognise and ignore it.
-TEST_EVENT = "webhook.test"
+from app.models import TEST_EVENT, AttemptTrigger, Delivery, Message, utcnow
 
 
 def send_test_event(endpoint_id, *, actor):

@@ -8,14 +8,14 @@ a cursor; a worker that dies mid-job is replaced by the sweep, which resumes fro
 
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.audit import Actor, record
 from app.delivery.operations.deliveries import OperationResult, retry_deliveries
 from app.delivery.outbox import enqueue_after_commit, start_job_after_commit
 from app.delivery.queries import DeliveryFilter, count_deliveries
 from app.extensions import db
-from app.models import AttemptTrigger, BulkJob, Delivery, DeliveryStatus, JobStatus, utcnow
+from app.models import AttemptTrigger, BulkJob, Delivery, DeliveryAttempt, DeliveryStatus, JobStatus, utcnow
 
 #: Deliveries retried per transaction.
 BATCH_SIZE = 1000
@@ -24,12 +24,32 @@ STALL_AFTER = timedelta(minutes=2)
 
 
 def failed_matching(flt):
-    """Return the filter narrowed to failed deliveries (what "retry all" acts on)."""
-    return flt.replace(status=DeliveryStatus.FAILED)
+    """Return the filter narrowed to failed deliveries (what "retry all" acts on); resolved ones stay out
+    unless the filter asks for them."""
+    return flt.replace(status=DeliveryStatus.FAILED, resolved=flt.resolved if flt.resolved is not None else False)
 
 
 #: The attempt trigger each retrying kind of job records.
 TRIGGERS = {"retry": AttemptTrigger.BULK, "recover": AttemptTrigger.RECOVERY}
+
+
+def job_actor(job):
+    """Who a job's attempts are triggered by: its requester and the job, so its outcome can be read back."""
+    return Actor(f"{job.requested_by[:150]} (job {job.id})")
+
+
+def job_outcomes(job, limit=50):
+    """How the attempts a job asked for turned out: {succeeded, failed, waiting, rows: latest attempts}."""
+    by = DeliveryAttempt.triggered_by == job_actor(job).name
+    succeeded, failed = db.session.execute(select(
+        func.count().filter(DeliveryAttempt.error_class.is_(None)),
+        func.count().filter(DeliveryAttempt.error_class.is_not(None))).where(by)).one()
+    rows = db.session.execute(
+        select(DeliveryAttempt.delivery_id, DeliveryAttempt.number, DeliveryAttempt.response_status,
+               DeliveryAttempt.error_class, DeliveryAttempt.error, DeliveryAttempt.started_at)
+        .where(by).order_by(DeliveryAttempt.started_at.desc()).limit(limit)).all()
+    return {"succeeded": succeeded, "failed": failed, "waiting": max(job.changed - succeeded - failed, 0),
+            "rows": rows}
 
 
 def start_bulk_retry(flt, *, actor, kind="retry", audit_action="deliveries.bulk_retry"):
@@ -68,7 +88,7 @@ def run_bulk_job(job_id, cooldown_seconds=None):
         return job
     job.status, job.started_at = JobStatus.RUNNING, job.started_at or utcnow()
     db.session.commit()
-    flt, actor = DeliveryFilter.from_args(job.filters), Actor(job.requested_by)
+    flt, actor = DeliveryFilter.from_args(job.filters), job_actor(job)
     while batch := _next_batch(job, flt):
         if job.kind == "wake":
             outcome = _wake(batch)

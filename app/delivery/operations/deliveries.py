@@ -1,4 +1,4 @@
-"""What people and producers do to deliveries: retry and cancel. Each commits, audits, then enqueues."""
+"""What people and producers do to deliveries: retry, replay, cancel, resolve. Each commits, audits, then enqueues."""
 
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -7,7 +7,7 @@ from sqlalchemy import exists, or_, select, update
 
 from app.audit import record
 from app.delivery.outbox import enqueue_after_commit
-from app.errors import IllegalTransition, NotFound
+from app.errors import IllegalTransition, InvalidInput, NotFound
 from app.extensions import db
 from app.models import AttemptTrigger, Delivery, DeliveryStatus, Message, utcnow
 
@@ -77,6 +77,21 @@ def retry_deliveries(ids, *, trigger=AttemptTrigger.MANUAL, actor=None, restart_
     cooldown_seconds, a delivery retried by hand more recently than that is skipped. The change is
     audited as audit_action by actor (pass audit_action=None when the caller audits, as jobs do).
     """
+    return _attempt_again(ids, Delivery.RETRYABLE, trigger, actor, audit_action, cooldown_seconds, restart_schedule,
+                          verb="retried", rule="only failed or pending deliveries can be retried")
+
+
+def replay_deliveries(ids, *, actor=None, cooldown_seconds=None, audit_action="deliveries.replay"):
+    """Send each delivery again, whatever its status (a succeeded one too), as one attempt with trigger replay.
+
+    A replay that fails leaves the delivery failed (a pending one returns to its planned time). Skips,
+    cooldown, audit and enqueueing are those of retry_deliveries.
+    """
+    return _attempt_again(ids, Delivery.REPLAYABLE, AttemptTrigger.REPLAY, actor, audit_action, cooldown_seconds,
+                          False, verb="replayed", rule="a delivery being sent cannot be replayed")
+
+
+def _attempt_again(ids, statuses, trigger, actor, audit_action, cooldown_seconds, restart_schedule, *, verb, rule):
     ids = list(dict.fromkeys(ids))
     now = utcnow()
     cooldown_since = now - timedelta(seconds=cooldown_seconds) if cooldown_seconds else None
@@ -84,12 +99,12 @@ def retry_deliveries(ids, *, trigger=AttemptTrigger.MANUAL, actor=None, restart_
     if restart_schedule:
         request = {"next_trigger": None, "next_triggered_by": None, "scheduled_attempt_count": 0}
     changed = []
-    # Pending first: the failed rows this turns pending must not be matched again as pending.
-    for status, resume_at in ((DeliveryStatus.PENDING, Delivery.next_attempt_at), (DeliveryStatus.FAILED, None)):
+    # IMPORTANT: pending first: the rows this turns pending must not be matched again as pending.
+    for status in sorted(statuses, key=lambda s: s is not DeliveryStatus.PENDING):
         values = dict(status=DeliveryStatus.PENDING, next_attempt_at=now, enqueued_at=None, manual_retry_at=now,
-                      **request)
-        if not restart_schedule:
-            values["resume_at"] = resume_at
+                      resolved_at=None, resolved_by=None, resolved_note=None, **request)
+        if not restart_schedule:  # where a failed one-off attempt leaves the delivery
+            values["resume_at"] = Delivery.next_attempt_at if status is DeliveryStatus.PENDING else None
         statement = update(Delivery).where(Delivery.id.in_(ids), Delivery.status == status, ~_purged())
         if cooldown_since:
             statement = statement.where(
@@ -98,13 +113,33 @@ def retry_deliveries(ids, *, trigger=AttemptTrigger.MANUAL, actor=None, restart_
         changed += db.session.scalars(
             statement.values(**values).returning(Delivery.id).execution_options(synchronize_session=False)
         ).all()
-    outcome = OperationResult(changed, _skip_reasons(ids, changed, "only failed or pending deliveries can be retried",
-                                             cooldown_since))
+    outcome = OperationResult(changed, _skip_reasons(ids, changed, rule, cooldown_since))
     if audit_action and actor and changed:
-        record(actor, audit_action, outcome.summary("retried"), target_type="delivery", target_ids=changed,
+        record(actor, audit_action, outcome.summary(verb), target_type="delivery", target_ids=changed,
                after={"skipped": outcome.skipped_by_reason()} if outcome.skipped else None)
     for delivery_id in changed:
         enqueue_after_commit(db.session, delivery_id)
+    db.session.commit()
+    return outcome
+
+
+def resolve_deliveries(ids, note, *, actor, audit_action="deliveries.resolve"):
+    """Mark failed deliveries resolved with a note: they stay failed but leave the Failed tab; audited."""
+    note = (note or "").strip()
+    if not note or len(note) > 1000:
+        raise InvalidInput("a resolution needs a note of 1 to 1000 characters", field="note")
+    ids = list(dict.fromkeys(ids))
+    changed = db.session.scalars(
+        update(Delivery).where(Delivery.id.in_(ids), Delivery.status.in_(Delivery.RESOLVABLE),
+                               Delivery.resolved_at.is_(None))
+        .values(resolved_at=utcnow(), resolved_by=actor.name, resolved_note=note)
+        .returning(Delivery.id).execution_options(synchronize_session=False)
+    ).all()
+    outcome = OperationResult(list(changed), _skip_reasons(ids, changed, "only unresolved failed deliveries can be "
+                                                                        "resolved"))
+    if changed:
+        record(actor, audit_action, outcome.summary("resolved"), target_type="delivery", target_ids=changed,
+               after={"note": note})
     db.session.commit()
     return outcome
 
@@ -140,6 +175,17 @@ def retry_delivery(delivery_id, *, actor=None, **options):
     """Retry one delivery; raise NotFound or IllegalTransition when it cannot be."""
     options.setdefault("audit_action", "delivery.retry")
     return _one(retry_deliveries([delivery_id], actor=actor, **options), delivery_id)
+
+
+def replay_delivery(delivery_id, *, actor=None, **options):
+    """Replay one delivery; raise NotFound or IllegalTransition when it cannot be."""
+    options.setdefault("audit_action", "delivery.replay")
+    return _one(replay_deliveries([delivery_id], actor=actor, **options), delivery_id)
+
+
+def resolve_delivery(delivery_id, note, *, actor):
+    """Mark one failed delivery resolved; raise NotFound or IllegalTransition when it cannot be."""
+    return _one(resolve_deliveries([delivery_id], note, actor=actor, audit_action="delivery.resolve"), delivery_id)
 
 
 def cancel_delivery(delivery_id, *, actor=None):

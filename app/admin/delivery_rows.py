@@ -1,0 +1,80 @@
+"""One delivery's actions from the monitor and the View log page: retry, replay, cancel, resolve.
+
+Each is a POST with CSRF. From a monitor row (htmx, HX-Request) the answer is the row itself, which then
+polls until the attempt has landed and shows its outcome in place; otherwise it redirects back.
+"""
+
+from flask import redirect, request
+from flask_admin import expose
+
+from app.admin.staff_actions import cancel_as_staff, replay_as_staff, resolve_as_staff, retry_as_staff
+from app.auth.access import has_role, local_url, staff_actor
+from app.delivery.queries import get_delivery
+from app.errors import NotFound
+from app.models import DeliveryStatus, Role, utcnow
+from app.staff.limits import retry_allowance
+from app.staff.settings import get_setting
+
+
+def in_flight(delivery):
+    """Whether an attempt is asked for or running and should land soon (so a watched row keeps polling)."""
+    if delivery.status is DeliveryStatus.SENDING:
+        return True
+    return (delivery.status is DeliveryStatus.PENDING and delivery.next_trigger is not None
+            and delivery.held_because is None)
+
+
+class DeliveryRowActionsMixin:
+    """Row actions of the DeliveryView (a mixin so the view module stays one concern)."""
+
+    def _row(self, delivery_id, watch=False):
+        try:
+            delivery = get_delivery(delivery_id)
+        except NotFound as exc:
+            return exc.message, 404
+        operate = has_role(Role.OPERATOR)
+        return self.render("admin/monitor_row_fragment.html", d=delivery, now=utcnow(), watch=watch,
+                           polling=watch and in_flight(delivery),
+                           allowance=retry_allowance(staff_actor()) if operate else None,
+                           cooldown_seconds=get_setting("retry_cooldown_seconds"))
+
+    def _answer(self, delivery_id):
+        if request.headers.get("HX-Request"):
+            return self._row(delivery_id, watch=True)
+        return redirect(local_url(request.form.get("url") or request.args.get("url"), self.get_url(".index_view")))
+
+    @expose("/row/<delivery_id>")
+    def row_fragment(self, delivery_id):
+        """One monitor row; with watch=1 it keeps polling until an asked-for attempt lands, then shows it."""
+        return self._row(delivery_id, watch=request.args.get("watch") == "1")
+
+    @expose("/retry/<delivery_id>", methods=("POST",))
+    def retry_one(self, delivery_id):
+        retry_as_staff([delivery_id], audit_action="delivery.retry")
+        return self._answer(delivery_id)
+
+    @expose("/replay/<delivery_id>", methods=("POST",))
+    def replay_one(self, delivery_id):
+        replay_as_staff([delivery_id], audit_action="delivery.replay")
+        return self._answer(delivery_id)
+
+    @expose("/cancel/<delivery_id>", methods=("POST",))
+    def cancel_one(self, delivery_id):
+        cancel_as_staff([delivery_id], audit_action="delivery.cancel")
+        return self._answer(delivery_id)
+
+    @expose("/resolve/<delivery_id>", methods=("POST",))
+    def resolve_one(self, delivery_id):
+        resolve_as_staff([delivery_id], request.form.get("note", ""), audit_action="delivery.resolve")
+        return self._answer(delivery_id)
+
+
+def retry_blocked(delivery, allowance, cooldown_seconds, now):
+    """Why this person cannot retry or replay this delivery now (hourly cap, per-delivery cooldown), or None."""
+    if allowance is not None and not allowance.unlimited and allowance.left == 0:
+        return f"Hourly retry cap reached (next at {allowance.free_at:%H:%M} UTC); bulk actions count once"
+    if cooldown_seconds and delivery.manual_retry_at is not None:
+        wait = cooldown_seconds - (now - delivery.manual_retry_at).total_seconds()
+        if wait > 0:
+            return f"Retried by hand moments ago; possible again in {max(int(wait // 60), 1)} min"
+    return None
