@@ -21,8 +21,8 @@ def load_user(user_id):
 
 
 def _safe_next(target):
-    """Only follow a local path after sign-in, never another site."""
-    return local_url(target, url_for("monitor.index_view"))
+    """Only follow a local path after sign-in, never another site; staff land on the overview."""
+    return local_url(target, url_for("overview.index"))
 
 
 def _login_limit():

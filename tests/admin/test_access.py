@@ -138,7 +138,7 @@ def test_next_never_leaves_the_site(app, client):
     token = csrf_from(client.get("/login").get_data(as_text=True))
     response = client.post("/login?next=https://evil.example/x", data={
         "email": "viewer@example.com", "password": "correct horse battery", "csrf_token": token})
-    assert response.headers["Location"].endswith("/admin/")
+    assert response.headers["Location"].endswith("/admin/overview/")
 
 
 def test_cookies_are_secure_outside_embedded_mode():

@@ -5,7 +5,6 @@ send(), and the in-process worker attempting them while the receiver answers as 
 """
 
 import re
-import socket
 import time
 
 import pytest
@@ -16,7 +15,7 @@ from app.delivery.operations.deliveries import cancel_delivery
 from app.extensions import db
 from app.models import Delivery
 from tests.support.factories import send
-from tests.support.receiver import Reply
+from tests.support.receiver import Reply, closed_port
 
 pytestmark = pytest.mark.browser
 
@@ -54,12 +53,6 @@ def deliveries(app, receiver, reply, status, messages):
         ids.extend(delivery_ids)
     wait_for_status(app, ids, status)
     return ids
-
-
-def closed_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture
