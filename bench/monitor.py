@@ -91,13 +91,18 @@ def parse_args(argv=None):
     args = p.parse_args(argv)
     if args.failed + round(args.deliveries * (PENDING_SHARE + CANCELLED_SHARE)) > args.deliveries:
         p.error("--failed leaves no room for the pending and cancelled deliveries")
-    dbname = urlsplit(args.database_url).path.lstrip("/")
-    if "scale" not in dbname and "bench" not in dbname:
-        p.error(f"refusing to use database {dbname!r}: its schema is dropped, so its name must contain "
-                "'scale' or 'bench'")
+    refuse_lasting_database(p, args.database_url)
     if int(urlsplit(args.redis_url).path.lstrip("/") or 0) in (0, 15):
         p.error("refusing to flush Redis db 0 or 15: use another db number, e.g. redis://127.0.0.1:6379/4")
     return args
+
+
+def refuse_lasting_database(parser, url):
+    """Stop unless the database's name says it may be dropped (it contains "scale" or "bench")."""
+    dbname = urlsplit(url).path.lstrip("/")
+    if "scale" not in dbname and "bench" not in dbname:
+        parser.error(f"refusing to use database {dbname!r}: its schema is dropped, so its name must contain "
+                     "'scale' or 'bench'")
 
 
 def configure_environment(args):

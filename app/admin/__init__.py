@@ -1,4 +1,4 @@
-"""The staff UI: Flask-Admin views for the monitor, records, jobs, users and settings."""
+"""The staff UI: Flask-Admin views for the overview, monitor, records, jobs, users and settings."""
 
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
@@ -11,6 +11,7 @@ from app.admin.deliveries import DeliveryView
 from app.admin.delivery_rows import retry_blocked
 from app.admin.endpoints import EndpointView
 from app.admin.jobs import JobView
+from app.admin.overview import OverviewView
 from app.admin.people import PreferencesView, SettingsView, UserView
 from app.admin.records import AuditView, MessageView
 from app.admin.send_event import SendEventView
@@ -25,6 +26,7 @@ def init_admin(app):
     admin = Admin(app, name="Hookyard", url="/admin", index_view=HomeView(url="/admin/home", name="Home"),
                   theme=Bootstrap4Theme(base_template="admin/hookyard_base.html", fluid=True),
                   csp_nonce_generator=app.jinja_env.globals["csp_nonce"])
+    admin.add_view(OverviewView(name="Overview", url="/admin/overview", endpoint="overview"))
     admin.add_view(DeliveryView(Delivery, db, name="Sync monitor", url="/admin", endpoint="monitor"))
     admin.add_view(MessageView(Message, db, name="Messages", endpoint="messages"))
     admin.add_view(EndpointView(name="Endpoints", url="/admin/endpoints", endpoint="endpoints"))

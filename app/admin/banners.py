@@ -5,11 +5,11 @@ whoever dismisses it."""
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from flask import current_app
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 
 from app.audit import record
+from app.delivery.endpoints.figures import is_failing
 from app.extensions import db
 from app.models import Delivery, DeliveryStatus, Endpoint, EndpointState, utcnow
 
@@ -40,10 +40,8 @@ def staff_summary():
     """Return the Summary for signed-in staff (None when signed out or nothing is wrong)."""
     if not current_user.is_authenticated:
         return None
-    threshold = current_app.config["WEBHOOK_BREAKER_THRESHOLD"]
     troubled = db.session.scalars(select(Endpoint).where(
-        Endpoint.deleted_at.is_(None),
-        or_(Endpoint.state == EndpointState.DISABLED, Endpoint.consecutive_failures >= threshold),
+        Endpoint.deleted_at.is_(None), or_(Endpoint.state == EndpointState.DISABLED, is_failing()),
     ).order_by(Endpoint.created_at)).all()
     if not troubled:
         return None

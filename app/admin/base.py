@@ -58,11 +58,11 @@ class StaffModelView(StaffMixin, ModelView):
 
 
 class HomeView(StaffMixin, AdminIndexView):
-    """The admin index: the monitor is the home page."""
+    """The admin index (the brand link): the overview is the home page."""
 
     def is_visible(self):
         return False
 
     @expose("/")
     def index(self):
-        return redirect(url_for("monitor.index_view"))
+        return redirect(url_for("overview.index"))

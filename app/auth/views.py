@@ -19,8 +19,8 @@ TOO_MANY = "Too many attempts from here; wait a minute and try again."
 
 
 def _safe_next(target):
-    """Only follow a local path after sign-in, never another site."""
-    return local_url(target, url_for("monitor.index_view"))
+    """Only follow a local path after sign-in, never another site; staff land on the overview."""
+    return local_url(target, url_for("overview.index"))
 
 
 @bp.route("/login", methods=["GET", "POST"])

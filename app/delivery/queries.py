@@ -116,6 +116,7 @@ class DeliveryFilter:
     created_from: date | None = None  # UTC day, inclusive
     created_to: date | None = None  # UTC day, inclusive
     since: datetime | None = None  # created at or after this moment
+    attempted_since: datetime | None = None  # last attempt at or after this moment
     http_status: str | None = None  # "500", "5xx" or "none"
     error_class: ErrorClass | None = None
     q: str | None = None
@@ -145,8 +146,9 @@ class DeliveryFilter:
         for name in ("created_from", "created_to"):
             if get[name]:
                 values[name] = _parse_day(get[name], name)
-        if get["since"]:
-            values["since"] = parse_moment(get["since"], "since")
+        for name in ("since", "attempted_since"):
+            if get[name]:
+                values[name] = parse_moment(get[name], name)
         if get["http_status"] and not HTTP_STATUS.fullmatch(get["http_status"].lower()):
             raise InvalidInput("http_status must be a code like 500, a class like 5xx, or none", field="http_status")
         if get["http_status"]:
@@ -180,7 +182,7 @@ class DeliveryFilter:
         """Return the SQL conditions on Delivery that this filter stands for."""
         found = []
         if self.status is not None:
-            found.append(Delivery.status == self.status)
+            found.append(Delivery.has_status(self.status))
         if self.endpoint_id:
             found.append(Delivery.endpoint_id == self.endpoint_id)
         if self.event_type and (condition := event_type_condition(self.event_type)) is not None:
@@ -192,6 +194,8 @@ class DeliveryFilter:
                                                                UTC))
         if self.since:
             found.append(Delivery.created_at >= self.since)
+        if self.attempted_since:
+            found.append(Delivery.last_attempt_at >= self.attempted_since)
         if self.http_status:
             found.append(self._http_status_condition())
         if self.error_class is not None:

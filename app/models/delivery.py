@@ -38,6 +38,11 @@ class Delivery(db.Model):
               postgresql_where=text("resolved_at IS NOT NULL")),
         Index("ix_deliveries_test_events_status", "status", sqlite_where=text(f"event_type = '{TEST_EVENT}'"),
               postgresql_where=text(f"event_type = '{TEST_EVENT}'")),
+        # Failed deliveries by error group, latest failure last: the overview's top errors and "failed in the
+        # last hour" without reading the table. Partial, so an attempt that does not fail a delivery never
+        # writes to it.
+        Index("ix_deliveries_failed_groups", "endpoint_id", "last_error_class", "last_response_status",
+              "last_attempt_at", postgresql_where=text("status = 'failed'"), sqlite_where=text("status = 'failed'")),
     )
 
     # The one home of which statuses allow which action (services, API and templates all use these).
@@ -92,10 +97,15 @@ class Delivery(db.Model):
     )
 
     @classmethod
+    def has_status(cls, status):
+        """SQL: the delivery is in status, with the value written out so the partial indexes of pending and of
+        failed rows apply whatever plan the database caches (a bound parameter would not prove their condition)."""
+        return cls.status == literal_column(f"'{DeliveryStatus(status).value}'")
+
+    @classmethod
     def is_pending(cls):
-        """SQL: the delivery is pending, with the value written out so the partial index of pending rows applies
-        whatever plan the database caches (a bound parameter would not prove the index's condition)."""
-        return cls.status == literal_column(f"'{DeliveryStatus.PENDING.value}'")
+        """SQL: the delivery is pending (see has_status)."""
+        return cls.has_status(DeliveryStatus.PENDING)
 
     @classmethod
     def cancellable(cls, now):

@@ -99,7 +99,8 @@ DEFINITIONS = (
                "Seconds before the same delivery may be retried by hand again", 0, 86_400),
     Definition("retry_hourly_cap", "MONITOR_RETRY_HOURLY_CAP",
                "Retry actions one person may take per hour (a bulk action counts once; 0 = no cap)", 0, 100_000),
-    Definition("refresh_seconds", "MONITOR_REFRESH_SECONDS", "Seconds between monitor auto-refreshes", 5, 3_600),
+    Definition("refresh_seconds", "MONITOR_REFRESH_SECONDS",
+               "Seconds between auto-refreshes of the monitor and the overview", 5, 3_600),
     Definition("payload_retention_days", "PAYLOAD_RETENTION_DAYS",
                "Days payloads, response bodies and request headers are kept", kind="choice", choices=(7, 30),
                help="30 days keeps customer data (names, addresses, order contents) four times as long: more "

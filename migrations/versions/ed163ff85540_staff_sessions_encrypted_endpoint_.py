@@ -5,7 +5,7 @@ full access), and custom endpoint header values encrypted at rest like the signi
 already written into audit entries in clear are masked.
 
 Revision ID: ed163ff85540
-Revises: b754c7354373
+Revises: 43daec3c87e3
 Create Date: 2026-11-30 14:27:41.858399
 
 """
@@ -17,7 +17,7 @@ from flask import current_app
 
 # revision identifiers, used by Alembic.
 revision = 'ed163ff85540'
-down_revision = 'b754c7354373'
+down_revision = '43daec3c87e3'
 branch_labels = None
 depends_on = None
 

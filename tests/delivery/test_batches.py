@@ -146,3 +146,20 @@ def test_a_batch_of_successes_takes_one_statement_to_claim_and_one_to_record_on_
     # SQLite: UPDATE ... RETURNING ids and a SELECT to claim, UPDATE ... FROM and an INSERT to record.
     assert statements == (["UPDATE", "WITH"] if postgres else ["UPDATE", "SELECT", "WITH", "INSERT"])
     assert {load(app, i).status for i in ids} == {DeliveryStatus.SUCCEEDED}
+
+
+def test_a_rate_limit_is_taken_as_each_request_is_sent_and_holds_the_rest_of_the_batch(app, make_endpoint, receiver,
+                                                                                       broker):
+    from tasks.limits import throttle
+
+    make_endpoint(rate_limit_per_second=2)
+    ids = send_many(app, 5)
+    broker.flush_all()
+    with app.app_context():
+        results = attempt_deliveries(ids, throttle=throttle)
+    sent = [r for r in results if isinstance(r, DeliveryAttempt)]
+    held = [load(app, i) for i in ids if load(app, i).attempt_count == 0]
+    assert len(sent) == len(receiver.requests) == 2 and len(held) == 3
+    assert {(d.status, d.held_reason, d.lease_token) for d in held} == {(DeliveryStatus.PENDING, "rate limited", None)}
+    assert all(d.next_attempt_at > d.created_at for d in held)
+    assert set(queued_delivery_ids(broker)) == {d.id for d in held}  # woken again after the window

@@ -92,7 +92,7 @@ def test_a_failed_probe_opens_the_breaker_again(app, make_endpoint, receiver):
 def test_a_failing_endpoint_gets_only_a_few_attempts_in_flight(app, make_endpoint, receiver):
     endpoint = make_endpoint()
     update(app, Endpoint, endpoint.id, consecutive_failures=1, breaker_failures=1)
-    receiver.default = Reply(503, delay=0.6)
+    receiver.default = Reply(503, delay=3)  # long enough for every thread to try while two are in flight
     ids = [send(app)[1][0] for _ in range(4)]
     results = []
     threads = [threading.Thread(target=lambda i=i: results.append(attempt(app, i))) for i in ids]

@@ -64,6 +64,30 @@ def wait_until(predicate, timeout=10.0, interval=0.05):
         time.sleep(interval)
 
 
+def insert_delivery(app, endpoint_id, status, created_at, *, last_attempt_at=None, response_status=None,
+                    error_class=None, error=None, attempts=()):
+    """Write a message and one delivery with exactly these columns, bypassing the pipeline, for read-side
+    tests that need known times. attempts: (started_at, duration_ms, error_class or None) each.
+    Return the delivery id."""
+    from app.models import AttemptTrigger, DeliveryStatus, ErrorClass, Message
+
+    with app.app_context():
+        message = Message(event_type="order.created", payload="{}", created_at=created_at)
+        delivery = Delivery(message=message, endpoint_id=endpoint_id, event_type="order.created",
+                            status=DeliveryStatus(status), created_at=created_at, attempt_count=len(attempts),
+                            last_attempt_at=last_attempt_at, last_response_status=response_status,
+                            last_error_class=ErrorClass(error_class) if error_class else None, last_error=error)
+        db.session.add(delivery)
+        db.session.flush()
+        for number, (started_at, duration_ms, attempt_error) in enumerate(attempts, start=1):
+            db.session.add(DeliveryAttempt(
+                delivery_id=delivery.id, endpoint_id=endpoint_id, number=number, trigger=AttemptTrigger.SCHEDULED,
+                started_at=started_at, duration_ms=duration_ms, request_url="http://127.0.0.1/", request_headers={},
+                error_class=ErrorClass(attempt_error) if attempt_error else None))
+        db.session.commit()
+        return delivery.id
+
+
 def queued_messages(broker, queue_name="webhooks"):
     """Return the delivery ids each wake-up message waiting in the broker carries (ready and delayed): [[id, ...]]."""
     from dramatiq.brokers.stub import StubBroker

@@ -1,6 +1,7 @@
 """A real HTTP server on 127.0.0.1 that records webhooks and answers as a test tells it to."""
 
 import collections
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -122,3 +123,10 @@ class Receiver:
                     pass  # the sender hung up (its deadline passed)
 
         return Handler
+
+
+def closed_port():
+    """A port on 127.0.0.1 nothing listens on: connecting to it is refused."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

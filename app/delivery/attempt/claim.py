@@ -2,7 +2,8 @@
 
 A delivery is *ready* when it is pending, due, and its endpoint is in service (enabled; a test send
 ignores the state). A *gate* may hold a ready delivery back without using up an attempt: the circuit
-breaker, the in-flight cap of a failing endpoint, the rate limit. Each gate is defined once, here, as
+breaker, the in-flight cap of a failing endpoint (the rate limit holds deliveries back too, but at the
+moment of sending: see pipeline.py). Each gate is defined once, here, as
 the SQL that says it does not concern an endpoint beside the Python check that decides for one it
 does concern; one statement claims every ready delivery no gate concerns, on any database
 (app.delivery.attempt.postgres builds PostgreSQL's single-round-trip form from these same parts).
@@ -68,6 +69,7 @@ class Claim:
     timeout_seconds: int
     max_attempts: int
     retry_schedule: list | None
+    rate_limit_per_second: int | None = None
     config_error: str | None = None
 
 
@@ -139,18 +141,11 @@ def _in_flight(endpoint_id):
         Delivery.status == DeliveryStatus.SENDING, Delivery.endpoint_id == endpoint_id))
 
 
-def _rate_limit(row, now, lease, throttle):
-    per_second = row.rate_limit_per_second
-    if per_second and throttle and not throttle(row.endpoint_id, per_second):
-        return later(row.id, 1.0 / per_second, "rate limited")
-    return None
-
-
-#: In the order they are checked.
+#: In the order they are checked. An endpoint's rate limit is not a gate here: it is taken just before each
+#: request is sent (pipeline.py), so no time passes between counting a request and making it.
 GATES = (
     Gate("circuit breaker", endpoints.c.breaker_open_until.is_(None), _breaker),
     Gate("in-flight cap of a failing endpoint", endpoints.c.breaker_failures == 0, _failing_in_flight),
-    Gate("rate limit", endpoints.c.rate_limit_per_second.is_(None), _rate_limit),
 )
 
 
@@ -290,18 +285,21 @@ def claim_expired(now, limit):
     return [claim_from(row, token, now, sign=False) for row in rows]
 
 
-def release(claims):
-    """Give claimed deliveries back unattempted (pending, due now) and wake them again; commits."""
+def release(claims, delay=0.0, reason=None):
+    """Give claimed deliveries back unattempted, to be tried again in delay seconds (held for reason, if given),
+    and wake them then; commits. Returns a Deferred for each."""
     if not claims:
-        return
+        return []
+    now = utcnow()
     for claim in claims:
         db.session.execute(update(Delivery).where(
             Delivery.id == claim.delivery_id, Delivery.status == DeliveryStatus.SENDING,
             Delivery.lease_token == claim.lease_token,
-        ).values(status=DeliveryStatus.PENDING, lease_token=None, lease_expires_at=None, next_attempt_at=utcnow())
-            .execution_options(synchronize_session=False))
-        enqueue_after_commit(db.session, claim.delivery_id)
+        ).values(status=DeliveryStatus.PENDING, lease_token=None, lease_expires_at=None, held_reason=reason,
+                 next_attempt_at=now + timedelta(seconds=delay)).execution_options(synchronize_session=False))
+        enqueue_after_commit(db.session, claim.delivery_id, delay)
     db.session.commit()
+    return [Deferred(delay, reason or "given back unattempted") for _ in claims]
 
 
 def claim_from(row, token, now, *, sign=True):
@@ -322,5 +320,6 @@ def claim_from(row, token, now, *, sign=True):
         scheduled_attempt_count=row.scheduled_attempt_count, resume_at=row.resume_at,
         endpoint_id=row.endpoint_id, endpoint_alerted=row.alerted is not None, endpoint_healthy=healthy,
         url=row.url, body=body, headers=headers, timeout_seconds=row.timeout_seconds,
-        max_attempts=row.max_attempts, retry_schedule=row.retry_schedule, config_error=config_error,
+        max_attempts=row.max_attempts, retry_schedule=row.retry_schedule,
+        rate_limit_per_second=row.rate_limit_per_second, config_error=config_error,
     )

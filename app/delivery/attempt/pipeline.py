@@ -8,6 +8,7 @@ endpoint is unwell (a timeout, a connection error, 5xx, 429), the rest of its de
 are given back unattempted: they return through the gates (breaker, in-flight cap) one by one.
 """
 
+import random
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
 from flask import current_app
@@ -16,7 +17,7 @@ from app.delivery.attempt import claim as claims_
 from app.delivery.attempt import record, retry, sender
 from app.delivery.attempt.addresses import outbound_policy
 from app.delivery.attempt.claim import Deferred, claim_deliveries, claim_gated  # noqa: F401  the public API
-from app.models import ErrorClass
+from app.models import AttemptTrigger, ErrorClass
 
 #: Sends to different endpoints of one batch run in these threads (per process).
 _parallel = ThreadPoolExecutor(max_workers=8, thread_name_prefix="webhook-send")
@@ -52,29 +53,36 @@ def attempt_deliveries(delivery_ids, throttle=None):
         groups.setdefault(claim.endpoint_id, []).append(claim)
     options = {"policy": outbound_policy(), "body_limit": current_app.config["WEBHOOK_RESPONSE_BODY_LIMIT_BYTES"]}
     if len(groups) == 1:
-        sent = [_send_in_turn(claimed, options)]
+        sent = [_send_in_turn(claimed, options, throttle)]
     else:  # each endpoint in its own thread; each is recorded here (in the app context) as soon as it is done
         sent = (future.result() for future in as_completed(
-            [_parallel.submit(_send_in_turn, group, options) for group in groups.values()]))
+            [_parallel.submit(_send_in_turn, group, options, throttle) for group in groups.values()]))
     attempts = []
-    for results, unsent in sent:
+    for results, unsent, throttled in sent:
         attempts += record.record_results(results)
         claims_.release(unsent)
+        if throttled:
+            per_second = throttled[0].rate_limit_per_second
+            deferred += claims_.release(throttled, random.uniform(1, 1.5) / per_second, "rate limited")
     return attempts + deferred
 
 
-def _send_in_turn(group, options):
-    """Send one endpoint's claims one after another; stop at a failure that says the endpoint is unwell.
+def _send_in_turn(group, options, throttle):
+    """Send one endpoint's claims one after another; stop at a failure that says the endpoint is unwell, or when
+    its rate limit allows no more this second (taken just before each request, so none is counted early).
 
-    Returns ([(claim, outcome)], [claims not sent]).
+    Returns ([(claim, outcome)], [claims given back], [claims held by the rate limit]).
     """
     results = []
     for position, claim in enumerate(group):
+        per_second = claim.rate_limit_per_second if claim.trigger is not AttemptTrigger.TEST else None
+        if per_second and throttle and not throttle(claim.endpoint_id, per_second):
+            return results, [], group[position:]
         outcome = send(claim, options)
         results.append((claim, outcome))
         if not outcome.ok and retry.is_retryable(outcome.error_class, outcome.status):
-            return results, group[position + 1:]
-    return results, []
+            return results, group[position + 1:], []
+    return results, [], []
 
 
 def send(claim, options):

@@ -1,12 +1,18 @@
-"""Endpoint health read side: each endpoint's last 24 hours of attempts, success rate and p95 latency."""
+"""Endpoint health read side: which endpoints are failing; each one's last 24 hours of attempts and latency."""
 
 from dataclasses import dataclass
 from datetime import timedelta
 
+from flask import current_app
 from sqlalchemy import case, func, select
 
 from app.extensions import db
-from app.models import DeliveryAttempt
+from app.models import DeliveryAttempt, Endpoint
+
+
+def is_failing():
+    """SQL: the endpoint's last WEBHOOK_BREAKER_THRESHOLD attempts or more failed (what raises the failing alert)."""
+    return Endpoint.consecutive_failures >= current_app.config["WEBHOOK_BREAKER_THRESHOLD"]
 
 
 @dataclass(frozen=True)
@@ -46,10 +52,10 @@ def _p95_by_endpoint(since):
     for eid, ms in db.session.execute(select(DeliveryAttempt.endpoint_id, DeliveryAttempt.duration_ms)
                                       .where(DeliveryAttempt.started_at >= since)):
         durations.setdefault(eid, []).append(ms)
-    return {eid: _percentile(sorted(values), 0.95) for eid, values in durations.items()}
+    return {eid: percentile(sorted(values), 0.95) for eid, values in durations.items()}
 
 
-def _percentile(ordered, share):
+def percentile(ordered, share):
     """Linear-interpolated percentile, as PostgreSQL's percentile_cont computes it."""
     position = share * (len(ordered) - 1)
     low = int(position)

@@ -1,0 +1,263 @@
+"""The console overview's figures: one function per figure, each one query over a bounded window.
+
+Every figure can be reproduced from the database with the SQL its docstring describes; times are UTC
+and windows end at `now`, which the caller passes so one page shows one moment.
+"""
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Integer, cast, extract, func, literal_column, select
+
+from app.delivery.endpoints.figures import is_failing, percentile
+from app.delivery.queries import DeliveryFilter, count_deliveries
+from app.extensions import db
+from app.models import AttemptTrigger, Delivery, DeliveryAttempt, DeliveryStatus, Endpoint, EndpointState, ErrorClass
+
+#: The short and the long window of the KPI cards.
+HOUR, DAY = timedelta(hours=1), timedelta(hours=24)
+#: Width of one chart bar, and how many bars make the 24-hour charts (the last one is the current 5 minutes).
+BUCKET_SECONDS, BUCKETS = 300, 288
+#: How many error groups the overview lists.
+TOP_ERRORS = 10
+#: Failed deliveries nobody marked resolved: the monitor's Failed tab, and what the overview counts as failed.
+OPEN_FAILURES = DeliveryFilter(status=DeliveryStatus.FAILED, resolved=False)
+#: The statuses the delivery chart stacks, bottom to top; "sending" is counted with pending.
+CHART_STATUSES = (DeliveryStatus.SUCCEEDED, DeliveryStatus.FAILED, DeliveryStatus.PENDING, DeliveryStatus.CANCELLED)
+
+
+@dataclass(frozen=True)
+class Rate:
+    """Attempts started in a window and how many of them succeeded."""
+
+    attempts: int
+    succeeded: int
+
+    @property
+    def percent(self):
+        return round(100 * self.succeeded / self.attempts, 1) if self.attempts else None
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """Deliveries waiting for an attempt, and when the oldest of them was created."""
+
+    pending: int
+    oldest_created_at: datetime | None
+
+
+@dataclass(frozen=True)
+class EndpointCounts:
+    """Endpoints not deleted, by state; failing ones are enabled endpoints past the failure threshold."""
+
+    active: int
+    failing: int
+    paused: int
+    disabled: int
+
+
+@dataclass(frozen=True)
+class DeliveryBucket:
+    """Deliveries created in one 5-minute bucket, by their current status."""
+
+    start: datetime
+    counts: dict  # DeliveryStatus -> count, every CHART_STATUSES member present
+
+    @property
+    def total(self):
+        return sum(self.counts.values())
+
+
+@dataclass(frozen=True)
+class LatencyBucket:
+    """Attempts started in one 5-minute bucket and their median and 95th percentile duration."""
+
+    start: datetime
+    attempts: int
+    p50_ms: int | None
+    p95_ms: int | None
+
+
+@dataclass(frozen=True)
+class ErrorGroup:
+    """Failed deliveries sharing endpoint, error class and HTTP status, with when they last failed."""
+
+    endpoint_id: str
+    endpoint_label: str
+    error_class: ErrorClass
+    http_status: int | None
+    count: int
+    first_seen: datetime
+    last_seen: datetime
+    latest_error: str | None = None
+
+    def filter(self):
+        """The monitor's filter for exactly this group: what "see the group" shows and "retry" retries."""
+        return OPEN_FAILURES.replace(endpoint_id=self.endpoint_id, error_class=self.error_class,
+                                     http_status=str(self.http_status) if self.http_status is not None else "none")
+
+
+def _is_postgres():
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
+def bucket_of(moment):
+    """The number of the 5-minute bucket (counted from the Unix epoch, UTC) a moment falls in."""
+    return int(moment.timestamp()) // BUCKET_SECONDS
+
+
+def chart_start(now):
+    """Start of the first bar of the 24-hour charts ending with the bucket holding now."""
+    return _bucket_start(bucket_of(now) - BUCKETS + 1)
+
+
+def _bucket_start(number):
+    return datetime.fromtimestamp(number * BUCKET_SECONDS, UTC)
+
+
+def _bucket_column(column):
+    """SQL: the bucket number of a UTC timestamp column, computed the same way on both databases."""
+    width = literal_column(str(BUCKET_SECONDS))  # a literal, so GROUP BY matches the selected expression
+    if _is_postgres():
+        return cast(func.floor(extract("epoch", column) / width), Integer)
+    return cast(func.strftime("%s", column), Integer) // width  # SQLite stores naive UTC text
+
+
+def _attempts_since(since):
+    """SQL: attempts started at or after since, test events left out (as the success-rate alert counts them)."""
+    return (DeliveryAttempt.started_at >= since, DeliveryAttempt.trigger != AttemptTrigger.TEST)
+
+
+def attempt_success(since):
+    """Attempts started at or after since, and those that succeeded (no error class)."""
+    attempts, succeeded = db.session.execute(
+        select(func.count(), func.count().filter(DeliveryAttempt.error_class.is_(None)))
+        .where(*_attempts_since(since))).one()
+    return Rate(attempts, succeeded)
+
+
+def failed_since(since):
+    """Deliveries now failed (and not marked resolved) whose last attempt started at or after since."""
+    return count_deliveries(OPEN_FAILURES.replace(attempted_since=since))
+
+
+def pending_backlog():
+    """Deliveries pending now, and the creation time of the oldest one."""
+    pending, oldest = db.session.execute(
+        select(func.count(), func.min(Delivery.created_at)).where(Delivery.is_pending())).one()
+    return Backlog(pending, oldest)
+
+
+def endpoint_counts():
+    """Endpoints that are not deleted: enabled ("active"), failing among those, paused and disabled."""
+    rows = db.session.execute(
+        select(Endpoint.state, func.count(), func.count().filter(is_failing()))
+        .where(Endpoint.deleted_at.is_(None)).group_by(Endpoint.state)).all()
+    by_state = {state: (total, failing) for state, total, failing in rows}
+    active, failing = by_state.get(EndpointState.ENABLED, (0, 0))
+    return EndpointCounts(active=active, failing=failing, paused=by_state.get(EndpointState.PAUSED, (0, 0))[0],
+                          disabled=by_state.get(EndpointState.DISABLED, (0, 0))[0])
+
+
+def attempt_p95_ms(since):
+    """The 95th percentile duration (ms, interpolated as percentile_cont) of attempts started at or after since."""
+    if _is_postgres():
+        value = db.session.scalar(select(func.percentile_cont(0.95).within_group(DeliveryAttempt.duration_ms))
+                                  .where(*_attempts_since(since)))
+        return int(round(value)) if value is not None else None
+    durations = db.session.scalars(select(DeliveryAttempt.duration_ms).where(*_attempts_since(since))
+                                   .order_by(DeliveryAttempt.duration_ms)).all()
+    return percentile(durations, 0.95) if durations else None
+
+
+def delivery_buckets(now):
+    """Deliveries created in each 5-minute bucket of the last 24 hours, by current status; empty buckets included."""
+    bucket = _bucket_column(Delivery.created_at)
+    rows = db.session.execute(
+        select(bucket, Delivery.status, func.count()).where(Delivery.created_at >= chart_start(now))
+        .group_by(bucket, Delivery.status)).all()
+    first = bucket_of(now) - BUCKETS + 1
+    counts = [{status: 0 for status in CHART_STATUSES} for _ in range(BUCKETS)]
+    for number, status, count in rows:
+        if 0 <= number - first < BUCKETS:
+            shown = DeliveryStatus.PENDING if status is DeliveryStatus.SENDING else status
+            counts[number - first][shown] += count
+    return [DeliveryBucket(_bucket_start(first + i), counts[i]) for i in range(BUCKETS)]
+
+
+def latency_buckets(now):
+    """p50 and p95 attempt duration in each 5-minute bucket of the last 24 hours; None where nothing was attempted."""
+    by_number = _latency_postgres(now) if _is_postgres() else _latency_python(now)
+    first = bucket_of(now) - BUCKETS + 1
+    return [LatencyBucket(_bucket_start(first + i), *by_number.get(first + i, (0, None, None)))
+            for i in range(BUCKETS)]
+
+
+def _latency_postgres(now):
+    bucket, duration = _bucket_column(DeliveryAttempt.started_at), DeliveryAttempt.duration_ms
+    rows = db.session.execute(
+        select(bucket, func.count(), func.percentile_cont(0.5).within_group(duration),
+               func.percentile_cont(0.95).within_group(duration))
+        .where(*_attempts_since(chart_start(now))).group_by(bucket)).all()
+    return {number: (n, int(round(p50)), int(round(p95))) for number, n, p50, p95 in rows}
+
+
+def _latency_python(now):
+    durations = {}
+    for started_at, ms in db.session.execute(select(DeliveryAttempt.started_at, DeliveryAttempt.duration_ms)
+                                             .where(*_attempts_since(chart_start(now)))):
+        durations.setdefault(bucket_of(started_at), []).append(ms)
+    ordered = {number: sorted(values) for number, values in durations.items()}
+    return {number: (len(values), percentile(values, 0.5), percentile(values, 0.95))
+            for number, values in ordered.items()}
+
+
+def top_errors(limit=TOP_ERRORS):
+    """The largest groups of failed deliveries by endpoint x error class x HTTP status, with first/last seen."""
+    key = (Delivery.endpoint_id, Delivery.last_error_class, Delivery.last_response_status)
+    rows = db.session.execute(
+        select(*key, func.count(), func.min(Delivery.last_attempt_at), func.max(Delivery.last_attempt_at))
+        .where(*OPEN_FAILURES.conditions()).group_by(*key)
+        .order_by(func.count().desc(), func.max(Delivery.last_attempt_at).desc()).limit(limit)).all()
+    labels = dict(db.session.execute(select(Endpoint.id, func.coalesce(Endpoint.name, Endpoint.url))
+                                     .where(Endpoint.id.in_({row[0] for row in rows}))).all())
+    groups = [ErrorGroup(endpoint_id, labels.get(endpoint_id, endpoint_id), error_class, status, count, first, last)
+              for endpoint_id, error_class, status, count, first, last in rows]
+    return [_with_latest_error(group) for group in groups]
+
+
+def _with_latest_error(group):
+    latest = db.session.scalar(select(Delivery.last_error).where(*group.filter().conditions())
+                               .order_by(Delivery.last_attempt_at.desc()).limit(1))
+    return dataclasses.replace(group, latest_error=latest)
+
+
+@dataclass(frozen=True)
+class Overview:
+    """Every figure of the overview page, taken at one moment."""
+
+    now: datetime
+    success_1h: Rate
+    success_24h: Rate
+    failed_1h: int
+    backlog: Backlog
+    endpoints: EndpointCounts
+    p95_ms_24h: int | None
+    deliveries: list
+    latency: list
+    top_errors: list
+
+    @property
+    def chart_start(self):
+        return chart_start(self.now)
+
+
+def take_overview(now):
+    """Compute every figure of the overview as of now."""
+    return Overview(
+        now=now, success_1h=attempt_success(now - HOUR), success_24h=attempt_success(now - DAY),
+        failed_1h=failed_since(now - HOUR), backlog=pending_backlog(), endpoints=endpoint_counts(),
+        p95_ms_24h=attempt_p95_ms(now - DAY), deliveries=delivery_buckets(now), latency=latency_buckets(now),
+        top_errors=top_errors(),
+    )
