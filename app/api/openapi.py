@@ -86,6 +86,13 @@ def _batch_op():
     return op
 
 
+def _recover_op():
+    op = _op("recoverEndpoint", "Retry failed deliveries created since a time (dry_run counts them)",
+             "deliveries:write", "202", "RecoverOut", body="RecoverIn", params=_ID, errors=("404", "422"))
+    op["responses"]["200"] = {"description": "dry_run: how many deliveries would be retried", **_json("RecoverOut")}
+    return op
+
+
 def _param(name, where="query", schema=None, description=None):
     param = {"name": name, "in": where, "required": where == "path", "schema": schema or _ONE_LINE}
     if description:
@@ -151,9 +158,7 @@ def _endpoint_paths():
             "sendTest", "Send a webhook.test event now", "endpoints:write", "202", "DeliveryOut", params=_ID,
             errors=("404",),
             links=_links("getDelivery", "retryDelivery", "replayDelivery", "resolveDelivery", "cancelDelivery"))},
-        "/endpoints/{id}/recover": {"post": _op(
-            "recoverEndpoint", "Retry failed deliveries created since a time (dry_run counts them)",
-            "deliveries:write", "202", "RecoverOut", body="RecoverIn", params=_ID, errors=("404", "422"))},
+        "/endpoints/{id}/recover": {"post": _recover_op()},
     }
 
 
