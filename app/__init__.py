@@ -5,6 +5,8 @@ import os
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+# IMPORTANT: importing app.database bounds every PostgreSQL wait; it must happen before any engine connects.
+from app import database, request_guard  # noqa: F401
 from app.config import Config
 from app.extensions import csrf, db, limiter, login_manager, migrate
 
@@ -32,6 +34,7 @@ def create_app(config=None):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True, compare_type=True)
+    request_guard.init_app(app)  # IMPORTANT: first, so bad input is refused before any limiter or database work
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"

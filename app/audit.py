@@ -18,6 +18,8 @@ class Actor:
 
 
 SYSTEM = Actor("system")
+#: Whoever runs a `flask --app app ...` command.
+CLI = Actor("cli")
 
 
 def record(actor, action, summary, *, target_type=None, target_ids=None, before=None, after=None):

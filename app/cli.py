@@ -1,4 +1,4 @@
-"""Command-line tools: flask serve, flask sweep, flask api-keys create, flask users create."""
+"""Command-line tools: flask serve, flask sweep, flask api-keys create/list/revoke, flask users create."""
 
 import socket
 import threading
@@ -8,7 +8,8 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from app.auth.api_keys import create_api_key
+from app.audit import CLI
+from app.auth.api_keys import SCOPES, create_api_key, list_api_keys, revoke_api_key
 from app.delivery.operations.sweep import sweep
 from app.errors import HookyardError, InvalidInput
 from app.extensions import db
@@ -17,7 +18,7 @@ from app.models import Role
 from app.ops.alert_rules import evaluate_rules
 from app.ops.digest import send_digest
 from app.ops.retention import cutoffs, run_retention
-from app.staff.users import CLI, create_user, ensure_first_admin, password_box, reset_password
+from app.staff.users import create_user, ensure_first_admin, password_box, reset_password
 
 api_keys = AppGroup("api-keys", help="Manage producer API keys.")
 users = AppGroup("users", help="Manage staff accounts.")
@@ -81,11 +82,45 @@ def alerts_digest(day):
 
 @api_keys.command("create")
 @click.argument("name")
-def create_key(name):
+@click.option("--scope", "scopes", multiple=True, type=click.Choice(SCOPES),
+              help="What the key may do (repeat for several); without any, everything.")
+def create_key(name, scopes):
     """Create an API key; the key is printed alone on the last line and never shown again."""
-    row, key = create_api_key(name)
-    click.echo(f"Created API key {row.id} ({row.name}). Send it as 'Authorization: Bearer <key>':")
+    try:
+        row, key = create_api_key(name, list(scopes) or None)
+    except InvalidInput as exc:
+        raise click.ClickException(exc.message) from None
+    click.echo(f"Created API key {row.id} ({row.name}; scopes: {_scopes(row)}). "
+               "Send it as 'Authorization: Bearer <key>':")
     click.echo(key)
+
+
+def _scopes(row):
+    return " ".join(row.scopes) if row.scopes is not None else "all"
+
+
+def _when(moment):
+    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "-"
+
+
+@api_keys.command("list")
+def list_keys():
+    """List API keys: id, name, prefix, scopes, created, last used, revoked (never the key itself)."""
+    for row in list_api_keys():
+        click.echo("\t".join([row.id, row.name, f"{row.prefix}…", _scopes(row), _when(row.created_at),
+                              f"used {_when(row.last_used_at)}",
+                              f"revoked {_when(row.revoked_at)}" if row.revoked_at else "live"]))
+
+
+@api_keys.command("revoke")
+@click.argument("key_id")
+def revoke_key(key_id):
+    """Revoke an API key (by the id `list` shows); requests with it get 401 at once."""
+    try:
+        row = revoke_api_key(key_id, actor=CLI)
+    except HookyardError as exc:
+        raise click.ClickException(exc.message) from None
+    click.echo(f"Revoked API key {row.id} ({row.name}).")
 
 
 @click.command("sweep")

@@ -13,6 +13,17 @@ DEFAULT_SEARCH_PAYLOAD_PATHS = ("order.id", "order_id", "qr_code", "data.qrCode"
 #: Networks an embedded (laptop) install may send to, so a receiver on localhost works.
 EMBEDDED_ALLOWED_NETWORKS = ("127.0.0.0/8", "::1/128")
 
+#: Longest per-attempt deadline an endpoint may set, and longest grace of a rotated-out secret (7 days).
+MAX_TIMEOUT_SECONDS = 30
+MAX_ROTATION_GRACE_SECONDS = 7 * 86400
+
+#: Seconds Redis may take to accept a connection, and to answer a command (broker, rate limits), by default.
+REDIS_CONNECT_TIMEOUT_SECONDS = 2
+REDIS_SOCKET_TIMEOUT_SECONDS = 5
+#: A PostgreSQL client stops waiting this long after the server's own statement timeout should have fired:
+#: a frozen server or a network that drops packets never answers at all (see app.database).
+DATABASE_CLIENT_MARGIN_SECONDS = 2
+
 
 def database_url(raw):
     """Return a SQLAlchemy URL for DATABASE_URL, accepting Heroku's postgres:// spelling."""
@@ -24,17 +35,42 @@ def database_url(raw):
     return raw
 
 
-def redis_url(url):
-    """Return url with TLS verification relaxed for rediss:// unless the URL already says.
+def redis_url(url, *, connect_timeout=REDIS_CONNECT_TIMEOUT_SECONDS, socket_timeout=REDIS_SOCKET_TIMEOUT_SECONDS):
+    """Return url with bounded connect and socket timeouts, and TLS verification relaxed for rediss://, unless
+    the URL already says.
 
-    Heroku Key-Value Store serves TLS with a self-signed chain; RedisBroker silently drops an
-    ssl_cert_reqs keyword when given a url, so it has to travel in the query string.
+    Heroku Key-Value Store serves TLS with a self-signed chain; RedisBroker silently drops keywords such as
+    ssl_cert_reqs or socket_timeout when given a url, so they have to travel in the query string.
     """
     parts = urlsplit(url)
     query = dict(parse_qsl(parts.query))
     if parts.scheme == "rediss" and "ssl_cert_reqs" not in query:
         query["ssl_cert_reqs"] = "none"
+    query.setdefault("socket_connect_timeout", f"{connect_timeout:g}")
+    query.setdefault("socket_timeout", f"{socket_timeout:g}")
     return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def engine_options(url, config):
+    """SQLAlchemy engine options: no request data in error messages, and on PostgreSQL bounded waits to connect,
+    per statement, for a lock, for a pooled connection and for any answer at all.
+
+    No ping before each connection checkout: it costs a round trip per request and per worker transaction. A
+    connection that died (the database restarted) fails one request or message instead (503), and SQLAlchemy
+    then drops every stale connection of the pool.
+    """
+    options = {"pool_pre_ping": False, "hide_parameters": True}
+    if url.startswith("postgresql"):
+        statement_ms = int(config.DATABASE_STATEMENT_TIMEOUT_SECONDS * 1000)
+        lock_ms = int(config.DATABASE_LOCK_TIMEOUT_SECONDS * 1000)
+        options["pool_timeout"] = config.DATABASE_POOL_TIMEOUT_SECONDS
+        options["connect_args"] = {
+            "connect_timeout": config.DATABASE_CONNECT_TIMEOUT_SECONDS,
+            "options": f"-c statement_timeout={statement_ms} -c lock_timeout={lock_ms}",
+            # Read by app.database, not by the driver: how long the client waits for any answer.
+            "hookyard_wait_timeout": config.DATABASE_STATEMENT_TIMEOUT_SECONDS + DATABASE_CLIENT_MARGIN_SECONDS,
+        }
+    return options
 
 
 def parse_schedule(raw):
@@ -66,20 +102,28 @@ class Config:
         self.HOOKYARD_INSTANCE_PATH = env.get("HOOKYARD_INSTANCE_PATH") or None
         self.SECRET_KEY = env.get("SECRET_KEY")
         self.SQLALCHEMY_DATABASE_URI = database_url(env.get("DATABASE_URL"))
-        # No ping before each connection checkout: it costs a round trip per request and per worker transaction.
-        # A connection that died (the database restarted) fails one request or message instead, and SQLAlchemy
-        # then drops every stale connection of the pool.
-        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": False}
+        #: PostgreSQL: seconds to connect (at least 2), per statement, waiting for a lock, waiting for a pooled
+        #: connection. Past them a request answers 503 instead of hanging (see app.outages).
+        self.DATABASE_CONNECT_TIMEOUT_SECONDS = max(int(env.get("DATABASE_CONNECT_TIMEOUT_SECONDS", "5")), 2)
+        self.DATABASE_STATEMENT_TIMEOUT_SECONDS = float(env.get("DATABASE_STATEMENT_TIMEOUT_SECONDS", "30"))
+        self.DATABASE_LOCK_TIMEOUT_SECONDS = float(env.get("DATABASE_LOCK_TIMEOUT_SECONDS", "10"))
+        self.DATABASE_POOL_TIMEOUT_SECONDS = float(env.get("DATABASE_POOL_TIMEOUT_SECONDS", "10"))
+        self.SQLALCHEMY_ENGINE_OPTIONS = engine_options(self.SQLALCHEMY_DATABASE_URI, self)
         #: redis://, rediss:// or amqp:// selects the broker; empty means the embedded default.
         self.BROKER_URL = env.get("BROKER_URL") or env.get("REDIS_URL") or ""
         self.EMBEDDED = not self.BROKER_URL
+        #: Redis (broker and rate limits): seconds to connect and to wait for an answer.
+        self.REDIS_CONNECT_TIMEOUT_SECONDS = float(env.get("REDIS_CONNECT_TIMEOUT_SECONDS",
+                                                           str(REDIS_CONNECT_TIMEOUT_SECONDS)))
+        self.REDIS_SOCKET_TIMEOUT_SECONDS = float(env.get("REDIS_SOCKET_TIMEOUT_SECONDS",
+                                                          str(REDIS_SOCKET_TIMEOUT_SECONDS)))
         #: Fernet key(s), comma-separated, newest first; encrypts endpoint secrets at rest.
         self.SECRETS_ENCRYPTION_KEY = env.get("SECRETS_ENCRYPTION_KEY")
         self.WEBHOOK_RETRY_SCHEDULE = parse_schedule(env.get("WEBHOOK_RETRY_SCHEDULE"))
         self.WEBHOOK_RETRY_JITTER = float(env.get("WEBHOOK_RETRY_JITTER", "0.2"))
         self.WEBHOOK_RETRY_AFTER_MAX_SECONDS = float(env.get("WEBHOOK_RETRY_AFTER_MAX_SECONDS", "36000"))
         self.WEBHOOK_TIMEOUT_SECONDS = int(env.get("WEBHOOK_TIMEOUT_SECONDS", "10"))
-        self.WEBHOOK_MAX_TIMEOUT_SECONDS = 30
+        self.WEBHOOK_MAX_TIMEOUT_SECONDS = MAX_TIMEOUT_SECONDS
         self.WEBHOOK_MAX_PAYLOAD_BYTES = int(env.get("WEBHOOK_MAX_PAYLOAD_BYTES", str(256 * 1024)))
         self.WEBHOOK_RESPONSE_BODY_LIMIT_BYTES = int(env.get("WEBHOOK_RESPONSE_BODY_LIMIT_BYTES", "20480"))
         default_networks = EMBEDDED_ALLOWED_NETWORKS if self.EMBEDDED else ()
@@ -98,7 +142,7 @@ class Config:
         self.WEBHOOK_AUTO_DISABLE_AFTER_SECONDS = float(env.get("WEBHOOK_AUTO_DISABLE_AFTER_SECONDS", "432000"))
         #: Default and longest grace period during which a rotated-out secret still signs.
         self.WEBHOOK_ROTATION_GRACE_SECONDS = int(env.get("WEBHOOK_ROTATION_GRACE_SECONDS", "86400"))
-        self.WEBHOOK_ROTATION_MAX_GRACE_SECONDS = 7 * 86400
+        self.WEBHOOK_ROTATION_MAX_GRACE_SECONDS = MAX_ROTATION_GRACE_SECONDS
         # Alerts about failing, disabled and recovered endpoints: email and/or a notification URL.
         self.ALERT_EMAIL_TO = parse_list(env.get("ALERT_EMAIL_TO"))
         self.ALERT_WEBHOOK_URL = env.get("ALERT_WEBHOOK_URL") or None
@@ -128,8 +172,14 @@ class Config:
         #: Where sign-in attempts are counted: Redis when that is the broker, else this process.
         redis_broker = self.BROKER_URL.startswith(("redis://", "rediss://"))
         self.RATELIMIT_STORAGE_URI = env.get("RATELIMIT_STORAGE_URI") or (
-            redis_url(self.BROKER_URL) if redis_broker else "memory://")
-        self.LOGIN_RATE_LIMIT = env.get("LOGIN_RATE_LIMIT", "10 per minute; 50 per hour")
+            self.redis_url(self.BROKER_URL) if redis_broker else "memory://")
+        #: With Redis unreachable, count in this process instead of refusing every sign-in (one log line).
+        self.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+        #: Sign-in attempts per client address, and per address and account (never per account alone, so a
+        #: stranger cannot lock a person out); password changes per signed-in person.
+        self.LOGIN_RATE_LIMIT = env.get("LOGIN_RATE_LIMIT", "20 per minute; 100 per hour")
+        self.LOGIN_ACCOUNT_RATE_LIMIT = env.get("LOGIN_ACCOUNT_RATE_LIMIT", "10 per minute; 50 per hour")
+        self.PASSWORD_CHANGE_RATE_LIMIT = env.get("PASSWORD_CHANGE_RATE_LIMIT", "5 per 15 minutes")
         # Operating it: health, metrics, retention, rule alerts, digest, heartbeats, logs.
         #: A bearer token Prometheus may scrape /metrics with (a producer API key works too).
         self.METRICS_TOKEN = env.get("METRICS_TOKEN") or None
@@ -160,6 +210,11 @@ class Config:
         self.PERIODIC_TICK_SECONDS = float(env.get("PERIODIC_TICK_SECONDS", "10"))
         self.SNAPSHOT_INTERVAL_SECONDS = float(env.get("SNAPSHOT_INTERVAL_SECONDS", "30"))
         self.ALERT_INTERVAL_SECONDS = float(env.get("ALERT_INTERVAL_SECONDS", "60"))
+
+    def redis_url(self, url):
+        """url with this instance's Redis timeouts (see redis_url)."""
+        return redis_url(url, connect_timeout=self.REDIS_CONNECT_TIMEOUT_SECONDS,
+                         socket_timeout=self.REDIS_SOCKET_TIMEOUT_SECONDS)
 
 
 class TestConfig(Config):

@@ -1,24 +1,52 @@
-"""Error pages for the staff UI (the API blueprint answers JSON itself)."""
+"""Error pages for the staff UI (the API blueprint answers JSON itself), and the 503 of an unavailable database."""
 
-from flask import render_template, request
+from flask import g, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.exceptions import HTTPException
+
+from app import outages
+from app.api import errors as api_errors
+from app.auth.access import local_url
+from app.extensions import login_manager
+
+#: Paths of the producer API: JSON errors even where no API route matched (its own 404 or 405).
+API_PREFIX = "/api/"
+
+
+def _page(title, message, status, back=None):
+    # IMPORTANT: auth/error.html reads nothing from the database, so it renders while the database is down.
+    return render_template("auth/error.html", title=title, message=message,
+                           back=local_url(back, None) if back else None), status
 
 
 def register(app):
-    """Render 403, 404 and CSRF failures as pages a person can act on."""
+    """Render 4xx answers, CSRF failures and an unavailable database as pages a person can act on.
 
-    @app.errorhandler(403)
-    def forbidden(error):
-        message = getattr(error, "description", None) or "You do not have the role this needs."
-        return render_template("auth/error.html", title="Not allowed", message=message,
-                               back=request.referrer), 403
-
-    @app.errorhandler(404)
-    def not_found(error):
-        return render_template("auth/error.html", title="Not found", message=error.description), 404
+    Only class handlers: for its own routes the API blueprint's (JSON) then take precedence."""
 
     @app.errorhandler(CSRFError)
     def csrf_failed(error):
-        return render_template("auth/error.html", title="Form expired",
-                               message="The page was open too long or came from elsewhere. Reload it and try again.",
-                               back=request.referrer), 400
+        return _page("Form expired", "The page was open too long or came from elsewhere. Reload it and try again.",
+                     400, request.referrer)
+
+    @app.errorhandler(HTTPException)
+    def http_error(error):
+        if request.path.startswith(API_PREFIX):
+            return api_errors.http_error(error)
+        if error.code is None or error.code >= 500:
+            return error
+        return _page(error.name, error.description, error.code, request.referrer if error.code == 403 else None)
+
+    @app.errorhandler(SQLAlchemyError)
+    def database_unavailable(error):
+        if request.path.startswith(API_PREFIX):
+            return api_errors.database_error(error)
+        if not outages.database_failed(error):
+            raise error
+        # IMPORTANT: the page must not look the person up again (Flask-Login would query the database that just
+        # failed, for current_user in the template): this request goes on as anonymous.
+        g._login_user = login_manager.anonymous_user()
+        response, status = _page("Database unavailable", "Hookyard cannot reach its database right now. Nothing is "
+                                 "lost: webhooks already accepted wait safely. Reload this page in a moment.", 503)
+        return response, status, {"Retry-After": str(outages.RETRY_AFTER_SECONDS)}

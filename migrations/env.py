@@ -11,7 +11,9 @@ config = context.config
 
 # Interpret the config file for Python logging.
 # This line sets up loggers basically.
-fileConfig(config.config_file_name)
+# IMPORTANT: keep the loggers the app already made: `flask serve` migrates in-process, and the default would
+# silence every one of them (the outage lines, the sweeper) for the life of the server.
+fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger('alembic.env')
 
 
@@ -130,8 +132,16 @@ def run_migrations_online():
             **conf_args
         )
 
+        postgresql = connection.dialect.name == "postgresql"
+        if postgresql:
+            # A migration may rewrite a big table: no statement timeout and no client wait bound (app.database).
+            # lock_timeout stays, so a migration stuck behind live traffic gives up instead of blocking it.
+            connection.exec_driver_sql("SET statement_timeout = 0")
+            connection.connection.driver_connection.wait_timeout = None
         with context.begin_transaction():
             context.run_migrations()
+        if postgresql:
+            connection.invalidate()  # IMPORTANT: never hand this untimed connection to a request (flask serve)
         if sqlite:
             broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
             connection.commit()

@@ -9,21 +9,22 @@ from urllib.parse import urlsplit
 import dramatiq
 from dramatiq.brokers.stub import StubBroker
 
-from app.config import Config, redis_url
+from app import outages
+from app.config import Config
 
 #: The queue every delivery message goes through.
 QUEUE = "webhooks"
 
 
-def make_broker(url):
-    """Return a broker for url (see module docstring)."""
+def make_broker(url, config=None):
+    """Return a broker for url (see module docstring); Redis timeouts come from config (the environment's)."""
     scheme = urlsplit(url).scheme if url else ""
     if not scheme:
         return StubBroker()
     if scheme in ("redis", "rediss"):
         from tasks.redis_wakeup import WakeableRedisBroker
 
-        return WakeableRedisBroker(url=redis_url(url), dead_message_ttl=86_400_000)
+        return WakeableRedisBroker(url=(config or Config()).redis_url(url), dead_message_ttl=86_400_000)
     if scheme in ("amqp", "amqps"):
         from dramatiq.brokers.rabbitmq import RabbitmqBroker
 
@@ -31,7 +32,8 @@ def make_broker(url):
     raise ValueError(f"BROKER_URL must be redis://, rediss://, amqp:// or amqps://, not {scheme}://")
 
 
-broker = make_broker(Config().BROKER_URL)
+_config = Config()
+broker = make_broker(_config.BROKER_URL, _config)
 # IMPORTANT: set_broker must run before any module declares an actor, or Dramatiq quietly creates
 # a RabbitMQ broker on localhost for it.
 dramatiq.set_broker(broker)
@@ -40,6 +42,8 @@ dramatiq.set_broker(broker)
 def queue_depth(queue_name=QUEUE):
     """Return the messages waiting in the broker (ready plus delayed), or None if unknown."""
     delayed = f"{queue_name}.DQ"
+    if not outages.broker.available():
+        return None  # unreachable a moment ago: do not make the caller wait for another timeout
     try:
         if isinstance(broker, StubBroker):
             return sum(broker.queues[q].qsize() for q in (queue_name, delayed) if q in broker.queues)

@@ -7,6 +7,7 @@ once do no harm; a platform cron running `flask sweep` is an alternative.
 import logging
 import threading
 
+from app import outages
 from app.delivery.operations.sweep import enqueue_all_pending, sweep
 from app.ops.periodic import record_run
 
@@ -37,8 +38,11 @@ class Sweeper(threading.Thread):
                 log.info("sweep re-enqueued %d overdue and %d expired-lease deliveries, resumed %d jobs",
                          result.overdue, result.expired_leases, result.resumed_jobs)
             return result
-        except Exception:  # noqa: BLE001  keep sweeping; the next round retries
-            log.exception("recovery sweep failed")
+        except Exception as exc:  # noqa: BLE001  keep sweeping; the next round retries
+            if outages.database_unavailable(exc):
+                outages.database.failed(exc)  # one line per outage, not a traceback every interval
+            else:
+                log.exception("recovery sweep failed")
             return None
 
     def wake_everything(self):

@@ -14,7 +14,7 @@ from dramatiq import Worker  # noqa: E402
 from dramatiq.brokers.stub import StubBroker  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
-from app import create_app  # noqa: E402
+from app import create_app, outages  # noqa: E402
 from app.auth.api_keys import create_api_key  # noqa: E402
 from app.config import TestConfig  # noqa: E402
 from app.delivery.endpoints.service import create_endpoint  # noqa: E402
@@ -88,11 +88,15 @@ def _fresh_queues():
 
 @pytest.fixture(autouse=True)
 def broker():
-    """The Dramatiq broker, emptied before and after every test so no wake-up leaks between tests."""
+    """The Dramatiq broker, emptied before and after every test so no wake-up leaks between tests (nor an
+    outage another test staged)."""
     _fresh_queues()
     _broker.flush_all()
+    outages.database.reset()
+    outages.broker.reset()
     yield _broker
     _broker.flush_all()
+    outages.broker.reset()
 
 
 @pytest.fixture

@@ -1,11 +1,15 @@
 """The real migrations, run by the CLI over existing rows: nothing may be lost on upgrade or downgrade."""
 
+import json
 import os
 import subprocess
 import sys
 import uuid
+from contextlib import contextmanager
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
+from cryptography.fernet import Fernet
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 #: The revision before the endpoint control plane, which rebuilds the endpoints table on SQLite.
@@ -25,9 +29,13 @@ ROWS = [
 ]
 
 
+#: The encryption key the migrations run with.
+KEY = "x3Lf0pNSSaJFbRiyKHOuwL4KT8H1NKNvY2MwYz8RAOQ="
+
+
 def flask_db(url, *args):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "REDIS_URL", "BROKER_URL"))}
-    env.update(DATABASE_URL=url, SECRET_KEY="x", SECRETS_ENCRYPTION_KEY="x3Lf0pNSSaJFbRiyKHOuwL4KT8H1NKNvY2MwYz8RAOQ=")
+    env.update(DATABASE_URL=url, SECRET_KEY="x", SECRETS_ENCRYPTION_KEY=KEY)
     result = subprocess.run([sys.executable, "-m", "flask", "--app", "app", "db", *args], cwd=ROOT, env=env,
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
@@ -45,14 +53,19 @@ def counts(url):
     return found
 
 
-def run_round_trip(url):
-    flask_db(url, "upgrade", BEFORE_REBUILD)
+def upgrade_over(url, revision, rows):
+    """Upgrade to revision, write rows there, then upgrade to the head; return an engine on the database."""
+    flask_db(url, "upgrade", revision)
     engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
     with engine.begin() as connection:
-        for statement in ROWS:
+        for statement in rows:
             connection.execute(sa.text(statement))
-    engine.dispose()
     flask_db(url, "upgrade")
+    return engine
+
+
+def run_round_trip(url):
+    upgrade_over(url, BEFORE_REBUILD, ROWS).dispose()
     assert counts(url) == {"endpoints": 1, "messages": 1, "deliveries": 1, "delivery_attempts": 1,
                            "attempt_endpoint": "ep_1"}
     assert "No new upgrade operations detected" in flask_db(url, "check")
@@ -60,24 +73,70 @@ def run_round_trip(url):
     assert counts(url)["deliveries"] == counts(url)["delivery_attempts"] == 1
 
 
+#: The revision before header values were encrypted at rest (relative, so re-chaining revisions keeps it right).
+BEFORE_ENCRYPTION = "ed163ff85540-1"
+#: An endpoint with a custom header in clear, and an audit entry that recorded its value.
+CLEAR_HEADERS = [
+    "INSERT INTO endpoints (id, url, signing, secret_encrypted, secret_created_at, timeout_seconds, max_attempts, "
+    "state, consecutive_failures, breaker_failures, retired_secrets, headers, created_at, updated_at) VALUES "
+    "('ep_2', 'http://x', 'standard', 'tok', '2026-01-01 00:00:00', 10, 8, 'enabled', 0, 0, '[]', "
+    "'{\"X-Auth\": \"s3cret-value\"}', '2026-01-01 00:00:00', '2026-01-01 00:00:00')",
+    "INSERT INTO audit_entries (at, actor, action, target_type, summary, before, after) VALUES "
+    "('2026-01-01 00:00:00', 'a@example.com', 'endpoint.update', 'endpoint', 'changed headers', "
+    "'{\"headers\": {}}', '{\"headers\": {\"X-Auth\": \"s3cret-value\"}, \"name\": \"Shop\"}')",
+]
+
+
+def as_json(value):
+    """A JSON column's value: SQLite hands back text, PostgreSQL the parsed value."""
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def run_encryption_round_trip(url):
+    engine = upgrade_over(url, BEFORE_ENCRYPTION, CLEAR_HEADERS)
+    with engine.connect() as connection:
+        stored = connection.scalar(sa.text("SELECT headers_encrypted FROM endpoints"))
+        audit = connection.execute(sa.text("SELECT before, after FROM audit_entries")).one()
+    stored = as_json(stored)
+    assert "s3cret-value" not in str(stored) and "s3cret-value" not in str(audit)
+    assert Fernet(KEY).decrypt(stored["X-Auth"].encode()) == b"s3cret-value"
+    flask_db(url, "downgrade", BEFORE_ENCRYPTION)
+    with engine.connect() as connection:
+        restored = connection.scalar(sa.text("SELECT headers FROM endpoints"))
+    engine.dispose()
+    assert as_json(restored) == {"X-Auth": "s3cret-value"}
+
+
 def test_sqlite_migrations_keep_every_row(tmp_path):
     run_round_trip(f"sqlite:///{tmp_path}/migrate.db")
 
 
-def test_postgresql_migrations_keep_every_row():
+def test_sqlite_migration_encrypts_header_values_and_masks_them_in_the_audit(tmp_path):
+    run_encryption_round_trip(f"sqlite:///{tmp_path}/migrate.db")
+
+
+@contextmanager
+def fresh_postgresql_database():
+    """A new database on the test server, named after the test database (never another project's), dropped after."""
+    from tests.support.processes import database_url, drop_database, recreate_database
     from tests.support.services import require
 
-    server = require("TEST_DATABASE_URL").rsplit("/", 1)[0]
-    name = f"hookyard_migrate_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(f"{server}/postgres".replace("postgresql://", "postgresql+psycopg://"),
-                             isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f"CREATE DATABASE {name}"))
+    server = require("TEST_DATABASE_URL")
+    name = f"{urlsplit(server).path.lstrip('/') or 'hookyard'}_migrate_{uuid.uuid4().hex[:8]}"
+    recreate_database(server, name)
     try:
-        run_round_trip(f"{server}/{name}")
+        yield database_url(server, name)
     finally:
-        with admin.connect() as connection:
-            connection.execute(sa.text(f"DROP DATABASE {name} WITH (FORCE)"))
-        admin.dispose()
+        drop_database(server, name)
+
+
+def test_postgresql_migrations_keep_every_row():
+    with fresh_postgresql_database() as url:
+        run_round_trip(url)
+
+
+def test_postgresql_migration_encrypts_header_values_and_masks_them_in_the_audit():
+    with fresh_postgresql_database() as url:
+        run_encryption_round_trip(url)
 
 

@@ -4,6 +4,7 @@ from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 
 from app.admin import formatters as fmt
+from app.admin.api_keys import ApiKeyView
 from app.admin.banners import staff_summary
 from app.admin.base import HomeView
 from app.admin.deliveries import DeliveryView
@@ -15,6 +16,7 @@ from app.admin.people import PreferencesView, SettingsView, UserView
 from app.admin.records import AuditView, MessageView
 from app.admin.send_event import SendEventView
 from app.admin.system import SystemView
+from app.delivery.endpoints.rules import mask_headers
 from app.extensions import db
 from app.models import AuditEntry, Delivery, Message, User, utcnow
 
@@ -32,6 +34,7 @@ def init_admin(app):
     admin.add_view(SendEventView(name="Send an event", url="/admin/send-event", endpoint="send_event"))
     admin.add_view(AuditView(AuditEntry, db, name="Audit log", endpoint="audit"))
     admin.add_view(UserView(User, db, name="Users", endpoint="users"))
+    admin.add_view(ApiKeyView(name="API keys", url="/admin/api-keys", endpoint="api_keys"))
     admin.add_view(SettingsView(name="Settings", url="/admin/settings", endpoint="settings"))
     admin.add_view(SystemView(name="System", url="/admin/system", endpoint="system"))
     admin.add_view(PreferencesView(name="Preferences", url="/admin/preferences", endpoint="preferences"))
@@ -39,4 +42,6 @@ def init_admin(app):
                                  duration=fmt.duration, viewer_zone=fmt.viewer_zone, page_numbers=fmt.page_numbers,
                                  staff_summary=staff_summary, retry_blocked=retry_blocked, utcnow=utcnow,
                                  response_body=fmt.response_body)
+    # Attempts recorded before every custom header value was masked still hold some in clear: mask on display too.
+    app.jinja_env.filters["masked_headers"] = mask_headers
     return admin

@@ -1,11 +1,18 @@
 """Access control shared by every admin view: sign-in required, then a minimum role."""
 
+import re
+
 from flask import Response, abort, redirect, request, url_for
 from flask_admin import AdminIndexView, expose
 from flask_admin.contrib.sqla import ModelView
 from flask_login import current_user
 
 from app.models import Role
+
+#: The last list page anyone may ask for: a larger OFFSET is a long scan, or past PostgreSQL's bigint a 500.
+MAX_PAGE = 10_000
+#: Integer primary keys fit in a signed 64-bit integer (PostgreSQL bigint).
+_BIGINT = range(-(2**63), 2**63)
 
 
 class StaffMixin:
@@ -35,6 +42,19 @@ class StaffModelView(StaffMixin, ModelView):
     page_size = 20
     page_size_options = (20, 50, 100)
     simple_list_pager = True
+
+    def _get_list_extra_args(self):
+        # Flask-Admin takes ?page= as any integer; keep it between the first and the last page served.
+        args = super()._get_list_extra_args()
+        args.page = min(max(args.page or 0, 0), MAX_PAGE)
+        return args
+
+    def get_one(self, id):
+        """The row with this ?id=, or None (Flask-Admin then says so) for an id the key column cannot hold."""
+        if issubclass(self.model.__mapper__.primary_key[0].type.python_type, int):
+            if not isinstance(id, str) or not re.fullmatch(r"-?[0-9]{1,19}", id) or int(id) not in _BIGINT:
+                return None
+        return super().get_one(id)
 
 
 class HomeView(StaffMixin, AdminIndexView):

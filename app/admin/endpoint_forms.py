@@ -3,11 +3,8 @@
 from wtforms import Form, IntegerField, SelectField, StringField, TextAreaField, URLField
 from wtforms.validators import DataRequired, Optional
 
-from app.delivery.endpoints.rules import SENSITIVE_HEADER
+from app.delivery.endpoints.rules import MASK
 from app.errors import InvalidInput
-
-#: Shown in place of a credential header's value; submitting it unchanged keeps the stored value.
-MASK = "••••••••"
 
 
 class EndpointForm(Form):
@@ -16,7 +13,8 @@ class EndpointForm(Form):
     description = TextAreaField("Description", validators=[Optional()])
     event_types = StringField("Event types", description="Comma-separated: order.created, order.* — empty for all")
     signing = SelectField("Signing", choices=["standard", "shared-secret", "hmac-sha256"], default="standard")
-    headers = TextAreaField("Custom headers", description="One per line: Name: value")
+    headers = TextAreaField("Custom headers", description="One per line: Name: value. Values are kept secret: "
+                            "leave a masked value as it is to keep it, or type a new one to replace it.")
     timeout_seconds = IntegerField("Timeout (seconds, 1-30)", default=10)
     max_attempts = IntegerField("Max attempts", default=8)
     retry_schedule = StringField("Retry schedule override", description="Seconds between attempts, e.g. 5,300,1800")
@@ -27,8 +25,8 @@ def _split(text):
     return [part.strip() for part in (text or "").split(",") if part.strip()]
 
 
-def parse_headers(text, stored=None):
-    """Lines of "Name: value" to a dict; a masked value left as shown keeps the stored one."""
+def parse_headers(text):
+    """Lines of "Name: value" to a dict (a value left masked keeps the stored one: see rules.keep_masked)."""
     headers = {}
     for number, line in enumerate((text or "").splitlines(), 1):
         if not line.strip():
@@ -36,18 +34,16 @@ def parse_headers(text, stored=None):
         name, colon, value = line.partition(":")
         if not colon:
             raise InvalidInput(f"headers, line {number}: write it as Name: value", field="headers")
-        name, value = name.strip(), value.strip()
-        headers[name] = (stored or {}).get(name, value) if value == MASK else value
+        headers[name.strip()] = value.strip()
     return headers
 
 
-def format_headers(headers):
-    """A dict of headers as the form's text, credentials masked."""
-    return "\n".join(f"{name}: {MASK if SENSITIVE_HEADER.search(name) else value}"
-                     for name, value in (headers or {}).items())
+def format_headers(names):
+    """Header names as the form's text, each value masked: a value is replaced, never read back."""
+    return "\n".join(f"{name}: {MASK}" for name in names)
 
 
-def settings_from(form, stored_headers=None):
+def settings_from(form):
     """The service's settings from a submitted form; raises InvalidInput for text it cannot read."""
     try:
         schedule = [float(v) for v in _split(form.retry_schedule.data)] or None
@@ -56,7 +52,7 @@ def settings_from(form, stored_headers=None):
     return {
         "url": form.url.data, "name": form.name.data or None, "description": form.description.data or None,
         "event_types": _split(form.event_types.data) or None, "signing": form.signing.data,
-        "headers": parse_headers(form.headers.data, stored_headers), "timeout_seconds": form.timeout_seconds.data,
+        "headers": parse_headers(form.headers.data), "timeout_seconds": form.timeout_seconds.data,
         "max_attempts": form.max_attempts.data, "retry_schedule": schedule,
         "rate_limit_per_second": form.rate_limit_per_second.data,
     }
@@ -66,7 +62,7 @@ def fill(form, endpoint):
     """Show an endpoint's settings in the form."""
     form.url.data, form.name.data, form.description.data = endpoint.url, endpoint.name, endpoint.description
     form.event_types.data = ", ".join(endpoint.event_types or [])
-    form.signing.data, form.headers.data = endpoint.signing.value, format_headers(endpoint.headers)
+    form.signing.data, form.headers.data = endpoint.signing.value, format_headers(endpoint.header_names)
     form.timeout_seconds.data, form.max_attempts.data = endpoint.timeout_seconds, endpoint.max_attempts
     form.retry_schedule.data = ",".join(f"{v:g}" for v in endpoint.retry_schedule or [])
     form.rate_limit_per_second.data = endpoint.rate_limit_per_second

@@ -1,5 +1,7 @@
 """Endpoints in the staff UI: health for everyone; tests and recovery for operators; the rest for admins."""
 
+import math
+
 from flask import abort, flash, jsonify, make_response, redirect, request
 from flask_admin import BaseView, expose
 from flask_admin.helpers import get_form_data
@@ -8,14 +10,27 @@ from app.admin.base import StaffMixin
 from app.admin.endpoint_forms import EndpointForm, fill, settings_from
 from app.admin.staff_actions import within_retry_cap
 from app.auth.access import has_role, require_role, staff_actor
+from app.config import MAX_ROTATION_GRACE_SECONDS
 from app.delivery.endpoints import actions as endpoint_actions
 from app.delivery.endpoints import figures, rotation, secrets
 from app.delivery.endpoints import service as endpoints
-from app.delivery.endpoints.rules import mask_headers
+from app.delivery.endpoints.rules import MASK
 from app.delivery.queries import parse_moment
 from app.errors import HookyardError, InvalidInput
 from app.extensions import db
 from app.models import Delivery, DeliveryAttempt, Role, utcnow
+
+#: The longest grace period the rotation form takes, in hours (the service's limit: 7 days).
+MAX_GRACE_HOURS = MAX_ROTATION_GRACE_SECONDS / 3600
+
+
+def _grace_hours(raw):
+    """The typed grace period in hours (blank: 24), or None unless it is a number from 0 to MAX_GRACE_HOURS."""
+    try:
+        hours = float(raw) if raw and raw.strip() else 24.0
+    except ValueError:
+        return None
+    return hours if math.isfinite(hours) and 0 <= hours <= MAX_GRACE_HOURS else None
 
 
 def _no_store(html):
@@ -64,7 +79,7 @@ class EndpointView(StaffMixin, BaseView):
         form = EndpointForm(get_form_data())
         if request.method == "POST" and form.validate():
             try:
-                endpoints.update_endpoint(endpoint_id, settings_from(form, endpoint.headers), actor=staff_actor())
+                endpoints.update_endpoint(endpoint_id, settings_from(form), actor=staff_actor())
             except InvalidInput as exc:
                 db.session.rollback()
                 flash(exc.message, "error")
@@ -81,7 +96,7 @@ class EndpointView(StaffMixin, BaseView):
         return self.render(
             "admin/endpoint.html", endpoint=endpoint, figures=figures.last_day_figures(utcnow()).get(endpoint.id),
             masked_secret=secrets.mask(secrets.decrypt(endpoint.secret_encrypted)), now=utcnow(),
-            headers=mask_headers(endpoint.headers),
+            header_names=endpoint.header_names, mask=MASK,
             pending=endpoints.pending_count(endpoint.id), test_id=request.args.get("test"),
             can_admin=has_role(Role.ADMIN), can_operate=has_role(Role.OPERATOR))
 
@@ -109,13 +124,12 @@ class EndpointView(StaffMixin, BaseView):
         if request.form.get("confirm", "").strip() != "ROTATE":
             flash("Type ROTATE to confirm the rotation; nothing was changed.", "error")
             return self._manage(endpoint_id)
-        try:
-            hours = float(request.form.get("grace_hours") or 24)
-            grace = int(hours * 3600)
-            endpoint, secret = rotation.rotate_secret(endpoint.id, actor=staff_actor(), grace_seconds=grace)
-        except (ValueError, InvalidInput) as exc:
-            flash(getattr(exc, "message", "Grace period: enter a number of hours."), "error")
+        hours = _grace_hours(request.form.get("grace_hours"))
+        if hours is None:
+            flash(f"Grace period: enter a number of hours from 0 to {MAX_GRACE_HOURS:g}; nothing was changed.",
+                  "error")
             return self._manage(endpoint_id)
+        endpoint, secret = rotation.rotate_secret(endpoint.id, actor=staff_actor(), grace_seconds=int(hours * 3600))
         return _no_store(self.render("admin/endpoint_secret.html", endpoint=endpoint, secret=secret, created=False,
                                      grace_hours=hours))
 

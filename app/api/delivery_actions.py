@@ -7,6 +7,7 @@ and a replay respects the per-delivery cooldown; over the cap the answer is 429.
 from app.api import bp
 from app.api.routes import api_actor, json_body, json_response, out, sent_json
 from app.api.schemas import DeliveryOut, ResendIn, ResolveIn
+from app.api.scopes import require_scope
 from app.delivery import queries
 from app.delivery.operations import deliveries as operations
 from app.delivery.operations.resend import resend_delivery
@@ -22,6 +23,7 @@ def _capped_actor():
 
 
 @bp.post("/deliveries/<delivery_id>/replay")
+@require_scope("deliveries:write")
 def replay_delivery(delivery_id):
     """Send a delivery again whatever its status, as one attempt with trigger replay."""
     json_body()  # no fields, but a malformed body is still a 400
@@ -31,6 +33,7 @@ def replay_delivery(delivery_id):
 
 
 @bp.post("/deliveries/<delivery_id>/resend")
+@require_scope("messages:write")
 def resend(delivery_id):
     """Send an edited payload as a new message to this delivery's endpoint, linked to the original."""
     data = ResendIn.model_validate(json_body())
@@ -40,6 +43,7 @@ def resend(delivery_id):
 
 
 @bp.post("/deliveries/<delivery_id>/resolve")
+@require_scope("deliveries:write")
 def resolve_delivery(delivery_id):
     """Mark a failed delivery resolved with a note; it stays failed."""
     data = ResolveIn.model_validate(json_body())

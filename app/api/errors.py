@@ -2,9 +2,11 @@
 
 from flask import jsonify
 from pydantic import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from app import errors as domain
+from app import outages
 
 #: HTTP status for each domain error.
 STATUS_BY_ERROR = {
@@ -34,8 +36,14 @@ def describe(exc):
     if isinstance(exc, domain.HookyardError):
         return STATUS_BY_ERROR.get(type(exc), 400), exc.message, exc.field
     first = exc.errors()[0]
-    field = ".".join(str(part) for part in first["loc"]) or None
-    return 422, f"{field}: {first['msg']}" if field else first["msg"], field
+    where = ".".join(str(part) for part in first["loc"]) or None  # e.g. tags.0
+    message = first["msg"]
+    if first["type"] == "string_pattern_mismatch":
+        from app.api.schemas import PATTERN_MESSAGES  # late: the schemas import the domain, which imports this
+
+        message = PATTERN_MESSAGES.get(first["ctx"]["pattern"], "is not in the accepted form")
+    field = str(first["loc"][0]) if first["loc"] else None  # the field as the request names it: tags
+    return 422, f"{where}: {message}" if where else message, field
 
 
 def item_error(exc):
@@ -52,6 +60,24 @@ def error_response(status, message, field=None):
     return jsonify(body), status
 
 
+def http_error(exc):
+    """A werkzeug HTTPException (404, 405, 413, 429...) as JSON, keeping its headers (Allow, Retry-After)."""
+    response, status = error_response(exc.code or 500, exc.description or exc.name)
+    for name, value in exc.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response, status
+
+
+def database_error(exc):
+    """503 with Retry-After when the database is unavailable; any other database error is raised again (500)."""
+    if not outages.database_failed(exc):
+        raise exc
+    response, status = error_response(503, "the database is unavailable; try again shortly")
+    response.headers["Retry-After"] = str(outages.RETRY_AFTER_SECONDS)
+    return response, status
+
+
 def register(bp):
     """Attach the JSON error handlers to the API blueprint."""
 
@@ -61,6 +87,5 @@ def register(bp):
     def _refused(exc):
         return error_response(*describe(exc))
 
-    @bp.errorhandler(HTTPException)
-    def _http(exc):
-        return error_response(exc.code or 500, exc.description or exc.name)
+    bp.register_error_handler(HTTPException, http_error)
+    bp.register_error_handler(SQLAlchemyError, database_error)

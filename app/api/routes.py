@@ -1,6 +1,7 @@
 """The producer API, /api/v1: authentication, messages, deliveries, stats (endpoints: endpoint_routes)."""
 
 import json
+import re
 
 from flask import current_app, g, jsonify, request
 from pydantic import ValidationError
@@ -8,6 +9,7 @@ from pydantic import ValidationError
 from app.api import bp
 from app.api.errors import ApiError, item_error
 from app.api.schemas import DeliveryDetailOut, DeliveryOut, DeliveryPageOut, MessageIn, MessageOut, RetryIn, StatsOut
+from app.api.scopes import require_scope
 from app.audit import Actor
 from app.auth.api_keys import authenticate
 from app.delivery import messages, queries
@@ -35,6 +37,9 @@ def require_api_key():
     g.api_key = authenticate(key.strip())
     if g.api_key is None:
         raise ApiError(401, "the API key is not valid")
+    if g.api_key.scopes is not None and not hasattr(current_app.view_functions.get(request.endpoint),
+                                                    "required_scope"):
+        raise ApiError(403, "this route names no scope, so only keys with every scope may use it")
     return None
 
 
@@ -96,6 +101,7 @@ def _checked(body, header_key=None):
 
 
 @bp.post("/messages")
+@require_scope("messages:write")
 def create_message():
     new = _checked(json_body(), request.headers.get("Idempotency-Key"))
     (sent,) = messages.send_messages([new])
@@ -107,6 +113,7 @@ def create_message():
 
 
 @bp.post("/messages/batch")
+@require_scope("messages:write")
 def create_messages():
     """Create up to BATCH_LIMIT messages; each is accepted or refused on its own (per-item semantics)."""
     request.max_content_length = current_app.config["API_BATCH_MAX_BYTES"]  # a batch is bigger than one message
@@ -135,27 +142,36 @@ def _checked_item(item):
         return exc
 
 
-@bp.get("/messages/<message_id>")
+@bp.get("/messages/<id:message_id>")
+@require_scope("read")
 def get_message(message_id):
     return out(MessageOut, _message_data(messages.get_message(message_id)))
 
 
 def _int_arg(name, default, low, high):
     raw = request.args.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ApiError(422, f"{name} must be a whole number", name) from None
+    if not re.fullmatch(r"-?[0-9]{1,9}", raw):
+        raise ApiError(422, f"{name} must be a whole number", name)
+    value = int(raw)
     if not low <= value <= high:
         raise ApiError(422, f"{name} must be from {low} to {high}", name)
     return value
 
 
+def _delivery_filter():
+    """The filter in the query string; unlike the monitor's form, the API refuses a parameter given blank."""
+    for name in queries.DeliveryFilter.field_names():
+        if name in request.args and not request.args[name].strip():
+            raise ApiError(422, f"{name} must not be empty; leave it out to match any", name)
+    return queries.DeliveryFilter.from_args(request.args)
+
+
 @bp.get("/deliveries")
+@require_scope("read")
 def list_deliveries():
-    flt = queries.DeliveryFilter.from_args(request.args)
+    flt = _delivery_filter()
     page = _int_arg("page", 1, 1, 100_000)
     per_page = _int_arg("per_page", 20, 1, 100)
     rows, has_more = queries.list_deliveries(flt, page=page, per_page=per_page)
@@ -164,11 +180,13 @@ def list_deliveries():
 
 
 @bp.get("/deliveries/<delivery_id>")
+@require_scope("read")
 def get_delivery(delivery_id):
     return out(DeliveryDetailOut, queries.get_delivery(delivery_id))
 
 
 @bp.post("/deliveries/<delivery_id>/retry")
+@require_scope("deliveries:write")
 def retry_delivery(delivery_id):
     data = RetryIn.model_validate(json_body())
     actor = api_actor()
@@ -181,11 +199,13 @@ def retry_delivery(delivery_id):
 
 
 @bp.post("/deliveries/<delivery_id>/cancel")
+@require_scope("deliveries:write")
 def cancel_delivery(delivery_id):
     return out(DeliveryOut, operations.cancel_delivery(delivery_id, actor=api_actor()))
 
 
 @bp.get("/stats")
+@require_scope("read")
 def stats():
     from tasks.broker import queue_depth  # late import: the API must load without a worker
 

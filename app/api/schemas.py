@@ -1,11 +1,64 @@
-"""Request and response shapes of the public API; they also make the OpenAPI components."""
+"""Request and response shapes of the public API; they also make the OpenAPI components.
+
+Request models state the product's rules as far as JSON Schema can (lengths, ranges, patterns), so the
+published contract refuses what the product refuses; the domain checks the rest (addresses, reserved
+header names) and answers 422 too.
+"""
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, field_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    WithJsonSchema,
+    field_validator,
+)
 
-from app.delivery.endpoints.rules import mask_headers
+from app.config import MAX_ROTATION_GRACE_SECONDS, MAX_TIMEOUT_SECONDS
+from app.delivery import matching
+from app.delivery.endpoints import rules
+from app.delivery.endpoints.rules import MASK
+from app.delivery.queries import MOMENT, parse_moment
+from app.errors import InvalidInput
+from app.text import ONE_LINE_PATTERN, PROSE_PATTERN
+
+#: One line of text: no control character (see app.text).
+OneLine = Annotated[StrictStr, Field(pattern=ONE_LINE_PATTERN)]
+#: Prose: tabs and line breaks allowed, no other control character.
+Prose = Annotated[StrictStr, Field(pattern=PROSE_PATTERN)]
+#: An http(s) URL without spaces or control characters (the address rules are checked when it is saved).
+URL_PATTERN = r"^[Hh][Tt][Tt][Pp][Ss]?://[^\x00-\x20\x7f]+$"
+Url = Annotated[StrictStr, Field(pattern=URL_PATTERN, max_length=2048)]
+EventPattern = Annotated[StrictStr, Field(pattern=matching.PATTERN.pattern, max_length=200)]
+#: Custom headers: JSON Schema states the name rule with propertyNames (pydantic would leave other names open).
+Headers = Annotated[
+    dict[Annotated[str, Field(pattern=rules.HEADER_NAME.pattern)],
+         Annotated[StrictStr, Field(pattern=rules.HEADER_VALUE.pattern)]],
+    Field(max_length=rules.MAX_HEADERS),
+    WithJsonSchema({"type": "object", "maxProperties": rules.MAX_HEADERS,
+                    "propertyNames": {"pattern": rules.HEADER_NAME.pattern},
+                    "additionalProperties": {"type": "string", "pattern": rules.HEADER_VALUE.pattern}}),
+]
+Delay = Annotated[float, Field(strict=True, ge=1, le=rules.MAX_SCHEDULE_DELAY_SECONDS)]
+Tag = Annotated[OneLine, Field(min_length=1, max_length=200)]
+
+#: What a person is told when a value does not match one of the patterns above.
+PATTERN_MESSAGES = {
+    ONE_LINE_PATTERN: "must be one line without control characters",
+    PROSE_PATTERN: "must not contain control characters",
+    URL_PATTERN: "must be an http:// or https:// URL without spaces",
+    matching.PATTERN.pattern: "must be an event type, a 'prefix.*' wildcard or '*'",
+    matching.EVENT_TYPE.pattern: "must be dot-separated names of letters, digits, '_' or '-' (e.g. order.created)",
+    rules.HEADER_NAME.pattern: "is not a valid header name",
+    rules.HEADER_VALUE.pattern: "must be one line of printable ASCII, at most 4096 characters",
+}
+Handle = Annotated[OneLine, Field(min_length=1, max_length=200)]
 
 
 class Strict(BaseModel):
@@ -13,42 +66,58 @@ class Strict(BaseModel):
 
 
 class EndpointSettings(Strict):
-    name: StrictStr | None = Field(None, max_length=200)
-    description: StrictStr | None = Field(None, max_length=2000)
-    event_types: list[StrictStr] | None = Field(
+    name: OneLine | None = Field(None, max_length=200)
+    description: Prose | None = Field(None, max_length=2000)
+    event_types: list[EventPattern] | None = Field(
         None, description='Event types to receive: exact names or "order.*" wildcards; omitted means all'
     )
-    headers: dict[str, StrictStr] | None = Field(
-        None, description="Extra request headers; Host, Content-*, webhook-* and the like are refused"
+    headers: Headers | None = Field(
+        None,
+        description="Extra request headers, replacing the ones stored; Host, Content-*, webhook-* and the like "
+                    f"are refused. Values are secret: answers show {MASK}, and a value sent back as {MASK} keeps "
+                    "the one stored"
     )
-    timeout_seconds: StrictInt | None = Field(None, description="Per-attempt total deadline, 1-30 s (default 10)")
-    max_attempts: StrictInt | None = Field(None, description="Automatic attempts before failing (default 8)")
-    retry_schedule: list[float] | None = Field(None, description="Seconds between attempts, overriding the default")
-    rate_limit_per_second: StrictInt | None = Field(None, description="Attempts per second at most; null is no limit")
+    timeout_seconds: StrictInt | None = Field(None, ge=1, le=MAX_TIMEOUT_SECONDS,
+                                              description="Per-attempt total deadline in seconds (default 10)")
+    max_attempts: StrictInt | None = Field(None, ge=1, le=rules.MAX_ATTEMPTS,
+                                           description="Automatic attempts before failing (default 8)")
+    retry_schedule: list[Delay] | None = Field(None, min_length=1, max_length=rules.MAX_SCHEDULE_STEPS,
+                                               description="Seconds between attempts, overriding the default")
+    rate_limit_per_second: StrictInt | None = Field(None, ge=1, le=rules.MAX_RATE_LIMIT,
+                                                    description="Attempts per second at most; null is no limit")
 
 
 class EndpointIn(EndpointSettings):
-    url: StrictStr = Field(description="http(s) URL that receives the webhooks", max_length=2048)
+    url: Url = Field(description="http(s) URL that receives the webhooks")
     signing: Literal["standard", "shared-secret", "hmac-sha256"] = "standard"
 
 
 class EndpointPatch(EndpointSettings):
     """Only the fields sent change; null clears an optional one."""
 
-    url: StrictStr | None = Field(None, max_length=2048)
+    url: Url | None = None
     signing: Literal["standard", "shared-secret", "hmac-sha256"] | None = None
     state: Literal["enabled", "paused", "disabled"] | None = None
-    state_reason: StrictStr | None = Field(None, max_length=500)
+    state_reason: OneLine | None = Field(None, max_length=500)
 
 
 class RotateIn(Strict):
-    grace_seconds: StrictInt | None = Field(None, description="How long the old secret keeps signing (default 24 h, "
-                                                              "at most 7 days)")
+    grace_seconds: StrictInt | None = Field(None, ge=0, le=MAX_ROTATION_GRACE_SECONDS,
+                                            description="How long the old secret keeps signing (default 24 h)")
 
 
 class RecoverIn(Strict):
-    since: datetime = Field(description="Retry failed deliveries created at or after this time")
+    since: Annotated[datetime, WithJsonSchema({"type": "string", "pattern": MOMENT.pattern})] = Field(
+        description="Retry failed deliveries created at or after this time (UTC unless it names an offset)")
     dry_run: StrictBool = Field(False, description="Only count them")
+
+    @field_validator("since", mode="before")
+    @classmethod
+    def _moment(cls, value):
+        try:
+            return parse_moment(value, "since") if isinstance(value, str) else parse_moment("", "since")
+        except InvalidInput as exc:
+            raise ValueError(exc.message) from None
 
 
 class DeletedOut(BaseModel):
@@ -63,12 +132,15 @@ class RecoverOut(BaseModel):
 
 
 class MessageIn(Strict):
-    event_type: StrictStr = Field(description="Dot-separated event name, e.g. order.created")
+    event_type: StrictStr = Field(pattern=matching.EVENT_TYPE.pattern, max_length=200,
+                                  description="Dot-separated event name, e.g. order.created")
     payload: dict = Field(description="JSON object sent as the request body")
-    reference: StrictStr | None = Field(None, description="A handle staff search by, e.g. an order number")
-    tags: list[StrictStr] | None = Field(None, description="Further handles, e.g. a QR code or a Shopify order id")
-    idempotency_key: StrictStr | None = Field(None, description="The same key again returns the first message")
-    endpoint_ids: list[StrictStr] | None = Field(None, description="Send only to these endpoints")
+    reference: Handle | None = Field(None, description="A handle staff search by, e.g. an order number")
+    tags: list[Tag] | None = Field(None, max_length=50,
+                                   description="Further handles, e.g. a QR code or a Shopify order id")
+    idempotency_key: Handle | None = Field(None, description="The same key again returns the first message")
+    endpoint_ids: list[Annotated[OneLine, Field(max_length=64)]] | None = Field(
+        None, description="Send only to these endpoints")
 
 
 class ResendIn(Strict):
@@ -102,7 +174,8 @@ class EndpointOut(Out):
     description: str | None
     event_types: list[str] | None
     signing: str
-    headers: dict[str, str] = Field(description="Credential values are masked")
+    headers: dict[str, str] = Field(validation_alias=AliasChoices("header_names", "headers"),
+                                    description=f"Custom header names; every value shows as {MASK}")
     timeout_seconds: int
     max_attempts: int
     retry_schedule: list[float] | None
@@ -120,8 +193,8 @@ class EndpointOut(Out):
 
     @field_validator("headers", mode="before")
     @classmethod
-    def _mask(cls, value):
-        return mask_headers(value)
+    def _mask(cls, names):
+        return dict.fromkeys(names, MASK)
 
 
 class EndpointListOut(BaseModel):

@@ -1,12 +1,13 @@
 """Who is signed in and what they may do: roles, the audit actor, and safe local redirects."""
 
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from flask import abort, request
 from flask_login import current_user
 
 from app.audit import Actor
 from app.models import Role
+from app.text import has_control
 
 
 def has_role(role):
@@ -26,6 +27,21 @@ def staff_actor():
 
 
 def local_url(target, fallback):
-    """Return target if it is a path on this site, else fallback (no open redirects)."""
-    parts = urlsplit(target or "")
-    return target if target and target.startswith("/") and not parts.scheme and not parts.netloc else fallback
+    """Return target as a path on this site (an absolute URL of this very site becomes its path), else fallback:
+    no open redirects, no links off the site.
+
+    Browsers read a backslash as a slash and drop tabs and line breaks inside a URL, so a path spelled with
+    either could lead off the site: anything but a plain path is refused.
+    """
+    if not isinstance(target, str) or has_control(target, one_line=True) or "\\" in target:
+        return fallback
+    try:
+        parts = urlsplit(target)
+    except ValueError:  # e.g. "//[" (an unbalanced IPv6 bracket)
+        return fallback
+    if parts.scheme in ("http", "https") and parts.netloc == request.host:
+        parts = parts._replace(scheme="", netloc="")
+    elif parts.scheme or parts.netloc:
+        return fallback
+    path = urlunsplit(parts)
+    return path if path.startswith("/") and not path.startswith("//") else fallback

@@ -1,23 +1,21 @@
-"""Sign in, sign out, change password. Every outcome is audited; sign-in attempts are rate-limited."""
+"""Sign in, sign out, change password. Every outcome is audited; sign-in and password attempts are rate-limited."""
 
-from flask import current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
 from werkzeug.security import check_password_hash
 
 from app.audit import record
-from app.auth import bp
+from app.auth import bp, limits, sessions
 from app.auth.access import local_url, staff_actor
 from app.auth.forms import LoginForm, PasswordForm
 from app.errors import InvalidInput
 from app.extensions import db, limiter, login_manager
-from app.models import User
 from app.staff.users import authenticate, change_password
 
+login_manager.user_loader(sessions.load)
 
-@login_manager.user_loader
-def load_user(user_id):
-    user = db.session.get(User, int(user_id))
-    return user if user is not None and user.active else None
+#: Shown when a limit is reached.
+TOO_MANY = "Too many attempts from here; wait a minute and try again."
 
 
 def _safe_next(target):
@@ -25,56 +23,57 @@ def _safe_next(target):
     return local_url(target, url_for("overview.index"))
 
 
-def _login_limit():
-    return current_app.config["LOGIN_RATE_LIMIT"]
-
-
-def _submitted_email():
-    return (request.form.get("email") or "").strip().lower()
-
-
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"], error_message="Too many sign-in attempts; wait a minute.")
-@limiter.limit(_login_limit, methods=["POST"], key_func=_submitted_email)
+@limiter.limit(limits.login_limit, methods=["POST"], key_func=limits.by_address, error_message=TOO_MANY)
+@limiter.limit(limits.login_account_limit, methods=["POST"], key_func=limits.by_address_and_account,
+               error_message=TOO_MANY)
 def login():
+    """Show the sign-in form; sign a person in with a fresh session."""
     if current_user.is_authenticated:
         return redirect(_safe_next(request.args.get("next")))
     form = LoginForm()
     if form.validate_on_submit():
         user = authenticate(form.email.data, form.password.data, ip=request.remote_addr)
         if user is not None:
-            login_user(user)
+            sessions.start(user)
             if user.must_change_password:
                 return redirect(url_for("auth.password"))
             return redirect(_safe_next(request.args.get("next")))
         flash("Wrong email or password.", "error")
         return render_template("auth/login.html", form=form), 401
-    return render_template("auth/login.html", form=form)
+    return render_template("auth/login.html", form=form), 422 if form.errors else 200
 
 
 @bp.post("/logout")
 @login_required
 def logout():
+    """End this session, on the server too: a copy of its cookie signs nobody in afterwards."""
     record(staff_actor(), "logout", "signed out", target_type="user", target_ids=[current_user.id])
-    db.session.commit()
-    logout_user()
+    sessions.end()
     return redirect(url_for("auth.login"))
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
+@limiter.limit(limits.password_limit, methods=["POST"], key_func=limits.by_user, error_message=TOO_MANY)
 def password():
+    """Change one's own password; every session of the person ends, and this browser gets a fresh one."""
     form = PasswordForm()
     if form.validate_on_submit():
         if not check_password_hash(current_user.password_hash, form.current.data):
+            record(staff_actor(), "user.password_refused", "wrong current password", target_type="user",
+                   target_ids=[current_user.id])
+            db.session.commit()
             form.current.errors.append("This is not your current password.")
         else:
+            user = current_user._get_current_object()
             try:
-                change_password(current_user, form.new.data, actor=staff_actor())
+                change_password(user, form.new.data, actor=staff_actor())
             except InvalidInput as exc:
                 form.new.errors.append(exc.message)
             else:
-                flash("Password changed.", "success")
+                sessions.start(user)  # every session ended, this one too: a stolen copy of its cookie dies with it
+                flash("Password changed; every other session was signed out.", "success")
                 return redirect(url_for("monitor.index_view"))
     return render_template("auth/password.html", form=form), 422 if form.errors else 200
 
@@ -82,4 +81,5 @@ def password():
 @bp.get("/")
 @bp.get("/sync")
 def to_monitor():
+    """Send people to the sync monitor."""
     return redirect(url_for("monitor.index_view"))

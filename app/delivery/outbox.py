@@ -3,17 +3,16 @@
 The database row is the truth; the broker message is a wake-up call. Services call
 enqueue_after_commit() for deliveries, start_job_after_commit() for bulk jobs and
 alert_after_commit() for alerts; when the session's outermost transaction commits, they go to the
-receivers of the matching signal (tasks connects the Dramatiq senders). A failed send is logged, never raised into
-the caller's commit: the recovery sweep finds the row later.
+receivers of the matching signal (tasks connects the Dramatiq senders). A failed send is never raised into the
+caller's commit: the recovery sweep finds the row later. It is logged once per broker outage (app.outages), and
+for a few seconds after it nothing is sent at all, so no request waits for Redis' timeout again and again.
 """
-
-import logging
 
 from blinker import Namespace
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-log = logging.getLogger(__name__)
+from app import outages
 
 _signals = Namespace()
 #: Sent after commit with items=[(delivery_id, delay_seconds), ...].
@@ -54,11 +53,15 @@ def rule_alert_after_commit(session, key, kind, link):
 
 @event.listens_for(Session, "after_commit")
 def _send_committed(session):
-    for name, items in session.info.pop(_KEY, {}).items():
+    pending = session.info.pop(_KEY, {})
+    if not pending or not outages.broker.available():
+        return  # the broker failed moments ago: the rows are committed, and the sweep sends them
+    for name, items in pending.items():
         try:
             _signals[name].send(session, items=items)
-        except Exception:  # noqa: BLE001  the rows are committed; the sweep will pick them up
-            log.exception("could not hand %d committed items to the workers (%s); the sweep will", len(items), name)
+        except Exception as exc:  # noqa: BLE001  the rows are committed; the sweep will pick them up
+            outages.broker.failed(exc)
+            return
 
 
 @event.listens_for(Session, "after_transaction_end")

@@ -15,6 +15,15 @@ from app.models import TEST_EVENT, Delivery, DeliveryStatus, ErrorClass, Message
 
 #: "500", "5xx" or "none" (no HTTP response at all).
 HTTP_STATUS = re.compile(r"^([1-5][0-9][0-9]|[1-5]xx|none)$")
+#: A day (2026-11-23) and a moment (2026-11-23T10:00, seconds, fraction and UTC offset optional; UTC without one),
+#: as filters and the API take them.
+DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+MOMENT = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?"
+                    r"(Z|[+-][0-9]{2}:[0-9]{2})?$")
+#: The days a filter may name: a later "to" day would overflow once a day is added to make it inclusive.
+FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(9999, 12, 30)
+#: Longest search term, endpoint id or event type a filter takes (ids are 32, references and tags 200).
+MAX_TERM = 200
 
 
 def get_delivery(delivery_id):
@@ -78,18 +87,23 @@ def _parse_flag(value, field):
 
 def _parse_day(value, field):
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value) if DAY.fullmatch(value) else None
     except ValueError:
-        raise InvalidInput(f"{field} must be a date like 2026-11-23", field=field) from None
+        day = None
+    if day is None or not FIRST_DAY <= day <= LAST_DAY:
+        raise InvalidInput(f"{field} must be a date like 2026-11-23, from {FIRST_DAY} to {LAST_DAY}", field=field)
+    return day
 
 
 def parse_moment(value, field):
-    """Parse an ISO 8601 time (2026-11-23T10:00, with or without an offset; UTC when none)."""
+    """Parse an ISO 8601 time (2026-11-23T10:00, with or without an offset; UTC when none) into UTC."""
     try:
+        if not MOMENT.fullmatch(value.strip()):
+            raise ValueError(value)
         moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
+        return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+    except (ValueError, OverflowError):  # OverflowError: year 1 or 9999 moved across midnight by its offset
         raise InvalidInput(f"{field} must be a time like 2026-11-23T10:00:00Z", field=field) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -110,9 +124,17 @@ class DeliveryFilter:
     hide_tests: bool = False  # leave out test sends (webhook.test)
 
     @classmethod
+    def field_names(cls):
+        """The query-string arguments a filter reads."""
+        return [f.name for f in dataclasses.fields(cls)]
+
+    @classmethod
     def from_args(cls, args):
         """Build a filter from query-string style arguments; raise InvalidInput naming the bad one."""
-        get = {k: (args.get(k) or "").strip() or None for k in (f.name for f in dataclasses.fields(cls))}
+        get = {k: (args.get(k) or "").strip() or None for k in cls.field_names()}
+        for name in ("endpoint_id", "event_type", "q"):
+            if get[name] and len(get[name]) > MAX_TERM:
+                raise InvalidInput(f"{name} must be at most {MAX_TERM} characters", field=name)
         values = dict(get)
         for name, enum in (("status", DeliveryStatus), ("error_class", ErrorClass)):
             if get[name]:
@@ -127,7 +149,7 @@ class DeliveryFilter:
         for name in ("since", "attempted_since"):
             if get[name]:
                 values[name] = parse_moment(get[name], name)
-        if get["http_status"] and not HTTP_STATUS.match(get["http_status"].lower()):
+        if get["http_status"] and not HTTP_STATUS.fullmatch(get["http_status"].lower()):
             raise InvalidInput("http_status must be a code like 500, a class like 5xx, or none", field="http_status")
         if get["http_status"]:
             values["http_status"] = get["http_status"].lower()

@@ -9,6 +9,7 @@ from app.models.endpoint import Endpoint, EndpointState, SigningScheme
 from app.models.message import Message, MessageHandle, MessageTag
 from app.models.ops import AlertState, MetricSample, PeriodicRun, WorkerHeartbeat
 from app.models.setting import Setting
+from app.models.staff_session import StaffSession
 from app.models.types import utcnow
 from app.models.user import Role, User
 
@@ -33,6 +34,7 @@ __all__ = [
     "Role",
     "Setting",
     "SigningScheme",
+    "StaffSession",
     "TEST_EVENT",
     "User",
     "WorkerHeartbeat",

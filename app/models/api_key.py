@@ -1,6 +1,6 @@
 """ApiKey: a producer's bearer key, stored only as a SHA-256 digest."""
 
-from sqlalchemy import String
+from sqlalchemy import JSON, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -18,3 +18,7 @@ class ApiKey(db.Model):
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     last_used_at = mapped_column(UTCDateTime)
     revoked_at = mapped_column(UTCDateTime)
+    #: What the key may do (app.auth.api_keys.SCOPES); None allows everything, as keys made before scopes did.
+    scopes: Mapped[list | None] = mapped_column(JSON)
+    #: Who revoked the key ("cli" or a staff email).
+    revoked_by: Mapped[str | None] = mapped_column(String(254))

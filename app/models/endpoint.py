@@ -36,8 +36,9 @@ class Endpoint(db.Model):
     secret_created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     #: Secrets replaced by a rotation that still sign until they expire: [{"secret": token, "expires_at": iso}].
     retired_secrets: Mapped[list] = mapped_column(JSON, default=list)
-    #: Extra request headers {name: value}; values of sensitive names are masked wherever shown.
-    headers: Mapped[dict] = mapped_column(JSON, default=dict)
+    #: Extra request headers {name: Fernet token of the value}: every value is a credential, encrypted at rest
+    #: like the secret and never shown (app.delivery.endpoints.secrets.encrypt_headers / decrypt_headers).
+    headers_encrypted: Mapped[dict] = mapped_column(JSON, default=dict)
     timeout_seconds: Mapped[int] = mapped_column(Integer, default=10)
     max_attempts: Mapped[int] = mapped_column(Integer, default=8)
     #: Seconds between attempts for this endpoint; None uses WEBHOOK_RETRY_SCHEDULE.
@@ -63,6 +64,11 @@ class Endpoint(db.Model):
     deleted_at = mapped_column(UTCDateTime)
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     updated_at = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)
+
+    @property
+    def header_names(self):
+        """The custom header names, in order (their values stay encrypted)."""
+        return list(self.headers_encrypted or {})
 
     def __repr__(self):
         return f"<Endpoint {self.id} {self.url}>"

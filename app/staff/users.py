@@ -10,6 +10,7 @@ from app.audit import SYSTEM, Actor, record
 from app.errors import InvalidInput, NotFound
 from app.extensions import db
 from app.models import Role, User, utcnow
+from app.staff.sessions import end_user_sessions
 
 #: A plausible email address; delivery of mail is not this module's concern.
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
@@ -36,7 +37,7 @@ def create_user(email, role="viewer", password=None, *, actor=SYSTEM):
     """Create a user; return (user, one-time password or None). Without a password, one is generated
     and must be changed at first sign-in."""
     email = (email or "").strip().lower()
-    if not EMAIL.match(email) or len(email) > 254:
+    if not EMAIL.fullmatch(email) or len(email) > 254:
         raise InvalidInput("email must be an address like name@example.com", field="email")
     if db.session.scalar(select(User.id).where(User.email == email)):
         raise InvalidInput(f"a user with email {email} already exists", field="email")
@@ -67,10 +68,12 @@ def authenticate(email, password, ip=None):
 
 
 def change_password(user, new_password, *, actor):
-    """Set a new password chosen by the user; clears the one-time flag."""
+    """Set a new password chosen by the user; clears the one-time flag and ends every session of the user."""
     user.password_hash = generate_password_hash(_check_password(new_password))
     user.must_change_password = False
-    record(actor, "user.password", f"password changed for {user.email}", target_type="user", target_ids=[user.id])
+    ended = end_user_sessions(user.id, "password changed")
+    record(actor, "user.password", f"password changed for {user.email}; {ended} sessions ended",
+           target_type="user", target_ids=[user.id])
     db.session.commit()
 
 
@@ -88,6 +91,8 @@ def update_user(user_id, *, actor, role=None, active=None):
         db.session.rollback()
         raise InvalidInput("this is the last active admin; make someone else admin first", field="role")
     after = {"role": user.role.value, "active": user.active}
+    if after != before:  # what the person may do changed: their sessions end, they sign in again
+        end_user_sessions(user.id, "deactivated" if not user.active else "role changed")
     record(actor, "user.update", f"updated {user.email}", target_type="user", target_ids=[user.id],
            before=before, after=after)
     db.session.commit()
@@ -107,8 +112,6 @@ def ensure_first_admin(email="admin@localhost"):
     return password
 
 
-#: Who acts when an operator runs a command on the server.
-CLI = Actor("cli")
 
 
 def reset_password(email, *, actor):

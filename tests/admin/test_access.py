@@ -1,8 +1,10 @@
+from urllib.parse import quote
+
 import pytest
 
 from app.models import DeliveryStatus
 from tests.support.factories import load, send
-from tests.support.staff import csrf_from, make_user
+from tests.support.staff import login_token, make_user, session_token
 
 ADMIN_ONLY = ["/admin/audit/", "/admin/users/", "/admin/settings/"]
 READABLE = ["/admin/", "/admin/messages/", "/admin/endpoints/", "/admin/jobs/"]
@@ -84,10 +86,11 @@ def test_a_one_time_password_must_be_changed_first(app, client):
 
     with app.app_context():
         _, generated = create_user("new@example.com", "operator")
-    token = csrf_from(client.get("/login").get_data(as_text=True))
-    response = client.post("/login", data={"email": "new@example.com", "password": generated, "csrf_token": token})
+    response = client.post("/login", data={"email": "new@example.com", "password": generated,
+                                           "csrf_token": login_token(client)})
     assert response.headers["Location"].endswith("/account/password")
     assert client.get("/admin/").headers["Location"].endswith("/account/password")
+    token = session_token(client)
     response = client.post("/account/password", data={
         "current": generated, "new": "a much better one", "repeat": "a much better one", "csrf_token": token})
     assert response.status_code == 302
@@ -102,15 +105,14 @@ def test_inactive_users_cannot_sign_in(app, client):
     make_user(app, "admin")
     with app.app_context():
         update_user(user_id, active=False, actor=SYSTEM)
-    token = csrf_from(client.get("/login").get_data(as_text=True))
     response = client.post("/login", data={"email": "operator@example.com", "password": "correct horse battery",
-                                           "csrf_token": token})
+                                           "csrf_token": login_token(client)})
     assert response.status_code == 401
 
 
 def test_sign_in_is_rate_limited(app, client):
     make_user(app, "viewer")
-    token = csrf_from(client.get("/login").get_data(as_text=True))
+    token = login_token(client)
     statuses = [client.post("/login", data={"email": "viewer@example.com", "password": "wrong password",
                                             "csrf_token": token}).status_code for _ in range(11)]
     assert statuses[:10] == [401] * 10 and statuses[10] == 429
@@ -125,7 +127,7 @@ def test_sign_in_and_out_are_audited(app, client, staff):
 
     token = staff("viewer")
     client.post("/logout", data={"csrf_token": token})
-    client.post("/login", data={"email": "viewer@example.com", "password": "nope", "csrf_token": token})
+    client.post("/login", data={"email": "viewer@example.com", "password": "nope", "csrf_token": login_token(client)})
     with app.app_context():
         actions = [(e.actor, e.action) for e in db.session.query(AuditEntry).order_by(AuditEntry.id)
                    if e.action.startswith(("login", "logout"))]
@@ -135,10 +137,16 @@ def test_sign_in_and_out_are_audited(app, client, staff):
 
 def test_next_never_leaves_the_site(app, client):
     make_user(app, "viewer")
-    token = csrf_from(client.get("/login").get_data(as_text=True))
-    response = client.post("/login?next=https://evil.example/x", data={
-        "email": "viewer@example.com", "password": "correct horse battery", "csrf_token": token})
-    assert response.headers["Location"].endswith("/admin/overview/")
+    for target in ("https://evil.example/x", "//evil.example", "/\\evil.example", "javascript:alert(1)",
+                   "http://localhost.evil.example/"):
+        client = app.test_client()
+        response = client.post(f"/login?next={quote(target)}", data={
+            "email": "viewer@example.com", "password": "correct horse battery", "csrf_token": login_token(client)})
+        assert response.headers["Location"] == "/admin/overview/", target
+    # a tab or line break (which browsers drop) in the address is refused before anything happens
+    client = app.test_client()
+    assert client.post(f"/login?next={quote(chr(9))}/evil.example", data={"csrf_token": login_token(client)}
+                       ).status_code == 400
 
 
 def test_cookies_are_secure_outside_embedded_mode():

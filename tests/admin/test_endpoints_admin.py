@@ -4,6 +4,7 @@ import re
 import pytest
 
 from app.delivery.attempt.pipeline import attempt_delivery
+from app.delivery.endpoints.secrets import decrypt_headers
 from app.extensions import db
 from app.models import AuditEntry, Delivery, DeliveryStatus, Endpoint, EndpointState, utcnow
 from tests.support.factories import send, update
@@ -29,9 +30,11 @@ def test_admin_creates_an_endpoint_and_sees_the_secret_once(app, client, staff, 
         endpoint = db.session.query(Endpoint).one()
         assert (endpoint.name, endpoint.event_types, endpoint.timeout_seconds, endpoint.retry_schedule) == (
             "OnlyPerf", ["order.*", "product.sold"], 5, [5, 60])
-        assert endpoint.headers == {"X-Shop": "7", "Authorization": "Bearer s3cr3t"}
+        assert decrypt_headers(endpoint.headers_encrypted) == {"X-Shop": "7", "Authorization": "Bearer s3cr3t"}
+        assert "s3cr3t" not in str(endpoint.headers_encrypted)  # encrypted at rest, like the secret
     manage = client.get(f"/admin/endpoints/{endpoint.id}").get_data(as_text=True)
     assert secret not in manage and "s3cr3t" not in manage and secret[-4:] in manage  # masked: whsec_••••abcd
+    assert "X-Shop: ••••••••" in manage  # every custom value is a credential, whatever its name
 
 
 def test_bad_form_input_shows_the_error_and_creates_nothing(app, client, staff, receiver):
@@ -47,14 +50,24 @@ def test_bad_form_input_shows_the_error_and_creates_nothing(app, client, staff, 
 
 
 def test_editing_keeps_a_masked_credential_unless_it_is_retyped(app, client, staff, receiver, make_endpoint):
-    endpoint = make_endpoint(headers={"Authorization": "Bearer s3cr3t"})
+    endpoint = make_endpoint(headers={"Authorization": "Bearer s3cr3t", "X-Auth": "hunter22"})
     token = staff("admin")
     page = client.get(f"/admin/endpoints/{endpoint.id}/edit").get_data(as_text=True)
-    assert "Authorization: ••••••••" in page and "s3cr3t" not in page
+    assert "Authorization: ••••••••" in page and "X-Auth: ••••••••" in page
+    assert "s3cr3t" not in page and "hunter22" not in page
     client.post(f"/admin/endpoints/{endpoint.id}/edit", data={
-        **form(receiver, headers="Authorization: ••••••••\nX-New: 1"), "csrf_token": token})
+        **form(receiver, headers="Authorization: ••••••••\nX-Auth: replaced\nX-New: 1"), "csrf_token": token})
     with app.app_context():
-        assert db.session.get(Endpoint, endpoint.id).headers == {"Authorization": "Bearer s3cr3t", "X-New": "1"}
+        stored = db.session.get(Endpoint, endpoint.id).headers_encrypted
+        assert decrypt_headers(stored) == {"Authorization": "Bearer s3cr3t", "X-Auth": "replaced", "X-New": "1"}
+
+
+@pytest.mark.parametrize("name", ["X-Auth", "Authentication", "X-Passphrase", "X-Shop"])
+def test_no_custom_header_value_is_shown_to_a_viewer(app, client, staff, make_endpoint, name):
+    endpoint = make_endpoint(headers={name: "credential-value-1"})
+    staff("viewer")
+    assert "credential-value-1" not in client.get(f"/admin/endpoints/{endpoint.id}").get_data(as_text=True)
+    assert "credential-value-1" not in client.get("/admin/endpoints/").get_data(as_text=True)
 
 
 def test_rotation_needs_the_typed_confirmation(app, client, staff, make_endpoint):

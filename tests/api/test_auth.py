@@ -1,7 +1,7 @@
 import pytest
 
 from app.extensions import db
-from app.models import ApiKey, utcnow
+from app.models import ApiKey, AuditEntry, utcnow
 
 
 @pytest.mark.parametrize("header", [None, "Bearer", "Basic abc", "Bearer hky_not-a-real-key", "Bearer wrong"])
@@ -33,3 +33,22 @@ def test_cli_prints_the_new_key_alone_on_its_last_line(app, runner, client):
     key = result.output.strip().splitlines()[-1]
     assert key.startswith("hky_") and " " not in key
     assert client.get("/api/v1/stats", headers={"Authorization": f"Bearer {key}"}).status_code == 200
+
+
+def test_cli_creates_scoped_keys_lists_and_revokes_them(app, runner, client):
+    created = runner.invoke(args=["api-keys", "create", "shop", "--scope", "read", "--scope", "messages:write"])
+    assert created.exit_code == 0, created.output
+    key = created.output.strip().splitlines()[-1]
+    listed = runner.invoke(args=["api-keys", "list"]).output
+    with app.app_context():
+        row = db.session.query(ApiKey).one()
+    assert row.id in listed and "read messages:write" in listed and key not in listed and row.prefix in listed
+
+    revoked = runner.invoke(args=["api-keys", "revoke", row.id])
+    assert revoked.exit_code == 0 and "Revoked" in revoked.output
+    assert client.get("/api/v1/stats", headers={"Authorization": f"Bearer {key}"}).status_code == 401
+    with app.app_context():
+        actions = [(e.actor, e.action) for e in db.session.query(AuditEntry).order_by(AuditEntry.id)]
+    assert actions == [("cli", "api_key.create"), ("cli", "api_key.revoke")]
+    assert runner.invoke(args=["api-keys", "revoke", "key_nope"]).exit_code != 0
+    assert runner.invoke(args=["api-keys", "create", "x", "--scope", "everything"]).exit_code != 0

@@ -102,4 +102,4 @@ def test_openapi_describes_every_route(app, client):
     assert {path: set(ops) for path, ops in spec["paths"].items()} == served
     assert set(spec["paths"]["/endpoints/{id}"]) == {"get", "patch", "delete"}
     assert {"EndpointIn", "MessageIn", "DeliveryDetailOut", "ErrorOut"} <= set(spec["components"]["schemas"])
-    assert spec["paths"]["/messages"]["post"]["responses"]["413"]["description"] == "Payload over the size limit"
+    assert spec["paths"]["/messages"]["post"]["responses"]["413"]["description"] == "Body over the size limit"

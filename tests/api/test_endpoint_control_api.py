@@ -22,7 +22,8 @@ def test_list_patch_and_read_back(client, auth, receiver):
     assert patched.status_code == 200
     assert (patched.json["name"], patched.json["rate_limit_per_second"], patched.json["retry_schedule"]) == (
         "Warehouse", 5, [10, 60])
-    assert patched.json["headers"] == {"X-Api-Key": "••••••••", "X-Shop": "7"}  # credentials never shown
+    assert patched.json["headers"] == {"X-Api-Key": "••••••••", "X-Shop": "••••••••"}  # values never shown
+    assert "k-123" not in client.get(f"/api/v1/endpoints/{made['id']}", headers=auth).get_data(as_text=True)
     listed = client.get("/api/v1/endpoints", headers=auth).json["data"]
     assert [e["name"] for e in listed] == ["Warehouse"] and "secret" not in listed[0]
     cleared = client.patch(f"/api/v1/endpoints/{made['id']}", headers=auth, json={"rate_limit_per_second": None})

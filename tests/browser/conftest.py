@@ -8,12 +8,11 @@ except on CI (CI=true), where a missing browser fails the run.
 
 import os
 import re
-import threading
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import WSGIRequestHandler, make_server
 
+from tests.support.live import serving
 from tests.support.staff import PASSWORD, make_user
 
 #: Debian's Chromium; Playwright's own browser downloads are never used.
@@ -54,21 +53,11 @@ def chromium():
         browser.close()
 
 
-class _QuietHandler(WSGIRequestHandler):
-    def log_request(self, *args, **kwargs):
-        pass  # one line per static file drowns a failure's output; errors are still logged
-
-
 @pytest.fixture
 def live_server(app):
     """Serve app on a free port of 127.0.0.1 from a background thread; yield its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
-    thread.join(5)
+    with serving(app) as url:
+        yield url
 
 
 #: axe-core, run in the page by the accessibility checks (MPL-2.0; a test asset, never served by the app).

@@ -2,6 +2,7 @@ import pytest
 
 from app.audit import Actor
 from app.delivery.attempt.pipeline import attempt_delivery
+from app.delivery.endpoints.secrets import decrypt_headers
 from app.delivery.endpoints.service import delete_endpoint, set_state, update_endpoint
 from app.errors import IllegalTransition, InvalidInput, NotFound
 from app.extensions import db
@@ -22,11 +23,21 @@ def test_changes_are_applied_and_audited_with_before_and_after(app, make_endpoin
     assert entry.actor == "admin@example.com" and entry.ip == "198.51.100.7"
     assert entry.before == {"name": "Shop", "timeout_seconds": 10, "event_types": None, "headers": {}}
     assert entry.after == {"name": "Warehouse", "timeout_seconds": 5, "event_types": ["order.*"],
-                           "headers": {"Authorization": "••••••••", "X-Shop": "7"}}
+                           "headers": {"Authorization": "••••••••", "X-Shop": "••••••••"}}
     assert "s3cr3t" not in str(entry.after)
     changed = load_endpoint(app, endpoint.id)
-    assert (changed.name, changed.timeout_seconds, changed.headers["Authorization"]) == ("Warehouse", 5,
-                                                                                        "Bearer s3cr3t")
+    with app.app_context():
+        headers = decrypt_headers(changed.headers_encrypted)
+    assert (changed.name, changed.timeout_seconds, headers["Authorization"]) == ("Warehouse", 5, "Bearer s3cr3t")
+
+
+def test_replacing_a_header_value_is_audited_without_the_value(app, make_endpoint):
+    endpoint = make_endpoint(headers={"X-Auth": "old-secret-1"})
+    with app.app_context():
+        update_endpoint(endpoint.id, {"headers": {"X-Auth": "new-secret-2"}}, actor=ADMIN)
+        entry = db.session.query(AuditEntry).filter_by(action="endpoint.update").one()
+    assert entry.after == {"header_values_replaced": ["X-Auth"]} and entry.before == {}
+    assert "secret-" not in str([entry.before, entry.after, entry.summary])
 
 
 @pytest.mark.parametrize(("changes", "message"), [
@@ -36,6 +47,12 @@ def test_changes_are_applied_and_audited_with_before_and_after(app, make_endpoin
     ({"headers": {"Content-Length": "1"}}, "cannot be overridden"),
     ({"headers": {"webhook-id": "x"}}, "cannot be overridden"),
     ({"headers": {"X-Bad": "a\r\nInjected: 1"}}, "one line"),
+    ({"headers": {"X-Bad": "a\x00b"}}, "one line"),
+    ({"headers": {"X-Bad": "caf\u00e9"}}, "printable ASCII"),
+    ({"headers": {"X-Bad": "x" * 4097}}, "at most 4096"),
+    ({"headers": {"X-Auth": "••••••••"}}, "give X-Auth a value"),
+    ({"name": "a\x00b"}, "control characters"),
+    ({"description": "a\x00b"}, "control characters"),
     ({"headers": {"bad name": "x"}}, "not a valid header name"),
     ({"timeout_seconds": 31}, "from 1 to 30"),
     ({"max_attempts": 0}, "from 1 to 50"),
@@ -53,7 +70,7 @@ def test_bad_changes_change_nothing(app, make_endpoint, changes, message):
             update_endpoint(endpoint.id, changes, actor=ADMIN)
         assert db.session.query(AuditEntry).filter_by(action="endpoint.update").count() == 0
     unchanged = load_endpoint(app, endpoint.id)
-    assert (unchanged.name, unchanged.timeout_seconds, unchanged.headers) == ("Shop", 10, {})
+    assert (unchanged.name, unchanged.timeout_seconds, unchanged.headers_encrypted) == ("Shop", 10, {})
 
 
 def test_custom_headers_are_sent_and_masked_in_the_record(app, make_endpoint, receiver):
@@ -64,7 +81,8 @@ def test_custom_headers_are_sent_and_masked_in_the_record(app, make_endpoint, re
     sent = receiver.requests[0].headers
     assert sent["Authorization"] == "Bearer s3cr3t" and sent["X-Shop"] == "7"
     recorded = load(app, delivery_id).attempts_list[0].request_headers
-    assert recorded["Authorization"] == "••••••••" and recorded["X-Shop"] == "7"
+    assert recorded["Authorization"] == "••••••••" and recorded["X-Shop"] == "••••••••"
+    assert recorded["webhook-signature"] == "••••••••" and recorded["webhook-id"] == sent["webhook-id"]
     assert endpoint.secret not in str(recorded)
 
 

@@ -22,12 +22,21 @@ def csrf_from(html):
     return match.group(1) or match.group(2)
 
 
+def login_token(client):
+    """The CSRF token of the sign-in page (good for signing in only: a new session gets a new one)."""
+    return csrf_from(client.get("/login").get_data(as_text=True))
+
+
+def session_token(client):
+    """The CSRF token of the signed-in session, read from a page that carries one."""
+    return csrf_from(client.get("/account/password").get_data(as_text=True))
+
+
 def sign_in(client, email, password=PASSWORD):
     """Sign in; return the CSRF token to send with later POSTs of this session."""
-    token = csrf_from(client.get("/login").get_data(as_text=True))
-    response = client.post("/login", data={"email": email, "password": password, "csrf_token": token})
+    response = client.post("/login", data={"email": email, "password": password, "csrf_token": login_token(client)})
     assert response.status_code == 302, response.get_data(as_text=True)
-    return token
+    return session_token(client)
 
 
 def user_count(app):

@@ -83,11 +83,19 @@ def check_url(url, policy, *, resolve=True):
 
     Raises InvalidInput or BlockedAddress with a message meant for the person who typed the URL.
     """
-    parts = urlsplit(url or "")
+    try:
+        parts = urlsplit(url or "")
+        hostname = parts.hostname
+    except ValueError:  # e.g. an unbalanced "[" of an IPv6 address
+        raise InvalidInput("url is not a valid URL", field="url") from None
     if parts.scheme not in ("http", "https"):
         raise InvalidInput("url must start with http:// or https://", field="url")
-    if not parts.hostname:
+    if not hostname:
         raise InvalidInput("url must name a host", field="url")
+    try:
+        hostname.encode("idna")  # what the resolver will be asked; labels of 1-63 characters
+    except UnicodeError:
+        raise InvalidInput("url must name a valid host (labels of 1 to 63 characters)", field="url") from None
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError:
@@ -96,7 +104,7 @@ def check_url(url, policy, *, resolve=True):
         raise InvalidInput("url must not carry a user name or password; use a custom header", field="url")
     if resolve:
         try:
-            policy.resolve(parts.hostname, port)
+            policy.resolve(hostname, port)
         except OSError:
             pass  # a name that does not resolve yet is not refused: DNS changes; the attempt will say
 

@@ -25,6 +25,7 @@ from sqlalchemy import String, and_, bindparam, cast, exists, func, literal, or_
 
 from app.delivery.attempt import postgres, sender, signing
 from app.delivery.endpoints.rotation import signing_secrets
+from app.delivery.endpoints.secrets import decrypt_headers
 from app.delivery.outbox import enqueue_after_commit
 from app.errors import SecretUnavailable
 from app.extensions import db
@@ -77,7 +78,7 @@ CLAIM_COLUMNS = (
     deliveries.c.id, deliveries.c.next_trigger, deliveries.c.next_triggered_by, deliveries.c.attempt_count,
     deliveries.c.scheduled_attempt_count, deliveries.c.resume_at, deliveries.c.message_id,
     endpoints.c.id.label("endpoint_id"), endpoints.c.url, endpoints.c.signing, endpoints.c.secret_encrypted,
-    endpoints.c.retired_secrets, endpoints.c.headers, endpoints.c.timeout_seconds, endpoints.c.max_attempts,
+    endpoints.c.retired_secrets, endpoints.c.headers_encrypted, endpoints.c.timeout_seconds, endpoints.c.max_attempts,
     endpoints.c.retry_schedule, endpoints.c.rate_limit_per_second, endpoints.c.breaker_failures,
     endpoints.c.breaker_open_until, endpoints.c.alerted, endpoints.c.consecutive_failures,
     endpoints.c.last_success_at, messages.c.payload,
@@ -308,7 +309,7 @@ def claim_from(row, token, now, *, sign=True):
     if sign:
         try:
             signed = signing.sign(row.signing, signing_secrets(row, now), row.message_id, int(time.time()), body)
-            headers = {**sender.BASE_HEADERS, **(row.headers or {}), **signed}
+            headers = {**sender.BASE_HEADERS, **decrypt_headers(row.headers_encrypted), **signed}
         except SecretUnavailable as exc:
             config_error = exc.message
     healthy = (row.consecutive_failures == 0 and row.alerted is None and row.last_success_at is not None

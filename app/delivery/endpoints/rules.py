@@ -5,6 +5,7 @@ import re
 from flask import current_app
 
 from app.errors import InvalidInput
+from app.text import has_control
 
 #: Header names that would break signing or HTTP if a person set them.
 FORBIDDEN_HEADERS = frozenset({
@@ -15,9 +16,19 @@ FORBIDDEN_HEADERS = frozenset({
 FORBIDDEN_PREFIXES = ("webhook-", "proxy-", "sec-")
 #: An HTTP header name (RFC 9110 token).
 HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$")
-#: Header names whose values are credentials: masked in pages, audit entries and attempt records.
-SENSITIVE_HEADER = re.compile(r"authorization|cookie|token|secret|key|password|credential", re.I)
+#: A header value HTTP can carry and a person can read: printable ASCII and spaces (no NUL, CR or LF).
+HEADER_VALUE = re.compile(r"^[\x20-\x7e]{0,4096}$")
+#: The only headers whose values are shown: the product's own, which carry no credential. Every custom header
+#: value, the signature and the shared secret are masked in pages, API answers, audit entries and attempt records.
+SHOWN_HEADERS = frozenset({"content-type", "user-agent", "webhook-id", "webhook-timestamp"})
+#: Shown in place of a header value; sent back unchanged (form or API), it keeps the stored value.
+MASK = "••••••••"
 MAX_HEADERS = 20
+#: Bounds of the numeric settings (the API's schema states the same, from these).
+MAX_ATTEMPTS = 50
+MAX_RATE_LIMIT = 10_000
+MAX_SCHEDULE_STEPS = 20
+MAX_SCHEDULE_DELAY_SECONDS = 604_800
 
 
 def _whole_number(value, field, low, high):
@@ -31,18 +42,20 @@ def check_timeout(value):
 
 
 def check_max_attempts(value):
-    return _whole_number(value, "max_attempts", 1, 50)
+    return _whole_number(value, "max_attempts", 1, MAX_ATTEMPTS)
 
 
 def check_rate_limit(value):
-    return None if value is None else _whole_number(value, "rate_limit_per_second", 1, 10_000)
+    return None if value is None else _whole_number(value, "rate_limit_per_second", 1, MAX_RATE_LIMIT)
 
 
-def check_text(value, field, limit):
+def check_text(value, field, limit, *, one_line=True):
+    """Return value stripped (None when blank); refuse non-text, over-long text and control characters."""
     if value is None:
         return None
-    if not isinstance(value, str) or len(value) > limit:
-        raise InvalidInput(f"{field} must be text of at most {limit} characters", field=field)
+    if not isinstance(value, str) or len(value) > limit or has_control(value, one_line=one_line):
+        raise InvalidInput(f"{field} must be text of at most {limit} characters without control characters",
+                           field=field)
     return value.strip() or None
 
 
@@ -50,15 +63,17 @@ def check_schedule(value):
     """A retry schedule override: a list of 1-20 delays in seconds, each from 1 s to 7 days; None clears it."""
     if value is None:
         return None
-    if (not isinstance(value, list) or not 1 <= len(value) <= 20
-            or not all(isinstance(v, int | float) and not isinstance(v, bool) and 1 <= v <= 604_800 for v in value)):
-        raise InvalidInput("retry_schedule must list 1 to 20 delays in seconds, each from 1 to 604800",
-                           field="retry_schedule")
+    if (not isinstance(value, list) or not 1 <= len(value) <= MAX_SCHEDULE_STEPS
+            or not all(isinstance(v, int | float) and not isinstance(v, bool) and 1 <= v <= MAX_SCHEDULE_DELAY_SECONDS
+                       for v in value)):
+        raise InvalidInput(f"retry_schedule must list 1 to {MAX_SCHEDULE_STEPS} delays in seconds, each from 1 to "
+                           f"{MAX_SCHEDULE_DELAY_SECONDS}", field="retry_schedule")
     return [int(v) if float(v).is_integer() else float(v) for v in value]
 
 
 def check_headers(value):
-    """Custom headers {name: value}; refuses names that would break signing or HTTP."""
+    """Custom headers {name: value}; refuses names that would break signing or HTTP, and values HTTP cannot
+    carry (NUL, CR, LF, other control or non-ASCII characters, over 4096 characters)."""
     if value is None:
         return {}
     if not isinstance(value, dict) or len(value) > MAX_HEADERS:
@@ -66,17 +81,28 @@ def check_headers(value):
     clean = {}
     for name, text in value.items():
         lowered = name.lower() if isinstance(name, str) else ""
-        if not HEADER_NAME.match(lowered):
+        if not HEADER_NAME.fullmatch(lowered):
             raise InvalidInput(f"headers: {name!r} is not a valid header name", field="headers")
         if lowered in FORBIDDEN_HEADERS or lowered.startswith(FORBIDDEN_PREFIXES):
             raise InvalidInput(f"headers: {name} is set by Hookyard and cannot be overridden", field="headers")
-        if not isinstance(text, str) or len(text) > 4096 or "\r" in text or "\n" in text:
-            raise InvalidInput(f"headers: the value of {name} must be one line of text", field="headers")
+        if not isinstance(text, str) or not HEADER_VALUE.fullmatch(text):
+            raise InvalidInput(f"headers: the value of {name} must be one line of printable ASCII, at most 4096 "
+                               "characters", field="headers")
         clean[name] = text
     return clean
 
 
+def keep_masked(headers, stored):
+    """Replace each value sent back as MASK by the stored value of that header (an admin replaces a value,
+    never reads it); a masked value with nothing stored under its name is refused."""
+    kept = {}
+    for name, value in headers.items():
+        if value == MASK and name not in (stored or {}):
+            raise InvalidInput(f"headers: give {name} a value (it has none stored)", field="headers")
+        kept[name] = stored[name] if value == MASK else value
+    return kept
+
+
 def mask_headers(headers):
-    """Headers with credential values (X-Webhook-Secret, Authorization, API keys...) replaced, for display,
-    audit entries and attempt records."""
-    return {name: "••••••••" if SENSITIVE_HEADER.search(name) else value for name, value in (headers or {}).items()}
+    """Headers as they may be shown, audited or recorded: every value masked except SHOWN_HEADERS'."""
+    return {name: value if name.lower() in SHOWN_HEADERS else MASK for name, value in (headers or {}).items()}

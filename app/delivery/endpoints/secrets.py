@@ -1,4 +1,5 @@
-"""Endpoint secrets at rest: Fernet (AES-128-CBC + HMAC-SHA256) under keys from the environment."""
+"""Endpoint secrets and custom header values at rest: Fernet (AES-128-CBC + HMAC-SHA256) under keys from the
+environment."""
 
 import base64
 import re
@@ -39,6 +40,16 @@ def decrypt(token):
         return _cipher().decrypt(token.encode()).decode()
     except InvalidToken:
         raise SecretUnavailable("the endpoint secret cannot be decrypted with SECRETS_ENCRYPTION_KEY") from None
+
+
+def encrypt_headers(headers):
+    """Encrypt each custom header value; the names stay readable: {name: token}."""
+    return {name: encrypt(value) for name, value in (headers or {}).items()}
+
+
+def decrypt_headers(stored):
+    """Decrypt the custom headers stored by encrypt_headers: {name: value}."""
+    return {name: decrypt(token) for name, token in (stored or {}).items()}
 
 
 def mask(secret):

@@ -13,12 +13,13 @@ from app.delivery.queries import pending_count
 from app.errors import IllegalTransition, InvalidInput, NotFound
 from app.extensions import db
 from app.models import BulkJob, Delivery, DeliveryStatus, Endpoint, EndpointState, SigningScheme, utcnow
+from app.text import has_control
 
 #: Settings a person may change, each with its check.
 EDITABLE = {
     "url": lambda v: _check_url(v),
     "name": lambda v: rules.check_text(v, "name", 200),
-    "description": lambda v: rules.check_text(v, "description", 2000),
+    "description": lambda v: rules.check_text(v, "description", 2000, one_line=False),
     "event_types": matching.check_patterns,
     "signing": lambda v: _scheme(v),
     "headers": rules.check_headers,
@@ -35,8 +36,9 @@ STATE_ACTIONS = {EndpointState.ENABLED: "endpoint.resume", EndpointState.PAUSED:
 
 
 def _check_url(url):
-    if not isinstance(url, str) or len(url) > 2048:
-        raise InvalidInput("url must be text of at most 2048 characters", field="url")
+    if not isinstance(url, str) or len(url) > 2048 or has_control(url, one_line=True) or " " in url:
+        raise InvalidInput("url must be text of at most 2048 characters without spaces or control characters",
+                           field="url")
     check_url(url, outbound_policy())
     return url
 
@@ -50,20 +52,40 @@ def _scheme(value):
 
 
 def describe(endpoint):
-    """The endpoint's settings as a dict for the audit log: never a secret, header credentials masked."""
+    """The endpoint's settings as a dict for the audit log: never a secret nor a header value."""
     return {
         "url": endpoint.url, "name": endpoint.name, "description": endpoint.description,
         "event_types": endpoint.event_types, "signing": endpoint.signing.value,
-        "headers": rules.mask_headers(endpoint.headers), "timeout_seconds": endpoint.timeout_seconds,
+        "headers": dict.fromkeys(endpoint.header_names, rules.MASK),
+        "timeout_seconds": endpoint.timeout_seconds,
         "max_attempts": endpoint.max_attempts, "retry_schedule": endpoint.retry_schedule,
         "rate_limit_per_second": endpoint.rate_limit_per_second, "state": endpoint.state.value,
         "state_reason": endpoint.state_reason,
     }
 
 
-def _changed(before, after):
+def _changed(before, after, replaced_headers=()):
+    """The audit's before and after: the settings that changed, and the names of header values replaced
+    (values are never written down, so a replaced one would otherwise look unchanged)."""
     keys = [k for k in after if before.get(k) != after.get(k)]
-    return {k: before.get(k) for k in keys}, {k: after.get(k) for k in keys}
+    old, new = {k: before.get(k) for k in keys}, {k: after.get(k) for k in keys}
+    if replaced_headers:
+        new["header_values_replaced"] = list(replaced_headers)
+    return old, new
+
+
+def _store(endpoint, clean):
+    """Set validated settings on the endpoint, header values encrypted; return the header names whose value
+    was replaced."""
+    clean = dict(clean)
+    replaced = []
+    if "headers" in clean:
+        old = secrets.decrypt_headers(endpoint.headers_encrypted)
+        replaced = [name for name, value in clean["headers"].items() if name in old and old[name] != value]
+        endpoint.headers_encrypted = secrets.encrypt_headers(clean.pop("headers"))
+    for name, value in clean.items():
+        setattr(endpoint, name, value)
+    return replaced
 
 
 def create_endpoint(url, *, actor=SYSTEM, signing_scheme="standard", timeout_seconds=None, max_attempts=None,
@@ -78,7 +100,8 @@ def create_endpoint(url, *, actor=SYSTEM, signing_scheme="standard", timeout_sec
     })
     secret = signing.generate_secret()
     endpoint = Endpoint(secret_encrypted=secrets.encrypt(secret), secret_created_at=utcnow(), retired_secrets=[],
-                        headers=clean.pop("headers", {}), **clean)
+                        headers_encrypted={})
+    _store(endpoint, clean)
     db.session.add(endpoint)
     db.session.flush()
     record(actor, "endpoint.create", f"created endpoint {endpoint.url}", target_type="endpoint",
@@ -87,10 +110,13 @@ def create_endpoint(url, *, actor=SYSTEM, signing_scheme="standard", timeout_sec
     return endpoint, secret
 
 
-def _validated(values):
+def _validated(values, stored_headers=None):
+    """Check every setting; a header value sent back masked keeps the stored one (stored_headers, decrypted)."""
     unknown = sorted(set(values) - set(EDITABLE))
     if unknown:
         raise InvalidInput(f"unknown endpoint settings: {', '.join(unknown)}", field=unknown[0])
+    if isinstance(values.get("headers"), dict):
+        values = {**values, "headers": rules.keep_masked(values["headers"], stored_headers or {})}
     return {name: EDITABLE[name](value) for name, value in values.items()}
 
 
@@ -99,13 +125,13 @@ def update_endpoint(endpoint_id, changes, *, actor):
     endpoint = get_endpoint(endpoint_id)
     changes = dict(changes)
     state, reason = changes.pop("state", None), changes.pop("state_reason", None)
-    clean = _validated(changes)
+    clean = _validated(changes, secrets.decrypt_headers(endpoint.headers_encrypted))
     before = describe(endpoint)
-    for name, value in clean.items():
-        setattr(endpoint, name, value)
-    old, new = _changed(before, describe(endpoint))
+    replaced = _store(endpoint, clean)
+    old, new = _changed(before, describe(endpoint), replaced)
     if new:
-        record(actor, "endpoint.update", f"changed {', '.join(new)} of {endpoint.url}", target_type="endpoint",
+        changed = ", ".join(name.replace("_", " ") for name in new)
+        record(actor, "endpoint.update", f"changed {changed} of {endpoint.url}", target_type="endpoint",
                target_ids=[endpoint.id], before=old, after=new)
     db.session.commit()
     if state is not None:

@@ -1,0 +1,57 @@
+"""Redis down or frozen while producers send: every message is accepted, none is lost, the web log says so once.
+
+Real processes (the web server and a worker) reach the test Redis through a TCP proxy the test cuts or
+freezes; the shared Redis itself is never stopped.
+"""
+
+from collections import Counter
+
+import pytest
+import requests
+
+from tests.support.processes import flask, free_port, service_env, wait_until
+from tests.support.proxy import TcpProxy
+
+#: How many messages are sent while Redis cannot be reached.
+COUNT = 5
+
+
+@pytest.fixture
+def redis_proxy(redis_url):
+    proxy = TcpProxy.to(redis_url)
+    yield proxy
+    proxy.close()
+
+
+@pytest.mark.parametrize("fault", ["cut", "freeze"])
+def test_messages_accepted_while_redis_is_down_still_go_out(database, redis_url, redis_proxy, processes, receiver,
+                                                            fault):
+    env = service_env(database.url, redis_proxy.url(redis_url), REDIS_CONNECT_TIMEOUT_SECONDS="1",
+                      REDIS_SOCKET_TIMEOUT_SECONDS="2")
+    port = free_port()
+    server = processes.start_server(env, port)
+    processes.start_worker(env)
+    key = flask(env, "api-keys", "create", "e2e").strip().splitlines()[-1]
+    api, headers = f"http://127.0.0.1:{port}/api/v1", {"Authorization": f"Bearer {key}"}
+    assert requests.post(f"{api}/endpoints", json={"url": receiver.url()}, headers=headers, timeout=30).ok
+
+    # Given Redis goes down (or stops answering) for the web server and the worker alike
+    getattr(redis_proxy, fault)()
+
+    # When producers send messages, each is accepted at once
+    ids = []
+    for number in range(COUNT):
+        response = requests.post(f"{api}/messages", json={"event_type": "order.created", "payload": {"n": number}},
+                                 headers=headers, timeout=30)
+        assert response.status_code == 202, response.text
+        ids += [d["id"] for d in response.json()["deliveries"]]
+    assert database.all_have(ids, "pending")
+
+    # Then once Redis is back, the sweep sends every one, exactly once each
+    redis_proxy.restore()
+    wait_until(lambda: database.all_have(ids, "succeeded"), 60,
+               describe=lambda: database.describe(ids) + processes.describe())
+    assert sorted(Counter(r.headers["webhook-id"] for r in receiver.requests).values()) == [1] * COUNT
+    log = server.log()
+    assert log.count("broker unavailable") == 1, server.describe(lines=200)
+    assert "Traceback" not in log, server.describe(lines=200)

@@ -1,0 +1,201 @@
+"""PostgreSQL or Redis slow or down: bounded waits, 503 with Retry-After, one log line per incident.
+
+Faults are real: a TCP proxy (tests/support/proxy.py) in front of the service freezes or cuts the
+connections, a second PostgreSQL session holds a lock, or the SQLite file cannot be opened. The shared
+PostgreSQL and Redis are never stopped.
+"""
+
+import logging
+import os
+import threading
+
+import psycopg
+import pytest
+
+from app import config as settings
+from app import create_app, outages
+from app.delivery.messages import send_message
+from app.extensions import db
+from app.models import Delivery, DeliveryStatus
+from tasks.broker import make_broker
+from tasks.deliveries import deliver_webhook
+from tests.support.proxy import TcpProxy
+from tests.support.services import require
+from tests.support.staff import PASSWORD, login_token, make_user, sign_in
+
+#: Short timeouts so a test sees each bound fire in a second or two.
+FAST_TIMEOUTS = {"DATABASE_CONNECT_TIMEOUT_SECONDS": "2", "DATABASE_STATEMENT_TIMEOUT_SECONDS": "1",
+                 "DATABASE_LOCK_TIMEOUT_SECONDS": "0.5", "DATABASE_POOL_TIMEOUT_SECONDS": "1",
+                 "REDIS_CONNECT_TIMEOUT_SECONDS": "1", "REDIS_SOCKET_TIMEOUT_SECONDS": "1"}
+
+
+def app_on(database_url, **overrides):
+    """An app (tables not created) on database_url with FAST_TIMEOUTS and overrides."""
+    env = {**os.environ, **FAST_TIMEOUTS, **overrides}
+    return create_app(settings.TestConfig(env, database_url=database_url))
+
+
+def unavailable_lines(caplog, service):
+    return [r for r in caplog.records if r.name == "app.outages" and f"{service} unavailable" in r.getMessage()]
+
+
+def assert_one_line_no_traceback(caplog, service):
+    assert len(unavailable_lines(caplog, service)) == 1, caplog.text
+    assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR], caplog.text
+
+
+def assert_503(response, api=True):
+    assert response.status_code == 503, response.get_data(as_text=True)[:500]
+    assert response.headers["Retry-After"] == str(outages.RETRY_AFTER_SECONDS)
+    if api:
+        assert response.is_json and "database is unavailable" in response.json["error"]
+    else:
+        assert "Database unavailable" in response.get_data(as_text=True)
+
+
+def in_thread(function):
+    """Run function in a thread; fail if it is still running after 60 s (a hang), else return its result."""
+    result = {}
+    thread = threading.Thread(target=lambda: result.update(value=function()), daemon=True)
+    thread.start()
+    thread.join(60)
+    assert not thread.is_alive(), "still waiting after 60 s: no timeout applied"
+    return result.get("value")
+
+
+def test_an_unreachable_database_file_answers_503_once_logged(tmp_path, caplog):
+    app = app_on(f"sqlite:///{tmp_path}/no-such-folder/hookyard.db")
+    client = app.test_client()
+    caplog.set_level(logging.WARNING)
+
+    for _ in range(3):
+        assert_503(client.get("/api/v1/stats", headers={"Authorization": "Bearer hky_anything"}))
+    sign_in_page = client.post("/login", data={"email": "a@example.com", "password": "x",
+                                               "csrf_token": login_token(client)})
+    assert_503(sign_in_page, api=False)
+    assert_one_line_no_traceback(caplog, "database")
+
+
+def test_a_staff_page_says_the_database_is_unavailable(tmp_path, caplog):
+    path = tmp_path / "hookyard.db"
+    app = app_on(f"sqlite:///{path}")
+    with app.app_context():
+        db.create_all()
+    make_user(app, "viewer")
+    client = app.test_client()
+    sign_in(client, "viewer@example.com", PASSWORD)
+    caplog.set_level(logging.WARNING)
+    with app.app_context():
+        db.engine.dispose()
+    path.rename(tmp_path / "moved.db")
+    path.mkdir()  # the database file is now a folder: nothing can open it
+
+    assert_503(client.get("/admin/"), api=False)
+    assert_503(client.get("/admin/endpoints/"), api=False)
+    assert_one_line_no_traceback(caplog, "database")
+
+
+@pytest.mark.parametrize("fault", ["cut", "freeze"])
+def test_a_broker_outage_never_fails_a_commit_and_is_logged_once(app, make_endpoint, monkeypatch, caplog, fault):
+    make_endpoint()
+    proxy = TcpProxy("127.0.0.1", 9)  # nothing needs to answer behind it: it is cut or frozen throughout
+    config = settings.TestConfig({**os.environ, **FAST_TIMEOUTS})
+    monkeypatch.setattr(deliver_webhook, "broker", make_broker(proxy.url("redis://127.0.0.1:6379/7"), config))
+    getattr(proxy, fault)()
+    caplog.set_level(logging.WARNING)
+    try:
+        def send_three():
+            for number in range(3):
+                with app.app_context():
+                    send_message("order.created", {"n": number})
+                    db.session.commit()
+            return True
+
+        assert in_thread(send_three)
+        tried = proxy.accepted
+    finally:
+        proxy.close()
+    with app.app_context():
+        assert [d.status for d in db.session.query(Delivery)] == [DeliveryStatus.PENDING] * 3  # the sweep sends them
+    assert tried == 1  # after the first failure, the next commits did not wait for Redis again
+    assert_one_line_no_traceback(caplog, "broker")
+
+
+def test_a_frozen_rate_limit_store_does_not_stop_sign_in(app, caplog):
+    make_user(app, "viewer")
+    proxy = TcpProxy("127.0.0.1", 9)
+    proxy.freeze()
+    config = settings.TestConfig({**os.environ, **FAST_TIMEOUTS}, database_url=app.config["SQLALCHEMY_DATABASE_URI"])
+    config.RATELIMIT_STORAGE_URI = config.redis_url(proxy.url("redis://127.0.0.1:6379/7"))
+    client = create_app(config).test_client()
+    caplog.set_level(logging.WARNING)
+    try:
+        statuses = in_thread(lambda: [client.post("/login", data={
+            "email": "viewer@example.com", "password": "wrong", "csrf_token": login_token(client)}).status_code
+            for _ in range(11)])
+    finally:
+        proxy.close()
+    assert statuses[:10] == [401] * 10 and statuses[10] == 429  # still limited, in this process meanwhile
+    warnings = [r for r in caplog.records if "storage unreachable" in r.getMessage()]
+    assert len(warnings) == 1, caplog.text
+
+
+@pytest.fixture
+def postgres_url():
+    return require("TEST_DATABASE_URL")
+
+
+@pytest.fixture
+def through_proxy(app, postgres_url, api_key):
+    """(proxy, client, auth): an app on the test PostgreSQL through a TCP proxy, and an API key."""
+    proxy = TcpProxy.to(postgres_url)
+    proxied = app_on(proxy.url(postgres_url))
+    yield proxy, proxied.test_client(), {"Authorization": f"Bearer {api_key}"}
+    proxy.close()
+    with proxied.app_context():
+        db.engine.dispose()
+
+
+@pytest.mark.parametrize("fault", ["freeze", "cut"])
+def test_a_frozen_or_stopped_postgresql_answers_503_and_recovers(through_proxy, caplog, fault):
+    proxy, client, auth = through_proxy
+    assert client.get("/api/v1/stats", headers=auth).status_code == 200
+    caplog.set_level(logging.WARNING)
+
+    getattr(proxy, fault)()  # a server that stops answering, or one that went away
+    assert_503(in_thread(lambda: client.get("/api/v1/stats", headers=auth)))
+    assert_503(in_thread(lambda: client.get("/api/v1/deliveries", headers=auth)))
+
+    proxy.restore()
+    assert client.get("/api/v1/stats", headers=auth).status_code == 200
+    assert_one_line_no_traceback(caplog, "database")
+
+
+def test_a_lock_held_elsewhere_gives_up_after_the_lock_timeout(app, postgres_url, make_endpoint, api_key, caplog):
+    endpoint = make_endpoint(name="Shop")
+    fast = app_on(postgres_url)
+    client = fast.test_client()
+    auth = {"Authorization": f"Bearer {api_key}"}
+    caplog.set_level(logging.WARNING)
+    with psycopg.connect(postgres_url) as holder:
+        holder.execute("LOCK TABLE endpoints IN ACCESS EXCLUSIVE MODE")  # as a long migration would
+        assert_503(in_thread(lambda: client.patch(f"/api/v1/endpoints/{endpoint.id}", headers=auth,
+                                                  json={"name": "Warehouse"})))
+        assert_503(in_thread(lambda: client.get("/api/v1/endpoints", headers=auth)))
+    response = client.get(f"/api/v1/endpoints/{endpoint.id}", headers=auth)
+    assert response.status_code == 200 and response.json["name"] == "Shop"  # nothing was changed
+    with fast.app_context():
+        db.engine.dispose()
+    assert_one_line_no_traceback(caplog, "database")
+
+
+def test_timeouts_come_from_the_environment():
+    config = settings.TestConfig({**FAST_TIMEOUTS, "TEST_DATABASE_URL": "postgresql://u@h/d"})
+    connect_args = config.SQLALCHEMY_ENGINE_OPTIONS["connect_args"]
+    assert connect_args["connect_timeout"] == 2 and connect_args["hookyard_wait_timeout"] == 3
+    assert connect_args["options"] == "-c statement_timeout=1000 -c lock_timeout=500"
+    assert config.SQLALCHEMY_ENGINE_OPTIONS["pool_timeout"] == 1
+    assert config.SQLALCHEMY_ENGINE_OPTIONS["hide_parameters"] is True
+    assert "socket_timeout=1" in config.redis_url("redis://h:6379/0")
+    defaults = settings.TestConfig({})
+    assert "socket_connect_timeout=2&socket_timeout=5" in defaults.redis_url("redis://h:6379/0")
