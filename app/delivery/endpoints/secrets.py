@@ -2,6 +2,7 @@
 environment."""
 
 import base64
+import functools
 import re
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -19,7 +20,12 @@ def fernet_key(raw):
 
 
 def _cipher():
-    keys = [k.strip() for k in (current_app.config["SECRETS_ENCRYPTION_KEY"] or "").split(",") if k.strip()]
+    return _cipher_for(current_app.config["SECRETS_ENCRYPTION_KEY"] or "")
+
+
+@functools.lru_cache(maxsize=8)
+def _cipher_for(configured):
+    keys = [k.strip() for k in configured.split(",") if k.strip()]
     if not keys:
         raise SecretUnavailable("SECRETS_ENCRYPTION_KEY is not set")
     try:
@@ -36,8 +42,14 @@ def encrypt(secret):
 
 def decrypt(token):
     """Decrypt a stored secret with any configured key."""
+    return _decrypt(current_app.config["SECRETS_ENCRYPTION_KEY"] or "", token)
+
+
+@functools.lru_cache(maxsize=4096)
+def _decrypt(configured, token):
+    # Cached: every webhook is signed with its endpoint's secrets, and a decryption costs more than the signing.
     try:
-        return _cipher().decrypt(token.encode()).decode()
+        return _cipher_for(configured).decrypt(token.encode()).decode()
     except InvalidToken:
         raise SecretUnavailable("the endpoint secret cannot be decrypted with SECRETS_ENCRYPTION_KEY") from None
 
