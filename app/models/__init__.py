@@ -6,6 +6,18 @@ from app.models.audit import AuditEntry
 from app.models.bulk_job import BulkJob, JobStatus
 from app.models.delivery import TEST_EVENT, Delivery, DeliveryStatus
 from app.models.endpoint import Endpoint, EndpointState, SigningScheme
+from app.models.inbound import (
+    InboundAttempt,
+    InboundCount,
+    InboundEvent,
+    InboundHandle,
+    InboundRejection,
+    InboundSource,
+    InboundStatus,
+    InboundTrigger,
+    Provider,
+    SourceState,
+)
 from app.models.message import Message, MessageHandle, MessageTag
 from app.models.ops import AlertState, MetricSample, PeriodicRun, WorkerHeartbeat
 from app.models.setting import Setting
@@ -25,15 +37,25 @@ __all__ = [
     "Endpoint",
     "EndpointState",
     "ErrorClass",
+    "InboundAttempt",
+    "InboundCount",
+    "InboundEvent",
+    "InboundHandle",
+    "InboundRejection",
+    "InboundSource",
+    "InboundStatus",
+    "InboundTrigger",
     "JobStatus",
     "Message",
     "MessageHandle",
     "MessageTag",
     "MetricSample",
     "PeriodicRun",
+    "Provider",
     "Role",
     "Setting",
     "SigningScheme",
+    "SourceState",
     "StaffSession",
     "TEST_EVENT",
     "User",
