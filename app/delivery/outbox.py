@@ -1,8 +1,8 @@
 """Hand work to the workers only after the transaction that wrote it commits, and never if it rolls back.
 
 The database row is the truth; the broker message is a wake-up call. Services call
-enqueue_after_commit() for deliveries, start_job_after_commit() for bulk jobs and
-alert_after_commit() for alerts; when the session's outermost transaction commits, they go to the
+enqueue_after_commit() for deliveries, start_job_after_commit() for bulk jobs,
+process_inbound_after_commit() for inbound events and alert_after_commit() for alerts; when the session's outermost transaction commits, they go to the
 receivers of the matching signal (tasks connects the Dramatiq senders). A failed send is never raised into the
 caller's commit: the recovery sweep finds the row later. It is logged once per broker outage (app.outages), and
 for a few seconds after it nothing is sent at all, so no request waits for Redis' timeout again and again.
@@ -21,6 +21,8 @@ deliveries_committed = _signals.signal("deliveries-committed")
 jobs_committed = _signals.signal("jobs-committed")
 #: Sent after commit with items=[(kind, endpoint_id, reason), ...]; kind is failing, disabled or recovered.
 alerts_committed = _signals.signal("alerts-committed")
+#: Sent after commit with items=[(inbound_event_id, trigger), ...]: inbound events to process (tasks.inbound).
+inbound_committed = _signals.signal("inbound-committed")
 #: Sent after commit with items=[(state key, "fired" or "recovered", monitor link), ...] (app.ops.alert_rules).
 rule_alerts_committed = _signals.signal("rule-alerts-committed")
 
@@ -44,6 +46,11 @@ def start_job_after_commit(session, job_id):
 def alert_after_commit(session, kind, endpoint_id, reason):
     """Ask for an alert about an endpoint to go out once this session's transaction commits."""
     _track(session, alerts_committed, (kind, endpoint_id, reason))
+
+
+def process_inbound_after_commit(session, event_id, trigger="received"):
+    """Ask for an inbound event to be processed once this session's transaction commits."""
+    _track(session, inbound_committed, (event_id, trigger))
 
 
 def rule_alert_after_commit(session, key, kind, link):
