@@ -1,9 +1,9 @@
 """Hand work to the workers only after the transaction that wrote it commits, and never if it rolls back.
 
 The database row is the truth; the broker message is a wake-up call. Services call
-enqueue_after_commit() for deliveries, start_job_after_commit() for bulk jobs,
-process_inbound_after_commit() for inbound events and alert_after_commit() for alerts; when the session's outermost transaction commits, they go to the
-receivers of the matching signal (tasks connects the Dramatiq senders). A failed send is never raised into the
+enqueue_after_commit() for deliveries, start_job_after_commit() for bulk jobs, process_inbound_after_commit()
+for inbound events and alert_after_commit() for alerts; when the session's outermost transaction commits, they go
+to the receivers of the matching signal (tasks connects the Dramatiq senders). A failed send is never raised into the
 caller's commit: the recovery sweep finds the row later. It is logged once per broker outage (app.outages), and
 for a few seconds after it nothing is sent at all, so no request waits for Redis' timeout again and again.
 """
