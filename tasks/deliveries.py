@@ -9,6 +9,7 @@ from app.delivery.attempt import pipeline
 from tasks import broker as _broker  # noqa: F401  IMPORTANT: set_broker() must run before @actor
 from tasks.broker import QUEUE
 from tasks.limits import throttle
+from tasks.outages import retry_when_database_down
 
 #: Backstop only: the sender's own deadline (at most 30 s) ends every attempt well before this.
 TIME_LIMIT_MS = 120_000
@@ -21,13 +22,15 @@ BATCH_TIME_LIMIT_MS = TIME_LIMIT_MS * BATCH_SIZE
 @dramatiq.actor(queue_name=QUEUE, max_retries=3, min_backoff=1_000, time_limit=TIME_LIMIT_MS)
 def deliver_webhook(delivery_id):
     """Make one attempt at a delivery and record it; safe to run twice."""
-    pipeline.attempt_delivery(delivery_id, throttle=throttle)
+    with retry_when_database_down():
+        pipeline.attempt_delivery(delivery_id, throttle=throttle)
 
 
 @dramatiq.actor(queue_name=QUEUE, max_retries=3, min_backoff=1_000, time_limit=BATCH_TIME_LIMIT_MS)
 def deliver_webhooks(delivery_ids):
     """Make one attempt at each of a batch of deliveries and record them; safe to run twice."""
-    pipeline.attempt_deliveries(delivery_ids, throttle=throttle)
+    with retry_when_database_down():
+        pipeline.attempt_deliveries(delivery_ids, throttle=throttle)
 
 
 @outbox.deliveries_committed.connect

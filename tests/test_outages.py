@@ -9,6 +9,7 @@ import logging
 import os
 import threading
 
+import dramatiq
 import psycopg
 import pytest
 
@@ -18,7 +19,7 @@ from app.delivery.messages import send_message
 from app.extensions import db
 from app.models import Delivery, DeliveryStatus
 from tasks.broker import make_broker
-from tasks.deliveries import deliver_webhook
+from tasks.deliveries import deliver_webhook, deliver_webhooks
 from tests.support.proxy import TcpProxy
 from tests.support.services import require
 from tests.support.staff import PASSWORD, login_token, make_user, sign_in
@@ -199,3 +200,14 @@ def test_timeouts_come_from_the_environment():
     assert "socket_timeout=1" in config.redis_url("redis://h:6379/0")
     defaults = settings.TestConfig({})
     assert "socket_connect_timeout=2&socket_timeout=5" in defaults.redis_url("redis://h:6379/0")
+
+
+def test_an_actor_meeting_an_unavailable_database_retries_quietly(tmp_path, caplog):
+    app = app_on(f"sqlite:///{tmp_path}/no-such-folder/hookyard.db")
+    caplog.set_level(logging.WARNING)
+
+    with app.app_context():
+        for actor, argument in ((deliver_webhook, "dlv_1"), (deliver_webhooks, ["dlv_1", "dlv_2"])):
+            with pytest.raises(dramatiq.Retry):  # Dramatiq retries it without logging a traceback
+                actor.fn(argument)
+    assert_one_line_no_traceback(caplog, "database")
