@@ -47,10 +47,14 @@ def create_app(config=None):
     from app.admin import init_admin
     from app.api import bp as api_bp
     from app.auth import bp as auth_bp
+    from app.inbound.web import bp as inbound_bp
     from app.ops.views import bp as ops_bp
 
     csrf.exempt(api_bp)  # the API authenticates each request with a bearer key, not a cookie
     app.register_blueprint(api_bp)
+    csrf.exempt(inbound_bp)  # providers authenticate each webhook by its signature; no session, no limiter
+    limiter.exempt(inbound_bp)
+    app.register_blueprint(inbound_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(ops_bp)
     init_admin(app)

@@ -159,6 +159,8 @@ class Config:
         #: Payload fields (dotted JSON paths) indexed for the monitor's search, besides reference and tags.
         self.SEARCH_PAYLOAD_PATHS = parse_list(env.get("SEARCH_PAYLOAD_PATHS"), DEFAULT_SEARCH_PAYLOAD_PATHS)
         self.MAX_CONTENT_LENGTH = self.WEBHOOK_MAX_PAYLOAD_BYTES + 64 * 1024
+        #: Largest inbound webhook body (POST /inbound/<source>); a larger one is refused (413) unread.
+        self.INBOUND_MAX_BODY_BYTES = int(env.get("INBOUND_MAX_BODY_BYTES", str(1024 * 1024)))
         #: Largest body of POST /api/v1/messages/batch (each of its messages still within the payload limit).
         self.API_BATCH_MAX_BYTES = int(env.get("API_BATCH_MAX_BYTES", str(8 * 1024 * 1024)))
         # Staff sessions: secure cookies unless this is a laptop install served over plain http.

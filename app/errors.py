@@ -36,3 +36,12 @@ class SecretUnavailable(HookyardError):
 
 class LimitReached(HookyardError):
     """Raised when a person or an API key has used up an allowance (e.g. retry actions per hour)."""
+
+
+class InboundRejected(HookyardError):
+    """Raised when an inbound webhook request is refused: reason is missing_signature, bad_signature, stale or
+    malformed, and status the HTTP status to answer with."""
+
+    def __init__(self, reason, status, message):
+        super().__init__(message)
+        self.reason, self.status = reason, status

@@ -15,6 +15,9 @@ from app.text import has_control
 AUTH_FORM_MAX_BYTES = 16 * 1024
 #: Blueprints whose forms are bounded by AUTH_FORM_MAX_BYTES.
 AUTH_BLUEPRINTS = ("auth",)
+#: Blueprints whose bodies are never parsed here: an inbound webhook's raw bytes are what its signature covers,
+#: and parsing a form would consume them (and read past the inbound size limit).
+RAW_BODY_BLUEPRINTS = ("inbound",)
 
 
 def _bad_field(pairs, *, one_line):
@@ -31,7 +34,8 @@ def check_request():
     if has_control(request.path, one_line=True):
         abort(400, description="The address holds a control character; nothing was done.")
     bad = _bad_field(request.args.items(multi=True), one_line=True)
-    if bad is None and request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+    raw = request.blueprint in RAW_BODY_BLUEPRINTS
+    if bad is None and not raw and request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
         bad = _bad_field(request.form.items(multi=True), one_line=False)  # a text area may hold line breaks
     if bad is not None:
         abort(400, description=f"{bad[:40]!r} holds a NUL byte or another control character; nothing was done.")

@@ -1,0 +1,30 @@
+"""Inbound request headers as they are stored: credentials masked, size bounded, storable in any database."""
+
+import re
+
+#: What a masked credential shows.
+MASK = "••••"
+#: Header names whose values are credentials: signatures, tokens, authorization, cookies.
+CREDENTIAL = re.compile(r"signature|hmac|token|authorization|cookie|secret|api[-_]?key|password", re.IGNORECASE)
+#: At most this many headers, each value at most this long, are kept.
+MAX_HEADERS, MAX_VALUE_LENGTH = 100, 1000
+
+
+def masked(headers, also=()):
+    """Return headers (pairs or a mapping) as {name: value} with credentials masked; also names more header names
+    to mask (a Zoho source's own token header)."""
+    extra = {name.lower() for name in also}
+    pairs = headers.items() if hasattr(headers, "items") else headers
+    kept = {}
+    for name, value in pairs:
+        if len(kept) >= MAX_HEADERS:
+            break
+        name = _clean(name)[:200]
+        secret = CREDENTIAL.search(name) or name.lower() in extra
+        kept[name] = MASK if secret else _clean(value)[:MAX_VALUE_LENGTH]
+    return kept
+
+
+def _clean(text):
+    # PostgreSQL stores no NUL character in text or JSON.
+    return str(text).replace("\x00", "\ufffd")

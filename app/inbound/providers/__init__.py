@@ -1,0 +1,35 @@
+"""Verify an inbound request by its provider's rules, over the raw body bytes and before any JSON is trusted.
+
+verify() returns Verified(provider_event_id, provider_event_ref, topic) or raises app.errors.InboundRejected
+(missing_signature and bad_signature: 401; stale and malformed: 400). Every comparison is constant-time and
+every live secret of the source is tried (current, then retired ones still in their grace period).
+"""
+
+from werkzeug.datastructures import Headers
+
+from app.inbound.providers import github, shopify, standard, stripe, zoho
+from app.inbound.providers.base import Verified
+from app.models.inbound import Provider
+
+__all__ = ["Verified", "handle_paths", "masked_header_names", "verify"]
+
+#: Each provider's verifier module.
+MODULES = {Provider.SHOPIFY: shopify, Provider.STRIPE: stripe, Provider.STANDARD: standard,
+           Provider.GITHUB: github, Provider.ZOHO: zoho}
+
+
+def verify(source, secrets, headers, body, now):
+    """Verify one request; source has provider, tolerance_seconds and options; now is an aware datetime."""
+    if isinstance(headers, dict):
+        headers = Headers(headers)  # case-insensitive look-ups, as a request's own headers are
+    return MODULES[Provider(source.provider)].verify(source, secrets, headers, body, now)
+
+
+def handle_paths(provider):
+    """Return the body fields (dotted paths) staff usually find this provider's events by."""
+    return MODULES[Provider(provider)].HANDLE_PATHS
+
+
+def masked_header_names(source):
+    """Return header names holding this source's credential beyond the usual ones (Zoho's token header)."""
+    return (zoho.token_header(source),) if Provider(source.provider) is Provider.ZOHO else ()

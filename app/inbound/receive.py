@@ -1,0 +1,163 @@
+"""Receive one inbound webhook: find its source, verify it, store it once, hand it to the workers after commit.
+
+The hot path is a few prebuilt statements on one connection: the source by name, the event INSERTed with ON
+CONFLICT (source, provider event id) DO NOTHING, its search handles, the hour's counter, COMMIT. A repeated event
+(a provider's retry, or 200 identical requests at once) writes no second row: the INSERT finds the first one and
+one UPDATE counts the duplicate on it. Processing never happens here (app.inbound.processing does it in a worker).
+"""
+
+import functools
+import logging
+import time
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
+
+from app import metrics
+from app.delivery.handles import payload_values, variants
+from app.delivery.outbox import process_inbound_after_commit
+from app.errors import InboundRejected
+from app.extensions import db
+from app.inbound import counts, providers
+from app.inbound.headers import masked
+from app.inbound.providers.base import json_object
+from app.inbound.rejections import UNKNOWN_SOURCE, record_rejection
+from app.inbound.secrets import verification_secrets
+from app.logs import log_inbound_event
+from app.models import utcnow
+from app.models.inbound import InboundEvent, InboundHandle, InboundSource, InboundStatus, SourceState
+from app.models.types import new_id
+
+log = logging.getLogger(__name__)
+
+_sources, _events = InboundSource.__table__, InboundEvent.__table__
+# Statements are built once: building them per request cost as much as running them.
+_SOURCE = select(_sources.c.id, _sources.c.name, _sources.c.provider, _sources.c.secret_encrypted,
+                 _sources.c.retired_secrets, _sources.c.tolerance_seconds, _sources.c.options,
+                 _sources.c.state).where(_sources.c.name == bindparam("name"))
+_DUPLICATE = (update(_events)
+              .where(_events.c.source_id == bindparam("b_source_id"),
+                     _events.c.provider_event_id == bindparam("b_provider_event_id"))
+              .values(duplicate_count=_events.c.duplicate_count + 1, last_duplicate_at=bindparam("b_now"))
+              .returning(_events.c.id, _events.c.status))
+_INSERT_HANDLES = insert(InboundHandle.__table__)
+
+#: The answer to a request for a source that does not exist or is disabled (the same, so names are not probed).
+NOT_FOUND = {"error": "no source receives webhooks at this address", "reason": "unknown_source"}
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the receiving URL answers: an HTTP status and a JSON body."""
+
+    status: int
+    json: dict
+
+
+@functools.cache
+def _insert_event(dialect_name):
+    """INSERT an event unless its source already has one with this provider event id."""
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    return (dialect.insert(_events).on_conflict_do_nothing(index_elements=["source_id", "provider_event_id"])
+            .returning(_events.c.id))
+
+
+def receive(source_name, headers, body, remote_addr):
+    """Verify and record one request to /inbound/<source_name>; commit; return the Answer.
+
+    200 {"status": "accepted" | "duplicate", "id"} for an authentic request; 404 for an unknown or disabled
+    source; 401 or 400 {"error", "reason"} for a refused one (counted and sampled, never stored as an event).
+    """
+    started = time.perf_counter()
+    session = db.session
+    source = session.connection().execute(_SOURCE, {"name": source_name}).first()
+    if source is None or source.state is SourceState.DISABLED:
+        session.rollback()  # IMPORTANT: on SQLite the look-up's transaction holds the write lock
+        reason = "unknown_source" if source is None else "disabled"
+        _reject(source.name if source else UNKNOWN_SOURCE, reason, f"/inbound/{source_name[:100]}", headers, body,
+                remote_addr)
+        return Answer(404, NOT_FOUND)
+    now = utcnow()
+    try:
+        verified = providers.verify(source, verification_secrets(source, now), headers, body, now)
+    except InboundRejected as exc:
+        session.rollback()
+        _reject(source.name, exc.reason, exc.message, headers, body, remote_addr,
+                also_masked=providers.masked_header_names(source))
+        return Answer(exc.status, {"error": exc.message, "reason": exc.reason})
+    return _store(session, source, verified, headers, body, now, started)
+
+
+def _store(session, source, verified, headers, body, now, started):
+    """Write the event (or count the duplicate), commit, and answer."""
+    connection = session.connection()
+    held = source.state is SourceState.PAUSED  # stored, not processed until the source is resumed
+    event_id = new_id("in")
+    row = {"id": event_id, "source_id": source.id, "provider_event_id": verified.provider_event_id,
+           "provider_event_ref": verified.provider_event_ref, "topic": verified.topic, "received_at": now,
+           "body": body, "body_bytes": len(body), "content_type": (headers.get("Content-Type") or "")[:200] or None,
+           "headers": masked(headers, providers.masked_header_names(source)), "status": InboundStatus.RECEIVED,
+           "attempts": 0, "duplicate_count": 0, "next_attempt_at": None if held else now}
+    if connection.execute(_insert_event(connection.dialect.name), row).scalar() is None:
+        return _duplicate(session, source, verified, now, started)
+    handles = _handles(source.provider, body)
+    if handles:
+        connection.execute(_INSERT_HANDLES, [{"event_id": event_id, "handle": h} for h in sorted(handles)])
+    counts.count(session, source.name, "received", now)
+    if not held:
+        process_inbound_after_commit(session, event_id, "received")
+    session.commit()
+    log_inbound_event(event_id=event_id, source_id=source.id, provider=source.provider.value, topic=verified.topic,
+                      status="received", duration_ms=_ms(started))
+    return Answer(200, {"status": "accepted", "id": event_id})
+
+
+def _duplicate(session, source, verified, now, started):
+    """Count a repeated event on its first copy; nothing is processed again."""
+    original = session.connection().execute(_DUPLICATE, {
+        "b_source_id": source.id, "b_provider_event_id": verified.provider_event_id, "b_now": now}).first()
+    if original is None:  # the first copy was deleted in between (its source was deleted): the sender retries
+        session.rollback()
+        return Answer(503, {"error": "the event changed while it was stored; send it again", "reason": "conflict"})
+    counts.count(session, source.name, "duplicate", now)
+    session.commit()
+    metrics.observe_inbound("duplicate")
+    log_inbound_event(event_id=original.id, source_id=source.id, provider=source.provider.value, topic=verified.topic,
+                      status=original.status.value, duration_ms=_ms(started), duplicate=True)
+    return Answer(200, {"status": "duplicate", "id": original.id})
+
+
+def _handles(provider, body):
+    """The search handles of an event: the configured payload fields and the provider's usual ids."""
+    payload = json_object(body)
+    if payload is None:
+        return set()
+    paths = [*current_app.config["SEARCH_PAYLOAD_PATHS"], *providers.handle_paths(provider)]
+    return set().union(*(variants(value) for value in payload_values(payload, paths)))
+
+
+def _reject(source_name, reason, detail, headers, body, remote_addr, also_masked=(), body_bytes=None):
+    """Record a refused request; a failure to record it never changes the answer."""
+    size = len(body) if body_bytes is None else body_bytes
+    try:
+        record_rejection(source_name, reason, detail, headers, body, size, remote_addr, also_masked=also_masked)
+    except SQLAlchemyError:
+        db.session.rollback()
+        log.exception("could not record a rejected inbound request to %s (%s)", source_name, reason)
+
+
+def reject_too_large(source_name, headers, body_bytes, limit, remote_addr):
+    """Record a request refused for its size (unread) and return the 413 Answer."""
+    exists = db.session.connection().execute(_SOURCE, {"name": source_name}).first() is not None
+    db.session.rollback()
+    detail = f"{body_bytes if body_bytes is not None else 'more than ' + str(limit)} bytes; the limit is {limit}"
+    _reject(source_name if exists else UNKNOWN_SOURCE, "too_large", detail, headers, b"", remote_addr,
+            body_bytes=body_bytes)
+    return Answer(413, {"error": f"the body is larger than {limit} bytes", "reason": "too_large"})
+
+
+def _ms(started):
+    return int((time.perf_counter() - started) * 1000)
