@@ -78,14 +78,14 @@ def receive(source_name, headers, body, remote_addr):
         session.rollback()  # IMPORTANT: on SQLite the look-up's transaction holds the write lock
         reason = "unknown_source" if source is None else "disabled"
         _reject(source.name if source else UNKNOWN_SOURCE, reason, f"/inbound/{source_name[:100]}", headers, body,
-                remote_addr)
+                len(body), remote_addr)
         return Answer(404, NOT_FOUND)
     now = utcnow()
     try:
         verified = providers.verify(source, verification_secrets(source, now), headers, body, now)
     except InboundRejected as exc:
         session.rollback()
-        _reject(source.name, exc.reason, exc.message, headers, body, remote_addr,
+        _reject(source.name, exc.reason, exc.message, headers, body, len(body), remote_addr,
                 also_masked=providers.masked_header_names(source))
         return Answer(exc.status, {"error": exc.message, "reason": exc.reason})
     return _store(session, source, verified, headers, body, now, started)
@@ -139,11 +139,10 @@ def _handles(provider, body):
     return set().union(*(variants(value) for value in payload_values(payload, paths)))
 
 
-def _reject(source_name, reason, detail, headers, body, remote_addr, also_masked=(), body_bytes=None):
+def _reject(source_name, reason, detail, headers, body, body_bytes, remote_addr, also_masked=()):
     """Record a refused request; a failure to record it never changes the answer."""
-    size = len(body) if body_bytes is None else body_bytes
     try:
-        record_rejection(source_name, reason, detail, headers, body, size, remote_addr, also_masked=also_masked)
+        record_rejection(source_name, reason, detail, headers, body, body_bytes, remote_addr, also_masked=also_masked)
     except SQLAlchemyError:
         db.session.rollback()
         log.exception("could not record a rejected inbound request to %s (%s)", source_name, reason)
@@ -154,8 +153,7 @@ def reject_too_large(source_name, headers, body_bytes, limit, remote_addr):
     exists = db.session.connection().execute(_SOURCE, {"name": source_name}).first() is not None
     db.session.rollback()
     detail = f"{body_bytes if body_bytes is not None else 'more than ' + str(limit)} bytes; the limit is {limit}"
-    _reject(source_name if exists else UNKNOWN_SOURCE, "too_large", detail, headers, b"", remote_addr,
-            body_bytes=body_bytes)
+    _reject(source_name if exists else UNKNOWN_SOURCE, "too_large", detail, headers, b"", body_bytes, remote_addr)
     return Answer(413, {"error": f"the body is larger than {limit} bytes", "reason": "too_large"})
 
 

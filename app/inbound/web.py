@@ -23,10 +23,14 @@ def receive_webhook(name):
     limit = current_app.config["INBOUND_MAX_BODY_BYTES"]
     if request.content_length is not None and request.content_length > limit:
         return _respond(reject_too_large(name, request.headers, request.content_length, limit, request.remote_addr))
-    request.max_content_length = limit  # IMPORTANT: before the stream is first touched
+    # IMPORTANT: before the stream is first touched. A chunked body is read up to this bound and no further (one
+    # byte past the limit tells it is too large: Werkzeug stops at the bound without saying so).
+    request.max_content_length = limit + 1
     try:
         body = request.get_data(cache=True, parse_form_data=False)  # the exact bytes the provider signed
     except RequestEntityTooLarge:
+        body = None
+    if body is None or len(body) > limit:
         return _respond(reject_too_large(name, request.headers, None, limit, request.remote_addr))
     return _respond(receive(name, request.headers, body, request.remote_addr))
 

@@ -7,8 +7,8 @@ import json
 import time
 from datetime import UTC, datetime
 
-import stripe
 import standardwebhooks
+import stripe
 
 
 def body_of(payload):

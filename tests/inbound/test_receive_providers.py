@@ -8,7 +8,7 @@ import stripe
 
 from app.models.inbound import InboundStatus, Provider
 from tests.inbound import signing
-from tests.inbound.conftest import (GITHUB_SECRET, SHOPIFY_SECRET, STANDARD_SECRET, STRIPE_SECRET, ZOHO_TOKEN)
+from tests.inbound.conftest import GITHUB_SECRET, SHOPIFY_SECRET, STANDARD_SECRET, STRIPE_SECRET, ZOHO_TOKEN
 
 ORDER = {"id": 820982911946154508, "order_number": 1005, "name": "#1005", "email": "jon@example.com",
          "note": "Grüße aus Köln ✓", "line_items": [{"sku": "SKU-1", "quantity": 1}]}
@@ -119,7 +119,8 @@ def test_stripe_any_v1_may_match_while_a_secret_is_rolled(client, make_source):
 def test_stripe_stale_timestamp_is_400_saying_stale(client, make_source, stored):
     make_source("billing", Provider.STRIPE, tolerance_seconds=300)
     body = signing.body_of({"id": "evt_3", "type": "invoice.paid"})
-    answer = post(client, "billing", body, signing.stripe_headers(STRIPE_SECRET, body, timestamp=int(time.time()) - 400))
+    headers = signing.stripe_headers(STRIPE_SECRET, body, timestamp=int(time.time()) - 400)
+    answer = post(client, "billing", body, headers)
 
     assert (answer.status_code, answer.json["reason"]) == (400, "stale")
     assert "300 s" in answer.json["error"]
