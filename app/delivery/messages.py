@@ -10,7 +10,7 @@ import functools
 import json
 from dataclasses import dataclass, field
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, insert, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.delivery import matching
@@ -42,6 +42,36 @@ def _insert_keyed_messages(dialect_name):
     dialect = postgresql if dialect_name == "postgresql" else sqlite
     return (dialect.insert(_messages).on_conflict_do_nothing(index_elements=["idempotency_key"])
             .returning(_messages.c.id))
+
+
+# PostgreSQL writes messages, tags, handles and deliveries in one statement (one round trip instead of four,
+# which was most of a POST's CPU); rows of a message whose idempotency key is taken are skipped with it.
+_INSERT_ALL_POSTGRES = text("""
+WITH m AS (
+  INSERT INTO messages (id, event_type, payload, reference, idempotency_key, created_at)
+  SELECT * FROM unnest(CAST(:m_id AS varchar[]), CAST(:m_type AS varchar[]), CAST(:m_payload AS text[]),
+                       CAST(:m_ref AS varchar[]), CAST(:m_key AS varchar[]), CAST(:m_at AS timestamptz[]))
+  ON CONFLICT (idempotency_key) DO NOTHING
+  RETURNING id
+), t AS (
+  INSERT INTO message_tags (message_id, tag)
+  SELECT x.message_id, x.tag FROM unnest(CAST(:t_message AS varchar[]), CAST(:t_tag AS varchar[])) AS x(message_id, tag)
+  WHERE x.message_id IN (SELECT id FROM m)
+), h AS (
+  INSERT INTO message_handles (message_id, handle)
+  SELECT x.message_id, x.handle FROM unnest(CAST(:h_message AS varchar[]), CAST(:h_handle AS varchar[]))
+    AS x(message_id, handle)
+  WHERE x.message_id IN (SELECT id FROM m)
+), d AS (
+  INSERT INTO deliveries (id, message_id, endpoint_id, event_type, status, attempt_count, scheduled_attempt_count,
+                          next_attempt_at, created_at)
+  SELECT x.id, x.message_id, x.endpoint_id, x.event_type, :pending, 0, 0, x.at, x.at
+  FROM unnest(CAST(:d_id AS varchar[]), CAST(:d_message AS varchar[]), CAST(:d_endpoint AS varchar[]),
+              CAST(:d_type AS varchar[]), CAST(:d_at AS timestamptz[]))
+    AS x(id, message_id, endpoint_id, event_type, at)
+  WHERE x.message_id IN (SELECT id FROM m)
+)
+SELECT id FROM m""")
 
 
 @dataclass
@@ -160,6 +190,8 @@ def _insert(connection, rows):
     """Insert messages, tags and deliveries; return the ids of the messages written (a key taken skips one)."""
     if not rows:
         return set()
+    if connection.dialect.name == "postgresql":
+        return _insert_postgres(connection, rows)
     keyed = any(new.idempotency_key for new, _ in rows)
     statement = _insert_keyed_messages(connection.dialect.name) if keyed else _INSERT_MESSAGES
     values = [{"id": sent.id, "event_type": new.event_type, "payload": new.body, "reference": new.reference,
@@ -179,6 +211,27 @@ def _insert(connection, rows):
     if deliveries:
         connection.execute(_INSERT_DELIVERIES, deliveries)
     return written
+
+
+def _insert_postgres(connection, rows):
+    """_insert in one statement: each table's rows as parallel arrays, unnested (the statement never changes)."""
+    sents = [sent for _, sent in rows]
+    handles = handle_rows(sents)
+    params = {"pending": DeliveryStatus.PENDING.value,
+              **_columns(("m_id", "m_type", "m_payload", "m_ref", "m_key", "m_at"),
+                         [(sent.id, new.event_type, new.body, new.reference, new.idempotency_key, sent.created_at)
+                          for new, sent in rows]),
+              **_columns(("t_message", "t_tag"), [(sent.id, tag) for sent in sents for tag in sent.tags]),
+              **_columns(("h_message", "h_handle"), [(h["message_id"], h["handle"]) for h in handles]),
+              **_columns(("d_id", "d_message", "d_endpoint", "d_type", "d_at"),
+                         [(d.id, sent.id, d.endpoint_id, sent.event_type, sent.created_at)
+                          for sent in sents for d in sent.deliveries])}
+    return set(connection.execute(_INSERT_ALL_POSTGRES, params).scalars())
+
+
+def _columns(names, rows):
+    """Rows as one list per column, keyed by names (empty lists when there are no rows)."""
+    return {name: [row[index] for row in rows] for index, name in enumerate(names)}
 
 
 def _existing(connection, new):
