@@ -19,6 +19,7 @@ from app.api import (  # noqa: E402,F401  registers the views on bp
     delivery_actions,
     endpoint_routes,
     errors,
+    inbound_routes,
     openapi,
     routes,
     system_routes,

@@ -28,8 +28,8 @@ _ERRORS = {
     "401": "Missing or invalid API key",
     "403": "The API key lacks the scope this operation needs",
     "404": "Unknown id",
-    "409": "Conflict: the state of the delivery or endpoint does not allow this, or an idempotency key was used for "
-           "another message",
+    "409": "Conflict: the state of the delivery, endpoint, source or inbound event does not allow this, or an "
+           "idempotency key was used for another message",
     "413": "Body over the size limit",
     "429": "The key's hourly cap of retry actions is used up",
     "422": "Invalid field (the answer names it)",
@@ -200,6 +200,12 @@ def _delivery_paths():
     }
 
 
+def _inbound_paths():
+    from app.api.inbound_openapi import inbound_paths  # late: it builds on this module's helpers
+
+    return inbound_paths()
+
+
 def _schemas(models, mode):
     """The JSON Schemas of models and of the models they use, keyed by name, as OpenAPI components."""
     _, definitions = models_json_schema([(m, mode) for m in models], ref_template="#/components/schemas/{model}")
@@ -207,7 +213,10 @@ def _schemas(models, mode):
 
 
 def _components():
-    inputs, outputs = _schemas(_IN, "validation"), _schemas(_OUT, "serialization")
+    from app.api import inbound_openapi  # late: it builds on this module's helpers
+
+    inputs = _schemas(_IN + inbound_openapi.IN, "validation")
+    outputs = _schemas(_OUT + inbound_openapi.OUT, "serialization")
     scopes = ", ".join(SCOPES)
     return {
         "schemas": {**inputs, **outputs},  # no model is both read and written, so no name is given twice
@@ -225,7 +234,7 @@ def spec():
         "info": {"title": "Hookyard webhooks API", "version": "1.0.0"},
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],
-        "paths": {**_endpoint_paths(), **_delivery_paths()},
+        "paths": {**_endpoint_paths(), **_delivery_paths(), **_inbound_paths()},
         "components": _components(),
     }
 

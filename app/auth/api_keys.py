@@ -16,7 +16,7 @@ from app.models import ApiKey, utcnow
 #: Every key starts with this, so a leaked one is easy to recognise in a scanner.
 KEY_PREFIX = "hky_"
 #: What a key may be allowed to do. "read" covers every GET.
-SCOPES = ("read", "messages:write", "endpoints:write", "deliveries:write")
+SCOPES = ("read", "messages:write", "endpoints:write", "deliveries:write", "inbound:write")
 
 
 def _digest(key):

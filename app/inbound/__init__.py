@@ -1,1 +1,1 @@
-"""Inbound webhooks: receive a provider's request, verify it over its raw bytes, store it once, process it later."""
+"""Inbound webhooks: sources, receiving and verifying over the raw bytes, storing once, processing later, replay."""

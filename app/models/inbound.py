@@ -124,6 +124,10 @@ class InboundEvent(db.Model):
     last_duplicate_at = mapped_column(UTCDateTime)
     #: The outbound message this event became when its source forwards.
     forwarded_message_id: Mapped[str | None] = mapped_column(String(32))
+    #: The last replay asked for by a person or an API key, and by whom: the replay cooldown reads it, and the
+    #: processing it starts records who asked.
+    replayed_at = mapped_column(UTCDateTime)
+    replayed_by: Mapped[str | None] = mapped_column(String(254))
     #: Set by "mark processed": who settled it by hand and why.
     settled_by: Mapped[str | None] = mapped_column(String(254))
     settled_note: Mapped[str | None] = mapped_column(Text)

@@ -17,7 +17,8 @@ from app.staff.settings import get_setting
 
 #: Audit actions that count as one retry action each (a bulk retry is one action).
 RETRY_ACTIONS = ("delivery.retry", "deliveries.retry", "deliveries.bulk_retry", "endpoint.recover",
-                 "delivery.replay", "deliveries.replay", "message.resend")
+                 "delivery.replay", "deliveries.replay", "message.resend", "inbound_event.replay",
+                 "inbound_events.replay")
 #: The longest an admin may lift someone's cap for at once.
 MAX_LIFT = timedelta(hours=24)
 

@@ -16,6 +16,7 @@ from hypothesis import configuration as hypothesis_configuration
 from schemathesis.engine import Status, from_schema
 from schemathesis.engine import events as engine_events
 
+from tests.inbound.sources_helpers import new_event, new_source
 from tests.support.live import serving
 
 #: Examples per operation and phase; the seed keeps a CI run reproducible (SCHEMATHESIS_SEED changes it).
@@ -65,6 +66,7 @@ def run_schemathesis(base_url, key):
 def test_the_api_keeps_its_published_contract(app, api_key, make_endpoint, tmp_path):
     hypothesis_configuration.set_hypothesis_home_dir(tmp_path)  # its caches stay out of the working tree
     make_endpoint(name="Shop", headers={"X-Auth": "k-1"})
+    new_event(app, new_source(app, "shop")[0])  # an inbound event for the event operations to find
     with serving(app) as base_url:
         failures, phases = run_schemathesis(base_url, api_key)
 

@@ -28,25 +28,38 @@ def signing_secrets(endpoint, now=None):
     return [secrets.decrypt(endpoint.secret_encrypted)] + [secrets.decrypt(s["secret"]) for s in retired]
 
 
-def rotate_secret(endpoint_id, *, actor, grace_seconds=None):
-    """Replace the endpoint's secret; return (endpoint, new secret), the only time the secret is shown.
-
-    The old secret keeps signing beside the new one for grace_seconds (default 24 h, at most 7 days).
-    """
+def check_grace(grace_seconds):
+    """Return the grace period in seconds (the configured default when None); refuse one outside 0 to 7 days."""
     config = current_app.config
     grace = config["WEBHOOK_ROTATION_GRACE_SECONDS"] if grace_seconds is None else grace_seconds
     limit = config["WEBHOOK_ROTATION_MAX_GRACE_SECONDS"]
     if not isinstance(grace, int) or isinstance(grace, bool) or not 0 <= grace <= limit:
         raise InvalidInput(f"grace_seconds must be a whole number from 0 to {limit} (7 days)", field="grace_seconds")
-    endpoint = get_endpoint(endpoint_id)
-    now = utcnow()
-    retired = _live(endpoint.retired_secrets, now)
+    return grace
+
+
+def retire_current(owner, grace, now):
+    """Return owner's retired secrets once its current one is retired for grace seconds (expired ones dropped).
+
+    owner is anything with secret_encrypted and retired_secrets (an endpoint, an inbound source)."""
+    retired = _live(owner.retired_secrets, now)
     if grace:
-        expires_at = (now + timedelta(seconds=grace)).isoformat()
-        retired.append({"secret": endpoint.secret_encrypted, "expires_at": expires_at})
+        retired.append({"secret": owner.secret_encrypted, "expires_at": (now + timedelta(seconds=grace)).isoformat()})
     if len(retired) > MAX_RETIRED:
         raise InvalidInput(f"{MAX_RETIRED} old secrets are still in their grace period; wait for one to expire or "
                            "rotate with grace_seconds=0", field="grace_seconds")
+    return retired
+
+
+def rotate_secret(endpoint_id, *, actor, grace_seconds=None):
+    """Replace the endpoint's secret; return (endpoint, new secret), the only time the secret is shown.
+
+    The old secret keeps signing beside the new one for grace_seconds (default 24 h, at most 7 days).
+    """
+    grace = check_grace(grace_seconds)
+    endpoint = get_endpoint(endpoint_id)
+    now = utcnow()
+    retired = retire_current(endpoint, grace, now)
     secret = signing.generate_secret()
     endpoint.secret_encrypted, endpoint.secret_created_at, endpoint.retired_secrets = (
         secrets.encrypt(secret), now, retired)

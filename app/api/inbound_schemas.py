@@ -1,0 +1,157 @@
+"""Request and response shapes of the inbound API (sources and events); they also make OpenAPI components."""
+
+import base64
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import AliasChoices, BaseModel, Field, StrictBool, StrictInt, StrictStr, field_validator
+
+from app.api.schemas import OneLine, Out, Prose, Strict
+from app.config import MAX_ROTATION_GRACE_SECONDS
+from app.delivery.endpoints.rules import HEADER_NAME
+from app.inbound import source_rules as rules
+from app.models import Provider, SourceState
+
+ProviderName = Literal[tuple(p.value for p in Provider)]
+StateName = Literal[tuple(s.value for s in SourceState)]
+Secret = Annotated[StrictStr, Field(pattern=rules.SECRET.pattern)]
+
+
+class ZohoOptions(Strict):
+    token_header: StrictStr | None = Field(None, pattern=HEADER_NAME.pattern,
+                                           description="The header the shared token comes in (default Authorization)")
+    event_id_field: StrictStr | None = Field(None, pattern=rules.JSON_PATH.pattern, description=(
+        "Dotted JSON path of the event id in the body (e.g. data.event_id); without it, a hash of the body"))
+
+
+class SourceSettings(Strict):
+    description: Prose | None = Field(None, max_length=2000)
+    forward: StrictBool | None = Field(None, description=(
+        'Turn each verified, new event into an outbound message "<name>.<topic with / as .>"'))
+    tolerance_seconds: StrictInt | None = Field(
+        None, ge=rules.MIN_TOLERANCE_SECONDS, le=rules.MAX_TOLERANCE_SECONDS,
+        description="Largest age of a signed timestamp accepted (Stripe, Standard Webhooks; default 300)")
+    options: ZohoOptions | None = Field(None, description="Zoho only; other providers take none")
+
+
+class SourceIn(SourceSettings):
+    name: StrictStr = Field(pattern=rules.NAME.pattern, description="URL-safe and unique: the URL is /inbound/<name>")
+    provider: ProviderName
+    secret: Secret | None = Field(None, description=(
+        "The provider's signing secret (Shopify, Stripe whsec_...) or the Zoho token; generated and shown once "
+        "when left out"))
+
+
+class SourcePatch(SourceSettings):
+    """Only the fields sent change; null clears description. Name and provider are fixed."""
+
+    state: StateName | None = Field(None, description="paused holds events unprocessed; disabled answers 404")
+    state_reason: OneLine | None = Field(None, max_length=500)
+
+
+class SourceRotateIn(Strict):
+    grace_seconds: StrictInt | None = Field(None, ge=0, le=MAX_ROTATION_GRACE_SECONDS,
+                                            description="How long the old secret keeps verifying (default 24 h)")
+    secret: Secret | None = Field(None, description="The new secret the provider shows; generated when left out")
+
+
+class MarkProcessedIn(Strict):
+    note: StrictStr = Field(min_length=1, max_length=1000, pattern=r"\S",
+                            description="Why the event needs no processing (e.g. it was handled by hand)")
+
+
+class SourceOut(Out):
+    id: str
+    name: str
+    provider: str
+    url: str = Field(validation_alias=AliasChoices("url_path", "url"),
+                     description="The path to give the provider, on this host")
+    description: str | None
+    forward: bool
+    tolerance_seconds: int
+    options: dict
+    state: str
+    state_reason: str | None
+    state_changed_at: datetime | None
+    secret_created_at: datetime
+    created_at: datetime
+
+
+class SourceListOut(BaseModel):
+    data: list[SourceOut]
+
+
+class SourceCreatedOut(SourceOut):
+    secret: str | None = Field(None, description="The generated secret, shown only in this response; absent when "
+                                                 "the secret was given")
+
+
+class SourceDeletedOut(BaseModel):
+    id: str
+    deleted: bool
+    events_deleted: int = Field(description="Events of the source deleted with it")
+
+
+class InboundAttemptOut(Out):
+    number: int
+    trigger: str
+    triggered_by: str | None
+    started_at: datetime
+    ended_at: datetime | None
+    duration_ms: int | None
+    outcome: str
+    error: str | None
+
+
+class InboundEventOut(Out):
+    id: str
+    source_id: str
+    provider_event_id: str
+    provider_event_ref: str | None
+    topic: str | None
+    status: str
+    received_at: datetime
+    attempt_count: int = Field(description="Processing attempts made")
+    last_error: str | None
+    next_attempt_at: datetime | None
+    processed_at: datetime | None
+    duplicate_count: int = Field(description="Repeated requests of this event, answered 200 and not processed")
+    last_duplicate_at: datetime | None
+    content_type: str | None
+    body_bytes: int
+    body_purged_at: datetime | None
+    forwarded_message_id: str | None
+    replayed_at: datetime | None
+    replayed_by: str | None
+    settled_by: str | None
+    settled_note: str | None
+
+
+class InboundEventDetailOut(InboundEventOut):
+    headers: dict[str, str] = Field(description="Request headers; signatures and tokens show as ••••")
+    body: str | None = Field(description="The raw body as received: text, or base64 when it is not UTF-8; null "
+                                         "once retention purged it")
+    body_encoding: Literal["utf-8", "base64"] | None
+    attempts: list[InboundAttemptOut]
+
+    @field_validator("headers", mode="before")
+    @classmethod
+    def _text(cls, headers):
+        return {str(name): str(value) for name, value in (headers or {}).items()}
+
+
+def body_text(raw):
+    """Return (text, encoding) of a raw body: UTF-8 text as it is, anything else in base64; (None, None) when gone."""
+    if raw is None:
+        return None, None
+    try:
+        return raw.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        return base64.b64encode(raw).decode(), "base64"
+
+
+class InboundEventPageOut(BaseModel):
+    data: list[InboundEventOut]
+    page: int
+    per_page: int
+    has_more: bool

@@ -1,0 +1,129 @@
+"""What people and API keys do to inbound events: replay them, mark them processed. Each audits and commits;
+replay then enqueues (app.delivery.outbox), with the hourly cap and the cooldown of outbound retries."""
+
+from datetime import timedelta
+
+from sqlalchemy import or_, select, update
+
+from app.audit import record
+from app.delivery.operations.deliveries import OperationResult
+from app.delivery.outbox import process_inbound_after_commit
+from app.errors import IllegalTransition, InvalidInput, NotFound
+from app.extensions import db
+from app.models import InboundEvent, InboundSource, InboundStatus, InboundTrigger, SourceState, utcnow
+from app.staff.limits import check_retry_cap
+from app.staff.settings import get_setting
+
+#: Reason given for an event that does not exist.
+MISSING = "no such inbound event"
+#: Statuses a person may mark processed by hand (seed 004, step 4: the work was done some other way).
+SETTLEABLE = (InboundStatus.FAILED, InboundStatus.IGNORED)
+
+
+class Outcome(OperationResult):
+    """Which event ids an action changed and why it left the others alone."""
+
+    def summary(self, verb):
+        """Describe the outcome in one sentence for a person."""
+        text = f"{verb} {len(self.changed)} inbound event{'' if len(self.changed) == 1 else 's'}"
+        if self.skipped:
+            reasons = "; ".join(f"{n} {reason}" for reason, n in self.skipped_by_reason().items())
+            text += f"; skipped {len(self.skipped)} ({reasons})"
+        return text
+
+
+def _skip_reasons(ids, changed, rule, cooldown_since=None):
+    changed = set(changed)
+    rest = [i for i in ids if i not in changed]
+    rows = {row.id: row for row in db.session.execute(
+        select(InboundEvent.id, InboundEvent.status, InboundEvent.replayed_at, InboundEvent.body_purged_at,
+               InboundSource.state).join(InboundSource, InboundSource.id == InboundEvent.source_id)
+        .where(InboundEvent.id.in_(rest)))}
+    reasons = {}
+    for event_id in rest:
+        row = rows.get(event_id)
+        if row is None:
+            reasons[event_id] = MISSING
+        elif cooldown_since and row.replayed_at and row.replayed_at > cooldown_since:
+            minutes = max(round((utcnow() - cooldown_since).total_seconds() / 60), 1)
+            reasons[event_id] = f"replayed by hand in the last {minutes} min (cooldown)"
+        elif rule is None and row.body_purged_at is not None:
+            reasons[event_id] = "its body was purged by retention; there is nothing left to process"
+        elif rule is None and row.state is not SourceState.ENABLED:
+            reasons[event_id] = f"its source is {row.state.value}; resume it first"
+        else:
+            reasons[event_id] = f"is {row.status.value}; {rule or 'an event being processed cannot be replayed'}"
+    return reasons
+
+
+def replay_events(event_ids, actor, *, cooldown_seconds=None, check_cap=True, audit_action="inbound_events.replay"):
+    """Process events again, whatever their status (not one being processed, nor one of a paused or disabled
+    source, nor one whose body was purged); return an Outcome. Commits, then enqueues each with trigger replay.
+
+    Counts as one retry action against actor's hourly cap (raises LimitReached when used up; check_cap=False
+    when the caller checked); an event replayed by hand within cooldown_seconds (default: the staff setting)
+    is skipped. Audited as audit_action.
+    """
+    if check_cap:
+        check_retry_cap(actor)
+    cooldown = get_setting("retry_cooldown_seconds") if cooldown_seconds is None else cooldown_seconds
+    ids, now = list(dict.fromkeys(event_ids)), utcnow()
+    cooldown_since = now - timedelta(seconds=cooldown) if cooldown else None
+    statement = update(InboundEvent).where(
+        InboundEvent.id.in_(ids), InboundEvent.status != InboundStatus.PROCESSING,
+        InboundEvent.body_purged_at.is_(None),
+        InboundEvent.source_id.in_(select(InboundSource.id).where(InboundSource.state == SourceState.ENABLED)))
+    if cooldown_since:
+        statement = statement.where(or_(InboundEvent.replayed_at.is_(None), InboundEvent.replayed_at <= cooldown_since))
+    changed = db.session.scalars(statement.values(
+        status=InboundStatus.RECEIVED, next_attempt_at=now, replayed_at=now, replayed_by=actor.name,
+        settled_by=None, settled_note=None,
+    ).returning(InboundEvent.id).execution_options(synchronize_session=False)).all()
+    outcome = Outcome(list(changed), _skip_reasons(ids, changed, None, cooldown_since))
+    if changed and audit_action:
+        record(actor, audit_action, outcome.summary("replayed"), target_type="inbound_event", target_ids=changed,
+               after={"skipped": outcome.skipped_by_reason()} if outcome.skipped else None)
+    for event_id in changed:
+        process_inbound_after_commit(db.session, event_id, InboundTrigger.REPLAY.value)
+    db.session.commit()
+    return outcome
+
+
+def mark_processed(event_ids, note, actor, *, audit_action="inbound_events.mark_processed"):
+    """Settle failed or ignored events by hand with a note (the work was done another way): status processed,
+    no further retry; audited with the note. Return an Outcome."""
+    note = (note or "").strip() if isinstance(note, str | None) else ""
+    if not note or len(note) > 1000:
+        raise InvalidInput("marking processed needs a note of 1 to 1000 characters", field="note")
+    ids, now = list(dict.fromkeys(event_ids)), utcnow()
+    changed = db.session.scalars(update(InboundEvent).where(
+        InboundEvent.id.in_(ids), InboundEvent.status.in_(SETTLEABLE),
+    ).values(status=InboundStatus.PROCESSED, processed_at=now, next_attempt_at=None, settled_by=actor.name,
+             settled_note=note).returning(InboundEvent.id).execution_options(synchronize_session=False)).all()
+    outcome = Outcome(list(changed), _skip_reasons(ids, changed, "only failed or ignored events can be marked "
+                                                                 "processed"))
+    if changed:
+        record(actor, audit_action, outcome.summary("marked processed"), target_type="inbound_event",
+               target_ids=changed, after={"note": note})
+    db.session.commit()
+    return outcome
+
+
+def _one(outcome, event_id):
+    if outcome.changed:
+        return db.session.get(InboundEvent, event_id, populate_existing=True)
+    reason = outcome.skipped[event_id]
+    if reason == MISSING:
+        raise NotFound(f"no inbound event with id {event_id}")
+    raise IllegalTransition(f"inbound event {event_id} {reason}")
+
+
+def replay_event(event_id, actor, **options):
+    """Replay one event; raise NotFound or IllegalTransition when it cannot be (LimitReached over the cap)."""
+    options.setdefault("audit_action", "inbound_event.replay")
+    return _one(replay_events([event_id], actor, **options), event_id)
+
+
+def mark_event_processed(event_id, note, actor):
+    """Mark one event processed; raise NotFound or IllegalTransition when it cannot be."""
+    return _one(mark_processed([event_id], note, actor, audit_action="inbound_event.mark_processed"), event_id)
