@@ -1,4 +1,4 @@
-"""The staff UI: Flask-Admin views for the overview, monitor, records, jobs, users and settings."""
+"""The staff UI: Flask-Admin views for the overview, monitor, inbound webhooks, records, jobs, users and settings."""
 
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
@@ -10,6 +10,8 @@ from app.admin.base import HomeView
 from app.admin.deliveries import DeliveryView
 from app.admin.delivery_rows import retry_blocked
 from app.admin.endpoints import EndpointView
+from app.admin.inbound_events import InboundEventView
+from app.admin.inbound_sources import InboundSourceView
 from app.admin.jobs import JobView
 from app.admin.overview import OverviewView
 from app.admin.people import PreferencesView, SettingsView, UserView
@@ -28,8 +30,10 @@ def init_admin(app):
                   csp_nonce_generator=app.jinja_env.globals["csp_nonce"])
     admin.add_view(OverviewView(name="Overview", url="/admin/overview", endpoint="overview"))
     admin.add_view(DeliveryView(Delivery, db, name="Sync monitor", url="/admin", endpoint="monitor"))
+    admin.add_view(InboundEventView(name="Inbound", url="/admin/inbound", endpoint="inbound_events"))
     admin.add_view(MessageView(Message, db, name="Messages", endpoint="messages"))
     admin.add_view(EndpointView(name="Endpoints", url="/admin/endpoints", endpoint="endpoints"))
+    admin.add_view(InboundSourceView(name="Inbound sources", url="/admin/inbound-sources", endpoint="inbound_sources"))
     admin.add_view(JobView(name="Bulk jobs", url="/admin/jobs", endpoint="jobs"))
     admin.add_view(SendEventView(name="Send an event", url="/admin/send-event", endpoint="send_event"))
     admin.add_view(AuditView(AuditEntry, db, name="Audit log", endpoint="audit"))

@@ -10,9 +10,10 @@ from markupsafe import Markup, escape
 from app.delivery.attempt import storable
 from app.models import utcnow
 
-#: Bootstrap badge colour per delivery status.
+#: Bootstrap badge colour per delivery status and per inbound event status.
 STATUS_BADGES = {
     "pending": "warning", "sending": "info", "succeeded": "success", "failed": "danger", "cancelled": "secondary",
+    "received": "warning", "processing": "info", "processed": "success", "ignored": "secondary",
 }
 #: Units for durations in words, largest first.
 _UNITS = ((86400, "d"), (3600, "h"), (60, "min"), (1, "s"))

@@ -32,7 +32,29 @@ class Outcome(OperationResult):
         return text
 
 
-def _skip_reasons(ids, changed, rule, cooldown_since=None):
+def replay_refusal(event, source_state, cooldown_since=None):
+    """Why event (anything with status, replayed_at and body_purged_at) of a source in source_state cannot be
+    replayed now, or None: the rules replay_events applies, in the order it reports them."""
+    if cooldown_since and event.replayed_at and event.replayed_at > cooldown_since:
+        minutes = max(round((utcnow() - cooldown_since).total_seconds() / 60), 1)
+        return f"replayed by hand in the last {minutes} min (cooldown)"
+    if event.body_purged_at is not None:
+        return "its body was purged by retention; there is nothing left to process"
+    if source_state is not SourceState.ENABLED:
+        return f"its source is {source_state.value}; resume it first"
+    if event.status is InboundStatus.PROCESSING:
+        return "is processing; an event being processed cannot be replayed"
+    return None
+
+
+def settle_refusal(event):
+    """Why event cannot be marked processed by hand, or None."""
+    if event.status in SETTLEABLE:
+        return None
+    return f"is {event.status.value}; only failed or ignored events can be marked processed"
+
+
+def _skip_reasons(ids, changed, settling, cooldown_since=None):
     changed = set(changed)
     rest = [i for i in ids if i not in changed]
     rows = {row.id: row for row in db.session.execute(
@@ -44,15 +66,11 @@ def _skip_reasons(ids, changed, rule, cooldown_since=None):
         row = rows.get(event_id)
         if row is None:
             reasons[event_id] = MISSING
-        elif cooldown_since and row.replayed_at and row.replayed_at > cooldown_since:
-            minutes = max(round((utcnow() - cooldown_since).total_seconds() / 60), 1)
-            reasons[event_id] = f"replayed by hand in the last {minutes} min (cooldown)"
-        elif rule is None and row.body_purged_at is not None:
-            reasons[event_id] = "its body was purged by retention; there is nothing left to process"
-        elif rule is None and row.state is not SourceState.ENABLED:
-            reasons[event_id] = f"its source is {row.state.value}; resume it first"
-        else:
-            reasons[event_id] = f"is {row.status.value}; {rule or 'an event being processed cannot be replayed'}"
+        elif settling:
+            reasons[event_id] = settle_refusal(row) or f"is {row.status.value}; it changed meanwhile"
+        else:  # a row that changed between the update and this read is reported as the update found it
+            reasons[event_id] = (replay_refusal(row, row.state, cooldown_since)
+                                 or f"is {row.status.value}; an event being processed cannot be replayed")
     return reasons
 
 
@@ -79,7 +97,7 @@ def replay_events(event_ids, actor, *, cooldown_seconds=None, check_cap=True, au
         status=InboundStatus.RECEIVED, next_attempt_at=now, replayed_at=now, replayed_by=actor.name,
         settled_by=None, settled_note=None,
     ).returning(InboundEvent.id).execution_options(synchronize_session=False)).all()
-    outcome = Outcome(list(changed), _skip_reasons(ids, changed, None, cooldown_since))
+    outcome = Outcome(list(changed), _skip_reasons(ids, changed, False, cooldown_since))
     if changed and audit_action:
         record(actor, audit_action, outcome.summary("replayed"), target_type="inbound_event", target_ids=changed,
                after={"skipped": outcome.skipped_by_reason()} if outcome.skipped else None)
@@ -100,8 +118,7 @@ def mark_processed(event_ids, note, actor, *, audit_action="inbound_events.mark_
         InboundEvent.id.in_(ids), InboundEvent.status.in_(SETTLEABLE),
     ).values(status=InboundStatus.PROCESSED, processed_at=now, next_attempt_at=None, settled_by=actor.name,
              settled_note=note).returning(InboundEvent.id).execution_options(synchronize_session=False)).all()
-    outcome = Outcome(list(changed), _skip_reasons(ids, changed, "only failed or ignored events can be marked "
-                                                                 "processed"))
+    outcome = Outcome(list(changed), _skip_reasons(ids, changed, True))
     if changed:
         record(actor, audit_action, outcome.summary("marked processed"), target_type="inbound_event",
                target_ids=changed, after={"note": note})

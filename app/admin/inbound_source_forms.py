@@ -1,0 +1,86 @@
+"""The inbound source forms: what a person types, turned into what app.inbound.sources validates.
+
+A secret is typed twice (a paste that lost a character would reject every webhook) or left blank to be
+generated; either way it is never put back into a page once the form is sent."""
+
+from wtforms import BooleanField, Form, IntegerField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Optional
+
+from app.errors import InvalidInput
+from app.models import Provider
+
+#: What a person reads when the two entries of a secret differ.
+MISMATCH = "The two entries of the secret differ; nothing was changed. Type or paste it again in both fields."
+
+
+class SourceForm(Form):
+    name = StringField("Name", validators=[DataRequired()],
+                       description="Lower-case letters, digits, '-' or '_': the URL becomes /inbound/<name>; it cannot "
+                                   "change later.")
+    provider = SelectField("Provider", choices=[(p.value, p.value) for p in Provider], default="shopify")
+    description = TextAreaField("Description", validators=[Optional()])
+    secret = PasswordField("Secret", description="Shopify and Stripe show theirs: paste it. Leave both fields blank to "
+                                                 "have one generated (shown once).")
+    secret_again = PasswordField("Secret again")
+    tolerance_seconds = IntegerField("Timestamp tolerance (seconds, Stripe and Standard Webhooks)", default=300)
+    forward = BooleanField("Forward each event as an outbound message (<name>.<topic>)")
+    token_header = StringField("Zoho: header carrying the token", validators=[Optional()],
+                               description="Zoho only; default Authorization.")
+    event_id_field = StringField("Zoho: JSON field holding the event id", validators=[Optional()],
+                                 description="Zoho only, e.g. id or data.event_id; without it an event's id is a hash "
+                                             "of its body.")
+
+
+class SettingsForm(Form):
+    description = TextAreaField("Description", validators=[Optional()])
+    tolerance_seconds = IntegerField("Timestamp tolerance (seconds)", validators=[Optional()])
+    token_header = StringField("Zoho: header carrying the token", validators=[Optional()])
+    event_id_field = StringField("Zoho: JSON field holding the event id", validators=[Optional()])
+
+
+def typed_secret(first, second):
+    """The secret typed twice, or None when both are blank (generate one); raise InvalidInput when they differ."""
+    first, second = (first or "").strip(), (second or "").strip()
+    if first != second:
+        raise InvalidInput(MISMATCH, field="secret_again")
+    return first or None
+
+
+def zoho_options(form):
+    """Provider options from the Zoho fields; {} when neither is filled."""
+    options = {}
+    if (form.token_header.data or "").strip():
+        options["token_header"] = form.token_header.data.strip()
+    if (form.event_id_field.data or "").strip():
+        options["event_id_field"] = form.event_id_field.data.strip()
+    return options
+
+
+def create_arguments(form):
+    """The keyword arguments of create_source from a sent form; raise InvalidInput for what it cannot read."""
+    if form.tolerance_seconds.data is None:
+        raise InvalidInput("tolerance_seconds must be a whole number from 1 to 86400", field="tolerance_seconds")
+    return {"name": (form.name.data or "").strip(), "provider": form.provider.data,
+            "description": (form.description.data or "").strip() or None,
+            "secret": typed_secret(form.secret.data, form.secret_again.data),
+            "tolerance_seconds": form.tolerance_seconds.data, "forward": bool(form.forward.data),
+            "options": zoho_options(form)}
+
+
+def settings_changes(form, source):
+    """The update_source changes of a sent settings form (options only for a Zoho source)."""
+    changes = {"description": (form.description.data or "").strip() or None}
+    if form.tolerance_seconds.data is not None:
+        changes["tolerance_seconds"] = form.tolerance_seconds.data
+    elif form.tolerance_seconds.raw_data and form.tolerance_seconds.raw_data[0].strip():
+        raise InvalidInput("tolerance_seconds must be a whole number from 1 to 86400", field="tolerance_seconds")
+    if source.provider is Provider.ZOHO:
+        changes["options"] = zoho_options(form)
+    return changes
+
+
+def fill(form, source):
+    """Show a source's settings in the settings form."""
+    form.description.data, form.tolerance_seconds.data = source.description, source.tolerance_seconds
+    form.token_header.data = (source.options or {}).get("token_header")
+    form.event_id_field.data = (source.options or {}).get("event_id_field")

@@ -1,0 +1,162 @@
+"""Inbound sources in the staff UI: everyone reads them (state, 24 h counters, the URL to paste, rejected samples);
+admins create them, rotate their secret, pause, resume or disable them and switch forwarding.
+
+Every change goes through app.inbound.sources, which validates, audits and commits; a form that cannot be read
+changes nothing and says why."""
+
+from flask import abort, current_app, flash, redirect, request
+from flask_admin import BaseView, expose
+from flask_admin.helpers import get_form_data
+
+from app.admin.base import StaffMixin
+from app.admin.endpoints import MAX_GRACE_HOURS, _grace_hours, _no_store
+from app.admin.inbound_source_forms import (
+    SettingsForm,
+    SourceForm,
+    create_arguments,
+    fill,
+    settings_changes,
+    typed_secret,
+)
+from app.auth.access import has_role, require_role, staff_actor
+from app.delivery.endpoints import secrets
+from app.errors import HookyardError, InvalidInput
+from app.extensions import db
+from app.inbound import queries
+from app.inbound import sources as service
+from app.models import Role, utcnow
+
+
+def receiving_url(source):
+    """The absolute URL to paste into the provider: PUBLIC_URL when set, else this request's host."""
+    base = current_app.config.get("PUBLIC_URL") or request.host_url.rstrip("/")
+    return f"{base}{source.url_path}"
+
+
+def _flash_invalid(exc, form=None):
+    """Say what was wrong, on the field when the form has it, and in the banner."""
+    field = getattr(form, exc.field, None) if form is not None and exc.field else None
+    if field is not None:
+        field.errors = [*field.errors, exc.message]
+    flash(exc.message if exc.message.endswith("changed.") else f"{exc.message}; nothing was changed.", "error")
+
+
+class InboundSourceView(StaffMixin, BaseView):
+    """Sources of inbound webhooks: list and details for staff, changes for admins."""
+
+    def _source(self, source_id):
+        try:
+            return service.get_source(source_id)
+        except HookyardError as exc:
+            abort(404, description=exc.message)
+
+    def _manage(self, source_id):
+        return redirect(self.get_url(".manage", source_id=source_id))
+
+    @expose("/")
+    def index(self):
+        sources = service.list_sources()
+        return self.render("admin/inbound_sources.html", sources=sources,
+                           urls={s.id: receiving_url(s) for s in sources},
+                           figures=queries.source_figures([s.name for s in sources], utcnow()),
+                           can_admin=has_role(Role.ADMIN))
+
+    @expose("/new", methods=("GET", "POST"))
+    def create(self):
+        require_role(Role.ADMIN)
+        form = SourceForm(get_form_data())
+        status = 200
+        if request.method == "POST" and form.validate():
+            try:
+                source, shown = service.create_source(**create_arguments(form), actor=staff_actor())
+            except InvalidInput as exc:
+                db.session.rollback()
+                _flash_invalid(exc, form)
+                status = 422
+            else:
+                if shown:
+                    return _no_store(self.render("admin/inbound_source_secret.html", source=source, secret=shown,
+                                                 url=receiving_url(source), created=True))
+                flash(f"Source {source.name} created with the secret you typed; it is kept encrypted and never shown.",
+                      "success")
+                return self._manage(source.id)
+        elif request.method == "POST":
+            status = 422
+        return self.render("admin/inbound_source_form.html", form=form), status
+
+    @expose("/<source_id>")
+    def manage(self, source_id):
+        source = self._source(source_id)
+        settings = SettingsForm()
+        fill(settings, source)
+        return self.render(
+            "admin/inbound_source.html", source=source, url=receiving_url(source), settings=settings,
+            figures=queries.source_figures([source.name], utcnow())[source.name],
+            masked_secret=secrets.mask(secrets.decrypt(source.secret_encrypted)),
+            rejections=queries.recent_rejections(source.name), can_admin=has_role(Role.ADMIN),
+            max_grace_hours=MAX_GRACE_HOURS)
+
+    @expose("/<source_id>/settings", methods=("POST",))
+    def change_settings(self, source_id):
+        require_role(Role.ADMIN)
+        source = self._source(source_id)
+        form = SettingsForm(get_form_data())
+        try:
+            if not form.validate():
+                raise InvalidInput("tolerance: enter a whole number of seconds from 1 to 86400",
+                                   field="tolerance_seconds")
+            service.update_source(source, settings_changes(form, source), actor=staff_actor())
+        except InvalidInput as exc:
+            db.session.rollback()
+            _flash_invalid(exc)
+        else:
+            flash("Settings saved.", "success")
+        return self._manage(source_id)
+
+    @expose("/<source_id>/forward", methods=("POST",))
+    def change_forward(self, source_id):
+        require_role(Role.ADMIN)
+        source = self._source(source_id)
+        wanted = request.form.get("forward")
+        if wanted not in ("on", "off"):
+            flash("Forwarding must be turned on or off; nothing was changed.", "error")
+            return self._manage(source_id)
+        service.update_source(source, {"forward": wanted == "on"}, actor=staff_actor())
+        flash(f"Forwarding turned {wanted}.", "success")
+        return self._manage(source_id)
+
+    @expose("/<source_id>/state", methods=("POST",))
+    def change_state(self, source_id):
+        require_role(Role.ADMIN)
+        source = self._source(source_id)
+        try:
+            service.set_source_state(source, request.form.get("state", ""), request.form.get("reason") or None,
+                                     actor=staff_actor())
+        except InvalidInput as exc:
+            db.session.rollback()
+            _flash_invalid(exc)
+        else:
+            flash(f"Source {source.name} is {source.state.value}.", "success")
+        return self._manage(source_id)
+
+    @expose("/<source_id>/rotate", methods=("POST",))
+    def rotate(self, source_id):
+        require_role(Role.ADMIN)
+        source = self._source(source_id)
+        hours = _grace_hours(request.form.get("grace_hours"))
+        try:
+            if hours is None:
+                raise InvalidInput(f"Grace period: enter a number of hours from 0 to {MAX_GRACE_HOURS:g}",
+                                   field="grace_hours")
+            typed = typed_secret(request.form.get("new_secret"), request.form.get("new_secret_again"))
+            secret = service.rotate_source_secret(source, new_secret=typed, grace_seconds=int(hours * 3600),
+                                                  actor=staff_actor())
+        except InvalidInput as exc:
+            db.session.rollback()
+            _flash_invalid(exc)
+            return self._manage(source_id)
+        if typed is None:
+            return _no_store(self.render("admin/inbound_source_secret.html", source=source, secret=secret,
+                                         url=receiving_url(source), created=False, grace_hours=hours))
+        flash(f"Secret replaced by the one you typed; the old one verifies for {hours:g} h more.", "success")
+        return self._manage(source_id)
