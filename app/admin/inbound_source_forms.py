@@ -17,7 +17,7 @@ class SourceForm(Form):
     name = StringField("Name", validators=[DataRequired()],
                        description="Lower-case letters, digits, '-' or '_': the URL becomes /inbound/<name>; it cannot "
                                    "change later.")
-    provider = SelectField("Provider", choices=[(p.value, p.value) for p in Provider], default="shopify")
+    provider = SelectField("Provider", choices=[p.value for p in Provider], default="shopify")
     description = TextAreaField("Description", validators=[Optional()])
     secret = PasswordField("Secret", description="Shopify and Stripe show theirs: paste it. Leave both fields blank to "
                                                  "have one generated (shown once).")
