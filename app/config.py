@@ -161,6 +161,10 @@ class Config:
         self.MAX_CONTENT_LENGTH = self.WEBHOOK_MAX_PAYLOAD_BYTES + 64 * 1024
         #: Largest inbound webhook body (POST /inbound/<source>); a larger one is refused (413) unread.
         self.INBOUND_MAX_BODY_BYTES = int(env.get("INBOUND_MAX_BODY_BYTES", str(1024 * 1024)))
+        #: Processings of an inbound event before a failure is final (retries wait WEBHOOK_RETRY_SCHEDULE's steps).
+        self.INBOUND_MAX_ATTEMPTS = int(env.get("INBOUND_MAX_ATTEMPTS", "5"))
+        #: How long a worker holds an inbound event it processes; after that the sweep takes it as lost.
+        self.INBOUND_LEASE_SECONDS = float(env.get("INBOUND_LEASE_SECONDS", "180"))
         #: Largest body of POST /api/v1/messages/batch (each of its messages still within the payload limit).
         self.API_BATCH_MAX_BYTES = int(env.get("API_BATCH_MAX_BYTES", str(8 * 1024 * 1024)))
         # Staff sessions: secure cookies unless this is a laptop install served over plain http.
