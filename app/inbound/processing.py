@@ -122,7 +122,7 @@ def process_event(event_id, trigger, triggered_by=None):
         result = record_failure(claim, trigger, started_at, _ms(clock), _error_text(exc, claim.source_id),
                                 final=isinstance(exc, HookyardError))
     if result is not None:
-        _observe(claim, result, _ms(clock))
+        observe(claim, result, _ms(clock))
     return result
 
 
@@ -200,7 +200,7 @@ def _error_text(exc, source_id):
     return text[:ERROR_LIMIT]
 
 
-def _observe(claim, result, duration_ms):
+def observe(claim, result, duration_ms):
     """Log one line for the processing and count it."""
     if result.status is InboundStatus.PROCESSED:
         metrics.observe_inbound("processed")
