@@ -209,6 +209,10 @@ class Config:
         self.ALERT_WINDOW_MINUTES = int(env.get("ALERT_WINDOW_MINUTES", "60"))
         self.ALERT_MIN_ATTEMPTS = int(env.get("ALERT_MIN_ATTEMPTS", "20"))
         self.ALERT_BACKLOG_MINUTES = int(env.get("ALERT_BACKLOG_MINUTES", "15"))
+        #: An inbound source is failing from this many failed processings in the last hour, and rejecting (a wrong
+        #: secret, usually) from this many requests refused for their signature in the last hour.
+        self.INBOUND_ALERT_FAILURES = int(env.get("INBOUND_ALERT_FAILURES", "10"))
+        self.INBOUND_ALERT_REJECTIONS = int(env.get("INBOUND_ALERT_REJECTIONS", "20"))
         #: Who gets the daily digest (default: ALERT_EMAIL_TO), and from which UTC hour it goes out.
         self.DIGEST_EMAIL_TO = parse_list(env.get("DIGEST_EMAIL_TO"))
         self.DIGEST_HOUR_UTC = int(env.get("DIGEST_HOUR_UTC", "6"))

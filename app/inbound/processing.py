@@ -23,6 +23,7 @@ from app.delivery.attempt import retry
 from app.delivery.outbox import process_inbound_after_commit, retry_inbound_after_commit
 from app.errors import HookyardError, InvalidInput
 from app.extensions import db
+from app.inbound import counts
 from app.inbound.forward import forward_event
 from app.inbound.handlers import handlers_for
 from app.inbound.providers.base import json_object
@@ -50,6 +51,7 @@ class Claim:
     number: int
     lease_expires_at: object
     source_id: str
+    source_name: str
     provider: str
     topic: str | None
     triggered_by: str | None
@@ -94,12 +96,13 @@ def claim_event(event_id, trigger, triggered_by=None, now=None):
         db.session.rollback()
         return None
     row = db.session.execute(
-        select(InboundEvent.source_id, InboundEvent.topic, InboundEvent.replayed_by, InboundSource.provider)
+        select(InboundEvent.source_id, InboundEvent.topic, InboundEvent.replayed_by, InboundSource.name,
+               InboundSource.provider)
         .join(InboundSource, InboundSource.id == InboundEvent.source_id).where(InboundEvent.id == event_id)).one()
     db.session.commit()
     if triggered_by is None and trigger is InboundTrigger.REPLAY:
         triggered_by = row.replayed_by
-    return Claim(event_id, number, lease, row.source_id, row.provider.value, row.topic, triggered_by)
+    return Claim(event_id, number, lease, row.source_id, row.name, row.provider.value, row.topic, triggered_by)
 
 
 def process_event(event_id, trigger, triggered_by=None):
@@ -179,6 +182,7 @@ def _settle(claim, trigger, started_at, duration_ms, status, error, next_at, *, 
         .values(**values).execution_options(synchronize_session=False)).rowcount
     if moved != 1:
         return False
+    counts.count(db.session, claim.source_name, status.value, ended_at)  # the Sources page's and the alerts' figures
     db.session.add(InboundAttempt(event_id=claim.event_id, number=claim.number, trigger=trigger,
                                   triggered_by=claim.triggered_by, started_at=started_at, ended_at=ended_at,
                                   duration_ms=duration_ms, outcome=status, error=error))

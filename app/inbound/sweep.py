@@ -74,7 +74,7 @@ def record_lost_processings(now):
     while True:
         rows = db.session.execute(
             select(InboundEvent.id, InboundEvent.attempts, InboundEvent.lease_expires_at, InboundEvent.source_id,
-                   InboundEvent.topic, InboundSource.provider)
+                   InboundEvent.topic, InboundSource.name, InboundSource.provider)
             .join(InboundSource, InboundSource.id == InboundEvent.source_id)
             .where(InboundEvent.status == InboundStatus.PROCESSING, InboundEvent.lease_expires_at < now,
                    InboundEvent.id.not_in(seen) if seen else true())
@@ -82,8 +82,8 @@ def record_lost_processings(now):
         db.session.rollback()
         for row in rows:
             seen.add(row.id)
-            claim = processing.Claim(row.id, row.attempts, row.lease_expires_at, row.source_id, row.provider.value,
-                                     row.topic, None)
+            claim = processing.Claim(row.id, row.attempts, row.lease_expires_at, row.source_id, row.name,
+                                     row.provider.value, row.topic, None)
             trigger = InboundTrigger.RECEIVED if row.attempts <= 1 else InboundTrigger.RETRY
             started_at = row.lease_expires_at - timedelta(seconds=lease_seconds)
             result = processing.record_failure(claim, trigger, started_at, None, processing.WORKER_LOST)
