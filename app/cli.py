@@ -13,6 +13,7 @@ from app.auth.api_keys import SCOPES, create_api_key, list_api_keys, revoke_api_
 from app.delivery.operations.sweep import sweep
 from app.errors import HookyardError, InvalidInput
 from app.extensions import db
+from app.inbound.sweep import sweep_inbound
 from app.logs import configure_logging
 from app.models import Role
 from app.ops.alert_rules import evaluate_rules
@@ -131,9 +132,10 @@ def revoke_key(key_id):
 def sweep_command(every, grace):
     """Re-enqueue overdue pending deliveries and recover expired leases."""
     while True:
-        result = sweep(grace)
+        result, inbound = sweep(grace), sweep_inbound(grace)
         click.echo(f"swept: {result.overdue} overdue, {result.expired_leases} expired leases re-enqueued, "
-                   f"{result.resumed_jobs} stalled jobs resumed")
+                   f"{result.resumed_jobs} stalled jobs resumed; inbound: {inbound.overdue} overdue re-enqueued, "
+                   f"{inbound.expired_leases} lost processings recorded")
         if not every:
             return
         time.sleep(every)

@@ -161,6 +161,10 @@ class Config:
         self.MAX_CONTENT_LENGTH = self.WEBHOOK_MAX_PAYLOAD_BYTES + 64 * 1024
         #: Largest inbound webhook body (POST /inbound/<source>); a larger one is refused (413) unread.
         self.INBOUND_MAX_BODY_BYTES = int(env.get("INBOUND_MAX_BODY_BYTES", str(1024 * 1024)))
+        #: Processings of an inbound event before a failure is final (retries wait WEBHOOK_RETRY_SCHEDULE's steps).
+        self.INBOUND_MAX_ATTEMPTS = int(env.get("INBOUND_MAX_ATTEMPTS", "5"))
+        #: How long a worker holds an inbound event it processes; after that the sweep takes it as lost.
+        self.INBOUND_LEASE_SECONDS = float(env.get("INBOUND_LEASE_SECONDS", "180"))
         #: Largest body of POST /api/v1/messages/batch (each of its messages still within the payload limit).
         self.API_BATCH_MAX_BYTES = int(env.get("API_BATCH_MAX_BYTES", str(8 * 1024 * 1024)))
         # Staff sessions: secure cookies unless this is a laptop install served over plain http.
@@ -205,6 +209,10 @@ class Config:
         self.ALERT_WINDOW_MINUTES = int(env.get("ALERT_WINDOW_MINUTES", "60"))
         self.ALERT_MIN_ATTEMPTS = int(env.get("ALERT_MIN_ATTEMPTS", "20"))
         self.ALERT_BACKLOG_MINUTES = int(env.get("ALERT_BACKLOG_MINUTES", "15"))
+        #: An inbound source is failing from this many failed processings in the last hour, and rejecting (a wrong
+        #: secret, usually) from this many requests refused for their signature in the last hour.
+        self.INBOUND_ALERT_FAILURES = int(env.get("INBOUND_ALERT_FAILURES", "10"))
+        self.INBOUND_ALERT_REJECTIONS = int(env.get("INBOUND_ALERT_REJECTIONS", "20"))
         #: Who gets the daily digest (default: ALERT_EMAIL_TO), and from which UTC hour it goes out.
         self.DIGEST_EMAIL_TO = parse_list(env.get("DIGEST_EMAIL_TO"))
         self.DIGEST_HOUR_UTC = int(env.get("DIGEST_HOUR_UTC", "6"))

@@ -9,7 +9,7 @@ import logging
 
 from dramatiq import Worker
 
-from tasks import alerts, bulk, deliveries  # noqa: F401  declares the actors on the broker
+from tasks import alerts, bulk, deliveries, inbound  # noqa: F401  declares the actors on the broker
 from tasks.broker import broker
 from tasks.middleware import install
 from tasks.periodic import Periodic

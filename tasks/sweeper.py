@@ -9,6 +9,7 @@ import threading
 
 from app import outages
 from app.delivery.operations.sweep import enqueue_all_pending, sweep
+from app.inbound.sweep import enqueue_all_waiting, sweep_inbound
 from app.ops.periodic import record_run
 
 log = logging.getLogger(__name__)
@@ -32,11 +33,17 @@ class Sweeper(threading.Thread):
         try:
             with self.app.app_context():
                 result = sweep(grace_seconds)
+                inbound = sweep_inbound(grace_seconds)
                 record_run("sweep", {"overdue": result.overdue, "expired_leases": result.expired_leases,
-                                     "resumed_jobs": result.resumed_jobs})
+                                     "resumed_jobs": result.resumed_jobs, "inbound_overdue": inbound.overdue,
+                                     "inbound_expired_leases": inbound.expired_leases})
             if result.total:
                 log.info("sweep re-enqueued %d overdue and %d expired-lease deliveries, resumed %d jobs",
                          result.overdue, result.expired_leases, result.resumed_jobs)
+            if inbound.total:
+                log.info("sweep re-enqueued %d overdue inbound events and recorded %d lost processings",
+                         inbound.overdue, inbound.expired_leases)
+            result.inbound = inbound
             return result
         except Exception as exc:  # noqa: BLE001  keep sweeping; the next round retries
             if outages.database_unavailable(exc):
@@ -46,10 +53,12 @@ class Sweeper(threading.Thread):
             return None
 
     def wake_everything(self):
-        """Enqueue every pending delivery (an in-memory broker starts empty) and take expired leases."""
+        """Enqueue every pending delivery and waiting inbound event (an in-memory broker starts empty) and take
+        expired leases."""
         with self.app.app_context():
             woken = enqueue_all_pending()
-        log.info("woke %d pending deliveries", woken)
+            waiting = enqueue_all_waiting()
+        log.info("woke %d pending deliveries and %d inbound events", woken, waiting)
         return self.sweep_once(grace_seconds=0)
 
     def stop(self):

@@ -10,7 +10,7 @@ import signal
 from dramatiq.middleware import Middleware
 
 from app import create_app
-from tasks import alerts, bulk, deliveries  # noqa: F401  declares the actors
+from tasks import alerts, bulk, deliveries, inbound  # noqa: F401  declares the actors
 from tasks.broker import broker
 from tasks.middleware import install
 from tasks.periodic import Periodic

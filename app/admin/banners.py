@@ -1,17 +1,20 @@
 """The one-line summary on every staff page: failing and disabled endpoints and how many deliveries wait for
-them ("2 endpoints failing, 1 disabled; 41 deliveries waiting"), expandable, and folded away for a while by
-whoever dismisses it."""
+them ("2 endpoints failing, 1 disabled; 41 deliveries waiting"), then the inbound sources an alert rule found
+failing or rejecting, each a link to what shows why; expandable, and folded away for a while by whoever
+dismisses it."""
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from urllib.parse import urlencode
 
 from flask_login import current_user
+from markupsafe import Markup, escape
 from sqlalchemy import func, or_, select
 
 from app.audit import record
 from app.delivery.endpoints.figures import is_failing
 from app.extensions import db
-from app.models import Delivery, DeliveryStatus, Endpoint, EndpointState, utcnow
+from app.models import Delivery, DeliveryStatus, Endpoint, EndpointState, InboundSource, utcnow
 
 #: How long "dismiss" folds the summary away.
 HIDE_FOR = timedelta(hours=1)
@@ -24,6 +27,8 @@ class Summary:
     endpoints: list = field(default_factory=list)
     waiting: int = 0
     hidden_until: object = None
+    #: Inbound sources an alert rule found failing or rejecting (InboundSource rows, alerted set).
+    sources: list = field(default_factory=list)
 
     def count(self, kind):
         return sum(1 for item in self.endpoints if item["kind"] == kind)
@@ -33,7 +38,23 @@ class Summary:
         parts = [f"{failing} endpoint{'s' if failing != 1 else ''} failing"] if failing else []
         if disabled:
             parts.append(f"{disabled} disabled")
-        return ", ".join(parts) + f"; {self.waiting} deliver{'y' if self.waiting == 1 else 'ies'} waiting"
+        text = escape(", ".join(parts) + f"; {self.waiting} deliver{'y' if self.waiting == 1 else 'ies'} waiting"
+                      if self.endpoints else "")
+        for kind in ("failing", "rejecting"):
+            sources = [s for s in self.sources if s.alerted == kind]
+            if sources:
+                links = Markup(", ").join(Markup('<a href="{}" data-banner="source-{}">{}</a>').format(
+                    source_link(source), kind, source.name) for source in sources)
+                noun = "inbound source" if len(sources) == 1 else "inbound sources"
+                text += Markup("{}{} {} {} ({})").format("; " if text else "", len(sources), noun, kind, links)
+        return text
+
+
+def source_link(source):
+    """Where a troubled source's reason shows: its failed events, or the Sources page when it rejects requests."""
+    if source.alerted == "rejecting":
+        return "/admin/inbound-sources/"
+    return f"/admin/inbound/?{urlencode({'source': source.name, 'status': 'failed'})}"
 
 
 def staff_summary():
@@ -43,14 +64,17 @@ def staff_summary():
     troubled = db.session.scalars(select(Endpoint).where(
         Endpoint.deleted_at.is_(None), or_(Endpoint.state == EndpointState.DISABLED, is_failing()),
     ).order_by(Endpoint.created_at)).all()
-    if not troubled:
+    sources = db.session.scalars(select(InboundSource).where(InboundSource.alerted.is_not(None))
+                                 .order_by(InboundSource.name)).all()
+    if not troubled and not sources:
         return None
     waiting = dict(db.session.execute(
         select(Delivery.endpoint_id, func.count()).where(Delivery.status == DeliveryStatus.PENDING,
                                                          Delivery.endpoint_id.in_([e.id for e in troubled]))
         .group_by(Delivery.endpoint_id)).all())
     hidden = current_user.banners_hidden_until
-    summary = Summary(waiting=sum(waiting.values()), hidden_until=hidden if hidden and hidden > utcnow() else None)
+    summary = Summary(waiting=sum(waiting.values()), hidden_until=hidden if hidden and hidden > utcnow() else None,
+                      sources=list(sources))
     for endpoint in troubled:
         kind = "disabled" if endpoint.state is EndpointState.DISABLED else "failing"
         summary.endpoints.append({"endpoint": endpoint, "kind": kind, "waiting": waiting.get(endpoint.id, 0)})

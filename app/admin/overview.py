@@ -6,7 +6,7 @@ from app.admin import charts
 from app.admin.base import StaffMixin
 from app.admin.formatters import relative
 from app.auth.access import has_role
-from app.delivery.overview import BUCKET_SECONDS, CHART_STATUSES, HOUR, take_overview
+from app.delivery.overview import BUCKET_SECONDS, CHART_STATUSES, HOUR, inbound_figures, take_overview
 from app.models import Role, utcnow
 from app.staff.settings import get_setting
 
@@ -20,6 +20,7 @@ class OverviewView(StaffMixin, BaseView):
             o=figures, hour=HOUR, statuses=CHART_STATUSES, relative=relative, can_operate=has_role(Role.OPERATOR),
             delivery_chart=charts.stacked_bars(figures.deliveries, BUCKET_SECONDS),
             latency_chart=charts.latency_lines(figures.latency), refresh_seconds=get_setting("refresh_seconds"),
+            inbound=inbound_figures(figures.now),
         )
 
     @expose("/")

@@ -2,10 +2,11 @@
 
 The database row is the truth; the broker message is a wake-up call. Services call
 enqueue_after_commit() for deliveries, start_job_after_commit() for bulk jobs, process_inbound_after_commit()
-for inbound events and alert_after_commit() for alerts; when the session's outermost transaction commits, they go
-to the receivers of the matching signal (tasks connects the Dramatiq senders). A failed send is never raised into the
-caller's commit: the recovery sweep finds the row later. It is logged once per broker outage (app.outages), and
-for a few seconds after it nothing is sent at all, so no request waits for Redis' timeout again and again.
+and retry_inbound_after_commit() for inbound events and alert_after_commit() for alerts; when the session's
+outermost transaction commits, they go to the receivers of the matching signal (tasks connects the Dramatiq
+senders). A failed send is never raised into the caller's commit: the recovery sweep finds the row later. It is
+logged once per broker outage (app.outages), and for a few seconds after it nothing is sent at all, so no request
+waits for Redis' timeout again and again.
 """
 
 from blinker import Namespace
@@ -23,6 +24,8 @@ jobs_committed = _signals.signal("jobs-committed")
 alerts_committed = _signals.signal("alerts-committed")
 #: Sent after commit with items=[(inbound_event_id, trigger), ...]: inbound events to process (tasks.inbound).
 inbound_committed = _signals.signal("inbound-committed")
+#: Sent after commit with items=[(inbound_event_id, delay_seconds), ...]: failed inbound events to retry later.
+inbound_retries_committed = _signals.signal("inbound-retries-committed")
 #: Sent after commit with items=[(state key, "fired" or "recovered", monitor link), ...] (app.ops.alert_rules).
 rule_alerts_committed = _signals.signal("rule-alerts-committed")
 
@@ -51,6 +54,11 @@ def alert_after_commit(session, kind, endpoint_id, reason):
 def process_inbound_after_commit(session, event_id, trigger="received"):
     """Ask for an inbound event to be processed once this session's transaction commits."""
     _track(session, inbound_committed, (event_id, trigger))
+
+
+def retry_inbound_after_commit(session, event_id, delay_seconds):
+    """Ask for a failed inbound event to be processed again delay_seconds after this session's transaction commits."""
+    _track(session, inbound_retries_committed, (event_id, max(float(delay_seconds), 0.0)))
 
 
 def rule_alert_after_commit(session, key, kind, link):

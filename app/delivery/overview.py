@@ -13,7 +13,17 @@ from sqlalchemy import Integer, cast, extract, func, literal_column, select
 from app.delivery.endpoints.figures import is_failing, percentile
 from app.delivery.queries import DeliveryFilter, count_deliveries
 from app.extensions import db
-from app.models import AttemptTrigger, Delivery, DeliveryAttempt, DeliveryStatus, Endpoint, EndpointState, ErrorClass
+from app.models import (
+    AttemptTrigger,
+    Delivery,
+    DeliveryAttempt,
+    DeliveryStatus,
+    Endpoint,
+    EndpointState,
+    ErrorClass,
+    InboundCount,
+    InboundSource,
+)
 
 #: The short and the long window of the KPI cards.
 HOUR, DAY = timedelta(hours=1), timedelta(hours=24)
@@ -251,6 +261,32 @@ class Overview:
     @property
     def chart_start(self):
         return chart_start(self.now)
+
+
+@dataclass(frozen=True)
+class InboundFigures:
+    """Inbound webhooks over the last 24 hours (counted per clock hour: this one and the 23 before it): requests
+    accepted as new events, and processings that ended processed or failed."""
+
+    received_24h: int
+    processed_24h: int
+    failed_24h: int
+
+
+def inbound_figures(now):
+    """The inbound cards' figures, or None while no source exists.
+
+    SELECT kind, sum(count) FROM inbound_counts WHERE hour_start > <this hour - 24 h>
+    AND kind IN ('received', 'processed', 'failed') GROUP BY kind
+    """
+    if db.session.scalar(select(InboundSource.id).limit(1)) is None:
+        return None
+    since = now.replace(minute=0, second=0, microsecond=0) - DAY
+    sums = dict(db.session.execute(
+        select(InboundCount.kind, func.sum(InboundCount.count))
+        .where(InboundCount.hour_start > since, InboundCount.kind.in_(("received", "processed", "failed")))
+        .group_by(InboundCount.kind)).all())
+    return InboundFigures(*(int(sums.get(kind) or 0) for kind in ("received", "processed", "failed")))
 
 
 def take_overview(now):

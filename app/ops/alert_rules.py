@@ -6,8 +6,9 @@ subject and acts only on a change, so an alert that stays bad is not repeated ev
 change is audited and notified after commit (tasks/alerts.py sends it). Endpoint failures in a row
 are a rule of their own in app.delivery.endpoints.health, alerted as they happen.
 
-To add a rule (e.g. failing inbound sources): write evaluate() returning Findings and append
-Rule("name", "Title", evaluate) to RULES.
+To add a rule: write evaluate() returning Findings and append Rule("name", "Title", evaluate) to RULES; a finding
+links to the monitor filtered by monitor_filter, or to another staff page (link_path); a rule's on_change(finding)
+runs in the transaction that records a change (the inbound rules set the source's alerted with it).
 """
 
 from dataclasses import dataclass, field
@@ -15,13 +16,14 @@ from datetime import timedelta
 from urllib.parse import urlencode
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from app.audit import SYSTEM, record
 from app.delivery.outbox import rule_alert_after_commit
 from app.delivery.queries import oldest_overdue_seconds
 from app.extensions import db
-from app.models import AlertState, AttemptTrigger, DeliveryAttempt, Endpoint, utcnow
+from app.inbound.counts import hour_of
+from app.models import AlertState, AttemptTrigger, DeliveryAttempt, Endpoint, InboundCount, InboundSource, utcnow
 from app.staff.settings import get_setting
 
 #: The audit actions of every alert, rule or endpoint: the alert history is these entries.
@@ -37,6 +39,8 @@ class Finding:
     firing: bool
     summary: str
     monitor_filter: dict = field(default_factory=dict)
+    #: The staff page the alert links to, filtered by monitor_filter: the sync monitor unless said otherwise.
+    link_path: str = "/admin/"
 
 
 @dataclass(frozen=True)
@@ -44,12 +48,14 @@ class Rule:
     name: str
     title: str
     evaluate: object
+    #: Called with the finding whose change is being recorded, in the same transaction; None: nothing to do.
+    on_change: object = None
 
 
-def monitor_link(monitor_filter):
-    """An absolute link (PUBLIC_URL) to the sync monitor filtered as given."""
+def monitor_link(monitor_filter, path="/admin/"):
+    """An absolute link (PUBLIC_URL) to the sync monitor (or the staff page at path) filtered as given."""
     query = f"?{urlencode(monitor_filter)}" if monitor_filter else ""
-    return f"{current_app.config['PUBLIC_URL']}/admin/{query}"
+    return f"{current_app.config['PUBLIC_URL']}{path}{query}"
 
 
 def _rate_finding(subject, label, total, ok, threshold, minimum, window, monitor_filter):
@@ -90,10 +96,61 @@ def backlog():
     return [Finding("backlog", "Backlog", overdue > minutes * 60, summary, {"status": "pending"})]
 
 
+#: The InboundCount kinds a rejecting source is judged by: requests whose signature did not verify.
+SIGNATURE_REJECTIONS = ("bad_signature", "missing_signature")
+
+
+def _source_figures(kinds):
+    """{source name: count of kinds} over the last hour (this clock hour and the one before: counts are hourly)."""
+    since = hour_of(utcnow() - timedelta(hours=1))
+    return dict(db.session.execute(
+        select(InboundCount.source_name, func.sum(InboundCount.count))
+        .where(InboundCount.kind.in_(kinds), InboundCount.hour_start >= since)
+        .group_by(InboundCount.source_name)).all())
+
+
+def failing_sources():
+    """Judge every inbound source: have its processings failed too often in the last hour?"""
+    threshold = current_app.config["INBOUND_ALERT_FAILURES"]
+    failed = _source_figures(["failed"])
+    return [Finding(f"source:{source_id}", f"Inbound source {name}", failed.get(name, 0) >= threshold,
+                    f"Inbound source {name}: {failed.get(name, 0)} processings failed in the last hour "
+                    f"(alert from {threshold})", {"source": name, "status": "failed"}, "/admin/inbound/")
+            for source_id, name in db.session.execute(select(InboundSource.id, InboundSource.name)).all()]
+
+
+def rejecting_sources():
+    """Judge every inbound source: were many requests refused for their signature in the last hour (a wrong
+    secret, usually)?"""
+    threshold = current_app.config["INBOUND_ALERT_REJECTIONS"]
+    rejected = _source_figures(SIGNATURE_REJECTIONS)
+    return [Finding(f"source:{source_id}", f"Inbound source {name}", rejected.get(name, 0) >= threshold,
+                    f"Inbound source {name}: {rejected.get(name, 0)} requests refused for their signature in the "
+                    f"last hour (alert from {threshold}); is the secret right?", {}, "/admin/inbound-sources/")
+            for source_id, name in db.session.execute(select(InboundSource.id, InboundSource.name)).all()]
+
+
+def _source_alerted(kind):
+    """Set the source's alerted to kind while the finding fires; clear it on recovery unless another kind holds."""
+
+    def on_change(finding):
+        source_id = finding.subject.removeprefix("source:")
+        statement = update(InboundSource).where(InboundSource.id == source_id)
+        if finding.firing:
+            statement = statement.values(alerted=kind)
+        else:
+            statement = statement.where(InboundSource.alerted == kind).values(alerted=None)
+        db.session.execute(statement.execution_options(synchronize_session=False))
+
+    return on_change
+
+
 #: The rules the evaluator runs, in order.
 RULES = [
     Rule("success_rate", "Success rate", success_rate),
     Rule("backlog", "Backlog", backlog),
+    Rule("inbound_failing", "Failing inbound source", failing_sources, _source_alerted("failing")),
+    Rule("inbound_rejecting", "Rejecting inbound source", rejecting_sources, _source_alerted("rejecting")),
 ]
 
 
@@ -102,7 +159,9 @@ def _change(rule, finding, state, now):
     state.firing, state.summary, state.updated_at = finding.firing, finding.summary, now
     if finding.firing:
         state.since = now
-    link = monitor_link(finding.monitor_filter)
+    link = monitor_link(finding.monitor_filter, finding.link_path)
+    if rule.on_change:
+        rule.on_change(finding)
     record(SYSTEM, f"alert.{kind}", f"{rule.title} {kind}: {finding.summary}", target_type="alert",
            target_ids=[state.key], after={"rule": rule.name, "subject": finding.subject, "link": link})
     rule_alert_after_commit(db.session, state.key, kind, link)

@@ -4,7 +4,8 @@ An ordered list of steps, each `fn(older_than, batch_size) -> rows changed`, com
 batch so no transaction holds many rows. Payloads (outbound messages, attempt response bodies and
 request headers) older than the payload retention are emptied, their purge time recorded; rows older
 than RECORD_RETENTION_DAYS are deleted. A message with a delivery still pending or sending keeps its
-payload and its rows, whatever its age: it still has to be sent.
+payload and its rows, whatever its age: it still has to be sent. Likewise an inbound event keeps its body until it
+is settled (processed, ignored, or failed with no retry left): one held by a paused source still has to be processed.
 """
 
 from dataclasses import dataclass
@@ -14,7 +15,17 @@ from flask import current_app
 from sqlalchemy import delete, select, tuple_, update
 
 from app.extensions import db
-from app.models import Delivery, DeliveryAttempt, DeliveryStatus, Message, MessageTag, WorkerHeartbeat, utcnow
+from app.models import (
+    Delivery,
+    DeliveryAttempt,
+    DeliveryStatus,
+    InboundEvent,
+    InboundStatus,
+    Message,
+    MessageTag,
+    WorkerHeartbeat,
+    utcnow,
+)
 
 #: Statuses whose message must keep its payload and rows.
 OPEN = (DeliveryStatus.PENDING, DeliveryStatus.SENDING)
@@ -82,6 +93,28 @@ def purge_attempt_bodies(older_than, batch_size=1000):
         cursor = rows[-1].id
 
 
+def purge_inbound_bodies(older_than, batch_size=1000):
+    """Empty the bodies of settled inbound events received before older_than and record when; return how many."""
+    settled = (InboundEvent.status.in_([InboundStatus.PROCESSED, InboundStatus.IGNORED])
+               | ((InboundEvent.status == InboundStatus.FAILED) & InboundEvent.next_attempt_at.is_(None)))
+    total, cursor = 0, None
+    while True:
+        query = (select(InboundEvent.received_at, InboundEvent.id)
+                 .where(InboundEvent.received_at < older_than, InboundEvent.body_purged_at.is_(None), settled)
+                 .order_by(InboundEvent.received_at, InboundEvent.id).limit(batch_size))
+        if cursor is not None:
+            query = query.where(tuple_(InboundEvent.received_at, InboundEvent.id) > cursor)
+        rows = db.session.execute(query).all()
+        if rows:
+            total += db.session.execute(update(InboundEvent).where(
+                InboundEvent.id.in_([r.id for r in rows]), InboundEvent.body_purged_at.is_(None), settled)
+                .values(body=None, body_purged_at=utcnow()).execution_options(synchronize_session=False)).rowcount
+        db.session.commit()
+        if len(rows) < batch_size:
+            return total
+        cursor = tuple(rows[-1])
+
+
 def delete_old_records(older_than, batch_size=1000):
     """Delete messages older than older_than with their deliveries, attempts and tags; return messages."""
     total = 0
@@ -109,6 +142,7 @@ def delete_stale_heartbeats(older_than, batch_size=1000):
 STEPS = [
     Step("outbound payloads", purge_payloads, "payloads"),
     Step("attempt response bodies and request headers", purge_attempt_bodies, "payloads"),
+    Step("inbound bodies", purge_inbound_bodies, "payloads"),
     Step("old messages, deliveries and attempts", delete_old_records, "records"),
     Step("stale worker heartbeats", delete_stale_heartbeats, "records"),
 ]

@@ -6,13 +6,14 @@ from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
-from flask import render_template
 
 from app.audit import Actor
 from app.extensions import db
+from app.inbound import counts
 from app.models import AuditEntry, BulkJob, Delivery, DeliveryStatus, utcnow
 from app.staff.settings import get_setting, set_setting
 from tasks.bulk import run_bulk_job
+from tests.inbound.sources_helpers import new_source
 from tests.support.factories import insert_delivery, load
 from tests.support.staff import csrf_from, make_user
 
@@ -225,20 +226,21 @@ def test_no_failures_says_so(client, staff, db):
     assert 'id="no-errors"' in page and 'id="top-errors"' not in page
 
 
-def test_the_inbound_place_renders_only_figures_it_is_given(app, client, staff):
+def test_inbound_cards_show_once_a_source_exists_and_link_to_the_inbound_page(app, client, staff):
     staff("viewer")
     assert 'id="inbound-cards"' not in client.get("/admin/overview/").get_data(as_text=True)
-    from app.admin.overview import OverviewView
-
-    view = next(v for v in app.extensions["admin"][0]._views if isinstance(v, OverviewView))
-    with app.test_request_context("/admin/overview/"):
-        context = view._context()
-        inbound = SimpleNamespace(received_1h=1204, failed_1h=3, received_24h=30100, failed_24h=12)
-        fragment = render_template("admin/overview_figures.html", admin_view=view, get_url=view.get_url,
-                                   inbound=inbound, **context)
-    cards = fragment.split('id="inbound-cards"', 1)[1]
-    assert re.search(r'data-figure="inbound_received_1h">.*?data-value>1,204<', cards, re.S)
-    assert re.search(r'data-figure="inbound_failed_24h">.*?data-value>12<', cards, re.S)
+    new_source(app)
+    with app.app_context():
+        for kind in ("received", "received", "processed", "failed", "failed", "failed", "bad_signature"):
+            counts.count(db.session, "shop", kind)
+        counts.count(db.session, "shop", "failed", utcnow() - timedelta(hours=25))  # out of the window
+        db.session.commit()
+    page = client.get("/admin/overview/").get_data(as_text=True)
+    cards = page.split('id="inbound-cards"', 1)[1]
+    assert re.search(r'data-figure="inbound_received_24h">.*?data-value>2<.*?href="/admin/inbound/"', cards, re.S)
+    assert re.search(r'data-figure="inbound_processed_24h">.*?data-value>1<', cards, re.S)
+    assert re.search(r'data-figure="inbound_failed_24h">.*?data-value>3<.*?href="/admin/inbound/\?status=failed"',
+                     cards, re.S)
 
 
 def fail_through_the_pipeline(app, broker, worker, receiver, reply, event_type, count):
