@@ -22,7 +22,7 @@ from app.auth.access import has_role, require_role, staff_actor
 from app.delivery.endpoints import secrets
 from app.errors import HookyardError, InvalidInput
 from app.extensions import db
-from app.inbound import queries
+from app.inbound import counts, queries
 from app.inbound import sources as service
 from app.models import Role, utcnow
 
@@ -58,7 +58,7 @@ class InboundSourceView(StaffMixin, BaseView):
         sources = service.list_sources()
         return self.render("admin/inbound_sources.html", sources=sources,
                            urls={s.id: receiving_url(s) for s in sources},
-                           figures=queries.source_figures([s.name for s in sources], utcnow()),
+                           figures=counts.source_figures([s.name for s in sources], utcnow()),
                            can_admin=has_role(Role.ADMIN))
 
     @expose("/new", methods=("GET", "POST"))
@@ -91,7 +91,7 @@ class InboundSourceView(StaffMixin, BaseView):
         fill(settings, source)
         return self.render(
             "admin/inbound_source.html", source=source, url=receiving_url(source), settings=settings,
-            figures=queries.source_figures([source.name], utcnow())[source.name],
+            figures=counts.source_figures([source.name], utcnow())[source.name],
             masked_secret=secrets.mask(secrets.decrypt(source.secret_encrypted)),
             rejections=queries.recent_rejections(source.name), can_admin=has_role(Role.ADMIN),
             max_grace_hours=MAX_GRACE_HOURS)

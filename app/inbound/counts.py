@@ -13,6 +13,8 @@ from app.models.inbound import InboundCount
 
 #: The window of the Sources page's counters, the API's and the alerts'.
 WINDOW = timedelta(hours=24)
+#: Kinds counted that are not a rejection reason: requests accepted, and processings by their outcome.
+ACCEPTED_KINDS = ("received", "duplicate", "processed", "failed", "ignored")
 
 _counts = InboundCount.__table__
 _FIGURES = (select(_counts.c.source_name, _counts.c.kind, func.sum(_counts.c.count).label("n"))
@@ -54,4 +56,15 @@ def figures_24h(source_names, now=None):
     since = hour_of(now or utcnow()) - WINDOW  # the current hour and the 23 before it
     for row in db.session.execute(_FIGURES, {"names": names, "since": since}):
         figures[row.source_name][row.kind] = int(row.n)
+    return figures
+
+
+def source_figures(source_names, now=None):
+    """Return {source name: {received, processed, failed, duplicate, rejected}} over the last 24 hours, as
+    figures_24h counts them: requests accepted as new events, processings that ended processed or failed (the
+    overview's inbound cards count the same), repeated requests, and requests refused for any reason."""
+    figures = {}
+    for name, kinds in figures_24h(source_names, now).items():
+        figures[name] = {kind: kinds.get(kind, 0) for kind in ("received", "processed", "failed", "duplicate")}
+        figures[name]["rejected"] = sum(n for kind, n in kinds.items() if kind not in ACCEPTED_KINDS)
     return figures

@@ -10,8 +10,7 @@ from app.delivery.handles import normalise
 from app.delivery.queries import DAY, MAX_TERM, _starts_with, parse_moment
 from app.errors import InvalidInput, NotFound
 from app.extensions import db
-from app.inbound import counts
-from app.models import InboundEvent, InboundHandle, InboundRejection, InboundSource, InboundStatus, utcnow
+from app.models import InboundEvent, InboundHandle, InboundRejection, InboundSource, InboundStatus
 
 #: An inbound event's public id prefix; the rest is an upper-case ULID, however it was typed.
 ID_PREFIX = "in_"
@@ -171,34 +170,6 @@ def known_topics(limit=200):
     """The distinct topics events have carried, sorted (the Inbound page's filter choices)."""
     return db.session.scalars(select(InboundEvent.topic).where(InboundEvent.topic.is_not(None)).distinct()
                               .order_by(InboundEvent.topic).limit(limit)).all()
-
-
-#: Request kinds InboundCount holds besides the rejection reasons.
-ACCEPTED_KINDS = ("received", "duplicate")
-
-
-def source_figures(source_names, now=None):
-    """Return {source name: {received, processed, failed, duplicate, rejected}} over the last 24 hours (the
-    current hour and the 23 before it, as app.inbound.counts.figures_24h counts): received, duplicate and rejected
-    requests from InboundCount; processed and failed: the events received in that window now in that status."""
-    names = list(source_names)
-    counted = counts.figures_24h(names, now)
-    since = counts.hour_of(now or utcnow()) - counts.WINDOW
-    settled = db.session.execute(
-        select(InboundSource.name, InboundEvent.status, func.count())
-        .join(InboundSource, InboundSource.id == InboundEvent.source_id)
-        .where(InboundSource.name.in_(names), InboundEvent.received_at > since,
-               InboundEvent.status.in_((InboundStatus.PROCESSED, InboundStatus.FAILED)))
-        .group_by(InboundSource.name, InboundEvent.status)).all() if names else []
-    figures = {}
-    for name in names:
-        kinds = counted.get(name, {})
-        figures[name] = {"received": kinds.get("received", 0), "processed": 0, "failed": 0,
-                         "duplicate": kinds.get("duplicate", 0),
-                         "rejected": sum(n for kind, n in kinds.items() if kind not in ACCEPTED_KINDS)}
-    for name, status, n in settled:
-        figures[name][status.value] = n
-    return figures
 
 
 def recent_rejections(source_name, limit=20):

@@ -10,8 +10,8 @@ from app.delivery.endpoints import secrets
 from app.extensions import db
 from app.inbound.counts import hour_of
 from app.inbound.rejections import record_rejection
-from app.models import AuditEntry, InboundCount, InboundSource, InboundStatus, SourceState, utcnow
-from tests.inbound.sources_helpers import new_event, new_source
+from app.models import AuditEntry, InboundCount, InboundSource, SourceState, utcnow
+from tests.inbound.sources_helpers import new_source
 
 SHOPIFY_KEY = "shpss_0123456789abcdef0123456789abcdef"
 
@@ -161,7 +161,7 @@ def test_a_generated_rotation_is_shown_once(app, client, staff):
     assert secret not in client.get(f"/admin/inbound-sources/{source_id}").get_data(as_text=True)
 
 
-def test_pause_and_disable_are_audited_and_shown(app, client, staff):
+def test_pause_disable_and_resume_are_audited_and_shown(app, client, staff):
     source_id, _ = new_source(app)
     token = staff("admin")
     client.post(f"/admin/inbound-sources/{source_id}/state", data={
@@ -174,7 +174,9 @@ def test_pause_and_disable_are_audited_and_shown(app, client, staff):
     assert "state must be enabled, paused or disabled; nothing was changed" in flashed(
         client.get(f"/admin/inbound-sources/{source_id}").get_data(as_text=True))
     assert source_row(app).state is SourceState.DISABLED
-    assert audit_actions(app)[-2:] == ["inbound_source.pause", "inbound_source.disable"]
+    client.post(f"/admin/inbound-sources/{source_id}/state", data={"csrf_token": token, "state": "enabled"})
+    assert source_row(app).state is SourceState.ENABLED
+    assert audit_actions(app)[-3:] == ["inbound_source.pause", "inbound_source.disable", "inbound_source.resume"]
 
 
 def test_forwarding_and_settings_change_with_an_audit_entry(app, client, staff):
@@ -202,21 +204,15 @@ def test_a_post_without_the_csrf_token_changes_nothing(app, client, staff):
 
 
 def test_counters_over_24_hours(app, client, staff):
-    source_id, _ = new_source(app)
+    new_source(app)
     now = utcnow()
+    counted = [(0, "received", 7), (5, "received", 3), (30, "received", 50), (0, "duplicate", 2),
+               (0, "processed", 3), (2, "failed", 2), (0, "ignored", 1), (26, "failed", 9),
+               (0, "bad_signature", 4), (1, "stale", 1)]
     with app.app_context():
-        db.session.add_all([
-            InboundCount(source_name="shop", hour_start=hour_of(now), kind="received", count=7),
-            InboundCount(source_name="shop", hour_start=hour_of(now) - timedelta(hours=5), kind="received", count=3),
-            InboundCount(source_name="shop", hour_start=hour_of(now) - timedelta(hours=30), kind="received", count=50),
-            InboundCount(source_name="shop", hour_start=hour_of(now), kind="duplicate", count=2),
-            InboundCount(source_name="shop", hour_start=hour_of(now), kind="bad_signature", count=4),
-            InboundCount(source_name="shop", hour_start=hour_of(now), kind="stale", count=1)])
+        db.session.add_all(InboundCount(source_name="shop", hour_start=hour_of(now) - timedelta(hours=hours),
+                                        kind=kind, count=n) for hours, kind, n in counted)
         db.session.commit()
-    for status, n in ((InboundStatus.PROCESSED, 3), (InboundStatus.FAILED, 2)):
-        for _ in range(n):
-            new_event(app, source_id, status=status)
-    new_event(app, source_id, status=InboundStatus.FAILED, age_seconds=3 * 86400)  # outside the window
     staff("viewer")
     html = client.get("/admin/inbound-sources/").get_data(as_text=True)
     figures = dict(re.findall(r'data-figure="(\w+)">(?:<a[^>]*>)?(\d+)', html))
