@@ -11,10 +11,11 @@ from sqlalchemy import select
 
 from app.audit import Actor
 from app.extensions import db
-from app.models import AuditEntry, Message
+from app.models import AuditEntry, InboundStatus, Message
 from app.staff.settings import set_setting
 from tests.browser.conftest import axe_violations
 from tests.browser.test_monitor_browser import deliveries, pause_refresh, row, tab_count
+from tests.inbound.sources_helpers import new_event, new_source
 from tests.support.factories import send, wait_until
 from tests.support.receiver import Reply
 
@@ -234,7 +235,10 @@ def populated(app, make_endpoint, receiver, worker):
     with app.app_context():
         from app.delivery.operations.resend import resend_delivery
         resend_delivery(failed[0], {"order": {"id": 9, "sku": "A-1"}}, actor=ADMIN)
-    return {"ok": ok, "pending": bad, "failed": failed, "endpoint": shop.id}
+    source_id, _ = new_source(app, "shop", "shopify")
+    new_event(app, source_id, status=InboundStatus.PROCESSED, handles=["1004"], age_seconds=60)
+    inbound = new_event(app, source_id, handles=["1005", "5123"], last_error="RuntimeError: unknown sku", attempts=1)
+    return {"ok": ok, "pending": bad, "failed": failed, "endpoint": shop.id, "source": source_id, "inbound": inbound}
 
 
 def _main_pages(populated):
@@ -243,7 +247,12 @@ def _main_pages(populated):
             ("edit-resend-page", f"/admin/log/{log}/resend"), ("messages", "/admin/messages/"),
             ("endpoints", "/admin/endpoints/"), ("endpoint", f"/admin/endpoints/{populated['endpoint']}"),
             ("jobs", "/admin/jobs/"), ("send-event", "/admin/send-event/"), ("audit", "/admin/audit/"),
-            ("users", "/admin/users/"), ("settings", "/admin/settings/"), ("preferences", "/admin/preferences/")]
+            ("users", "/admin/users/"), ("settings", "/admin/settings/"), ("preferences", "/admin/preferences/"),
+            ("inbound", "/admin/inbound/"), ("inbound-failed", "/admin/inbound/?source=shop&status=failed"),
+            ("inbound-event", f"/admin/inbound/event/{populated['inbound']}"),
+            ("inbound-sources", "/admin/inbound-sources/"),
+            ("inbound-source", f"/admin/inbound-sources/{populated['source']}"),
+            ("inbound-source-new", "/admin/inbound-sources/new")]
 
 
 def test_main_pages_pass_axe_in_light_and_dark(new_page, sign_in, populated, screenshot):
@@ -258,7 +267,7 @@ def test_main_pages_pass_axe_in_light_and_dark(new_page, sign_in, populated, scr
             assert found == [], f"{scheme} {url}: {found}"
             if scheme == "light":
                 screenshot(page, f"{name}.png")
-            elif name in ("monitor", "view-log"):
+            elif name in ("monitor", "view-log", "inbound", "inbound-event"):
                 screenshot(page, f"{name}-dark.png")
 
 
