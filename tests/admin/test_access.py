@@ -7,7 +7,8 @@ from tests.support.factories import load, send
 from tests.support.staff import login_token, make_user, session_token
 
 ADMIN_ONLY = ["/admin/audit/", "/admin/users/", "/admin/settings/"]
-READABLE = ["/admin/", "/admin/messages/", "/admin/endpoints/", "/admin/jobs/"]
+READABLE = ["/admin/", "/admin/messages/", "/admin/endpoints/", "/admin/jobs/", "/admin/inbound/",
+            "/admin/inbound-sources/"]
 
 
 @pytest.mark.parametrize("path", READABLE + ADMIN_ONLY + ["/sync"])
