@@ -63,5 +63,6 @@ def create_app(config=None):
     import tasks.alerts  # noqa: F401  connects committed alerts to the broker
     import tasks.bulk  # noqa: F401  connects committed jobs to the broker
     import tasks.deliveries  # noqa: F401  connects committed deliveries to the broker
+    import tasks.inbound  # noqa: F401  connects committed inbound events to the broker
 
     return app
