@@ -7,7 +7,7 @@ import json
 import requests
 
 from tests.inbound import signing
-from tests.support.processes import child_env, flask, free_port, service_env, wait_until
+from tests.support.processes import child_env, flask, free_port, wait_until
 
 SECRET = "shpss_e2e0123456789abcdef0123456789"
 ORDER = {"id": 450789469, "order_number": 1001, "line_items": [{"sku": "QR-77", "quantity": 2}]}
