@@ -21,14 +21,20 @@ ORDER = {"id": 450789469, "order_number": 1001, "email": "buyer@example.com", "c
                         {"id": 2, "sku": "CASE-1", "product_id": 921728736, "quantity": 1, "price": "19.00"}]}
 
 
+def unregister_example():
+    """Remove every handler the example module registered, and forget the module."""
+    for functions in INBOUND_HANDLERS.values():
+        for function in [f for f in functions if f.__module__ == MODULE]:
+            remove_handler(function)
+    sys.modules.pop(MODULE, None)
+
+
 @pytest.fixture
 def example():
     """The example handler, registered for this test only."""
-    module = importlib.import_module(MODULE)
-    importlib.reload(module)  # registers again if another test removed it
-    yield module
-    remove_handler(module.send_product_sold)
-    sys.modules.pop(MODULE, None)
+    unregister_example()
+    yield importlib.import_module(MODULE)
+    unregister_example()
 
 
 def test_the_example_is_off_by_default():
@@ -37,12 +43,12 @@ def test_the_example_is_off_by_default():
 
 
 def test_the_example_is_turned_on_by_configuration(app):
+    unregister_example()
     try:
         create_app(Settings(environ={"INBOUND_HANDLER_MODULES": MODULE}))
         assert [f.__name__ for f in handlers_for("shopify", "orders/fulfilled")] == ["send_product_sold"]
     finally:
-        remove_handler(sys.modules[MODULE].send_product_sold)
-        sys.modules.pop(MODULE, None)
+        unregister_example()
 
 
 def test_a_fulfilled_order_sells_each_line_item_once(app, example, make_endpoint):
