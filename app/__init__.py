@@ -63,6 +63,9 @@ def create_app(config=None):
     import tasks.alerts  # noqa: F401  connects committed alerts to the broker
     import tasks.bulk  # noqa: F401  connects committed jobs to the broker
     import tasks.deliveries  # noqa: F401  connects committed deliveries to the broker
-    import tasks.inbound  # noqa: F401  connects committed inbound events (received, replayed, resumed) to the broker
+    import tasks.inbound  # noqa: F401  connects committed inbound events to the broker
+    from app.inbound.handlers import load_handler_modules
+
+    load_handler_modules(app.config["INBOUND_HANDLER_MODULES"])
 
     return app

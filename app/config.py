@@ -161,6 +161,9 @@ class Config:
         self.MAX_CONTENT_LENGTH = self.WEBHOOK_MAX_PAYLOAD_BYTES + 64 * 1024
         #: Largest inbound webhook body (POST /inbound/<source>); a larger one is refused (413) unread.
         self.INBOUND_MAX_BODY_BYTES = int(env.get("INBOUND_MAX_BODY_BYTES", str(1024 * 1024)))
+        #: Modules of the host app that register inbound handlers (@inbound_handler), imported by create_app in the
+        #: web and worker processes alike, e.g. "docs.examples.shopify_product_sold". None by default.
+        self.INBOUND_HANDLER_MODULES = parse_list(env.get("INBOUND_HANDLER_MODULES"))
         #: Processings of an inbound event before a failure is final (retries wait WEBHOOK_RETRY_SCHEDULE's steps).
         self.INBOUND_MAX_ATTEMPTS = int(env.get("INBOUND_MAX_ATTEMPTS", "5"))
         #: How long a worker holds an inbound event it processes; after that the sweep takes it as lost.

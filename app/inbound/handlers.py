@@ -9,8 +9,13 @@
 A handler gets the InboundEvent and its body parsed as JSON (None when the body is not a JSON object), inside the
 app context and inside the transaction that records the processing: what it writes with db.session commits with
 the event's new status, or not at all. An exception marks the event failed and retries it on the retry schedule;
-a HookyardError (app.errors) is final. A handler may run more than once for one event (a retry, a replay).
+a HookyardError (app.errors) is final. A handler may run more than once for one event (a retry, a replay): make
+what it sends idempotent.
+
+The modules that hold handlers are named in INBOUND_HANDLER_MODULES; create_app imports them in every process.
 """
+
+import importlib
 
 from app.models.inbound import Provider
 
@@ -47,3 +52,9 @@ def remove_handler(function):
     for functions in INBOUND_HANDLERS.values():
         while function in functions:
             functions.remove(function)
+
+
+def load_handler_modules(names):
+    """Import each named module so its @inbound_handler functions register (a module already imported is kept)."""
+    for name in names:
+        importlib.import_module(name)

@@ -25,6 +25,13 @@ BATCH_SIZE = 500
 WAKE_TRIGGERS = {InboundStatus.RECEIVED: InboundTrigger.RECEIVED, InboundStatus.FAILED: InboundTrigger.RETRY}
 
 
+def wake_trigger(status, attempts):
+    """The trigger of a woken event: a received one already processed before was replayed."""
+    if status is InboundStatus.RECEIVED and attempts:
+        return InboundTrigger.REPLAY.value
+    return WAKE_TRIGGERS[status].value
+
+
 @dataclass
 class InboundSweepResult:
     overdue: int = 0
@@ -60,9 +67,10 @@ def _take(condition, now):
     batch = select(InboundEvent.id).where(condition).limit(BATCH_SIZE)
     rows = db.session.execute(
         update(InboundEvent).where(InboundEvent.id.in_(batch), condition).values(next_attempt_at=now)
-        .returning(InboundEvent.id, InboundEvent.status).execution_options(synchronize_session=False)).all()
-    for event_id, status in rows:
-        process_inbound_after_commit(db.session, event_id, WAKE_TRIGGERS[status].value)
+        .returning(InboundEvent.id, InboundEvent.status, InboundEvent.attempts)
+        .execution_options(synchronize_session=False)).all()
+    for event_id, status, attempts in rows:
+        process_inbound_after_commit(db.session, event_id, wake_trigger(status, attempts))
     db.session.commit()
     return len(rows)
 
@@ -100,14 +108,14 @@ def enqueue_all_waiting():
     now, total, cursor = utcnow(), 0, ""
     while True:
         rows = db.session.execute(
-            select(InboundEvent.id, InboundEvent.status, InboundEvent.next_attempt_at)
+            select(InboundEvent.id, InboundEvent.status, InboundEvent.next_attempt_at, InboundEvent.attempts)
             .where(_waiting(), InboundEvent.id > cursor).order_by(InboundEvent.id).limit(BATCH_SIZE)).all()
-        for event_id, status, due in rows:
+        for event_id, status, due, attempts in rows:
             delay = (due - now).total_seconds()
             if status is InboundStatus.FAILED and delay > 0:
                 retry_inbound_after_commit(db.session, event_id, delay)
             else:
-                process_inbound_after_commit(db.session, event_id, WAKE_TRIGGERS[status].value)
+                process_inbound_after_commit(db.session, event_id, wake_trigger(status, attempts))
         db.session.commit()
         total += len(rows)
         if len(rows) < BATCH_SIZE:

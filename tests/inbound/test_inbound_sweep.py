@@ -57,11 +57,13 @@ def test_overdue_events_of_enabled_sources_are_enqueued_again_once_per_grace(app
     long_ago = utcnow() - timedelta(minutes=5)
     received = new_event(app, source_id, status=InboundStatus.RECEIVED, body=BODY, next_attempt_at=long_ago)
     failed = new_event(app, source_id, status=InboundStatus.FAILED, body=BODY, next_attempt_at=long_ago)
+    replayed = new_event(app, source_id, status=InboundStatus.RECEIVED, body=BODY, next_attempt_at=long_ago,
+                         attempts=1, replayed_at=long_ago)
     new_event(app, source_id, status=InboundStatus.FAILED, body=BODY)  # final: nothing scheduled
     new_event(app, source_id, status=InboundStatus.PROCESSED, body=BODY, next_attempt_at=long_ago)
     new_event(app, paused_id, status=InboundStatus.RECEIVED, body=BODY, next_attempt_at=long_ago)
-    assert sweep(app, grace=60).overdue == 2
-    assert sorted(sent["now"]) == sorted([(received, "received"), (failed, "retry")])
+    assert sweep(app, grace=60).overdue == 3
+    assert sorted(sent["now"]) == sorted([(received, "received"), (failed, "retry"), (replayed, "replay")])
     assert sweep(app, grace=60).overdue == 0  # taken: not again before the grace has passed
 
 
