@@ -308,38 +308,47 @@ def load_average():
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def rate_phase(server, args):
+def rate_phase(server, others, args):
     print(f"rate: {args.rate:.0f} signed Shopify {TOPIC} webhooks/s for {args.seconds:.0f} s, open loop "
           f"(load average before {load_average()})", flush=True)
-    cpu = server.cpu_seconds()
+    others.sample()
+    cpu, postgres, mark = server.cpu_seconds(), others.postgres_seconds, others.mark()
     result = run_load({"phase": "rate", "port": server.port, "rate": args.rate, "seconds": args.seconds,
                        "warmup": args.warmup})
-    cpu = server.cpu_seconds() - cpu
+    others.sample()
+    cpu, postgres, other_share = server.cpu_seconds() - cpu, others.postgres_seconds - postgres, others.share(mark)
     latencies = [x * 1000 for x in result["latencies"]]
     sent = len(latencies) + args.warmup
     figures = {"p50_ms": percentile(latencies, .50), "p95_ms": percentile(latencies, .95),
                "p99_ms": percentile(latencies, .99), "max_ms": max(latencies), "errors": len(result["errors"]),
-               "server_cpu_ms": cpu * 1000 / sent, "load_cpu_ms": result["load_cpu_ms"]}
+               "server_cpu_ms": cpu * 1000 / sent, "postgres_cpu_ms": postgres * 1000 / sent,
+               "load_cpu_ms": result["load_cpu_ms"], "other_cpu": other_share}
     print(f"  {len(latencies)} requests of {result['body_bytes']} bytes (+{args.warmup} warm-up, one at a time): "
           f"p50 {figures['p50_ms']:.1f} ms, p95 {figures['p95_ms']:.1f} ms, p99 {figures['p99_ms']:.1f} ms, "
           f"max {figures['max_ms']:.1f} ms; errors {figures['errors']}", flush=True)
-    print(f"  server CPU {figures['server_cpu_ms']:.2f} ms per request (gunicorn master + workers, warm-up "
-          f"included); load process {figures['load_cpu_ms']:.2f} ms per request; sender at most "
-          f"{result['lateness'] * 1000:.1f} ms late; {result['connections']} connections opened; "
-          f"load average after {load_average()}", flush=True)
+    print(f"  CPU per request (warm-up included): server {figures['server_cpu_ms']:.2f} ms (gunicorn master + "
+          f"workers), PostgreSQL {figures['postgres_cpu_ms']:.2f} ms (our database's backends), load process "
+          f"{figures['load_cpu_ms']:.2f} ms; sender at most {result['lateness'] * 1000:.1f} ms late; "
+          f"{result['connections']} connections opened", flush=True)
+    print(f"  other processes used {other_share:.0%} of the machine's CPU meanwhile; load average after "
+          f"{load_average()}", flush=True)
     for error in result["errors"][:5]:
         print(f"  error: {error}", flush=True)
     return figures
 
 
-def storm_phase(server, args):
+def storm_phase(server, others, args):
     import psycopg
 
     webhook_id = f"storm-{uuid.uuid4()}"
     print(f"storm: {args.storm} identical deliveries of one event over {args.storm_connections} connections "
           f"(load average before {load_average()})", flush=True)
+    others.sample()
+    mark = others.mark()
     result = run_load({"phase": "storm", "port": server.port, "webhook_id": webhook_id, "count": args.storm,
                        "connections": args.storm_connections})
+    others.sample()
+    other_share = others.share(mark)
     with psycopg.connect(args.database_url) as conn:
         rows = conn.execute("SELECT e.duplicate_count, e.status, e.attempts FROM inbound_events e "
                             "JOIN inbound_sources s ON s.id = e.source_id "
@@ -347,12 +356,15 @@ def storm_phase(server, args):
     duplicates = rows[0][0] if rows else None
     figures = {"storm_stored": len(rows), "storm_duplicate_count": duplicates,
                "storm_status": rows[0][1] if rows else None, "storm_attempts": rows[0][2] if rows else None,
-               "storm_errors": len(result["errors"]), "storm_rate": args.storm / result["seconds"]}
+               "storm_errors": len(result["errors"]), "storm_rate": args.storm / result["seconds"],
+               "storm_other_cpu": other_share}
     answers = ", ".join(f"{n} x {k}" for k, n in sorted(result["answers"].items()))
     print(f"  answers: {answers}; errors {len(result['errors'])}; {figures['storm_rate']:.0f} requests/s", flush=True)
     print(f"  events stored: {len(rows)} (must be 1); duplicate_count {duplicates} (must be {args.storm - 1}); "
           f"status {figures['storm_status']}, processing attempts {figures['storm_attempts']} (no worker runs: "
-          f"stored once, so handed to processing once); load average after {load_average()}", flush=True)
+          f"stored once, so handed to processing once)", flush=True)
+    print(f"  other processes used {other_share:.0%} of the machine's CPU meanwhile; load average after "
+          f"{load_average()}", flush=True)
     for error in result["errors"][:5]:
         print(f"  error: {error}", flush=True)
     return figures
@@ -363,18 +375,22 @@ def main(argv=None):
     if args.load:
         return load_main(json.loads(args.load))
     from common import Server  # bench/common.py
+    from deliveries import OtherLoad  # bench/deliveries.py
 
     print(f"machine: {os.cpu_count()} CPUs, load average {load_average()}", flush=True)
     env, key = prepare(args)
     server = Server(env)
+    others = OtherLoad(urlsplit(args.database_url).path.lstrip("/"))
     figures = {}
     try:
         create_source(server.port, key)
+        others.start()
         if "rate" not in args.skip:
-            figures.update(rate_phase(server, args))
+            figures.update(rate_phase(server, others, args))
         if "storm" not in args.skip:
-            figures.update(storm_phase(server, args))
+            figures.update(storm_phase(server, others, args))
     finally:
+        others.stop()
         server.stop()
     met = []
     if "p99_ms" in figures:
@@ -384,8 +400,8 @@ def main(argv=None):
         ok = figures["storm_stored"] == 1 and figures["storm_duplicate_count"] == args.storm - 1
         met.append(f"storm_stored_once:{'yes' if ok else 'NO'}")
     print("targets: " + " ".join(met))
-    print(" ".join(f"{k}={v:.2f}" if isinstance(v, float) else f"{k}={v}" for k, v in figures.items())
-          + f" load={load_average()}")
+    print(" ".join(f"{k}={v:.0%}" if k.endswith("other_cpu") else f"{k}={v:.2f}" if isinstance(v, float)
+                   else f"{k}={v}" for k, v in figures.items()) + f" load={load_average().replace(' ', '/')}")
 
 
 if __name__ == "__main__":
