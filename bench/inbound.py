@@ -21,7 +21,8 @@ before the clock starts) sends:
    status and processing attempts (no worker runs here, so it stays `received` and unprocessed: what
    counts is that it was stored, and so handed to processing, once).
 
-No worker runs. The load average is printed beside every phase: on this 2-core machine any other work
+No worker runs. The load average, the share of the CPUs other processes took and the machine's busy and
+steal shares (/proc/stat) are printed beside every phase: on this 2-core machine any other work
 (a test suite, another benchmark) moves every figure. The database named in --database-url is dropped
 and recreated (its name must contain "bench"); the Redis db is flushed.
 """
@@ -304,6 +305,19 @@ def percentile(values, share):
     return ordered[min(int(share * len(ordered)), len(ordered) - 1)]
 
 
+def cpu_times():
+    """The machine's (busy, steal, total) CPU ticks so far, from /proc/stat."""
+    fields = [int(x) for x in open("/proc/stat").readline().split()[1:9]]
+    return sum(fields) - fields[3] - fields[4], fields[7], sum(fields)
+
+
+def machine_share(before):
+    """Return 'busy x %, steal y %' of the machine's CPU since the cpu_times() given."""
+    now = cpu_times()
+    total = max(now[2] - before[2], 1)
+    return f"machine busy {(now[0] - before[0]) / total:.0%}, steal {(now[1] - before[1]) / total:.0%}"
+
+
 def load_average():
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
@@ -312,7 +326,7 @@ def rate_phase(server, others, args):
     print(f"rate: {args.rate:.0f} signed Shopify {TOPIC} webhooks/s for {args.seconds:.0f} s, open loop "
           f"(load average before {load_average()})", flush=True)
     others.sample()
-    cpu, postgres, mark = server.cpu_seconds(), others.postgres_seconds, others.mark()
+    cpu, postgres, mark, machine = server.cpu_seconds(), others.postgres_seconds, others.mark(), cpu_times()
     result = run_load({"phase": "rate", "port": server.port, "rate": args.rate, "seconds": args.seconds,
                        "warmup": args.warmup})
     others.sample()
@@ -330,8 +344,8 @@ def rate_phase(server, others, args):
           f"workers), PostgreSQL {figures['postgres_cpu_ms']:.2f} ms (our database's backends), load process "
           f"{figures['load_cpu_ms']:.2f} ms; sender at most {result['lateness'] * 1000:.1f} ms late; "
           f"{result['connections']} connections opened", flush=True)
-    print(f"  other processes used {other_share:.0%} of the machine's CPU meanwhile; load average after "
-          f"{load_average()}", flush=True)
+    print(f"  other processes used {other_share:.0%} of the machine's CPU meanwhile ({machine_share(machine)}); "
+          f"load average after {load_average()}", flush=True)
     for error in result["errors"][:5]:
         print(f"  error: {error}", flush=True)
     return figures
@@ -344,7 +358,7 @@ def storm_phase(server, others, args):
     print(f"storm: {args.storm} identical deliveries of one event over {args.storm_connections} connections "
           f"(load average before {load_average()})", flush=True)
     others.sample()
-    mark = others.mark()
+    mark, machine = others.mark(), cpu_times()
     result = run_load({"phase": "storm", "port": server.port, "webhook_id": webhook_id, "count": args.storm,
                        "connections": args.storm_connections})
     others.sample()
@@ -363,8 +377,8 @@ def storm_phase(server, others, args):
     print(f"  events stored: {len(rows)} (must be 1); duplicate_count {duplicates} (must be {args.storm - 1}); "
           f"status {figures['storm_status']}, processing attempts {figures['storm_attempts']} (no worker runs: "
           f"stored once, so handed to processing once)", flush=True)
-    print(f"  other processes used {other_share:.0%} of the machine's CPU meanwhile; load average after "
-          f"{load_average()}", flush=True)
+    print(f"  other processes used {other_share:.0%} of the machine's CPU meanwhile ({machine_share(machine)}); "
+          f"load average after {load_average()}", flush=True)
     for error in result["errors"][:5]:
         print(f"  error: {error}", flush=True)
     return figures
