@@ -1,9 +1,10 @@
 """Receive one inbound webhook: find its source, verify it, store it once, hand it to the workers after commit.
 
-The hot path is a few prebuilt statements on one connection: the source by name, the event INSERTed with ON
-CONFLICT (source, provider event id) DO NOTHING, its search handles, the hour's counter, COMMIT. A repeated event
-(a provider's retry, or 200 identical requests at once) writes no second row: the INSERT finds the first one and
-one UPDATE counts the duplicate on it. Processing never happens here (app.inbound.processing does it in a worker).
+On SQLite (or in a transaction begun elsewhere) it is a few prebuilt statements on one connection: the source by
+name, the event INSERTed with ON CONFLICT (source, provider event id) DO NOTHING, its search handles, the hour's
+counter, COMMIT. A repeated event (a provider's retry, or 200 identical requests at once) writes no second row:
+the INSERT finds the first one and one UPDATE counts the duplicate on it. Processing never happens here
+(app.inbound.processing does it in a worker).
 
 On PostgreSQL a request usually makes one round trip: one statement, outside an explicit transaction (a single
 statement is atomic on its own), inserts the event, its handles and the hour's counter, or counts the duplicate
