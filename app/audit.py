@@ -7,6 +7,8 @@ from app.models import AuditEntry
 
 #: At most this many ids are listed on one entry; a larger set records its count (jobs record their filter).
 MAX_TARGET_IDS = 1000
+#: Actions whose before/after hold a customer's payload under "payload": retention blanks it with the payloads.
+PAYLOAD_ACTIONS = ("message.resend",)
 
 
 @dataclass(frozen=True)

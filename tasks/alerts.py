@@ -7,10 +7,8 @@ from app.audit import SYSTEM, record
 from app.delivery import outbox
 from app.extensions import db
 from app.ops.alert_rules import alert_message
+from app.queues import ALERTS as QUEUE  # its own queue, so alerts never wait behind a backlog of webhooks
 from tasks import broker as _broker  # noqa: F401  IMPORTANT: set_broker() must run before @actor
-
-#: Alerts have their own queue so they never wait behind a backlog of webhooks.
-QUEUE = "alerts"
 
 
 @dramatiq.actor(queue_name=QUEUE, max_retries=5, min_backoff=10_000)

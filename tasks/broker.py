@@ -11,9 +11,7 @@ from dramatiq.brokers.stub import StubBroker
 
 from app import outages
 from app.config import Config
-
-#: The queue every delivery message goes through.
-QUEUE = "webhooks"
+from app.queues import WEBHOOKS as QUEUE  # the queue every delivery message goes through
 
 
 def make_broker(url, config=None):

@@ -4,11 +4,9 @@ import dramatiq
 
 from app.delivery import outbox
 from app.delivery.operations import bulk
+from app.queues import JOBS as QUEUE  # its own queue, so a long job never sits in front of webhooks
 from app.staff.settings import get_setting
 from tasks import broker as _broker  # noqa: F401  IMPORTANT: set_broker() must run before @actor
-
-#: Bulk jobs have their own queue so a long one never sits in front of webhooks.
-QUEUE = "jobs"
 
 
 @dramatiq.actor(queue_name=QUEUE, max_retries=3, min_backoff=5_000, time_limit=3_600_000)

@@ -4,12 +4,11 @@ import dramatiq
 
 from app.delivery import outbox
 from app.inbound.processing import process_event
+from app.queues import INBOUND as QUEUE
 from tasks import broker as _broker  # noqa: F401  IMPORTANT: set_broker() must run before @actor
 from tasks.deliveries import batched
 from tasks.outages import retry_when_database_down
 
-#: The queue inbound events are processed from, apart from deliveries so a burst of either never starves the other.
-QUEUE = "inbound"
 #: Backstop for one processing (handlers and forwarding); the event's lease (INBOUND_LEASE_SECONDS) outlasts it.
 TIME_LIMIT_MS = 120_000
 

@@ -89,6 +89,8 @@ class AuditView(StaffModelView):
         "at": fmt.field("at", fmt.time_cell),
         "target_ids": _targets,
     }
-    column_labels = {"at": "At", "target_type": "Target", "target_ids": "Targets", "ip": "From"}
+    column_labels = {"at": "At", "target_type": "Target", "target_ids": "Targets", "ip": "From",
+                     "payload_purged_at": "Payload purged by retention"}
     can_view_details = True
-    column_details_list = ("at", "actor", "ip", "action", "summary", "target_type", "target_ids", "before", "after")
+    column_details_list = ("at", "actor", "ip", "action", "summary", "target_type", "target_ids", "before", "after",
+                           "payload_purged_at")

@@ -24,10 +24,10 @@ from app.delivery.outbox import process_inbound_after_commit, retry_inbound_afte
 from app.errors import HookyardError, InvalidInput
 from app.extensions import db
 from app.inbound import counts
+from app.inbound.failures import describe_failure
 from app.inbound.forward import forward_event
 from app.inbound.handlers import handlers_for
 from app.inbound.providers.base import json_object
-from app.inbound.secrets import verification_secrets
 from app.logs import log_inbound_event
 from app.models import InboundAttempt, InboundEvent, InboundSource, InboundStatus, InboundTrigger, SourceState, utcnow
 
@@ -35,10 +35,6 @@ log = logging.getLogger(__name__)
 
 #: A retry message may arrive this early (clock skew between machines) and still claim its event.
 EARLY_TOLERANCE = timedelta(seconds=1)
-#: Longest error text kept on an event and its attempt.
-ERROR_LIMIT = 2000
-#: What a secret found in an error text is replaced with.
-MASK = "••••"
 #: The error of an attempt whose worker stopped before recording it.
 WORKER_LOST = "worker lost: the worker stopped before recording this processing (killed, or its lease ran out)"
 
@@ -122,8 +118,9 @@ def process_event(event_id, trigger, triggered_by=None):
         db.session.rollback()
         if outages.database_unavailable(exc):
             raise  # the lease runs out and the sweep records the attempt; the actor retries quietly
-        result = record_failure(claim, trigger, started_at, _ms(clock), _error_text(exc, claim.source_id),
-                                final=isinstance(exc, HookyardError))
+        error, trace = describe_failure(exc, claim.source_id)
+        result = record_failure(claim, trigger, started_at, _ms(clock), error, final=isinstance(exc, HookyardError),
+                                trace=trace)
     if result is not None:
         observe(claim, result, _ms(clock))
     return result
@@ -152,16 +149,17 @@ def _run(claim, trigger, started_at, clock):
     return Result(status, claim.number, forwarded_message_id=forwarded)
 
 
-def record_failure(claim, trigger, started_at, duration_ms, error, *, final=False):
+def record_failure(claim, trigger, started_at, duration_ms, error, *, final=False, trace=None):
     """Record a failed processing in its own transaction, scheduling a retry unless final, a replay, or out of
-    attempts; commit and return the Result (None if the claim's lease was lost meanwhile)."""
+    attempts; commit and return the Result (None if the claim's lease was lost meanwhile). trace is the handler's
+    traceback (app.inbound.failures), kept on the attempt."""
     delay = None
     if not final and trigger is not InboundTrigger.REPLAY:
         config = current_app.config
         delay = retry.next_delay(claim.number, config["WEBHOOK_RETRY_SCHEDULE"], config["INBOUND_MAX_ATTEMPTS"],
                                  config["WEBHOOK_RETRY_JITTER"])
     next_at = utcnow() + timedelta(seconds=delay) if delay is not None else None
-    if not _settle(claim, trigger, started_at, duration_ms, InboundStatus.FAILED, error, next_at):
+    if not _settle(claim, trigger, started_at, duration_ms, InboundStatus.FAILED, error, next_at, trace=trace):
         db.session.rollback()
         return None
     if delay is not None:
@@ -170,7 +168,8 @@ def record_failure(claim, trigger, started_at, duration_ms, error, *, final=Fals
     return Result(InboundStatus.FAILED, claim.number, error, next_at)
 
 
-def _settle(claim, trigger, started_at, duration_ms, status, error, next_at, *, forwarded_message_id=None):
+def _settle(claim, trigger, started_at, duration_ms, status, error, next_at, *, forwarded_message_id=None,
+            trace=None):
     """Write the attempt and move the event on, if the claim's lease still holds it; say whether it did."""
     ended_at = utcnow()
     values = dict(status=status, last_error=error, next_attempt_at=next_at, lease_expires_at=None)
@@ -185,23 +184,8 @@ def _settle(claim, trigger, started_at, duration_ms, status, error, next_at, *, 
     counts.count(db.session, claim.source_name, status.value, ended_at)  # the Sources page's and the alerts' figures
     db.session.add(InboundAttempt(event_id=claim.event_id, number=claim.number, trigger=trigger,
                                   triggered_by=claim.triggered_by, started_at=started_at, ended_at=ended_at,
-                                  duration_ms=duration_ms, outcome=status, error=error))
+                                  duration_ms=duration_ms, outcome=status, error=error, traceback=trace))
     return True
-
-
-def _error_text(exc, source_id):
-    """The error as staff read it: type and message, shortened, with the source's secrets masked."""
-    text = exc.message if isinstance(exc, HookyardError) else f"{type(exc).__name__}: {exc}"
-    text = text[:ERROR_LIMIT * 2]
-    try:
-        source = db.session.get(InboundSource, source_id)
-        for secret in verification_secrets(source) if source else ():
-            if secret and len(secret) >= 4:
-                text = text.replace(secret, MASK)
-        db.session.rollback()
-    except Exception:  # noqa: BLE001  an unreadable secret cannot be in the text either
-        db.session.rollback()
-    return text[:ERROR_LIMIT]
 
 
 def observe(claim, result, duration_ms):

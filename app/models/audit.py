@@ -24,3 +24,5 @@ class AuditEntry(db.Model):
     before: Mapped[dict | None] = mapped_column(JSON)
     after: Mapped[dict | None] = mapped_column(JSON)
     ip: Mapped[str | None] = mapped_column(String(64))
+    #: When retention blanked the customer's payload content this entry held (see app.ops.retention_audit).
+    payload_purged_at = mapped_column(UTCDateTime)

@@ -168,6 +168,8 @@ class InboundAttempt(db.Model):
     #: processed, failed or ignored.
     outcome: Mapped[InboundStatus] = mapped_column(enum_column(InboundStatus))
     error: Mapped[str | None] = mapped_column(Text)
+    #: The failing handler's traceback, bounded and with the source's secrets masked (app.inbound.failures).
+    traceback: Mapped[str | None] = mapped_column(Text)
 
     event: Mapped[InboundEvent] = relationship(back_populates="attempt_rows")
 

@@ -7,9 +7,7 @@ from app.delivery.queries import oldest_overdue_seconds
 from app.extensions import db
 from app.models import DeliveryStatus, Endpoint, EndpointState, utcnow
 from app.ops import heartbeat, periodic
-
-#: The broker queues whose depth is exported.
-QUEUES = ("webhooks", "jobs", "alerts")
+from app.queues import ALL as QUEUES
 
 
 def _deliveries(snapshot):

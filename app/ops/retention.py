@@ -2,10 +2,11 @@
 
 An ordered list of steps, each `fn(older_than, batch_size) -> rows changed`, committing batch by
 batch so no transaction holds many rows. Payloads (outbound messages, attempt response bodies and
-request headers) older than the payload retention are emptied, their purge time recorded; rows older
-than RECORD_RETENTION_DAYS are deleted. A message with a delivery still pending or sending keeps its
-payload and its rows, whatever its age: it still has to be sent. Likewise an inbound event keeps its body until it
-is settled (processed, ignored, or failed with no retry left): one held by a paused source still has to be processed.
+request headers, inbound bodies, the payload values in audit diffs) older than the payload retention are
+emptied, their purge time recorded; rows older than RECORD_RETENTION_DAYS are deleted (messages, inbound
+events, rejection samples). A message with a delivery still pending or sending keeps its payload and its
+rows, whatever its age: it still has to be sent. Likewise an inbound event keeps its body and rows until it
+is settled (app.ops.retention_inbound). The audit entries themselves stay (app.ops.retention_audit).
 """
 
 from dataclasses import dataclass
@@ -19,12 +20,17 @@ from app.models import (
     Delivery,
     DeliveryAttempt,
     DeliveryStatus,
-    InboundEvent,
-    InboundStatus,
     Message,
     MessageTag,
     WorkerHeartbeat,
     utcnow,
+)
+from app.ops.retention_audit import purge_audit_payloads
+from app.ops.retention_inbound import (
+    delete_old_counts,
+    delete_old_inbound_events,
+    delete_old_rejections,
+    purge_inbound_bodies,
 )
 
 #: Statuses whose message must keep its payload and rows.
@@ -93,28 +99,6 @@ def purge_attempt_bodies(older_than, batch_size=1000):
         cursor = rows[-1].id
 
 
-def purge_inbound_bodies(older_than, batch_size=1000):
-    """Empty the bodies of settled inbound events received before older_than and record when; return how many."""
-    settled = (InboundEvent.status.in_([InboundStatus.PROCESSED, InboundStatus.IGNORED])
-               | ((InboundEvent.status == InboundStatus.FAILED) & InboundEvent.next_attempt_at.is_(None)))
-    total, cursor = 0, None
-    while True:
-        query = (select(InboundEvent.received_at, InboundEvent.id)
-                 .where(InboundEvent.received_at < older_than, InboundEvent.body_purged_at.is_(None), settled)
-                 .order_by(InboundEvent.received_at, InboundEvent.id).limit(batch_size))
-        if cursor is not None:
-            query = query.where(tuple_(InboundEvent.received_at, InboundEvent.id) > cursor)
-        rows = db.session.execute(query).all()
-        if rows:
-            total += db.session.execute(update(InboundEvent).where(
-                InboundEvent.id.in_([r.id for r in rows]), InboundEvent.body_purged_at.is_(None), settled)
-                .values(body=None, body_purged_at=utcnow()).execution_options(synchronize_session=False)).rowcount
-        db.session.commit()
-        if len(rows) < batch_size:
-            return total
-        cursor = tuple(rows[-1])
-
-
 def delete_old_records(older_than, batch_size=1000):
     """Delete messages older than older_than with their deliveries, attempts and tags; return messages."""
     total = 0
@@ -138,12 +122,16 @@ def delete_stale_heartbeats(older_than, batch_size=1000):
     return gone
 
 
-#: The steps, in order. Adding one (e.g. inbound bodies) is one line here.
+#: The steps, in order, all in one run under the retention job's lease. Adding one is one line here.
 STEPS = [
     Step("outbound payloads", purge_payloads, "payloads"),
     Step("attempt response bodies and request headers", purge_attempt_bodies, "payloads"),
     Step("inbound bodies", purge_inbound_bodies, "payloads"),
+    Step("payloads in audit entries", purge_audit_payloads, "payloads"),
     Step("old messages, deliveries and attempts", delete_old_records, "records"),
+    Step("old inbound events and their attempts", delete_old_inbound_events, "records"),
+    Step("old inbound rejection samples", delete_old_rejections, "records"),
+    Step("old inbound hourly counts", delete_old_counts, "records"),
     Step("stale worker heartbeats", delete_stale_heartbeats, "records"),
 ]
 

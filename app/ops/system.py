@@ -3,8 +3,8 @@
 from app.delivery.queries import oldest_overdue_seconds
 from app.models import utcnow
 from app.ops import heartbeat, periodic
-from app.ops.gauges import QUEUES
 from app.ops.version import current_version
+from app.queues import ALL as QUEUES
 
 #: The periodic work whose last run is shown.
 RUNS = ("sweep", "snapshot", "alerts", "retention", "digest")

@@ -247,6 +247,26 @@ def test_event_page_shows_body_headers_attempts_duplicates_and_forwarding(app, c
     assert "Replay" not in html  # a viewer
 
 
+def test_event_page_shows_a_failed_attempts_handler_traceback_escaped_in_a_details_element(app, client, staff,
+                                                                                           seeded):
+    trace = ('Traceback (most recent call last):\n  File "handlers.py", line 9, in register_warranty\n'
+             '    raise ValueError(sku)\nValueError: <script>alert("sku")</script>\n')
+    with app.app_context():
+        db.session.add_all([
+            InboundAttempt(event_id=seeded["failed"], number=1, outcome=InboundStatus.FAILED, error="KeyError: 'x'"),
+            InboundAttempt(event_id=seeded["failed"], number=2, trigger=InboundTrigger.RETRY,
+                           outcome=InboundStatus.FAILED, error="ValueError: bad sku", traceback=trace)])
+        db.session.commit()
+    staff("viewer")
+    html = client.get(f"/admin/inbound/event/{seeded['failed']}").get_data(as_text=True)
+    attempt_2 = html[html.index('id="attempt-2"'):html.index('id="attempt-1"')]
+    shown = re.search(r'<details class="small" data-traceback><summary>Handler traceback</summary>\s*'
+                      r'<pre class="payload small mb-0">(.*?)</pre></details>', attempt_2, re.S)
+    assert shown and unescape(shown.group(1)) == trace
+    assert "<script>alert" not in html and "&lt;script&gt;alert(&#34;sku&#34;)&lt;/script&gt;" in shown.group(1)
+    assert "data-traceback" not in html[html.index('id="attempt-1"'):]  # an attempt without one shows none
+
+
 def test_a_large_body_shows_a_4_kb_preview_and_downloads_whole(app, client, staff, seeded):
     staff("viewer")
     body = json.dumps({"line_items": [{"sku": f"SKU-{n:05}", "qty": n} for n in range(400)]}).encode()

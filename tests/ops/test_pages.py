@@ -42,7 +42,7 @@ def test_api_system_reports_workers_queues_runs_and_versions(app, client, auth):
     assert body["version"] == {"web": "v7", "workers": ["v7"]} and body["warnings"] == []
     (worker,) = body["workers"]
     assert worker["pid"] == 11 and worker["threads"] == 8 and worker["queues"] == ["alerts", "jobs", "webhooks"]
-    assert {q["name"] for q in body["queues"]} == {"webhooks", "jobs", "alerts"}
+    assert {q["name"] for q in body["queues"]} == {"webhooks", "inbound", "jobs", "alerts"}
     assert [r["name"] for r in body["runs"]] == ["sweep", "snapshot", "alerts", "retention", "digest"]
 
 

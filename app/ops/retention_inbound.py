@@ -1,0 +1,82 @@
+"""Retention for inbound webhooks: settled events lose their bodies with the payloads, and settled events (with
+their attempts and handles), rejection samples and hourly counts go once older than RECORD_RETENTION_DAYS.
+
+An event is settled once processed, ignored, or failed with no retry left; one still to be processed (held by a
+paused source, or waiting for a retry) keeps its body and its rows, whatever its age.
+"""
+
+from sqlalchemy import delete, select, tuple_, update
+
+from app.extensions import db
+from app.models import InboundCount, InboundEvent, InboundRejection, InboundStatus, utcnow
+
+#: Events nothing will process again.
+SETTLED = (InboundEvent.status.in_([InboundStatus.PROCESSED, InboundStatus.IGNORED])
+           | ((InboundEvent.status == InboundStatus.FAILED) & InboundEvent.next_attempt_at.is_(None)))
+
+
+def purge_inbound_bodies(older_than, batch_size=1000):
+    """Empty the bodies of settled inbound events received before older_than and record when; return how many."""
+    total, cursor = 0, None
+    while True:
+        query = (select(InboundEvent.received_at, InboundEvent.id)
+                 .where(InboundEvent.received_at < older_than, InboundEvent.body_purged_at.is_(None), SETTLED)
+                 .order_by(InboundEvent.received_at, InboundEvent.id).limit(batch_size))
+        if cursor is not None:
+            query = query.where(tuple_(InboundEvent.received_at, InboundEvent.id) > cursor)
+        rows = db.session.execute(query).all()
+        if rows:
+            total += db.session.execute(update(InboundEvent).where(
+                InboundEvent.id.in_([r.id for r in rows]), InboundEvent.body_purged_at.is_(None), SETTLED)
+                .values(body=None, body_purged_at=utcnow()).execution_options(synchronize_session=False)).rowcount
+        db.session.commit()
+        if len(rows) < batch_size:
+            return total
+        cursor = tuple(rows[-1])
+
+
+def delete_old_inbound_events(older_than, batch_size=1000):
+    """Delete settled inbound events received before older_than, with their attempts and handles; return how many.
+
+    The attempts and handles go by the foreign keys' ON DELETE CASCADE, in the statement that deletes the event,
+    so an event replayed meanwhile (no longer settled) keeps all of its rows.
+    """
+    total = 0
+    while True:
+        ids = db.session.scalars(select(InboundEvent.id).where(InboundEvent.received_at < older_than, SETTLED)
+                                 .order_by(InboundEvent.received_at, InboundEvent.id).limit(batch_size)).all()
+        if ids:
+            total += db.session.execute(delete(InboundEvent).where(InboundEvent.id.in_(ids), SETTLED)
+                                        .execution_options(synchronize_session=False)).rowcount
+        db.session.commit()
+        if len(ids) < batch_size:
+            return total
+
+
+def delete_old_rejections(older_than, batch_size=1000):
+    """Delete rejected-request samples from before older_than; return how many."""
+    total = 0
+    while True:
+        ids = db.session.scalars(select(InboundRejection.id).where(InboundRejection.rejected_at < older_than)
+                                 .order_by(InboundRejection.id).limit(batch_size)).all()
+        if ids:
+            total += db.session.execute(delete(InboundRejection).where(InboundRejection.id.in_(ids))
+                                        .execution_options(synchronize_session=False)).rowcount
+        db.session.commit()
+        if len(ids) < batch_size:
+            return total
+
+
+def delete_old_counts(older_than, batch_size=1000):
+    """Delete the hourly inbound counts of hours before older_than; return how many."""
+    key = tuple_(InboundCount.source_name, InboundCount.hour_start, InboundCount.kind)
+    total = 0
+    while True:
+        keys = db.session.execute(select(InboundCount.source_name, InboundCount.hour_start, InboundCount.kind)
+                                  .where(InboundCount.hour_start < older_than).limit(batch_size)).all()
+        if keys:
+            total += db.session.execute(delete(InboundCount).where(key.in_([tuple(k) for k in keys]))
+                                        .execution_options(synchronize_session=False)).rowcount
+        db.session.commit()
+        if len(keys) < batch_size:
+            return total
