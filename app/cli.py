@@ -31,15 +31,23 @@ alerts = AppGroup("alerts", help="Alert rules and the daily digest.")
 @click.argument("email")
 @click.option("--role", type=click.Choice([r.value for r in Role]), default="viewer", show_default=True)
 @click.option("--password", help="Prompted for (hidden, twice) when not given.")
-def create_user_command(email, role, password):
+@click.option("--one-time", is_flag=True, help="Generate a one-time password, printed alone on the last line; "
+              "it must be changed at first sign-in (for a platform's console, where nothing can prompt).")
+def create_user_command(email, role, password, one_time):
     """Create a staff account."""
-    if password is None:
+    if one_time and password:
+        raise click.UsageError("give either --password or --one-time, not both")
+    if password is None and not one_time:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
-        user, _ = create_user(email, role, password)
+        user, generated = create_user(email, role, password, actor=CLI)
     except InvalidInput as exc:
         raise click.ClickException(exc.message) from None
     click.echo(f"Created {user.email} ({user.role.value}).")
+    if generated:
+        click.echo(f"Sign in at {current_app.config['PUBLIC_URL'] or '<your app URL>'}/login with this one-time "
+                   "password; you will choose your own at once:")
+        click.echo(generated)
 
 
 @users.command("reset-password")
@@ -70,7 +78,10 @@ def retention_run(batch_size):
 def alerts_evaluate():
     """Evaluate the alert rules once (the workers do it every ALERT_INTERVAL_SECONDS)."""
     changes = evaluate_rules()["changes"]
-    click.echo(f"{len(changes)} change(s): " + ", ".join(f"{c['key']} {c['change']}" for c in changes))
+    if not changes:
+        click.echo("No alert started or recovered.")
+    for change in changes:
+        click.echo(f"{change['title']} {change['change']}: {change['summary']}")
 
 
 @alerts.command("digest")
@@ -78,7 +89,12 @@ def alerts_evaluate():
 @with_appcontext
 def alerts_digest(day):
     """Send the daily digest now."""
-    click.echo(send_digest(day.date() if day else None))
+    sent = send_digest(day.date() if day else None)
+    if sent["sent_to"]:
+        click.echo(f"Sent the digest for {sent['day']} ({sent['deliveries']} deliveries) to "
+                   f"{sent['sent_to']} recipient(s).")
+    else:
+        click.echo(f"Did not send the digest for {sent['day']}: {sent['reason']}.")
 
 
 @api_keys.command("create")
@@ -151,9 +167,11 @@ def serve(host, port):
     from flask_migrate import upgrade
     from werkzeug.serving import run_simple
 
-    configure_logging(current_app.config["LOG_FORMAT"])
     app = current_app._get_current_object()
     upgrade()
+    # IMPORTANT: after upgrade(): Alembic's env.py applies alembic.ini's logging (root at WARNING), which
+    # would hide the per-attempt and per-inbound-event lines for the life of the server.
+    configure_logging(current_app.config["LOG_FORMAT"])
     password = ensure_first_admin()
     if password:
         click.echo(f"First start: sign in at http://{host}:{port}/login as admin@localhost with the one-time "
@@ -196,3 +214,6 @@ def register(app):
     app.cli.add_command(alerts)
     app.cli.add_command(sweep_command)
     app.cli.add_command(serve)
+    from app import cli_deploy
+
+    cli_deploy.register(app)

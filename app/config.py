@@ -223,6 +223,9 @@ class Config:
         self.PERIODIC_TICK_SECONDS = float(env.get("PERIODIC_TICK_SECONDS", "10"))
         self.SNAPSHOT_INTERVAL_SECONDS = float(env.get("SNAPSHOT_INTERVAL_SECONDS", "30"))
         self.ALERT_INTERVAL_SECONDS = float(env.get("ALERT_INTERVAL_SECONDS", "60"))
+        #: How long a starting worker waits for the migrations its code needs (Render may start new workers
+        #: before the web's pre-deploy command has run them), in seconds; past it the worker exits.
+        self.WORKER_SCHEMA_WAIT_SECONDS = float(env.get("WORKER_SCHEMA_WAIT_SECONDS", "900"))
 
     def redis_url(self, url):
         """url with this instance's Redis timeouts (see redis_url)."""

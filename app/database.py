@@ -7,6 +7,10 @@ answer; past it the connection is closed (SQLAlchemy then drops it from the pool
 with an OperationalError, which the web answers as 503 (app.outages).
 """
 
+import re
+import shlex
+import sys
+
 import psycopg
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -36,12 +40,49 @@ class BoundedConnection(psycopg.Connection):
                 f"the database did not answer within {self.wait_timeout:g} s; the connection was closed") from None
 
 
+#: What PostgreSQL says when the database named in the URL is not there.
+_NO_DATABASE = re.compile(r'database "([^"]+)" does not exist')
+
+
+class DatabaseMissing(psycopg.OperationalError):
+    """Raised when DATABASE_URL names a PostgreSQL database that does not exist (one clear line, no traceback)."""
+
+
 @event.listens_for(Engine, "do_connect")
 def _connect_bounded(dialect, connection_record, cargs, cparams):
     """Open psycopg connections as BoundedConnection when the engine asks for a wait bound."""
     wait_timeout = cparams.pop(WAIT_TIMEOUT_ARG, None)
-    if wait_timeout is None or dialect.driver != "psycopg":
+    if dialect.driver != "psycopg":
         return None  # the dialect connects as usual
-    connection = BoundedConnection.connect(*cargs, **cparams)
+    try:
+        connection = BoundedConnection.connect(*cargs, **cparams)
+    except psycopg.OperationalError as exc:
+        missing = _NO_DATABASE.search(str(exc))
+        if missing:
+            raise DatabaseMissing(_missing_message(missing.group(1), cparams)) from None
+        raise
     connection.wait_timeout = wait_timeout
     return connection
+
+
+def _missing_message(name, cparams):
+    where = [f"-{flag} {shlex.quote(str(cparams[key]))}" for flag, key in (("h", "host"), ("p", "port"), ("U", "user"))
+             if cparams.get(key)]
+    return (f'the PostgreSQL database "{name}" (DATABASE_URL) does not exist; create it with: '
+            f"createdb {' '.join([*where, shlex.quote(name)])}")
+
+
+def _database_missing(error):
+    return error if isinstance(error, DatabaseMissing) else (
+        getattr(error, "orig", None) if isinstance(getattr(error, "orig", None), DatabaseMissing) else None)
+
+
+def _excepthook(kind, error, traceback, previous=sys.excepthook):
+    """End a command that found no database with one line on stderr (exit 1) instead of a traceback."""
+    missing = _database_missing(error)
+    if missing is None:
+        return previous(kind, error, traceback)
+    print(f"Error: {missing}", file=sys.stderr)
+
+
+sys.excepthook = _excepthook

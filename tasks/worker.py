@@ -10,6 +10,7 @@ import signal
 from dramatiq.middleware import Middleware
 
 from app import create_app
+from app.ops.schema import wait_for_schema
 from tasks import alerts, bulk, deliveries, inbound  # noqa: F401  declares the actors
 from tasks.broker import broker
 from tasks.middleware import install
@@ -17,6 +18,8 @@ from tasks.periodic import Periodic
 from tasks.sweeper import Sweeper
 
 app = create_app()
+with app.app_context():  # IMPORTANT: before consuming: new code on an old schema would fail every message
+    wait_for_schema(app.config["WORKER_SCHEMA_WAIT_SECONDS"])
 install(broker, app)
 # Everything imported and built so far lives as long as the process: keep the cyclic garbage collector
 # from scanning it again and again (full collections took over 100 ms with it).

@@ -182,7 +182,8 @@ def evaluate_rules(rules=None):
                 state = AlertState(key=key, rule=rule.name, subject=finding.subject, firing=False)
                 db.session.add(state)
             if state.firing != finding.firing:
-                changes.append({"key": key, "change": _change(rule, finding, state, now)})
+                changes.append({"key": key, "change": _change(rule, finding, state, now), "title": rule.title,
+                                "summary": finding.summary})
     db.session.commit()
     return {"changes": changes}
 

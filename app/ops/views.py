@@ -1,12 +1,14 @@
-"""GET /healthz for the platform's health check and GET /metrics for Prometheus."""
+"""GET /healthz for the platform's health check, GET /metrics for Prometheus, and the smoke test's echo route."""
 
 import hmac
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from app.auth.api_keys import authenticate
+from app.extensions import csrf
 from app.ops.exposition import render
 from app.ops.health import health
+from app.ops.smoke import ECHO_PATH
 
 bp = Blueprint("ops", __name__)
 
@@ -23,6 +25,15 @@ def healthz():
     response.headers["Cache-Control"] = "no-store"
     if not ok:
         response.headers["Retry-After"] = "10"
+    return response
+
+
+@bp.post(ECHO_PATH)
+@csrf.exempt
+def smoke_echo():
+    """Answer the smoke test's webhook with 200; it reads nothing and changes nothing."""
+    response = jsonify({"received": True})
+    response.headers["Cache-Control"] = "no-store"
     return response
 
 

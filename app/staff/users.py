@@ -104,6 +104,12 @@ def _other_admins(user_id):
         User.role == Role.ADMIN, User.active.is_(True), User.id != user_id))
 
 
+def admin_exists():
+    """Say whether any active admin exists (someone who can sign in and manage the rest)."""
+    return bool(db.session.scalar(select(func.count()).select_from(User).where(
+        User.role == Role.ADMIN, User.active.is_(True))))
+
+
 def ensure_first_admin(email="admin@localhost"):
     """Create an admin with a one-time password when there are no users; return the password or None."""
     if db.session.scalar(select(func.count()).select_from(User)):

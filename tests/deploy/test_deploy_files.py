@@ -94,7 +94,8 @@ def test_heroku_gets_addons_generated_secrets_and_a_release_phase(manifest):
     assert {k for k, v in manifest["env"].items() if v.get("generator") == "secret"} >= {
         "SECRET_KEY", "SECRETS_ENCRYPTION_KEY", "METRICS_TOKEN"}
     assert set(manifest["formation"]) == {"web", "worker"}
-    assert shlex.split(procfile()["release"]) == ["flask", "--app", "app", "db", "upgrade"]
+    assert shlex.split(procfile()["release"]) == ["flask", "--app", "app", "release"]  # migrates, then says how
+    # to create the first admin (tests/deploy/test_walkthrough.py runs it)
 
 
 def test_a_generated_heroku_secret_is_a_usable_encryption_key():
@@ -103,3 +104,10 @@ def test_a_generated_heroku_secret_is_a_usable_encryption_key():
     app.config["SECRETS_ENCRYPTION_KEY"] = hex_key
     with app.app_context():
         assert decrypt(encrypt("whsec_abc")) == "whsec_abc"
+
+
+def test_heroku_asks_for_the_public_url_and_the_smtp_settings_as_optional(manifest):
+    asked = manifest["env"]
+    for name in ("PUBLIC_URL", "SMTP_HOST", "SMTP_PORT", "SMTP_USERNAME", "SMTP_PASSWORD", "SMTP_STARTTLS",
+                 "SMTP_FROM", "ALERT_EMAIL_TO"):
+        assert asked[name]["required"] is False and asked[name]["description"], name

@@ -2,6 +2,7 @@
 
 import json
 import signal
+import sys
 import time
 from datetime import UTC, datetime
 
@@ -71,3 +72,26 @@ def test_newcomer_server_delivers_and_a_restart_loses_no_webhook(tmp_path, proce
     receiver.wait_for(3, timeout=30)
     done = api.wait_for_delivery(delivery_id, 30, status="succeeded")
     assert [a["response_status"] for a in done["attempts"]] == [500, 200]
+
+
+def test_the_readme_example_reaches_the_shipped_receiver_and_the_server_logs_each_attempt(tmp_path, processes):
+    # Given `make run` (flask serve) and the receiver the README starts in another terminal
+    env = child_env(HOOKYARD_INSTANCE_PATH=tmp_path / "instance")
+    port, receiver_port = free_port(), free_port()
+    server = processes.start_server(env, port)
+    receiver = processes.start("receiver", [sys.executable, "-m", "flask", "--app", "app", "receiver", "--port",
+                                            str(receiver_port)], env)
+    receiver.wait_for_log(f"Receiving webhooks on http://127.0.0.1:{receiver_port}/")
+    api = Api(port, flask(env, "api-keys", "create", "laptop").strip().splitlines()[-1])
+
+    # When the README's two calls are made
+    api.post("/endpoints", {"url": f"http://127.0.0.1:{receiver_port}/hook", "event_types": ["order.*"]}, expect=201)
+    sent = api.post("/messages", {"event_type": "order.created", "payload": {"order": 1001}, "reference": "#1001",
+                                  "tags": ["ABCD1234"]}, expect=202)
+    delivery_id = sent["deliveries"][0]["id"]
+
+    # Then the receiver prints the webhook, and the server's log has the attempt's line (INFO, not hidden)
+    receiver.wait_for_log('{"order":1001}', timeout=30)
+    assert "POST /hook" in receiver.log() and "webhook-signature=v1," in receiver.log()
+    api.wait_for_delivery(delivery_id, 30, status="succeeded")
+    server.wait_for_log(f"attempt {delivery_id} #1 to http://127.0.0.1:{receiver_port}/hook: 200", timeout=30)
