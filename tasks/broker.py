@@ -75,3 +75,11 @@ def delayed_count(queue_name=QUEUE):
         return broker.get_queue_message_counts(queue_name)[1]
     except Exception:  # noqa: BLE001  informative only, as queue_depth
         return None
+
+
+def eviction_policy():
+    """Return the broker Redis' maxmemory-policy (from INFO, which managed Redis allows where CONFIG is not),
+    or None for another broker or when Redis does not say."""
+    if isinstance(broker, StubBroker) or not hasattr(broker, "do_qsize"):
+        return None
+    return broker.client.info("memory").get("maxmemory_policy")

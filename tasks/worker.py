@@ -10,14 +10,17 @@ import signal
 from dramatiq.middleware import Middleware
 
 from app import create_app
+from app.config import Config
+from app.ops.broker_memory import warn_at_startup
 from tasks import alerts, bulk, deliveries, inbound  # noqa: F401  declares the actors
 from tasks.broker import broker
 from tasks.middleware import install
 from tasks.periodic import Periodic
 from tasks.sweeper import Sweeper
 
-app = create_app()
+app = create_app(Config(role="worker"))
 install(broker, app)
+warn_at_startup("worker")
 # Everything imported and built so far lives as long as the process: keep the cyclic garbage collector
 # from scanning it again and again (full collections took over 100 ms with it).
 gc.collect()

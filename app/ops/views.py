@@ -1,4 +1,4 @@
-"""GET /healthz for the platform's health check and GET /metrics for Prometheus."""
+"""GET /livez for the platform's probe, /healthz and /readyz for monitoring, and GET /metrics for Prometheus."""
 
 import hmac
 
@@ -6,7 +6,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from app.auth.api_keys import authenticate
 from app.ops.exposition import render
-from app.ops.health import health
+from app.ops.health import HEALTH, LIVENESS, READINESS, health
 
 bp = Blueprint("ops", __name__)
 
@@ -14,16 +14,32 @@ bp = Blueprint("ops", __name__)
 PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8"
 
 
-@bp.get("/healthz")
-def healthz():
-    """Answer 200 when the database and the broker answer, 503 naming the part that does not."""
-    body, ok = health()
+def _answer(parts):
+    body, ok = health(parts)
     response = jsonify(body)
     response.status_code = 200 if ok else 503
     response.headers["Cache-Control"] = "no-store"
     if not ok:
         response.headers["Retry-After"] = "10"
     return response
+
+
+@bp.get("/livez")
+def livez():
+    """Answer 200 while this process reaches the database (the platform's probe), 503 when it does not."""
+    return _answer(LIVENESS)
+
+
+@bp.get("/healthz")
+def healthz():
+    """Answer 200 when the database and the broker answer, 503 naming the part that does not."""
+    return _answer(HEALTH)
+
+
+@bp.get("/readyz")
+def readyz():
+    """Answer 200 when the database, the broker, a worker and the broker's eviction policy are fine, else 503."""
+    return _answer(READINESS)
 
 
 def _authorised():

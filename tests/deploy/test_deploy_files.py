@@ -62,7 +62,7 @@ def test_the_blueprint_schema_refuses_what_render_refuses(blueprint):
 
 def test_the_blueprint_wires_web_worker_postgres_and_key_value(blueprint):
     services = {s["type"]: s for s in blueprint["services"]}
-    assert services["web"]["healthCheckPath"] == "/healthz"
+    assert services["web"]["healthCheckPath"] == "/livez"  # a broker blip must not stop the routing
     assert services["keyvalue"]["maxmemoryPolicy"] == "noeviction"
     assert services["web"]["preDeployCommand"] == procfile()["release"]
     for kind in ("web", "worker"):

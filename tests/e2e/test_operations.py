@@ -93,3 +93,24 @@ def test_healthz_is_503_naming_the_broker_when_redis_does_not_answer(worker_env,
     body = response.json()
     assert body["database"] == "ok" and body["broker"] != "ok" and body["status"] == "failing"
     assert not re.search(r"s3cret|127\.0\.0\.1|redis://", response.text)
+
+
+def test_with_redis_unreachable_the_web_is_live_but_not_ready_and_still_accepts_messages(
+        worker_env, processes, tmp_path, database):
+    dead_redis = f"redis://127.0.0.1:{free_port()}/2"
+    env = {**worker_env, "BROKER_URL": dead_redis}
+    port = start_web(processes, env, tmp_path)
+    base = f"http://127.0.0.1:{port}"
+    live = requests.get(f"{base}/livez", timeout=30)
+    ready = requests.get(f"{base}/readyz", timeout=30)
+    assert live.status_code == 200 and live.json()["database"] == "ok", live.text
+    assert ready.status_code == 503 and ready.json()["broker"] != "ok" and ready.json()["database"] == "ok"
+    # The platform keeps routing, and a producer's message is accepted (the sweep sends it once Redis is back)
+    key = flask(env, "api-keys", "create", "e2e").strip().splitlines()[-1]
+    headers = {"Authorization": f"Bearer {key}"}
+    endpoint = requests.post(f"{base}/api/v1/endpoints", json={"url": "http://127.0.0.1:9/hook"}, headers=headers,
+                             timeout=30)
+    assert endpoint.status_code == 201, endpoint.text
+    sent = requests.post(f"{base}/api/v1/messages", json={"event_type": "order.created", "payload": {"n": 1}},
+                         headers=headers, timeout=30)
+    assert sent.status_code in (201, 202), sent.text
