@@ -1,13 +1,20 @@
 """WSGI entry point for gunicorn: `gunicorn wsgi:app`."""
 
+import atexit
 import gc
 import threading
 
 from app import create_app
 from app.config import Config
 from app.ops.broker_memory import warn_at_startup
+from app.ops.metrics_store import PromptPublisher
 
 app = create_app(Config(role="web"))
+# Counts made here (inbound duplicates, the embedded worker's attempts) reach the database within a second.
+# IMPORTANT: registered before the embedded worker's own atexit stop, so it publishes after that one finishes.
+publisher = PromptPublisher(app)
+publisher.start()
+atexit.register(publisher.stop)
 
 if app.config["EMBEDDED"]:  # no broker configured: this process also runs the worker
     from tasks.embedded import start_embedded_worker

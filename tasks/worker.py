@@ -12,6 +12,7 @@ from dramatiq.middleware import Middleware
 from app import create_app
 from app.config import Config
 from app.ops.broker_memory import warn_at_startup
+from app.ops.metrics_store import PromptPublisher
 from tasks import alerts, bulk, deliveries, inbound  # noqa: F401  declares the actors
 from tasks.broker import broker
 from tasks.middleware import install
@@ -52,10 +53,11 @@ stop_once_on_sigterm()
 
 
 class SweeperMiddleware(Middleware):
-    """Run the recovery sweep and the periodic work (heartbeat, metrics, jobs) in this worker process while it is up."""
+    """Run the recovery sweep, the periodic work (heartbeat, metrics, jobs) and the metrics publisher in this worker
+    process while it is up."""
 
     def __init__(self):
-        self.sweeper = self.periodic = None
+        self.sweeper = self.periodic = self.publisher = None
 
     def after_worker_boot(self, broker, worker):
         if app.config["WEBHOOK_SWEEP_INTERVAL_SECONDS"] > 0:
@@ -64,9 +66,11 @@ class SweeperMiddleware(Middleware):
         self.periodic = Periodic(app, threads=worker.worker_threads, queues=worker.consumer_whitelist
                                  or broker.get_declared_queues())
         self.periodic.start()
+        self.publisher = PromptPublisher(app)
+        self.publisher.start()
 
     def before_worker_shutdown(self, broker, worker):
-        for thread in (self.sweeper, self.periodic):
+        for thread in (self.sweeper, self.periodic, self.publisher):  # the publisher stores the last counts
             if thread:
                 thread.stop()
 

@@ -114,3 +114,24 @@ def test_with_redis_unreachable_the_web_is_live_but_not_ready_and_still_accepts_
     sent = requests.post(f"{base}/api/v1/messages", json={"event_type": "order.created", "payload": {"n": 1}},
                          headers=headers, timeout=30)
     assert sent.status_code in (201, 202), sent.text
+
+
+def test_counts_of_a_worker_killed_with_sigkill_are_still_in_metrics_after_its_restart(
+        worker_env, processes, receiver, database, tmp_path):
+    # No tick publishes in this test: the workers' first tick (at start) is their only one
+    env = {**worker_env, "METRICS_TOKEN": METRICS_TOKEN, "PERIODIC_TICK_SECONDS": "3600"}
+    port = start_web(processes, env, tmp_path)
+    first = start_worker(processes, env, tmp_path, "worker", "v1")
+    ids = produce(env, receiver.url(), 3)["delivery_ids"]
+    wait_until(lambda: database.all_have(ids, "succeeded"), 60, describe=lambda: database.describe(ids))
+
+    # When the machine's workers die at once (kill -9: nothing runs at exit) and start again on it
+    first.kill_group(signal.SIGKILL)
+    first.wait(30)
+    start_worker(processes, env, tmp_path, "worker-again", "v1")
+
+    # Then /metrics still counts the three attempts, and they do not go away
+    wait_until(lambda: attempts_counted(port) == (3, 3), 30, describe=lambda: str(attempts_counted(port)))
+    more = produce(env, receiver.url(), 1)["delivery_ids"]
+    wait_until(lambda: database.all_have(more, "succeeded"), 60, describe=lambda: database.describe(more))
+    wait_until(lambda: attempts_counted(port) == (4, 4), 30, describe=lambda: str(attempts_counted(port)))
