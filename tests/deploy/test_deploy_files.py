@@ -103,3 +103,13 @@ def test_a_generated_heroku_secret_is_a_usable_encryption_key():
     app.config["SECRETS_ENCRYPTION_KEY"] = hex_key
     with app.app_context():
         assert decrypt(encrypt("whsec_abc")) == "whsec_abc"
+
+
+def test_the_deploy_files_say_who_restarts_a_worker_whose_process_died(manifest):
+    # tests/e2e/test_recovery.py checks the behaviour: dramatiq exits non-zero when one of its processes dies
+    readme = (ROOT / "README.md").read_text()
+    assert "**Who restarts a worker.**" in readme and "Restart=always" in readme
+    render_comments = " ".join(line.strip().lstrip("# ") for line in (ROOT / "render.yaml").read_text().splitlines()
+                               if line.strip().startswith("#"))
+    assert "dies" in render_comments and "restarts the whole service" in render_comments
+    assert "Heroku restarts the dyno" in manifest["env"]["WORKER_PROCESSES"]["description"]
