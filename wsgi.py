@@ -10,18 +10,18 @@ from app.ops.broker_memory import warn_at_startup
 from app.ops.metrics_store import PromptPublisher
 
 app = create_app(Config(role="web"))
-# Counts made here (inbound duplicates, the embedded worker's attempts) reach the database within a second.
-# IMPORTANT: registered before the embedded worker's own atexit stop, so it publishes after that one finishes.
-publisher = PromptPublisher(app)
-publisher.start()
-atexit.register(publisher.stop)
 
 if app.config["EMBEDDED"]:  # no broker configured: this process also runs the worker
     from tasks.embedded import start_embedded_worker
 
     start_embedded_worker(app)
-else:  # in a thread: an unreachable broker must not hold up the web's start
+else:
+    # In a thread: an unreachable broker must not hold up the web's start.
     threading.Thread(target=warn_at_startup, args=("web",), name="broker-policy", daemon=True).start()
+    # Counts made here (inbound duplicates) reach the database within a second, not only when scraped.
+    publisher = PromptPublisher(app)
+    publisher.start()
+    atexit.register(publisher.stop)
 
 # Everything built so far lives as long as the process: keep the cyclic garbage collector from scanning it
 # again on every full collection (as the workers do, tasks/worker.py).
