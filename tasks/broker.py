@@ -7,6 +7,7 @@ in-memory broker for the embedded default (one process, in-process worker).
 from urllib.parse import urlsplit
 
 import dramatiq
+import redis
 from dramatiq.brokers.stub import StubBroker
 
 from app import outages
@@ -82,4 +83,7 @@ def eviction_policy():
     or None for another broker or when Redis does not say."""
     if isinstance(broker, StubBroker) or not hasattr(broker, "do_qsize"):
         return None
-    return broker.client.info("memory").get("maxmemory_policy")
+    try:
+        return broker.client.info("memory").get("maxmemory_policy")
+    except redis.exceptions.ResponseError:  # INFO disabled by the provider: Redis answers, it just will not say
+        return None
