@@ -23,6 +23,12 @@ REDIS_SOCKET_TIMEOUT_SECONDS = 5
 #: A PostgreSQL client stops waiting this long after the server's own statement timeout should have fired:
 #: a frozen server or a network that drops packets never answers at all (see app.database).
 DATABASE_CLIENT_MARGIN_SECONDS = 2
+#: PostgreSQL connections each process keeps (DB_POOL_SIZE) and may open beyond them (DB_MAX_OVERFLOW), by the
+#: process's role. Sized so the Procfile's defaults (2 web + 2 worker processes, a release or console) stay within
+#: the 20 connections of Heroku's smallest plan (essential-0): see the README's "Connection budget".
+POOL_DEFAULTS = {"web": (2, 1), "worker": (3, 1), None: (5, 5)}
+#: Largest DB_POOL_SIZE and DB_MAX_OVERFLOW accepted.
+MAX_POOL_CONNECTIONS = 100
 
 
 def database_url(raw):
@@ -51,6 +57,20 @@ def redis_url(url, *, connect_timeout=REDIS_CONNECT_TIMEOUT_SECONDS, socket_time
     return urlunsplit(parts._replace(query=urlencode(query)))
 
 
+def bounded_int(env, name, default, low, high):
+    """Read an integer setting and check it lies in [low, high]; raise ValueError naming it otherwise."""
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number from {low} to {high}, got {raw!r}") from None
+    if not low <= value <= high:
+        raise ValueError(f"{name} must be from {low} to {high}, got {value}")
+    return value
+
+
 def engine_options(url, config):
     """SQLAlchemy engine options: no request data in error messages, and on PostgreSQL bounded waits to connect,
     per statement, for a lock, for a pooled connection and for any answer at all.
@@ -64,7 +84,9 @@ def engine_options(url, config):
         statement_ms = int(config.DATABASE_STATEMENT_TIMEOUT_SECONDS * 1000)
         lock_ms = int(config.DATABASE_LOCK_TIMEOUT_SECONDS * 1000)
         options["pool_timeout"] = config.DATABASE_POOL_TIMEOUT_SECONDS
+        options["pool_size"], options["max_overflow"] = config.DB_POOL_SIZE, config.DB_MAX_OVERFLOW
         options["connect_args"] = {
+            "application_name": config.DATABASE_APPLICATION_NAME,
             "connect_timeout": config.DATABASE_CONNECT_TIMEOUT_SECONDS,
             "options": f"-c statement_timeout={statement_ms} -c lock_timeout={lock_ms}",
             # Read by app.database, not by the driver: how long the client waits for any answer.
@@ -96,8 +118,13 @@ def parse_list(raw, default=()):
 class Config:
     """Settings for a running instance, read from the environment when created."""
 
-    def __init__(self, environ=None):
+    def __init__(self, environ=None, role=None):
+        """Read the settings from environ (default os.environ) for a process of role: "web", "worker" or None."""
         env = os.environ if environ is None else environ
+        if role == "web" and not (env.get("BROKER_URL") or env.get("REDIS_URL")):
+            role = None  # the embedded default: the web process runs the worker threads too
+        #: What this process is (wsgi.py: web, tasks/worker.py: worker, None: commands and the embedded default).
+        self.PROCESS_ROLE = role
         #: Folder for the local SQLite database and generated keys (default: ./instance).
         self.HOOKYARD_INSTANCE_PATH = env.get("HOOKYARD_INSTANCE_PATH") or None
         self.SECRET_KEY = env.get("SECRET_KEY")
@@ -108,6 +135,12 @@ class Config:
         self.DATABASE_STATEMENT_TIMEOUT_SECONDS = float(env.get("DATABASE_STATEMENT_TIMEOUT_SECONDS", "30"))
         self.DATABASE_LOCK_TIMEOUT_SECONDS = float(env.get("DATABASE_LOCK_TIMEOUT_SECONDS", "10"))
         self.DATABASE_POOL_TIMEOUT_SECONDS = float(env.get("DATABASE_POOL_TIMEOUT_SECONDS", "10"))
+        #: PostgreSQL: connections this process keeps open and may add under load (defaults: POOL_DEFAULTS).
+        pool_size, max_overflow = POOL_DEFAULTS.get(role, POOL_DEFAULTS[None])
+        self.DB_POOL_SIZE = bounded_int(env, "DB_POOL_SIZE", pool_size, 1, MAX_POOL_CONNECTIONS)
+        self.DB_MAX_OVERFLOW = bounded_int(env, "DB_MAX_OVERFLOW", max_overflow, 0, MAX_POOL_CONNECTIONS)
+        #: Names this process's connections in pg_stat_activity: hookyard-web, hookyard-worker or hookyard.
+        self.DATABASE_APPLICATION_NAME = "hookyard-" + role if role else "hookyard"
         self.SQLALCHEMY_ENGINE_OPTIONS = engine_options(self.SQLALCHEMY_DATABASE_URI, self)
         #: redis://, rediss:// or amqp:// selects the broker; empty means the embedded default.
         self.BROKER_URL = env.get("BROKER_URL") or env.get("REDIS_URL") or ""

@@ -8,6 +8,8 @@ read from snapshots, never from a heavy query per scrape. Labels stay bounded: o
 classes and kinds, never an endpoint or a delivery id.
 """
 
+import threading
+
 from prometheus_client import Counter, Histogram
 
 #: Attempt durations, in seconds; from a fast local receiver to the 30 s deadline.
@@ -27,6 +29,9 @@ COLLECTORS = (attempts_total, attempt_duration_seconds, inbound_processed_total,
               inbound_duplicate_total)
 UNLABELLED = ("webhook_events_processed", "webhook_events_failed", "webhook_events_duplicate")
 
+#: Set on every count, so this process's publisher (app.ops.metrics_store.PromptPublisher) stores it soon.
+counted = threading.Event()
+
 _INBOUND = {"processed": inbound_processed_total, "failed": inbound_failed_total,
             "duplicate": inbound_duplicate_total}
 
@@ -35,8 +40,10 @@ def observe_attempt(*, succeeded, error_class, duration_ms):
     """Count one recorded attempt (error_class: an ErrorClass value or None)."""
     attempts_total.labels("succeeded" if succeeded else "failed", error_class or "none").inc()
     attempt_duration_seconds.observe(duration_ms / 1000)
+    counted.set()
 
 
 def observe_inbound(kind):
     """Count one inbound event settling as kind: processed, failed or duplicate."""
     _INBOUND[kind].inc()
+    counted.set()

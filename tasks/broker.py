@@ -7,6 +7,7 @@ in-memory broker for the embedded default (one process, in-process worker).
 from urllib.parse import urlsplit
 
 import dramatiq
+import redis
 from dramatiq.brokers.stub import StubBroker
 
 from app import outages
@@ -72,4 +73,15 @@ def delayed_count(queue_name=QUEUE):
             return int(broker.client.hlen(f"{broker.namespace}:{queue_name}.DQ.msgs"))
         return broker.get_queue_message_counts(queue_name)[1]
     except Exception:  # noqa: BLE001  informative only, as queue_depth
+        return None
+
+
+def eviction_policy():
+    """Return the broker Redis' maxmemory-policy (from INFO, which managed Redis allows where CONFIG is not),
+    or None for another broker or when Redis does not say."""
+    if isinstance(broker, StubBroker) or not hasattr(broker, "do_qsize"):
+        return None
+    try:
+        return broker.client.info("memory").get("maxmemory_policy")
+    except redis.exceptions.ResponseError:  # INFO disabled by the provider: Redis answers, it just will not say
         return None

@@ -9,6 +9,7 @@ import logging
 
 from dramatiq import Worker
 
+from app.ops.metrics_store import PromptPublisher
 from tasks import alerts, bulk, deliveries, inbound  # noqa: F401  declares the actors on the broker
 from tasks.broker import broker
 from tasks.middleware import install
@@ -34,7 +35,9 @@ def start_embedded_worker(app):
     sweeper.start()
     periodic = Periodic(app, threads=app.config["WORKER_THREADS"], queues=broker.get_declared_queues())
     periodic.start()
-    _running.update(worker=worker, sweeper=sweeper, periodic=periodic)
+    publisher = PromptPublisher(app)
+    publisher.start()
+    _running.update(worker=worker, sweeper=sweeper, periodic=periodic, publisher=publisher)
     atexit.register(stop_embedded_worker)
     log.info("embedded worker started with %d threads", app.config["WORKER_THREADS"])
     return worker
@@ -48,3 +51,6 @@ def stop_embedded_worker(timeout_ms=25_000):
             thread.stop()
     if worker:
         worker.stop(timeout=timeout_ms)
+    publisher = _running.pop("publisher", None)
+    if publisher:  # last: it stores what the attempts that just finished counted
+        publisher.stop()

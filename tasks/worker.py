@@ -10,6 +10,9 @@ import signal
 from dramatiq.middleware import Middleware
 
 from app import create_app
+from app.config import Config
+from app.ops.broker_memory import warn_at_startup
+from app.ops.metrics_store import PromptPublisher
 from app.ops.schema import wait_for_schema
 from tasks import alerts, bulk, deliveries, inbound  # noqa: F401  declares the actors
 from tasks.broker import broker
@@ -17,10 +20,11 @@ from tasks.middleware import install
 from tasks.periodic import Periodic
 from tasks.sweeper import Sweeper
 
-app = create_app()
+app = create_app(Config(role="worker"))
 with app.app_context():  # IMPORTANT: before consuming: new code on an old schema would fail every message
     wait_for_schema(app.config["WORKER_SCHEMA_WAIT_SECONDS"])
 install(broker, app)
+warn_at_startup("worker")
 # Everything imported and built so far lives as long as the process: keep the cyclic garbage collector
 # from scanning it again and again (full collections took over 100 ms with it).
 gc.collect()
@@ -52,10 +56,11 @@ stop_once_on_sigterm()
 
 
 class SweeperMiddleware(Middleware):
-    """Run the recovery sweep and the periodic work (heartbeat, metrics, jobs) in this worker process while it is up."""
+    """Run the recovery sweep, the periodic work (heartbeat, metrics, jobs) and the metrics publisher in this worker
+    process while it is up."""
 
     def __init__(self):
-        self.sweeper = self.periodic = None
+        self.sweeper = self.periodic = self.publisher = None
 
     def after_worker_boot(self, broker, worker):
         if app.config["WEBHOOK_SWEEP_INTERVAL_SECONDS"] > 0:
@@ -64,9 +69,11 @@ class SweeperMiddleware(Middleware):
         self.periodic = Periodic(app, threads=worker.worker_threads, queues=worker.consumer_whitelist
                                  or broker.get_declared_queues())
         self.periodic.start()
+        self.publisher = PromptPublisher(app)
+        self.publisher.start()
 
     def before_worker_shutdown(self, broker, worker):
-        for thread in (self.sweeper, self.periodic):
+        for thread in (self.sweeper, self.periodic, self.publisher):  # the publisher stores the last counts
             if thread:
                 thread.stop()
 

@@ -29,3 +29,29 @@ def test_a_broker_url_means_workers_and_no_loopback():
     config = Config({"REDIS_URL": "rediss://h:6380"})
     assert not config.EMBEDDED and config.BROKER_URL == "rediss://h:6380"
     assert config.WEBHOOK_ALLOWED_NETWORKS == []
+
+
+def test_pool_sizes_default_by_role_and_fit_the_smallest_plans_connection_budget():
+    web, worker = Config({"REDIS_URL": "redis://h"}, role="web"), Config({"REDIS_URL": "redis://h"}, role="worker")
+    budget = 2 * (web.DB_POOL_SIZE + web.DB_MAX_OVERFLOW) + 2 * (worker.DB_POOL_SIZE + worker.DB_MAX_OVERFLOW)
+    assert budget + 3 <= 20  # Procfile defaults + a release + two consoles within Heroku essential-0
+    url = "postgresql+psycopg://u@h/d"
+    options = Config({"DATABASE_URL": url, "REDIS_URL": "redis://h"}, role="worker").SQLALCHEMY_ENGINE_OPTIONS
+    assert (options["pool_size"], options["max_overflow"]) == (worker.DB_POOL_SIZE, worker.DB_MAX_OVERFLOW)
+    assert options["connect_args"]["application_name"] == "hookyard-worker"
+
+
+def test_pool_sizes_come_from_the_environment():
+    config = Config({"DB_POOL_SIZE": "7", "DB_MAX_OVERFLOW": "0", "REDIS_URL": "redis://h"}, role="web")
+    assert (config.DB_POOL_SIZE, config.DB_MAX_OVERFLOW) == (7, 0)
+
+
+def test_the_embedded_web_process_gets_the_general_pool_for_its_worker_threads():
+    assert Config({}, role="web").DATABASE_APPLICATION_NAME == "hookyard"
+
+
+@pytest.mark.parametrize("name, raw", [("DB_POOL_SIZE", "0"), ("DB_POOL_SIZE", "many"), ("DB_MAX_OVERFLOW", "-1"),
+                                       ("DB_MAX_OVERFLOW", "101")])
+def test_pool_sizes_out_of_range_are_a_clear_error(name, raw):
+    with pytest.raises(ValueError, match=name):
+        Config({name: raw})

@@ -326,7 +326,8 @@ class SystemOut(BaseModel):
     queues: list[QueueOut]
     oldest_pending_seconds: float
     runs: list[RunOut]
-    warnings: list[dict] = Field(description='[{"kind": "no-worker" or "version-drift", "text": ...}]')
+    warnings: list[dict] = Field(
+        description='[{"kind": "no-worker", "version-drift" or "broker-eviction", "text": ...}]')
 
 
 class ErrorOut(BaseModel):

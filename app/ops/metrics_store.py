@@ -2,16 +2,20 @@
 
 Each process counts in prometheus_client as usual. Under gunicorn and Dramatiq's worker processes the
 library's multiprocess mode keeps every process's counts in files in PROMETHEUS_MULTIPROC_DIR
-(bin/with-metrics prepares it per machine boot, before the processes start), so one process can read
-the whole machine's. Web and worker run on different machines on Heroku and Render, so each machine
-also publishes its totals to the database (the workers every tick, the web when scraped); a scrape
-adds up every machine's row. A row is keyed by machine and boot and only ever grows, so a restart
-adds a row instead of resetting one, and nothing counted is lost beyond the last tick before a crash.
-Without a multiprocess directory (the embedded default, tests) the process publishes its own registry.
+(bin/with-metrics prepares it before the processes start and keeps it across restarts on the machine), so one
+process can read the whole machine's, dead processes' included. Web and worker run on different machines on
+Heroku and Render, so each machine also publishes its totals to the database: about a second after each count
+(PromptPublisher), every worker tick, when a worker stops and when the web is scraped; a scrape adds up every
+machine's row. A row is keyed by machine and boot and only ever grows. A restart on the same machine carries on
+the same row from the files kept; a machine with a fresh disk adds a row instead of resetting one, losing at
+most the second before a crash. Without a multiprocess directory (the embedded default, tests) the process
+publishes its own registry.
 """
 
+import logging
 import os
 import socket
+import threading
 import time
 
 from prometheus_client import REGISTRY
@@ -19,8 +23,11 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from app import metrics, outages
 from app.extensions import db
 from app.models import MetricSample, utcnow
+
+log = logging.getLogger(__name__)
 
 #: Written by bin/with-metrics: the id of this machine boot's metrics directory.
 BOOT_FILE = "boot"
@@ -92,3 +99,35 @@ def totals():
         for key, value in samples.items():
             summed[key] = summed.get(key, 0.0) + value
     return summed
+
+
+class PromptPublisher(threading.Thread):
+    """Publish this machine's counters about min_interval seconds after a count, and once more when stopped."""
+
+    def __init__(self, app, min_interval=1.0):
+        super().__init__(name="hookyard-metrics", daemon=True)
+        self.app, self.min_interval = app, min_interval
+        self._stopped = threading.Event()
+
+    def run(self):
+        while not self._stopped.is_set():
+            metrics.counted.wait()
+            if self._stopped.wait(self.min_interval):  # gather the counts of a busy second into one write
+                return
+            metrics.counted.clear()
+            self.publish()
+
+    def publish(self):
+        """Publish now; a database outage is counted (one log line per outage), anything else logged."""
+        with self.app.app_context():
+            try:
+                publish_local()
+            except Exception as exc:  # noqa: BLE001  the next count or tick publishes again
+                if not outages.database_failed(exc):
+                    log.exception("could not publish the metrics")
+
+    def stop(self):
+        """Stop, and publish what was counted since the last time."""
+        self._stopped.set()
+        metrics.counted.set()
+        self.publish()

@@ -29,8 +29,23 @@ def _run(name):
             "running_on": run.holder}
 
 
+def _eviction_warning():
+    from app import outages
+    from app.ops.broker_memory import broker_eviction_warning
+
+    if not outages.broker.available():
+        return None  # unreachable a moment ago: the queues already show as unknown
+    try:
+        return broker_eviction_warning()
+    except Exception:  # noqa: BLE001  informative, as the queue depths
+        return None
+
+
 def _warnings(web_version, workers):
     warnings = []
+    eviction = _eviction_warning()
+    if eviction:
+        warnings.append({"kind": "broker-eviction", "text": eviction})
     if not workers:
         warnings.append({"kind": "no-worker", "text": "No worker is alive: nothing is being sent. Start a worker "
                                                        "process (`dramatiq tasks.worker`)."})

@@ -1,4 +1,5 @@
-"""GET /healthz for the platform's health check, GET /metrics for Prometheus, and the smoke test's echo route."""
+"""GET /livez for the platform's probe, /healthz and /readyz for monitoring, GET /metrics for Prometheus,
+and the smoke test's echo route."""
 
 import hmac
 
@@ -7,7 +8,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from app.auth.api_keys import authenticate
 from app.extensions import csrf
 from app.ops.exposition import render
-from app.ops.health import health
+from app.ops.health import HEALTH, LIVENESS, READINESS, health
 from app.ops.smoke import ECHO_PATH
 
 bp = Blueprint("ops", __name__)
@@ -16,10 +17,8 @@ bp = Blueprint("ops", __name__)
 PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8"
 
 
-@bp.get("/healthz")
-def healthz():
-    """Answer 200 when the database and the broker answer, 503 naming the part that does not."""
-    body, ok = health()
+def _answer(parts):
+    body, ok = health(parts)
     response = jsonify(body)
     response.status_code = 200 if ok else 503
     response.headers["Cache-Control"] = "no-store"
@@ -35,6 +34,24 @@ def smoke_echo():
     response = jsonify({"received": True})
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@bp.get("/livez")
+def livez():
+    """Answer 200 while this process reaches the database (the platform's probe), 503 when it does not."""
+    return _answer(LIVENESS)
+
+
+@bp.get("/healthz")
+def healthz():
+    """Answer 200 when the database and the broker answer, 503 naming the part that does not."""
+    return _answer(HEALTH)
+
+
+@bp.get("/readyz")
+def readyz():
+    """Answer 200 when the database, the broker, a worker and the broker's eviction policy are fine, else 503."""
+    return _answer(READINESS)
 
 
 def _authorised():

@@ -62,7 +62,7 @@ def test_the_blueprint_schema_refuses_what_render_refuses(blueprint):
 
 def test_the_blueprint_wires_web_worker_postgres_and_key_value(blueprint):
     services = {s["type"]: s for s in blueprint["services"]}
-    assert services["web"]["healthCheckPath"] == "/healthz"
+    assert services["web"]["healthCheckPath"] == "/livez"  # a broker blip must not stop the routing
     assert services["keyvalue"]["maxmemoryPolicy"] == "noeviction"
     assert services["web"]["preDeployCommand"] == procfile()["release"]
     for kind in ("web", "worker"):
@@ -111,3 +111,13 @@ def test_heroku_asks_for_the_public_url_and_the_smtp_settings_as_optional(manife
     for name in ("PUBLIC_URL", "SMTP_HOST", "SMTP_PORT", "SMTP_USERNAME", "SMTP_PASSWORD", "SMTP_STARTTLS",
                  "SMTP_FROM", "ALERT_EMAIL_TO"):
         assert asked[name]["required"] is False and asked[name]["description"], name
+
+
+def test_the_deploy_files_say_who_restarts_a_worker_whose_process_died(manifest):
+    # tests/e2e/test_recovery.py checks the behaviour: dramatiq exits non-zero when one of its processes dies
+    readme = (ROOT / "README.md").read_text()
+    assert "**Who restarts a worker.**" in readme and "Restart=always" in readme
+    render_comments = " ".join(line.strip().lstrip("# ") for line in (ROOT / "render.yaml").read_text().splitlines()
+                               if line.strip().startswith("#"))
+    assert "dies" in render_comments and "restarts the whole service" in render_comments
+    assert "Heroku restarts the dyno" in manifest["env"]["WORKER_PROCESSES"]["description"]

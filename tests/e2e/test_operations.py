@@ -93,3 +93,45 @@ def test_healthz_is_503_naming_the_broker_when_redis_does_not_answer(worker_env,
     body = response.json()
     assert body["database"] == "ok" and body["broker"] != "ok" and body["status"] == "failing"
     assert not re.search(r"s3cret|127\.0\.0\.1|redis://", response.text)
+
+
+def test_with_redis_unreachable_the_web_is_live_but_not_ready_and_still_accepts_messages(
+        worker_env, processes, tmp_path, database):
+    dead_redis = f"redis://127.0.0.1:{free_port()}/2"
+    env = {**worker_env, "BROKER_URL": dead_redis}
+    port = start_web(processes, env, tmp_path)
+    base = f"http://127.0.0.1:{port}"
+    live = requests.get(f"{base}/livez", timeout=30)
+    ready = requests.get(f"{base}/readyz", timeout=30)
+    assert live.status_code == 200 and live.json()["database"] == "ok", live.text
+    assert ready.status_code == 503 and ready.json()["broker"] != "ok" and ready.json()["database"] == "ok"
+    # The platform keeps routing, and a producer's message is accepted (the sweep sends it once Redis is back)
+    key = flask(env, "api-keys", "create", "e2e").strip().splitlines()[-1]
+    headers = {"Authorization": f"Bearer {key}"}
+    endpoint = requests.post(f"{base}/api/v1/endpoints", json={"url": "http://127.0.0.1:9/hook"}, headers=headers,
+                             timeout=30)
+    assert endpoint.status_code == 201, endpoint.text
+    sent = requests.post(f"{base}/api/v1/messages", json={"event_type": "order.created", "payload": {"n": 1}},
+                         headers=headers, timeout=30)
+    assert sent.status_code in (201, 202), sent.text
+
+
+def test_counts_of_a_worker_killed_with_sigkill_are_still_in_metrics_after_its_restart(
+        worker_env, processes, receiver, database, tmp_path):
+    # No tick publishes in this test: the workers' first tick (at start) is their only one
+    env = {**worker_env, "METRICS_TOKEN": METRICS_TOKEN, "PERIODIC_TICK_SECONDS": "3600"}
+    port = start_web(processes, env, tmp_path)
+    first = start_worker(processes, env, tmp_path, "worker", "v1")
+    ids = produce(env, receiver.url(), 3)["delivery_ids"]
+    wait_until(lambda: database.all_have(ids, "succeeded"), 60, describe=lambda: database.describe(ids))
+
+    # When the machine's workers die at once (kill -9: nothing runs at exit) and start again on it
+    first.kill_group(signal.SIGKILL)
+    first.wait(30)
+    start_worker(processes, env, tmp_path, "worker-again", "v1")
+
+    # Then /metrics still counts the three attempts, and they do not go away
+    wait_until(lambda: attempts_counted(port) == (3, 3), 30, describe=lambda: str(attempts_counted(port)))
+    more = produce(env, receiver.url(), 1)["delivery_ids"]
+    wait_until(lambda: database.all_have(more, "succeeded"), 60, describe=lambda: database.describe(more))
+    wait_until(lambda: attempts_counted(port) == (4, 4), 30, describe=lambda: str(attempts_counted(port)))

@@ -1,9 +1,10 @@
 """A worker killed, a broker emptied, a worker stopped: no webhook is lost. Real processes throughout."""
 
+import os
 import signal
 from collections import Counter
 
-from tests.support.processes import produce, wait_until
+from tests.support.processes import WORKER_READY, procfile_command, produce, wait_until
 from tests.support.receiver import Reply
 
 #: How long the receiver holds a request it is told to hang on: longer than the test takes to kill.
@@ -100,3 +101,37 @@ def test_sigterm_stops_an_idle_worker_promptly(worker_env, processes):
     worker = processes.start_worker(worker_env)
     worker.send(signal.SIGTERM)
     assert worker.wait(25) == 0, processes.describe()
+
+
+def test_one_worker_process_dying_ends_the_whole_worker_non_zero_so_the_platform_restarts_it(
+        worker_env, processes, receiver, database):
+    # Given the Procfile's worker with two processes, one of them sending a webhook that takes a while
+    worker = processes.start("worker", procfile_command("worker"),
+                             {**worker_env, "WORKER_PROCESSES": "2", "WORKER_THREADS": "2"})
+    worker.wait_for_log(WORKER_READY, timeout=60, count=2)
+    receiver.reply(Reply(delay=3))
+    ids = produce(worker_env, receiver.url(), 1)["delivery_ids"]
+    receiver.wait_for(1, timeout=30)
+
+    # When one worker process dies (the OOM killer, a segfault: kill -9)
+    children = [pid for pid in worker.group_pids()[1:] if _parent(pid) == worker.pid]
+    assert len(children) >= 2, processes.describe()
+    os.kill(children[0], signal.SIGKILL)
+
+    # Then the whole worker exits promptly, and with a failure status a platform (or systemd) restarts on
+    code = worker.wait(40)
+    assert code != 0, processes.describe()
+    assert "exited unexpectedly" in worker.log()
+    wait_until(lambda: worker.group_pids() == [], 10, describe=processes.describe)  # no half-alive leftover
+    # And the restarted worker sends whatever the dead one held
+    processes.start_worker(worker_env, name="worker-restarted")
+    wait_until(lambda: database.all_have(ids, "succeeded"), 60, describe=lambda: database.describe(ids))
+
+
+def _parent(pid):
+    """Return the parent pid of pid, or None if it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return int(stat.read().rpartition(")")[2].split()[1])
+    except (OSError, IndexError, ValueError):
+        return None

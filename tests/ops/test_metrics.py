@@ -96,3 +96,44 @@ def test_metric_names_match_the_documented_contract(client, api_key):
     for family in ("hookyard_deliveries", "hookyard_attempts_total", "hookyard_attempt_duration_seconds",
                    "hookyard_queue_depth", "hookyard_oldest_pending_seconds", "hookyard_endpoints"):
         assert re.search(rf"^# TYPE {family} ", text, re.M), family
+
+
+def test_a_count_is_published_within_a_moment_without_waiting_for_a_tick_or_a_scrape(app):
+    from app import metrics
+    from app.ops import metrics_store
+    from tests.support.processes import wait_until
+
+    key = metrics_store.sample_key("hookyard_attempts_total", {"outcome": "failed", "error_class": "tls"})
+
+    def published():
+        with app.app_context():
+            db.session.expire_all()
+            return sum((row.samples or {}).get(key, 0) for row in db.session.scalars(db.select(MetricSample)))
+
+    before = published()
+    publisher = metrics_store.PromptPublisher(app, min_interval=0.05)
+    publisher.start()
+    try:
+        metrics.observe_attempt(succeeded=False, error_class="tls", duration_ms=5)
+        wait_until(lambda: published() == before + 1, 10, describe=lambda: f"published {published()}")
+    finally:
+        publisher.stop()
+        publisher.join(5)
+    assert not publisher.is_alive()
+
+
+def test_with_metrics_keeps_the_directory_and_its_boot_id_across_restarts(tmp_path):
+    import subprocess
+
+    from tests.support.processes import ROOT
+
+    env = {"PATH": "/usr/bin:/bin", "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
+    show = ["sh", "-c", 'cat "$PROMETHEUS_MULTIPROC_DIR/boot"; ls "$PROMETHEUS_MULTIPROC_DIR"']
+    first = subprocess.run(["bin/with-metrics", "worker", *show], cwd=ROOT, env=env, capture_output=True, text=True,
+                           check=True).stdout
+    (tmp_path / "worker" / "counter_4242.db").write_bytes(b"counts of a process killed with -9")
+    second = subprocess.run(["bin/with-metrics", "worker", *show], cwd=ROOT, env=env, capture_output=True, text=True,
+                            check=True).stdout
+    assert first.splitlines()[0] == second.splitlines()[0]  # the same boot id: the same row in the database
+    assert "counter_4242.db" in second.split()
+    assert (tmp_path / "worker" / "counter_4242.db").read_bytes() == b"counts of a process killed with -9"
