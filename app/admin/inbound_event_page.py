@@ -11,7 +11,6 @@ from app.auth.access import local_url
 from app.errors import NotFound
 from app.extensions import db
 from app.inbound import queries
-from app.inbound.headers import masked
 from app.models import InboundAttempt
 
 #: How much of a body the page shows; the download has all of it.
@@ -47,7 +46,7 @@ class InboundEventPageMixin:
                                       .order_by(InboundAttempt.number.desc())).all()
         text, is_json, truncated = body_preview(event.body) if event.body is not None else (None, False, False)
         # Stored masked; masked again on display, should a header have been stored before its name was known.
-        return self.render("admin/inbound_event.html", e=event, attempts=attempts, headers=masked(event.headers or {}),
+        return self.render("admin/inbound_event.html", e=event, attempts=attempts, headers=queries.shown_headers(event),
                            handles=queries.handles_of([event.id]), body_text=text, is_json=is_json,
                            truncated=truncated, preview_bytes=PREVIEW_BYTES, can_operate=self.can_operate(),
                            return_url=local_url(request.args.get("url"), self.get_url(".index")),

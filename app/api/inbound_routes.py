@@ -122,7 +122,7 @@ def event_detail(event):
     """An inbound event with its body, masked headers and processing attempts (InboundEventDetailOut)."""
     body, encoding = body_text(event.body)
     attempts = [{name: _plain(getattr(a, name)) for name in InboundAttemptOut.model_fields} for a in event.attempt_rows]
-    return {**event_data(event), "headers": event.headers, "body": body, "body_encoding": encoding,
+    return {**event_data(event), "headers": queries.shown_headers(event), "body": body, "body_encoding": encoding,
             "attempts": attempts}
 
 

@@ -142,7 +142,7 @@ def _verify(session, source, source_name, headers, body, now, remote_addr):
         session.rollback()  # IMPORTANT: on SQLite the look-up's transaction holds the write lock
         reason = "unknown_source" if source is None else "disabled"
         _reject(source.name if source else UNKNOWN_SOURCE, reason, f"/inbound/{source_name[:100]}", headers, body,
-                len(body), remote_addr)
+                len(body), remote_addr, also_masked=providers.masked_header_names(source) if source else ())
         return Answer(404, NOT_FOUND)
     try:
         return providers.verify(source, verification_secrets(source, now), headers, body, now)
@@ -278,10 +278,11 @@ def _reject(source_name, reason, detail, headers, body, body_bytes, remote_addr,
 
 def reject_too_large(source_name, headers, body_bytes, limit, remote_addr):
     """Record a request refused for its size (unread) and return the 413 Answer."""
-    exists = db.session.connection().execute(_SOURCE, {"name": source_name}).first() is not None
+    source = db.session.connection().execute(_SOURCE, {"name": source_name}).first()
     db.session.rollback()
     detail = f"{body_bytes if body_bytes is not None else 'more than ' + str(limit)} bytes; the limit is {limit}"
-    _reject(source_name if exists else UNKNOWN_SOURCE, "too_large", detail, headers, b"", body_bytes, remote_addr)
+    _reject(source.name if source else UNKNOWN_SOURCE, "too_large", detail, headers, b"", body_bytes, remote_addr,
+            also_masked=providers.masked_header_names(source) if source else ())
     return Answer(413, {"error": f"the body is larger than {limit} bytes", "reason": "too_large"})
 
 
