@@ -181,7 +181,7 @@ class InboundRejection(db.Model):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     source_name: Mapped[str] = mapped_column(String(64))
-    #: bad_signature, missing_signature, stale, too_large, unknown_source, disabled, malformed
+    #: bad_signature, missing_signature, stale, too_large, unknown_source, disabled, malformed, too_deep
     reason: Mapped[str] = mapped_column(String(32))
     detail: Mapped[str | None] = mapped_column(String(500))
     rejected_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
