@@ -32,9 +32,11 @@ class NewMessage:
     endpoint_ids: tuple | None = None
 
 
-def check_message(event_type, payload, *, reference=None, tags=None, idempotency_key=None, endpoint_ids=None):
-    """Return a NewMessage, or raise InvalidInput / PayloadTooLarge saying which field is wrong."""
-    matching.check_event_type(event_type)
+def check_message(event_type, payload, *, reference=None, tags=None, idempotency_key=None, endpoint_ids=None,
+                  forwarded=False):
+    """Return a NewMessage, or raise InvalidInput / PayloadTooLarge saying which field is wrong. forwarded allows
+    an event type in the forwarded namespace (app.delivery.matching)."""
+    matching.check_event_type(event_type, forwarded=forwarded)
     if endpoint_ids is not None and (not isinstance(endpoint_ids, list | tuple)
                                      or not all(isinstance(i, str) and i.isprintable() for i in endpoint_ids)):
         raise InvalidInput("endpoint_ids must be a list of endpoint ids", field="endpoint_ids")
