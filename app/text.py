@@ -13,8 +13,28 @@ CONTROL_OR_LINE_BREAK = re.compile(f"[{_CONTROL_OR_LINE_BREAK}]")
 #: The two rules as JSON-schema patterns (the API documents and checks them; see app.api.schemas).
 ONE_LINE_PATTERN = f"^[^{_CONTROL_OR_LINE_BREAK}]*$"
 PROSE_PATTERN = f"^[^{_CONTROL}]*$"
+#: Deepest nesting of objects and arrays a JSON document Hookyard takes may have (an outbound payload, an inbound
+#: body); JSON parsers elsewhere stop near 1,000.
+MAX_JSON_DEPTH = 64
 
 
 def has_control(value, *, one_line=False):
     """Say whether value (a str) holds a character Hookyard refuses to store."""
     return bool((CONTROL_OR_LINE_BREAK if one_line else CONTROL).search(value))
+
+
+def json_depth(value):
+    """Return the nesting depth of a parsed JSON value (a scalar is 0), without recursion; counting stops just past
+    MAX_JSON_DEPTH."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            item = item.values()
+        elif not isinstance(item, list):
+            continue
+        deepest = max(deepest, depth + 1)
+        if deepest > MAX_JSON_DEPTH:
+            return deepest
+        stack.extend((child, depth + 1) for child in item)
+    return deepest

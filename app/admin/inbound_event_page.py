@@ -11,8 +11,8 @@ from app.auth.access import local_url
 from app.errors import NotFound
 from app.extensions import db
 from app.inbound import queries
-from app.inbound.headers import masked
 from app.models import InboundAttempt
+from app.text import MAX_JSON_DEPTH, json_depth
 
 #: How much of a body the page shows; the download has all of it.
 PREVIEW_BYTES = 4096
@@ -22,7 +22,10 @@ def body_preview(body, limit=PREVIEW_BYTES):
     """(text, is_json, truncated) for showing a raw body: indented when it is JSON, bytes that are not UTF-8
     shown with escapes, and cut after limit bytes of the shown text."""
     try:
-        text, is_json = json.dumps(json.loads(body), indent=2, ensure_ascii=False), True
+        parsed = json.loads(body)
+        if json_depth(parsed) > MAX_JSON_DEPTH:  # stored before bodies this deep were refused: shown as received
+            raise ValueError("too deep to indent")
+        text, is_json = json.dumps(parsed, indent=2, ensure_ascii=False), True
     except (ValueError, RecursionError):  # not JSON, not UTF-8 (a ValueError too), or nested past any reading
         text, is_json = body.decode("utf-8", "backslashreplace"), False
     text = text.replace("\x00", "\\x00")
@@ -47,7 +50,7 @@ class InboundEventPageMixin:
                                       .order_by(InboundAttempt.number.desc())).all()
         text, is_json, truncated = body_preview(event.body) if event.body is not None else (None, False, False)
         # Stored masked; masked again on display, should a header have been stored before its name was known.
-        return self.render("admin/inbound_event.html", e=event, attempts=attempts, headers=masked(event.headers or {}),
+        return self.render("admin/inbound_event.html", e=event, attempts=attempts, headers=queries.shown_headers(event),
                            handles=queries.handles_of([event.id]), body_text=text, is_json=is_json,
                            truncated=truncated, preview_bytes=PREVIEW_BYTES, can_operate=self.can_operate(),
                            return_url=local_url(request.args.get("url"), self.get_url(".index")),

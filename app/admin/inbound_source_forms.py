@@ -23,7 +23,7 @@ class SourceForm(Form):
                                                  "have one generated (shown once).")
     secret_again = PasswordField("Secret again")
     tolerance_seconds = IntegerField("Timestamp tolerance (seconds, Stripe and Standard Webhooks)", default=300)
-    forward = BooleanField("Forward each event as an outbound message (<name>.<topic>)")
+    forward = BooleanField("Forward each event as an outbound message (inbound.<name>.<topic>)")
     token_header = StringField("Zoho: header carrying the token", validators=[Optional()],
                                description="Zoho only; default Authorization.")
     event_id_field = StringField("Zoho: JSON field holding the event id", validators=[Optional()],

@@ -93,7 +93,7 @@ class InboundSourceView(StaffMixin, BaseView):
             "admin/inbound_source.html", source=source, url=receiving_url(source), settings=settings,
             figures=counts.source_figures([source.name], utcnow())[source.name],
             masked_secret=secrets.mask(secrets.decrypt(source.secret_encrypted)),
-            rejections=queries.recent_rejections(source.name), can_admin=has_role(Role.ADMIN),
+            rejections=queries.recent_rejections(source), can_admin=has_role(Role.ADMIN),
             max_grace_hours=MAX_GRACE_HOURS)
 
     @expose("/<source_id>/settings", methods=("POST",))

@@ -37,7 +37,8 @@ def inbound_paths():
     return {
         "/inbound-sources": {
             "post": _op("createInboundSource", "Create a source of inbound webhooks (POST /inbound/<name>); a "
-                        "generated secret is shown once", "inbound:write", "201", "SourceCreatedOut", body="SourceIn",
+                        "generated secret is shown once. A forwarding source (forward: true) needs messages:write too",
+                        "inbound:write", "201", "SourceCreatedOut", body="SourceIn",
                         errors=("422", "500"), links=source_links),
             "get": _op("listInboundSources", "List inbound sources", "read", "200", "SourceListOut"),
         },
@@ -45,7 +46,8 @@ def inbound_paths():
             "get": _op("getInboundSource", "Get an inbound source", "read", "200", "SourceOut", params=_ID,
                        errors=("404",)),
             "patch": _op("updateInboundSource", "Change a source (only the fields sent; state pauses, resumes or "
-                         "disables it)", "inbound:write", "200", "SourceOut", body="SourcePatch", body_required=False,
+                         "disables it); turning forwarding on needs messages:write too", "inbound:write", "200",
+                         "SourceOut", body="SourcePatch", body_required=False,
                          params=_ID, errors=("404", "422")),
             "delete": _op("deleteInboundSource", "Delete a source with its events; refused while events wait to be "
                           "processed unless force", "inbound:write", "200", "SourceDeletedOut",
@@ -53,7 +55,8 @@ def inbound_paths():
         },
         "/inbound-sources/{id}/rotate-secret": {"post": _op(
             "rotateInboundSecret", "Replace the secret (given, or generated and shown once); the old one verifies "
-            "beside it for the grace period", "inbound:write", "200", "SourceCreatedOut", body="SourceRotateIn",
+            "beside it for the grace period. A forwarding source's needs messages:write too", "inbound:write",
+            "200", "SourceCreatedOut", body="SourceRotateIn",
             body_required=False, params=_ID, errors=("404", "422", "500"))},
         "/inbound-events": {"get": _op("listInboundEvents", "Search inbound events, newest first", "read", "200",
                                        "InboundEventPageOut", params=_event_listing(), errors=("422",),

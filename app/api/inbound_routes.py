@@ -24,10 +24,13 @@ from app.api.inbound_schemas import (
 )
 from app.api.routes import _int_arg as int_arg
 from app.api.routes import api_actor, json_body, out
-from app.api.scopes import require_scope
+from app.api.scopes import also_require, require_scope
 from app.errors import InvalidInput
 from app.inbound import actions, queries
 from app.inbound import sources as service
+
+#: Why forwarding needs messages:write beside inbound:write: a forwarding source's events become signed messages.
+FORWARDING = "a forwarding source turns what it receives into messages sent to endpoints"
 
 #: The query-string arguments of GET /inbound-events, and the filter field each one sets.
 EVENT_ARGS = {"source": "source", "status": "status", "type": "topic", "q": "q", "received_from": "received_from",
@@ -44,6 +47,8 @@ def _created(source, secret, status):
 @require_scope("inbound:write")
 def create_inbound_source():
     data = SourceIn.model_validate(json_body()).model_dump(exclude_unset=True, exclude_none=True)
+    if data.get("forward") is True:
+        also_require("messages:write", FORWARDING)
     source, shown = service.create_source(**data, actor=api_actor())
     return _created(source, shown, 201)
 
@@ -71,6 +76,8 @@ def update_inbound_source(source_id):
         changes["options"] = {k: v for k, v in changes["options"].items() if v is not None}
     if changes.get("state") is None:
         changes.pop("state", None)
+    if changes.get("forward") is True:
+        also_require("messages:write", FORWARDING)
     return out(SourceOut, service.update_source(source_id, changes, api_actor()))
 
 
@@ -88,6 +95,8 @@ def delete_inbound_source(source_id):
 @require_scope("inbound:write")
 def rotate_inbound_secret(source_id):
     data = SourceRotateIn.model_validate(json_body())
+    if service.get_source(source_id).forward:  # whoever holds its secret can have messages sent
+        also_require("messages:write", FORWARDING)
     secret = service.rotate_source_secret(source_id, new_secret=data.secret, grace_seconds=data.grace_seconds,
                                           actor=api_actor())
     return _created(service.get_source(source_id), None if data.secret else secret, 200)
@@ -122,7 +131,7 @@ def event_detail(event):
     """An inbound event with its body, masked headers and processing attempts (InboundEventDetailOut)."""
     body, encoding = body_text(event.body)
     attempts = [{name: _plain(getattr(a, name)) for name in InboundAttemptOut.model_fields} for a in event.attempt_rows]
-    return {**event_data(event), "headers": event.headers, "body": body, "body_encoding": encoding,
+    return {**event_data(event), "headers": queries.shown_headers(event), "body": body, "body_encoding": encoding,
             "attempts": attempts}
 
 

@@ -27,7 +27,8 @@ class ZohoOptions(Strict):
 class SourceSettings(Strict):
     description: Prose | None = Field(None, max_length=2000)
     forward: StrictBool | None = Field(None, description=(
-        'Turn each verified, new event into an outbound message "<name>.<topic with / as .>"'))
+        'Turn each verified, new event into an outbound message "inbound.<name>.<topic with / as .>", delivered '
+        'only to endpoints whose filter names the inbound. namespace. Setting it to true needs messages:write too'))
     tolerance_seconds: StrictInt | None = Field(
         None, ge=rules.MIN_TOLERANCE_SECONDS, le=rules.MAX_TOLERANCE_SECONDS,
         description="Largest age of a signed timestamp accepted (Stripe, Standard Webhooks; default 300)")

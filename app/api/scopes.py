@@ -24,3 +24,9 @@ def require_scope(scope):
         return scoped
 
     return decorate
+
+
+def also_require(scope, why):
+    """Refuse this request (403) unless its key is allowed scope too, saying why the request needs it."""
+    if not allows(g.api_key, scope):
+        raise ApiError(403, f"this API key lacks the {scope} scope: {why}")

@@ -1,4 +1,8 @@
-"""Event types and endpoint filters: exact names and "order.*" wildcards."""
+"""Event types and endpoint filters: exact names and "order.*" wildcards.
+
+Event types under FORWARDED ("inbound.") are reserved for events forwarded from inbound sources: no producer may
+send one, and only an endpoint that names the namespace in its filter ("inbound.*", "inbound.shop.*" or an exact
+type) receives them; "*", no filter or "order.*" do not."""
 
 import re
 
@@ -8,15 +12,27 @@ from app.errors import InvalidInput
 EVENT_TYPE = re.compile(r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$")
 #: A filter pattern: an event type, a prefix followed by ".*", or "*" alone.
 PATTERN = re.compile(r"^(\*|[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*(\.\*)?)$")
+#: The namespace of forwarded inbound events (app.inbound.forward): inbound.<source>.<topic>.
+FORWARDED = "inbound"
 
 
-def check_event_type(event_type):
-    """Return event_type if it is a valid name; raise InvalidInput otherwise."""
+def is_forwarded(event_type):
+    """Say whether event_type (or a filter pattern) is in the forwarded namespace, in any letter case."""
+    head = event_type.split(".", 1)[0]
+    return head.lower() == FORWARDED
+
+
+def check_event_type(event_type, *, forwarded=False):
+    """Return event_type if it is a valid name; raise InvalidInput otherwise. Only forwarded (a forwarded inbound
+    event, or a resend of one) may be in the forwarded namespace."""
     if not isinstance(event_type, str) or len(event_type) > 200 or not EVENT_TYPE.fullmatch(event_type):
         raise InvalidInput(
             "event_type must be dot-separated names of letters, digits, '_' or '-' (e.g. order.created)",
             field="event_type",
         )
+    if is_forwarded(event_type) and not forwarded:
+        raise InvalidInput(f"event_type must not start with {FORWARDED}.: that namespace holds the events forwarded "
+                           "from inbound sources", field="event_type")
     return event_type
 
 
@@ -37,8 +53,11 @@ def check_patterns(patterns):
 
 
 def matches(patterns, event_type):
-    """Say whether an endpoint with these filter patterns receives event_type."""
-    if not patterns:
+    """Say whether an endpoint with these filter patterns receives event_type (a forwarded one only through a
+    pattern naming the forwarded namespace)."""
+    if is_forwarded(event_type):
+        patterns = [pattern for pattern in patterns or () if is_forwarded(pattern)]
+    elif not patterns:
         return True
     for pattern in patterns:
         if pattern == "*" or pattern == event_type:

@@ -11,11 +11,12 @@ from flask import current_app
 
 from app.delivery import matching
 from app.errors import InvalidInput, PayloadTooLarge
+from app.text import MAX_JSON_DEPTH, json_depth
 
 #: At most this many tags on one message, each at most 200 characters.
 MAX_TAGS = 50
-#: Deepest nesting of objects and arrays a payload may have (JSON parsers elsewhere stop near 1,000).
-MAX_DEPTH = 64
+#: Deepest nesting of objects and arrays a payload may have (app.text.MAX_JSON_DEPTH, inbound bodies' too).
+MAX_DEPTH = MAX_JSON_DEPTH
 
 
 @dataclass(frozen=True)
@@ -31,9 +32,11 @@ class NewMessage:
     endpoint_ids: tuple | None = None
 
 
-def check_message(event_type, payload, *, reference=None, tags=None, idempotency_key=None, endpoint_ids=None):
-    """Return a NewMessage, or raise InvalidInput / PayloadTooLarge saying which field is wrong."""
-    matching.check_event_type(event_type)
+def check_message(event_type, payload, *, reference=None, tags=None, idempotency_key=None, endpoint_ids=None,
+                  forwarded=False):
+    """Return a NewMessage, or raise InvalidInput / PayloadTooLarge saying which field is wrong. forwarded allows
+    an event type in the forwarded namespace (app.delivery.matching)."""
+    matching.check_event_type(event_type, forwarded=forwarded)
     if endpoint_ids is not None and (not isinstance(endpoint_ids, list | tuple)
                                      or not all(isinstance(i, str) and i.isprintable() for i in endpoint_ids)):
         raise InvalidInput("endpoint_ids must be a list of endpoint ids", field="endpoint_ids")
@@ -50,7 +53,7 @@ def encode_payload(payload):
     faithfully: NaN and Infinity, strings no UTF-8 can hold (lone surrogates), nesting deeper than MAX_DEPTH."""
     if not isinstance(payload, dict):
         raise InvalidInput("payload must be a JSON object", field="payload")
-    if _depth(payload) > MAX_DEPTH:
+    if json_depth(payload) > MAX_DEPTH:
         raise InvalidInput(f"payload nests deeper than {MAX_DEPTH} levels", field="payload")
     try:
         body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
@@ -67,22 +70,6 @@ def encode_payload(payload):
     if size > limit:
         raise PayloadTooLarge(f"payload is {size} bytes; the limit is {limit} bytes", field="payload")
     return body
-
-
-def _depth(value):
-    """The nesting depth of a JSON value (a scalar is 0), without recursion."""
-    deepest, stack = 0, [(value, 0)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, dict):
-            item = item.values()
-        elif not isinstance(item, list):
-            continue
-        deepest = max(deepest, depth + 1)
-        if deepest > MAX_DEPTH:
-            return deepest
-        stack.extend((child, depth + 1) for child in item)
-    return deepest
 
 
 def is_clean_text(value):

@@ -97,15 +97,16 @@ class SentMessage:
 
 
 def send_message(event_type, payload, *, reference=None, tags=None, idempotency_key=None, endpoint_ids=None,
-                 session=None):
+                 session=None, forwarded=False):
     """Create a message and a delivery per matching endpoint in the caller's transaction.
 
     Returns (message, created). Nothing is sent until the caller commits; a rollback sends nothing.
     With an idempotency key already used for the same message, returns the first one and creates nothing;
-    for a different message, raises IllegalTransition.
+    for a different message, raises IllegalTransition. Only forwarded may use the forwarded namespace
+    (app.delivery.matching).
     """
     new = check_message(event_type, payload, reference=reference, tags=tags, idempotency_key=idempotency_key,
-                        endpoint_ids=endpoint_ids)
+                        endpoint_ids=endpoint_ids, forwarded=forwarded)
     (sent,) = send_messages([new], session=session)
     return sent, sent.created
 

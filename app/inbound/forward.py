@@ -1,12 +1,14 @@
 """Forwarding: a source with forward on turns each event into an outbound message (the gateway flow).
 
-The message's event type is "<source name>.<topic with / as .>", its payload the event's JSON body, and its
-idempotency key "inbound:<source id>:<provider event id>": a retry, a replay or a duplicate of the event finds
-the first message and creates no second one, so each event is delivered once.
+The message's event type is "inbound.<source name>.<topic with / as .>", in the namespace no producer may send
+(app.delivery.matching.FORWARDED): only endpoints that subscribe to it receive it. Its payload is the event's JSON
+body, and its idempotency key "inbound:<source id>:<provider event id>": a retry, a replay or a duplicate of the
+event finds the first message and creates no second one, so each event is delivered once.
 """
 
 import hashlib
 
+from app.delivery.matching import FORWARDED
 from app.delivery.messages import send_message
 from app.errors import InvalidInput
 
@@ -15,10 +17,10 @@ MAX_KEY_LENGTH = 200
 
 
 def forwarded_event_type(source_name, topic):
-    """The outbound event type of a forwarded event: shop + orders/fulfilled -> shop.orders.fulfilled."""
+    """The outbound event type of a forwarded event: shop + orders/fulfilled -> inbound.shop.orders.fulfilled."""
     if not topic:
         raise InvalidInput("the event has no topic to forward it under")
-    return f"{source_name}.{topic.replace('/', '.')}"
+    return f"{FORWARDED}.{source_name}.{topic.replace('/', '.')}"
 
 
 def idempotency_key(source_id, provider_event_id):
@@ -35,6 +37,5 @@ def forward_event(event, source, payload, session=None):
         raise InvalidInput("only a JSON object body can be forwarded")
     message, _created = send_message(forwarded_event_type(source.name, event.topic), payload,
                                      idempotency_key=idempotency_key(source.id, event.provider_event_id),
-                                     reference=event.id,
-                                     session=session)
+                                     reference=event.id, session=session, forwarded=True)
     return message.id

@@ -8,6 +8,14 @@ MASK = "••••"
 CREDENTIAL = re.compile(r"signature|hmac|token|authorization|cookie|secret|api[-_]?key|password", re.IGNORECASE)
 #: At most this many headers, each value at most this long, are kept.
 MAX_HEADERS, MAX_VALUE_LENGTH = 100, 1000
+#: The only headers kept of a request whose source is unknown (its credential header cannot be known): the body's
+#: form and the providers' topic and id headers, which carry no secret.
+HARMLESS = frozenset(name.lower() for name in (
+    "Content-Type", "Content-Length", "User-Agent",
+    "X-Shopify-Topic", "X-Shopify-Webhook-Id", "X-Shopify-Event-Id", "X-Shopify-Shop-Domain",
+    "X-Shopify-API-Version", "X-Shopify-Triggered-At", "Shopify-Topic", "Shopify-Webhook-Id", "Shopify-Event-Id",
+    "Shopify-Shop-Domain", "Shopify-API-Version", "Shopify-Triggered-At",
+    "X-GitHub-Event", "X-GitHub-Delivery", "X-GitHub-Hook-ID", "webhook-id", "webhook-timestamp", "X-Zoho-Event"))
 
 
 def masked(headers, also=()):
@@ -23,6 +31,12 @@ def masked(headers, also=()):
         secret = CREDENTIAL.search(name) or name.lower() in extra
         kept[name] = MASK if secret else _clean(value)[:MAX_VALUE_LENGTH]
     return kept
+
+
+def harmless(headers):
+    """Return only the HARMLESS headers of headers (pairs or a mapping), as masked() stores them."""
+    pairs = headers.items() if hasattr(headers, "items") else headers
+    return masked([(name, value) for name, value in pairs if str(name).lower() in HARMLESS])
 
 
 def _clean(text):

@@ -10,6 +10,9 @@ from app.delivery.handles import normalise
 from app.delivery.queries import DAY, MAX_TERM, _starts_with, parse_moment
 from app.errors import InvalidInput, NotFound
 from app.extensions import db
+from app.inbound.headers import masked
+from app.inbound.providers import masked_header_names
+from app.inbound.rejections import stored_headers
 from app.models import InboundEvent, InboundHandle, InboundRejection, InboundSource, InboundStatus
 
 #: An inbound event's public id prefix; the rest is an upper-case ULID, however it was typed.
@@ -172,10 +175,19 @@ def known_topics(limit=200):
                               .order_by(InboundEvent.topic).limit(limit)).all()
 
 
-def recent_rejections(source_name, limit=20):
-    """The newest rejection samples kept for a source (app.inbound.rejections bounds them)."""
-    return db.session.scalars(select(InboundRejection).where(InboundRejection.source_name == source_name)
+def recent_rejections(source, limit=20):
+    """The newest rejection samples kept for a source (app.inbound.rejections bounds them), as dicts whose headers
+    are masked again with the source's own credential header names (a sample may predate a change of them)."""
+    rows = db.session.scalars(select(InboundRejection).where(InboundRejection.source_name == source.name)
                               .order_by(InboundRejection.id.desc()).limit(limit)).all()
+    also = masked_header_names(source)
+    return [{**{c.key: getattr(row, c.key) for c in InboundRejection.__table__.columns},
+             "headers": stored_headers(source.name, row.headers or {}, also)} for row in rows]
+
+
+def shown_headers(event):
+    """An event's stored headers masked again, with its source's own credential header names too."""
+    return masked(event.headers or {}, masked_header_names(event.source))
 
 
 def handles_of(event_ids):

@@ -1,7 +1,8 @@
 """Receive one inbound webhook: find its source, verify it, store it once, hand it to the workers after commit.
 
 On SQLite (or in a transaction begun elsewhere) it is a few prebuilt statements on one connection: the source by
-name, the event INSERTed with ON CONFLICT (source, provider event id) DO NOTHING, its search handles, the hour's
+name, the event INSERTed with ON CONFLICT DO NOTHING (the source has it: its provider event id, or for Shopify and
+GitHub its body within the replay window, app.inbound.replays), its search handles, the hour's
 counter, COMMIT. A repeated event (a provider's retry, or 200 identical requests at once) writes no second row:
 the INSERT finds the first one and one UPDATE counts the duplicate on it. Processing never happens here
 (app.inbound.processing does it in a worker).
@@ -23,7 +24,7 @@ import time
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import bindparam, insert, literal_column, select, text, update
+from sqlalchemy import and_, bindparam, insert, literal_column, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -32,7 +33,7 @@ from app.delivery.handles import payload_values, variants
 from app.delivery.outbox import process_inbound_after_commit
 from app.errors import InboundRejected
 from app.extensions import db
-from app.inbound import counts, providers
+from app.inbound import counts, providers, replays
 from app.inbound.headers import masked
 from app.inbound.providers.base import json_object
 from app.inbound.rejections import UNKNOWN_SOURCE, record_rejection
@@ -49,9 +50,15 @@ _sources, _events = InboundSource.__table__, InboundEvent.__table__
 _SOURCE = select(_sources.c.id, _sources.c.name, _sources.c.provider, _sources.c.secret_encrypted,
                  _sources.c.retired_secrets, _sources.c.tolerance_seconds, _sources.c.options,
                  _sources.c.state).where(_sources.c.name == bindparam("name"))
-_DUPLICATE = (update(_events)
-              .where(_events.c.source_id == bindparam("b_source_id"),
-                     _events.c.provider_event_id == bindparam("b_provider_event_id"))
+_first = _events.alias("first")
+# The first copy of an event: the one with its provider event id, else the one with its body within the replay
+# window (app.inbound.replays).
+_FIRST_COPY = (select(_first.c.id).where(
+    _first.c.source_id == bindparam("b_source_id"),
+    or_(_first.c.provider_event_id == bindparam("b_provider_event_id"),
+        and_(_first.c.body_digest == bindparam("b_body_digest"), _first.c.received_at >= bindparam("b_since"))))
+    .order_by((_first.c.provider_event_id == bindparam("b_provider_event_id")).desc()).limit(1))
+_DUPLICATE = (update(_events).where(_events.c.id == _FIRST_COPY.scalar_subquery())
               .values(duplicate_count=_events.c.duplicate_count + 1, last_duplicate_at=bindparam("b_now"))
               .returning(_events.c.id, _events.c.status))
 _INSERT_HANDLES = insert(InboundHandle.__table__)
@@ -60,7 +67,8 @@ _INSERT_HANDLES = insert(InboundHandle.__table__)
 _FINGERPRINT = ("md5(concat_ws('|', {t}.name, {t}.provider, {t}.secret_encrypted, CAST({t}.retired_secrets AS text), "
                 "CAST({t}.tolerance_seconds AS text), CAST({t}.options AS text), {t}.state))")
 _SOURCE_POSTGRES = _SOURCE.add_columns(literal_column(_FINGERPRINT.format(t="inbound_sources")).label("fingerprint"))
-# PostgreSQL: the event, its handles and the hour's counter in one statement; when the event exists already, its
+# PostgreSQL: the event, its handles and the hour's counter in one statement; when the event exists already (its
+# provider event id, or its body within the replay window: either unique index stops the INSERT), its first copy's
 # duplicate count instead; nothing at all when the source changed since it was read (current is false). Every
 # part runs on the statement's one snapshot: a first copy committed by another request after that snapshot was
 # taken makes the INSERT do nothing and is invisible to the UPDATE, so neither id comes back and _DUPLICATE, a
@@ -70,18 +78,22 @@ WITH s AS (
   SELECT s.id FROM inbound_sources s WHERE s.id = :source_id AND {_FINGERPRINT.format(t="s")} = :fingerprint
 ), e AS (
   INSERT INTO inbound_events (id, source_id, provider_event_id, provider_event_ref, topic, received_at, body,
-                              body_bytes, content_type, headers, status, attempts, duplicate_count, next_attempt_at)
+                              body_bytes, content_type, headers, status, attempts, duplicate_count, next_attempt_at,
+                              body_digest)
   SELECT :id, s.id, :provider_event_id, :provider_event_ref, :topic, :now, :body, :body_bytes, :content_type,
-         CAST(:headers AS json), :received, 0, 0, CAST(:next_attempt_at AS timestamptz)
+         CAST(:headers AS json), :received, 0, 0, CAST(:next_attempt_at AS timestamptz), CAST(:body_digest AS varchar)
   FROM s
-  ON CONFLICT (source_id, provider_event_id) DO NOTHING
+  ON CONFLICT DO NOTHING
   RETURNING id
 ), h AS (
   INSERT INTO inbound_handles (event_id, handle)
   SELECT e.id, x.handle FROM e, unnest(CAST(:handles AS varchar[])) AS x(handle)
 ), d AS (
   UPDATE inbound_events SET duplicate_count = duplicate_count + 1, last_duplicate_at = :now
-  WHERE source_id = :source_id AND provider_event_id = :provider_event_id
+  WHERE id = (SELECT f.id FROM inbound_events f WHERE f.source_id = :source_id
+              AND (f.provider_event_id = :provider_event_id
+                   OR (f.body_digest = CAST(:body_digest AS varchar) AND f.received_at >= CAST(:since AS timestamptz)))
+              ORDER BY f.provider_event_id = :provider_event_id DESC LIMIT 1)
     AND EXISTS (SELECT FROM s) AND NOT EXISTS (SELECT FROM e)
   RETURNING id, status
 ), c AS (
@@ -108,12 +120,15 @@ class Answer:
     json: dict
 
 
+#: The answer when the event's first copy changed while it was stored (the sender retries).
+CONFLICT = Answer(503, {"error": "the event changed while it was stored; send it again", "reason": "conflict"})
+
+
 @functools.cache
 def _insert_event(dialect_name):
-    """INSERT an event unless its source already has one with this provider event id."""
+    """INSERT an event unless its source already has one with this provider event id or body digest."""
     dialect = postgresql if dialect_name == "postgresql" else sqlite
-    return (dialect.insert(_events).on_conflict_do_nothing(index_elements=["source_id", "provider_event_id"])
-            .returning(_events.c.id))
+    return dialect.insert(_events).on_conflict_do_nothing().returning(_events.c.id)
 
 
 def receive(source_name, headers, body, remote_addr):
@@ -142,7 +157,7 @@ def _verify(session, source, source_name, headers, body, now, remote_addr):
         session.rollback()  # IMPORTANT: on SQLite the look-up's transaction holds the write lock
         reason = "unknown_source" if source is None else "disabled"
         _reject(source.name if source else UNKNOWN_SOURCE, reason, f"/inbound/{source_name[:100]}", headers, body,
-                len(body), remote_addr)
+                len(body), remote_addr, also_masked=providers.masked_header_names(source) if source else ())
         return Answer(404, NOT_FOUND)
     try:
         return providers.verify(source, verification_secrets(source, now), headers, body, now)
@@ -156,7 +171,7 @@ def _verify(session, source, source_name, headers, body, now, remote_addr):
 def _receive_postgres(session, source_name, headers, body, remote_addr, started):
     """receive() on PostgreSQL: verify with the source as last read, write in one autocommitted statement (see the
     module docstring); read the source again whenever it changed."""
-    connection = session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    connection = _autocommit(session)
     source = _known.get(source_name)
     for _ in range(3):  # a source changed between its read and the write is read again; three times is a storm
         now = utcnow()
@@ -184,11 +199,16 @@ def _receive_postgres(session, source_name, headers, body, remote_addr, started)
     return Answer(503, {"error": "the source changed while the event was stored; send it again", "reason": "conflict"})
 
 
-def _store_postgres(session, connection, source, verified, headers, body, now, started):
+def _autocommit(session):
+    """The session's connection, each statement committed on its own (a commit releases it: ask again after)."""
+    return session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+
+
+def _store_postgres(session, connection, source, verified, headers, body, now, started, again=False):
     """_store in one autocommitted statement (see _WRITE_POSTGRES); None when the source changed since it was read
     (nothing was written)."""
     held = source.state is SourceState.PAUSED
-    event_id = new_id("in")
+    event_id, digest = new_id("in"), replays.body_digest(source.provider, body)
     row = connection.execute(_WRITE_POSTGRES, {
         "source_id": source.id, "fingerprint": source.fingerprint, "id": event_id,
         "provider_event_id": verified.provider_event_id, "provider_event_ref": verified.provider_event_ref,
@@ -197,12 +217,19 @@ def _store_postgres(session, connection, source, verified, headers, body, now, s
         "headers": json.dumps(masked(headers, providers.masked_header_names(source))),
         "received": InboundStatus.RECEIVED.value, "next_attempt_at": None if held else now,
         "handles": sorted(_handles(source.provider, body)), "source_name": source.name,
-        "hour": counts.hour_of(now)}).one()
+        "hour": counts.hour_of(now), "body_digest": digest, "since": replays.since(now)}).one()
     if not row.current:
         return None
     if row.inserted is None:
-        if row.original is None:  # committed by another request after this statement's snapshot: count it apart
-            return _duplicate(session, source, verified, now, started, counted=True)
+        # Committed by another request after this statement's snapshot: counted apart. Or the same body received
+        # before the replay window: forgotten, and this copy is stored as a new event (the hour's counter then
+        # also holds the duplicate the statement counted).
+        if row.original is None:
+            answer = _duplicate(session, source, verified, digest, now, started, counted=True)
+            if answer is None and not again:
+                return _store_postgres(session, _autocommit(session), source, verified, headers, body, now, started,
+                                       True)
+            return answer or CONFLICT
         session.commit()
         return _duplicated(source, verified, row.original, InboundStatus(row.status), started)
     if not held:
@@ -213,18 +240,21 @@ def _store_postgres(session, connection, source, verified, headers, body, now, s
     return Answer(200, {"status": "accepted", "id": event_id})
 
 
-def _store(session, source, verified, headers, body, now, started):
+def _store(session, source, verified, headers, body, now, started, again=False):
     """Write the event (or count the duplicate), commit, and answer."""
     connection = session.connection()
     held = source.state is SourceState.PAUSED  # stored, not processed until the source is resumed
-    event_id = new_id("in")
+    event_id, digest = new_id("in"), replays.body_digest(source.provider, body)
     row = {"id": event_id, "source_id": source.id, "provider_event_id": verified.provider_event_id,
            "provider_event_ref": verified.provider_event_ref, "topic": verified.topic, "received_at": now,
            "body": body, "body_bytes": len(body), "content_type": (headers.get("Content-Type") or "")[:200] or None,
            "headers": masked(headers, providers.masked_header_names(source)), "status": InboundStatus.RECEIVED,
-           "attempts": 0, "duplicate_count": 0, "next_attempt_at": None if held else now}
+           "attempts": 0, "duplicate_count": 0, "next_attempt_at": None if held else now, "body_digest": digest}
     if connection.execute(_insert_event(connection.dialect.name), row).scalar() is None:
-        return _duplicate(session, source, verified, now, started)
+        answer = _duplicate(session, source, verified, digest, now, started)
+        if answer is None and not again:  # the same body, received before the replay window: a new event
+            return _store(session, source, verified, headers, body, now, started, True)
+        return answer or CONFLICT
     handles = _handles(source.provider, body)
     if handles:
         connection.execute(_INSERT_HANDLES, [{"event_id": event_id, "handle": h} for h in sorted(handles)])
@@ -237,14 +267,20 @@ def _store(session, source, verified, headers, body, now, started):
     return Answer(200, {"status": "accepted", "id": event_id})
 
 
-def _duplicate(session, source, verified, now, started, counted=False):
+def _duplicate(session, source, verified, digest, now, started, counted=False):
     """Count a repeated event on its first copy (and in the hour's counter unless counted); nothing is processed
-    again."""
-    original = session.connection().execute(_DUPLICATE, {
-        "b_source_id": source.id, "b_provider_event_id": verified.provider_event_id, "b_now": now}).first()
-    if original is None:  # the first copy was deleted in between (its source was deleted): the sender retries
-        session.rollback()
-        return Answer(503, {"error": "the event changed while it was stored; send it again", "reason": "conflict"})
+    again. None when the only copy was the same body received before the replay window: it was forgotten, and
+    this one may be stored."""
+    connection = session.connection()
+    original = connection.execute(_DUPLICATE, {
+        "b_source_id": source.id, "b_provider_event_id": verified.provider_event_id, "b_body_digest": digest,
+        "b_since": replays.since(now), "b_now": now}).first()
+    if original is None:
+        if replays.forget_expired(connection, source.id, digest, now):
+            session.commit()
+            return None
+        session.rollback()  # the first copy was deleted in between (its source was deleted): the sender retries
+        return CONFLICT
     if not counted:
         counts.count(session, source.name, "duplicate", now)
     session.commit()
@@ -278,10 +314,11 @@ def _reject(source_name, reason, detail, headers, body, body_bytes, remote_addr,
 
 def reject_too_large(source_name, headers, body_bytes, limit, remote_addr):
     """Record a request refused for its size (unread) and return the 413 Answer."""
-    exists = db.session.connection().execute(_SOURCE, {"name": source_name}).first() is not None
+    source = db.session.connection().execute(_SOURCE, {"name": source_name}).first()
     db.session.rollback()
     detail = f"{body_bytes if body_bytes is not None else 'more than ' + str(limit)} bytes; the limit is {limit}"
-    _reject(source_name if exists else UNKNOWN_SOURCE, "too_large", detail, headers, b"", body_bytes, remote_addr)
+    _reject(source.name if source else UNKNOWN_SOURCE, "too_large", detail, headers, b"", body_bytes, remote_addr,
+            also_masked=providers.masked_header_names(source) if source else ())
     return Answer(413, {"error": f"the body is larger than {limit} bytes", "reason": "too_large"})
 
 

@@ -5,7 +5,7 @@ from sqlalchemy import bindparam, delete, func, insert, select
 
 from app.extensions import db
 from app.inbound import counts
-from app.inbound.headers import masked
+from app.inbound.headers import harmless, masked
 from app.models import utcnow
 from app.models.inbound import InboundRejection
 
@@ -29,17 +29,25 @@ _TRIM = delete(_rejections).where(_rejections.c.source_name == bindparam("name")
 
 
 def record_rejection(source_name, reason, detail, headers, body_sample, body_bytes, remote_addr, *, also_masked=()):
-    """Count one rejected request and keep a sample of it while the source's hourly sample has room; commit."""
+    """Count one rejected request and keep a sample of it while the source's hourly sample has room; commit.
+
+    also_masked names the source's own credential headers (a Zoho token header); a request to no known source
+    keeps only harmless headers, as its credential header cannot be known."""
     session, now = db.session, utcnow()
     connection = session.connection()
     if counts.count(session, source_name, reason, now) <= SAMPLES_PER_HOUR and _room(connection, source_name, now):
         connection.execute(_INSERT, {
             "source_name": source_name, "reason": reason, "detail": (detail or "")[:500] or None,
             "rejected_at": now, "remote_addr": (remote_addr or "")[:64] or None,
-            "headers": masked(headers or {}, also_masked), "body_sample": sample(body_sample),
+            "headers": stored_headers(source_name, headers or {}, also_masked), "body_sample": sample(body_sample),
             "body_bytes": body_bytes})
         trim(connection, source_name)
     session.commit()
+
+
+def stored_headers(source_name, headers, also_masked=()):
+    """The headers of a sample as stored and shown: masked, or only the harmless ones for the unknown bucket."""
+    return harmless(headers) if source_name == UNKNOWN_SOURCE else masked(headers, also_masked)
 
 
 def _room(connection, source_name, now):

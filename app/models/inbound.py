@@ -91,6 +91,9 @@ class InboundEvent(db.Model):
         Index("ix_inbound_events_due", "next_attempt_at", sqlite_where=text("next_attempt_at IS NOT NULL"),
               postgresql_where=text("next_attempt_at IS NOT NULL")),
         prefix_index("ix_inbound_events_provider_event_id", "provider_event_id"),
+        # A body signed without its id (Shopify, GitHub) is one event per source within the replay window
+        # (app.inbound.replays); NULL digests (other providers, forgotten ones) never conflict.
+        Index("uq_inbound_events_source_body_digest", "source_id", "body_digest", unique=True),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("in"))
@@ -98,6 +101,9 @@ class InboundEvent(db.Model):
     #: The deduplication key: Shopify X-Shopify-Webhook-Id, Stripe's event id, webhook-id, X-GitHub-Delivery,
     #: Zoho's configured field (else a hash of the body).
     provider_event_id: Mapped[str] = mapped_column(String(255))
+    #: Hex SHA-256 of the body, for providers that sign the body only (app.inbound.replays); None otherwise, and
+    #: once older than the replay window and the same body came again.
+    body_digest: Mapped[str | None] = mapped_column(String(64))
     #: A second provider id worth keeping (Shopify X-Shopify-Event-Id, shared by retries of one event).
     provider_event_ref: Mapped[str | None] = mapped_column(String(255))
     #: The event's topic or type (Shopify "orders/fulfilled", Stripe "charge.succeeded").
@@ -183,7 +189,7 @@ class InboundRejection(db.Model):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     source_name: Mapped[str] = mapped_column(String(64))
-    #: bad_signature, missing_signature, stale, too_large, unknown_source, disabled, malformed
+    #: bad_signature, missing_signature, stale, too_large, unknown_source, disabled, malformed, too_deep
     reason: Mapped[str] = mapped_column(String(32))
     detail: Mapped[str | None] = mapped_column(String(500))
     rejected_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)

@@ -4,7 +4,7 @@ import pytest
 
 from app.auth.api_keys import create_api_key
 from app.extensions import db
-from app.models import ApiKey, AuditEntry, Endpoint, Message
+from app.models import ApiKey, AuditEntry, Endpoint, InboundSource, Message
 from tests.support.factories import send
 
 
@@ -75,3 +75,35 @@ def test_unknown_or_empty_scopes_are_refused(app, scopes):
         with pytest.raises(InvalidInput, match="scopes must be some of"):
             create_api_key("bad", scopes)
         assert db.session.query(AuditEntry).count() == 0
+
+
+def test_forwarding_needs_messages_write_beside_inbound_write(app, client):
+    inbound_only = key_with(app, "read", "inbound:write")
+    source = {"name": "order", "provider": "shopify", "secret": "shpss_attacker-chosen-secret"}
+
+    refused = client.post("/api/v1/inbound-sources", headers=inbound_only, json={**source, "forward": True})
+    assert refused.status_code == 403 and "messages:write" in refused.json["error"]
+    made = client.post("/api/v1/inbound-sources", headers=inbound_only, json=source)
+    assert made.status_code == 201
+    turned_on = client.patch(f"/api/v1/inbound-sources/{made.json['id']}", headers=inbound_only, json={"forward": True})
+    assert turned_on.status_code == 403 and "messages:write" in turned_on.json["error"]
+    with app.app_context():
+        assert db.session.query(InboundSource).one().forward is False
+
+    both = key_with(app, "inbound:write", "messages:write")
+    assert client.patch(f"/api/v1/inbound-sources/{made.json['id']}", headers=both,
+                        json={"forward": True}).json["forward"] is True
+    # whoever holds a forwarding source's secret can have messages sent: rotating it needs messages:write too
+    rotate = f"/api/v1/inbound-sources/{made.json['id']}/rotate-secret"
+    assert client.post(rotate, headers=inbound_only, json={"secret": "shpss_another-secret"}).status_code == 403
+    assert client.post(rotate, headers=both, json={"secret": "shpss_another-secret"}).status_code == 200
+    assert client.patch(f"/api/v1/inbound-sources/{made.json['id']}", headers=inbound_only,
+                        json={"forward": False}).json["forward"] is False
+
+
+def test_a_producer_cannot_send_an_event_type_in_the_forwarded_namespace(client, auth, make_endpoint):
+    make_endpoint(event_types=["inbound.*"])
+    for event_type in ("inbound.order.created", "Inbound.order.created"):
+        answer = client.post("/api/v1/messages", headers=auth, json={"event_type": event_type, "payload": {}})
+        assert answer.status_code == 422 and "inbound" in answer.json["error"], answer.json
+    assert client.get("/api/v1/deliveries", headers=auth).json["data"] == []

@@ -31,7 +31,7 @@ class Api:
 
 def forward_exactly_once(api, receiver, describe):
     """Create a forwarding source and an endpoint; send a webhook, a duplicate and a replay; check one delivery."""
-    api.call("POST", "/endpoints", {"url": receiver.url()}, expect=201)
+    api.call("POST", "/endpoints", {"url": receiver.url(), "event_types": ["inbound.shop.*"]}, expect=201)
     api.call("POST", "/inbound-sources", {"name": "shop", "provider": "shopify", "secret": SECRET, "forward": True},
              expect=201)
     headers = signing.shopify(SECRET, BODY, webhook_id="wh-e2e-1", topic="orders/fulfilled")
@@ -47,7 +47,7 @@ def forward_exactly_once(api, receiver, describe):
     first = wait_until(lambda: event(status="processed", attempt_count=1), 30, describe=describe)
     assert first["forwarded_message_id"]
     message = api.call("GET", f"/messages/{first['forwarded_message_id']}")
-    assert message["event_type"] == "shop.orders.fulfilled"
+    assert message["event_type"] == "inbound.shop.orders.fulfilled"
 
     assert api.receive("shop", headers) == {"status": "duplicate", "id": event_id}
     api.call("POST", f"/inbound-events/{event_id}/replay", {}, expect=202)

@@ -40,7 +40,7 @@ def count(app, model):
 
 def test_a_forwarded_shopify_webhook_is_delivered_once_despite_a_duplicate_and_a_replay(
         app, make_source, make_endpoint, receiver, auth, broker, worker):
-    make_endpoint()
+    make_endpoint(event_types=["inbound.shop.*"])
     make_source("shop", forward=True)
     headers = signing.shopify(SHOPIFY_SECRET, BODY, webhook_id="wh-gateway-1", topic="orders/fulfilled")
 
@@ -51,14 +51,15 @@ def test_a_forwarded_shopify_webhook_is_delivered_once_despite_a_duplicate_and_a
         event_id = first.json()["id"]
         settle(broker, worker)
 
-        # Then the internal receiver gets it once, as an outbound message shop.orders.fulfilled carrying the body
+        # Then the internal receiver gets it once, as an outbound message inbound.shop.orders.fulfilled carrying the
+        # body
         (request,) = receiver.wait_for(1)
         assert json.loads(request.body) == ORDER
         status, attempts, message_id, _ = event_row(app, event_id)
         assert (status, attempts) == (InboundStatus.PROCESSED, 1) and message_id
         with app.app_context():
             message = db.session.get(Message, message_id)
-            assert message.event_type == "shop.orders.fulfilled"
+            assert message.event_type == "inbound.shop.orders.fulfilled"
 
         # When Shopify repeats the same delivery, it is answered 200 and nothing more is sent
         again = requests.post(f"{url}/inbound/shop", data=BODY, headers=headers, timeout=30)
@@ -78,3 +79,27 @@ def test_a_forwarded_shopify_webhook_is_delivered_once_despite_a_duplicate_and_a
             ("received", "processed"), ("replay", "processed")]
 
     assert (count(app, Message), count(app, Delivery), len(receiver.requests)) == (1, 1, 1)
+
+
+def test_a_forwarded_event_reaches_only_endpoints_subscribed_to_the_inbound_namespace(
+        app, make_source, make_endpoint, receiver, broker, worker):
+    # Given a producer's endpoints (order.*, everything, no filter) and one that asks for forwarded order events
+    for path, event_types in (("/orders", ["order.*"]), ("/all", ["*"]), ("/unfiltered", None),
+                              ("/forwarded", ["inbound.order.*"])):
+        make_endpoint(receiver.url(path), event_types=event_types)
+    make_source("order", forward=True)
+    body = signing.body_of({"id": 1, "total": "0.00"})
+
+    with serving(app) as url:
+        # When a webhook signed with the source's secret arrives with topic "created"
+        answer = requests.post(f"{url}/inbound/order", data=body, timeout=30,
+                               headers=signing.shopify(SHOPIFY_SECRET, body, webhook_id="wh-ns", topic="created"))
+        assert answer.status_code == 200, answer.text
+        settle(broker, worker)
+
+        # Then it becomes inbound.order.created, never order.created, and only the subscribed endpoint gets it
+        (request,) = receiver.wait_for(1)
+        assert request.path == "/forwarded" and request.headers["webhook-signature"]
+    with app.app_context():
+        assert db.session.scalars(select(Message.event_type)).all() == ["inbound.order.created"]
+    assert (count(app, Delivery), len(receiver.requests)) == (1, 1)

@@ -245,7 +245,7 @@ def test_a_purged_body_fails_for_good(app, sent):
 
 
 def test_forwarding_makes_one_message_whatever_replays_it(app, make_endpoint):
-    make_endpoint()
+    make_endpoint(event_types=["inbound.*"])
     source_id, _ = new_source(app, forward=True)
     event_id = new_event(app, source_id, status=InboundStatus.RECEIVED, body=BODY, provider_event_id="wh-1")
     first = process(app, event_id)
@@ -253,7 +253,7 @@ def test_forwarding_makes_one_message_whatever_replays_it(app, make_endpoint):
     with app.app_context():
         message = db.session.get(Message, first.forwarded_message_id)
         assert (message.event_type, message.idempotency_key, message.reference) == (
-            "shop.orders.fulfilled", f"inbound:{source_id}:wh-1", event_id)
+            "inbound.shop.orders.fulfilled", f"inbound:{source_id}:wh-1", event_id)
         assert len(message.deliveries) == 1
         actions.replay_event(event_id, ADMIN)
     again = process(app, event_id, "replay")
@@ -269,3 +269,16 @@ def test_forwarding_a_body_that_is_not_a_json_object_fails_for_good(app):
     result = process(app, event_id)
     assert (result.status, result.next_attempt_at) == (InboundStatus.FAILED, None)
     assert "JSON object" in result.error
+
+
+def test_a_forwarded_message_can_be_resent_with_its_namespaced_type(app, make_endpoint):
+    from app.delivery.operations.resend import resend_delivery
+
+    make_endpoint(event_types=["inbound.*"])
+    source_id, _ = new_source(app, forward=True)
+    event_id = new_event(app, source_id, status=InboundStatus.RECEIVED, body=BODY, provider_event_id="wh-1")
+    forwarded = process(app, event_id).forwarded_message_id
+    with app.app_context():
+        (delivery,) = db.session.get(Message, forwarded).deliveries
+        resent = resend_delivery(delivery.id, {"id": 1}, actor=ADMIN)
+        assert db.session.get(Message, resent.id).event_type == "inbound.shop.orders.fulfilled"

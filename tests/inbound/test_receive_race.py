@@ -1,5 +1,6 @@
 """PostgreSQL: a repeat of an event whose first copy commits while the repeat is being written is still counted on
-that first copy (the one-statement write cannot see a row committed after its snapshot, and counts it apart)."""
+that first copy (the one-statement write cannot see a row committed after its snapshot, and counts it apart); also
+a replay of its body under a fresh delivery id (app.inbound.replays)."""
 
 import threading
 import time
@@ -8,6 +9,7 @@ import pytest
 from sqlalchemy import insert, text
 
 from app.extensions import db
+from app.inbound import replays
 from app.models import utcnow
 from app.models.inbound import InboundEvent, InboundStatus
 from tests.inbound import signing
@@ -16,7 +18,9 @@ from tests.inbound.conftest import SHOPIFY_SECRET
 BODY = signing.body_of({"id": 5123, "order_number": 1001})
 
 
-def test_repeat_racing_the_first_copys_commit_is_counted_on_it(app, client, make_source, stored, enqueued):
+@pytest.mark.parametrize("repeat_id", ["wh-race", "wh-fresh"])
+def test_repeat_racing_the_first_copys_commit_is_counted_on_it(app, client, make_source, stored, enqueued,
+                                                                repeat_id):
     source = make_source("shop")
     with app.app_context():
         if db.engine.dialect.name != "postgresql":
@@ -27,10 +31,11 @@ def test_repeat_racing_the_first_copys_commit_is_counted_on_it(app, client, make
         transaction = first.begin()  # the first copy, written by another request and not committed yet
         first.execute(insert(InboundEvent.__table__).values(
             id="in_first", source_id=source.id, provider_event_id="wh-race", received_at=utcnow(), body=BODY,
-            body_bytes=len(BODY), headers={}, status=InboundStatus.RECEIVED, attempts=0, duplicate_count=0))
+            body_bytes=len(BODY), headers={}, status=InboundStatus.RECEIVED, attempts=0, duplicate_count=0,
+            body_digest=replays.body_digest("shopify", BODY)))
         answers = []
         repeat = threading.Thread(target=lambda: answers.append(client.post(
-            "/inbound/shop", data=BODY, headers=signing.shopify(SHOPIFY_SECRET, BODY, webhook_id="wh-race"))))
+            "/inbound/shop", data=BODY, headers=signing.shopify(SHOPIFY_SECRET, BODY, webhook_id=repeat_id))))
         repeat.start()
         deadline = time.monotonic() + 10
         while not watcher.execute(text(  # the repeat waits on the first copy's row lock

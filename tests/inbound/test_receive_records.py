@@ -126,7 +126,7 @@ def test_figures_24h_add_up_each_kind_per_source(app, client, make_source):
     make_source("billing", Provider.STRIPE)
     send(client)
     send(client)
-    send(client, webhook_id="wh-2")
+    send(client, body=signing.body_of({"id": 2}), webhook_id="wh-2")
     client.post("/inbound/billing", data=b"{}", headers={"Stripe-Signature": "t=1,v1=00"})
     with app.app_context():
         figures = counts.figures_24h(["shop", "billing", "quiet"])

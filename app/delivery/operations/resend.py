@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select, update
 
 from app.audit import record
+from app.delivery import matching
 from app.delivery.messages import get_message, send_message
 from app.delivery.queries import get_delivery
 from app.errors import InvalidInput
@@ -53,7 +54,8 @@ def resend_delivery(delivery_id, payload, *, actor):
     delivery = get_delivery(delivery_id)
     original = delivery.message
     message, _ = send_message(original.event_type, payload, reference=original.reference, tags=original.tags,
-                              endpoint_ids=[delivery.endpoint_id])
+                              endpoint_ids=[delivery.endpoint_id],
+                              forwarded=matching.is_forwarded(original.event_type))
     if not message.deliveries:
         db.session.rollback()
         raise InvalidInput("the endpoint takes no deliveries now (disabled or deleted); nothing was sent",

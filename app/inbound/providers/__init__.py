@@ -8,7 +8,7 @@ every live secret of the source is tried (current, then retired ones still in th
 from werkzeug.datastructures import Headers
 
 from app.inbound.providers import github, shopify, standard, stripe, zoho
-from app.inbound.providers.base import Verified
+from app.inbound.providers.base import Verified, check_depth
 from app.models.inbound import Provider
 
 __all__ = ["Verified", "handle_paths", "masked_header_names", "verify"]
@@ -19,10 +19,13 @@ MODULES = {Provider.SHOPIFY: shopify, Provider.STRIPE: stripe, Provider.STANDARD
 
 
 def verify(source, secrets, headers, body, now):
-    """Verify one request; source has provider, tolerance_seconds and options; now is an aware datetime."""
+    """Verify one request; source has provider, tolerance_seconds and options; now is an aware datetime. An
+    authentic JSON body nested too deep is refused too (too_deep, 400)."""
     if isinstance(headers, dict):
         headers = Headers(headers)  # case-insensitive look-ups, as a request's own headers are
-    return MODULES[Provider(source.provider)].verify(source, secrets, headers, body, now)
+    verified = MODULES[Provider(source.provider)].verify(source, secrets, headers, body, now)
+    check_depth(body)
+    return verified
 
 
 def handle_paths(provider):

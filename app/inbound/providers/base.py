@@ -5,6 +5,7 @@ import json
 from dataclasses import dataclass
 
 from app.errors import InboundRejected
+from app.text import MAX_JSON_DEPTH, json_depth
 
 #: Longest provider id stored (the column's size); a longer one is refused rather than cut, as cutting two
 #: different ids could make them one.
@@ -41,6 +42,21 @@ def stale(age_seconds, tolerance_seconds):
 def malformed(message):
     """The refusal of a request that is authentic but lacks what identifies the event."""
     return InboundRejected("malformed", 400, message)
+
+
+def check_depth(body):
+    """Refuse a JSON body nested deeper than MAX_JSON_DEPTH (the outbound payloads' limit); a body that is not JSON
+    passes."""
+    if body.count(b"{") + body.count(b"[") <= MAX_JSON_DEPTH:
+        return  # it cannot nest deeper than it has brackets: most bodies are never parsed here
+    try:
+        deep = json_depth(json.loads(body)) > MAX_JSON_DEPTH
+    except RecursionError:  # nested past what the parser reads
+        deep = True
+    except (ValueError, UnicodeDecodeError):
+        deep = False
+    if deep:
+        raise InboundRejected("too_deep", 400, f"the JSON body nests deeper than {MAX_JSON_DEPTH} levels")
 
 
 def header(headers, *names):
