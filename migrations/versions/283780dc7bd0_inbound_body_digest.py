@@ -1,7 +1,7 @@
 """inbound events: the body digest Shopify and GitHub events are deduplicated on within the replay window
 
 Revision ID: 283780dc7bd0
-Revises: 75a1e26f0de5
+Revises: 854f695ab055
 Create Date: 2026-12-06 04:11:49.506295
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '283780dc7bd0'
-down_revision = '75a1e26f0de5'
+down_revision = '854f695ab055'
 branch_labels = None
 depends_on = None
 
