@@ -29,3 +29,11 @@ def test_a_broker_url_means_workers_and_no_loopback():
     config = Config({"REDIS_URL": "rediss://h:6380"})
     assert not config.EMBEDDED and config.BROKER_URL == "rediss://h:6380"
     assert config.WEBHOOK_ALLOWED_NETWORKS == []
+
+
+def test_proxy_hops_default_to_none_unless_on_a_platform_or_set():
+    assert Config({"REDIS_URL": "redis://h:6379"}).PROXY_FIX_HOPS == 0
+    assert Config({"DYNO": "web.1"}).PROXY_FIX_HOPS == Config({"RENDER": "true"}).PROXY_FIX_HOPS == 1
+    assert Config({"DYNO": "web.1", "PROXY_FIX_HOPS": "0"}).PROXY_FIX_HOPS == 0
+    with pytest.raises(ValueError, match="PROXY_FIX_HOPS"):
+        Config({"PROXY_FIX_HOPS": "-1"})
