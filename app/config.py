@@ -209,7 +209,7 @@ class Config:
         self.LOGIN_ACCOUNT_RATE_LIMIT = env.get("LOGIN_ACCOUNT_RATE_LIMIT", "10 per minute; 50 per hour")
         self.PASSWORD_CHANGE_RATE_LIMIT = env.get("PASSWORD_CHANGE_RATE_LIMIT", "5 per 15 minutes")
         # Operating it: health, metrics, retention, rule alerts, digest, heartbeats, logs.
-        #: A bearer token Prometheus may scrape /metrics with (a producer API key works too).
+        #: A bearer token Prometheus may scrape /metrics with (an API key with the read scope works too).
         self.METRICS_TOKEN = env.get("METRICS_TOKEN") or None
         #: The deployed git commit, as the platforms name it; `git rev-parse` is asked when none is set.
         self.SOURCE_VERSION = (env.get("SOURCE_VERSION") or env.get("RENDER_GIT_COMMIT")
