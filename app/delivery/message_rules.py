@@ -4,13 +4,13 @@ Every check raises InvalidInput or PayloadTooLarge naming the field, before anyt
 """
 
 import json
-import unicodedata
 from dataclasses import dataclass
 
 from flask import current_app
 
 from app.delivery import matching
 from app.errors import InvalidInput, PayloadTooLarge
+from app.text import is_clean_text
 
 #: At most this many tags on one message, each at most 200 characters.
 MAX_TAGS = 50
@@ -83,15 +83,6 @@ def _depth(value):
             return deepest
         stack.extend((child, depth + 1) for child in item)
     return deepest
-
-
-def is_clean_text(value):
-    """True for text any database stores and any page shows: valid Unicode, no control characters."""
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return not any(unicodedata.category(ch) == "Cc" for ch in value)
 
 
 def check_short_text(value, field):
