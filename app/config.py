@@ -17,6 +17,9 @@ EMBEDDED_ALLOWED_NETWORKS = ("127.0.0.0/8", "::1/128")
 MAX_TIMEOUT_SECONDS = 30
 MAX_ROTATION_GRACE_SECONDS = 7 * 86400
 
+#: Variables that Heroku (DYNO) and Render (RENDER) set in every process behind their one-hop router.
+PLATFORM_ROUTER_VARIABLES = ("DYNO", "RENDER")
+
 #: Seconds Redis may take to accept a connection, and to answer a command (broker, rate limits), by default.
 REDIS_CONNECT_TIMEOUT_SECONDS = 2
 REDIS_SOCKET_TIMEOUT_SECONDS = 5
@@ -93,6 +96,22 @@ def engine_options(url, config):
             "hookyard_wait_timeout": config.DATABASE_STATEMENT_TIMEOUT_SECONDS + DATABASE_CLIENT_MARGIN_SECONDS,
         }
     return options
+
+
+def proxy_fix_hops(env):
+    """Return how many proxies' X-Forwarded-* headers to trust: PROXY_FIX_HOPS when set, else 1 on Heroku or
+    Render (whose router sets them), else 0.
+
+    A gunicorn reached directly must trust nobody's X-Forwarded-For, or anyone can forge the address the
+    sign-in limits count and the audit log records.
+    """
+    raw = env.get("PROXY_FIX_HOPS", "").strip()
+    if raw:
+        hops = int(raw)
+        if hops < 0:
+            raise ValueError(f"PROXY_FIX_HOPS must be 0 or more, got {raw!r}")
+        return hops
+    return 1 if any(env.get(name) for name in PLATFORM_ROUTER_VARIABLES) else 0
 
 
 def parse_schedule(raw):
@@ -209,8 +228,8 @@ class Config:
         self.SESSION_COOKIE_HTTPONLY = self.REMEMBER_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = self.REMEMBER_COOKIE_SAMESITE = "Lax"
         self.PERMANENT_SESSION_LIFETIME = int(env.get("SESSION_LIFETIME_SECONDS", str(12 * 3600)))
-        #: Proxy hops to trust for the client address and scheme (Heroku and Render add one).
-        self.PROXY_FIX_HOPS = int(env.get("PROXY_FIX_HOPS", "0" if self.EMBEDDED else "1"))
+        #: Proxy hops to trust for the client address and scheme: none unless set or on Heroku or Render.
+        self.PROXY_FIX_HOPS = proxy_fix_hops(env)
         #: Where sign-in attempts are counted: Redis when that is the broker, else this process.
         redis_broker = self.BROKER_URL.startswith(("redis://", "rediss://"))
         self.RATELIMIT_STORAGE_URI = env.get("RATELIMIT_STORAGE_URI") or (
@@ -223,7 +242,7 @@ class Config:
         self.LOGIN_ACCOUNT_RATE_LIMIT = env.get("LOGIN_ACCOUNT_RATE_LIMIT", "10 per minute; 50 per hour")
         self.PASSWORD_CHANGE_RATE_LIMIT = env.get("PASSWORD_CHANGE_RATE_LIMIT", "5 per 15 minutes")
         # Operating it: health, metrics, retention, rule alerts, digest, heartbeats, logs.
-        #: A bearer token Prometheus may scrape /metrics with (a producer API key works too).
+        #: A bearer token Prometheus may scrape /metrics with (an API key with the read scope works too).
         self.METRICS_TOKEN = env.get("METRICS_TOKEN") or None
         #: The deployed git commit, as the platforms name it; `git rev-parse` is asked when none is set.
         self.SOURCE_VERSION = (env.get("SOURCE_VERSION") or env.get("RENDER_GIT_COMMIT")

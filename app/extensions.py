@@ -1,6 +1,8 @@
 """Extension objects, created unbound; create_app binds them."""
 
+import os
 import sqlite3
+from urllib.parse import urlsplit
 
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -44,6 +46,43 @@ def _configure_sqlite(dbapi_connection, connection_record):
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+#: Suffixes of the files SQLite keeps beside a database (WAL, shared memory, rollback journal).
+SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
+def _sqlite_path(cargs, cparams):
+    """Return the file a pysqlite connection will open, or None for an in-memory database."""
+    name = cargs[0] if cargs else cparams.get("database", "")
+    if cparams.get("uri") and name.startswith("file:"):
+        parts = urlsplit(name)
+        name = "" if "mode=memory" in parts.query else parts.path
+    return None if name in ("", ":memory:") else name
+
+
+@event.listens_for(Engine, "do_connect")
+def _private_sqlite_file(dialect, connection_record, cargs, cparams):
+    """Create a SQLite database file readable by its owner only, and tighten one made readable to others.
+
+    SQLite gives the files it keeps beside a database (-wal, -shm, -journal) the database's own mode when it
+    creates them; ones left over from before are tightened too.
+    """
+    if dialect.name != "sqlite" or (path := _sqlite_path(cargs, cparams)) is None:
+        return None  # the dialect connects as usual
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    except OSError:
+        return None  # a missing folder and the like: let SQLite report it
+    for name in (path, *(path + suffix for suffix in SQLITE_SIDE_FILES)):
+        try:
+            if os.stat(name).st_mode & 0o077:
+                os.chmod(name, 0o600)
+        except OSError:
+            pass  # absent, or not ours to change
+    return None
 
 
 @event.listens_for(Engine, "begin")

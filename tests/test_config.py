@@ -55,3 +55,11 @@ def test_the_embedded_web_process_gets_the_general_pool_for_its_worker_threads()
 def test_pool_sizes_out_of_range_are_a_clear_error(name, raw):
     with pytest.raises(ValueError, match=name):
         Config({name: raw})
+
+
+def test_proxy_hops_default_to_none_unless_on_a_platform_or_set():
+    assert Config({"REDIS_URL": "redis://h:6379"}).PROXY_FIX_HOPS == 0
+    assert Config({"DYNO": "web.1"}).PROXY_FIX_HOPS == Config({"RENDER": "true"}).PROXY_FIX_HOPS == 1
+    assert Config({"DYNO": "web.1", "PROXY_FIX_HOPS": "0"}).PROXY_FIX_HOPS == 0
+    with pytest.raises(ValueError, match="PROXY_FIX_HOPS"):
+        Config({"PROXY_FIX_HOPS": "-1"})

@@ -26,6 +26,8 @@ ODD_VALUES = [
 PARAMS = ["page", "page_size", "per_page", "sort", "desc", "search", "q", "status", "endpoint_id", "event_type",
           "created_from", "created_to", "since", "http_status", "error_class", "id", "url", "next", "force", "test"]
 #: Path variables and the fixture row each one names.
+#: Health checks: their 503 names the part that is down.
+HEALTH_PATHS = {"/livez", "/healthz", "/readyz"}
 PATH_ROWS = {"delivery_id": "delivery", "endpoint_id": "endpoint", "job_id": "job", "message_id": "message",
              "key_id": "key", "export_type": None}
 
@@ -74,6 +76,14 @@ def fetch(client, rows, path, query):
     return client.get(path, query_string=query, headers=headers)
 
 
+def server_error(path, response):
+    """Say whether response is a server error; a health check's 503 naming a part that is down (no worker runs
+    here, so /readyz says so) is its answer, not an error."""
+    if path in HEALTH_PATHS and response.status_code == 503:
+        return response.json["status"] != "failing"
+    return response.status_code >= 500
+
+
 def test_odd_query_values_never_give_a_server_error(app, client, rows):
     params = PARAMS + filter_params(app)
     failures = []
@@ -81,10 +91,10 @@ def test_odd_query_values_never_give_a_server_error(app, client, rows):
         path = path_for(rule, rows)
         for value in ODD_VALUES:
             response = fetch(client, rows, path, {name: value for name in params})
-            if response.status_code >= 500:
+            if server_error(path, response):
                 failures.append((path, repr(value[:20]), response.status_code))
         response = fetch(client, rows, path, "q=%FF%FE&search=%ED%A0%80&page=%00")  # not UTF-8 at all
-        if response.status_code >= 500:
+        if server_error(path, response):
             failures.append((path, "invalid UTF-8", response.status_code))
     assert not failures
 
@@ -97,7 +107,7 @@ def test_each_filter_alone_at_its_edges(app, client, rows, name):
             continue  # lists and searches take filters; a page about one row does not
         path = path_for(rule, rows)
         for value in ODD_VALUES:
-            if fetch(client, rows, path, {name: value}).status_code >= 500:
+            if server_error(path, fetch(client, rows, path, {name: value})):
                 failures.append((path, repr(value[:20])))
     assert not failures
 

@@ -42,6 +42,8 @@ def describe(exc):
         from app.api.schemas import PATTERN_MESSAGES  # late: the schemas import the domain, which imports this
 
         message = PATTERN_MESSAGES.get(first["ctx"]["pattern"], "is not in the accepted form")
+    elif first["type"] == "string_unicode":
+        message = "must be valid Unicode text (it holds a lone surrogate)"
     field = str(first["loc"][0]) if first["loc"] else None  # the field as the request names it: tags
     return 422, f"{where}: {message}" if where else message, field
 

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import AliasChoices, BaseModel, Field, StrictBool, StrictInt, StrictStr, field_validator
 
-from app.api.schemas import OneLine, Out, Prose, Strict
+from app.api.schemas import Note, OneLine, Out, Prose, Strict
 from app.config import MAX_ROTATION_GRACE_SECONDS
 from app.delivery.endpoints.rules import HEADER_NAME
 from app.inbound import source_rules as rules
@@ -57,8 +57,7 @@ class SourceRotateIn(Strict):
 
 
 class MarkProcessedIn(Strict):
-    note: StrictStr = Field(min_length=1, max_length=1000, pattern=r"\S",
-                            description="Why the event needs no processing (e.g. it was handled by hand)")
+    note: Note = Field(description="Why the event needs no processing (e.g. it was handled by hand)")
 
 
 class SourceOut(Out):

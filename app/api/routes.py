@@ -49,9 +49,10 @@ def api_actor():
 
 
 def json_body():
-    """Return the request's JSON object, or raise a 400 that says what is wrong with it."""
+    """Return the request's JSON object ({} when there is no body), or raise a 400 that says what is wrong with
+    it; a body of only white space is not JSON."""
     raw = request.get_data(cache=False)  # over MAX_CONTENT_LENGTH: werkzeug answers 413
-    if not raw.strip():
+    if not raw:
         return {}
     try:
         body = json.loads(raw)

@@ -26,12 +26,14 @@ from app.delivery.endpoints import rules
 from app.delivery.endpoints.rules import MASK
 from app.delivery.queries import MOMENT, parse_moment
 from app.errors import InvalidInput
-from app.text import ONE_LINE_PATTERN, PROSE_PATTERN
+from app.text import MAX_NOTE_LENGTH, NOTE_PATTERN, TEXT_LINE_PATTERN, TEXT_PROSE_PATTERN
 
-#: One line of text: no control character (see app.text).
-OneLine = Annotated[StrictStr, Field(pattern=ONE_LINE_PATTERN)]
+#: One line of text: no control character and no lone surrogate (see app.text).
+OneLine = Annotated[StrictStr, Field(pattern=TEXT_LINE_PATTERN)]
 #: Prose: tabs and line breaks allowed, no other control character.
-Prose = Annotated[StrictStr, Field(pattern=PROSE_PATTERN)]
+Prose = Annotated[StrictStr, Field(pattern=TEXT_PROSE_PATTERN)]
+#: A note left when settling something by hand: prose, not blank.
+Note = Annotated[StrictStr, Field(min_length=1, max_length=MAX_NOTE_LENGTH, pattern=NOTE_PATTERN)]
 #: An http(s) URL without spaces or control characters (the address rules are checked when it is saved).
 URL_PATTERN = r"^[Hh][Tt][Tt][Pp][Ss]?://[^\x00-\x20\x7f]+$"
 Url = Annotated[StrictStr, Field(pattern=URL_PATTERN, max_length=2048)]
@@ -50,8 +52,9 @@ Tag = Annotated[OneLine, Field(min_length=1, max_length=200)]
 
 #: What a person is told when a value does not match one of the patterns above.
 PATTERN_MESSAGES = {
-    ONE_LINE_PATTERN: "must be one line without control characters",
-    PROSE_PATTERN: "must not contain control characters",
+    TEXT_LINE_PATTERN: "must be one line without control characters",
+    TEXT_PROSE_PATTERN: "must not contain control characters",
+    NOTE_PATTERN: "must be a note that is not blank and holds no control characters",
     URL_PATTERN: "must be an http:// or https:// URL without spaces",
     matching.PATTERN.pattern: "must be an event type, a 'prefix.*' wildcard or '*'",
     matching.EVENT_TYPE.pattern: "must be dot-separated names of letters, digits, '_' or '-' (e.g. order.created)",
@@ -148,7 +151,7 @@ class ResendIn(Strict):
 
 
 class ResolveIn(Strict):
-    note: StrictStr = Field(min_length=1, max_length=1000, description="Why the failure needs nothing more")
+    note: Note = Field(description="Why the failure needs nothing more")
 
 
 class MessageBatchIn(Strict):

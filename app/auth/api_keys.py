@@ -12,6 +12,7 @@ from app.audit import CLI, record
 from app.errors import InvalidInput, NotFound
 from app.extensions import db
 from app.models import ApiKey, utcnow
+from app.text import check_text
 
 #: Every key starts with this, so a leaked one is easy to recognise in a scanner.
 KEY_PREFIX = "hky_"
@@ -35,10 +36,11 @@ def _check_scopes(scopes):
 def create_api_key(name, scopes=None, *, actor=CLI):
     """Create a key allowed scopes (None: all); return (row, key). The key is not stored and cannot be shown
     again."""
-    if not isinstance(name, str) or not name.strip() or len(name) > 200:
+    name = check_text(name, "name", 200) if isinstance(name, str) else None
+    if name is None:
         raise InvalidInput("an API key needs a name of 1 to 200 characters", field="name")
     key = KEY_PREFIX + secrets.token_urlsafe(32)
-    row = ApiKey(name=name.strip(), prefix=key[:10], key_hash=_digest(key), scopes=_check_scopes(scopes))
+    row = ApiKey(name=name, prefix=key[:10], key_hash=_digest(key), scopes=_check_scopes(scopes))
     db.session.add(row)
     db.session.flush()
     record(actor, "api_key.create", f"created API key {row.name} ({row.prefix}…)", target_type="api_key",

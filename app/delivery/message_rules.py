@@ -4,14 +4,13 @@ Every check raises InvalidInput or PayloadTooLarge naming the field, before anyt
 """
 
 import json
-import unicodedata
 from dataclasses import dataclass
 
 from flask import current_app
 
 from app.delivery import matching
 from app.errors import InvalidInput, PayloadTooLarge
-from app.text import MAX_JSON_DEPTH, json_depth
+from app.text import MAX_JSON_DEPTH, is_clean_text, json_depth
 
 #: At most this many tags on one message, each at most 200 characters.
 MAX_TAGS = 50
@@ -72,13 +71,6 @@ def encode_payload(payload):
     return body
 
 
-def is_clean_text(value):
-    """True for text any database stores and any page shows: valid Unicode, no control characters."""
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return not any(unicodedata.category(ch) == "Cc" for ch in value)
 
 
 def check_short_text(value, field):

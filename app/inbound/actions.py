@@ -8,11 +8,12 @@ from sqlalchemy import or_, select, update
 from app.audit import record
 from app.delivery.operations.deliveries import OperationResult
 from app.delivery.outbox import process_inbound_after_commit
-from app.errors import IllegalTransition, InvalidInput, NotFound
+from app.errors import IllegalTransition, NotFound
 from app.extensions import db
 from app.models import InboundEvent, InboundSource, InboundStatus, InboundTrigger, SourceState, utcnow
 from app.staff.limits import check_retry_cap
 from app.staff.settings import get_setting
+from app.text import check_note
 
 #: Reason given for an event that does not exist.
 MISSING = "no such inbound event"
@@ -110,9 +111,7 @@ def replay_events(event_ids, actor, *, cooldown_seconds=None, check_cap=True, au
 def mark_processed(event_ids, note, actor, *, audit_action="inbound_events.mark_processed"):
     """Settle failed or ignored events by hand with a note (the work was done another way): status processed,
     no further retry; audited with the note. Return an Outcome."""
-    note = (note or "").strip() if isinstance(note, str | None) else ""
-    if not note or len(note) > 1000:
-        raise InvalidInput("marking processed needs a note of 1 to 1000 characters", field="note")
+    note = check_note(note, "marking processed")
     ids, now = list(dict.fromkeys(event_ids)), utcnow()
     changed = db.session.scalars(update(InboundEvent).where(
         InboundEvent.id.in_(ids), InboundEvent.status.in_(SETTLEABLE),

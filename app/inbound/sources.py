@@ -8,7 +8,6 @@ from sqlalchemy.exc import IntegrityError
 
 from app.audit import SYSTEM, record
 from app.delivery.endpoints import rotation, secrets
-from app.delivery.endpoints.rules import check_text
 from app.errors import IllegalTransition, InvalidInput, NotFound
 from app.extensions import db
 from app.inbound import source_rules as checks
@@ -21,6 +20,7 @@ from app.models import (
     SourceState,
     utcnow,
 )
+from app.text import check_text
 
 #: Settings a person may change after creation, each with its check (name and provider are fixed: the name is
 #: the URL pasted into the provider, and the provider decides what the secret is).

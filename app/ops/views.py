@@ -5,7 +5,7 @@ import hmac
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from app.auth.api_keys import authenticate
+from app.auth.api_keys import allows, authenticate
 from app.extensions import csrf
 from app.ops.exposition import render
 from app.ops.health import HEALTH, LIVENESS, READINESS, health
@@ -59,13 +59,16 @@ def _authorised():
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
-        return 401, "send 'Authorization: Bearer <METRICS_TOKEN or an API key>'"
+        return 401, "send 'Authorization: Bearer <METRICS_TOKEN or an API key with the read scope>'"
     expected = current_app.config["METRICS_TOKEN"]
     if expected and hmac.compare_digest(token.encode(), expected.encode()):
         return None
-    if authenticate(token) is not None:
-        return None
-    return 403, "the token is neither METRICS_TOKEN nor a valid API key"
+    key = authenticate(token)
+    if key is None:
+        return 403, "the token is neither METRICS_TOKEN nor a valid API key"
+    if not allows(key, "read"):
+        return 403, "this API key lacks the read scope that /metrics needs"
+    return None
 
 
 @bp.get("/metrics")

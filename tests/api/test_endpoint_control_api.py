@@ -81,6 +81,17 @@ def test_rotate_shows_the_new_secret_once_and_both_verify(app, client, auth, rec
     assert too_long.status_code == 422
 
 
+@pytest.mark.parametrize("body", [" ", "\t", "\r\n"])
+def test_an_optional_body_of_only_white_space_is_not_json(app, client, auth, receiver, body):
+    made = create(client, auth, receiver)
+    refused = client.post(f"/api/v1/endpoints/{made['id']}/rotate-secret", data=body,
+                          headers={**auth, "Content-Type": "application/json"})
+    assert refused.status_code == 400 and "not valid JSON" in refused.json["error"]
+    assert client.post(f"/api/v1/endpoints/{made['id']}/rotate-secret", headers=auth).status_code == 200  # no body
+    with app.app_context():
+        assert db.session.query(AuditEntry).filter_by(action="endpoint.rotate_secret").count() == 1
+
+
 def test_test_send_goes_now_whatever_the_filter_or_state(app, client, auth, receiver):
     made = create(client, auth, receiver, event_types=["order.*"])
     client.patch(f"/api/v1/endpoints/{made['id']}", headers=auth, json={"state": "paused"})

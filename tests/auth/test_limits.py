@@ -1,5 +1,10 @@
 """Sign-in and password-change limits: per address and per (address, account), on bounded, hashed keys."""
 
+import os
+
+import pytest
+
+from app import config, create_app
 from app.extensions import db, limiter
 from app.models import AuditEntry
 from tests.support.staff import PASSWORD, login_token, make_user, sign_in
@@ -52,3 +57,46 @@ def test_guessing_the_current_password_is_limited(app, client):
     assert statuses == [422] * 5 + [429]
     with app.app_context():
         assert db.session.query(AuditEntry).filter_by(action="user.password_refused").count() == 5
+
+
+@pytest.fixture
+def deployed_app(app):
+    """Make apps configured as the README's PostgreSQL + Redis recipe runs them, on app's database, plus a
+    platform's variables."""
+    made = []
+
+    def make(**platform):
+        env = {k: v for k, v in os.environ.items() if k not in ("DYNO", "RENDER", "PROXY_FIX_HOPS")}
+        env.update(TEST_REDIS_URL=env.get("TEST_REDIS_URL") or "redis://127.0.0.1:6379/0", **platform)
+        made.append(create_app(config.TestConfig(env, database_url=app.config["SQLALCHEMY_DATABASE_URI"])))
+        return made[-1]
+
+    yield make
+    for other in made:
+        with other.app_context():
+            db.engine.dispose()
+
+
+def forged_attempts(app, count):
+    """Sign in count times from one address, each time claiming another in X-Forwarded-For."""
+    client = app.test_client()
+    return [client.post("/login", data={"email": "viewer@example.com", "password": "guess",
+                                        "csrf_token": login_token(client)},
+                        headers={"X-Forwarded-For": f"192.0.2.{n}"},
+                        environ_base={"REMOTE_ADDR": STRANGER}).status_code for n in range(count)]
+
+
+def test_forged_forwarded_addresses_meet_the_sign_in_limit_by_default(app, deployed_app):
+    make_user(app, "viewer")
+    deployed = deployed_app()
+    assert deployed.config["PROXY_FIX_HOPS"] == 0
+    statuses = forged_attempts(deployed, 25)
+    assert statuses[:10] == [401] * 10 and set(statuses[10:]) == {429}
+
+
+@pytest.mark.parametrize("platform", [{"DYNO": "web.1"}, {"RENDER": "true"}, {"PROXY_FIX_HOPS": "1"}])
+def test_behind_a_platform_router_the_forwarded_address_is_trusted(app, deployed_app, platform):
+    make_user(app, "viewer")
+    behind = deployed_app(**platform)
+    assert behind.config["PROXY_FIX_HOPS"] == 1
+    assert forged_attempts(behind, 25) == [401] * 25  # each a different client, as the router says

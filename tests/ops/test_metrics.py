@@ -2,6 +2,7 @@ import re
 
 from prometheus_client.parser import text_string_to_metric_families
 
+from app.auth.api_keys import create_api_key
 from app.extensions import db
 from app.models import MetricSample
 from tests.support.factories import send
@@ -27,10 +28,21 @@ def test_metrics_refuse_a_request_without_a_valid_token(client, app):
     assert refused.status_code == 403 and "hookyard_" not in refused.get_data(as_text=True)
 
 
-def test_metrics_accept_metrics_token_or_any_api_key(client, app, api_key):
+def test_metrics_accept_metrics_token_or_a_key_that_may_read(client, app, api_key):
     app.config["METRICS_TOKEN"] = "scrape-token"
+    with app.app_context():
+        _, reader = create_api_key("prometheus", ["read"])
     assert client.get("/metrics", headers={"Authorization": "Bearer scrape-token"}).status_code == 200
-    assert client.get("/metrics", headers={"Authorization": f"Bearer {api_key}"}).status_code == 200
+    assert client.get("/metrics", headers={"Authorization": f"Bearer {api_key}"}).status_code == 200  # all scopes
+    assert client.get("/metrics", headers={"Authorization": f"Bearer {reader}"}).status_code == 200
+
+
+def test_metrics_refuse_a_key_without_the_read_scope(client, app):
+    with app.app_context():
+        _, writer = create_api_key("inbound only", ["inbound:write", "messages:write"])
+    refused = client.get("/metrics", headers={"Authorization": f"Bearer {writer}"})
+    assert refused.status_code == 403 and "read scope" in refused.get_json()["error"]
+    assert "hookyard_" not in refused.get_data(as_text=True)
 
 
 def test_a_scrape_lists_every_family_with_inbound_counters_at_zero(client, api_key):

@@ -5,7 +5,6 @@ import re
 from flask import current_app
 
 from app.errors import InvalidInput
-from app.text import has_control
 
 #: Header names that would break signing or HTTP if a person set them.
 FORBIDDEN_HEADERS = frozenset({
@@ -47,16 +46,6 @@ def check_max_attempts(value):
 
 def check_rate_limit(value):
     return None if value is None else _whole_number(value, "rate_limit_per_second", 1, MAX_RATE_LIMIT)
-
-
-def check_text(value, field, limit, *, one_line=True):
-    """Return value stripped (None when blank); refuse non-text, over-long text and control characters."""
-    if value is None:
-        return None
-    if not isinstance(value, str) or len(value) > limit or has_control(value, one_line=one_line):
-        raise InvalidInput(f"{field} must be text of at most {limit} characters without control characters",
-                           field=field)
-    return value.strip() or None
 
 
 def check_schedule(value):

@@ -13,13 +13,13 @@ from app.delivery.queries import pending_count
 from app.errors import IllegalTransition, InvalidInput, NotFound
 from app.extensions import db
 from app.models import BulkJob, Delivery, DeliveryStatus, Endpoint, EndpointState, SigningScheme, utcnow
-from app.text import has_control
+from app.text import check_text, has_control
 
 #: Settings a person may change, each with its check.
 EDITABLE = {
     "url": lambda v: _check_url(v),
-    "name": lambda v: rules.check_text(v, "name", 200),
-    "description": lambda v: rules.check_text(v, "description", 2000, one_line=False),
+    "name": lambda v: check_text(v, "name", 200),
+    "description": lambda v: check_text(v, "description", 2000, one_line=False),
     "event_types": matching.check_patterns,
     "signing": lambda v: _scheme(v),
     "headers": rules.check_headers,
@@ -146,7 +146,7 @@ def set_state(endpoint_id, state, *, actor, reason=None):
         state = EndpointState(state)
     except ValueError:
         raise InvalidInput("state must be enabled, paused or disabled", field="state") from None
-    reason = rules.check_text(reason, "state_reason", 500)
+    reason = check_text(reason, "state_reason", 500)
     if state is endpoint.state:
         return endpoint
     before = {"state": endpoint.state.value, "state_reason": endpoint.state_reason}

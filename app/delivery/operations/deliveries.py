@@ -7,9 +7,10 @@ from sqlalchemy import exists, or_, select, update
 
 from app.audit import record
 from app.delivery.outbox import enqueue_after_commit
-from app.errors import IllegalTransition, InvalidInput, NotFound
+from app.errors import IllegalTransition, NotFound
 from app.extensions import db
 from app.models import AttemptTrigger, Delivery, DeliveryStatus, Message, utcnow
+from app.text import check_note
 
 #: Reason given for a delivery that does not exist.
 MISSING = "no such delivery"
@@ -125,9 +126,7 @@ def _attempt_again(ids, statuses, trigger, actor, audit_action, cooldown_seconds
 
 def resolve_deliveries(ids, note, *, actor, audit_action="deliveries.resolve"):
     """Mark failed deliveries resolved with a note: they stay failed but leave the Failed tab; audited."""
-    note = (note or "").strip()
-    if not note or len(note) > 1000:
-        raise InvalidInput("a resolution needs a note of 1 to 1000 characters", field="note")
+    note = check_note(note, "a resolution")
     ids = list(dict.fromkeys(ids))
     changed = db.session.scalars(
         update(Delivery).where(Delivery.id.in_(ids), Delivery.status.in_(Delivery.RESOLVABLE),
