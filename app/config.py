@@ -23,6 +23,11 @@ REDIS_SOCKET_TIMEOUT_SECONDS = 5
 #: A PostgreSQL client stops waiting this long after the server's own statement timeout should have fired:
 #: a frozen server or a network that drops packets never answers at all (see app.database).
 DATABASE_CLIENT_MARGIN_SECONDS = 2
+#: A web request's client gives up this long after its own (shorter) statement timeout (app.database).
+DATABASE_REQUEST_MARGIN_SECONDS = 0.5
+#: TCP keepalives on PostgreSQL connections, in seconds: an idle peer that vanished is noticed within
+#: idle + interval * count.
+DATABASE_KEEPALIVES = {"keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3}
 
 
 def database_url(raw):
@@ -63,12 +68,16 @@ def engine_options(url, config):
     if url.startswith("postgresql"):
         statement_ms = int(config.DATABASE_STATEMENT_TIMEOUT_SECONDS * 1000)
         lock_ms = int(config.DATABASE_LOCK_TIMEOUT_SECONDS * 1000)
+        client_wait_seconds = config.DATABASE_STATEMENT_TIMEOUT_SECONDS + DATABASE_CLIENT_MARGIN_SECONDS
         options["pool_timeout"] = config.DATABASE_POOL_TIMEOUT_SECONDS
         options["connect_args"] = {
             "connect_timeout": config.DATABASE_CONNECT_TIMEOUT_SECONDS,
+            **DATABASE_KEEPALIVES,
+            # Sent bytes left unacknowledged this long (a peer gone without a reset) drop the connection.
+            "tcp_user_timeout": int(client_wait_seconds * 1000),
             "options": f"-c statement_timeout={statement_ms} -c lock_timeout={lock_ms}",
             # Read by app.database, not by the driver: how long the client waits for any answer.
-            "hookyard_wait_timeout": config.DATABASE_STATEMENT_TIMEOUT_SECONDS + DATABASE_CLIENT_MARGIN_SECONDS,
+            "hookyard_wait_timeout": client_wait_seconds,
         }
     return options
 
@@ -108,6 +117,10 @@ class Config:
         self.DATABASE_STATEMENT_TIMEOUT_SECONDS = float(env.get("DATABASE_STATEMENT_TIMEOUT_SECONDS", "30"))
         self.DATABASE_LOCK_TIMEOUT_SECONDS = float(env.get("DATABASE_LOCK_TIMEOUT_SECONDS", "10"))
         self.DATABASE_POOL_TIMEOUT_SECONDS = float(env.get("DATABASE_POOL_TIMEOUT_SECONDS", "10"))
+        #: PostgreSQL, within a web request: seconds per statement and lock, and (plus half a second) for any answer
+        #: at all; POST /inbound/<source> gets its own shorter bound, under Shopify's 5 s. Past them: 503.
+        self.DATABASE_REQUEST_TIMEOUT_SECONDS = float(env.get("DATABASE_REQUEST_TIMEOUT_SECONDS", "5"))
+        self.INBOUND_DATABASE_TIMEOUT_SECONDS = float(env.get("INBOUND_DATABASE_TIMEOUT_SECONDS", "3"))
         self.SQLALCHEMY_ENGINE_OPTIONS = engine_options(self.SQLALCHEMY_DATABASE_URI, self)
         #: redis://, rediss:// or amqp:// selects the broker; empty means the embedded default.
         self.BROKER_URL = env.get("BROKER_URL") or env.get("REDIS_URL") or ""

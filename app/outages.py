@@ -25,10 +25,14 @@ RETRY_AFTER_SECONDS = 5
 _SQLITE_SCHEMA_ERROR = re.compile(r"no such (table|column)|has no column|syntax error", re.I)
 
 
+class DatabaseUnavailable(Exception):
+    """Raised when work stops early because the database cannot answer (the failure is counted already)."""
+
+
 def database_unavailable(error):
     """Say whether a database error means it cannot answer now (down, restarting, too slow, a lock held too
     long, no pooled connection free) rather than a bug."""
-    if isinstance(error, (sa_exc.TimeoutError, sa_exc.DisconnectionError)):
+    if isinstance(error, (DatabaseUnavailable, sa_exc.TimeoutError, sa_exc.DisconnectionError)):
         return True
     if isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated:
         return True
