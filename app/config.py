@@ -125,6 +125,10 @@ class Config:
         #: redis://, rediss:// or amqp:// selects the broker; empty means the embedded default.
         self.BROKER_URL = env.get("BROKER_URL") or env.get("REDIS_URL") or ""
         self.EMBEDDED = not self.BROKER_URL
+        #: A web request's committed work goes to the broker from a background thread (app.delivery.handoff), so a
+        #: slow or frozen broker never holds a request; the sweep sends what it could not. Off: sent before answering.
+        self.BROKER_HANDOFF_IN_BACKGROUND = env.get("BROKER_HANDOFF_IN_BACKGROUND",
+                                                    "0" if self.EMBEDDED else "1") == "1"
         #: Redis (broker and rate limits): seconds to connect and to wait for an answer.
         self.REDIS_CONNECT_TIMEOUT_SECONDS = float(env.get("REDIS_CONNECT_TIMEOUT_SECONDS",
                                                            str(REDIS_CONNECT_TIMEOUT_SECONDS)))
@@ -266,3 +270,4 @@ class TestConfig(Config):
         self.RATELIMIT_STORAGE_URI = "memory://"
         self.SESSION_COOKIE_SECURE = False
         self.WEBHOOK_BREAKER_COOLDOWN_SECONDS = 0.5
+        self.BROKER_HANDOFF_IN_BACKGROUND = False  # a test joins the broker right after a request

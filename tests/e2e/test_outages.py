@@ -4,6 +4,7 @@ Real processes (the web server and a worker) reach the test Redis through a TCP 
 freezes; the shared Redis itself is never stopped.
 """
 
+import time
 from collections import Counter
 
 import pytest
@@ -55,3 +56,33 @@ def test_messages_accepted_while_redis_is_down_still_go_out(database, redis_url,
     log = server.log()
     assert log.count("broker unavailable") == 1, server.describe(lines=200)
     assert "Traceback" not in log, server.describe(lines=200)
+
+
+def test_a_frozen_redis_costs_a_producer_nothing(database, redis_url, redis_proxy, processes, receiver):
+    env = service_env(database.url, redis_proxy.url(redis_url))  # default timeouts: 2 s to connect, 5 to answer
+    port = free_port()
+    processes.start_server(env, port)
+    processes.start_worker(env)
+    key = flask(env, "api-keys", "create", "e2e").strip().splitlines()[-1]
+    api, headers = f"http://127.0.0.1:{port}/api/v1", {"Authorization": f"Bearer {key}"}
+    assert requests.post(f"{api}/endpoints", json={"url": receiver.url()}, headers=headers, timeout=30).ok
+
+    # Given Redis stops answering (connections stay open, nothing comes back)
+    redis_proxy.freeze()
+
+    # When a producer sends messages one after another, each is answered at once
+    ids, seconds = [], []
+    for number in range(COUNT):
+        started = time.monotonic()
+        response = requests.post(f"{api}/messages", json={"event_type": "order.created", "payload": {"n": number}},
+                                 headers=headers, timeout=30)
+        seconds.append(time.monotonic() - started)
+        assert response.status_code == 202, response.text
+        ids += [d["id"] for d in response.json()["deliveries"]]
+    assert max(seconds) < 1, seconds
+
+    # Then once Redis answers again, the sweep sends every one to the receiver
+    redis_proxy.restore()
+    wait_until(lambda: database.all_have(ids, "succeeded"), 90,
+               describe=lambda: database.describe(ids) + processes.describe())
+    assert sorted(Counter(r.headers["webhook-id"] for r in receiver.requests).values()) == [1] * COUNT
