@@ -6,6 +6,7 @@ from app.delivery import outbox
 from app.delivery.operations import bulk
 from app.staff.settings import get_setting
 from tasks import broker as _broker  # noqa: F401  IMPORTANT: set_broker() must run before @actor
+from tasks.outages import retry_when_database_down
 
 #: Bulk jobs have their own queue so a long one never sits in front of webhooks.
 QUEUE = "jobs"
@@ -14,7 +15,8 @@ QUEUE = "jobs"
 @dramatiq.actor(queue_name=QUEUE, max_retries=3, min_backoff=5_000, time_limit=3_600_000)
 def run_bulk_job(job_id):
     """Work through a bulk job; resumes from its cursor when run again."""
-    bulk.run_bulk_job(job_id, cooldown_seconds=get_setting("retry_cooldown_seconds"))
+    with retry_when_database_down():
+        bulk.run_bulk_job(job_id, cooldown_seconds=get_setting("retry_cooldown_seconds"))
 
 
 @outbox.jobs_committed.connect

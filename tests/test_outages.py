@@ -26,6 +26,7 @@ from app.models import Delivery, DeliveryStatus
 from app.models.inbound import InboundSource, Provider
 from tasks.broker import make_broker
 from tasks.deliveries import deliver_webhook, deliver_webhooks
+from tasks.periodic import Periodic
 from tests.inbound import signing
 from tests.support.factories import wait_until
 from tests.support.proxy import TcpProxy
@@ -331,3 +332,23 @@ def test_a_batch_meeting_a_frozen_postgresql_waits_one_timeout_and_loses_nothing
             return {d.status for d in db.session.query(Delivery)} == {DeliveryStatus.SUCCEEDED}
 
     wait_until(all_succeeded, timeout=30, interval=0.5)
+
+
+def test_periodic_work_reports_an_outage_once_and_its_end_once(tmp_path, caplog):
+    folder = tmp_path / "data"
+    app = app_on(f"sqlite:///{folder}/hookyard.db")  # the folder does not exist yet: nothing can open the file
+    periodic = Periodic(app, threads=1, queues=["webhooks"])
+    caplog.set_level(logging.WARNING)
+
+    for _ in range(3):
+        periodic.tick()
+    assert_one_line_no_traceback(caplog, "database")
+
+    folder.mkdir()
+    with app.app_context():
+        db.create_all()
+    periodic.tick()
+    periodic.tick()
+    back = [r.getMessage() for r in caplog.records if "database available again" in r.getMessage()]
+    assert len(back) == 1, caplog.text
+    assert back[0].startswith("database available again after 3 failures"), back  # one per tick, not per step

@@ -1,4 +1,4 @@
-"""Redis down or frozen while producers send: every message is accepted, none is lost, the web log says so once.
+"""Redis or PostgreSQL down or frozen: every message is accepted, none is lost, each log says so once.
 
 Real processes (the web server and a worker) reach the test Redis through a TCP proxy the test cuts or
 freezes; the shared Redis itself is never stopped.
@@ -10,8 +10,9 @@ from collections import Counter
 import pytest
 import requests
 
-from tests.support.processes import flask, free_port, service_env, wait_until
+from tests.support.processes import flask, free_port, produce, service_env, wait_until
 from tests.support.proxy import TcpProxy
+from tests.support.receiver import Reply
 
 #: How many messages are sent while Redis cannot be reached.
 COUNT = 5
@@ -86,3 +87,43 @@ def test_a_frozen_redis_costs_a_producer_nothing(database, redis_url, redis_prox
     wait_until(lambda: database.all_have(ids, "succeeded"), 90,
                describe=lambda: database.describe(ids) + processes.describe())
     assert sorted(Counter(r.headers["webhook-id"] for r in receiver.requests).values()) == [1] * COUNT
+
+
+@pytest.fixture
+def postgres_proxy(database):
+    proxy = TcpProxy.to(database.url)
+    yield proxy
+    proxy.close()
+
+
+#: Worker timeouts short enough that a freeze of a few seconds meets every path several times.
+FAST_DATABASE = {"DATABASE_CONNECT_TIMEOUT_SECONDS": "2", "DATABASE_STATEMENT_TIMEOUT_SECONDS": "1",
+                 "DATABASE_LOCK_TIMEOUT_SECONDS": "0.5", "DATABASE_POOL_TIMEOUT_SECONDS": "1",
+                 "PERIODIC_TICK_SECONDS": "1", "SNAPSHOT_INTERVAL_SECONDS": "1"}
+
+
+def test_a_postgresql_outage_is_one_line_in_the_worker_log(database, redis_url, postgres_proxy, processes, receiver):
+    direct = service_env(database.url, redis_url)
+    worker = processes.start_worker(service_env(postgres_proxy.url(database.url), redis_url, **FAST_DATABASE))
+    receiver.default = Reply(delay=2)  # attempts still in flight when the database freezes
+
+    # Given a worker sending webhooks
+    ids = produce(direct, receiver.url(), COUNT)["delivery_ids"]
+    wait_until(lambda: receiver.in_flight, 30, describe=worker.describe)
+
+    # When PostgreSQL freezes while periodic ticks, the sweep, recording and new messages all need it
+    postgres_proxy.freeze()
+    tried = postgres_proxy.accepted
+    ids += produce(direct, receiver.url(), COUNT)["delivery_ids"]  # written straight to it, woken through Redis
+    wait_until(lambda: postgres_proxy.accepted >= tried + 30, 90, describe=worker.describe)  # thirty tries at least
+    receiver.default = Reply()
+    postgres_proxy.restore()
+
+    # Then every message still goes out, and the worker said so in one line, then one more at recovery
+    wait_until(lambda: database.all_have(ids, "succeeded"), 120,
+               describe=lambda: database.describe(ids) + processes.describe())
+    worker.wait_for_log("database available again", timeout=30)
+    log = worker.log()
+    assert "Traceback" not in log, worker.describe(lines=300)
+    assert log.count("database unavailable") == 1, worker.describe(lines=300)
+    assert log.count("database available again") == 1, worker.describe(lines=300)
