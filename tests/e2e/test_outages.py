@@ -62,8 +62,8 @@ def test_messages_accepted_while_redis_is_down_still_go_out(database, redis_url,
 def test_a_frozen_redis_costs_a_producer_nothing(database, redis_url, redis_proxy, processes, receiver):
     env = service_env(database.url, redis_proxy.url(redis_url))  # default timeouts: 2 s to connect, 5 to answer
     port = free_port()
-    processes.start_server(env, port)
-    processes.start_worker(env)
+    server = processes.start_server(env, port)
+    worker = processes.start_worker(env)
     key = flask(env, "api-keys", "create", "e2e").strip().splitlines()[-1]
     api, headers = f"http://127.0.0.1:{port}/api/v1", {"Authorization": f"Bearer {key}"}
     assert requests.post(f"{api}/endpoints", json={"url": receiver.url()}, headers=headers, timeout=30).ok
@@ -81,12 +81,18 @@ def test_a_frozen_redis_costs_a_producer_nothing(database, redis_url, redis_prox
         assert response.status_code == 202, response.text
         ids += [d["id"] for d in response.json()["deliveries"]]
     assert max(seconds) < 1, seconds
+    server.wait_for_log("broker unavailable", timeout=30)  # the hand-off gave up meanwhile, in the background
 
     # Then once Redis answers again, the sweep sends every one to the receiver
     redis_proxy.restore()
     wait_until(lambda: database.all_have(ids, "succeeded"), 90,
                describe=lambda: database.describe(ids) + processes.describe())
     assert sorted(Counter(r.headers["webhook-id"] for r in receiver.requests).values()) == [1] * COUNT
+    # And the worker's consumers said so in one line, and one more when Redis came back
+    worker.wait_for_log("broker available again", timeout=30)
+    log = worker.log()
+    assert "Traceback" not in log and "CRITICAL" not in log, worker.describe(lines=300)
+    assert log.count("broker unavailable") == 1 and log.count("broker available again") == 1, worker.describe()
 
 
 @pytest.fixture
