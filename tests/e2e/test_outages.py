@@ -1,7 +1,7 @@
 """Redis or PostgreSQL down or frozen: every message is accepted, none is lost, each log says so once.
 
-Real processes (the web server and a worker) reach the test Redis through a TCP proxy the test cuts or
-freezes; the shared Redis itself is never stopped.
+Real processes (the web server, gunicorn as the Procfile runs it, a worker) reach the test Redis or PostgreSQL
+through a TCP proxy the test cuts or freezes; the shared services themselves are never stopped.
 """
 
 import time
@@ -10,7 +10,8 @@ from collections import Counter
 import pytest
 import requests
 
-from tests.support.processes import flask, free_port, produce, service_env, wait_until
+from tests.inbound import signing
+from tests.support.processes import flask, free_port, http_ok, procfile_command, produce, service_env, wait_until
 from tests.support.proxy import TcpProxy
 from tests.support.receiver import Reply
 
@@ -133,3 +134,38 @@ def test_a_postgresql_outage_is_one_line_in_the_worker_log(database, redis_url, 
     assert "Traceback" not in log, worker.describe(lines=300)
     assert log.count("database unavailable") == 1, worker.describe(lines=300)
     assert log.count("database available again") == 1, worker.describe(lines=300)
+
+
+def test_a_frozen_postgresql_answers_through_gunicorn_well_before_the_platforms_give_up(
+        database, redis_url, postgres_proxy, processes, tmp_path):
+    port = free_port()
+    env = service_env(postgres_proxy.url(database.url), redis_url, PORT=str(port), WEB_CONCURRENCY="1",
+                      PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "web"))  # the database timeouts a deployment has
+    web = processes.start("web", procfile_command("web"), env)
+    wait_until(lambda: http_ok(f"http://127.0.0.1:{port}/api/v1/openapi.json"), 60, describe=web.describe)
+    key = flask(service_env(database.url, redis_url), "api-keys", "create", "e2e").strip().splitlines()[-1]
+    api, headers = f"http://127.0.0.1:{port}", {"Authorization": f"Bearer {key}"}
+    secret, body = "shpss_e2e_frozen_0123456789abcdef", b'{"id": 1}'
+    assert requests.post(f"{api}/api/v1/inbound-sources", json={"name": "shop", "provider": "shopify",
+                                                                 "secret": secret}, headers=headers, timeout=30).ok
+
+    def timed(method, path, **options):
+        started = time.monotonic()
+        response = requests.request(method, f"{api}{path}", timeout=60, **options)
+        return response, time.monotonic() - started
+
+    # Given gunicorn answering through the proxy, when PostgreSQL stops answering
+    message = {"event_type": "order.created", "payload": {"n": 1}}
+    assert timed("POST", "/api/v1/messages", json=message, headers=headers)[0].status_code == 202
+    postgres_proxy.freeze()
+
+    # Then a producer and a provider get 503 + Retry-After before gunicorn, a router or Shopify gives up
+    sent, api_seconds = timed("POST", "/api/v1/messages", json=message, headers=headers)
+    received, inbound_seconds = timed("POST", "/inbound/shop", data=body,
+                                      headers=signing.shopify(secret, body, webhook_id="wh-frozen"))
+    for response in (sent, received):
+        assert response.status_code == 503 and response.headers["Retry-After"] == "5", response.text
+        assert "database is unavailable" in response.json()["error"]
+    assert api_seconds < 10, api_seconds
+    assert inbound_seconds < 5, inbound_seconds
+    assert "WORKER TIMEOUT" not in web.log(), web.describe()
