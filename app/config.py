@@ -32,6 +32,11 @@ DATABASE_CLIENT_MARGIN_SECONDS = 2
 POOL_DEFAULTS = {"web": (2, 1), "worker": (3, 1), None: (5, 5)}
 #: Largest DB_POOL_SIZE and DB_MAX_OVERFLOW accepted.
 MAX_POOL_CONNECTIONS = 100
+#: A web request's client gives up this long after its own (shorter) statement timeout (app.database).
+DATABASE_REQUEST_MARGIN_SECONDS = 0.5
+#: TCP keepalives on PostgreSQL connections, in seconds: an idle peer that vanished is noticed within
+#: idle + interval * count.
+DATABASE_KEEPALIVES = {"keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3}
 
 
 def database_url(raw):
@@ -86,14 +91,18 @@ def engine_options(url, config):
     if url.startswith("postgresql"):
         statement_ms = int(config.DATABASE_STATEMENT_TIMEOUT_SECONDS * 1000)
         lock_ms = int(config.DATABASE_LOCK_TIMEOUT_SECONDS * 1000)
+        client_wait_seconds = config.DATABASE_STATEMENT_TIMEOUT_SECONDS + DATABASE_CLIENT_MARGIN_SECONDS
         options["pool_timeout"] = config.DATABASE_POOL_TIMEOUT_SECONDS
         options["pool_size"], options["max_overflow"] = config.DB_POOL_SIZE, config.DB_MAX_OVERFLOW
         options["connect_args"] = {
             "application_name": config.DATABASE_APPLICATION_NAME,
             "connect_timeout": config.DATABASE_CONNECT_TIMEOUT_SECONDS,
+            **DATABASE_KEEPALIVES,
+            # Sent bytes left unacknowledged this long (a peer gone without a reset) drop the connection.
+            "tcp_user_timeout": int(client_wait_seconds * 1000),
             "options": f"-c statement_timeout={statement_ms} -c lock_timeout={lock_ms}",
             # Read by app.database, not by the driver: how long the client waits for any answer.
-            "hookyard_wait_timeout": config.DATABASE_STATEMENT_TIMEOUT_SECONDS + DATABASE_CLIENT_MARGIN_SECONDS,
+            "hookyard_wait_timeout": client_wait_seconds,
         }
     return options
 
@@ -160,10 +169,18 @@ class Config:
         self.DB_MAX_OVERFLOW = bounded_int(env, "DB_MAX_OVERFLOW", max_overflow, 0, MAX_POOL_CONNECTIONS)
         #: Names this process's connections in pg_stat_activity: hookyard-web, hookyard-worker or hookyard.
         self.DATABASE_APPLICATION_NAME = "hookyard-" + role if role else "hookyard"
+        #: PostgreSQL, within a web request: seconds per statement and lock, and (plus half a second) for any answer
+        #: at all; POST /inbound/<source> gets its own shorter bound, under Shopify's 5 s. Past them: 503.
+        self.DATABASE_REQUEST_TIMEOUT_SECONDS = float(env.get("DATABASE_REQUEST_TIMEOUT_SECONDS", "5"))
+        self.INBOUND_DATABASE_TIMEOUT_SECONDS = float(env.get("INBOUND_DATABASE_TIMEOUT_SECONDS", "3"))
         self.SQLALCHEMY_ENGINE_OPTIONS = engine_options(self.SQLALCHEMY_DATABASE_URI, self)
         #: redis://, rediss:// or amqp:// selects the broker; empty means the embedded default.
         self.BROKER_URL = env.get("BROKER_URL") or env.get("REDIS_URL") or ""
         self.EMBEDDED = not self.BROKER_URL
+        #: A web request's committed work goes to the broker from a background thread (app.delivery.handoff), so a
+        #: slow or frozen broker never holds a request; the sweep sends what it could not. Off: sent before answering.
+        self.BROKER_HANDOFF_IN_BACKGROUND = env.get("BROKER_HANDOFF_IN_BACKGROUND",
+                                                    "0" if self.EMBEDDED else "1") == "1"
         #: Redis (broker and rate limits): seconds to connect and to wait for an answer.
         self.REDIS_CONNECT_TIMEOUT_SECONDS = float(env.get("REDIS_CONNECT_TIMEOUT_SECONDS",
                                                            str(REDIS_CONNECT_TIMEOUT_SECONDS)))
@@ -308,3 +325,4 @@ class TestConfig(Config):
         self.RATELIMIT_STORAGE_URI = "memory://"
         self.SESSION_COOKIE_SECURE = False
         self.WEBHOOK_BREAKER_COOLDOWN_SECONDS = 0.5
+        self.BROKER_HANDOFF_IN_BACKGROUND = False  # a test joins the broker right after a request

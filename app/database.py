@@ -5,6 +5,11 @@ server, or a network that swallows packets, never answers at all: psycopg would 
 connection made with the "hookyard_wait_timeout" connect argument therefore bounds every wait for an
 answer; past it the connection is closed (SQLAlchemy then drops it from the pool) and the statement fails
 with an OperationalError, which the web answers as 503 (app.outages).
+
+A web request is bounded tighter (request_timeout): its transactions get a statement and lock timeout of a few
+seconds (DATABASE_REQUEST_TIMEOUT_SECONDS, INBOUND_DATABASE_TIMEOUT_SECONDS for POST /inbound/<source>), and
+its client waits, connecting included, end half a second after that, well under gunicorn's and the platforms'
+30 s and Shopify's 5 s.
 """
 
 import re
@@ -12,8 +17,12 @@ import shlex
 import sys
 
 import psycopg
+from flask import current_app, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from app.config import DATABASE_REQUEST_MARGIN_SECONDS
 
 #: The connect argument that carries the bound; removed before the driver sees the arguments.
 WAIT_TIMEOUT_ARG = "hookyard_wait_timeout"
@@ -29,15 +38,35 @@ class BoundedConnection(psycopg.Connection):
     wait_timeout = None
 
     def wait(self, gen, interval=0.1, timeout=None):
-        """Wait as psycopg does, for at most wait_timeout seconds unless psycopg asks for a shorter wait."""
-        if self.wait_timeout is None or (timeout is not None and timeout <= self.wait_timeout):
+        """Wait as psycopg does, for at most wait_timeout seconds (less in a web request) unless psycopg asks for a
+        shorter wait."""
+        bound = _client_bound(self.wait_timeout)
+        if bound is None or (timeout is not None and timeout <= bound):
             return super().wait(gen, interval=interval, timeout=timeout)
         try:
-            return super().wait(gen, interval=interval, timeout=self.wait_timeout)
+            return super().wait(gen, interval=interval, timeout=bound)
         except _WAIT_TIMEOUT:
             self.close()  # in an unknown state: never hand it out again
             raise psycopg.OperationalError(
-                f"the database did not answer within {self.wait_timeout:g} s; the connection was closed") from None
+                f"the database did not answer within {bound:g} s; the connection was closed") from None
+
+
+def request_timeout():
+    """Return the statement timeout, in seconds, of the web request being served; None outside a request."""
+    if not has_request_context():
+        return None
+    config = current_app.config
+    if request.path.startswith("/inbound/"):
+        return config["INBOUND_DATABASE_TIMEOUT_SECONDS"]
+    return config["DATABASE_REQUEST_TIMEOUT_SECONDS"]
+
+
+def _client_bound(wait_timeout):
+    """How long a client wait may last: wait_timeout, or less in a web request."""
+    request_bound = request_timeout()
+    if request_bound is None or wait_timeout is None:
+        return wait_timeout
+    return min(wait_timeout, request_bound + DATABASE_REQUEST_MARGIN_SECONDS)
 
 
 #: What PostgreSQL says when the database named in the URL is not there.
@@ -54,6 +83,9 @@ def _connect_bounded(dialect, connection_record, cargs, cparams):
     wait_timeout = cparams.pop(WAIT_TIMEOUT_ARG, None)
     if dialect.driver != "psycopg":
         return None  # the dialect connects as usual
+    bound = _client_bound(wait_timeout)
+    if bound is not None and bound < wait_timeout and "connect_timeout" in cparams:  # libpq: whole seconds, >= 2
+        cparams["connect_timeout"] = min(cparams["connect_timeout"], max(int(bound), 2))
     try:
         connection = BoundedConnection.connect(*cargs, **cparams)
     except psycopg.OperationalError as exc:
@@ -86,3 +118,17 @@ def _excepthook(kind, error, traceback, previous=sys.excepthook):
 
 
 sys.excepthook = _excepthook
+
+
+@event.listens_for(Session, "after_begin")
+def _bound_request_transaction(session, transaction, connection):
+    """Give a web request's PostgreSQL transaction its own short statement and lock timeouts."""
+    seconds = request_timeout()
+    if seconds is None or connection.dialect.name != "postgresql":
+        return
+    if connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+        return  # no transaction to scope them to; the client's own bound still holds
+    lock_seconds = min(seconds, current_app.config["DATABASE_LOCK_TIMEOUT_SECONDS"])
+    connection.exec_driver_sql(
+        "SELECT set_config('statement_timeout', %(statement)s, true), set_config('lock_timeout', %(lock)s, true)",
+        {"statement": f"{int(seconds * 1000)}ms", "lock": f"{int(lock_seconds * 1000)}ms"})

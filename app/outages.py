@@ -1,9 +1,10 @@
 """PostgreSQL or Redis slow or down: which errors say so, and one log line per incident instead of a traceback
 per request.
 
-An incident is a run of failures of one service with no gap longer than QUIET_SECONDS. Its first failure logs
-one warning line (the error's class and first line, never a traceback nor the statement's parameters); later
-ones are counted, with a reminder every REMIND_SECONDS. A service may also be given a pause: for that long
+An incident is a run of failures of one service with no gap longer than QUIET_SECONDS, ended early by a success
+where a caller reports one (the workers do). Its first failure logs one warning line (the error's class and first
+line, never a traceback nor the statement's parameters); later ones are counted, with a reminder every
+REMIND_SECONDS; its end logs one more line, "... available again". A service may also be given a pause: for that long
 after a failure, callers that can do without it (the broker: the recovery sweep sends what waits) skip it
 instead of waiting for another timeout.
 """
@@ -25,10 +26,14 @@ RETRY_AFTER_SECONDS = 5
 _SQLITE_SCHEMA_ERROR = re.compile(r"no such (table|column)|has no column|syntax error", re.I)
 
 
+class DatabaseUnavailable(Exception):
+    """Raised when work stops early because the database cannot answer (the failure is counted already)."""
+
+
 def database_unavailable(error):
     """Say whether a database error means it cannot answer now (down, restarting, too slow, a lock held too
     long, no pooled connection free) rather than a bug."""
-    if isinstance(error, (sa_exc.TimeoutError, sa_exc.DisconnectionError)):
+    if isinstance(error, (DatabaseUnavailable, sa_exc.TimeoutError, sa_exc.DisconnectionError)):
         return True
     if isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated:
         return True
@@ -55,6 +60,7 @@ class Incident:
         self.pause_seconds = pause_seconds
         self._lock = threading.Lock()
         self._last_failure = None
+        self._first_failure = None
         self._reminded = 0.0
         self._count = 0
 
@@ -64,6 +70,8 @@ class Incident:
         with self._lock:
             new = self._last_failure is None or now - self._last_failure > self.QUIET_SECONDS
             self._count = 1 if new else self._count + 1
+            if new:
+                self._first_failure = now
             self._last_failure = now
             remind = not new and now - self._reminded >= self.REMIND_SECONDS
             if new or remind:
@@ -75,6 +83,17 @@ class Incident:
         elif remind:
             log.warning("%s still unavailable: %d failures so far (%s)", self.service, count, _first_line(error))
 
+    def succeeded(self):
+        """Note that the service answered: if that ends an incident, log one line saying so."""
+        if self._last_failure is None:
+            return  # the usual case, without taking the lock
+        with self._lock:
+            if self._last_failure is None:
+                return
+            count, lasted = self._count, time.monotonic() - self._first_failure
+            self._last_failure, self._first_failure, self._count = None, None, 0
+        log.warning("%s available again after %d failures in %.0f s", self.service, count, lasted)
+
     def available(self):
         """Say whether to try the service now: False for pause_seconds after a failure."""
         with self._lock:
@@ -84,7 +103,16 @@ class Incident:
     def reset(self):
         """Forget every failure (a test starting afresh)."""
         with self._lock:
-            self._last_failure, self._count, self._reminded = None, 0, 0.0
+            self._last_failure, self._first_failure, self._count, self._reminded = None, None, 0, 0.0
+
+
+def report_database(error):
+    """If error says the database is unavailable, count it (one log line per incident) and return True; return
+    False for any other error, for the caller to log as the bug it is."""
+    if not database_unavailable(error):
+        return False
+    database.failed(error)
+    return True
 
 
 def database_failed(error):

@@ -9,12 +9,14 @@ from app.extensions import db
 from app.ops.alert_rules import alert_message
 from app.queues import ALERTS as QUEUE  # its own queue, so alerts never wait behind a backlog of webhooks
 from tasks import broker as _broker  # noqa: F401  IMPORTANT: set_broker() must run before @actor
+from tasks.outages import retry_when_database_down
 
 
 @dramatiq.actor(queue_name=QUEUE, max_retries=5, min_backoff=10_000)
 def send_endpoint_alert(kind, endpoint_id, reason):
     """Send an alert about an endpoint on every configured channel."""
-    alerts.send_alert(kind, endpoint_id, reason)
+    with retry_when_database_down():
+        alerts.send_alert(kind, endpoint_id, reason)
 
 
 @outbox.alerts_committed.connect
@@ -26,11 +28,12 @@ def send_committed(sender, items):
 @dramatiq.actor(queue_name=QUEUE, max_retries=5, min_backoff=10_000)
 def send_rule_alert(key, kind, link):
     """Send an alert rule's fired or recovered notice on every configured channel; audit where it went."""
-    subject, text, body = alert_message(key, kind, link)
-    channels = alerts.notify(subject, text, body)
-    record(SYSTEM, "alert.sent", f"{subject} (sent by {', '.join(channels) or 'no channel configured'})",
-           target_type="alert", target_ids=[key], after={"channels": channels})
-    db.session.commit()
+    with retry_when_database_down():
+        subject, text, body = alert_message(key, kind, link)
+        channels = alerts.notify(subject, text, body)
+        record(SYSTEM, "alert.sent", f"{subject} (sent by {', '.join(channels) or 'no channel configured'})",
+               target_type="alert", target_ids=[key], after={"channels": channels})
+        db.session.commit()
 
 
 @outbox.rule_alerts_committed.connect

@@ -16,7 +16,7 @@ def retry_when_database_down():
     try:
         yield
     except Exception as exc:
-        if not outages.database_unavailable(exc):
+        if not outages.report_database(exc):  # one line per outage
             raise
-        outages.database.failed(exc)  # one line per outage
         raise dramatiq.Retry(f"database unavailable: {type(exc).__name__}", delay=RETRY_DELAY_MS) from None
+    outages.database.succeeded()  # one line when an outage ends

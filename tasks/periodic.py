@@ -9,6 +9,7 @@ import os
 import socket
 import threading
 
+from app import outages
 from app.models import utcnow
 from app.ops import heartbeat, metrics_store
 from app.ops.periodic import run_if_due
@@ -36,7 +37,11 @@ class Periodic(threading.Thread):
                 return
 
     def tick(self):
-        """Beat, publish and run what is due, each in an app context; log failures and carry on."""
+        """Beat, publish and run what is due, each in an app context; log failures and carry on.
+
+        A database that cannot answer ends the tick (each further step would wait out the same timeout) and is
+        reported once per outage (app.outages), not as a traceback per step and tick.
+        """
         steps = [("heartbeat", lambda: heartbeat.beat(self.identity, threads=self.threads, queues=self.queues,
                                                        started_at=self.started_at)),
                  ("metrics", metrics_store.publish_local)]
@@ -47,8 +52,12 @@ class Periodic(threading.Thread):
             try:
                 with self.app.app_context():
                     step()
-            except Exception:  # noqa: BLE001  one failing step must not stop the others or the thread
+            except Exception as exc:  # noqa: BLE001  one failing step must not stop the others or the thread
+                if outages.report_database(exc):
+                    return  # the next tick tries again
                 log.exception("periodic %s failed", name)
+            else:
+                outages.database.succeeded()
 
     def stop(self):
         """Stop ticking and drop this process's heartbeat."""
@@ -56,5 +65,6 @@ class Periodic(threading.Thread):
         try:
             with self.app.app_context():
                 heartbeat.stop(self.identity)
-        except Exception:  # noqa: BLE001  the heartbeat ages out anyway
-            log.exception("could not remove the heartbeat")
+        except Exception as exc:  # noqa: BLE001  the heartbeat ages out anyway
+            if not outages.report_database(exc):
+                log.exception("could not remove the heartbeat")

@@ -14,8 +14,9 @@ from contextlib import contextmanager
 import redis
 from dramatiq.broker import MessageProxy
 from dramatiq.brokers.redis import RedisBroker, _RedisConsumer
-from dramatiq.errors import ConnectionClosed
 from dramatiq.message import Message
+
+from app import outages
 
 #: Tokens kept per queue; more would only wake consumers that find nothing.
 MAX_WAKEUPS = 64
@@ -92,8 +93,14 @@ class _WakeableConsumer(_RedisConsumer):
                     return None
                 self.message_cache = self.broker.do_fetch(self.queue_name,
                                                           self.prefetch - self.outstanding_message_count)
+                outages.broker.succeeded()  # one line when an outage ends
                 if not self.message_cache:
                     self.broker.client.blpop([self.wakeup_key], timeout=self.idle_wait_seconds)
                     return None
-        except redis.ConnectionError as exc:
-            raise ConnectionClosed(exc) from None
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            # Redis down or frozen: one line per outage for every consumer of this process (Dramatiq would log a
+            # critical line, or a traceback for a timeout, per consumer and second), then look again. redis-py
+            # reconnects by itself on the next call.
+            outages.broker.failed(exc)
+            time.sleep(self.idle_wait_seconds)
+            return None

@@ -44,13 +44,12 @@ class Sweeper(threading.Thread):
                 log.info("sweep re-enqueued %d overdue inbound events and recorded %d lost processings",
                          inbound.overdue, inbound.expired_leases)
             result.inbound = inbound
-            return result
         except Exception as exc:  # noqa: BLE001  keep sweeping; the next round retries
-            if outages.database_unavailable(exc):
-                outages.database.failed(exc)  # one line per outage, not a traceback every interval
-            else:
+            if not outages.report_database(exc):  # one line per outage, not a traceback every interval
                 log.exception("recovery sweep failed")
             return None
+        outages.database.succeeded()
+        return result
 
     def wake_everything(self):
         """Enqueue every pending delivery and waiting inbound event (an in-memory broker starts empty) and take

@@ -5,9 +5,11 @@ connections, a second PostgreSQL session holds a lock, or the SQLite file cannot
 PostgreSQL and Redis are never stopped.
 """
 
+import json
 import logging
 import os
 import threading
+import time
 
 import dramatiq
 import psycopg
@@ -15,12 +17,20 @@ import pytest
 
 from app import config as settings
 from app import create_app, outages
+from app.delivery.attempt.pipeline import attempt_deliveries
+from app.delivery.endpoints import secrets
 from app.delivery.messages import send_message
+from app.delivery.operations.sweep import sweep
 from app.extensions import db
 from app.models import Delivery, DeliveryStatus
+from app.models.inbound import InboundSource, Provider
 from tasks.broker import make_broker
 from tasks.deliveries import deliver_webhook, deliver_webhooks
+from tasks.periodic import Periodic
+from tests.inbound import signing
+from tests.support.factories import wait_until
 from tests.support.proxy import TcpProxy
+from tests.support.receiver import Reply
 from tests.support.services import require
 from tests.support.staff import PASSWORD, login_token, make_user, sign_in
 
@@ -28,6 +38,10 @@ from tests.support.staff import PASSWORD, login_token, make_user, sign_in
 FAST_TIMEOUTS = {"DATABASE_CONNECT_TIMEOUT_SECONDS": "2", "DATABASE_STATEMENT_TIMEOUT_SECONDS": "1",
                  "DATABASE_LOCK_TIMEOUT_SECONDS": "0.5", "DATABASE_POOL_TIMEOUT_SECONDS": "1",
                  "REDIS_CONNECT_TIMEOUT_SECONDS": "1", "REDIS_SOCKET_TIMEOUT_SECONDS": "1"}
+
+#: The database timeouts a deployment has unless it sets them (FAST_TIMEOUTS shortens them for other tests).
+DEFAULT_TIMEOUTS = {"DATABASE_CONNECT_TIMEOUT_SECONDS": "5", "DATABASE_STATEMENT_TIMEOUT_SECONDS": "30",
+                    "DATABASE_LOCK_TIMEOUT_SECONDS": "10", "DATABASE_POOL_TIMEOUT_SECONDS": "10"}
 
 
 def app_on(database_url, **overrides):
@@ -211,3 +225,130 @@ def test_an_actor_meeting_an_unavailable_database_retries_quietly(tmp_path, capl
             with pytest.raises(dramatiq.Retry):  # Dramatiq retries it without logging a traceback
                 actor.fn(argument)
     assert_one_line_no_traceback(caplog, "database")
+
+
+def timed(function):
+    """Run function as in_thread does; return its result and the seconds it took."""
+    started = time.monotonic()
+    value = in_thread(function)
+    return value, time.monotonic() - started
+
+
+def make_shopify_source(app, name="shop"):
+    with app.app_context():
+        db.session.add(InboundSource(name=name, provider=Provider.SHOPIFY,
+                                     secret_encrypted=secrets.encrypt("shpss_frozen"), retired_secrets=[]))
+        db.session.commit()
+
+
+def test_a_frozen_postgresql_answers_producers_providers_and_staff_within_the_platforms_limits(
+        app, postgres_url, api_key, make_endpoint, caplog):
+    make_endpoint()
+    make_shopify_source(app)
+    make_user(app, "viewer")
+    proxy = TcpProxy.to(postgres_url)
+    proxied = app_on(proxy.url(postgres_url), **DEFAULT_TIMEOUTS)
+    client, auth = proxied.test_client(), {"Authorization": f"Bearer {api_key}"}
+    message = {"event_type": "order.created", "payload": {"id": 1}}
+    body = json.dumps({"id": 1}).encode()
+
+    def receive(webhook_id):
+        return client.post("/inbound/shop", data=body, headers=signing.shopify("shpss_frozen", body,
+                                                                               webhook_id=webhook_id))
+
+    try:
+        # Given a web app that has been answering through the proxy (its pool holds live connections)
+        sign_in(client, "viewer@example.com", PASSWORD)
+        assert client.post("/api/v1/messages", json=message, headers=auth).status_code == 202
+        assert receive("wh-1").status_code == 200
+        caplog.set_level(logging.WARNING)
+
+        # When PostgreSQL stops answering (connections stay open, nothing comes back)
+        proxy.freeze()
+
+        # Then a producer, a provider and a person each get 503 + Retry-After well before any platform gives up
+        response, api_seconds = timed(lambda: client.post("/api/v1/messages", json=message, headers=auth))
+        assert_503(response)
+        response, inbound_seconds = timed(lambda: receive("wh-2"))
+        assert_503(response)
+        response, page_seconds = timed(lambda: client.get("/admin/endpoints/"))
+        assert_503(response, api=False)
+        assert api_seconds < 10 and page_seconds < 10, (api_seconds, page_seconds)  # gunicorn and routers: 30 s
+        assert inbound_seconds < 5, inbound_seconds  # Shopify gives up after 5 s
+    finally:
+        proxy.close()
+        with proxied.app_context():
+            db.engine.dispose()
+    assert_one_line_no_traceback(caplog, "database")
+
+
+def test_a_batch_meeting_a_frozen_postgresql_waits_one_timeout_and_loses_nothing(app, postgres_url, make_endpoint,
+                                                                                 receiver, caplog):
+    for number in range(4):  # four endpoints: four groups sent in parallel, each recorded on its own
+        make_endpoint(url=receiver.url(f"/hook/{number}"), timeout_seconds=2)
+    with app.app_context():
+        message, _ = send_message("order.created", {"n": 1})
+        db.session.commit()
+        ids = [d.id for d in message.deliveries]
+    proxy = TcpProxy.to(postgres_url)
+    worker_app = app_on(proxy.url(postgres_url))  # statements 1 s: the client gives up after 3 s
+    receiver.default = Reply(delay=1.0)
+    outcome = {}
+
+    def run_batch():
+        started = time.monotonic()
+        with worker_app.app_context():
+            try:
+                deliver_webhooks.fn(ids)
+            except dramatiq.Retry as exc:
+                outcome["retry"] = exc
+        outcome["seconds"] = time.monotonic() - started
+
+    caplog.set_level(logging.WARNING)
+    batch = threading.Thread(target=run_batch, daemon=True)
+    try:
+        # Given four attempts in flight, claimed while PostgreSQL answered
+        batch.start()
+        wait_until(lambda: receiver.in_flight == 4)
+        # When PostgreSQL freezes before their outcomes are recorded
+        proxy.freeze()
+        batch.join(60)
+        assert not batch.is_alive(), "still recording after 60 s"
+    finally:
+        proxy.close()
+        with worker_app.app_context():
+            db.engine.dispose()
+
+    # Then the batch stops at the first timeout (3 s), not once per delivery, and is retried quietly
+    assert "retry" in outcome and outcome["seconds"] < 8, outcome
+    assert_one_line_no_traceback(caplog, "database")
+    # And nothing is lost: once the leases expire, the sweep records them and they go out again
+    receiver.default = Reply()
+
+    def all_succeeded():
+        with app.app_context():
+            sweep(grace_seconds=0)
+            attempt_deliveries(ids)
+            return {d.status for d in db.session.query(Delivery)} == {DeliveryStatus.SUCCEEDED}
+
+    wait_until(all_succeeded, timeout=30, interval=0.5)
+
+
+def test_periodic_work_reports_an_outage_once_and_its_end_once(tmp_path, caplog):
+    folder = tmp_path / "data"
+    app = app_on(f"sqlite:///{folder}/hookyard.db")  # the folder does not exist yet: nothing can open the file
+    periodic = Periodic(app, threads=1, queues=["webhooks"])
+    caplog.set_level(logging.WARNING)
+
+    for _ in range(3):
+        periodic.tick()
+    assert_one_line_no_traceback(caplog, "database")
+
+    folder.mkdir()
+    with app.app_context():
+        db.create_all()
+    periodic.tick()
+    periodic.tick()
+    back = [r.getMessage() for r in caplog.records if "database available again" in r.getMessage()]
+    assert len(back) == 1, caplog.text
+    assert back[0].startswith("database available again after 3 failures"), back  # one per tick, not per step

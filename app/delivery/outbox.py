@@ -5,15 +5,18 @@ enqueue_after_commit() for deliveries, start_job_after_commit() for bulk jobs, p
 and retry_inbound_after_commit() for inbound events and alert_after_commit() for alerts; when the session's
 outermost transaction commits, they go to the receivers of the matching signal (tasks connects the Dramatiq
 senders). A failed send is never raised into the caller's commit: the recovery sweep finds the row later. It is
-logged once per broker outage (app.outages), and for a few seconds after it nothing is sent at all, so no request
-waits for Redis' timeout again and again.
+logged once per broker outage (app.outages), and for a few seconds after it nothing is sent at all. A web request
+does not even wait for the first timeout: with BROKER_HANDOFF_IN_BACKGROUND (the default with a real broker) its
+committed work is handed over by a background thread (app.delivery.handoff) while the request answers.
 """
 
 from blinker import Namespace
+from flask import current_app, has_request_context
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from app import outages
+from app.delivery.handoff import handoff
 
 _signals = Namespace()
 #: Sent after commit with items=[(delivery_id, delay_seconds), ...].
@@ -69,11 +72,21 @@ def rule_alert_after_commit(session, key, kind, link):
 @event.listens_for(Session, "after_commit")
 def _send_committed(session):
     pending = session.info.pop(_KEY, {})
-    if not pending or not outages.broker.available():
+    if not pending:
+        return
+    if has_request_context() and current_app.config["BROKER_HANDOFF_IN_BACKGROUND"]:
+        handoff.submit(current_app._get_current_object(), send_pending, pending)  # full: the sweep sends them
+        return
+    send_pending(pending)
+
+
+def send_pending(pending):
+    """Send {signal name: items} taken from a committed session to the signals' receivers (the broker)."""
+    if not outages.broker.available():
         return  # the broker failed moments ago: the rows are committed, and the sweep sends them
     for name, items in pending.items():
         try:
-            _signals[name].send(session, items=items)
+            _signals[name].send(None, items=items)
         except Exception as exc:  # noqa: BLE001  the rows are committed; the sweep will pick them up
             outages.broker.failed(exc)
             return

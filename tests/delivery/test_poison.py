@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 import pytest
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError
 
 from app.delivery.attempt import record, storable
 from app.delivery.attempt.pipeline import attempt_delivery, claim_delivery
@@ -71,12 +71,13 @@ def test_the_view_log_shows_a_binary_body_escaped_with_a_note(app, client, staff
 
 
 def failing_batch_writes(monkeypatch):
-    """Make every write of attempts with their full details fail, as a database refusing a value would."""
+    """Make every write of attempts with their full details fail, as a database refusing a value would (a DataError:
+    an OperationalError would say the database cannot answer at all, see app.outages)."""
     real = record._write
 
     def write(results, *, with_health=True):
         if with_health:
-            raise OperationalError("INSERT INTO delivery_attempts ...", {}, Exception("refused"))
+            raise DataError("INSERT INTO delivery_attempts ...", {}, Exception("refused"))
         return real(results, with_health=with_health)
 
     monkeypatch.setattr(record, "_write", write)

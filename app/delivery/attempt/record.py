@@ -6,6 +6,10 @@ attempt row. Whatever a receiver sent is made storable first (app.delivery.attem
 batch cannot be written, each attempt is written alone; if one still cannot, a minimal row (status,
 duration, error class, what went wrong) takes its place: an attempt that was made always ends, and
 counts. The recovery sweep records attempts whose worker died before this ran (worker_lost).
+
+A database that cannot answer at all (app.outages) is not tried again attempt by attempt, which would wait out the
+same timeout once per delivery: app.outages.DatabaseUnavailable ends the batch at once, and the deliveries, still
+leased, are recorded by the sweep once their leases expire.
 """
 
 import functools
@@ -16,7 +20,7 @@ from flask import current_app
 from sqlalchemy import Integer, Text, bindparam, cast, column, insert, update, values
 from sqlalchemy.exc import SQLAlchemyError
 
-from app import metrics
+from app import metrics, outages
 from app.delivery.attempt import postgres, retry, storable
 from app.delivery.attempt.claim import deliveries
 from app.delivery.endpoints import health
@@ -175,29 +179,47 @@ def record_results(results):
     """Record [(claim, outcome)] in one transaction; on failure one by one, then as minimal rows.
 
     Returns the DeliveryAttempt records written (detached). An attempt whose minimal row cannot be written
-    either (the database is down) is left to its lease: the sweep records it as worker_lost.
+    either is left to its lease: the sweep records it as worker_lost. Raises DatabaseUnavailable (counted in
+    app.outages, logged once per outage) as soon as the database cannot answer at all.
     """
     if not results:
         return []
     if postgres.available() and all(outcome.ok and claim.endpoint_healthy for claim, outcome in results):
         try:
             return _commit(_write_successes(results))
-        except SQLAlchemyError:
+        except SQLAlchemyError as exc:
+            _stop_if_unavailable(exc, results)
             log.warning("could not record %d successes in one statement", len(results), exc_info=True)
     try:
         return _commit(_write(results))
-    except SQLAlchemyError:
-        db.session.rollback()
+    except SQLAlchemyError as exc:
+        _rollback()
+        _stop_if_unavailable(exc, results)
         log.warning("could not record %d attempts together; recording them one by one", len(results), exc_info=True)
     if len(results) > 1:
         return [attempt for result in results for attempt in record_results([result])]
     (claim, outcome), = results
     try:
         return _commit(_write([(claim, minimal(outcome))], with_health=False))
-    except SQLAlchemyError:
-        db.session.rollback()
+    except SQLAlchemyError as exc:
+        _rollback()
+        _stop_if_unavailable(exc, results)
         log.error("could not record attempt %d of delivery %s; the sweep will", claim.number, claim.delivery_id)
         return []
+
+
+def _stop_if_unavailable(error, results):
+    if outages.database_unavailable(error):
+        outages.database.failed(error)
+        raise outages.DatabaseUnavailable(
+            f"{len(results)} attempts left to their leases: {type(error).__name__}") from None
+
+
+def _rollback():
+    try:
+        db.session.rollback()
+    except SQLAlchemyError:  # the connection is gone; the session starts afresh with another
+        pass
 
 
 def minimal(outcome):

@@ -1,0 +1,20 @@
+import threading
+
+from app.delivery.handoff import Handoff
+
+
+def test_work_handed_off_runs_in_the_app_context_and_drains():
+    handoff, seen = Handoff(size=10), []
+    app = type("App", (), {"app_context": lambda self: threading.Lock()})()  # any context manager will do
+    for number in range(3):
+        assert handoff.submit(app, seen.append, number)
+    assert handoff.drain(timeout=5)
+    assert seen == [0, 1, 2]
+
+
+def test_a_full_queue_leaves_the_work_to_the_sweep():
+    handoff, release = Handoff(size=1), threading.Event()
+    assert handoff.submit(None, lambda _: release.wait(5), None)  # the thread takes it and blocks
+    results = [handoff.submit(None, lambda _: None, n) for n in range(3)]
+    release.set()
+    assert results.count(False) >= 1  # at most one more fits while the thread is busy
