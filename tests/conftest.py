@@ -10,6 +10,7 @@ from queue import Queue  # noqa: E402
 from types import SimpleNamespace  # noqa: E402
 
 import pytest  # noqa: E402
+import redis as redis_client  # noqa: E402
 from dramatiq import Worker  # noqa: E402
 from dramatiq.brokers.stub import StubBroker  # noqa: E402
 from sqlalchemy import text  # noqa: E402
@@ -22,7 +23,7 @@ from app.extensions import db as _db  # noqa: E402
 from tasks.broker import broker as _broker  # noqa: E402
 from tasks.middleware import install  # noqa: E402
 from tests.support.receiver import Receiver  # noqa: E402
-from tests.support.services import check_service  # noqa: E402
+from tests.support.services import check_service, require  # noqa: E402
 
 USING_POSTGRES = bool(os.environ.get("TEST_DATABASE_URL"))
 
@@ -166,3 +167,14 @@ def staff(app, client):
         return sign_in(client, f"{role}@example.com")
 
     return as_role
+
+
+@pytest.fixture
+def redis_url():
+    """TEST_REDIS_URL, its db flushed before and after the test."""
+    url = require("TEST_REDIS_URL")
+    client = redis_client.Redis.from_url(url)
+    client.flushdb()
+    yield url
+    client.flushdb()
+    client.close()

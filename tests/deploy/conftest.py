@@ -5,7 +5,6 @@ import itertools
 from urllib.parse import urlsplit
 
 import pytest
-import redis as redis_client
 
 from tests.support.processes import ProcessGroup, drop_database, recreate_database, service_env
 from tests.support.services import require
@@ -21,17 +20,6 @@ def empty_database():
     name = f"{urlsplit(server).path.lstrip('/') or 'hookyard'}_deploy_{next(_numbers)}"
     yield recreate_database(server, name)
     drop_database(server, name)
-
-
-@pytest.fixture
-def redis_url():
-    """TEST_REDIS_URL, its db flushed before and after the test."""
-    url = require("TEST_REDIS_URL")
-    client = redis_client.Redis.from_url(url)
-    client.flushdb()
-    yield url
-    client.flushdb()
-    client.close()
 
 
 @pytest.fixture

@@ -69,17 +69,6 @@ def database(e2e_database_url):
 
 
 @pytest.fixture
-def redis_url():
-    """TEST_REDIS_URL, its db flushed before and after the test."""
-    url = require("TEST_REDIS_URL")
-    client = redis_client.Redis.from_url(url)
-    client.flushdb()
-    yield url
-    client.flushdb()
-    client.close()
-
-
-@pytest.fixture
 def redis(redis_url):
     client = redis_client.Redis.from_url(redis_url)
     yield client
