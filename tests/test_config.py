@@ -1,4 +1,6 @@
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -127,3 +129,15 @@ def test_an_empty_value_means_the_default_but_an_empty_list_means_none():
                      "WEBHOOK_ALLOWED_NETWORKS": ""})
     assert config.WEBHOOK_TIMEOUT_SECONDS == 10 and config.SMTP_STARTTLS is True
     assert config.SEARCH_PAYLOAD_PATHS == [] and config.WEBHOOK_ALLOWED_NETWORKS == []
+
+
+@pytest.mark.parametrize("module", ["wsgi", "tasks.broker"])
+def test_the_web_and_the_workers_refuse_to_start_on_a_bad_value(module, tmp_path):
+    from tests.support.processes import ROOT, child_env
+
+    env = child_env(HOOKYARD_INSTANCE_PATH=str(tmp_path), SMTP_STARTTLS="maybe")
+    result = subprocess.run([sys.executable, "-c", f"import {module}"], cwd=ROOT, env=env, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines()[-1] == (
+        "ValueError: SMTP_STARTTLS must be one of 0, 1, true, false, yes, no, got 'maybe'")
