@@ -65,10 +65,12 @@ class Env:
 
     @property
     def config_key(self):
+        """The key of app.config this setting fills."""
         return self.key or self.name
 
     @property
     def variables(self):
+        """The variables read, first set wins."""
         return (self.name, *self.also)
 
     def read(self, env, config):
@@ -86,8 +88,8 @@ class Env:
         except ValueError as exc:
             if self.name in str(exc):
                 raise  # the parser's own message names the variable already
-            raise ValueError(f"{self.name} must be {KINDS.get(self.parse, 'valid')}{self.range()}, got {raw!r}") \
-                from None
+            kind = KINDS.get(self.parse, "valid")
+            raise ValueError(f"{self.name} must be {kind}{self.range()}, got {raw!r}") from None
         if (self.low is not None and value < self.low) or (self.high is not None and value > self.high):
             raise ValueError(f"{self.name} must be{self.range()}, got {raw.strip()}")
         return value
