@@ -123,7 +123,9 @@ def bench_environment(args):
         WEBHOOK_SWEEP_INTERVAL_SECONDS="0",  # no sweeper thread: only the deliveries under test run
     )
     env.setdefault("SECRET_KEY", "bench-secret-key")
-    env.setdefault("SECRETS_ENCRYPTION_KEY", "x3Lf0pNSSaJFbRiyKHOuwL4KT8H1NKNvY2MwYz8RAOQ=")
+    from app.config import TEST_ENCRYPTION_KEY  # reads nothing at import
+
+    env.setdefault("SECRETS_ENCRYPTION_KEY", TEST_ENCRYPTION_KEY)
     env.pop(WORKER_TIMEOUT_ENV, None)
     return env
 

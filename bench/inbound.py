@@ -270,7 +270,8 @@ def prepare(args):
     import psycopg
     import redis
 
-    from tests.support.processes import ENCRYPTION_KEY, child_env
+    from app.config import TEST_ENCRYPTION_KEY
+    from tests.support.processes import child_env
 
     server, dbname = args.database_url.rsplit("/", 1)
     with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
@@ -278,7 +279,7 @@ def prepare(args):
         conn.execute(f'CREATE DATABASE "{dbname}"')
     redis.Redis.from_url(args.redis_url).flushdb()
     env = child_env(DATABASE_URL=args.database_url, BROKER_URL=args.redis_url, SECRET_KEY="bench-secret-key",
-                    SECRETS_ENCRYPTION_KEY=ENCRYPTION_KEY)
+                    SECRETS_ENCRYPTION_KEY=TEST_ENCRYPTION_KEY)
     flask = [sys.executable, "-m", "flask", "--app", "app"]
     subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
     out = subprocess.run([*flask, "api-keys", "create", "bench"], cwd=ROOT, env=env, check=True,

@@ -115,7 +115,9 @@ def configure_environment(args):
         SESSION_COOKIE_SECURE="0",  # the test client talks plain http
     )
     os.environ.setdefault("SECRET_KEY", "bench-secret-key")
-    os.environ.setdefault("SECRETS_ENCRYPTION_KEY", "x3Lf0pNSSaJFbRiyKHOuwL4KT8H1NKNvY2MwYz8RAOQ=")
+    from app.config import TEST_ENCRYPTION_KEY  # reads nothing at import
+
+    os.environ.setdefault("SECRETS_ENCRYPTION_KEY", TEST_ENCRYPTION_KEY)
 
 
 def connect(url, **kwargs):

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 import dramatiq
 import redis
+from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
 
 from app import outages
@@ -46,7 +47,7 @@ def queue_depth(queue_name=QUEUE):
     try:
         if isinstance(broker, StubBroker):
             return sum(broker.queues[q].qsize() for q in (queue_name, delayed) if q in broker.queues)
-        if hasattr(broker, "do_qsize"):  # Redis: counts the queue and its delay queue together
+        if isinstance(broker, RedisBroker):  # Redis: counts the queue and its delay queue together
             return int(broker.do_qsize(queue_name))
         return sum(broker.get_queue_message_counts(q)[0] for q in (queue_name, delayed))
     except Exception:  # noqa: BLE001  the figure is informative; an unreachable broker shows as unknown
@@ -57,10 +58,11 @@ def ping():
     """Raise unless the broker answers (Redis PING, a RabbitMQ connection); the in-memory broker always does."""
     if isinstance(broker, StubBroker):
         return
-    if hasattr(broker, "do_qsize"):
+    if isinstance(broker, RedisBroker):
         broker.client.ping()
         return
-    broker.get_queue_message_counts(QUEUE)  # RabbitMQ: opens a channel and declares the queue passively
+    # RabbitMQ, the only other broker make_broker makes: opens a channel and declares the queue passively
+    broker.get_queue_message_counts(QUEUE)
 
 
 def delayed_count(queue_name=QUEUE):
@@ -69,7 +71,7 @@ def delayed_count(queue_name=QUEUE):
         if isinstance(broker, StubBroker):
             delayed = f"{queue_name}.DQ"
             return broker.queues[delayed].qsize() if delayed in broker.queues else 0
-        if hasattr(broker, "do_qsize"):  # Redis keeps each queue's delayed messages in a hash of its own
+        if isinstance(broker, RedisBroker):  # Redis keeps each queue's delayed messages in a hash of its own
             return int(broker.client.hlen(f"{broker.namespace}:{queue_name}.DQ.msgs"))
         return broker.get_queue_message_counts(queue_name)[1]
     except Exception:  # noqa: BLE001  informative only, as queue_depth
@@ -79,7 +81,7 @@ def delayed_count(queue_name=QUEUE):
 def eviction_policy():
     """Return the broker Redis' maxmemory-policy (from INFO, which managed Redis allows where CONFIG is not),
     or None for another broker or when Redis does not say."""
-    if isinstance(broker, StubBroker) or not hasattr(broker, "do_qsize"):
+    if not isinstance(broker, RedisBroker):
         return None
     try:
         return broker.client.info("memory").get("maxmemory_policy")

@@ -10,6 +10,7 @@ from tasks import broker as _broker  # noqa: F401  IMPORTANT: set_broker() must 
 from tasks.broker import QUEUE
 from tasks.limits import throttle
 from tasks.outages import retry_when_database_down
+from tasks.redis_wakeup import WakeableRedisBroker
 
 #: Backstop only: the sender's own deadline (at most 30 s) ends every attempt well before this.
 TIME_LIMIT_MS = 120_000
@@ -51,4 +52,4 @@ def enqueue_committed(sender, items):
 
 def batched(broker):
     """Wake idle consumers once for a batch of messages, where the broker supports it."""
-    return broker.batched_wakeups() if hasattr(broker, "batched_wakeups") else nullcontext()
+    return broker.batched_wakeups() if isinstance(broker, WakeableRedisBroker) else nullcontext()

@@ -5,13 +5,14 @@ endpoint's limit. Without Redis (the embedded default, one process) an in-memory
 with RabbitMQ each process counts alone.
 """
 
+from dramatiq.brokers.redis import RedisBroker
 from dramatiq.rate_limits import WindowRateLimiter
 from dramatiq.rate_limits.backends import RedisBackend, StubBackend
 
 from tasks.broker import broker
 
 #: Where the windows are counted.
-backend = RedisBackend(client=broker.client) if hasattr(broker, "do_qsize") else StubBackend()
+backend = RedisBackend(client=broker.client) if isinstance(broker, RedisBroker) else StubBackend()
 
 
 def throttle(endpoint_id, per_second):

@@ -1,8 +1,12 @@
-"""Dramatiq middleware that gives each message an application context."""
+"""Dramatiq middleware: an application context around each message, and the worker process's background work."""
 
 import threading
 
 from dramatiq.middleware import Middleware
+
+from app.ops.metrics_store import PromptPublisher
+from tasks.periodic import Periodic
+from tasks.sweeper import Sweeper
 
 
 class AppContextMiddleware(Middleware):
@@ -29,5 +33,32 @@ class AppContextMiddleware(Middleware):
 def install(broker, app):
     """Add an AppContextMiddleware for app first in the chain, so its after-hooks run last."""
     middleware = AppContextMiddleware(app)
-    broker.middleware.insert(0, middleware)
+    if broker.middleware:
+        broker.add_middleware(middleware, before=type(broker.middleware[0]))
+    else:
+        broker.add_middleware(middleware)
     return middleware
+
+
+class SweeperMiddleware(Middleware):
+    """Run the recovery sweep, the periodic work (heartbeat, metrics, jobs) and the metrics publisher in this worker
+    process while it is up."""
+
+    def __init__(self, app):
+        self.app = app
+        self.sweeper = self.periodic = self.publisher = None
+
+    def after_worker_boot(self, broker, worker):
+        if self.app.config["WEBHOOK_SWEEP_INTERVAL_SECONDS"] > 0:
+            self.sweeper = Sweeper(self.app)
+            self.sweeper.start()
+        self.periodic = Periodic(self.app, threads=worker.worker_threads, queues=worker.consumer_whitelist
+                                 or broker.get_declared_queues())
+        self.periodic.start()
+        self.publisher = PromptPublisher(self.app)
+        self.publisher.start()
+
+    def before_worker_shutdown(self, broker, worker):
+        for thread in (self.sweeper, self.periodic, self.publisher):  # the publisher stores the last counts
+            if thread:
+                thread.stop()

@@ -17,6 +17,10 @@ from dramatiq.brokers.redis import RedisBroker, _RedisConsumer
 from dramatiq.message import Message
 
 from app import outages
+from tasks.tripwires import require_dramatiq
+
+# IMPORTANT: _WakeableConsumer.__next__ is a rewrite of _RedisConsumer.__next__, a private method.
+require_dramatiq("tasks.redis_wakeup._WakeableConsumer (a rewrite of dramatiq.brokers.redis._RedisConsumer.__next__)")
 
 #: Tokens kept per queue; more would only wake consumers that find nothing.
 MAX_WAKEUPS = 64

@@ -7,18 +7,18 @@ database pool and broker connection.
 import gc
 import signal
 
-from dramatiq.middleware import Middleware
+from tasks.tripwires import WORKER_PROCESS_QUALNAME, require_dramatiq
 
-from app import create_app
-from app.config import Config
-from app.ops.broker_memory import warn_at_startup
-from app.ops.metrics_store import PromptPublisher
-from app.ops.schema import wait_for_schema
-from tasks import alerts, bulk, deliveries, inbound  # noqa: F401  declares the actors
-from tasks.broker import broker
-from tasks.middleware import install
-from tasks.periodic import Periodic
-from tasks.sweeper import Sweeper
+# IMPORTANT: stop_once_on_sigterm recognises dramatiq.cli.worker_process's SIGTERM handler by its qualname.
+require_dramatiq("tasks.worker.stop_once_on_sigterm (the qualname of dramatiq.cli.worker_process's SIGTERM handler)")
+
+from app import create_app  # noqa: E402
+from app.config import Config  # noqa: E402
+from app.ops.broker_memory import warn_at_startup  # noqa: E402
+from app.ops.schema import wait_for_schema  # noqa: E402
+from tasks import alerts, bulk, deliveries, inbound  # noqa: E402, F401  declares the actors
+from tasks.broker import broker  # noqa: E402
+from tasks.middleware import SweeperMiddleware, install  # noqa: E402
 
 app = create_app(Config(role="worker"))
 with app.app_context():  # IMPORTANT: before consuming: new code on an old schema would fail every message
@@ -40,7 +40,7 @@ def stop_once_on_sigterm():
     --worker-shutdown-timeout still bounds.
     """
     handler = signal.getsignal(signal.SIGTERM)
-    if not getattr(handler, "__qualname__", "").startswith("worker_process"):
+    if not getattr(handler, "__qualname__", "").startswith(WORKER_PROCESS_QUALNAME):
         return  # not inside a dramatiq worker process (tests, a shell)
     stopping = []
 
@@ -53,29 +53,4 @@ def stop_once_on_sigterm():
 
 
 stop_once_on_sigterm()
-
-
-class SweeperMiddleware(Middleware):
-    """Run the recovery sweep, the periodic work (heartbeat, metrics, jobs) and the metrics publisher in this worker
-    process while it is up."""
-
-    def __init__(self):
-        self.sweeper = self.periodic = self.publisher = None
-
-    def after_worker_boot(self, broker, worker):
-        if app.config["WEBHOOK_SWEEP_INTERVAL_SECONDS"] > 0:
-            self.sweeper = Sweeper(app)
-            self.sweeper.start()
-        self.periodic = Periodic(app, threads=worker.worker_threads, queues=worker.consumer_whitelist
-                                 or broker.get_declared_queues())
-        self.periodic.start()
-        self.publisher = PromptPublisher(app)
-        self.publisher.start()
-
-    def before_worker_shutdown(self, broker, worker):
-        for thread in (self.sweeper, self.periodic, self.publisher):  # the publisher stores the last counts
-            if thread:
-                thread.stop()
-
-
-broker.add_middleware(SweeperMiddleware())
+broker.add_middleware(SweeperMiddleware(app))

@@ -2,7 +2,9 @@ import os
 
 # IMPORTANT: choose the test services before app or tasks are imported: the broker is picked once, at
 # import. Production settings are removed so a test can never reach them.
-for _name in ("DATABASE_URL", "REDIS_URL", "BROKER_URL"):
+from app.config import PRODUCTION_VARIABLES  # noqa: E402  reads nothing at import (tasks.broker does)
+
+for _name in PRODUCTION_VARIABLES:
     os.environ.pop(_name, None)
 os.environ["BROKER_URL"] = os.environ.get("TEST_REDIS_URL", "")
 

@@ -1,6 +1,12 @@
+import re
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
-from app.config import Config, database_url, parse_schedule
+from app.config import READ_ELSEWHERE, SETTINGS, Config, database_url, parse_schedule
+from app.env import number
 
 
 def test_retry_schedule_can_be_replaced_from_the_environment():
@@ -63,3 +69,75 @@ def test_proxy_hops_default_to_none_unless_on_a_platform_or_set():
     assert Config({"DYNO": "web.1", "PROXY_FIX_HOPS": "0"}).PROXY_FIX_HOPS == 0
     with pytest.raises(ValueError, match="PROXY_FIX_HOPS"):
         Config({"PROXY_FIX_HOPS": "-1"})
+
+
+def readme_settings_rows():
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    table = text.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in table.splitlines() if line.startswith("| `")]
+    return {row: set(re.findall(r"`([A-Z][A-Z0-9_]+)`", row.split(" | ")[0])) for row in rows}
+
+
+def test_the_readme_configuration_table_lists_exactly_the_variables_read():
+    variables = {name for setting in SETTINGS for name in setting.variables} | set(READ_ELSEWHERE)
+    rows = readme_settings_rows()
+    unknown = {row: names - variables for row, names in rows.items() if names - variables}
+    assert not unknown, f"README rows naming no setting of app.config.SETTINGS: {unknown}"
+    listed = set().union(*rows.values())
+    assert not variables - listed, f"settings missing from the README's Configuration table: {variables - listed}"
+
+
+def test_every_setting_has_a_one_line_doc_and_every_number_a_range():
+    for setting in SETTINGS:
+        assert setting.doc and "\n" not in setting.doc, setting.name
+        if setting.parse in (int, number):
+            assert setting.low is not None and setting.high is not None, setting.name
+        assert setting.name.isupper() and setting.config_key.isupper()
+    names = [name for setting in SETTINGS for name in setting.variables]
+    assert len(names) == len(set(names))
+
+
+@pytest.mark.parametrize("name, raw, accepted", [
+    ("WEBHOOK_TIMEOUT_SECONDS", "45", "from 1 to 30, got 45"),
+    ("WORKER_THREADS", "eight", "a whole number from 1 to 256, got 'eight'"),
+    ("SMTP_PORT", "70000", "from 1 to 65535"),
+    ("DIGEST_HOUR_UTC", "24", "from 0 to 23"),
+    ("DATABASE_STATEMENT_TIMEOUT_SECONDS", "nan", "a number from 0.1 to 86400, got 'nan'"),
+    ("WEBHOOK_RETRY_JITTER", "inf", "a number from 0 to 1, got 'inf'"),
+    ("HEALTH_TIMEOUT_SECONDS", "-infinity", "a number from 0.1 to 60"),
+    ("WEBHOOK_RETRY_JITTER", "1.5", "from 0 to 1, got 1.5"),
+    ("SMTP_STARTTLS", "maybe", "one of 0, 1, true, false, yes, no, got 'maybe'"),
+    ("SESSION_COOKIE_SECURE", "on", "one of 0, 1, true, false, yes, no, got 'on'"),
+    ("BROKER_HANDOFF_IN_BACKGROUND", "2", "one of 0, 1, true, false, yes, no"),
+    ("PROXY_FIX_HOPS", "two", "a whole number from 0 to 10"),
+])
+def test_a_bad_value_is_a_clear_start_up_error_naming_the_variable_and_what_it_accepts(name, raw, accepted):
+    with pytest.raises(ValueError) as raised:
+        Config({name: raw})
+    assert str(raised.value).startswith(f"{name} must be ") and accepted in str(raised.value)
+
+
+@pytest.mark.parametrize("raw, value", [("1", True), ("true", True), ("YES", True), (" 0 ", False), ("False", False),
+                                        ("no", False)])
+def test_booleans_read_the_six_usual_spellings(raw, value):
+    config = Config({"SMTP_STARTTLS": raw, "SESSION_COOKIE_SECURE": raw, "BROKER_HANDOFF_IN_BACKGROUND": raw})
+    assert config.SMTP_STARTTLS is config.SESSION_COOKIE_SECURE is config.BROKER_HANDOFF_IN_BACKGROUND is value
+
+
+def test_an_empty_value_means_the_default_but_an_empty_list_means_none():
+    config = Config({"WEBHOOK_TIMEOUT_SECONDS": "", "SMTP_STARTTLS": " ", "SEARCH_PAYLOAD_PATHS": "",
+                     "WEBHOOK_ALLOWED_NETWORKS": ""})
+    assert config.WEBHOOK_TIMEOUT_SECONDS == 10 and config.SMTP_STARTTLS is True
+    assert config.SEARCH_PAYLOAD_PATHS == [] and config.WEBHOOK_ALLOWED_NETWORKS == []
+
+
+@pytest.mark.parametrize("module", ["wsgi", "tasks.broker"])
+def test_the_web_and_the_workers_refuse_to_start_on_a_bad_value(module, tmp_path):
+    from tests.support.processes import ROOT, child_env
+
+    env = child_env(HOOKYARD_INSTANCE_PATH=str(tmp_path), SMTP_STARTTLS="maybe")
+    result = subprocess.run([sys.executable, "-c", f"import {module}"], cwd=ROOT, env=env, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines()[-1] == (
+        "ValueError: SMTP_STARTTLS must be one of 0, 1, true, false, yes, no, got 'maybe'")

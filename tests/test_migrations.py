@@ -11,6 +11,8 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 from cryptography.fernet import Fernet
 
+from app.config import PRODUCTION_VARIABLES, TEST_ENCRYPTION_KEY
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 #: The revision before the endpoint control plane, which rebuilds the endpoints table on SQLite.
 BEFORE_REBUILD = "efa10e4bca40"
@@ -29,13 +31,9 @@ ROWS = [
 ]
 
 
-#: The encryption key the migrations run with.
-KEY = "x3Lf0pNSSaJFbRiyKHOuwL4KT8H1NKNvY2MwYz8RAOQ="
-
-
 def flask_db(url, *args):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "REDIS_URL", "BROKER_URL"))}
-    env.update(DATABASE_URL=url, SECRET_KEY="x", SECRETS_ENCRYPTION_KEY=KEY)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(PRODUCTION_VARIABLES)}
+    env.update(DATABASE_URL=url, SECRET_KEY="x", SECRETS_ENCRYPTION_KEY=TEST_ENCRYPTION_KEY)
     result = subprocess.run([sys.executable, "-m", "flask", "--app", "app", "db", *args], cwd=ROOT, env=env,
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
@@ -99,7 +97,7 @@ def run_encryption_round_trip(url):
         audit = connection.execute(sa.text("SELECT before, after FROM audit_entries")).one()
     stored = as_json(stored)
     assert "s3cret-value" not in str(stored) and "s3cret-value" not in str(audit)
-    assert Fernet(KEY).decrypt(stored["X-Auth"].encode()) == b"s3cret-value"
+    assert Fernet(TEST_ENCRYPTION_KEY).decrypt(stored["X-Auth"].encode()) == b"s3cret-value"
     flask_db(url, "downgrade", BEFORE_ENCRYPTION)
     with engine.connect() as connection:
         restored = connection.scalar(sa.text("SELECT headers FROM endpoints"))

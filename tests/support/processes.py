@@ -16,16 +16,17 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 from urllib.request import urlopen
 
+# The Fernet key children get when they are not in embedded mode is the one TestConfig uses.
+from app.config import PRODUCTION_VARIABLES, TEST_ENCRYPTION_KEY
+
 #: The project root: every command runs here, as the Procfile's do.
 ROOT = Path(__file__).resolve().parents[2]
-#: The Fernet key children get when they are not in embedded mode (the same one TestConfig uses).
-ENCRYPTION_KEY = "x3Lf0pNSSaJFbRiyKHOuwL4KT8H1NKNvY2MwYz8RAOQ="
 #: The line a dramatiq worker process logs once its threads are consuming.
 WORKER_READY = "Worker process is ready for action."
 
 # Settings a child must never inherit from the developer's shell or from the test run itself.
-_SCRUBBED = {"DATABASE_URL", "REDIS_URL", "BROKER_URL", "SECRET_KEY", "SECRETS_ENCRYPTION_KEY",
-             "HOOKYARD_INSTANCE_PATH", "WORKER_THREADS", "WORKER_PROCESSES"}
+_SCRUBBED = {*PRODUCTION_VARIABLES, "SECRET_KEY", "SECRETS_ENCRYPTION_KEY", "HOOKYARD_INSTANCE_PATH",
+             "WORKER_THREADS", "WORKER_PROCESSES"}
 _SCRUBBED_PREFIXES = ("TEST_", "WEBHOOK_", "FLASK_")
 
 # Run in a child with the worker's environment: create an endpoint and messages, commit (which
@@ -82,7 +83,7 @@ FAST_RECOVERY = {
 def service_env(database_url, broker_url, **settings):
     """Return the environment of a deployed web or worker process, with FAST_RECOVERY and settings."""
     return child_env(DATABASE_URL=database_url, BROKER_URL=broker_url, SECRET_KEY="e2e-secret-key",
-                     SECRETS_ENCRYPTION_KEY=ENCRYPTION_KEY, **{**FAST_RECOVERY, **settings})
+                     SECRETS_ENCRYPTION_KEY=TEST_ENCRYPTION_KEY, **{**FAST_RECOVERY, **settings})
 
 
 def free_port():
