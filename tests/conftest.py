@@ -6,6 +6,7 @@ for _name in ("DATABASE_URL", "REDIS_URL", "BROKER_URL"):
     os.environ.pop(_name, None)
 os.environ["BROKER_URL"] = os.environ.get("TEST_REDIS_URL", "")
 
+from pathlib import Path  # noqa: E402
 from queue import Queue  # noqa: E402
 from types import SimpleNamespace  # noqa: E402
 
@@ -22,15 +23,47 @@ from app.extensions import db as _db  # noqa: E402
 from tasks.broker import broker as _broker  # noqa: E402
 from tasks.middleware import install  # noqa: E402
 from tests.support.receiver import Receiver  # noqa: E402
-from tests.support.services import check_service  # noqa: E402
+from tests.support.services import check_service, require  # noqa: E402
 
 USING_POSTGRES = bool(os.environ.get("TEST_DATABASE_URL"))
+#: The fixtures that hand out a real service's URL (or skip); a test that uses one, directly or through another
+#: fixture, is marked `services`.
+SERVICE_FIXTURES = frozenset({"postgres_url", "redis_url", "rabbitmq_url"})
+#: Tests under this folder run the Procfile's real processes; they are marked `e2e`.
+E2E_TESTS = Path(__file__).parent / "e2e"
 
 
 def pytest_sessionstart(session):
     for variable in ("TEST_DATABASE_URL", "TEST_REDIS_URL"):
         if os.environ.get(variable):
             check_service(os.environ[variable])  # configured but down: fail loudly, do not skip
+
+
+@pytest.hookimpl(tryfirst=True)  # IMPORTANT: before `-m` deselects by marker
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if SERVICE_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.services)
+        if item.path.is_relative_to(E2E_TESTS):
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """TEST_DATABASE_URL: the PostgreSQL server (and the run's database on it), or skip."""
+    return require("TEST_DATABASE_URL")
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    """TEST_REDIS_URL, or skip."""
+    return require("TEST_REDIS_URL")
+
+
+@pytest.fixture(scope="session")
+def rabbitmq_url():
+    """TEST_RABBITMQ_URL, or skip."""
+    return require("TEST_RABBITMQ_URL")
 
 
 @pytest.fixture(scope="session")

@@ -8,15 +8,14 @@ import pytest
 import redis as redis_client
 
 from tests.support.processes import ProcessGroup, drop_database, recreate_database, service_env
-from tests.support.services import require
 
 _numbers = itertools.count()
 
 
 @pytest.fixture
-def empty_database():
+def empty_database(postgres_url):
     """A new, empty PostgreSQL database (nothing migrated), dropped after the test; returns its URL."""
-    server = require("TEST_DATABASE_URL")
+    server = postgres_url
     # Named after the test database, so two test runs on one server (two checkouts) never share one.
     name = f"{urlsplit(server).path.lstrip('/') or 'hookyard'}_deploy_{next(_numbers)}"
     yield recreate_database(server, name)
@@ -24,9 +23,9 @@ def empty_database():
 
 
 @pytest.fixture
-def redis_url():
+def redis_url(redis_url):
     """TEST_REDIS_URL, its db flushed before and after the test."""
-    url = require("TEST_REDIS_URL")
+    url = redis_url
     client = redis_client.Redis.from_url(url)
     client.flushdb()
     yield url
