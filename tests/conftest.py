@@ -8,11 +8,11 @@ for _name in PRODUCTION_VARIABLES:
     os.environ.pop(_name, None)
 os.environ["BROKER_URL"] = os.environ.get("TEST_REDIS_URL", "")
 
+from pathlib import Path  # noqa: E402
 from queue import Queue  # noqa: E402
 from types import SimpleNamespace  # noqa: E402
 
 import pytest  # noqa: E402
-import redis as redis_client  # noqa: E402
 from dramatiq import Worker  # noqa: E402
 from dramatiq.brokers.stub import StubBroker  # noqa: E402
 from sqlalchemy import text  # noqa: E402
@@ -28,12 +28,44 @@ from tests.support.receiver import Receiver  # noqa: E402
 from tests.support.services import check_service, require  # noqa: E402
 
 USING_POSTGRES = bool(os.environ.get("TEST_DATABASE_URL"))
+#: The fixtures that hand out a real service's URL (or skip); a test that uses one, directly or through another
+#: fixture, is marked `services`.
+SERVICE_FIXTURES = frozenset({"postgres_url", "redis_url", "rabbitmq_url"})
+#: Tests under this folder run the Procfile's real processes; they are marked `e2e`.
+E2E_TESTS = Path(__file__).parent / "e2e"
 
 
 def pytest_sessionstart(session):
     for variable in ("TEST_DATABASE_URL", "TEST_REDIS_URL"):
         if os.environ.get(variable):
             check_service(os.environ[variable])  # configured but down: fail loudly, do not skip
+
+
+@pytest.hookimpl(tryfirst=True)  # IMPORTANT: before `-m` deselects by marker
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if SERVICE_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.services)
+        if item.path.is_relative_to(E2E_TESTS):
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """TEST_DATABASE_URL: the PostgreSQL server (and the run's database on it), or skip."""
+    return require("TEST_DATABASE_URL")
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    """TEST_REDIS_URL, or skip."""
+    return require("TEST_REDIS_URL")
+
+
+@pytest.fixture(scope="session")
+def rabbitmq_url():
+    """TEST_RABBITMQ_URL, or skip."""
+    return require("TEST_RABBITMQ_URL")
 
 
 @pytest.fixture(scope="session")
@@ -169,14 +201,3 @@ def staff(app, client):
         return sign_in(client, f"{role}@example.com")
 
     return as_role
-
-
-@pytest.fixture
-def redis_url():
-    """TEST_REDIS_URL, its db flushed before and after the test."""
-    url = require("TEST_REDIS_URL")
-    client = redis_client.Redis.from_url(url)
-    client.flushdb()
-    yield url
-    client.flushdb()
-    client.close()

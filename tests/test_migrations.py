@@ -8,6 +8,7 @@ import uuid
 from contextlib import contextmanager
 from urllib.parse import urlsplit
 
+import pytest
 import sqlalchemy as sa
 from cryptography.fernet import Fernet
 
@@ -105,21 +106,21 @@ def run_encryption_round_trip(url):
     assert as_json(restored) == {"X-Auth": "s3cret-value"}
 
 
+@pytest.mark.slow
 def test_sqlite_migrations_keep_every_row(tmp_path):
     run_round_trip(f"sqlite:///{tmp_path}/migrate.db")
 
 
+@pytest.mark.slow
 def test_sqlite_migration_encrypts_header_values_and_masks_them_in_the_audit(tmp_path):
     run_encryption_round_trip(f"sqlite:///{tmp_path}/migrate.db")
 
 
 @contextmanager
-def fresh_postgresql_database():
-    """A new database on the test server, named after the test database (never another project's), dropped after."""
+def fresh_postgresql_database(server):
+    """A new database on the server, named after the test database (never another project's), dropped after."""
     from tests.support.processes import database_url, drop_database, recreate_database
-    from tests.support.services import require
 
-    server = require("TEST_DATABASE_URL")
     name = f"{urlsplit(server).path.lstrip('/') or 'hookyard'}_migrate_{uuid.uuid4().hex[:8]}"
     recreate_database(server, name)
     try:
@@ -128,13 +129,15 @@ def fresh_postgresql_database():
         drop_database(server, name)
 
 
-def test_postgresql_migrations_keep_every_row():
-    with fresh_postgresql_database() as url:
+@pytest.mark.slow
+def test_postgresql_migrations_keep_every_row(postgres_url):
+    with fresh_postgresql_database(postgres_url) as url:
         run_round_trip(url)
 
 
-def test_postgresql_migration_encrypts_header_values_and_masks_them_in_the_audit():
-    with fresh_postgresql_database() as url:
+@pytest.mark.slow
+def test_postgresql_migration_encrypts_header_values_and_masks_them_in_the_audit(postgres_url):
+    with fresh_postgresql_database(postgres_url) as url:
         run_encryption_round_trip(url)
 
 

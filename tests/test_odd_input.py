@@ -84,6 +84,7 @@ def server_error(path, response):
     return response.status_code >= 500
 
 
+@pytest.mark.slow
 def test_odd_query_values_never_give_a_server_error(app, client, rows):
     params = PARAMS + filter_params(app)
     failures = []
@@ -99,6 +100,7 @@ def test_odd_query_values_never_give_a_server_error(app, client, rows):
     assert not failures
 
 
+@pytest.mark.slow  # about 45 s for the seven
 @pytest.mark.parametrize("name", ["created_from", "created_to", "since", "page", "page_size", "per_page", "sort"])
 def test_each_filter_alone_at_its_edges(app, client, rows, name):
     failures = []

@@ -28,11 +28,10 @@ from tasks.broker import make_broker
 from tasks.deliveries import deliver_webhook, deliver_webhooks
 from tasks.periodic import Periodic
 from tests.inbound import signing
-from tests.support.factories import wait_until
 from tests.support.proxy import TcpProxy
 from tests.support.receiver import Reply
-from tests.support.services import require
 from tests.support.staff import PASSWORD, login_token, make_user, sign_in
+from tests.support.waiting import wait_until
 
 #: Short timeouts so a test sees each bound fire in a second or two.
 FAST_TIMEOUTS = {"DATABASE_CONNECT_TIMEOUT_SECONDS": "2", "DATABASE_STATEMENT_TIMEOUT_SECONDS": "1",
@@ -153,11 +152,6 @@ def test_a_frozen_rate_limit_store_does_not_stop_sign_in(app, caplog):
     assert statuses[:10] == [401] * 10 and statuses[10] == 429  # still limited, in this process meanwhile
     warnings = [r for r in caplog.records if "storage unreachable" in r.getMessage()]
     assert len(warnings) == 1, caplog.text
-
-
-@pytest.fixture
-def postgres_url():
-    return require("TEST_DATABASE_URL")
 
 
 @pytest.fixture
@@ -331,7 +325,7 @@ def test_a_batch_meeting_a_frozen_postgresql_waits_one_timeout_and_loses_nothing
             attempt_deliveries(ids)
             return {d.status for d in db.session.query(Delivery)} == {DeliveryStatus.SUCCEEDED}
 
-    wait_until(all_succeeded, timeout=30, interval=0.5)
+    wait_until(all_succeeded, timeout=30)
 
 
 def test_periodic_work_reports_an_outage_once_and_its_end_once(tmp_path, caplog):

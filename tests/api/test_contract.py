@@ -12,6 +12,7 @@ those are 422 by design) and max_response_time (speed lives in bench/).
 import os
 import random
 
+import pytest
 import schemathesis
 from hypothesis import configuration as hypothesis_configuration
 from schemathesis.engine import Status, from_schema
@@ -19,6 +20,8 @@ from schemathesis.engine import events as engine_events
 
 from tests.inbound.sources_helpers import new_event, new_source
 from tests.support.live import serving
+
+pytestmark = pytest.mark.slow
 
 #: Examples per operation and phase.
 MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "60"))

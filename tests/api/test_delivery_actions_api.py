@@ -9,8 +9,9 @@ from app.delivery.attempt.pipeline import attempt_delivery
 from app.extensions import db
 from app.models import AuditEntry, Delivery, DeliveryAttempt, Message
 from app.staff.settings import set_setting
-from tests.support.factories import load, send, wait_until
+from tests.support.factories import load, send
 from tests.support.receiver import Reply
+from tests.support.waiting import wait_until
 
 ADMIN = Actor("admin@example.com")
 
@@ -18,9 +19,15 @@ ADMIN = Actor("admin@example.com")
 def _succeeded(app, receiver, **message):
     _, (delivery_id,) = send(app, **message)
     with app.app_context():
-        attempt_delivery(delivery_id)
-    assert load(app, delivery_id).status.value == "succeeded"
+        attempt_delivery(delivery_id)  # where a worker runs, it may have claimed it first and still be sending
+    wait_for_status(app, delivery_id, "succeeded")
     return delivery_id
+
+
+def wait_for_status(app, delivery_id, status):
+    """Wait until the delivery's recorded status is status (a worker may still be on it)."""
+    wait_until(lambda: load(app, delivery_id).status.value == status,
+               message=lambda: f"{delivery_id} is {load(app, delivery_id).status.value}, not {status}")
 
 
 def test_replay_sends_a_succeeded_delivery_again_through_the_worker(app, client, auth, make_endpoint, receiver,
@@ -33,7 +40,12 @@ def test_replay_sends_a_succeeded_delivery_again_through_the_worker(app, client,
     requests = receiver.wait_for(2)
     assert json.loads(requests[1].body) == {"qr": "ABCD1234"}
     assert requests[0].headers["webhook-id"] == requests[1].headers["webhook-id"]  # the same webhook, again
-    wait_until(lambda: load(app, delivery_id).attempt_count == 2 and load(app, delivery_id).status.value == "succeeded")
+
+    def replayed():
+        delivery = load(app, delivery_id)
+        return delivery.attempt_count == 2 and delivery.status.value == "succeeded"
+
+    wait_until(replayed, message=lambda: f"{delivery_id} is {load(app, delivery_id).status.value}")
     with app.app_context():
         second = db.session.scalar(select(DeliveryAttempt).where(DeliveryAttempt.number == 2))
         assert (second.trigger.value, second.triggered_by) == ("replay", "api:tests")

@@ -16,8 +16,9 @@ from app.staff.settings import set_setting
 from tests.browser.conftest import axe_violations
 from tests.browser.test_monitor_browser import deliveries, pause_refresh, row, tab_count
 from tests.inbound.sources_helpers import new_event, new_source
-from tests.support.factories import send, wait_until
+from tests.support.factories import send
 from tests.support.receiver import Reply
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.browser
 

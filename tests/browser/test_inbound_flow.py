@@ -14,7 +14,7 @@ from app.inbound.handlers import inbound_handler, remove_handler
 from app.models import InboundEvent, InboundStatus
 from tests.inbound.signing import body_of, shopify
 from tests.inbound.sources_helpers import new_source
-from tests.support.factories import wait_until
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.browser
 

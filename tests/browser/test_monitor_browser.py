@@ -5,7 +5,6 @@ send(), and the in-process worker attempting them while the receiver answers as 
 """
 
 import re
-import time
 
 import pytest
 from playwright.sync_api import expect
@@ -16,6 +15,7 @@ from app.extensions import db
 from app.models import Delivery
 from tests.support.factories import send
 from tests.support.receiver import Reply, closed_port
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -33,14 +33,11 @@ def statuses(app, ids):
 
 def wait_for_status(app, ids, status, timeout=20.0):
     """Wait until the worker has attempted every delivery at least once and left it in status."""
-    deadline = time.monotonic() + timeout
-    while True:
+    def settled():
         current = statuses(app, ids)
-        if len(current) == len(ids) and all(s == status and n >= 1 for s, n in current.values()):
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError(f"expected every delivery {status}, got {current}")
-        time.sleep(0.05)
+        return len(current) == len(ids) and all(s == status and n >= 1 for s, n in current.values())
+
+    wait_until(settled, timeout, message=lambda: f"expected every delivery {status}, got {statuses(app, ids)}")
 
 
 def deliveries(app, receiver, reply, status, messages):

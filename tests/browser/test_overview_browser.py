@@ -16,8 +16,9 @@ from app.audit import Actor
 from app.delivery.operations.deliveries import cancel_delivery
 from app.extensions import db
 from app.staff.settings import set_setting
-from tests.support.factories import send, wait_until
+from tests.support.factories import send
 from tests.support.receiver import Reply, closed_port
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.browser
 

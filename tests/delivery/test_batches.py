@@ -7,8 +7,9 @@ from app.delivery.attempt.pipeline import attempt_deliveries
 from app.extensions import db
 from app.models import DeliveryAttempt, DeliveryStatus
 from tasks.deliveries import BATCH_SIZE, deliver_webhooks
-from tests.support.factories import load, queued_delivery_ids, queued_messages, send, send_many, wait_until
+from tests.support.factories import load, queued_delivery_ids, queued_messages, send, send_many
 from tests.support.receiver import Receiver, Reply
+from tests.support.waiting import wait_until
 
 
 def attempt_all(app, ids):

@@ -4,8 +4,9 @@ from datetime import timedelta
 
 from app.delivery.attempt.pipeline import Deferred, attempt_delivery
 from app.models import Delivery, DeliveryAttempt, DeliveryStatus, Endpoint, utcnow
-from tests.support.factories import load, load_endpoint, send, update, wait_until
+from tests.support.factories import load, load_endpoint, send, update
 from tests.support.receiver import Reply
+from tests.support.waiting import wait_until
 
 
 def attempt(app, delivery_id):
@@ -64,10 +65,10 @@ def test_after_the_cool_off_one_probe_goes_and_its_success_closes_the_breaker(ap
     _, (probe,) = send(app)
     _, (second,) = send(app)
     receiver.default = Reply(200, delay=0.5)
-    results = {}
+    results, sent = {}, len(receiver.requests)
     first = threading.Thread(target=lambda: results.update(probe=attempt(app, probe)))
     first.start()
-    time.sleep(0.2)  # the probe is in flight
+    receiver.wait_for(sent + 1)  # the probe is in flight: claimed, and its request held by the receiver
     results["second"] = attempt(app, second)
     first.join()
     assert isinstance(results["second"], Deferred)  # held while the probe is in flight

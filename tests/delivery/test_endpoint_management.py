@@ -7,8 +7,9 @@ from app.delivery.endpoints.service import delete_endpoint, set_state, update_en
 from app.errors import IllegalTransition, InvalidInput, NotFound
 from app.extensions import db
 from app.models import AuditEntry, Delivery, DeliveryStatus, EndpointState
-from tests.support.factories import load, load_endpoint, send, wait_until
+from tests.support.factories import load, load_endpoint, send
 from tests.support.receiver import Reply
+from tests.support.waiting import wait_until
 
 ADMIN = Actor("admin@example.com", "198.51.100.7")
 

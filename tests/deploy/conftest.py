@@ -7,19 +7,26 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.support.processes import ProcessGroup, drop_database, recreate_database, service_env
-from tests.support.services import require
+from tests.support.services import flushed_redis
 
 _numbers = itertools.count()
 
 
 @pytest.fixture
-def empty_database():
+def empty_database(postgres_url):
     """A new, empty PostgreSQL database (nothing migrated), dropped after the test; returns its URL."""
-    server = require("TEST_DATABASE_URL")
+    server = postgres_url
     # Named after the test database, so two test runs on one server (two checkouts) never share one.
     name = f"{urlsplit(server).path.lstrip('/') or 'hookyard'}_deploy_{next(_numbers)}"
     yield recreate_database(server, name)
     drop_database(server, name)
+
+
+@pytest.fixture
+def redis_url(redis_url):
+    """TEST_REDIS_URL, its db flushed before and after the test."""
+    with flushed_redis(redis_url):
+        yield redis_url
 
 
 @pytest.fixture

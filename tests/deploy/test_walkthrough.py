@@ -18,8 +18,8 @@ from tests.support.processes import (
     http_ok,
     procfile_command,
     produce,
-    wait_until,
 )
+from tests.support.waiting import wait_until
 
 NEW_PASSWORD = "a password of my own"
 
@@ -43,7 +43,7 @@ def start_web(processes, env, port):
         assert web.running, web.describe()
         return http_ok(f"http://127.0.0.1:{port}/login")
 
-    wait_until(up, 60, describe=web.describe)
+    wait_until(up, 60, message=web.describe)
     return web
 
 

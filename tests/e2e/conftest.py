@@ -7,7 +7,7 @@ import pytest
 import redis as redis_client
 
 from tests.support.processes import ProcessGroup, drop_database, flask, recreate_database, service_env
-from tests.support.services import require
+from tests.support.services import flushed_redis
 
 
 class Deliveries:
@@ -48,9 +48,9 @@ class Deliveries:
 
 
 @pytest.fixture(scope="module")
-def e2e_database_url(request):
+def e2e_database_url(request, postgres_url):
     """A PostgreSQL database for this module, created fresh and upgraded with the real migrations."""
-    server = require("TEST_DATABASE_URL")
+    server = postgres_url
     # Named after the test database, so two test runs on one server (two checkouts) never share one.
     base = urlsplit(server).path.lstrip("/") or "hookyard"
     name = f"{base}_e2e_" + request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_")
@@ -66,6 +66,13 @@ def database(e2e_database_url):
     deliveries = Deliveries(e2e_database_url)
     deliveries.truncate()
     return deliveries
+
+
+@pytest.fixture
+def redis_url(redis_url):
+    """TEST_REDIS_URL, its db flushed before and after the test."""
+    with flushed_redis(redis_url):
+        yield redis_url
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ from dramatiq.brokers.rabbitmq import RabbitmqBroker
 from dramatiq.brokers.redis import RedisBroker
 
 from tasks.broker import QUEUE, make_broker
-from tests.support.processes import produce, service_env, wait_until
-from tests.support.services import require
+from tests.support.processes import produce, service_env
+from tests.support.waiting import wait_until
 
 
 def test_amqp_url_gives_a_rabbitmq_broker():
@@ -33,9 +33,9 @@ def test_rediss_url_keeps_certificate_checks_it_asks_for():
 
 
 @pytest.fixture
-def rabbitmq_url():
+def rabbitmq_url(rabbitmq_url):
     """TEST_RABBITMQ_URL, with the webhook queues emptied of earlier runs' messages."""
-    url = require("TEST_RABBITMQ_URL")
+    url = rabbitmq_url
     with pika.BlockingConnection(pika.URLParameters(url)) as connection:
         for queue in (QUEUE, f"{QUEUE}.DQ", f"{QUEUE}.XQ"):
             channel = connection.channel()
@@ -57,7 +57,7 @@ def test_worker_on_rabbitmq_delivers_a_message(database, rabbitmq_url, processes
     (request,) = receiver.wait_for(1, timeout=30)
     assert json.loads(request.body) == {"number": 0}
     wait_until(lambda: database.all_have([delivery_id], "succeeded"), 15,
-               describe=lambda: database.describe([delivery_id]) + processes.describe())
+               message=lambda: database.describe([delivery_id]) + processes.describe())
     assert database.attempts([delivery_id]) == [(delivery_id, 1, 200, None)]
     with pika.BlockingConnection(pika.URLParameters(rabbitmq_url)) as connection:
         connection.channel().queue_declare(QUEUE, passive=True)  # raises if the queue is not there

@@ -8,8 +8,9 @@ import psycopg
 import requests
 
 from app.config import Config
-from tests.support.processes import WORKER_READY, flask, free_port, procfile_command, wait_until
+from tests.support.processes import WORKER_READY, flask, free_port, procfile_command
 from tests.support.receiver import Reply
+from tests.support.waiting import wait_until
 
 #: The Procfile's defaults: WEB_CONCURRENCY=2 gunicorn processes, WORKER_PROCESSES=2 dramatiq processes.
 WEB_PROCESSES = WORKER_PROCESSES = 2
@@ -50,7 +51,7 @@ def test_the_procfile_processes_stay_within_the_connection_budget_under_load(
     worker = processes.start("worker", procfile_command("worker"),
                              {**env, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "worker")})
     base, headers = f"http://127.0.0.1:{port}", {"Authorization": f"Bearer {key}"}
-    wait_until(lambda: _answers(base), 60, describe=web.describe)
+    wait_until(lambda: _answers(base), 60, message=web.describe)
     worker.wait_for_log(WORKER_READY, timeout=60, count=WORKER_PROCESSES)
     receiver.default = Reply(delay=0.05)  # attempts overlap, as they do against real receivers
     for number in range(4):
@@ -67,7 +68,7 @@ def test_the_procfile_processes_stay_within_the_connection_budget_under_load(
 
         with ThreadPoolExecutor(16) as producers:
             assert set(producers.map(send, range(80))) <= {201, 202}
-        wait_until(lambda: sampler.succeeded >= 320, 120, describe=lambda: f"{sampler.succeeded} succeeded")
+        wait_until(lambda: sampler.succeeded >= 320, 120, message=lambda: f"{sampler.succeeded} succeeded")
     finally:
         sampler.stopped.set()
         sampler.join()

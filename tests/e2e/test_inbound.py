@@ -7,7 +7,8 @@ import json
 import requests
 
 from tests.inbound import signing
-from tests.support.processes import child_env, flask, free_port, wait_until
+from tests.support.processes import child_env, flask, free_port
+from tests.support.waiting import wait_until
 
 SECRET = "shpss_e2e0123456789abcdef0123456789"
 ORDER = {"id": 450789469, "order_number": 1001, "line_items": [{"sku": "QR-77", "quantity": 2}]}
@@ -44,14 +45,14 @@ def forward_exactly_once(api, receiver, describe):
         found = api.call("GET", f"/inbound-events/{event_id}")
         return found if expected.items() <= found.items() else None
 
-    first = wait_until(lambda: event(status="processed", attempt_count=1), 30, describe=describe)
+    first = wait_until(lambda: event(status="processed", attempt_count=1), 30, message=describe)
     assert first["forwarded_message_id"]
     message = api.call("GET", f"/messages/{first['forwarded_message_id']}")
     assert message["event_type"] == "inbound.shop.orders.fulfilled"
 
     assert api.receive("shop", headers) == {"status": "duplicate", "id": event_id}
     api.call("POST", f"/inbound-events/{event_id}/replay", {}, expect=202)
-    replayed = wait_until(lambda: event(status="processed", attempt_count=2), 30, describe=describe)
+    replayed = wait_until(lambda: event(status="processed", attempt_count=2), 30, message=describe)
     assert [(a["trigger"], a["outcome"]) for a in replayed["attempts"]] == [
         ("received", "processed"), ("replay", "processed")]
     assert replayed["forwarded_message_id"] == first["forwarded_message_id"] and replayed["duplicate_count"] == 1

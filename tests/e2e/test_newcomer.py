@@ -8,8 +8,9 @@ from datetime import UTC, datetime
 
 import requests
 
-from tests.support.processes import child_env, flask, free_port, wait_until
+from tests.support.processes import child_env, flask, free_port
 from tests.support.receiver import Reply
+from tests.support.waiting import wait_until
 
 #: The wait before the one retry; long enough to stop the server before it is due.
 RETRY_SECONDS = 8
@@ -37,7 +38,7 @@ class Api:
             delivery = self.delivery(delivery_id)
             return delivery if expected.items() <= delivery.items() else None
 
-        return wait_until(matches, timeout, describe=lambda: json.dumps(self.delivery(delivery_id), indent=1))
+        return wait_until(matches, timeout, message=lambda: json.dumps(self.delivery(delivery_id), indent=1))
 
 
 def test_newcomer_server_delivers_and_a_restart_loses_no_webhook(tmp_path, processes, receiver):

@@ -7,7 +7,8 @@ import signal
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.support.processes import WORKER_READY, flask, free_port, procfile_command, produce, wait_until
+from tests.support.processes import WORKER_READY, flask, free_port, procfile_command, produce
+from tests.support.waiting import wait_until
 
 METRICS_TOKEN = "e2e-metrics-token"
 
@@ -27,7 +28,7 @@ def start_web(processes, env, tmp_path):
     port = free_port()
     web_env = {**env, "PORT": str(port), "WEB_CONCURRENCY": "2", "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "web")}
     web = processes.start("web", procfile_command("web"), web_env)
-    wait_until(lambda: _answers(port), 60, describe=web.describe)
+    wait_until(lambda: _answers(port), 60, message=web.describe)
     return port
 
 
@@ -58,22 +59,22 @@ def test_metrics_and_heartbeats_add_up_across_processes_and_machines_and_survive
 
     # Given a worker dyno: the Procfile's worker with two processes
     first = start_worker(processes, env, tmp_path, "worker", "v1")
-    alive = wait_until(lambda: len(system()["workers"]) == 2 and system(), 30, describe=processes.describe)
+    alive = wait_until(lambda: len(system()["workers"]) == 2 and system(), 30, message=processes.describe)
     assert {w["version"] for w in alive["workers"]} == {"v1"} and len({w["pid"] for w in alive["workers"]}) == 2
     assert alive["warnings"] == []
 
     # When six webhooks are delivered, the web's /metrics counts all six though it sent none of them
     ids = produce(env, receiver.url(), 6)["delivery_ids"]
-    wait_until(lambda: database.all_have(ids, "succeeded"), 60, describe=lambda: database.describe(ids))
-    wait_until(lambda: attempts_counted(port) == (6, 6), 30, describe=lambda: str(attempts_counted(port)))
+    wait_until(lambda: database.all_have(ids, "succeeded"), 60, message=lambda: database.describe(ids))
+    wait_until(lambda: attempts_counted(port) == (6, 6), 30, message=lambda: str(attempts_counted(port)))
 
     # When the worker restarts (a deploy of a new version) and four more are delivered, nothing resets
     first.signal_each(signal.SIGTERM)
     first.wait(60)
     start_worker(processes, env, tmp_path, "worker-v2", "v2")
     more = produce(env, receiver.url(), 4)["delivery_ids"]
-    wait_until(lambda: database.all_have(more, "succeeded"), 60, describe=lambda: database.describe(more))
-    wait_until(lambda: attempts_counted(port) == (10, 10), 30, describe=lambda: str(attempts_counted(port)))
+    wait_until(lambda: database.all_have(more, "succeeded"), 60, message=lambda: database.describe(more))
+    wait_until(lambda: attempts_counted(port) == (10, 10), 30, message=lambda: str(attempts_counted(port)))
 
     # Then the web (v1) and the new workers (v2) differ, and the System page says so
     drift = wait_until(lambda: {w["version"] for w in system()["workers"]} == {"v2"} and system(), 30)
@@ -82,7 +83,7 @@ def test_metrics_and_heartbeats_add_up_across_processes_and_machines_and_survive
         run = next(r for r in system()["runs"] if r["name"] == "snapshot")
         return run["result"] and run["result"]["deliveries"]["succeeded"] == 10
 
-    wait_until(snapshot_counts, 30, describe=lambda: str(system()["runs"]))
+    wait_until(snapshot_counts, 30, message=lambda: str(system()["runs"]))
 
 
 def test_healthz_is_503_naming_the_broker_when_redis_does_not_answer(worker_env, processes, tmp_path):
@@ -123,7 +124,7 @@ def test_counts_of_a_worker_killed_with_sigkill_are_still_in_metrics_after_its_r
     port = start_web(processes, env, tmp_path)
     first = start_worker(processes, env, tmp_path, "worker", "v1")
     ids = produce(env, receiver.url(), 3)["delivery_ids"]
-    wait_until(lambda: database.all_have(ids, "succeeded"), 60, describe=lambda: database.describe(ids))
+    wait_until(lambda: database.all_have(ids, "succeeded"), 60, message=lambda: database.describe(ids))
 
     # When the machine's workers die at once (kill -9: nothing runs at exit) and start again on it
     first.kill_group(signal.SIGKILL)
@@ -131,7 +132,7 @@ def test_counts_of_a_worker_killed_with_sigkill_are_still_in_metrics_after_its_r
     start_worker(processes, env, tmp_path, "worker-again", "v1")
 
     # Then /metrics still counts the three attempts, and they do not go away
-    wait_until(lambda: attempts_counted(port) == (3, 3), 30, describe=lambda: str(attempts_counted(port)))
+    wait_until(lambda: attempts_counted(port) == (3, 3), 30, message=lambda: str(attempts_counted(port)))
     more = produce(env, receiver.url(), 1)["delivery_ids"]
-    wait_until(lambda: database.all_have(more, "succeeded"), 60, describe=lambda: database.describe(more))
-    wait_until(lambda: attempts_counted(port) == (4, 4), 30, describe=lambda: str(attempts_counted(port)))
+    wait_until(lambda: database.all_have(more, "succeeded"), 60, message=lambda: database.describe(more))
+    wait_until(lambda: attempts_counted(port) == (4, 4), 30, message=lambda: str(attempts_counted(port)))

@@ -11,9 +11,10 @@ import pytest
 import requests
 
 from tests.inbound import signing
-from tests.support.processes import flask, free_port, http_ok, procfile_command, produce, service_env, wait_until
+from tests.support.processes import flask, free_port, http_ok, procfile_command, produce, service_env
 from tests.support.proxy import TcpProxy
 from tests.support.receiver import Reply
+from tests.support.waiting import wait_until
 
 #: How many messages are sent while Redis cannot be reached.
 COUNT = 5
@@ -53,7 +54,7 @@ def test_messages_accepted_while_redis_is_down_still_go_out(database, redis_url,
     # Then once Redis is back, the sweep sends every one, exactly once each
     redis_proxy.restore()
     wait_until(lambda: database.all_have(ids, "succeeded"), 60,
-               describe=lambda: database.describe(ids) + processes.describe())
+               message=lambda: database.describe(ids) + processes.describe())
     assert sorted(Counter(r.headers["webhook-id"] for r in receiver.requests).values()) == [1] * COUNT
     log = server.log()
     assert log.count("broker unavailable") == 1, server.describe(lines=200)
@@ -87,7 +88,7 @@ def test_a_frozen_redis_costs_a_producer_nothing(database, redis_url, redis_prox
     # Then once Redis answers again, the sweep sends every one to the receiver
     redis_proxy.restore()
     wait_until(lambda: database.all_have(ids, "succeeded"), 90,
-               describe=lambda: database.describe(ids) + processes.describe())
+               message=lambda: database.describe(ids) + processes.describe())
     assert sorted(Counter(r.headers["webhook-id"] for r in receiver.requests).values()) == [1] * COUNT
     # And the worker's consumers said so in one line, and one more when Redis came back
     worker.wait_for_log("broker available again", timeout=30)
@@ -116,19 +117,19 @@ def test_a_postgresql_outage_is_one_line_in_the_worker_log(database, redis_url, 
 
     # Given a worker sending webhooks
     ids = produce(direct, receiver.url(), COUNT)["delivery_ids"]
-    wait_until(lambda: receiver.in_flight, 30, describe=worker.describe)
+    wait_until(lambda: receiver.in_flight, 30, message=worker.describe)
 
     # When PostgreSQL freezes while periodic ticks, the sweep, recording and new messages all need it
     postgres_proxy.freeze()
     tried = postgres_proxy.accepted
     ids += produce(direct, receiver.url(), COUNT)["delivery_ids"]  # written straight to it, woken through Redis
-    wait_until(lambda: postgres_proxy.accepted >= tried + 30, 90, describe=worker.describe)  # thirty tries at least
+    wait_until(lambda: postgres_proxy.accepted >= tried + 30, 90, message=worker.describe)  # thirty tries at least
     receiver.default = Reply()
     postgres_proxy.restore()
 
     # Then every message still goes out, and the worker said so in one line, then one more at recovery
     wait_until(lambda: database.all_have(ids, "succeeded"), 120,
-               describe=lambda: database.describe(ids) + processes.describe())
+               message=lambda: database.describe(ids) + processes.describe())
     worker.wait_for_log("database available again", timeout=30)
     log = worker.log()
     assert "Traceback" not in log, worker.describe(lines=300)
@@ -142,7 +143,7 @@ def test_a_frozen_postgresql_answers_through_gunicorn_well_before_the_platforms_
     env = service_env(postgres_proxy.url(database.url), redis_url, PORT=str(port), WEB_CONCURRENCY="1",
                       PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "web"))  # the database timeouts a deployment has
     web = processes.start("web", procfile_command("web"), env)
-    wait_until(lambda: http_ok(f"http://127.0.0.1:{port}/api/v1/openapi.json"), 60, describe=web.describe)
+    wait_until(lambda: http_ok(f"http://127.0.0.1:{port}/api/v1/openapi.json"), 60, message=web.describe)
     key = flask(service_env(database.url, redis_url), "api-keys", "create", "e2e").strip().splitlines()[-1]
     api, headers = f"http://127.0.0.1:{port}", {"Authorization": f"Bearer {key}"}
     secret, body = "shpss_e2e_frozen_0123456789abcdef", b'{"id": 1}'

@@ -2,7 +2,8 @@
 
 from collections import Counter
 
-from tests.support.processes import produce, wait_until
+from tests.support.processes import produce
+from tests.support.waiting import wait_until
 
 
 def test_two_worker_processes_together_stay_under_the_rate_limit(worker_env, processes, receiver, database):
@@ -13,7 +14,7 @@ def test_two_worker_processes_together_stay_under_the_rate_limit(worker_env, pro
     # When 15 webhooks for it are queued at once
     ids = produce(worker_env, receiver.url(), 15, rate_limit_per_second=3)["delivery_ids"]
     wait_until(lambda: database.all_have(ids, "succeeded"), 60,
-               describe=lambda: database.describe(ids) + processes.describe())
+               message=lambda: database.describe(ids) + processes.describe())
 
     # Then no wall-clock second saw more than the limit (one more allowed for a request crossing a
     # second boundary in flight; two processes limiting alone would allow 6), so it took at least four

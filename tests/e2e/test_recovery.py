@@ -4,8 +4,9 @@ import os
 import signal
 from collections import Counter
 
-from tests.support.processes import WORKER_READY, procfile_command, produce, wait_until
+from tests.support.processes import WORKER_READY, procfile_command, produce
 from tests.support.receiver import Reply
+from tests.support.waiting import wait_until
 
 #: How long the receiver holds a request it is told to hang on: longer than the test takes to kill.
 HANG_SECONDS = 15
@@ -25,7 +26,7 @@ def test_deliveries_cut_off_by_sigkill_are_sent_by_the_next_worker(worker_env, p
     receiver.reply(*[Reply(delay=HANG_SECONDS)] * 4)
     worker = processes.start_worker(worker_env, threads=4)
     ids = produce(worker_env, receiver.url(), 5, timeout_seconds=5)["delivery_ids"]
-    wait_until(lambda: receiver.in_flight >= 4, 30, describe=lambda: database.describe(ids) + processes.describe())
+    wait_until(lambda: receiver.in_flight >= 4, 30, message=lambda: database.describe(ids) + processes.describe())
     cut_off = database.with_status(ids, "sending")
 
     # When the whole worker (main process and its children) is killed without warning
@@ -38,7 +39,7 @@ def test_deliveries_cut_off_by_sigkill_are_sent_by_the_next_worker(worker_env, p
     # Then a new worker sends every delivery once the dead worker's leases expire
     processes.start_worker(worker_env, name="second-worker")
     wait_until(lambda: database.all_have(ids, "succeeded"), 60,
-               describe=lambda: database.describe(ids) + processes.describe())
+               message=lambda: database.describe(ids) + processes.describe())
     attempts = database.attempts(ids)
     assert succeeded_attempts(attempts) == dict.fromkeys(ids, 1), attempts
     message_ids = {header(r, "webhook-id") for r in receiver.requests}
@@ -57,7 +58,7 @@ def test_deliveries_whose_messages_redis_lost_are_still_sent(worker_env, redis, 
 
     # Then the recovery sweep finds the overdue deliveries and each is sent exactly once
     wait_until(lambda: database.all_have(ids, "succeeded"), 30,
-               describe=lambda: database.describe(ids) + processes.describe())
+               message=lambda: database.describe(ids) + processes.describe())
     assert [(number, status) for _, number, status, _ in database.attempts(ids)] == [(1, 200)] * 5
     assert sorted(Counter(header(r, "webhook-id") for r in receiver.requests).values()) == [1] * 5
 
@@ -122,10 +123,10 @@ def test_one_worker_process_dying_ends_the_whole_worker_non_zero_so_the_platform
     code = worker.wait(40)
     assert code != 0, processes.describe()
     assert "exited unexpectedly" in worker.log()
-    wait_until(lambda: worker.group_pids() == [], 10, describe=processes.describe)  # no half-alive leftover
+    wait_until(lambda: worker.group_pids() == [], 10, message=processes.describe)  # no half-alive leftover
     # And the restarted worker sends whatever the dead one held
     processes.start_worker(worker_env, name="worker-restarted")
-    wait_until(lambda: database.all_have(ids, "succeeded"), 60, describe=lambda: database.describe(ids))
+    wait_until(lambda: database.all_have(ids, "succeeded"), 60, message=lambda: database.describe(ids))
 
 
 def _parent(pid):

@@ -14,7 +14,7 @@ from app.models import Delivery, InboundEvent, InboundStatus, Message
 from tests.inbound import signing
 from tests.inbound.conftest import SHOPIFY_SECRET
 from tests.support.live import serving
-from tests.support.processes import wait_until
+from tests.support.waiting import wait_until
 
 ORDER = {"id": 820982911946154508, "order_number": 1005, "line_items": [{"sku": "WARRANTY-1", "quantity": 1}]}
 BODY = signing.body_of(ORDER)
@@ -72,7 +72,7 @@ def test_a_forwarded_shopify_webhook_is_delivered_once_despite_a_duplicate_and_a
         assert replay.status_code == 202, replay.text
         settle(broker, worker)
         wait_until(lambda: event_row(app, event_id)[:2] == (InboundStatus.PROCESSED, 2), 10,
-                   describe=lambda: str(event_row(app, event_id)))
+                   message=lambda: str(event_row(app, event_id)))
         assert event_row(app, event_id)[2] == message_id
         detail = requests.get(f"{url}/api/v1/inbound-events/{event_id}", headers=auth, timeout=30).json()
         assert [(a["trigger"], a["outcome"]) for a in detail["attempts"]] == [

@@ -8,15 +8,14 @@ import pytest
 
 from app.ops.broker_memory import eviction_warning, warn_at_startup
 from tests.ops.test_pages import heartbeat
-from tests.support.services import require
 
 
 @contextmanager
-def redis_policy(policy):
-    """Set the test Redis server's maxmemory-policy for the block only."""
+def redis_policy(url, policy):
+    """Set the maxmemory-policy of the Redis server at url for the block only."""
     import redis
 
-    client = redis.Redis.from_url(require("TEST_REDIS_URL"))
+    client = redis.Redis.from_url(url)
     before = client.config_get("maxmemory-policy")["maxmemory-policy"]
     try:
         client.config_set("maxmemory-policy", policy)
@@ -37,10 +36,10 @@ def test_allkeys_policies_are_named_with_the_fix():
 
 
 def test_an_evicting_broker_is_warned_about_at_start_up_on_the_system_page_and_in_readiness(
-        app, client, staff, caplog):
+        app, client, staff, caplog, redis_url):
     heartbeat(app, 11, "v1")
     staff("viewer")
-    with redis_policy("allkeys-lru"):
+    with redis_policy(redis_url, "allkeys-lru"):
         with caplog.at_level(logging.WARNING, logger="app.ops.broker_memory"):
             warn_at_startup("worker")
         page = client.get("/admin/system/").get_data(as_text=True)
@@ -51,10 +50,10 @@ def test_an_evicting_broker_is_warned_about_at_start_up_on_the_system_page_and_i
     assert ready.get_json()["broker"] == ready.get_json()["workers"] == "ok"
 
 
-def test_a_broker_that_keeps_its_keys_raises_no_warning(app, client, staff):
+def test_a_broker_that_keeps_its_keys_raises_no_warning(app, client, staff, redis_url):
     heartbeat(app, 11, "v1")
     staff("viewer")
-    with redis_policy("noeviction"):
+    with redis_policy(redis_url, "noeviction"):
         page = client.get("/admin/system/").get_data(as_text=True)
         ready = client.get("/readyz")
     assert 'data-warning="broker-eviction"' not in page

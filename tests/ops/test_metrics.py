@@ -113,7 +113,7 @@ def test_metric_names_match_the_documented_contract(client, api_key):
 def test_a_count_is_published_within_a_moment_without_waiting_for_a_tick_or_a_scrape(app):
     from app import metrics
     from app.ops import metrics_store
-    from tests.support.processes import wait_until
+    from tests.support.waiting import wait_until
 
     key = metrics_store.sample_key("hookyard_attempts_total", {"outcome": "failed", "error_class": "tls"})
 
@@ -127,7 +127,7 @@ def test_a_count_is_published_within_a_moment_without_waiting_for_a_tick_or_a_sc
     publisher.start()
     try:
         metrics.observe_attempt(succeeded=False, error_class="tls", duration_ms=5)
-        wait_until(lambda: published() == before + 1, 10, describe=lambda: f"published {published()}")
+        wait_until(lambda: published() == before + 1, 10, message=lambda: f"published {published()}")
     finally:
         publisher.stop()
         publisher.join(5)

@@ -53,17 +53,6 @@ def update(app, model, row_id, **values):
         db.session.commit()
 
 
-def wait_until(predicate, timeout=10.0, interval=0.05):
-    """Poll predicate until it is true; fail the test after timeout seconds."""
-    import time
-
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not true within {timeout}s: {getattr(predicate, '__name__', predicate)}")
-        time.sleep(interval)
-
-
 def insert_delivery(app, endpoint_id, status, created_at, *, last_attempt_at=None, response_status=None,
                     error_class=None, error=None, attempts=()):
     """Write a message and one delivery with exactly these columns, bypassing the pipeline, for read-side

@@ -18,6 +18,7 @@ from urllib.request import urlopen
 
 # The Fernet key children get when they are not in embedded mode is the one TestConfig uses.
 from app.config import PRODUCTION_VARIABLES, TEST_ENCRYPTION_KEY
+from tests.support.waiting import wait_until
 
 #: The project root: every command runs here, as the Procfile's do.
 ROOT = Path(__file__).resolve().parents[2]
@@ -91,18 +92,6 @@ def free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def wait_until(condition, timeout, interval=0.2, describe=lambda: ""):
-    """Poll condition until it returns something truthy and return that; fail after timeout seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"still not true after {timeout} s\n{describe()}")
-        time.sleep(interval)
 
 
 def command(env, *args, timeout=60):
@@ -188,7 +177,7 @@ class Process:
                 raise AssertionError(f"{self.name} exited before logging {text!r}\n{self.describe()}")
             return False
 
-        wait_until(seen, timeout, describe=self.describe)
+        wait_until(seen, timeout, message=self.describe)
 
     def dump_stacks(self):
         """Make a stuck process print every thread's stack to its log, and end it."""
@@ -279,7 +268,7 @@ class ProcessGroup:
             server.dump_stacks()
             return server.describe(lines=200)
 
-        wait_until(up, timeout, describe=stuck)
+        wait_until(up, timeout, message=stuck)
         return server
 
     def describe(self):

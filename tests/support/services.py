@@ -2,9 +2,11 @@
 
 import os
 import socket
+from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 import pytest
+import redis as redis_client
 
 
 def check_service(url):
@@ -25,3 +27,15 @@ def require(variable):
             pytest.fail(f"{variable} must be set on CI")
         pytest.skip(f"set {variable} to run this test against the real service")
     return url
+
+
+@contextmanager
+def flushed_redis(url):
+    """Empty the Redis db at url before and after the block."""
+    client = redis_client.Redis.from_url(url)
+    client.flushdb()
+    try:
+        yield client
+    finally:
+        client.flushdb()
+        client.close()

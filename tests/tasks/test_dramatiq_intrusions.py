@@ -13,7 +13,8 @@ from dramatiq.brokers.stub import StubBroker
 
 from tasks.middleware import AppContextMiddleware, SweeperMiddleware, install
 from tasks.tripwires import DRAMATIQ_VERSION, WORKER_PROCESS_QUALNAME, require_dramatiq
-from tests.support.processes import ROOT, child_env, wait_until
+from tests.support.processes import ROOT, child_env
+from tests.support.waiting import wait_until
 
 
 def import_with_dramatiq_version(module, version):
