@@ -177,7 +177,7 @@ class Config:
         #: redis://, rediss:// or amqp:// selects the broker; empty means the embedded default.
         self.BROKER_URL = env.get("BROKER_URL") or env.get("REDIS_URL") or ""
         self.EMBEDDED = not self.BROKER_URL
-        #: A web request's committed work goes to the broker from a background thread (app.delivery.handoff), so a
+        #: A web request's committed work goes to the broker from a background thread (app.handoff), so a
         #: slow or frozen broker never holds a request; the sweep sends what it could not. Off: sent before answering.
         self.BROKER_HANDOFF_IN_BACKGROUND = env.get("BROKER_HANDOFF_IN_BACKGROUND",
                                                     "0" if self.EMBEDDED else "1") == "1"

@@ -1,5 +1,5 @@
 """What people and API keys do to inbound events: replay them, mark them processed. Each audits and commits;
-replay then enqueues (app.delivery.outbox), with the hourly cap and the cooldown of outbound retries."""
+replay then enqueues (app.outbox), with the hourly cap and the cooldown of outbound retries."""
 
 from datetime import timedelta
 
@@ -7,10 +7,10 @@ from sqlalchemy import or_, select, update
 
 from app.audit import record
 from app.delivery.operations.deliveries import OperationResult
-from app.delivery.outbox import process_inbound_after_commit
 from app.errors import IllegalTransition, NotFound
 from app.extensions import db
 from app.models import InboundEvent, InboundSource, InboundStatus, InboundTrigger, SourceState, utcnow
+from app.outbox import process_inbound_after_commit
 from app.staff.limits import check_retry_cap
 from app.staff.settings import get_setting
 from app.text import check_note

@@ -19,11 +19,11 @@ from flask import current_app
 from sqlalchemy import func, select, update
 
 from app.audit import SYSTEM, record
-from app.delivery.outbox import rule_alert_after_commit
 from app.delivery.queries import oldest_overdue_seconds
 from app.extensions import db
 from app.inbound.counts import hour_of
 from app.models import AlertState, AttemptTrigger, DeliveryAttempt, Endpoint, InboundCount, InboundSource, utcnow
+from app.outbox import rule_alert_after_commit
 from app.staff.settings import get_setting
 
 #: The audit actions of every alert, rule or endpoint: the alert history is these entries.

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import func, select
 
-from app.delivery import outbox
+from app import outbox
 from app.delivery.endpoints import secrets
 from app.extensions import db
 from app.models import utcnow

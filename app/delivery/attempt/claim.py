@@ -26,11 +26,11 @@ from sqlalchemy import String, and_, bindparam, cast, exists, func, literal, or_
 from app.delivery.attempt import postgres, sender, signing
 from app.delivery.endpoints.rotation import signing_secrets
 from app.delivery.endpoints.secrets import decrypt_headers
-from app.delivery.outbox import enqueue_after_commit
 from app.errors import SecretUnavailable
 from app.extensions import db
 from app.models import AttemptTrigger, Delivery, DeliveryStatus, Endpoint, EndpointState, Message, utcnow
 from app.models.types import UTCDateTime
+from app.outbox import enqueue_after_commit
 
 #: A message may arrive this early (clock skew between machines) and still claim its delivery.
 EARLY_TOLERANCE = timedelta(seconds=1)

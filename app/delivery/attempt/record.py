@@ -25,11 +25,11 @@ from app.delivery.attempt import postgres, retry, storable
 from app.delivery.attempt.claim import deliveries
 from app.delivery.endpoints import health
 from app.delivery.endpoints.rules import mask_headers
-from app.delivery.outbox import enqueue_after_commit
 from app.extensions import db
 from app.logs import log_attempt
 from app.models import AttemptTrigger, DeliveryAttempt, DeliveryStatus, ErrorClass, utcnow
 from app.models.types import UTCDateTime, enum_column
+from app.outbox import enqueue_after_commit
 
 log = logging.getLogger(__name__)
 

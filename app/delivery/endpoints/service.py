@@ -8,11 +8,11 @@ from app.delivery import matching
 from app.delivery.attempt import signing
 from app.delivery.attempt.addresses import check_url, outbound_policy
 from app.delivery.endpoints import rules, secrets
-from app.delivery.outbox import start_job_after_commit
 from app.delivery.queries import pending_count
 from app.errors import IllegalTransition, InvalidInput, NotFound
 from app.extensions import db
 from app.models import BulkJob, Delivery, DeliveryStatus, Endpoint, EndpointState, SigningScheme, utcnow
+from app.outbox import start_job_after_commit
 from app.text import check_text, has_control
 
 #: Settings a person may change, each with its check.

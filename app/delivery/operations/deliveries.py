@@ -6,10 +6,10 @@ from datetime import timedelta
 from sqlalchemy import exists, or_, select, update
 
 from app.audit import record
-from app.delivery.outbox import enqueue_after_commit
 from app.errors import IllegalTransition, NotFound
 from app.extensions import db
 from app.models import AttemptTrigger, Delivery, DeliveryStatus, Message, utcnow
+from app.outbox import enqueue_after_commit
 from app.text import check_note
 
 #: Reason given for a delivery that does not exist.
