@@ -11,10 +11,11 @@ from app.admin.endpoint_forms import EndpointForm, fill, settings_from
 from app.admin.staff_actions import within_retry_cap
 from app.auth.access import has_role, require_role, staff_actor
 from app.config import MAX_ROTATION_GRACE_SECONDS
+from app.credentials import crypto
+from app.credentials.masking import MASK, mask_secret
 from app.delivery.endpoints import actions as endpoint_actions
-from app.delivery.endpoints import figures, rotation, secrets
+from app.delivery.endpoints import figures, rotation
 from app.delivery.endpoints import service as endpoints
-from app.delivery.endpoints.rules import MASK
 from app.delivery.queries import parse_moment
 from app.errors import HookyardError, InvalidInput
 from app.extensions import db
@@ -95,7 +96,7 @@ class EndpointView(StaffMixin, BaseView):
         endpoint = self._endpoint(endpoint_id)
         return self.render(
             "admin/endpoint.html", endpoint=endpoint, figures=figures.last_day_figures(utcnow()).get(endpoint.id),
-            masked_secret=secrets.mask(secrets.decrypt(endpoint.secret_encrypted)), now=utcnow(),
+            masked_secret=mask_secret(crypto.decrypt(endpoint.secret_encrypted)), now=utcnow(),
             header_names=endpoint.header_names, mask=MASK,
             pending=endpoints.pending_count(endpoint.id), test_id=request.args.get("test"),
             can_admin=has_role(Role.ADMIN), can_operate=has_role(Role.OPERATOR))

@@ -19,7 +19,8 @@ from app.admin.inbound_source_forms import (
     typed_secret,
 )
 from app.auth.access import has_role, require_role, staff_actor
-from app.delivery.endpoints import secrets
+from app.credentials import crypto
+from app.credentials.masking import mask_secret
 from app.errors import HookyardError, InvalidInput
 from app.extensions import db
 from app.inbound import counts, queries
@@ -92,7 +93,7 @@ class InboundSourceView(StaffMixin, BaseView):
         return self.render(
             "admin/inbound_source.html", source=source, url=receiving_url(source), settings=settings,
             figures=counts.source_figures([source.name], utcnow())[source.name],
-            masked_secret=secrets.mask(secrets.decrypt(source.secret_encrypted)),
+            masked_secret=mask_secret(crypto.decrypt(source.secret_encrypted)),
             rejections=queries.recent_rejections(source), can_admin=has_role(Role.ADMIN),
             max_grace_hours=MAX_GRACE_HOURS)
 

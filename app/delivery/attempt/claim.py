@@ -23,9 +23,9 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import String, and_, bindparam, cast, exists, func, literal, or_, select, update
 
+from app.credentials.crypto import decrypt_headers
+from app.credentials.rotation import live_secrets
 from app.delivery.attempt import postgres, sender, signing
-from app.delivery.endpoints.rotation import signing_secrets
-from app.delivery.endpoints.secrets import decrypt_headers
 from app.errors import SecretUnavailable
 from app.extensions import db
 from app.models import AttemptTrigger, Delivery, DeliveryStatus, Endpoint, EndpointState, Message, utcnow
@@ -308,7 +308,7 @@ def claim_from(row, token, now, *, sign=True):
     headers, config_error = {}, None
     if sign:
         try:
-            signed = signing.sign(row.signing, signing_secrets(row, now), row.message_id, int(time.time()), body)
+            signed = signing.sign(row.signing, live_secrets(row, now), row.message_id, int(time.time()), body)
             headers = {**sender.BASE_HEADERS, **decrypt_headers(row.headers_encrypted), **signed}
         except SecretUnavailable as exc:
             config_error = exc.message

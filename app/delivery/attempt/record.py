@@ -21,10 +21,10 @@ from sqlalchemy import Integer, Text, bindparam, cast, column, insert, update, v
 from sqlalchemy.exc import SQLAlchemyError
 
 from app import metrics, outages
+from app.credentials.masking import mask_outbound_headers
 from app.delivery.attempt import postgres, retry, storable
 from app.delivery.attempt.claim import deliveries
 from app.delivery.endpoints import health
-from app.delivery.endpoints.rules import mask_headers
 from app.extensions import db
 from app.logs import log_attempt
 from app.models import AttemptTrigger, DeliveryAttempt, DeliveryStatus, ErrorClass, utcnow
@@ -73,7 +73,7 @@ def attempt_values(claim, outcome, started_at, *, will_retry, next_at):
     return dict(
         delivery_id=claim.delivery_id, endpoint_id=claim.endpoint_id, number=claim.number, trigger=claim.trigger,
         triggered_by=claim.triggered_by, started_at=started_at, duration_ms=outcome.duration_ms,
-        request_url=storable.text(claim.url), request_headers=mask_headers(claim.headers),
+        request_url=storable.text(claim.url), request_headers=mask_outbound_headers(claim.headers),
         response_status=outcome.status, response_body=stored.text, response_body_encoding=stored.encoding,
         response_body_truncated=stored.truncated, error_class=outcome.error_class,
         error=storable.text(outcome.error, 2000), will_retry=will_retry, next_attempt_at=next_at,
