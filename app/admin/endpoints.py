@@ -16,10 +16,10 @@ from app.credentials.masking import MASK, mask_secret
 from app.delivery.endpoints import actions as endpoint_actions
 from app.delivery.endpoints import figures, rotation
 from app.delivery.endpoints import service as endpoints
-from app.delivery.queries import parse_moment
 from app.errors import HookyardError, InvalidInput
 from app.extensions import db
 from app.models import Delivery, DeliveryAttempt, Role, utcnow
+from app.search import parse_moment
 
 #: The longest grace period the rotation form takes, in hours (the service's limit: 7 days).
 MAX_GRACE_HOURS = MAX_ROTATION_GRACE_SECONDS / 3600

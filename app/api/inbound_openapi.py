@@ -2,8 +2,8 @@
 
 from app.api import inbound_schemas as schemas
 from app.api.openapi import _ID, _TERM, _links, _op, _param
-from app.delivery.queries import DAY, MOMENT
 from app.models import InboundStatus
+from app.search import DAY, MOMENT
 
 #: Models read from requests and written in answers.
 IN = [schemas.SourceIn, schemas.SourcePatch, schemas.SourceRotateIn, schemas.MarkProcessedIn]

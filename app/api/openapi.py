@@ -12,8 +12,9 @@ from pydantic.json_schema import models_json_schema
 
 from app.api import bp, schemas
 from app.auth.api_keys import SCOPES
-from app.delivery.queries import DAY, FIRST_DAY, HTTP_STATUS, LAST_DAY, MAX_TERM, MOMENT
+from app.delivery.queries import HTTP_STATUS
 from app.models import DeliveryStatus, ErrorClass
+from app.search import DAY, FIRST_DAY, LAST_DAY, MAX_TERM, MOMENT
 from app.text import ONE_LINE_PATTERN
 
 #: Models read from requests (validation schemas) and written in answers (serialization schemas).

@@ -30,7 +30,6 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app import metrics
 from app.credentials.rotation import live_secrets
-from app.delivery.handles import payload_values, variants
 from app.errors import InboundRejected
 from app.extensions import db
 from app.inbound import counts, providers, replays
@@ -42,6 +41,7 @@ from app.models import utcnow
 from app.models.inbound import InboundEvent, InboundHandle, InboundSource, InboundStatus, SourceState
 from app.models.types import new_id
 from app.outbox import process_inbound_after_commit
+from app.search import payload_values, variants
 
 log = logging.getLogger(__name__)
 
