@@ -22,9 +22,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app import metrics, outages
 from app.credentials.masking import mask_outbound_headers
-from app.delivery.attempt import postgres, retry, storable
+from app.delivery.attempt import health, postgres, retry, storable
 from app.delivery.attempt.claim import deliveries
-from app.delivery.endpoints import health
 from app.extensions import db
 from app.logs import log_attempt
 from app.models import AttemptTrigger, DeliveryAttempt, DeliveryStatus, ErrorClass, utcnow
