@@ -6,7 +6,7 @@ breaker, the in-flight cap of a failing endpoint (the rate limit holds deliverie
 moment of sending: see pipeline.py). Each gate is defined once, here, as
 the SQL that says it does not concern an endpoint beside the Python check that decides for one it
 does concern; one statement claims every ready delivery no gate concerns, on any database
-(app.delivery.attempt.postgres builds PostgreSQL's single-round-trip form from these same parts).
+(_postgres_claim_statement builds PostgreSQL's single-round-trip form from these same parts).
 
 A claim moves the delivery from pending to sending with a lease and commits at once, so no database
 connection is held while HTTP requests run. A delivery held back by a gate is woken again later
@@ -195,12 +195,24 @@ def claim_values(dialect):
                 lease_expires_at=lease)
 
 
+def _postgres_claim_statement(values):
+    """UPDATE ... FROM endpoints, messages ... RETURNING the claim columns, for every ready ungated id.
+
+    PostgreSQL can return the columns of joined tables from an UPDATE, so the claim reads everything an attempt
+    needs in the same round trip (SQLite claims, then reads). The columns, the readiness conditions and the gates
+    are the ones above, so a new gate or column cannot be forgotten on one database."""
+    d, e, m = deliveries, endpoints, messages
+    return (update(d).where(d.c.id.in_(bindparam("ids", expanding=True)), e.c.id == d.c.endpoint_id,
+                            m.c.id == d.c.message_id, pending_and_due(), in_service(), ungated())
+            .values(**values).returning(*CLAIM_COLUMNS))
+
+
 @functools.cache
 def _claim_statement(dialect):
     """Claim every ready delivery among "ids" that no gate concerns (returning their ids, or on PostgreSQL
     their CLAIM_COLUMNS in the same round trip)."""
     if dialect == "postgresql":
-        return postgres.claim_statement(claim_values(dialect))
+        return _postgres_claim_statement(claim_values(dialect))
     endpoint_takes_it = exists(select(endpoints.c.id).where(
         endpoints.c.id == deliveries.c.endpoint_id, in_service(), ungated()))
     return (update(deliveries).where(deliveries.c.id.in_(bindparam("ids", expanding=True)), pending_and_due(),

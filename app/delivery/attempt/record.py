@@ -150,6 +150,17 @@ def _write(results, *, with_health=True):
     return written
 
 
+@functools.cache
+def _record_successes_statement(size):
+    """PostgreSQL: record size successful attempts in one statement: the deliveries moved on by move_statement, as
+    a data-modifying WITH, and the attempt rows (bind parameters a_<column>_<i>) inserted."""
+    moved = move_statement("postgresql", size).cte("moved")
+    table = DeliveryAttempt.__table__
+    rows = [{name: bindparam(f"a_{name}_{i}", type_=table.c[name].type) for name in ATTEMPT_COLUMNS}
+            for i in range(size)]
+    return insert(table).values(rows).add_cte(moved)
+
+
 def _write_successes(results):
     """PostgreSQL, every attempt a success to a healthy endpoint (nothing else to write): one autocommitted
     statement moving the deliveries and inserting the attempts. Returns [(attempt values, None)]."""
@@ -157,7 +168,7 @@ def _write_successes(results):
     written = _attempts(planned, moved=set())
     params = {**moves, **{f"a_{name}_{i}": row[name] for i, (row, _) in enumerate(written) for name in row}}
     with postgres.autocommit() as connection:
-        connection.execute(postgres.record_successes_statement(len(written)), params)
+        connection.execute(_record_successes_statement(len(written)), params)
     return written
 
 
