@@ -5,6 +5,7 @@ from pydantic import ValidationError
 
 from app import errors as domain
 from app import json_errors
+from app.api.schemas import PATTERN_MESSAGES
 from app.json_errors import error_response
 
 #: HTTP status for each domain error.
@@ -38,8 +39,6 @@ def describe(exc):
     where = ".".join(str(part) for part in first["loc"]) or None  # e.g. tags.0
     message = first["msg"]
     if first["type"] == "string_pattern_mismatch":
-        from app.api.schemas import PATTERN_MESSAGES  # late: the schemas import the domain, which imports this
-
         message = PATTERN_MESSAGES.get(first["ctx"]["pattern"], "is not in the accepted form")
     elif first["type"] == "string_unicode":
         message = "must be valid Unicode text (it holds a lone surrogate)"

@@ -10,7 +10,7 @@ from functools import cache
 from flask import jsonify
 from pydantic.json_schema import models_json_schema
 
-from app.api import bp, schemas
+from app.api import bp, inbound_openapi, schemas
 from app.api.openapi_parts import (
     ID,
     TERM,
@@ -149,12 +149,6 @@ def _delivery_paths():
     }
 
 
-def _inbound_paths():
-    from app.api.inbound_openapi import inbound_paths  # late: it builds on this module's helpers
-
-    return inbound_paths()
-
-
 def _schemas(models, mode):
     """The JSON Schemas of models and of the models they use, keyed by name, as OpenAPI components."""
     _, definitions = models_json_schema([(m, mode) for m in models], ref_template="#/components/schemas/{model}")
@@ -162,8 +156,6 @@ def _schemas(models, mode):
 
 
 def _components():
-    from app.api import inbound_openapi  # late: it builds on this module's helpers
-
     inputs = _schemas(_IN + inbound_openapi.IN, "validation")
     outputs = _schemas(_OUT + inbound_openapi.OUT, "serialization")
     scopes = ", ".join(SCOPES)
@@ -183,7 +175,7 @@ def spec():
         "info": {"title": "Hookyard webhooks API", "version": "1.0.0"},
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],
-        "paths": {**_endpoint_paths(), **_delivery_paths(), **_inbound_paths()},
+        "paths": {**_endpoint_paths(), **_delivery_paths(), **inbound_openapi.inbound_paths()},
         "components": _components(),
     }
 
