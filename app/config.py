@@ -177,7 +177,7 @@ SECTIONS = (
     )),
     ("Broker and Redis", (
         Env("BROKER_HANDOFF_IN_BACKGROUND", env_bool, lambda config: not _embedded(config),
-            doc="Web requests hand committed work to the broker from a background thread (app.delivery.handoff)."),
+            doc="Web requests hand committed work to the broker from a background thread (app.handoff)."),
         Env("REDIS_CONNECT_TIMEOUT_SECONDS", number, REDIS_CONNECT_TIMEOUT_SECONDS, 0.1, 300,
             doc="Redis (broker and rate limits): seconds to connect."),
         Env("REDIS_SOCKET_TIMEOUT_SECONDS", number, REDIS_SOCKET_TIMEOUT_SECONDS, 0.1, 300,

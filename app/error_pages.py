@@ -5,8 +5,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
-from app import outages
-from app.api import errors as api_errors
+from app import json_errors, outages
 from app.auth.access import local_url
 from app.extensions import login_manager
 
@@ -33,7 +32,7 @@ def register(app):
     @app.errorhandler(HTTPException)
     def http_error(error):
         if request.path.startswith(API_PREFIX):
-            return api_errors.http_error(error)
+            return json_errors.http_error(error)
         if error.code is None or error.code >= 500:
             return error
         return _page(error.name, error.description, error.code, request.referrer if error.code == 403 else None)
@@ -41,7 +40,7 @@ def register(app):
     @app.errorhandler(SQLAlchemyError)
     def database_unavailable(error):
         if request.path.startswith(API_PREFIX):
-            return api_errors.database_error(error)
+            return json_errors.database_error(error)
         if not outages.database_failed(error):
             raise error
         # IMPORTANT: the page must not look the person up again (Flask-Login would query the database that just

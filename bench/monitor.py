@@ -210,7 +210,7 @@ UNION ALL
 SELECT message_id, 'shopify:' || (5000000000 + n) FROM bench_seed WHERE n %% 2 = 0
 """
 
-#: The search handles send_message writes (app/delivery/handles.py): lower-cased reference with and without
+#: The search handles send_message writes (app/search.py): lower-cased reference with and without
 #: its "#", idempotency key and tags, and a qualified tag's last part (shopify:5000000002 -> 5000000002).
 SEED_HANDLES = """
 INSERT INTO message_handles (message_id, handle)

@@ -109,7 +109,7 @@ def timed(function, runs):
 
 def measure_figures(app, runs, now):
     """Time each overview query function alone; print one line each."""
-    from app.delivery import overview as ov
+    from app.console import overview as ov
 
     functions = {
         "attempt_success_1h": lambda: ov.attempt_success(now - ov.HOUR),
@@ -135,7 +135,7 @@ def page_urls(app, now):
     """The overview, its fragment, and the largest error group's monitor page and retry confirmation."""
     from flask import url_for
 
-    from app.delivery.overview import top_errors
+    from app.console.overview import top_errors
 
     with app.test_request_context():
         urls = {"overview": "/admin/overview/", "overview_fragment": "/admin/overview/figures"}
@@ -200,7 +200,7 @@ CHECKS = {
 
 def check_figures(app, args, now):
     """Compare the overview's figures with plain SQL; print each; return True when all agree."""
-    from app.delivery import overview as ov
+    from app.console import overview as ov
 
     with app.app_context():
         o = ov.take_overview(now)

@@ -2,9 +2,8 @@
 
 import dramatiq
 
-from app import alerts
+from app import alerts, outbox
 from app.audit import SYSTEM, record
-from app.delivery import outbox
 from app.extensions import db
 from app.ops.alert_rules import alert_message
 from app.queues import ALERTS as QUEUE  # its own queue, so alerts never wait behind a backlog of webhooks

@@ -2,7 +2,7 @@
 
 import dramatiq
 
-from app.delivery import outbox
+from app import outbox
 from app.delivery.operations import bulk
 from app.queues import JOBS as QUEUE  # its own queue, so a long job never sits in front of webhooks
 from app.staff.settings import get_setting

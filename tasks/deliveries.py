@@ -4,7 +4,7 @@ from contextlib import nullcontext
 
 import dramatiq
 
-from app.delivery import outbox
+from app import outbox
 from app.delivery.attempt import pipeline
 from tasks import broker as _broker  # noqa: F401  IMPORTANT: set_broker() must run before @actor
 from tasks.broker import QUEUE

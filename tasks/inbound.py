@@ -2,7 +2,7 @@
 
 import dramatiq
 
-from app.delivery import outbox
+from app import outbox
 from app.inbound.processing import process_event
 from app.queues import INBOUND as QUEUE
 from tasks import broker as _broker  # noqa: F401  IMPORTANT: set_broker() must run before @actor

@@ -17,8 +17,8 @@ import pytest
 
 from app import config as settings
 from app import create_app, outages
+from app.credentials import crypto
 from app.delivery.attempt.pipeline import attempt_deliveries
-from app.delivery.endpoints import secrets
 from app.delivery.messages import send_message
 from app.delivery.operations.sweep import sweep
 from app.extensions import db
@@ -231,7 +231,7 @@ def timed(function):
 def make_shopify_source(app, name="shop"):
     with app.app_context():
         db.session.add(InboundSource(name=name, provider=Provider.SHOPIFY,
-                                     secret_encrypted=secrets.encrypt("shpss_frozen"), retired_secrets=[]))
+                                     secret_encrypted=crypto.encrypt("shpss_frozen"), retired_secrets=[]))
         db.session.commit()
 
 

@@ -18,7 +18,7 @@ from app.admin.people import PreferencesView, SettingsView, UserView
 from app.admin.records import AuditView, MessageView
 from app.admin.send_event import SendEventView
 from app.admin.system import SystemView
-from app.delivery.endpoints.rules import mask_headers
+from app.credentials.masking import mask_outbound_headers
 from app.extensions import db
 from app.models import AuditEntry, Delivery, Message, User, utcnow
 
@@ -47,5 +47,5 @@ def init_admin(app):
                                  staff_summary=staff_summary, retry_blocked=retry_blocked, utcnow=utcnow,
                                  response_body=fmt.response_body)
     # Attempts recorded before every custom header value was masked still hold some in clear: mask on display too.
-    app.jinja_env.filters["masked_headers"] = mask_headers
+    app.jinja_env.filters["masked_headers"] = mask_outbound_headers
     return admin

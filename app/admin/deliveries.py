@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from app.admin.base import StaffModelView
+from app.admin.common import whole_number
 from app.admin.delivery_log import DeliveryLogMixin
 from app.admin.delivery_rows import DeliveryRowActionsMixin
 from app.admin.staff_actions import cancel_as_staff, replay_as_staff, resolve_as_staff, retry_as_staff
@@ -53,18 +54,6 @@ def monitor_filter(args):
     return flt
 
 
-def _whole_number(name, default, choices=None):
-    raw = request.args.get(name, "")
-    try:
-        value = int(raw) if raw else default
-    except ValueError:
-        value = None
-    if value is None or value < 1 or (choices and value not in choices) or value > 1_000_000:
-        flash(f"{name.replace('_', ' ').capitalize()} ignored: {raw[:20]!r} is not one of the choices.", "error")
-        return default
-    return value
-
-
 class DeliveryView(DeliveryLogMixin, DeliveryRowActionsMixin, StaffModelView):
     """The sync monitor (the admin home): deliveries with tabs, filters, search, live rows and actions."""
 
@@ -92,8 +81,8 @@ class DeliveryView(DeliveryLogMixin, DeliveryRowActionsMixin, StaffModelView):
     def listing(self):
         """Everything the rows, tabs and pager show for this request (one home for the page and the fragment)."""
         flt = self.current_filter()
-        per_page = _whole_number("page_size", self.page_size, self.page_size_options)
-        page = _whole_number("page", 1)
+        per_page = whole_number("page_size", self.page_size, self.page_size_options)
+        page = whole_number("page", 1)
         counts = tab_counts(flt)
         total = counts[self.current_tab(flt)]
         rows, _ = list_deliveries(flt, page=page, per_page=per_page, options=ROW_LOADS)

@@ -3,7 +3,7 @@
 from wtforms import Form, IntegerField, SelectField, StringField, TextAreaField, URLField
 from wtforms.validators import DataRequired, Optional
 
-from app.delivery.endpoints.rules import MASK
+from app.credentials.masking import MASK
 from app.errors import InvalidInput
 
 

@@ -1,43 +1,23 @@
 """Endpoints in the staff UI: health for everyone; tests and recovery for operators; the rest for admins."""
 
-import math
-
-from flask import abort, flash, jsonify, make_response, redirect, request
+from flask import abort, flash, jsonify, redirect, request
 from flask_admin import BaseView, expose
 from flask_admin.helpers import get_form_data
 
 from app.admin.base import StaffMixin
+from app.admin.common import MAX_GRACE_HOURS, grace_hours, no_store
 from app.admin.endpoint_forms import EndpointForm, fill, settings_from
 from app.admin.staff_actions import within_retry_cap
 from app.auth.access import has_role, require_role, staff_actor
-from app.config import MAX_ROTATION_GRACE_SECONDS
+from app.credentials import crypto
+from app.credentials.masking import MASK, mask_secret
 from app.delivery.endpoints import actions as endpoint_actions
-from app.delivery.endpoints import figures, rotation, secrets
+from app.delivery.endpoints import figures, rotation
 from app.delivery.endpoints import service as endpoints
-from app.delivery.endpoints.rules import MASK
-from app.delivery.queries import parse_moment
 from app.errors import HookyardError, InvalidInput
 from app.extensions import db
 from app.models import Delivery, DeliveryAttempt, Role, utcnow
-
-#: The longest grace period the rotation form takes, in hours (the service's limit: 7 days).
-MAX_GRACE_HOURS = MAX_ROTATION_GRACE_SECONDS / 3600
-
-
-def _grace_hours(raw):
-    """The typed grace period in hours (blank: 24), or None unless it is a number from 0 to MAX_GRACE_HOURS."""
-    try:
-        hours = float(raw) if raw and raw.strip() else 24.0
-    except ValueError:
-        return None
-    return hours if math.isfinite(hours) and 0 <= hours <= MAX_GRACE_HOURS else None
-
-
-def _no_store(html):
-    """A page showing a secret must not be cached anywhere."""
-    response = make_response(html)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+from app.search import parse_moment
 
 
 class EndpointView(StaffMixin, BaseView):
@@ -68,7 +48,7 @@ class EndpointView(StaffMixin, BaseView):
             except InvalidInput as exc:
                 flash(exc.message, "error")
             else:
-                return _no_store(self.render("admin/endpoint_secret.html", endpoint=endpoint, secret=secret,
+                return no_store(self.render("admin/endpoint_secret.html", endpoint=endpoint, secret=secret,
                                              created=True))
         return self.render("admin/endpoint_form.html", form=form, endpoint=None)
 
@@ -95,7 +75,7 @@ class EndpointView(StaffMixin, BaseView):
         endpoint = self._endpoint(endpoint_id)
         return self.render(
             "admin/endpoint.html", endpoint=endpoint, figures=figures.last_day_figures(utcnow()).get(endpoint.id),
-            masked_secret=secrets.mask(secrets.decrypt(endpoint.secret_encrypted)), now=utcnow(),
+            masked_secret=mask_secret(crypto.decrypt(endpoint.secret_encrypted)), now=utcnow(),
             header_names=endpoint.header_names, mask=MASK,
             pending=endpoints.pending_count(endpoint.id), test_id=request.args.get("test"),
             can_admin=has_role(Role.ADMIN), can_operate=has_role(Role.OPERATOR))
@@ -124,13 +104,13 @@ class EndpointView(StaffMixin, BaseView):
         if request.form.get("confirm", "").strip() != "ROTATE":
             flash("Type ROTATE to confirm the rotation; nothing was changed.", "error")
             return self._manage(endpoint_id)
-        hours = _grace_hours(request.form.get("grace_hours"))
+        hours = grace_hours(request.form.get("grace_hours"))
         if hours is None:
             flash(f"Grace period: enter a number of hours from 0 to {MAX_GRACE_HOURS:g}; nothing was changed.",
                   "error")
             return self._manage(endpoint_id)
         endpoint, secret = rotation.rotate_secret(endpoint.id, actor=staff_actor(), grace_seconds=int(hours * 3600))
-        return _no_store(self.render("admin/endpoint_secret.html", endpoint=endpoint, secret=secret, created=False,
+        return no_store(self.render("admin/endpoint_secret.html", endpoint=endpoint, secret=secret, created=False,
                                      grace_hours=hours))
 
     @expose("/<endpoint_id>/state", methods=("POST",))

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from app.admin.base import StaffMixin
-from app.admin.deliveries import _whole_number
+from app.admin.common import whole_number
 from app.admin.inbound_event_page import InboundEventPageMixin
 from app.admin.staff_actions import within_retry_cap
 from app.auth.access import has_role, local_url, require_role, staff_actor
@@ -111,8 +111,8 @@ class InboundEventView(InboundEventPageMixin, StaffMixin, BaseView):
     def listing(self):
         """Everything the rows, tabs and pager show for this request (one home for the page and the fragment)."""
         flt = self.current_filter()
-        per_page = _whole_number("page_size", self.page_size, self.page_size_options)
-        page = _whole_number("page", 1)
+        per_page = whole_number("page_size", self.page_size, self.page_size_options)
+        page = whole_number("page", 1)
         counts = queries.status_counts(flt)
         tab = flt.status.value if flt.status else "all"
         rows, _ = queries.list_events(flt, page=page, per_page=per_page, options=ROW_LOADS)

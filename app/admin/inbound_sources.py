@@ -9,7 +9,7 @@ from flask_admin import BaseView, expose
 from flask_admin.helpers import get_form_data
 
 from app.admin.base import StaffMixin
-from app.admin.endpoints import MAX_GRACE_HOURS, _grace_hours, _no_store
+from app.admin.common import MAX_GRACE_HOURS, grace_hours, no_store
 from app.admin.inbound_source_forms import (
     SettingsForm,
     SourceForm,
@@ -19,7 +19,8 @@ from app.admin.inbound_source_forms import (
     typed_secret,
 )
 from app.auth.access import has_role, require_role, staff_actor
-from app.delivery.endpoints import secrets
+from app.credentials import crypto
+from app.credentials.masking import mask_secret
 from app.errors import HookyardError, InvalidInput
 from app.extensions import db
 from app.inbound import counts, queries
@@ -75,7 +76,7 @@ class InboundSourceView(StaffMixin, BaseView):
                 status = 422
             else:
                 if shown:
-                    return _no_store(self.render("admin/inbound_source_secret.html", source=source, secret=shown,
+                    return no_store(self.render("admin/inbound_source_secret.html", source=source, secret=shown,
                                                  url=receiving_url(source), created=True))
                 flash(f"Source {source.name} created with the secret you typed; it is kept encrypted and never shown.",
                       "success")
@@ -92,7 +93,7 @@ class InboundSourceView(StaffMixin, BaseView):
         return self.render(
             "admin/inbound_source.html", source=source, url=receiving_url(source), settings=settings,
             figures=counts.source_figures([source.name], utcnow())[source.name],
-            masked_secret=secrets.mask(secrets.decrypt(source.secret_encrypted)),
+            masked_secret=mask_secret(crypto.decrypt(source.secret_encrypted)),
             rejections=queries.recent_rejections(source), can_admin=has_role(Role.ADMIN),
             max_grace_hours=MAX_GRACE_HOURS)
 
@@ -143,7 +144,7 @@ class InboundSourceView(StaffMixin, BaseView):
     def rotate(self, source_id):
         require_role(Role.ADMIN)
         source = self._source(source_id)
-        hours = _grace_hours(request.form.get("grace_hours"))
+        hours = grace_hours(request.form.get("grace_hours"))
         try:
             if hours is None:
                 raise InvalidInput(f"Grace period: enter a number of hours from 0 to {MAX_GRACE_HOURS:g}",
@@ -156,7 +157,7 @@ class InboundSourceView(StaffMixin, BaseView):
             _flash_invalid(exc)
             return self._manage(source_id)
         if typed is None:
-            return _no_store(self.render("admin/inbound_source_secret.html", source=source, secret=secret,
+            return no_store(self.render("admin/inbound_source_secret.html", source=source, secret=secret,
                                          url=receiving_url(source), created=False, grace_hours=hours))
         flash(f"Secret replaced by the one you typed; the old one verifies for {hours:g} h more.", "success")
         return self._manage(source_id)

@@ -6,7 +6,7 @@ from app.admin import charts
 from app.admin.base import StaffMixin
 from app.admin.formatters import relative
 from app.auth.access import has_role
-from app.delivery.overview import BUCKET_SECONDS, CHART_STATUSES, HOUR, inbound_figures, take_overview
+from app.console.overview import BUCKET_SECONDS, CHART_STATUSES, HOUR, inbound_figures, take_overview
 from app.models import Role, utcnow
 from app.staff.settings import get_setting
 

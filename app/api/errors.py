@@ -1,12 +1,12 @@
-"""Every API error is JSON: {"error": "...", "field": "..."} with the status that fits."""
+"""Every API error is JSON: {"error": "...", "field": "..."} with the status that fits (HTTP and database errors
+as app.json_errors answers them)."""
 
-from flask import jsonify
 from pydantic import ValidationError
-from sqlalchemy.exc import SQLAlchemyError
-from werkzeug.exceptions import HTTPException
 
 from app import errors as domain
-from app import outages
+from app import json_errors
+from app.api.schemas import PATTERN_MESSAGES
+from app.json_errors import error_response
 
 #: HTTP status for each domain error.
 STATUS_BY_ERROR = {
@@ -39,8 +39,6 @@ def describe(exc):
     where = ".".join(str(part) for part in first["loc"]) or None  # e.g. tags.0
     message = first["msg"]
     if first["type"] == "string_pattern_mismatch":
-        from app.api.schemas import PATTERN_MESSAGES  # late: the schemas import the domain, which imports this
-
         message = PATTERN_MESSAGES.get(first["ctx"]["pattern"], "is not in the accepted form")
     elif first["type"] == "string_unicode":
         message = "must be valid Unicode text (it holds a lone surrogate)"
@@ -54,32 +52,6 @@ def item_error(exc):
     return {"error": message, "field": field, "status": status}
 
 
-def error_response(status, message, field=None):
-    """Return a JSON error response."""
-    body = {"error": message}
-    if field:
-        body["field"] = field
-    return jsonify(body), status
-
-
-def http_error(exc):
-    """A werkzeug HTTPException (404, 405, 413, 429...) as JSON, keeping its headers (Allow, Retry-After)."""
-    response, status = error_response(exc.code or 500, exc.description or exc.name)
-    for name, value in exc.get_headers():
-        if name.lower() != "content-type":
-            response.headers[name] = value
-    return response, status
-
-
-def database_error(exc):
-    """503 with Retry-After when the database is unavailable; any other database error is raised again (500)."""
-    if not outages.database_failed(exc):
-        raise exc
-    response, status = error_response(503, "the database is unavailable; try again shortly")
-    response.headers["Retry-After"] = str(outages.RETRY_AFTER_SECONDS)
-    return response, status
-
-
 def register(bp):
     """Attach the JSON error handlers to the API blueprint."""
 
@@ -89,5 +61,4 @@ def register(bp):
     def _refused(exc):
         return error_response(*describe(exc))
 
-    bp.register_error_handler(HTTPException, http_error)
-    bp.register_error_handler(SQLAlchemyError, database_error)
+    json_errors.register(bp)

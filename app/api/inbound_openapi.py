@@ -1,9 +1,9 @@
 """The inbound part of the OpenAPI document: sources and inbound events (app.api.openapi assembles it)."""
 
 from app.api import inbound_schemas as schemas
-from app.api.openapi import _ID, _TERM, _links, _op, _param
-from app.delivery.queries import DAY, MOMENT
+from app.api.openapi_parts import ID, TERM, links, operation, param
 from app.models import InboundStatus
+from app.search import DAY, MOMENT
 
 #: Models read from requests and written in answers.
 IN = [schemas.SourceIn, schemas.SourcePatch, schemas.SourceRotateIn, schemas.MarkProcessedIn]
@@ -16,61 +16,62 @@ def _event_listing():
     when = {"type": "string", "anyOf": [{"pattern": DAY.pattern}, {"pattern": MOMENT.pattern}],
             "description": "A UTC day (counted whole) or a moment (UTC unless it names an offset)"}
     return [
-        _param("source", schema={**_TERM, "minLength": 1}, description="A source id or name"),
-        _param("status", schema={"type": "string", "enum": [s.value for s in InboundStatus]}),
-        _param("type", schema={**_TERM, "minLength": 1},
+        param("source", schema={**TERM, "minLength": 1}, description="A source id or name"),
+        param("status", schema={"type": "string", "enum": [s.value for s in InboundStatus]}),
+        param("type", schema={**TERM, "minLength": 1},
                description='The topic or event type; "orders/*" matches a family'),
-        _param("q", schema={**_TERM, "minLength": 1}, description=(
+        param("q", schema={**TERM, "minLength": 1}, description=(
             "An event id, or the start of a provider event id or of a value from the body (order number, "
             "Shopify id, QR code)")),
-        _param("received_from", schema=when, description="Received at or after"),
-        _param("received_to", schema=when, description="Received before this moment, or on or before this day"),
-        _param("page", schema={"type": "integer", "minimum": 1, "maximum": 100_000}),
-        _param("per_page", schema={"type": "integer", "minimum": 1, "maximum": 100}),
+        param("received_from", schema=when, description="Received at or after"),
+        param("received_to", schema=when, description="Received before this moment, or on or before this day"),
+        param("page", schema={"type": "integer", "minimum": 1, "maximum": 100_000}),
+        param("per_page", schema={"type": "integer", "minimum": 1, "maximum": 100}),
     ]
 
 
 def inbound_paths():
     """The inbound paths of the document."""
-    source_links = _links("getInboundSource", "updateInboundSource", "deleteInboundSource", "rotateInboundSecret")
-    event_links = _links("getInboundEvent", "replayInboundEvent", "markInboundEventProcessed")
+    source_links = links("getInboundSource", "updateInboundSource", "deleteInboundSource", "rotateInboundSecret")
+    event_links = links("getInboundEvent", "replayInboundEvent", "markInboundEventProcessed")
     return {
         "/inbound-sources": {
-            "post": _op("createInboundSource", "Create a source of inbound webhooks (POST /inbound/<name>); a "
-                        "generated secret is shown once. A forwarding source (forward: true) needs messages:write too",
-                        "inbound:write", "201", "SourceCreatedOut", body="SourceIn",
-                        errors=("422", "500"), links=source_links),
-            "get": _op("listInboundSources", "List inbound sources", "read", "200", "SourceListOut"),
+            "post": operation("createInboundSource", "Create a source of inbound webhooks (POST /inbound/<name>); a "
+                              "generated secret is shown once. A forwarding source (forward: true) needs "
+                              "messages:write too",
+                              "inbound:write", "201", "SourceCreatedOut", body="SourceIn",
+                              errors=("422", "500"), links=source_links),
+            "get": operation("listInboundSources", "List inbound sources", "read", "200", "SourceListOut"),
         },
         "/inbound-sources/{id}": {
-            "get": _op("getInboundSource", "Get an inbound source", "read", "200", "SourceOut", params=_ID,
-                       errors=("404",)),
-            "patch": _op("updateInboundSource", "Change a source (only the fields sent; state pauses, resumes or "
-                         "disables it); turning forwarding on needs messages:write too", "inbound:write", "200",
-                         "SourceOut", body="SourcePatch", body_required=False,
-                         params=_ID, errors=("404", "422")),
-            "delete": _op("deleteInboundSource", "Delete a source with its events; refused while events wait to be "
-                          "processed unless force", "inbound:write", "200", "SourceDeletedOut",
-                          params=_ID + [_param("force", schema={"type": "boolean"})], errors=("404", "409", "422")),
+            "get": operation("getInboundSource", "Get an inbound source", "read", "200", "SourceOut", params=ID,
+                             errors=("404",)),
+            "patch": operation("updateInboundSource", "Change a source (only the fields sent; state pauses, resumes or "
+                               "disables it); turning forwarding on needs messages:write too", "inbound:write", "200",
+                               "SourceOut", body="SourcePatch", body_required=False,
+                               params=ID, errors=("404", "422")),
+            "delete": operation("deleteInboundSource", "Delete a source with its events; refused while events wait "
+                                "to be processed unless force", "inbound:write", "200", "SourceDeletedOut",
+                                params=ID + [param("force", schema={"type": "boolean"})], errors=("404", "409", "422")),
         },
-        "/inbound-sources/{id}/rotate-secret": {"post": _op(
+        "/inbound-sources/{id}/rotate-secret": {"post": operation(
             "rotateInboundSecret", "Replace the secret (given, or generated and shown once); the old one verifies "
             "beside it for the grace period. A forwarding source's needs messages:write too", "inbound:write",
             "200", "SourceCreatedOut", body="SourceRotateIn",
-            body_required=False, params=_ID, errors=("404", "422", "500"))},
-        "/inbound-events": {"get": _op("listInboundEvents", "Search inbound events, newest first", "read", "200",
-                                       "InboundEventPageOut", params=_event_listing(), errors=("422",),
-                                       links=_links("getInboundEvent", "replayInboundEvent",
+            body_required=False, params=ID, errors=("404", "422", "500"))},
+        "/inbound-events": {"get": operation("listInboundEvents", "Search inbound events, newest first", "read", "200",
+                                             "InboundEventPageOut", params=_event_listing(), errors=("422",),
+                                             links=links("getInboundEvent", "replayInboundEvent",
                                                     "markInboundEventProcessed", source="$response.body#/data/0/id"))},
-        "/inbound-events/{id}": {"get": _op(
+        "/inbound-events/{id}": {"get": operation(
             "getInboundEvent", "Get an inbound event with its raw body, masked headers and processing attempts",
-            "read", "200", "InboundEventDetailOut", params=_ID, errors=("404",))},
-        "/inbound-events/{id}/replay": {"post": _op(
+            "read", "200", "InboundEventDetailOut", params=ID, errors=("404",))},
+        "/inbound-events/{id}/replay": {"post": operation(
             "replayInboundEvent", "Process the event again whatever its status; counts against the hourly cap",
-            "inbound:write", "202", "InboundEventOut", params=_ID, errors=("404", "409", "429"),
+            "inbound:write", "202", "InboundEventOut", params=ID, errors=("404", "409", "429"),
             links=event_links)},
-        "/inbound-events/{id}/mark-processed": {"post": _op(
+        "/inbound-events/{id}/mark-processed": {"post": operation(
             "markInboundEventProcessed", "Settle a failed or ignored event by hand, with a note (audited)",
-            "inbound:write", "200", "InboundEventOut", body="MarkProcessedIn", params=_ID,
+            "inbound:write", "200", "InboundEventOut", body="MarkProcessedIn", params=ID,
             errors=("404", "409", "422"))},
     }

@@ -6,6 +6,7 @@ import enum
 from flask import request
 
 from app.api import bp
+from app.api.common import int_arg
 from app.api.errors import ApiError
 from app.api.inbound_schemas import (
     InboundAttemptOut,
@@ -22,7 +23,6 @@ from app.api.inbound_schemas import (
     SourceRotateIn,
     body_text,
 )
-from app.api.routes import _int_arg as int_arg
 from app.api.routes import api_actor, json_body, out
 from app.api.scopes import also_require, require_scope
 from app.errors import InvalidInput

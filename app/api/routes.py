@@ -1,12 +1,12 @@
 """The producer API, /api/v1: authentication, messages, deliveries, stats (endpoints: endpoint_routes)."""
 
 import json
-import re
 
 from flask import current_app, g, jsonify, request
 from pydantic import ValidationError
 
 from app.api import bp
+from app.api.common import int_arg
 from app.api.errors import ApiError, item_error
 from app.api.schemas import DeliveryDetailOut, DeliveryOut, DeliveryPageOut, MessageIn, MessageOut, RetryIn, StatsOut
 from app.api.scopes import require_scope
@@ -149,18 +149,6 @@ def get_message(message_id):
     return out(MessageOut, _message_data(messages.get_message(message_id)))
 
 
-def _int_arg(name, default, low, high):
-    raw = request.args.get(name)
-    if raw is None:
-        return default
-    if not re.fullmatch(r"-?[0-9]{1,9}", raw):
-        raise ApiError(422, f"{name} must be a whole number", name)
-    value = int(raw)
-    if not low <= value <= high:
-        raise ApiError(422, f"{name} must be from {low} to {high}", name)
-    return value
-
-
 def _delivery_filter():
     """The filter in the query string; unlike the monitor's form, the API refuses a parameter given blank."""
     for name in queries.DeliveryFilter.field_names():
@@ -173,8 +161,8 @@ def _delivery_filter():
 @require_scope("read")
 def list_deliveries():
     flt = _delivery_filter()
-    page = _int_arg("page", 1, 1, 100_000)
-    per_page = _int_arg("per_page", 20, 1, 100)
+    page = int_arg("page", 1, 1, 100_000)
+    per_page = int_arg("per_page", 20, 1, 100)
     rows, has_more = queries.list_deliveries(flt, page=page, per_page=per_page)
     data = [DeliveryOut.model_validate(r) for r in rows]
     return out(DeliveryPageOut, {"data": data, "page": page, "per_page": per_page, "has_more": has_more})

@@ -21,11 +21,11 @@ from pydantic import (
 )
 
 from app.config import MAX_ROTATION_GRACE_SECONDS, MAX_TIMEOUT_SECONDS
+from app.credentials.masking import MASK
 from app.delivery import matching
 from app.delivery.endpoints import rules
-from app.delivery.endpoints.rules import MASK
-from app.delivery.queries import MOMENT, parse_moment
 from app.errors import InvalidInput
+from app.search import MOMENT, parse_moment
 from app.text import MAX_NOTE_LENGTH, NOTE_PATTERN, TEXT_LINE_PATTERN, TEXT_PROSE_PATTERN
 
 #: One line of text: no control character and no lone surrogate (see app.text).

@@ -2,7 +2,7 @@
 
 One message or five hundred cost the same few statements: the receiving endpoints are read once, and
 messages, tags and deliveries are each written with one multi-row INSERT. Nothing is sent until the
-caller commits (app.delivery.outbox); a rollback sends nothing. An idempotency key already used returns
+caller commits (app.outbox); a rollback sends nothing. An idempotency key already used returns
 the first message and writes nothing; used for a different message, it is refused (409), as Stripe does.
 """
 
@@ -16,11 +16,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from app.delivery import matching
 from app.delivery.handles import handle_rows
 from app.delivery.message_rules import NewMessage, check_message
-from app.delivery.outbox import enqueue_after_commit
 from app.errors import HookyardError, IllegalTransition, InvalidInput, NotFound
 from app.extensions import db
 from app.models import Delivery, DeliveryStatus, Endpoint, EndpointState, Message, MessageHandle, MessageTag, utcnow
 from app.models.types import new_id
+from app.outbox import enqueue_after_commit
 
 #: Endpoints in these states receive new deliveries; a paused endpoint holds them until resumed.
 RECEIVING_STATES = (EndpointState.ENABLED, EndpointState.PAUSED)

@@ -1,19 +1,19 @@
 """What people and API keys do to inbound events: replay them, mark them processed. Each audits and commits;
-replay then enqueues (app.delivery.outbox), with the hourly cap and the cooldown of outbound retries."""
+replay then enqueues (app.outbox), with the hourly cap and the cooldown of outbound retries."""
 
 from datetime import timedelta
 
 from sqlalchemy import or_, select, update
 
 from app.audit import record
-from app.delivery.operations.deliveries import OperationResult
-from app.delivery.outbox import process_inbound_after_commit
 from app.errors import IllegalTransition, NotFound
 from app.extensions import db
 from app.models import InboundEvent, InboundSource, InboundStatus, InboundTrigger, SourceState, utcnow
+from app.outbox import process_inbound_after_commit
 from app.staff.limits import check_retry_cap
 from app.staff.settings import get_setting
 from app.text import check_note
+from app.work.results import OperationResult
 
 #: Reason given for an event that does not exist.
 MISSING = "no such inbound event"
@@ -24,13 +24,7 @@ SETTLEABLE = (InboundStatus.FAILED, InboundStatus.IGNORED)
 class Outcome(OperationResult):
     """Which event ids an action changed and why it left the others alone."""
 
-    def summary(self, verb):
-        """Describe the outcome in one sentence for a person."""
-        text = f"{verb} {len(self.changed)} inbound event{'' if len(self.changed) == 1 else 's'}"
-        if self.skipped:
-            reasons = "; ".join(f"{n} {reason}" for reason, n in self.skipped_by_reason().items())
-            text += f"; skipped {len(self.skipped)} ({reasons})"
-        return text
+    NOUN = ("inbound event", "inbound events")
 
 
 def replay_refusal(event, source_state, cooldown_since=None):

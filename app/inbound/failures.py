@@ -4,17 +4,16 @@ import traceback
 
 from flask import current_app
 
+from app.credentials.masking import SECRET_MASK
+from app.credentials.rotation import live_secrets
 from app.errors import HookyardError
 from app.extensions import db
-from app.inbound.secrets import verification_secrets
 from app.models import InboundSource
 
 #: Longest error text kept on an event and its attempt.
 ERROR_LIMIT = 2000
 #: Most bytes (UTF-8) of a traceback kept on an attempt: its end, where the handler's frame and the error are.
 TRACEBACK_BYTES = 8192
-#: What a secret found in an error or a traceback is replaced with.
-MASK = "••••"
 #: The app's own secrets, masked too should a handler's error quote them.
 APP_SECRETS = ("SECRET_KEY", "SECRETS_ENCRYPTION_KEY")
 
@@ -24,7 +23,7 @@ def _secrets(source_id):
     found = [current_app.config.get(name) for name in APP_SECRETS]
     try:
         source = db.session.get(InboundSource, source_id)
-        found += verification_secrets(source) if source else []
+        found += live_secrets(source) if source else []
     except Exception:  # noqa: BLE001  an unreadable secret cannot be in the text either
         pass
     finally:
@@ -34,7 +33,7 @@ def _secrets(source_id):
 
 def _masked(text, secrets):
     for secret in secrets:
-        text = text.replace(secret, MASK)
+        text = text.replace(secret, SECRET_MASK)
     return text
 
 

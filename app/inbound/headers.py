@@ -1,11 +1,8 @@
-"""Inbound request headers as they are stored: credentials masked, size bounded, storable in any database."""
+"""Inbound request headers as they are stored: credentials masked (app.credentials.masking's deny-list), size bounded,
+storable in any database."""
 
-import re
+from app.credentials.masking import SECRET_MASK, is_credential
 
-#: What a masked credential shows.
-MASK = "••••"
-#: Header names whose values are credentials: signatures, tokens, authorization, cookies.
-CREDENTIAL = re.compile(r"signature|hmac|token|authorization|cookie|secret|api[-_]?key|password", re.IGNORECASE)
 #: At most this many headers, each value at most this long, are kept.
 MAX_HEADERS, MAX_VALUE_LENGTH = 100, 1000
 #: The only headers kept of a request whose source is unknown (its credential header cannot be known): the body's
@@ -28,8 +25,7 @@ def masked(headers, also=()):
         if len(kept) >= MAX_HEADERS:
             break
         name = _clean(name)[:200]
-        secret = CREDENTIAL.search(name) or name.lower() in extra
-        kept[name] = MASK if secret else _clean(value)[:MAX_VALUE_LENGTH]
+        kept[name] = SECRET_MASK if is_credential(name, extra) else _clean(value)[:MAX_VALUE_LENGTH]
     return kept
 
 

@@ -20,7 +20,6 @@ from sqlalchemy import and_, or_, select, update
 
 from app import metrics, outages
 from app.delivery.attempt import retry
-from app.delivery.outbox import process_inbound_after_commit, retry_inbound_after_commit
 from app.errors import HookyardError, InvalidInput
 from app.extensions import db
 from app.inbound import counts
@@ -30,6 +29,7 @@ from app.inbound.handlers import handlers_for
 from app.inbound.providers.base import json_object
 from app.logs import log_inbound_event
 from app.models import InboundAttempt, InboundEvent, InboundSource, InboundStatus, InboundTrigger, SourceState, utcnow
+from app.outbox import process_inbound_after_commit, retry_inbound_after_commit
 
 log = logging.getLogger(__name__)
 

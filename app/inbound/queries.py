@@ -6,14 +6,13 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import func, or_, select
 
-from app.delivery.handles import normalise
-from app.delivery.queries import DAY, MAX_TERM, _starts_with, parse_moment
 from app.errors import InvalidInput, NotFound
 from app.extensions import db
 from app.inbound.headers import masked
 from app.inbound.providers import masked_header_names
 from app.inbound.rejections import stored_headers
 from app.models import InboundEvent, InboundHandle, InboundRejection, InboundSource, InboundStatus
+from app.search import DAY, MAX_TERM, normalise, parse_moment, starts_with
 
 #: An inbound event's public id prefix; the rest is an upper-case ULID, however it was typed.
 ID_PREFIX = "in_"
@@ -35,13 +34,13 @@ def _as_id(term):
 
 def matching(term):
     """Events whose id is term, or whose provider event id or a search handle (order number, Shopify id, QR code;
-    see app.delivery.handles) starts with it; handles whatever the case or a leading "#".
+    see app.search) starts with it; handles whatever the case or a leading "#".
 
     One IN over a UNION of indexed look-ups, as app.delivery.queries.matching_handle does."""
     term = term.strip()
     ids = select(InboundEvent.id).where(InboundEvent.id == _as_id(term)).union(
-        select(InboundEvent.id).where(_starts_with(InboundEvent.provider_event_id, term)),
-        select(InboundHandle.event_id).where(_starts_with(InboundHandle.handle, normalise(term))),
+        select(InboundEvent.id).where(starts_with(InboundEvent.provider_event_id, term)),
+        select(InboundHandle.event_id).where(starts_with(InboundHandle.handle, normalise(term))),
     )
     return InboundEvent.id.in_(ids)
 
@@ -51,7 +50,7 @@ def _topic_condition(topic):
     if topic == "*":
         return None
     if topic.endswith("*"):
-        return _starts_with(InboundEvent.topic, topic[:-1])
+        return starts_with(InboundEvent.topic, topic[:-1])
     return InboundEvent.topic == topic
 
 

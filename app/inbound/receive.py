@@ -29,19 +29,19 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
 from app import metrics
-from app.delivery.handles import payload_values, variants
-from app.delivery.outbox import process_inbound_after_commit
+from app.credentials.rotation import live_secrets
 from app.errors import InboundRejected
 from app.extensions import db
 from app.inbound import counts, providers, replays
 from app.inbound.headers import masked
 from app.inbound.providers.base import json_object
 from app.inbound.rejections import UNKNOWN_SOURCE, record_rejection
-from app.inbound.secrets import verification_secrets
 from app.logs import log_inbound_event
 from app.models import utcnow
 from app.models.inbound import InboundEvent, InboundHandle, InboundSource, InboundStatus, SourceState
 from app.models.types import new_id
+from app.outbox import process_inbound_after_commit
+from app.search import payload_values, variants
 
 log = logging.getLogger(__name__)
 
@@ -160,7 +160,7 @@ def _verify(session, source, source_name, headers, body, now, remote_addr):
                 len(body), remote_addr, also_masked=providers.masked_header_names(source) if source else ())
         return Answer(404, NOT_FOUND)
     try:
-        return providers.verify(source, verification_secrets(source, now), headers, body, now)
+        return providers.verify(source, live_secrets(source, now), headers, body, now)
     except InboundRejected as exc:
         session.rollback()
         _reject(source.name, exc.reason, exc.message, headers, body, len(body), remote_addr,
@@ -178,7 +178,7 @@ def _receive_postgres(session, source_name, headers, body, remote_addr, started)
         verified = None
         if source is not None:
             try:
-                verified = providers.verify(source, verification_secrets(source, now), headers, body, now)
+                verified = providers.verify(source, live_secrets(source, now), headers, body, now)
             except InboundRejected:
                 pass  # perhaps signed with a secret this process has not read yet: refused only after a fresh read
         if verified is None:

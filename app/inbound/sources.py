@@ -7,7 +7,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from app.audit import SYSTEM, record
-from app.delivery.endpoints import rotation, secrets
+from app.credentials import crypto, rotation
 from app.errors import IllegalTransition, InvalidInput, NotFound
 from app.extensions import db
 from app.inbound import source_rules as checks
@@ -66,7 +66,7 @@ def create_source(*, name, provider, secret=None, forward=False, tolerance_secon
     secret = checks.check_secret(provider, secret) if secret is not None else shown
     if _taken(name):
         raise InvalidInput(f"a source named {name} exists already", field="name")
-    source = InboundSource(name=name, provider=provider, secret_encrypted=secrets.encrypt(secret),
+    source = InboundSource(name=name, provider=provider, secret_encrypted=crypto.encrypt(secret),
                            secret_created_at=utcnow(), retired_secrets=[], **clean)
     db.session.add(source)
     try:
@@ -112,7 +112,7 @@ def rotate_source_secret(source, *, new_secret=None, grace_hours=None, grace_sec
     """Replace the source's secret with new_secret (or a generated one); return the new secret.
 
     The old one keeps verifying for the grace period (grace_hours or grace_seconds; default and limits those of
-    endpoint rotation: app.delivery.endpoints.rotation), as Shopify and Stripe sign with it a while longer.
+    endpoint rotation: app.credentials.rotation), as Shopify and Stripe sign with it a while longer.
     """
     source = _row(source)
     grace = rotation.check_grace(grace_seconds if grace_seconds is not None else _hours(grace_hours))
@@ -120,7 +120,7 @@ def rotate_source_secret(source, *, new_secret=None, grace_hours=None, grace_sec
         source.provider, new_secret, "new_secret")
     now = utcnow()
     retired = rotation.retire_current(source, grace, now)
-    source.secret_encrypted, source.secret_created_at, source.retired_secrets = secrets.encrypt(secret), now, retired
+    source.secret_encrypted, source.secret_created_at, source.retired_secrets = crypto.encrypt(secret), now, retired
     record(actor, "inbound_source.rotate_secret", f"rotated the secret of inbound source {source.name}; the old one "
            f"verifies for {grace} s", target_type="inbound_source", target_ids=[source.id],
            after={"grace_seconds": grace, "secrets_verifying": 1 + len(retired)})

@@ -14,10 +14,10 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import select, true, update
 
-from app.delivery.outbox import process_inbound_after_commit, retry_inbound_after_commit
 from app.extensions import db
 from app.inbound import processing
 from app.models import InboundEvent, InboundSource, InboundStatus, InboundTrigger, utcnow
+from app.outbox import process_inbound_after_commit, retry_inbound_after_commit
 
 #: Rows taken per transaction, so a large backlog never becomes one giant transaction.
 BATCH_SIZE = 500

@@ -8,10 +8,9 @@ limit. Answers are JSON: 200 {"status": "accepted" | "duplicate", "id"}, else {"
 """
 
 from flask import Blueprint, current_app, jsonify, request
-from sqlalchemy.exc import SQLAlchemyError
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.exceptions import RequestEntityTooLarge
 
-from app.api import errors as api_errors
+from app import json_errors
 from app.inbound.receive import receive, reject_too_large
 
 bp = Blueprint("inbound", __name__)
@@ -43,5 +42,4 @@ def _respond(answer):
     return response
 
 
-bp.register_error_handler(HTTPException, api_errors.http_error)
-bp.register_error_handler(SQLAlchemyError, api_errors.database_error)
+json_errors.register(bp)

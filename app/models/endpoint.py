@@ -31,13 +31,13 @@ class Endpoint(db.Model):
     #: Event-type patterns ("order.created", "order.*"); None or empty receives every event.
     event_types: Mapped[list | None] = mapped_column(JSON)
     signing: Mapped[SigningScheme] = mapped_column(enum_column(SigningScheme), default=SigningScheme.STANDARD)
-    #: Fernet token of the current secret; see app.delivery.endpoints.secrets.
+    #: Fernet token of the current secret; see app.credentials.crypto.
     secret_encrypted: Mapped[str] = mapped_column(Text)
     secret_created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     #: Secrets replaced by a rotation that still sign until they expire: [{"secret": token, "expires_at": iso}].
     retired_secrets: Mapped[list] = mapped_column(JSON, default=list)
     #: Extra request headers {name: Fernet token of the value}: every value is a credential, encrypted at rest
-    #: like the secret and never shown (app.delivery.endpoints.secrets.encrypt_headers / decrypt_headers).
+    #: like the secret and never shown (app.credentials.crypto.encrypt_headers / decrypt_headers).
     headers_encrypted: Mapped[dict] = mapped_column(JSON, default=dict)
     timeout_seconds: Mapped[int] = mapped_column(Integer, default=10)
     max_attempts: Mapped[int] = mapped_column(Integer, default=8)

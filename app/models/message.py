@@ -63,7 +63,7 @@ class MessageTag(db.Model):
 
 class MessageHandle(db.Model):
     """A lower-cased handle staff search a message by: its reference (with and without "#"), tags, idempotency
-    key and configured payload fields (see app.delivery.handles)."""
+    key and configured payload fields (see app.search)."""
 
     __tablename__ = "message_handles"
     __table_args__ = (prefix_index("ix_message_handles_handle", "handle"),)

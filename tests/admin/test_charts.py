@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from app.admin import charts
-from app.delivery.overview import CHART_STATUSES, DeliveryBucket, LatencyBucket
+from app.console.overview import CHART_STATUSES, DeliveryBucket, LatencyBucket
 from app.models import DeliveryStatus
 
 START = datetime(2026, 11, 23, 21, 50, tzinfo=UTC)

@@ -3,8 +3,8 @@ import re
 
 import pytest
 
+from app.credentials.crypto import decrypt_headers
 from app.delivery.attempt.pipeline import attempt_delivery
-from app.delivery.endpoints.secrets import decrypt_headers
 from app.extensions import db
 from app.models import AuditEntry, Delivery, DeliveryStatus, Endpoint, EndpointState, utcnow
 from tests.support.factories import send, update

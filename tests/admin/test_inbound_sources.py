@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from app.delivery.endpoints import secrets
+from app.credentials import crypto
 from app.extensions import db
 from app.inbound.counts import hour_of
 from app.inbound.rejections import record_rejection
@@ -26,7 +26,7 @@ def source_row(app, name="shop"):
     with app.app_context():
         source = db.session.scalar(select(InboundSource).where(InboundSource.name == name))
         if source is not None:
-            source.plain_secret = secrets.decrypt(source.secret_encrypted)
+            source.plain_secret = crypto.decrypt(source.secret_encrypted)
             db.session.expunge(source)
         return source
 

@@ -1,6 +1,6 @@
 import pytest
 
-from app.delivery.endpoints import secrets
+from app.credentials import crypto
 from app.extensions import db
 from app.models import Endpoint
 
@@ -22,7 +22,7 @@ def test_create_endpoint_shows_the_secret_once(app, client, auth, receiver):
     with app.app_context():
         row = db.session.get(Endpoint, body["id"])
         assert body["secret"] not in row.secret_encrypted
-        assert secrets.decrypt(row.secret_encrypted) == body["secret"]
+        assert crypto.decrypt(row.secret_encrypted) == body["secret"]
 
 
 @pytest.mark.parametrize(("payload", "status", "message"), [

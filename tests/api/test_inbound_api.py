@@ -6,7 +6,7 @@ import base64
 import pytest
 
 from app.auth.api_keys import create_api_key
-from app.delivery.endpoints.rotation import signing_secrets
+from app.credentials.rotation import live_secrets
 from app.extensions import db
 from app.models import AuditEntry, InboundAttempt, InboundSource, InboundStatus, InboundTrigger, utcnow
 from app.staff.settings import set_setting
@@ -45,7 +45,7 @@ def test_a_given_secret_is_not_echoed(app, client, auth):
                   tolerance_seconds=600)
     assert "secret" not in made and made["tolerance_seconds"] == 600
     with app.app_context():
-        assert signing_secrets(db.session.get(InboundSource, made["id"])) == ["whsec_from_the_dashboard"]
+        assert live_secrets(db.session.get(InboundSource, made["id"])) == ["whsec_from_the_dashboard"]
 
 
 def test_zoho_options(client, auth):
@@ -99,7 +99,7 @@ def test_rotate_like_endpoints(app, client, auth):
                          json={"secret": "shpss_new_client_secret", "grace_seconds": 0})
     assert pasted.status_code == 200 and "secret" not in pasted.json
     with app.app_context():
-        assert signing_secrets(db.session.get(InboundSource, made["id"])) == ["shpss_new_client_secret",
+        assert live_secrets(db.session.get(InboundSource, made["id"])) == ["shpss_new_client_secret",
                                                                               made["secret"]]
     too_long = client.post(f"/api/v1/inbound-sources/{made['id']}/rotate-secret", headers=auth,
                            json={"grace_seconds": 8 * 86400})

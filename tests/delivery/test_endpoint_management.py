@@ -1,8 +1,8 @@
 import pytest
 
 from app.audit import Actor
+from app.credentials.crypto import decrypt_headers
 from app.delivery.attempt.pipeline import attempt_delivery
-from app.delivery.endpoints.secrets import decrypt_headers
 from app.delivery.endpoints.service import delete_endpoint, set_state, update_endpoint
 from app.errors import IllegalTransition, InvalidInput, NotFound
 from app.extensions import db

@@ -2,10 +2,10 @@
 
 from sqlalchemy import select
 
-from app.delivery.handles import normalise, payload_values, variants
 from app.delivery.queries import DeliveryFilter, list_deliveries
 from app.extensions import db
 from app.models import MessageHandle
+from app.search import normalise, payload_values, variants
 from tests.support.factories import send
 
 

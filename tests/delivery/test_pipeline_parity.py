@@ -1,7 +1,7 @@
 """One pipeline: every trigger x outcome writes the same rows whether its delivery is attempted alone or in a batch.
 
 Both CI passes run this (SQLite, then PostgreSQL), against the same expected rows, so the two databases'
-statements (app.delivery.attempt.postgres is PostgreSQL's form of the claim) are held to one definition.
+statements (claim.py builds PostgreSQL's form of the claim from the same parts) are held to one definition.
 """
 
 import pytest

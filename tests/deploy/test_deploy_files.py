@@ -11,7 +11,7 @@ import yaml
 
 from app import config as app_config
 from app import create_app
-from app.delivery.endpoints.secrets import decrypt, encrypt
+from app.credentials.crypto import decrypt, encrypt
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent

@@ -7,8 +7,8 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import func, select
 
-from app.delivery import outbox
-from app.delivery.endpoints import secrets
+from app import outbox
+from app.credentials import crypto
 from app.extensions import db
 from app.models import utcnow
 from app.models.inbound import InboundCount, InboundEvent, InboundRejection, InboundSource, Provider, SourceState
@@ -30,8 +30,8 @@ def make_source(app):
         now = utcnow()
         with app.app_context():
             source = InboundSource(
-                name=name, provider=provider, secret_encrypted=secrets.encrypt(secret or SECRETS[provider]),
-                retired_secrets=[{"secret": secrets.encrypt(s), "expires_at": (now + timedelta(seconds=t)).isoformat()}
+                name=name, provider=provider, secret_encrypted=crypto.encrypt(secret or SECRETS[provider]),
+                retired_secrets=[{"secret": crypto.encrypt(s), "expires_at": (now + timedelta(seconds=t)).isoformat()}
                                  for s, t in retired], state=state, **columns)
             db.session.add(source)
             db.session.commit()

@@ -2,8 +2,8 @@ from datetime import timedelta
 
 import pytest
 
+from app import outbox
 from app.audit import Actor
-from app.delivery import outbox
 from app.errors import IllegalTransition, InvalidInput, LimitReached, NotFound
 from app.extensions import db
 from app.inbound import actions

@@ -3,7 +3,7 @@ import logging
 import pytest
 from sqlalchemy import func, select
 
-from app.delivery import outbox
+from app import outbox
 from app.errors import InvalidInput
 from app.extensions import db
 from app.inbound import actions

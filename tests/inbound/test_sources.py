@@ -6,8 +6,8 @@ from datetime import timedelta
 import pytest
 from standardwebhooks import Webhook
 
-from app.delivery.endpoints import secrets
-from app.delivery.endpoints.rotation import signing_secrets
+from app.credentials import crypto
+from app.credentials.rotation import live_secrets
 from app.errors import IllegalTransition, InvalidInput, NotFound
 from app.extensions import db
 from app.inbound import sources
@@ -26,7 +26,7 @@ def test_create_generates_a_secret_shown_once_and_stored_encrypted(app):
     Webhook(shown)  # a secret its library takes as it is
     with app.app_context():
         source = db.session.get(InboundSource, source_id)
-        assert source.secret_encrypted != shown and secrets.decrypt(source.secret_encrypted) == shown
+        assert source.secret_encrypted != shown and crypto.decrypt(source.secret_encrypted) == shown
         assert (source.url_path, source.state, source.tolerance_seconds) == ("/inbound/shop", SourceState.ENABLED, 300)
     (entry,) = _audit(app, "inbound_source.create")
     assert entry.after["name"] == "shop" and shown not in str(entry.after) and entry.actor == ADMIN.name
@@ -36,7 +36,7 @@ def test_a_given_secret_is_kept_and_not_shown_again(app):
     source_id, shown = new_source(app, "stripe-live", "stripe", secret="whsec_test_abcdefgh\n")
     assert shown is None
     with app.app_context():
-        assert signing_secrets(db.session.get(InboundSource, source_id)) == ["whsec_test_abcdefgh"]
+        assert live_secrets(db.session.get(InboundSource, source_id)) == ["whsec_test_abcdefgh"]
 
 
 def test_zoho_gets_a_token_zoho_accepts_and_default_options(app):
@@ -104,9 +104,9 @@ def test_rotation_keeps_the_old_secret_verifying_for_the_grace_period(app):
                                              actor=ADMIN)
         source = db.session.get(InboundSource, source_id)
         assert third == "shpss_pasted_from_shopify"
-        assert signing_secrets(source) == [third, first, second]  # current, then latest to expire
+        assert live_secrets(source) == [third, first, second]  # current, then latest to expire
         later = utcnow() + timedelta(minutes=45)
-        assert signing_secrets(source, later) == [third, first]  # the half-hour grace is over
+        assert live_secrets(source, later) == [third, first]  # the half-hour grace is over
     entries = _audit(app, "inbound_source.rotate_secret")
     assert [e.after["secrets_verifying"] for e in entries] == [2, 3]
     assert not any(s in str(e.after) + e.summary for e in entries for s in (first, second, third))
@@ -123,7 +123,7 @@ def test_rotation_with_no_grace_stops_the_old_secret_at_once(app):
     source_id, first = new_source(app)
     with app.app_context():
         second = sources.rotate_source_secret(source_id, grace_seconds=0, actor=ADMIN)
-        assert signing_secrets(db.session.get(InboundSource, source_id)) == [second]
+        assert live_secrets(db.session.get(InboundSource, source_id)) == [second]
 
 
 @pytest.fixture

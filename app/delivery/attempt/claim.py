@@ -6,7 +6,7 @@ breaker, the in-flight cap of a failing endpoint (the rate limit holds deliverie
 moment of sending: see pipeline.py). Each gate is defined once, here, as
 the SQL that says it does not concern an endpoint beside the Python check that decides for one it
 does concern; one statement claims every ready delivery no gate concerns, on any database
-(app.delivery.attempt.postgres builds PostgreSQL's single-round-trip form from these same parts).
+(_postgres_claim_statement builds PostgreSQL's single-round-trip form from these same parts).
 
 A claim moves the delivery from pending to sending with a lease and commits at once, so no database
 connection is held while HTTP requests run. A delivery held back by a gate is woken again later
@@ -23,14 +23,14 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import String, and_, bindparam, cast, exists, func, literal, or_, select, update
 
+from app.credentials.crypto import decrypt_headers
+from app.credentials.rotation import live_secrets
 from app.delivery.attempt import postgres, sender, signing
-from app.delivery.endpoints.rotation import signing_secrets
-from app.delivery.endpoints.secrets import decrypt_headers
-from app.delivery.outbox import enqueue_after_commit
 from app.errors import SecretUnavailable
 from app.extensions import db
 from app.models import AttemptTrigger, Delivery, DeliveryStatus, Endpoint, EndpointState, Message, utcnow
 from app.models.types import UTCDateTime
+from app.outbox import enqueue_after_commit
 
 #: A message may arrive this early (clock skew between machines) and still claim its delivery.
 EARLY_TOLERANCE = timedelta(seconds=1)
@@ -195,12 +195,24 @@ def claim_values(dialect):
                 lease_expires_at=lease)
 
 
+def _postgres_claim_statement(values):
+    """UPDATE ... FROM endpoints, messages ... RETURNING the claim columns, for every ready ungated id.
+
+    PostgreSQL can return the columns of joined tables from an UPDATE, so the claim reads everything an attempt
+    needs in the same round trip (SQLite claims, then reads). The columns, the readiness conditions and the gates
+    are the ones above, so a new gate or column cannot be forgotten on one database."""
+    d, e, m = deliveries, endpoints, messages
+    return (update(d).where(d.c.id.in_(bindparam("ids", expanding=True)), e.c.id == d.c.endpoint_id,
+                            m.c.id == d.c.message_id, pending_and_due(), in_service(), ungated())
+            .values(**values).returning(*CLAIM_COLUMNS))
+
+
 @functools.cache
 def _claim_statement(dialect):
     """Claim every ready delivery among "ids" that no gate concerns (returning their ids, or on PostgreSQL
     their CLAIM_COLUMNS in the same round trip)."""
     if dialect == "postgresql":
-        return postgres.claim_statement(claim_values(dialect))
+        return _postgres_claim_statement(claim_values(dialect))
     endpoint_takes_it = exists(select(endpoints.c.id).where(
         endpoints.c.id == deliveries.c.endpoint_id, in_service(), ungated()))
     return (update(deliveries).where(deliveries.c.id.in_(bindparam("ids", expanding=True)), pending_and_due(),
@@ -308,7 +320,7 @@ def claim_from(row, token, now, *, sign=True):
     headers, config_error = {}, None
     if sign:
         try:
-            signed = signing.sign(row.signing, signing_secrets(row, now), row.message_id, int(time.time()), body)
+            signed = signing.sign(row.signing, live_secrets(row, now), row.message_id, int(time.time()), body)
             headers = {**sender.BASE_HEADERS, **decrypt_headers(row.headers_encrypted), **signed}
         except SecretUnavailable as exc:
             config_error = exc.message

@@ -21,15 +21,14 @@ from sqlalchemy import Integer, Text, bindparam, cast, column, insert, update, v
 from sqlalchemy.exc import SQLAlchemyError
 
 from app import metrics, outages
-from app.delivery.attempt import postgres, retry, storable
+from app.credentials.masking import mask_outbound_headers
+from app.delivery.attempt import health, postgres, retry, storable
 from app.delivery.attempt.claim import deliveries
-from app.delivery.endpoints import health
-from app.delivery.endpoints.rules import mask_headers
-from app.delivery.outbox import enqueue_after_commit
 from app.extensions import db
 from app.logs import log_attempt
 from app.models import AttemptTrigger, DeliveryAttempt, DeliveryStatus, ErrorClass, utcnow
 from app.models.types import UTCDateTime, enum_column
+from app.outbox import enqueue_after_commit
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +72,7 @@ def attempt_values(claim, outcome, started_at, *, will_retry, next_at):
     return dict(
         delivery_id=claim.delivery_id, endpoint_id=claim.endpoint_id, number=claim.number, trigger=claim.trigger,
         triggered_by=claim.triggered_by, started_at=started_at, duration_ms=outcome.duration_ms,
-        request_url=storable.text(claim.url), request_headers=mask_headers(claim.headers),
+        request_url=storable.text(claim.url), request_headers=mask_outbound_headers(claim.headers),
         response_status=outcome.status, response_body=stored.text, response_body_encoding=stored.encoding,
         response_body_truncated=stored.truncated, error_class=outcome.error_class,
         error=storable.text(outcome.error, 2000), will_retry=will_retry, next_attempt_at=next_at,
@@ -151,6 +150,17 @@ def _write(results, *, with_health=True):
     return written
 
 
+@functools.cache
+def _record_successes_statement(size):
+    """PostgreSQL: record size successful attempts in one statement: the deliveries moved on by move_statement, as
+    a data-modifying WITH, and the attempt rows (bind parameters a_<column>_<i>) inserted."""
+    moved = move_statement("postgresql", size).cte("moved")
+    table = DeliveryAttempt.__table__
+    rows = [{name: bindparam(f"a_{name}_{i}", type_=table.c[name].type) for name in ATTEMPT_COLUMNS}
+            for i in range(size)]
+    return insert(table).values(rows).add_cte(moved)
+
+
 def _write_successes(results):
     """PostgreSQL, every attempt a success to a healthy endpoint (nothing else to write): one autocommitted
     statement moving the deliveries and inserting the attempts. Returns [(attempt values, None)]."""
@@ -158,7 +168,7 @@ def _write_successes(results):
     written = _attempts(planned, moved=set())
     params = {**moves, **{f"a_{name}_{i}": row[name] for i, (row, _) in enumerate(written) for name in row}}
     with postgres.autocommit() as connection:
-        connection.execute(postgres.record_successes_statement(len(written)), params)
+        connection.execute(_record_successes_statement(len(written)), params)
     return written
 
 

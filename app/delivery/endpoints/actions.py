@@ -4,10 +4,10 @@ from app.audit import record
 from app.delivery.endpoints.service import get_endpoint
 from app.delivery.message_rules import encode_payload
 from app.delivery.operations import bulk
-from app.delivery.outbox import enqueue_after_commit
 from app.delivery.queries import DeliveryFilter, count_deliveries
 from app.extensions import db
 from app.models import TEST_EVENT, AttemptTrigger, Delivery, Message, utcnow
+from app.outbox import enqueue_after_commit
 
 
 def send_test_event(endpoint_id, *, actor):

@@ -4,6 +4,7 @@ import re
 
 from flask import current_app
 
+from app.credentials.masking import MASK
 from app.errors import InvalidInput
 
 #: Header names that would break signing or HTTP if a person set them.
@@ -17,11 +18,6 @@ FORBIDDEN_PREFIXES = ("webhook-", "proxy-", "sec-")
 HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$")
 #: A header value HTTP can carry and a person can read: printable ASCII and spaces (no NUL, CR or LF).
 HEADER_VALUE = re.compile(r"^[\x20-\x7e]{0,4096}$")
-#: The only headers whose values are shown: the product's own, which carry no credential. Every custom header
-#: value, the signature and the shared secret are masked in pages, API answers, audit entries and attempt records.
-SHOWN_HEADERS = frozenset({"content-type", "user-agent", "webhook-id", "webhook-timestamp"})
-#: Shown in place of a header value; sent back unchanged (form or API), it keeps the stored value.
-MASK = "••••••••"
 MAX_HEADERS = 20
 #: Bounds of the numeric settings (the API's schema states the same, from these).
 MAX_ATTEMPTS = 50
@@ -91,7 +87,3 @@ def keep_masked(headers, stored):
         kept[name] = stored[name] if value == MASK else value
     return kept
 
-
-def mask_headers(headers):
-    """Headers as they may be shown, audited or recorded: every value masked except SHOWN_HEADERS'."""
-    return {name: value if name.lower() in SHOWN_HEADERS else MASK for name, value in (headers or {}).items()}

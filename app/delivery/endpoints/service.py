@@ -4,15 +4,17 @@ from flask import current_app
 from sqlalchemy import select, update
 
 from app.audit import SYSTEM, record
+from app.credentials import crypto
+from app.credentials.masking import MASK
 from app.delivery import matching
 from app.delivery.attempt import signing
 from app.delivery.attempt.addresses import check_url, outbound_policy
-from app.delivery.endpoints import rules, secrets
-from app.delivery.outbox import start_job_after_commit
+from app.delivery.endpoints import rules
 from app.delivery.queries import pending_count
 from app.errors import IllegalTransition, InvalidInput, NotFound
 from app.extensions import db
 from app.models import BulkJob, Delivery, DeliveryStatus, Endpoint, EndpointState, SigningScheme, utcnow
+from app.outbox import start_job_after_commit
 from app.text import check_text, has_control
 
 #: Settings a person may change, each with its check.
@@ -56,7 +58,7 @@ def describe(endpoint):
     return {
         "url": endpoint.url, "name": endpoint.name, "description": endpoint.description,
         "event_types": endpoint.event_types, "signing": endpoint.signing.value,
-        "headers": dict.fromkeys(endpoint.header_names, rules.MASK),
+        "headers": dict.fromkeys(endpoint.header_names, MASK),
         "timeout_seconds": endpoint.timeout_seconds,
         "max_attempts": endpoint.max_attempts, "retry_schedule": endpoint.retry_schedule,
         "rate_limit_per_second": endpoint.rate_limit_per_second, "state": endpoint.state.value,
@@ -80,9 +82,9 @@ def _store(endpoint, clean):
     clean = dict(clean)
     replaced = []
     if "headers" in clean:
-        old = secrets.decrypt_headers(endpoint.headers_encrypted)
+        old = crypto.decrypt_headers(endpoint.headers_encrypted)
         replaced = [name for name, value in clean["headers"].items() if name in old and old[name] != value]
-        endpoint.headers_encrypted = secrets.encrypt_headers(clean.pop("headers"))
+        endpoint.headers_encrypted = crypto.encrypt_headers(clean.pop("headers"))
     for name, value in clean.items():
         setattr(endpoint, name, value)
     return replaced
@@ -99,7 +101,7 @@ def create_endpoint(url, *, actor=SYSTEM, signing_scheme="standard", timeout_sec
         **fields,
     })
     secret = signing.generate_secret()
-    endpoint = Endpoint(secret_encrypted=secrets.encrypt(secret), secret_created_at=utcnow(), retired_secrets=[],
+    endpoint = Endpoint(secret_encrypted=crypto.encrypt(secret), secret_created_at=utcnow(), retired_secrets=[],
                         headers_encrypted={})
     _store(endpoint, clean)
     db.session.add(endpoint)
@@ -125,7 +127,7 @@ def update_endpoint(endpoint_id, changes, *, actor):
     endpoint = get_endpoint(endpoint_id)
     changes = dict(changes)
     state, reason = changes.pop("state", None), changes.pop("state_reason", None)
-    clean = _validated(changes, secrets.decrypt_headers(endpoint.headers_encrypted))
+    clean = _validated(changes, crypto.decrypt_headers(endpoint.headers_encrypted))
     before = describe(endpoint)
     replaced = _store(endpoint, clean)
     old, new = _changed(before, describe(endpoint), replaced)

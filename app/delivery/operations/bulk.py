@@ -11,11 +11,12 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from app.audit import Actor, record
-from app.delivery.operations.deliveries import OperationResult, retry_deliveries
-from app.delivery.outbox import enqueue_after_commit, start_job_after_commit
+from app.delivery.operations.deliveries import retry_deliveries
 from app.delivery.queries import DeliveryFilter, count_deliveries
 from app.extensions import db
 from app.models import AttemptTrigger, BulkJob, Delivery, DeliveryAttempt, DeliveryStatus, JobStatus, utcnow
+from app.outbox import enqueue_after_commit, start_job_after_commit
+from app.work.results import OperationResult
 
 #: Deliveries retried per transaction.
 BATCH_SIZE = 1000

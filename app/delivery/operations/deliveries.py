@@ -1,44 +1,21 @@
 """What people and producers do to deliveries: retry, replay, cancel, resolve. Each commits, audits, then enqueues."""
 
-from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy import exists, or_, select, update
 
 from app.audit import record
-from app.delivery.outbox import enqueue_after_commit
 from app.errors import IllegalTransition, NotFound
 from app.extensions import db
 from app.models import AttemptTrigger, Delivery, DeliveryStatus, Message, utcnow
+from app.outbox import enqueue_after_commit
 from app.text import check_note
+from app.work.results import OperationResult
 
 #: Reason given for a delivery that does not exist.
 MISSING = "no such delivery"
 #: Reason given for a delivery whose payload retention has purged.
 PURGED = "its payload was purged by retention; there is nothing left to send"
-
-
-@dataclass
-class OperationResult:
-    """Which ids an operation changed and why it left the others alone."""
-
-    changed: list = field(default_factory=list)
-    skipped: dict = field(default_factory=dict)  # id -> reason
-
-    def skipped_by_reason(self):
-        """Return {reason: count} for the skipped ids."""
-        counts = {}
-        for reason in self.skipped.values():
-            counts[reason] = counts.get(reason, 0) + 1
-        return counts
-
-    def summary(self, verb):
-        """Describe the outcome in one sentence for a person."""
-        text = f"{verb} {len(self.changed)} deliver{'y' if len(self.changed) == 1 else 'ies'}"
-        if self.skipped:
-            reasons = "; ".join(f"{n} {reason}" for reason, n in self.skipped_by_reason().items())
-            text += f"; skipped {len(self.skipped)} ({reasons})"
-        return text
 
 
 def _purged():

@@ -18,9 +18,9 @@ from app.delivery.attempt.claim import claim_expired
 from app.delivery.attempt.record import record_results
 from app.delivery.attempt.sender import Outcome
 from app.delivery.operations.bulk import resume_stalled_jobs
-from app.delivery.outbox import enqueue_after_commit
 from app.extensions import db
 from app.models import Delivery, Endpoint, EndpointState, ErrorClass, utcnow
+from app.outbox import enqueue_after_commit
 
 #: Rows taken per transaction, so a large backlog never becomes one giant transaction.
 BATCH_SIZE = 500

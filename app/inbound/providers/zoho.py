@@ -7,8 +7,8 @@ X-Zoho-Event."""
 import hashlib
 from urllib.parse import parse_qsl
 
-from app.delivery.handles import payload_values
 from app.inbound.providers.base import Verified, bad, equal, event_id, header, json_object, missing, optional
+from app.search import payload_values
 
 #: Where the token travels unless the source's options say otherwise.
 DEFAULT_TOKEN_HEADER = "Authorization"

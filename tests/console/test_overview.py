@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from app.delivery import overview
+from app.console import overview
 from app.delivery.queries import count_deliveries
 from app.extensions import db
 from app.models import AttemptTrigger, DeliveryAttempt, DeliveryStatus, Endpoint, EndpointState, ErrorClass, utcnow

@@ -2,7 +2,7 @@
 
 The rows are committed before anything is handed over, and the broker message is only a wake-up call: if the
 broker is slow or down, or the queue is full, or the process stops first, the recovery sweep sends what waited
-(app.delivery.outbox). One small bounded queue and one daemon thread per process; a forked process (gunicorn's
+(app.outbox). One small bounded queue and one daemon thread per process; a forked process (gunicorn's
 workers) starts its own on first use.
 """
 
@@ -70,6 +70,6 @@ class Handoff:
                 log.exception("could not hand committed work to the broker; the sweep will")
 
 
-#: This process's hand-off (app.delivery.outbox uses it for web requests).
+#: This process's hand-off (app.outbox uses it for web requests).
 handoff = Handoff()
 atexit.register(handoff.drain)

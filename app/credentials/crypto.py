@@ -1,5 +1,5 @@
-"""Endpoint secrets and custom header values at rest: Fernet (AES-128-CBC + HMAC-SHA256) under keys from the
-environment."""
+"""Secrets at rest (endpoint and inbound source secrets, endpoint custom header values): Fernet (AES-128-CBC +
+HMAC-SHA256) under keys from the environment."""
 
 import base64
 import functools
@@ -63,8 +63,3 @@ def decrypt_headers(stored):
     """Decrypt the custom headers stored by encrypt_headers: {name: value}."""
     return {name: decrypt(token) for name, token in (stored or {}).items()}
 
-
-def mask(secret):
-    """Show enough of a secret to recognise it and nothing to use: whsec_••••a1b2."""
-    prefix = "whsec_" if secret.startswith("whsec_") else ""
-    return f"{prefix}••••{secret[-4:]}"

@@ -7,9 +7,9 @@ from sqlalchemy import case, func, or_, update
 
 from app.audit import SYSTEM, record
 from app.delivery.attempt.retry import is_retryable
-from app.delivery.outbox import alert_after_commit
 from app.extensions import db
 from app.models import Endpoint, EndpointState
+from app.outbox import alert_after_commit
 
 
 def record_outcome(endpoint_id, outcome, now, alerted=False):

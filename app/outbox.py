@@ -7,7 +7,7 @@ outermost transaction commits, they go to the receivers of the matching signal (
 senders). A failed send is never raised into the caller's commit: the recovery sweep finds the row later. It is
 logged once per broker outage (app.outages), and for a few seconds after it nothing is sent at all. A web request
 does not even wait for the first timeout: with BROKER_HANDOFF_IN_BACKGROUND (the default with a real broker) its
-committed work is handed over by a background thread (app.delivery.handoff) while the request answers.
+committed work is handed over by a background thread (app.handoff) while the request answers.
 """
 
 from blinker import Namespace
@@ -16,7 +16,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from app import outages
-from app.delivery.handoff import handoff
+from app.handoff import handoff
 
 _signals = Namespace()
 #: Sent after commit with items=[(delivery_id, delay_seconds), ...].

@@ -1,6 +1,6 @@
 import threading
 
-from app.delivery.handoff import Handoff
+from app.handoff import Handoff
 
 
 def test_work_handed_off_runs_in_the_app_context_and_drains():

@@ -1,0 +1,39 @@
+"""Small helpers the hand-built staff pages share: query-string numbers, grace periods, uncached secret pages."""
+
+import math
+
+from flask import flash, make_response, request
+
+from app.config import MAX_ROTATION_GRACE_SECONDS
+
+#: The longest grace period the rotation forms take, in hours (the service's limit: 7 days).
+MAX_GRACE_HOURS = MAX_ROTATION_GRACE_SECONDS / 3600
+
+
+def whole_number(name, default, choices=None):
+    """Return the query string's positive whole number name (one of choices if given); flash and use default if not."""
+    raw = request.args.get(name, "")
+    try:
+        value = int(raw) if raw else default
+    except ValueError:
+        value = None
+    if value is None or value < 1 or (choices and value not in choices) or value > 1_000_000:
+        flash(f"{name.replace('_', ' ').capitalize()} ignored: {raw[:20]!r} is not one of the choices.", "error")
+        return default
+    return value
+
+
+def grace_hours(raw):
+    """Return the typed grace period in hours (blank: 24), or None unless it is a number from 0 to MAX_GRACE_HOURS."""
+    try:
+        hours = float(raw) if raw and raw.strip() else 24.0
+    except ValueError:
+        return None
+    return hours if math.isfinite(hours) and 0 <= hours <= MAX_GRACE_HOURS else None
+
+
+def no_store(html):
+    """Return a page showing a secret as a response no cache may keep."""
+    response = make_response(html)
+    response.headers["Cache-Control"] = "no-store"
+    return response
