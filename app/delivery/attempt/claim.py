@@ -1,20 +1,16 @@
 """Claim deliveries for an attempt: every ready delivery no gate holds in one statement, the others one by one.
 
 A delivery is *ready* when it is pending, due, and its endpoint is in service (enabled; a test send
-ignores the state). A *gate* may hold a ready delivery back without using up an attempt: the circuit
-breaker, the in-flight cap of a failing endpoint (the rate limit holds deliveries back too, but at the
-moment of sending: see pipeline.py). Each gate is defined once, here, as
-the SQL that says it does not concern an endpoint beside the Python check that decides for one it
-does concern; one statement claims every ready delivery no gate concerns, on any database
-(_postgres_claim_statement builds PostgreSQL's single-round-trip form from these same parts).
+ignores the state). A *gate* (gates.py) may hold a ready delivery back without using up an attempt. One
+statement claims every ready delivery no gate concerns, on any database (_postgres_claim_statement builds
+PostgreSQL's single-round-trip form from the same parts); the others pass their gates one by one and are
+claimed by the same values (claim_values: what a claim sets is defined once).
 
 A claim moves the delivery from pending to sending with a lease and commits at once, so no database
-connection is held while HTTP requests run. A delivery held back by a gate is woken again later
-through the outbox; its row says why it waits (held_reason) and until when (next_attempt_at).
+connection is held while HTTP requests run.
 """
 
 import functools
-import random
 import secrets as _random
 import time
 from dataclasses import dataclass
@@ -26,6 +22,8 @@ from sqlalchemy import String, and_, bindparam, cast, exists, func, literal, or_
 from app.credentials.crypto import decrypt_headers
 from app.credentials.rotation import live_secrets
 from app.delivery.attempt import postgres, sender, signing
+from app.delivery.attempt.gates import GATES, Deferred, held_back
+from app.delivery.attempt.health import HEALTH_WRITE_INTERVAL
 from app.errors import SecretUnavailable
 from app.extensions import db
 from app.models import AttemptTrigger, Delivery, DeliveryStatus, Endpoint, EndpointState, Message, utcnow
@@ -34,18 +32,10 @@ from app.outbox import enqueue_after_commit
 
 #: A message may arrive this early (clock skew between machines) and still claim its delivery.
 EARLY_TOLERANCE = timedelta(seconds=1)
-#: A healthy endpoint's last_success_at is refreshed at most this often, so its row is not rewritten per webhook.
-HEALTH_WRITE_INTERVAL = timedelta(seconds=1)
+#: The sweep's lease on a delivery whose lease expired (its worker died mid-attempt), while it records it lost.
+EXPIRED_LEASE = timedelta(minutes=5)
 
 deliveries, endpoints, messages = Delivery.__table__, Endpoint.__table__, Message.__table__
-
-
-@dataclass(frozen=True)
-class Deferred:
-    """The delivery was held back (reason) and will be woken again in delay_seconds."""
-
-    delay_seconds: float
-    reason: str
 
 
 @dataclass(frozen=True)
@@ -99,76 +89,9 @@ def in_service():
     return and_(endpoints.c.deleted_at.is_(None), or_(endpoints.c.state == EndpointState.ENABLED, is_test()))
 
 
-# --- gates ---------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Gate:
-    """One reason to hold a ready delivery back: clear() is the SQL saying it does not concern the endpoint;
-    check(row, now, lease, throttle) decides, for a delivery whose endpoint it does concern."""
-
-    name: str
-    clear: object
-    check: object
-
-
-def _breaker(row, now, lease, throttle):
-    if row.breaker_open_until is None:
-        return None
-    if row.breaker_open_until > now:
-        return hold(row.id, row.breaker_open_until, now, "breaker open")
-    # Half-open: the breaker's cool-off is over; exactly one delivery becomes the probe, and the others
-    # wait behind its lease.
-    probe = db.session.execute(update(Endpoint).where(
-        Endpoint.id == row.endpoint_id, Endpoint.breaker_open_until <= now,
-    ).values(breaker_open_until=lease).execution_options(synchronize_session=False)).rowcount
-    return None if probe else hold(row.id, lease, now, "waiting for the breaker's probe")
-
-
-def _failing_in_flight(row, now, lease, throttle):
-    if not row.breaker_failures or row.breaker_open_until is not None:  # the probe is the breaker's business
-        return None
-    if _in_flight(row.endpoint_id) >= current_app.config["WEBHOOK_FAILING_MAX_IN_FLIGHT"]:
-        return later(row.id, 1.0, "failing endpoint busy")
-    return None
-
-
-def _in_flight(endpoint_id):
-    # Lock the endpoint's row until this claim commits, so concurrent claims count one after another
-    # (PostgreSQL; SQLite's BEGIN IMMEDIATE serialises them already). Only failing endpoints come here.
-    db.session.execute(select(Endpoint.id).where(Endpoint.id == endpoint_id).with_for_update())
-    return db.session.scalar(select(func.count()).select_from(Delivery).where(
-        Delivery.status == DeliveryStatus.SENDING, Delivery.endpoint_id == endpoint_id))
-
-
-#: In the order they are checked. An endpoint's rate limit is not a gate here: it is taken just before each
-#: request is sent (pipeline.py), so no time passes between counting a request and making it.
-GATES = (
-    Gate("circuit breaker", endpoints.c.breaker_open_until.is_(None), _breaker),
-    Gate("in-flight cap of a failing endpoint", endpoints.c.breaker_failures == 0, _failing_in_flight),
-)
-
-
 def ungated():
     """No gate concerns the delivery (a test send passes every gate)."""
     return or_(is_test(), and_(*(gate.clear for gate in GATES)))
-
-
-def hold(delivery_id, until, now, reason):
-    """Hold the delivery until then (plus a little jitter, so a held crowd does not stampede)."""
-    return later(delivery_id, (until - now).total_seconds() + random.uniform(0, 2), reason, now)
-
-
-def later(delivery_id, delay, reason, now=None):
-    """Wake the delivery again in about delay seconds; its row says why it waits and until when. Commits."""
-    delay = delay * random.uniform(1, 1.5)
-    now = now or utcnow()
-    db.session.execute(update(Delivery).where(Delivery.id == delivery_id, Delivery.status == DeliveryStatus.PENDING)
-                       .values(next_attempt_at=now + timedelta(seconds=delay), held_reason=reason)
-                       .execution_options(synchronize_session=False))
-    enqueue_after_commit(db.session, delivery_id, delay)
-    db.session.commit()
-    return Deferred(delay, reason)
 
 
 # --- claiming --------------------------------------------------------------------------------------
@@ -181,18 +104,30 @@ def seconds_after(dialect, moment, seconds):
     return func.datetime(moment, literal("+") + cast(seconds, String) + literal(" seconds"))  # SQLite
 
 
+def lease_seconds(timeout_seconds, batch, margin):
+    """Return how long a claim's lease lasts: the endpoint's timeout once per delivery of the batch (a batch to
+    one endpoint is sent in turn) plus the margin; numbers or SQL expressions alike."""
+    return timeout_seconds * batch + margin
+
+
 def claim_values(dialect):
     """What a claim writes: sending, a lease token, no held reason, and a lease long enough for its batch.
 
-    The lease is the endpoint's timeout once per delivery of the batch (bind parameter "batch": a batch
-    to one endpoint is sent in turn) plus WEBHOOK_LEASE_MARGIN_SECONDS ("margin"), from "now".
+    The lease is lease_seconds() of the endpoint's timeout, the batch's size (bind parameter "batch") and
+    WEBHOOK_LEASE_MARGIN_SECONDS ("margin"), from "now".
     """
     timeout = (select(endpoints.c.timeout_seconds).where(endpoints.c.id == deliveries.c.endpoint_id)
                .correlate(deliveries).scalar_subquery())
-    seconds = timeout * bindparam("batch") + bindparam("margin")
+    seconds = lease_seconds(timeout, bindparam("batch"), bindparam("margin"))
     lease = seconds_after(dialect, bindparam("now", type_=UTCDateTime), seconds)
     return dict(status=DeliveryStatus.SENDING, lease_token=bindparam("token"), held_reason=None,
                 lease_expires_at=lease)
+
+
+def claim_params(ids, token, now):
+    """Return the bind parameters of a claim of ids: due by now, with this token, leased for a batch of them."""
+    return {"ids": ids, "due": now + EARLY_TOLERANCE, "token": token, "now": now, "batch": len(ids),
+            "margin": current_app.config["WEBHOOK_LEASE_MARGIN_SECONDS"]}
 
 
 def _postgres_claim_statement(values):
@@ -220,6 +155,13 @@ def _claim_statement(dialect):
             .values(**claim_values(dialect)).returning(deliveries.c.id))
 
 
+@functools.cache
+def _claim_gated_statement(dialect):
+    """Claim the ready deliveries among "ids" whatever the gates say (their checks have passed)."""
+    return (update(deliveries).where(deliveries.c.id.in_(bindparam("ids", expanding=True)), pending_and_due())
+            .values(**claim_values(dialect)))
+
+
 _READ = (select(*CLAIM_COLUMNS).join(endpoints, endpoints.c.id == deliveries.c.endpoint_id)
          .join(messages, messages.c.id == deliveries.c.message_id)
          .where(deliveries.c.id.in_(bindparam("ids", expanding=True))))
@@ -228,8 +170,7 @@ _READ_READY = _READ.where(pending_and_due(), in_service())
 
 def _claim_ungated(ids, token, now):
     """Claim every ready delivery among ids that no gate concerns; return their CLAIM_COLUMNS rows. Commits."""
-    params = {"ids": ids, "due": now + EARLY_TOLERANCE, "token": token, "now": now, "batch": len(ids),
-              "margin": current_app.config["WEBHOOK_LEASE_MARGIN_SECONDS"]}
+    params = claim_params(ids, token, now)
     if postgres.available():  # claims and reads in one autocommitted statement
         with postgres.autocommit() as connection:
             return connection.execute(_claim_statement("postgresql"), params).all()
@@ -243,22 +184,18 @@ def _claim_ungated(ids, token, now):
 def claim_gated(delivery_id, throttle=None):
     """Claim one ready delivery after its gates; return its Claim, a Deferred, or None if it is not ready."""
     session, now = db.session, utcnow()
-    row = session.connection().execute(_READ_READY, {"ids": [delivery_id], "due": now + EARLY_TOLERANCE}).first()
+    params = claim_params([delivery_id], _random.token_hex(8), now)
+    row = session.connection().execute(_READ_READY, params).first()
     if row is None:
         session.rollback()
         return None
-    token = _random.token_hex(8)
-    lease = now + timedelta(seconds=row.timeout_seconds + current_app.config["WEBHOOK_LEASE_MARGIN_SECONDS"])
-    if row.next_trigger is not AttemptTrigger.TEST:
-        for gate in GATES:
-            if (held := gate.check(row, now, lease, throttle)) is not None:
-                return held
-    claimed = session.connection().execute(
-        update(deliveries).where(deliveries.c.id == delivery_id, pending_and_due())
-        .values(status=DeliveryStatus.SENDING, lease_token=token, lease_expires_at=lease, held_reason=None),
-        {"due": now + EARLY_TOLERANCE}).rowcount
+    lease = now + timedelta(seconds=lease_seconds(row.timeout_seconds, params["batch"], params["margin"]))
+    if (held := held_back(row, now, lease, throttle)) is not None:
+        return held
+    connection = session.connection()
+    claimed = connection.execute(_claim_gated_statement(connection.dialect.name), params).rowcount
     session.commit()
-    return claim_from(row, token, now) if claimed == 1 else None
+    return claim_from(row, params["token"], now) if claimed == 1 else None
 
 
 def claim_deliveries(delivery_ids, throttle=None):
@@ -290,7 +227,7 @@ def claim_expired(now, limit):
     token = _random.token_hex(8)
     ids = db.session.scalars(update(Delivery).where(
         Delivery.id.in_(select(Delivery.id).where(expired).limit(limit)), expired,
-    ).values(lease_token=token, lease_expires_at=now + timedelta(minutes=5))
+    ).values(lease_token=token, lease_expires_at=now + EXPIRED_LEASE)
         .returning(Delivery.id).execution_options(synchronize_session=False)).all()
     rows = db.session.connection().execute(_READ, {"ids": ids}).all() if ids else []
     db.session.commit()

@@ -11,6 +11,10 @@ from app.extensions import db
 from app.models import Endpoint, EndpointState
 from app.outbox import alert_after_commit
 
+#: A healthy endpoint's last_success_at is refreshed at most this often, so its row is not rewritten per webhook
+#: (a claim reads the same interval to tell the attempt that a success would change nothing).
+HEALTH_WRITE_INTERVAL = timedelta(seconds=1)
+
 
 def record_outcome(endpoint_id, outcome, now, alerted=False):
     """Update the endpoint after an attempt; return True if the endpoint is disabled after this failure.
@@ -24,7 +28,7 @@ def record_outcome(endpoint_id, outcome, now, alerted=False):
     if not outcome.ok:
         return _failure(endpoint_id, outcome, now)
     changed = or_(Endpoint.consecutive_failures != 0, Endpoint.last_success_at.is_(None),
-                  Endpoint.last_success_at < now - timedelta(seconds=1))
+                  Endpoint.last_success_at < now - HEALTH_WRITE_INTERVAL)
     # The condition skips the write when nothing would change, so a busy endpoint's row is not a hot spot.
     db.session.execute(update(Endpoint).where(Endpoint.id == endpoint_id, changed).values(
         consecutive_failures=0, breaker_failures=0, last_success_at=now, failing_since=None, breaker_open_until=None,

@@ -13,10 +13,10 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 
 from flask import current_app
 
-from app.delivery.attempt import claim as claims_
 from app.delivery.attempt import record, retry, sender
 from app.delivery.attempt.addresses import outbound_policy
-from app.delivery.attempt.claim import Deferred, claim_deliveries, claim_gated  # noqa: F401  the public API
+from app.delivery.attempt.claim import claim_deliveries, claim_gated, release  # noqa: F401  the public API
+from app.delivery.attempt.gates import Deferred  # noqa: F401  the public API
 from app.models import AttemptTrigger, ErrorClass
 
 #: Sends to different endpoints of one batch run in these threads (per process).
@@ -60,10 +60,10 @@ def attempt_deliveries(delivery_ids, throttle=None):
     attempts = []
     for results, unsent, throttled in sent:
         attempts += record.record_results(results)
-        claims_.release(unsent)
+        release(unsent)
         if throttled:
             per_second = throttled[0].rate_limit_per_second
-            deferred += claims_.release(throttled, random.uniform(1, 1.5) / per_second, "rate limited")
+            deferred += release(throttled, random.uniform(1, 1.5) / per_second, "rate limited")
     return attempts + deferred
 
 
