@@ -6,7 +6,7 @@ from email.message import EmailMessage
 
 from flask import current_app
 
-from app.audit import SYSTEM, record
+from app.audit import SYSTEM, Action, record
 from app.delivery.attempt import sender
 from app.delivery.attempt.addresses import outbound_policy
 from app.delivery.queries import pending_count
@@ -20,6 +20,8 @@ HEADLINES = {
     "disabled": "was disabled",
     "recovered": "has recovered",
 }
+#: The audit action of each kind.
+ACTIONS = {"failing": Action.ALERT_FAILING, "disabled": Action.ALERT_DISABLED, "recovered": Action.ALERT_RECOVERED}
 
 
 class AlertNotSent(Exception):
@@ -67,7 +69,7 @@ def send_alert(kind, endpoint_id, reason):
     body = alert_body(kind, endpoint, reason)
     channels = notify(f"[Hookyard] Endpoint {endpoint.name or endpoint.url} {HEADLINES[kind]}",
                       _endpoint_text(body), body)
-    record(SYSTEM, f"alert.{kind}", f"{endpoint.name or endpoint.url} {HEADLINES[kind]}: {reason} "
+    record(SYSTEM, ACTIONS[kind], f"{endpoint.name or endpoint.url} {HEADLINES[kind]}: {reason} "
            f"(sent by {', '.join(channels) or 'no channel: set ALERT_EMAIL_TO or ALERT_WEBHOOK_URL'})",
            target_type="endpoint", target_ids=[endpoint_id], after={"channels": channels})
     db.session.commit()

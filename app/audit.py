@@ -1,14 +1,81 @@
 """The audit log: who did what to which rows, when, from where. Written in the same transaction as the change."""
 
+import enum
 from dataclasses import dataclass
 
 from app.extensions import db
 from app.models import AuditEntry
 
+
+@enum.unique
+class Action(enum.StrEnum):
+    """Every audit action: the stored string is the value, so existing rows and filters keep matching.
+
+    Singular names act on one row (a row's button), plural ones on a selection; both spellings are stored
+    and counted, so neither may be renamed.
+    """
+
+    DELIVERY_RETRY = "delivery.retry"
+    DELIVERY_REPLAY = "delivery.replay"
+    DELIVERY_CANCEL = "delivery.cancel"
+    DELIVERY_RESOLVE = "delivery.resolve"
+    DELIVERIES_RETRY = "deliveries.retry"
+    DELIVERIES_REPLAY = "deliveries.replay"
+    DELIVERIES_CANCEL = "deliveries.cancel"
+    DELIVERIES_RESOLVE = "deliveries.resolve"
+    DELIVERIES_BULK_RETRY = "deliveries.bulk_retry"
+    MESSAGE_RESEND = "message.resend"
+    MESSAGE_SEND = "message.send"
+
+    ENDPOINT_CREATE = "endpoint.create"
+    ENDPOINT_UPDATE = "endpoint.update"
+    ENDPOINT_DELETE = "endpoint.delete"
+    ENDPOINT_RESUME = "endpoint.resume"
+    ENDPOINT_PAUSE = "endpoint.pause"
+    ENDPOINT_DISABLE = "endpoint.disable"
+    ENDPOINT_AUTO_DISABLE = "endpoint.auto_disable"
+    ENDPOINT_TEST = "endpoint.test"
+    ENDPOINT_RECOVER = "endpoint.recover"
+    ENDPOINT_ROTATE_SECRET = "endpoint.rotate_secret"
+
+    INBOUND_EVENT_REPLAY = "inbound_event.replay"
+    INBOUND_EVENT_MARK_PROCESSED = "inbound_event.mark_processed"
+    INBOUND_EVENTS_REPLAY = "inbound_events.replay"
+    INBOUND_EVENTS_MARK_PROCESSED = "inbound_events.mark_processed"
+    INBOUND_SOURCE_CREATE = "inbound_source.create"
+    INBOUND_SOURCE_UPDATE = "inbound_source.update"
+    INBOUND_SOURCE_DELETE = "inbound_source.delete"
+    INBOUND_SOURCE_RESUME = "inbound_source.resume"
+    INBOUND_SOURCE_PAUSE = "inbound_source.pause"
+    INBOUND_SOURCE_DISABLE = "inbound_source.disable"
+    INBOUND_SOURCE_ROTATE_SECRET = "inbound_source.rotate_secret"
+
+    LOGIN = "login"
+    LOGIN_FAILED = "login.failed"
+    LOGOUT = "logout"
+    USER_CREATE = "user.create"
+    USER_UPDATE = "user.update"
+    USER_PASSWORD = "user.password"
+    USER_PASSWORD_RESET = "user.password_reset"
+    USER_PASSWORD_REFUSED = "user.password_refused"
+    USER_TIME_ZONE = "user.time_zone"
+    USER_LIFT_CAP = "user.lift_cap"
+    USER_HIDE_BANNER = "user.hide_banner"
+    API_KEY_CREATE = "api_key.create"
+    API_KEY_REVOKE = "api_key.revoke"
+    SETTING_UPDATE = "setting.update"
+
+    ALERT_FAILING = "alert.failing"
+    ALERT_DISABLED = "alert.disabled"
+    ALERT_RECOVERED = "alert.recovered"
+    ALERT_FIRED = "alert.fired"
+    ALERT_SENT = "alert.sent"
+
+
 #: At most this many ids are listed on one entry; a larger set records its count (jobs record their filter).
 MAX_TARGET_IDS = 1000
 #: Actions whose before/after hold a customer's payload under "payload": retention blanks it with the payloads.
-PAYLOAD_ACTIONS = ("message.resend",)
+PAYLOAD_ACTIONS = frozenset({Action.MESSAGE_RESEND})
 
 
 @dataclass(frozen=True)
@@ -24,13 +91,22 @@ SYSTEM = Actor("system")
 CLI = Actor("cli")
 
 
+def as_action(action):
+    """Return action as an Action; raise ValueError for anything that is not one (a typo, an unknown verb)."""
+    try:
+        return Action(action)
+    except ValueError:
+        raise ValueError(f"{action!r} is not an audit action: add it to app.audit.Action") from None
+
+
 def record(actor, action, summary, *, target_type=None, target_ids=None, before=None, after=None):
     """Add an audit entry to the current transaction (the caller's commit writes it with the change)."""
+    action = as_action(action)
     ids = list(target_ids) if target_ids is not None else None
     if ids is not None and len(ids) > MAX_TARGET_IDS:
         summary = f"{summary} (first {MAX_TARGET_IDS} of {len(ids)} ids listed)"
         ids = ids[:MAX_TARGET_IDS]
-    entry = AuditEntry(actor=actor.name, ip=actor.ip, action=action, summary=summary[:1000],
+    entry = AuditEntry(actor=actor.name, ip=actor.ip, action=action.value, summary=summary[:1000],
                        target_type=target_type, target_ids=ids, before=before, after=after)
     db.session.add(entry)
     return entry

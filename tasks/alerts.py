@@ -3,7 +3,7 @@
 import dramatiq
 
 from app import alerts, outbox
-from app.audit import SYSTEM, record
+from app.audit import SYSTEM, Action, record
 from app.extensions import db
 from app.ops.alert_rules import alert_message
 from app.queues import ALERTS as QUEUE  # its own queue, so alerts never wait behind a backlog of webhooks
@@ -30,7 +30,7 @@ def send_rule_alert(key, kind, link):
     with retry_when_database_down():
         subject, text, body = alert_message(key, kind, link)
         channels = alerts.notify(subject, text, body)
-        record(SYSTEM, "alert.sent", f"{subject} (sent by {', '.join(channels) or 'no channel configured'})",
+        record(SYSTEM, Action.ALERT_SENT, f"{subject} (sent by {', '.join(channels) or 'no channel configured'})",
                target_type="alert", target_ids=[key], after={"channels": channels})
         db.session.commit()
 

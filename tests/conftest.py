@@ -15,13 +15,15 @@ from types import SimpleNamespace  # noqa: E402
 import pytest  # noqa: E402
 from dramatiq import Worker  # noqa: E402
 from dramatiq.brokers.stub import StubBroker  # noqa: E402
-from sqlalchemy import text  # noqa: E402
+from sqlalchemy import event, text  # noqa: E402
 
 from app import create_app, outages  # noqa: E402
+from app.audit import Action  # noqa: E402
 from app.auth.api_keys import create_api_key  # noqa: E402
 from app.config import TestConfig  # noqa: E402
 from app.delivery.endpoints.service import create_endpoint  # noqa: E402
 from app.extensions import db as _db  # noqa: E402
+from app.models import AuditEntry  # noqa: E402
 from tasks.broker import broker as _broker  # noqa: E402
 from tasks.middleware import install  # noqa: E402
 from tests.support.receiver import Receiver  # noqa: E402
@@ -77,6 +79,19 @@ def _postgres_schema():
             _db.drop_all()
             _db.create_all()
             _db.engine.dispose()
+
+
+def _check_audit_action(mapper, connection, entry):
+    assert type(entry.action) is str and entry.action in set(Action), (
+        f"audit entry {entry.action!r} is not stored as the plain string of an app.audit.Action")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _audit_actions_are_known():
+    """Fail any test whose code writes an audit entry that is not an Action's plain string, however it writes it."""
+    event.listen(AuditEntry, "before_insert", _check_audit_action)
+    yield
+    event.remove(AuditEntry, "before_insert", _check_audit_action)
 
 
 @pytest.fixture

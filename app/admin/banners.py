@@ -11,7 +11,7 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 from sqlalchemy import func, or_, select
 
-from app.audit import record
+from app.audit import Action, record
 from app.delivery.endpoints.figures import is_failing
 from app.extensions import db
 from app.models import Delivery, DeliveryStatus, Endpoint, EndpointState, InboundSource, utcnow
@@ -84,6 +84,6 @@ def staff_summary():
 def hide_summary(user, actor):
     """Fold the summary away for HIDE_FOR for this person (it comes back by itself)."""
     user.banners_hidden_until = utcnow() + HIDE_FOR
-    record(actor, "user.hide_banner", f"folded the summary banner away for {HIDE_FOR}", target_type="user",
+    record(actor, Action.USER_HIDE_BANNER, f"folded the summary banner away for {HIDE_FOR}", target_type="user",
            target_ids=[user.id])
     db.session.commit()

@@ -8,6 +8,7 @@ from flask import redirect, request
 from flask_admin import expose
 
 from app.admin.staff_actions import cancel_as_staff, replay_as_staff, resolve_as_staff, retry_as_staff
+from app.audit import Action
 from app.auth.access import has_role, local_url, staff_actor
 from app.delivery.queries import get_delivery
 from app.errors import NotFound
@@ -50,22 +51,22 @@ class DeliveryRowActionsMixin:
 
     @expose("/retry/<delivery_id>", methods=("POST",))
     def retry_one(self, delivery_id):
-        retry_as_staff([delivery_id], audit_action="delivery.retry")
+        retry_as_staff([delivery_id], audit_action=Action.DELIVERY_RETRY)
         return self._answer(delivery_id)
 
     @expose("/replay/<delivery_id>", methods=("POST",))
     def replay_one(self, delivery_id):
-        replay_as_staff([delivery_id], audit_action="delivery.replay")
+        replay_as_staff([delivery_id], audit_action=Action.DELIVERY_REPLAY)
         return self._answer(delivery_id)
 
     @expose("/cancel/<delivery_id>", methods=("POST",))
     def cancel_one(self, delivery_id):
-        cancel_as_staff([delivery_id], audit_action="delivery.cancel")
+        cancel_as_staff([delivery_id], audit_action=Action.DELIVERY_CANCEL)
         return self._answer(delivery_id)
 
     @expose("/resolve/<delivery_id>", methods=("POST",))
     def resolve_one(self, delivery_id):
-        resolve_as_staff([delivery_id], request.form.get("note", ""), audit_action="delivery.resolve")
+        resolve_as_staff([delivery_id], request.form.get("note", ""), audit_action=Action.DELIVERY_RESOLVE)
         return self._answer(delivery_id)
 
 

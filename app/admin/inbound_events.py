@@ -18,6 +18,7 @@ from app.admin.base import StaffMixin
 from app.admin.common import whole_number
 from app.admin.inbound_event_page import InboundEventPageMixin
 from app.admin.staff_actions import within_retry_cap
+from app.audit import Action
 from app.auth.access import has_role, local_url, require_role, staff_actor
 from app.errors import InvalidInput, NotFound
 from app.extensions import db
@@ -65,7 +66,7 @@ def _report(outcome, verb):
     flash(outcome.summary(verb).capitalize() + ".", category if outcome.changed else "error")
 
 
-def replay_as_staff(ids, *, audit_action="inbound_events.replay"):
+def replay_as_staff(ids, *, audit_action=Action.INBOUND_EVENTS_REPLAY):
     """Replay events for the signed-in operator (hourly cap and cooldown apply); None when the cap refused it."""
     require_role(Role.OPERATOR)
     actor = staff_actor()
@@ -76,7 +77,7 @@ def replay_as_staff(ids, *, audit_action="inbound_events.replay"):
     return outcome
 
 
-def settle_as_staff(ids, note, *, audit_action="inbound_events.mark_processed"):
+def settle_as_staff(ids, note, *, audit_action=Action.INBOUND_EVENTS_MARK_PROCESSED):
     """Mark events processed with a note for the signed-in operator; None when the note is missing."""
     require_role(Role.OPERATOR)
     try:
@@ -164,12 +165,12 @@ class InboundEventView(InboundEventPageMixin, StaffMixin, BaseView):
 
     @expose("/replay/<event_id>", methods=("POST",))
     def replay_one(self, event_id):
-        replay_as_staff([event_id], audit_action="inbound_event.replay")
+        replay_as_staff([event_id], audit_action=Action.INBOUND_EVENT_REPLAY)
         return self._answer(event_id)
 
     @expose("/mark-processed/<event_id>", methods=("POST",))
     def settle_one(self, event_id):
-        settle_as_staff([event_id], request.form.get("note", ""), audit_action="inbound_event.mark_processed")
+        settle_as_staff([event_id], request.form.get("note", ""), audit_action=Action.INBOUND_EVENT_MARK_PROCESSED)
         return self._answer(event_id)
 
     @expose("/action/", methods=("POST",))

@@ -2,6 +2,7 @@
 
 from flask import flash
 
+from app.audit import Action
 from app.auth.access import require_role, staff_actor
 from app.delivery.operations.deliveries import (
     cancel_deliveries,
@@ -32,7 +33,7 @@ def within_retry_cap(actor):
     return True
 
 
-def retry_as_staff(ids, *, trigger=AttemptTrigger.MANUAL, audit_action="deliveries.retry"):
+def retry_as_staff(ids, *, trigger=AttemptTrigger.MANUAL, audit_action=Action.DELIVERIES_RETRY):
     """Retry deliveries for the signed-in operator; return the OperationResult, or None when the cap refused it."""
     require_role(Role.OPERATOR)
     actor = staff_actor()
@@ -44,7 +45,7 @@ def retry_as_staff(ids, *, trigger=AttemptTrigger.MANUAL, audit_action="deliveri
     return outcome
 
 
-def replay_as_staff(ids, *, audit_action="deliveries.replay"):
+def replay_as_staff(ids, *, audit_action=Action.DELIVERIES_REPLAY):
     """Send deliveries again whatever their status, for the signed-in operator; None when the cap refused it."""
     require_role(Role.OPERATOR)
     actor = staff_actor()
@@ -56,7 +57,7 @@ def replay_as_staff(ids, *, audit_action="deliveries.replay"):
     return outcome
 
 
-def cancel_as_staff(ids, *, audit_action="deliveries.cancel"):
+def cancel_as_staff(ids, *, audit_action=Action.DELIVERIES_CANCEL):
     """Cancel pending deliveries for the signed-in operator; return the OperationResult."""
     require_role(Role.OPERATOR)
     outcome = cancel_deliveries(ids, actor=staff_actor(), audit_action=audit_action)
@@ -64,7 +65,7 @@ def cancel_as_staff(ids, *, audit_action="deliveries.cancel"):
     return outcome
 
 
-def resolve_as_staff(ids, note, *, audit_action="deliveries.resolve"):
+def resolve_as_staff(ids, note, *, audit_action=Action.DELIVERIES_RESOLVE):
     """Mark failed deliveries resolved with a note for the signed-in operator; None when the note is missing."""
     require_role(Role.OPERATOR)
     try:

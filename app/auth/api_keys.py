@@ -8,7 +8,7 @@ import secrets
 
 from sqlalchemy import bindparam, select, update
 
-from app.audit import CLI, record
+from app.audit import CLI, Action, record
 from app.errors import InvalidInput, NotFound
 from app.extensions import db
 from app.models import ApiKey, utcnow
@@ -43,7 +43,7 @@ def create_api_key(name, scopes=None, *, actor=CLI):
     row = ApiKey(name=name, prefix=key[:10], key_hash=_digest(key), scopes=_check_scopes(scopes))
     db.session.add(row)
     db.session.flush()
-    record(actor, "api_key.create", f"created API key {row.name} ({row.prefix}…)", target_type="api_key",
+    record(actor, Action.API_KEY_CREATE, f"created API key {row.name} ({row.prefix}…)", target_type="api_key",
            target_ids=[row.id], after={"name": row.name, "scopes": row.scopes or "all"})
     db.session.commit()
     return row, key
@@ -61,7 +61,7 @@ def revoke_api_key(key_id, *, actor):
         raise NotFound(f"no API key with id {key_id}")
     if row.revoked_at is None:
         row.revoked_at, row.revoked_by = utcnow(), actor.name
-        record(actor, "api_key.revoke", f"revoked API key {row.name} ({row.prefix}…)", target_type="api_key",
+        record(actor, Action.API_KEY_REVOKE, f"revoked API key {row.name} ({row.prefix}…)", target_type="api_key",
                target_ids=[row.id])
         db.session.commit()
     return row

@@ -4,7 +4,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.security import check_password_hash
 
-from app.audit import record
+from app.audit import Action, record
 from app.auth import bp, limits, sessions
 from app.auth.access import local_url, staff_actor
 from app.auth.forms import LoginForm, PasswordForm
@@ -48,7 +48,7 @@ def login():
 @login_required
 def logout():
     """End this session, on the server too: a copy of its cookie signs nobody in afterwards."""
-    record(staff_actor(), "logout", "signed out", target_type="user", target_ids=[current_user.id])
+    record(staff_actor(), Action.LOGOUT, "signed out", target_type="user", target_ids=[current_user.id])
     sessions.end()
     return redirect(url_for("auth.login"))
 
@@ -61,7 +61,7 @@ def password():
     form = PasswordForm()
     if form.validate_on_submit():
         if not check_password_hash(current_user.password_hash, form.current.data):
-            record(staff_actor(), "user.password_refused", "wrong current password", target_type="user",
+            record(staff_actor(), Action.USER_PASSWORD_REFUSED, "wrong current password", target_type="user",
                    target_ids=[current_user.id])
             db.session.commit()
             form.current.errors.append("This is not your current password.")

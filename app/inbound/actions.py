@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from sqlalchemy import or_, select, update
 
-from app.audit import record
+from app.audit import Action, record
 from app.errors import IllegalTransition, NotFound
 from app.extensions import db
 from app.models import InboundEvent, InboundSource, InboundStatus, InboundTrigger, SourceState, utcnow
@@ -69,7 +69,8 @@ def _skip_reasons(ids, changed, settling, cooldown_since=None):
     return reasons
 
 
-def replay_events(event_ids, actor, *, cooldown_seconds=None, check_cap=True, audit_action="inbound_events.replay"):
+def replay_events(event_ids, actor, *, cooldown_seconds=None, check_cap=True,
+                  audit_action=Action.INBOUND_EVENTS_REPLAY):
     """Process events again, whatever their status (not one being processed, nor one of a paused or disabled
     source, nor one whose body was purged); return an Outcome. Commits, then enqueues each with trigger replay.
 
@@ -102,7 +103,7 @@ def replay_events(event_ids, actor, *, cooldown_seconds=None, check_cap=True, au
     return outcome
 
 
-def mark_processed(event_ids, note, actor, *, audit_action="inbound_events.mark_processed"):
+def mark_processed(event_ids, note, actor, *, audit_action=Action.INBOUND_EVENTS_MARK_PROCESSED):
     """Settle failed or ignored events by hand with a note (the work was done another way): status processed,
     no further retry; audited with the note. Return an Outcome."""
     note = check_note(note, "marking processed")
@@ -130,10 +131,10 @@ def _one(outcome, event_id):
 
 def replay_event(event_id, actor, **options):
     """Replay one event; raise NotFound or IllegalTransition when it cannot be (LimitReached over the cap)."""
-    options.setdefault("audit_action", "inbound_event.replay")
+    options.setdefault("audit_action", Action.INBOUND_EVENT_REPLAY)
     return _one(replay_events([event_id], actor, **options), event_id)
 
 
 def mark_event_processed(event_id, note, actor):
     """Mark one event processed; raise NotFound or IllegalTransition when it cannot be."""
-    return _one(mark_processed([event_id], note, actor, audit_action="inbound_event.mark_processed"), event_id)
+    return _one(mark_processed([event_id], note, actor, audit_action=Action.INBOUND_EVENT_MARK_PROCESSED), event_id)

@@ -6,7 +6,7 @@ Every change is audited with before and after; a secret never is (only how many 
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
-from app.audit import SYSTEM, record
+from app.audit import SYSTEM, Action, record
 from app.credentials import crypto, rotation
 from app.errors import IllegalTransition, InvalidInput, NotFound
 from app.extensions import db
@@ -26,8 +26,8 @@ from app.text import check_text
 #: the URL pasted into the provider, and the provider decides what the secret is).
 EDITABLE = ("description", "forward", "tolerance_seconds", "options")
 #: The audit action for each state a person moves a source to.
-STATE_ACTIONS = {SourceState.ENABLED: "inbound_source.resume", SourceState.PAUSED: "inbound_source.pause",
-                 SourceState.DISABLED: "inbound_source.disable"}
+STATE_ACTIONS = {SourceState.ENABLED: Action.INBOUND_SOURCE_RESUME, SourceState.PAUSED: Action.INBOUND_SOURCE_PAUSE,
+                 SourceState.DISABLED: Action.INBOUND_SOURCE_DISABLE}
 #: Events still to be processed: deleting their source needs force.
 WAITING = (InboundStatus.RECEIVED, InboundStatus.PROCESSING)
 
@@ -74,7 +74,7 @@ def create_source(*, name, provider, secret=None, forward=False, tolerance_secon
     except IntegrityError:  # created at the same moment by someone else
         db.session.rollback()
         raise InvalidInput(f"a source named {name} exists already", field="name") from None
-    record(actor, "inbound_source.create", f"created inbound source {name} ({provider.value})",
+    record(actor, Action.INBOUND_SOURCE_CREATE, f"created inbound source {name} ({provider.value})",
            target_type="inbound_source", target_ids=[source.id], after=describe(source))
     db.session.commit()
     return source, shown
@@ -99,7 +99,7 @@ def update_source(source, changes, actor=SYSTEM):
     after = describe(source)
     old = {k: before[k] for k in after if before[k] != after[k]}
     if old:
-        record(actor, "inbound_source.update", f"changed {', '.join(k.replace('_', ' ') for k in old)} of inbound "
+        record(actor, Action.INBOUND_SOURCE_UPDATE, f"changed {', '.join(k.replace('_', ' ') for k in old)} of inbound "
                f"source {source.name}", target_type="inbound_source", target_ids=[source.id], before=old,
                after={k: after[k] for k in old})
     db.session.commit()
@@ -121,8 +121,9 @@ def rotate_source_secret(source, *, new_secret=None, grace_hours=None, grace_sec
     now = utcnow()
     retired = rotation.retire_current(source, grace, now)
     source.secret_encrypted, source.secret_created_at, source.retired_secrets = crypto.encrypt(secret), now, retired
-    record(actor, "inbound_source.rotate_secret", f"rotated the secret of inbound source {source.name}; the old one "
-           f"verifies for {grace} s", target_type="inbound_source", target_ids=[source.id],
+    record(actor, Action.INBOUND_SOURCE_ROTATE_SECRET,
+           f"rotated the secret of inbound source {source.name}; the old one verifies for {grace} s",
+           target_type="inbound_source", target_ids=[source.id],
            after={"grace_seconds": grace, "secrets_verifying": 1 + len(retired)})
     db.session.commit()
     return secret
@@ -167,7 +168,7 @@ def delete_source(source, actor=SYSTEM, *, force=False):
     if waiting and not force:
         raise IllegalTransition(f"inbound source {source.name} has {waiting} events waiting to be processed; pause "
                                 "it and let them finish, or delete with force")
-    record(actor, "inbound_source.delete", f"deleted inbound source {source.name} and its {events} events",
+    record(actor, Action.INBOUND_SOURCE_DELETE, f"deleted inbound source {source.name} and its {events} events",
            target_type="inbound_source", target_ids=[source.id], before={**describe(source), "events": events})
     # Events, attempts and handles go by ON DELETE CASCADE; counts and rejections are kept by name.
     db.session.execute(delete(InboundSource).where(InboundSource.id == source.id))

@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 from flask import current_app
 from sqlalchemy import func, select, update
 
-from app.audit import SYSTEM, record
+from app.audit import SYSTEM, Action, record
 from app.delivery.queries import oldest_overdue_seconds
 from app.extensions import db
 from app.inbound.counts import hour_of
@@ -27,7 +27,7 @@ from app.outbox import rule_alert_after_commit
 from app.staff.settings import get_setting
 
 #: The audit actions of every alert, rule or endpoint: the alert history is these entries.
-ALERT_ACTIONS = ("alert.fired", "alert.recovered", "alert.failing", "alert.disabled")
+ALERT_ACTIONS = frozenset({Action.ALERT_FIRED, Action.ALERT_RECOVERED, Action.ALERT_FAILING, Action.ALERT_DISABLED})
 
 
 @dataclass(frozen=True)
@@ -162,7 +162,8 @@ def _change(rule, finding, state, now):
     link = monitor_link(finding.monitor_filter, finding.link_path)
     if rule.on_change:
         rule.on_change(finding)
-    record(SYSTEM, f"alert.{kind}", f"{rule.title} {kind}: {finding.summary}", target_type="alert",
+    action = Action.ALERT_FIRED if finding.firing else Action.ALERT_RECOVERED
+    record(SYSTEM, action, f"{rule.title} {kind}: {finding.summary}", target_type="alert",
            target_ids=[state.key], after={"rule": rule.name, "subject": finding.subject, "link": link})
     rule_alert_after_commit(db.session, state.key, kind, link)
     return kind

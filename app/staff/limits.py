@@ -9,16 +9,18 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from app.audit import record
+from app.audit import Action, record
 from app.errors import InvalidInput, LimitReached, NotFound
 from app.extensions import db
 from app.models import AuditEntry, User, utcnow
 from app.staff.settings import get_setting
 
 #: Audit actions that count as one retry action each (a bulk retry is one action).
-RETRY_ACTIONS = ("delivery.retry", "deliveries.retry", "deliveries.bulk_retry", "endpoint.recover",
-                 "delivery.replay", "deliveries.replay", "message.resend", "inbound_event.replay",
-                 "inbound_events.replay")
+RETRY_ACTIONS = frozenset({
+    Action.DELIVERY_RETRY, Action.DELIVERIES_RETRY, Action.DELIVERIES_BULK_RETRY, Action.ENDPOINT_RECOVER,
+    Action.DELIVERY_REPLAY, Action.DELIVERIES_REPLAY, Action.MESSAGE_RESEND,
+    Action.INBOUND_EVENT_REPLAY, Action.INBOUND_EVENTS_REPLAY,
+})
 #: The longest an admin may lift someone's cap for at once.
 MAX_LIFT = timedelta(hours=24)
 
@@ -93,7 +95,7 @@ def lift_retry_cap(user_id, hours, *, actor):
     user.retry_cap_lifted_until = utcnow() + timedelta(hours=hours) if hours else None
     summary = (f"lifted the retry cap of {user.email} for {hours:g} h" if hours
                else f"restored the retry cap of {user.email}")
-    record(actor, "user.lift_cap", summary, target_type="user", target_ids=[user.id],
+    record(actor, Action.USER_LIFT_CAP, summary, target_type="user", target_ids=[user.id],
            before={"retry_cap_lifted_until": before.isoformat() if before else None},
            after={"retry_cap_lifted_until": user.retry_cap_lifted_until.isoformat() if hours else None})
     db.session.commit()

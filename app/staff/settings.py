@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app, g
 
-from app.audit import record
+from app.audit import Action, record
 from app.errors import InvalidInput
 from app.extensions import db
 from app.models import Setting
@@ -153,7 +153,7 @@ def set_setting(key, raw_value, *, actor):
     row = db.session.get(Setting, key) or Setting(key=key)
     row.value, row.updated_by = value, actor.name
     db.session.add(row)
-    record(actor, "setting.update", f"{key}: {definition.display(before)} -> {definition.display(value)}",
+    record(actor, Action.SETTING_UPDATE, f"{key}: {definition.display(before)} -> {definition.display(value)}",
            target_type="setting", target_ids=[key], before={key: before}, after={key: value})
     db.session.commit()
     g.pop("hookyard_settings", None)

@@ -6,7 +6,7 @@ import secrets
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from app.audit import SYSTEM, Actor, record
+from app.audit import SYSTEM, Action, Actor, record
 from app.errors import InvalidInput, NotFound
 from app.extensions import db
 from app.models import Role, User, utcnow
@@ -46,7 +46,7 @@ def create_user(email, role="viewer", password=None, *, actor=SYSTEM):
                 password_hash=generate_password_hash(_check_password(password or generated)))
     db.session.add(user)
     db.session.flush()
-    record(actor, "user.create", f"created {email} as {user.role.value}", target_type="user",
+    record(actor, Action.USER_CREATE, f"created {email} as {user.role.value}", target_type="user",
            target_ids=[user.id], after={"email": email, "role": user.role.value, "active": True})
     db.session.commit()
     return user, generated
@@ -58,11 +58,11 @@ def authenticate(email, password, ip=None):
     user = db.session.scalar(select(User).where(User.email == email))
     valid = check_password_hash(user.password_hash if user else _DUMMY_HASH, password or "")
     if not (user and valid and user.active):
-        record(Actor(email or "(blank)", ip), "login.failed", "sign-in refused", target_type="user")
+        record(Actor(email or "(blank)", ip), Action.LOGIN_FAILED, "sign-in refused", target_type="user")
         db.session.commit()
         return None
     user.last_login_at = utcnow()
-    record(Actor(email, ip), "login", "signed in", target_type="user", target_ids=[user.id])
+    record(Actor(email, ip), Action.LOGIN, "signed in", target_type="user", target_ids=[user.id])
     db.session.commit()
     return user
 
@@ -72,7 +72,7 @@ def change_password(user, new_password, *, actor):
     user.password_hash = generate_password_hash(_check_password(new_password))
     user.must_change_password = False
     ended = end_user_sessions(user.id, "password changed")
-    record(actor, "user.password", f"password changed for {user.email}; {ended} sessions ended",
+    record(actor, Action.USER_PASSWORD, f"password changed for {user.email}; {ended} sessions ended",
            target_type="user", target_ids=[user.id])
     db.session.commit()
 
@@ -93,7 +93,7 @@ def update_user(user_id, *, actor, role=None, active=None):
     after = {"role": user.role.value, "active": user.active}
     if after != before:  # what the person may do changed: their sessions end, they sign in again
         end_user_sessions(user.id, "deactivated" if not user.active else "role changed")
-    record(actor, "user.update", f"updated {user.email}", target_type="user", target_ids=[user.id],
+    record(actor, Action.USER_UPDATE, f"updated {user.email}", target_type="user", target_ids=[user.id],
            before=before, after=after)
     db.session.commit()
     return user
@@ -129,7 +129,7 @@ def reset_password(email, *, actor):
     password = secrets.token_urlsafe(12)
     user.password_hash = generate_password_hash(password)
     user.must_change_password = True
-    record(actor, "user.password_reset", f"one-time password set for {email}", target_type="user",
+    record(actor, Action.USER_PASSWORD_RESET, f"one-time password set for {email}", target_type="user",
            target_ids=[user.id])
     db.session.commit()
     return password
@@ -150,7 +150,7 @@ def set_time_zone(user, zone, *, actor):
         raise InvalidInput(f"{zone[:64]!r} is not a known time zone; use a name like Europe/Paris", field="time_zone")
     before = user.time_zone
     user.time_zone = zone
-    record(actor, "user.time_zone", f"time zone of {user.email}: {before} -> {zone}", target_type="user",
+    record(actor, Action.USER_TIME_ZONE, f"time zone of {user.email}: {before} -> {zone}", target_type="user",
            target_ids=[user.id], before={"time_zone": before}, after={"time_zone": zone})
     db.session.commit()
     return user

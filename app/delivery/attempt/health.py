@@ -5,7 +5,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import case, func, or_, update
 
-from app.audit import SYSTEM, record
+from app.audit import SYSTEM, Action, record
 from app.delivery.attempt.retry import is_retryable
 from app.extensions import db
 from app.models import Endpoint, EndpointState
@@ -88,7 +88,7 @@ def _disable(endpoint_id, reason, now):
     db.session.execute(update(Endpoint).where(Endpoint.id == endpoint_id).values(
         state=EndpointState.DISABLED, state_reason=reason, state_changed_at=now, state_changed_by=SYSTEM.name,
         alerted="disabled").execution_options(synchronize_session=False))
-    record(SYSTEM, "endpoint.auto_disable", f"disabled: {reason}; its pending deliveries wait",
+    record(SYSTEM, Action.ENDPOINT_AUTO_DISABLE, f"disabled: {reason}; its pending deliveries wait",
            target_type="endpoint", target_ids=[endpoint_id], before={"state": "enabled"},
            after={"state": "disabled", "state_reason": reason})
     alert_after_commit(db.session, "disabled", endpoint_id, reason)

@@ -1,6 +1,6 @@
 """One-click actions on an endpoint: send a test event now, recover its failed deliveries since a time."""
 
-from app.audit import record
+from app.audit import Action, record
 from app.delivery.endpoints.service import get_endpoint
 from app.delivery.message_rules import encode_payload
 from app.delivery.operations import bulk
@@ -21,7 +21,7 @@ def send_test_event(endpoint_id, *, actor):
                         created_at=now, next_trigger=AttemptTrigger.TEST, next_triggered_by=actor.name)
     db.session.add_all([message, delivery])
     db.session.flush()
-    record(actor, "endpoint.test", f"sent a test event to {endpoint.url}", target_type="endpoint",
+    record(actor, Action.ENDPOINT_TEST, f"sent a test event to {endpoint.url}", target_type="endpoint",
            target_ids=[endpoint.id], after={"delivery_id": delivery.id})
     enqueue_after_commit(db.session, delivery.id)
     db.session.commit()
@@ -42,4 +42,4 @@ def recovery_preview(endpoint_id, since):
 def start_recovery(endpoint_id, since, *, actor):
     """Retry, in the background, every failed delivery to this endpoint created since a moment."""
     return bulk.start_bulk_retry(recovery_filter(endpoint_id, since), actor=actor, kind="recover",
-                                 audit_action="endpoint.recover")
+                                 audit_action=Action.ENDPOINT_RECOVER)

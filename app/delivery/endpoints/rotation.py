@@ -1,7 +1,7 @@
 """Rotate an endpoint's secret: a new secret signs at once; the old one keeps signing beside it until its grace
 ends (the rule is app.credentials.rotation's, shared with inbound sources)."""
 
-from app.audit import record
+from app.audit import Action, record
 from app.credentials import crypto
 from app.credentials.rotation import check_grace, retire_current
 from app.delivery.attempt import signing
@@ -22,7 +22,8 @@ def rotate_secret(endpoint_id, *, actor, grace_seconds=None):
     secret = signing.generate_secret()
     endpoint.secret_encrypted, endpoint.secret_created_at, endpoint.retired_secrets = (
         crypto.encrypt(secret), now, retired)
-    record(actor, "endpoint.rotate_secret", f"rotated the secret of {endpoint.url}; the old one signs for {grace} s",
+    record(actor, Action.ENDPOINT_ROTATE_SECRET,
+           f"rotated the secret of {endpoint.url}; the old one signs for {grace} s",
            target_type="endpoint", target_ids=[endpoint.id], after={"grace_seconds": grace,
                                                                      "secrets_signing": 1 + len(retired)})
     db.session.commit()

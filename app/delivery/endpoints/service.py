@@ -3,7 +3,7 @@
 from flask import current_app
 from sqlalchemy import select, update
 
-from app.audit import SYSTEM, record
+from app.audit import SYSTEM, Action, record
 from app.credentials import crypto
 from app.credentials.masking import MASK
 from app.delivery import matching
@@ -33,8 +33,8 @@ EDITABLE = {
 
 
 #: The audit action for each state a person moves an endpoint to.
-STATE_ACTIONS = {EndpointState.ENABLED: "endpoint.resume", EndpointState.PAUSED: "endpoint.pause",
-                 EndpointState.DISABLED: "endpoint.disable"}
+STATE_ACTIONS = {EndpointState.ENABLED: Action.ENDPOINT_RESUME, EndpointState.PAUSED: Action.ENDPOINT_PAUSE,
+                 EndpointState.DISABLED: Action.ENDPOINT_DISABLE}
 
 
 def _check_url(url):
@@ -106,7 +106,7 @@ def create_endpoint(url, *, actor=SYSTEM, signing_scheme="standard", timeout_sec
     _store(endpoint, clean)
     db.session.add(endpoint)
     db.session.flush()
-    record(actor, "endpoint.create", f"created endpoint {endpoint.url}", target_type="endpoint",
+    record(actor, Action.ENDPOINT_CREATE, f"created endpoint {endpoint.url}", target_type="endpoint",
            target_ids=[endpoint.id], after=describe(endpoint))
     db.session.commit()
     return endpoint, secret
@@ -133,7 +133,7 @@ def update_endpoint(endpoint_id, changes, *, actor):
     old, new = _changed(before, describe(endpoint), replaced)
     if new:
         changed = ", ".join(name.replace("_", " ") for name in new)
-        record(actor, "endpoint.update", f"changed {changed} of {endpoint.url}", target_type="endpoint",
+        record(actor, Action.ENDPOINT_UPDATE, f"changed {changed} of {endpoint.url}", target_type="endpoint",
                target_ids=[endpoint.id], before=old, after=new)
     db.session.commit()
     if state is not None:
@@ -191,7 +191,7 @@ def delete_endpoint(endpoint_id, *, actor, force=False):
         ).values(status=DeliveryStatus.CANCELLED, next_attempt_at=None).execution_options(synchronize_session=False))
     endpoint.deleted_at, endpoint.state = utcnow(), EndpointState.DISABLED
     cancelled = f", cancelling {waiting} pending" if waiting else ""
-    record(actor, "endpoint.delete", f"deleted endpoint {endpoint.url}{cancelled}",
+    record(actor, Action.ENDPOINT_DELETE, f"deleted endpoint {endpoint.url}{cancelled}",
            target_type="endpoint", target_ids=[endpoint.id], before=describe(endpoint))
     db.session.commit()
     return waiting

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from app.audit import Actor, record
+from app.audit import Action, Actor, record
 from app.delivery.operations.deliveries import retry_deliveries
 from app.delivery.queries import DeliveryFilter, count_deliveries
 from app.extensions import db
@@ -53,7 +53,7 @@ def job_outcomes(job, limit=50):
             "rows": rows}
 
 
-def start_bulk_retry(flt, *, actor, kind="retry", audit_action="deliveries.bulk_retry"):
+def start_bulk_retry(flt, *, actor, kind="retry", audit_action=Action.DELIVERIES_BULK_RETRY):
     """Create a job retrying every failed delivery matching flt; audited; starts after commit."""
     flt = failed_matching(flt)
     total = count_deliveries(flt)

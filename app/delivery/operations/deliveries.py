@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from sqlalchemy import exists, or_, select, update
 
-from app.audit import record
+from app.audit import Action, record
 from app.errors import IllegalTransition, NotFound
 from app.extensions import db
 from app.models import AttemptTrigger, Delivery, DeliveryStatus, Message, utcnow
@@ -47,7 +47,7 @@ def _skip_reasons(ids, changed, rule, cooldown_since=None):
 
 
 def retry_deliveries(ids, *, trigger=AttemptTrigger.MANUAL, actor=None, restart_schedule=False,
-                     cooldown_seconds=None, audit_action="deliveries.retry"):
+                     cooldown_seconds=None, audit_action=Action.DELIVERIES_RETRY):
     """Ask for one attempt now at each failed or pending delivery; commit, then enqueue.
 
     The attempt is one-off: if it fails, a failed delivery stays failed and a pending one returns to
@@ -59,7 +59,7 @@ def retry_deliveries(ids, *, trigger=AttemptTrigger.MANUAL, actor=None, restart_
                           verb="retried", rule="only failed or pending deliveries can be retried")
 
 
-def replay_deliveries(ids, *, actor=None, cooldown_seconds=None, audit_action="deliveries.replay"):
+def replay_deliveries(ids, *, actor=None, cooldown_seconds=None, audit_action=Action.DELIVERIES_REPLAY):
     """Send each delivery again, whatever its status (a succeeded one too), as one attempt with trigger replay.
 
     A replay that fails leaves the delivery failed (a pending one returns to its planned time). Skips,
@@ -101,7 +101,7 @@ def _attempt_again(ids, statuses, trigger, actor, audit_action, cooldown_seconds
     return outcome
 
 
-def resolve_deliveries(ids, note, *, actor, audit_action="deliveries.resolve"):
+def resolve_deliveries(ids, note, *, actor, audit_action=Action.DELIVERIES_RESOLVE):
     """Mark failed deliveries resolved with a note: they stay failed but leave the Failed tab; audited."""
     note = check_note(note, "a resolution")
     ids = list(dict.fromkeys(ids))
@@ -120,7 +120,7 @@ def resolve_deliveries(ids, note, *, actor, audit_action="deliveries.resolve"):
     return outcome
 
 
-def cancel_deliveries(ids, *, actor=None, audit_action="deliveries.cancel"):
+def cancel_deliveries(ids, *, actor=None, audit_action=Action.DELIVERIES_CANCEL):
     """Cancel pending deliveries (and sending ones whose worker is gone) so no further attempt is made; audit and
     commit."""
     ids = list(dict.fromkeys(ids))
@@ -149,21 +149,21 @@ def _one(outcome, delivery_id):
 
 def retry_delivery(delivery_id, *, actor=None, **options):
     """Retry one delivery; raise NotFound or IllegalTransition when it cannot be."""
-    options.setdefault("audit_action", "delivery.retry")
+    options.setdefault("audit_action", Action.DELIVERY_RETRY)
     return _one(retry_deliveries([delivery_id], actor=actor, **options), delivery_id)
 
 
 def replay_delivery(delivery_id, *, actor=None, **options):
     """Replay one delivery; raise NotFound or IllegalTransition when it cannot be."""
-    options.setdefault("audit_action", "delivery.replay")
+    options.setdefault("audit_action", Action.DELIVERY_REPLAY)
     return _one(replay_deliveries([delivery_id], actor=actor, **options), delivery_id)
 
 
 def resolve_delivery(delivery_id, note, *, actor):
     """Mark one failed delivery resolved; raise NotFound or IllegalTransition when it cannot be."""
-    return _one(resolve_deliveries([delivery_id], note, actor=actor, audit_action="delivery.resolve"), delivery_id)
+    return _one(resolve_deliveries([delivery_id], note, actor=actor, audit_action=Action.DELIVERY_RESOLVE), delivery_id)
 
 
 def cancel_delivery(delivery_id, *, actor=None):
     """Cancel one delivery; raise NotFound or IllegalTransition when it cannot be."""
-    return _one(cancel_deliveries([delivery_id], actor=actor, audit_action="delivery.cancel"), delivery_id)
+    return _one(cancel_deliveries([delivery_id], actor=actor, audit_action=Action.DELIVERY_CANCEL), delivery_id)

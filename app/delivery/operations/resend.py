@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select, update
 
-from app.audit import record
+from app.audit import Action, record
 from app.delivery import matching
 from app.delivery.messages import get_message, send_message
 from app.delivery.queries import get_delivery
@@ -62,7 +62,7 @@ def resend_delivery(delivery_id, payload, *, actor):
                            field="endpoint")
     _link(message, original.id)
     old, new = json_diff(json.loads(original.payload), payload)
-    record(actor, "message.resend", f"resent {original.id} as {message.id} with {len(new)} change(s)",
+    record(actor, Action.MESSAGE_RESEND, f"resent {original.id} as {message.id} with {len(new)} change(s)",
            target_type="message", target_ids=[original.id, message.id, *(d.id for d in message.deliveries)],
            before={"payload": old}, after={"payload": new})
     db.session.commit()
@@ -116,7 +116,7 @@ def send_planned(plan, *, actor):
                                   endpoint_ids=plan.endpoint_ids)
         _link(message, item["resent_from_id"])
         sent.append(message)
-    record(actor, "message.send", f"sent {len(sent)} {plan.event_type} message(s) by hand",
+    record(actor, Action.MESSAGE_SEND, f"sent {len(sent)} {plan.event_type} message(s) by hand",
            target_type="message", target_ids=[m.id for m in sent],
            after={"endpoint_ids": plan.endpoint_ids, "missing_references": plan.missing})
     db.session.commit()
