@@ -41,42 +41,33 @@ def delete_old_inbound_events(older_than, batch_size=1000):
     The attempts and handles go by the foreign keys' ON DELETE CASCADE, in the statement that deletes the event,
     so an event replayed meanwhile (no longer settled) keeps all of its rows.
     """
-    total = 0
-    while True:
-        ids = db.session.scalars(select(InboundEvent.id).where(InboundEvent.received_at < older_than, SETTLED)
-                                 .order_by(InboundEvent.received_at, InboundEvent.id).limit(batch_size)).all()
-        if ids:
-            total += db.session.execute(delete(InboundEvent).where(InboundEvent.id.in_(ids), SETTLED)
-                                        .execution_options(synchronize_session=False)).rowcount
-        db.session.commit()
-        if len(ids) < batch_size:
-            return total
+    return _delete_in_batches(InboundEvent, (InboundEvent.id,), (InboundEvent.received_at < older_than, SETTLED),
+                              (InboundEvent.received_at, InboundEvent.id), batch_size)
 
 
 def delete_old_rejections(older_than, batch_size=1000):
     """Delete rejected-request samples from before older_than; return how many."""
-    total = 0
-    while True:
-        ids = db.session.scalars(select(InboundRejection.id).where(InboundRejection.rejected_at < older_than)
-                                 .order_by(InboundRejection.id).limit(batch_size)).all()
-        if ids:
-            total += db.session.execute(delete(InboundRejection).where(InboundRejection.id.in_(ids))
-                                        .execution_options(synchronize_session=False)).rowcount
-        db.session.commit()
-        if len(ids) < batch_size:
-            return total
+    return _delete_in_batches(InboundRejection, (InboundRejection.id,), (InboundRejection.rejected_at < older_than,),
+                              (InboundRejection.id,), batch_size)
 
 
 def delete_old_counts(older_than, batch_size=1000):
     """Delete the hourly inbound counts of hours before older_than; return how many."""
-    key = tuple_(InboundCount.source_name, InboundCount.hour_start, InboundCount.kind)
+    key = (InboundCount.source_name, InboundCount.hour_start, InboundCount.kind)
+    return _delete_in_batches(InboundCount, key, (InboundCount.hour_start < older_than,), key, batch_size)
+
+
+def _delete_in_batches(model, key, where, order_by, batch_size):
+    """Delete the rows of model matching where, batch_size keys at a time, each batch committed (the conditions
+    are checked again as a batch is deleted, so a row that changed meanwhile stays); return how many."""
+    match = key[0] if len(key) == 1 else tuple_(*key)
     total = 0
     while True:
-        keys = db.session.execute(select(InboundCount.source_name, InboundCount.hour_start, InboundCount.kind)
-                                  .where(InboundCount.hour_start < older_than).limit(batch_size)).all()
-        if keys:
-            total += db.session.execute(delete(InboundCount).where(key.in_([tuple(k) for k in keys]))
+        rows = db.session.execute(select(*key).where(*where).order_by(*order_by).limit(batch_size)).all()
+        if rows:
+            keys = [row[0] for row in rows] if len(key) == 1 else [tuple(row) for row in rows]
+            total += db.session.execute(delete(model).where(match.in_(keys), *where)
                                         .execution_options(synchronize_session=False)).rowcount
         db.session.commit()
-        if len(keys) < batch_size:
+        if len(rows) < batch_size:
             return total
