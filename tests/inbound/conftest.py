@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from app import outbox
 from app.credentials import crypto
 from app.extensions import db
+from app.inbound.handlers import inbound_handler, remove_handler
 from app.models import utcnow
 from app.models.inbound import InboundCount, InboundEvent, InboundRejection, InboundSource, Provider, SourceState
 
@@ -82,3 +83,37 @@ def stored(app):
                 return set(db.session.scalars(select(InboundHandle.handle).where(InboundHandle.event_id == event_id)))
 
     return Stored()
+
+
+@pytest.fixture
+def handlers():
+    """Register handlers for one test: handlers(provider, topic)(function); all removed afterwards."""
+    added = []
+
+    def register(provider="shopify", topic="orders/fulfilled"):
+        def decorate(function):
+            added.append(function)
+            return inbound_handler(provider, topic)(function)
+        return decorate
+
+    yield register
+    for function in added:
+        remove_handler(function)
+
+
+@pytest.fixture
+def sent():
+    """What the outbox hands the workers: {"now": [(id, trigger)], "later": [(id, delay)]}."""
+    seen = {"now": [], "later": []}
+
+    def now(sender, items):
+        seen["now"].extend(items)
+
+    def later(sender, items):
+        seen["later"].extend(items)
+
+    outbox.inbound_committed.connect(now)
+    outbox.inbound_retries_committed.connect(later)
+    yield seen
+    outbox.inbound_committed.disconnect(now)
+    outbox.inbound_retries_committed.disconnect(later)

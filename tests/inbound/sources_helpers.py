@@ -8,6 +8,9 @@ from app.extensions import db
 from app.inbound.sources import create_source
 from app.models import InboundEvent, InboundHandle, InboundStatus, utcnow
 
+#: A Shopify order body the handlers and forwarding tests process.
+BODY = b'{"id": 5123, "order_number": 1005, "line_items": [{"sku": "A"}]}'
+
 ADMIN = Actor("admin@example.com", "127.0.0.1")
 
 

@@ -7,12 +7,10 @@ from app.errors import InvalidInput
 from app.extensions import db
 from app.inbound.processing import process_event
 from app.models import InboundAttempt, InboundStatus
-from tests.inbound import signing, test_processing
+from tests.inbound import signing
 from tests.inbound.conftest import SHOPIFY_SECRET
-from tests.inbound.sources_helpers import new_event, new_source
+from tests.inbound.sources_helpers import BODY, new_event, new_source
 
-BODY = test_processing.BODY
-handlers = test_processing.handlers  # the fixture: registers handlers for one test
 MASK = "••••"
 ORDER = {"id": 5123, "order_number": 1005, "line_items": [{"sku": "QR-77"}]}
 

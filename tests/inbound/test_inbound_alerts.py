@@ -10,8 +10,7 @@ from app.inbound.processing import process_event
 from app.models import InboundCount, InboundSource, InboundStatus
 from app.ops.alert_rules import evaluate_rules
 from tests.inbound import signing
-from tests.inbound.sources_helpers import new_event, new_source
-from tests.inbound.test_processing import BODY, handlers  # noqa: F401  the fixture
+from tests.inbound.sources_helpers import BODY, new_event, new_source
 
 
 def evaluate(app, broker, worker):

@@ -5,8 +5,7 @@ from app.inbound.processing import WORKER_LOST, process_event
 from app.inbound.sources import set_source_state
 from app.inbound.sweep import enqueue_all_waiting, sweep_inbound
 from app.models import InboundAttempt, InboundStatus, utcnow
-from tests.inbound.sources_helpers import ADMIN, load_event, new_event, new_source
-from tests.inbound.test_processing import BODY, sent  # noqa: F401  the fixture
+from tests.inbound.sources_helpers import ADMIN, BODY, load_event, new_event, new_source
 
 
 def sweep(app, grace=0):

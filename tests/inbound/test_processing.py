@@ -3,7 +3,6 @@ import logging
 import pytest
 from sqlalchemy import func, select
 
-from app import outbox
 from app.errors import InvalidInput
 from app.extensions import db
 from app.inbound import actions
@@ -11,43 +10,7 @@ from app.inbound.handlers import INBOUND_HANDLERS, handlers_for, inbound_handler
 from app.inbound.processing import process_event
 from app.inbound.sources import set_source_state
 from app.models import InboundAttempt, InboundEvent, InboundHandle, InboundStatus, Message, utcnow
-from tests.inbound.sources_helpers import ADMIN, load_event, new_event, new_source
-
-BODY = b'{"id": 5123, "order_number": 1005, "line_items": [{"sku": "A"}]}'
-
-
-@pytest.fixture
-def handlers():
-    """Register handlers for one test: handlers(provider, topic)(function); all removed afterwards."""
-    added = []
-
-    def register(provider="shopify", topic="orders/fulfilled"):
-        def decorate(function):
-            added.append(function)
-            return inbound_handler(provider, topic)(function)
-        return decorate
-
-    yield register
-    for function in added:
-        remove_handler(function)
-
-
-@pytest.fixture
-def sent():
-    """What the outbox hands the workers: {"now": [(id, trigger)], "later": [(id, delay)]}."""
-    seen = {"now": [], "later": []}
-
-    def now(sender, items):
-        seen["now"].extend(items)
-
-    def later(sender, items):
-        seen["later"].extend(items)
-
-    outbox.inbound_committed.connect(now)
-    outbox.inbound_retries_committed.connect(later)
-    yield seen
-    outbox.inbound_committed.disconnect(now)
-    outbox.inbound_retries_committed.disconnect(later)
+from tests.inbound.sources_helpers import ADMIN, BODY, load_event, new_event, new_source
 
 
 def process(app, event_id, trigger="received", **options):

@@ -7,7 +7,7 @@ from app.audit import Actor
 from app.delivery.operations.resend import resend_delivery
 from app.extensions import db
 from app.models import AuditEntry, utcnow
-from tests.support.factories import send, update
+from tests.support.factories import detached, send, update
 
 ORIGINAL = {"order": "A-1", "email": "buyer@example.com", "address": {"city": "Lyon"}}
 #: What retention leaves of each payload value in a diff.
@@ -26,10 +26,7 @@ def resend(app, delivery_id, days_ago):
 
 
 def entry(app, entry_id):
-    with app.app_context():
-        row = db.session.get(AuditEntry, entry_id)
-        db.session.expunge(row)
-        return row
+    return detached(app, AuditEntry, entry_id)
 
 
 def test_edited_resends_lose_the_payload_in_their_audit_diff_with_the_payloads_but_keep_who_what_when(

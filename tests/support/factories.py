@@ -34,14 +34,19 @@ def load(app, delivery_id):
         return delivery
 
 
+def detached(app, model, row_id):
+    """Return a row of model, detached so it can be read after the context ends."""
+    with app.app_context():
+        row = db.session.get(model, row_id)
+        db.session.expunge(row)
+        return row
+
+
 def load_endpoint(app, endpoint_id):
     """Return the endpoint row, detached so it can be read after the context ends."""
     from app.models import Endpoint
 
-    with app.app_context():
-        endpoint = db.session.get(Endpoint, endpoint_id)
-        db.session.expunge(endpoint)
-        return endpoint
+    return detached(app, Endpoint, endpoint_id)
 
 
 def update(app, model, row_id, **values):
