@@ -66,6 +66,18 @@ class SweepResult:
         return sum(found)
 
 
+def signal_each(signal):
+    """An act that signals each taken row's id once its batch commits: signal(session, id), as app.outbox's
+    enqueue_after_commit and start_job_after_commit do."""
+
+    def act(rows, now):
+        for row in rows:
+            signal(db.session, row.id)
+        return len(rows)
+
+    return act
+
+
 def drain(step, now, cutoff):
     """Take and act on batches of step's rows until fewer than BATCH_SIZE come; return what act counted."""
     total = 0

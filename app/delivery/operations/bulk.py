@@ -19,7 +19,7 @@ from app.models import AttemptTrigger, BulkJob, Delivery, DeliveryAttempt, Deliv
 from app.outbox import enqueue_after_commit, start_job_after_commit
 from app.work.leases import take
 from app.work.results import OperationResult
-from app.work.sweep import Step, Sweepable
+from app.work.sweep import Step, Sweepable, signal_each
 
 #: Deliveries retried per transaction.
 BATCH_SIZE = 1000
@@ -116,14 +116,8 @@ def _take_stalled(now, cutoff, limit):
     return take(BulkJob, stalled, dict(touched_at=now), limit=limit)
 
 
-def _start(rows, now):
-    for row in rows:
-        start_job_after_commit(db.session, row.id)
-    return len(rows)
-
-
 #: The sweep starts a stalled job again; it resumes from its cursor.
-BULK_JOBS = Sweepable("bulk jobs", steps=(Step("resumed_jobs", _take_stalled, _start),))
+BULK_JOBS = Sweepable("bulk jobs", steps=(Step("resumed_jobs", _take_stalled, signal_each(start_job_after_commit)),))
 
 
 def get_job(job_id):

@@ -43,12 +43,6 @@ def _take_overdue(now, cutoff, limit):
     return take(Delivery, overdue, dict(enqueued_at=now), limit=limit)
 
 
-def _enqueue(rows, now):
-    for row in rows:
-        enqueue_after_commit(db.session, row.id)
-    return len(rows)
-
-
 def enqueue_all_pending():
     """Enqueue every pending delivery of an enabled endpoint, each delayed until it is due.
 
@@ -68,7 +62,7 @@ def enqueue_all_pending():
 
 DELIVERIES = work.Sweepable("deliveries", steps=(
     work.Step("expired_leases", lambda now, cutoff, limit: claim_expired(now, limit), _record_lost),
-    work.Step("overdue", _take_overdue, _enqueue),
+    work.Step("overdue", _take_overdue, work.signal_each(enqueue_after_commit)),
 ), wake=enqueue_all_pending)
 
 
