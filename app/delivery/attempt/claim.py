@@ -11,7 +11,6 @@ connection is held while HTTP requests run.
 """
 
 import functools
-import secrets as _random
 import time
 from dataclasses import dataclass
 from datetime import timedelta
@@ -29,11 +28,7 @@ from app.extensions import db
 from app.models import AttemptTrigger, Delivery, DeliveryStatus, Endpoint, EndpointState, Message, utcnow
 from app.models.types import UTCDateTime
 from app.outbox import enqueue_after_commit
-
-#: A message may arrive this early (clock skew between machines) and still claim its delivery.
-EARLY_TOLERANCE = timedelta(seconds=1)
-#: The sweep's lease on a delivery whose lease expired (its worker died mid-attempt), while it records it lost.
-EXPIRED_LEASE = timedelta(minutes=5)
+from app.work.leases import EARLY_TOLERANCE, new_token, take_expired
 
 deliveries, endpoints, messages = Delivery.__table__, Endpoint.__table__, Message.__table__
 
@@ -184,7 +179,7 @@ def _claim_ungated(ids, token, now):
 def claim_gated(delivery_id, throttle=None):
     """Claim one ready delivery after its gates; return its Claim, a Deferred, or None if it is not ready."""
     session, now = db.session, utcnow()
-    params = claim_params([delivery_id], _random.token_hex(8), now)
+    params = claim_params([delivery_id], new_token(), now)
     row = session.connection().execute(_READ_READY, params).first()
     if row is None:
         session.rollback()
@@ -205,7 +200,7 @@ def claim_deliveries(delivery_ids, throttle=None):
     ready (handled already, not due, endpoint not in service, taken) is left alone.
     """
     ids = list(dict.fromkeys(delivery_ids))
-    token, now = _random.token_hex(8), utcnow()
+    token, now = new_token(), utcnow()
     claims = [claim_from(row, token, now) for row in _claim_ungated(ids, token, now)]
     taken = {claim.delivery_id for claim in claims}
     deferred = []
@@ -223,13 +218,8 @@ def claim_deliveries(delivery_ids, throttle=None):
 def claim_expired(now, limit):
     """Take up to limit sending deliveries whose lease has expired (their worker died mid-attempt): a new lease,
     committed, so concurrent sweepers take each once; return their unsigned Claims, to be recorded as lost."""
-    expired = (Delivery.status == DeliveryStatus.SENDING) & (Delivery.lease_expires_at < now)
-    token = _random.token_hex(8)
-    ids = db.session.scalars(update(Delivery).where(
-        Delivery.id.in_(select(Delivery.id).where(expired).limit(limit)), expired,
-    ).values(lease_token=token, lease_expires_at=now + EXPIRED_LEASE)
-        .returning(Delivery.id).execution_options(synchronize_session=False)).all()
-    rows = db.session.connection().execute(_READ, {"ids": ids}).all() if ids else []
+    token, taken = take_expired(Delivery, DeliveryStatus.SENDING, now, limit=limit)
+    rows = db.session.connection().execute(_READ, {"ids": [row.id for row in taken]}).all() if taken else []
     db.session.commit()
     return [claim_from(row, token, now, sign=False) for row in rows]
 
