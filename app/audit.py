@@ -68,6 +68,7 @@ class Action(enum.StrEnum):
     ALERT_FAILING = "alert.failing"
     ALERT_DISABLED = "alert.disabled"
     ALERT_RECOVERED = "alert.recovered"
+    ALERT_PAUSED = "alert.paused"
     ALERT_FIRED = "alert.fired"
     ALERT_SENT = "alert.sent"
 
