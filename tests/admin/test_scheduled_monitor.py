@@ -21,6 +21,9 @@ def test_the_monitor_shows_a_scheduled_delivery_with_its_time(app, client, staff
     assert 'data-action="send_now"' not in page  # a viewer only reads
     log = client.get(f"/admin/log/{delivery_id}").get_data(as_text=True)
     assert f"scheduled for {when:%Y-%m-%d %H:%M:%S}" in log
+    message_id = load(app, delivery_id).message_id
+    details = client.get("/admin/messages/details/", query_string={"id": message_id}).get_data(as_text=True)
+    assert f'data-deliver-at="{when.isoformat()}"' in details
 
 
 def test_an_operator_sends_a_scheduled_delivery_now_audited(app, client, staff, make_endpoint, broker):
