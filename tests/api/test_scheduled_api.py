@@ -21,7 +21,7 @@ def counts(app):
 def test_a_message_scheduled_through_the_api_shows_its_time(app, client, auth, make_endpoint):
     make_endpoint()
     when = (utcnow() + timedelta(days=2)).replace(microsecond=0)
-    answer = post(client, auth, deliver_at="{:%Y-%m-%dT%H:%M:%S}+02:00".format(when + timedelta(hours=2)))
+    answer = post(client, auth, deliver_at=f"{when + timedelta(hours=2):%Y-%m-%dT%H:%M:%S}+02:00")
     assert answer.status_code == 202 and answer.json["deliver_at"] == iso(when)
     shown = client.get(f"/api/v1/messages/{answer.json['id']}", headers=auth).json
     assert shown["deliver_at"] == iso(when)
