@@ -1,4 +1,4 @@
-"""Alerts: an email through SMTP and/or a JSON POST, about endpoints (failing, disabled, recovered) and rules."""
+"""Alerts: an email through SMTP and/or a JSON POST, about endpoints (failing, disabled, paused, recovered), rules."""
 
 import json
 import smtplib
@@ -19,9 +19,11 @@ HEADLINES = {
     "failing": "is failing",
     "disabled": "was disabled",
     "recovered": "has recovered",
+    "paused": "was paused by its receiver",
 }
 #: The audit action of each kind.
-ACTIONS = {"failing": Action.ALERT_FAILING, "disabled": Action.ALERT_DISABLED, "recovered": Action.ALERT_RECOVERED}
+ACTIONS = {"failing": Action.ALERT_FAILING, "disabled": Action.ALERT_DISABLED, "recovered": Action.ALERT_RECOVERED,
+           "paused": Action.ALERT_PAUSED}
 
 
 class AlertNotSent(Exception):

@@ -17,7 +17,13 @@ from app.admin.base import StaffModelView
 from app.admin.common import whole_number
 from app.admin.delivery_log import DeliveryLogMixin
 from app.admin.delivery_rows import DeliveryRowActionsMixin
-from app.admin.staff_actions import cancel_as_staff, replay_as_staff, resolve_as_staff, retry_as_staff
+from app.admin.staff_actions import (
+    cancel_as_staff,
+    replay_as_staff,
+    resolve_as_staff,
+    retry_as_staff,
+    send_now_as_staff,
+)
 from app.auth.access import has_role, require_role, staff_actor
 from app.delivery.queries import DeliveryFilter, event_type_choices, list_deliveries, tab_counts
 from app.errors import InvalidInput
@@ -139,6 +145,10 @@ class DeliveryView(DeliveryLogMixin, DeliveryRowActionsMixin, StaffModelView):
     @action("cancel", "Cancel selected", "Cancel the selected pending deliveries? They will not be sent.")
     def action_cancel(self, ids):
         cancel_as_staff(ids)
+
+    @action("send_now", "Send selected now", "Send the selected scheduled deliveries now instead of at their time?")
+    def action_send_now(self, ids):
+        send_now_as_staff(ids)
 
     @action("resolve", "Resolve selected", "Mark the selected failed deliveries resolved with this note?")
     def action_resolve(self, ids):

@@ -1,4 +1,4 @@
-"""One delivery's actions from the monitor and the View log page: retry, replay, cancel, resolve.
+"""One delivery's actions from the monitor and the View log page: retry, replay, cancel, resolve, send now.
 
 Each is a POST with CSRF. From a monitor row (htmx, HX-Request) the answer is the row itself, which then
 polls until the attempt has landed and shows its outcome in place; otherwise it redirects back.
@@ -7,7 +7,13 @@ polls until the attempt has landed and shows its outcome in place; otherwise it 
 from flask import redirect, request
 from flask_admin import expose
 
-from app.admin.staff_actions import cancel_as_staff, replay_as_staff, resolve_as_staff, retry_as_staff
+from app.admin.staff_actions import (
+    cancel_as_staff,
+    replay_as_staff,
+    resolve_as_staff,
+    retry_as_staff,
+    send_now_as_staff,
+)
 from app.audit import Action
 from app.auth.access import has_role, local_url, staff_actor
 from app.delivery.queries import get_delivery
@@ -62,6 +68,11 @@ class DeliveryRowActionsMixin:
     @expose("/cancel/<delivery_id>", methods=("POST",))
     def cancel_one(self, delivery_id):
         cancel_as_staff([delivery_id], audit_action=Action.DELIVERY_CANCEL)
+        return self._answer(delivery_id)
+
+    @expose("/send-now/<delivery_id>", methods=("POST",))
+    def send_now_one(self, delivery_id):
+        send_now_as_staff([delivery_id], audit_action=Action.DELIVERY_SEND_NOW)
         return self._answer(delivery_id)
 
     @expose("/resolve/<delivery_id>", methods=("POST",))

@@ -1,4 +1,5 @@
-"""Retry, replay, cancel and resolve as staff do them: role, hourly cap and cooldown checked, outcome flashed."""
+"""Retry, replay, cancel, resolve and send now as staff do them: role, hourly cap and cooldown checked, outcome
+flashed."""
 
 from flask import flash
 
@@ -9,6 +10,7 @@ from app.delivery.operations.deliveries import (
     replay_deliveries,
     resolve_deliveries,
     retry_deliveries,
+    send_scheduled_now,
 )
 from app.errors import InvalidInput
 from app.models import AttemptTrigger, Role
@@ -74,4 +76,12 @@ def resolve_as_staff(ids, note, *, audit_action=Action.DELIVERIES_RESOLVE):
         flash(exc.message.capitalize() + "; nothing was changed.", "error")
         return None
     _report(outcome, "resolved")
+    return outcome
+
+
+def send_now_as_staff(ids, *, audit_action=Action.DELIVERIES_SEND_NOW):
+    """Send scheduled deliveries now instead of at their time, for the signed-in operator; return the outcome."""
+    require_role(Role.OPERATOR)
+    outcome = send_scheduled_now(ids, actor=staff_actor(), audit_action=audit_action)
+    _report(outcome, "sent")
     return outcome

@@ -73,7 +73,7 @@ def _message_data(message):
     return {
         "id": message.id, "event_type": message.event_type, "payload": json.loads(message.payload),
         "reference": message.reference, "tags": message.tags, "idempotency_key": message.idempotency_key,
-        "created_at": message.created_at, "deliveries": message.deliveries,
+        "created_at": message.created_at, "deliver_at": message.deliver_at, "deliveries": message.deliveries,
     }
 
 
@@ -82,9 +82,13 @@ def sent_json(sent):
     return {
         "id": sent.id, "event_type": sent.event_type, "payload": sent.payload, "reference": sent.reference,
         "tags": sent.tags, "idempotency_key": sent.idempotency_key,
-        "created_at": sent.created_at.isoformat().replace("+00:00", "Z"),
+        "created_at": _iso(sent.created_at), "deliver_at": _iso(sent.deliver_at) if sent.deliver_at else None,
         "deliveries": [{"id": d.id, "endpoint_id": d.endpoint_id, "status": d.status.value} for d in sent.deliveries],
     }
+
+
+def _iso(moment):
+    return moment.isoformat().replace("+00:00", "Z")
 
 
 def json_response(data, status):
@@ -98,7 +102,8 @@ def _checked(body, header_key=None):
         raise ApiError(422, "Idempotency-Key header and idempotency_key field differ", "idempotency_key")
     data = MessageIn.model_validate({**body, "idempotency_key": body.get("idempotency_key") or header_key})
     return check_message(data.event_type, data.payload, reference=data.reference, tags=data.tags,
-                         idempotency_key=data.idempotency_key, endpoint_ids=data.endpoint_ids)
+                         idempotency_key=data.idempotency_key, endpoint_ids=data.endpoint_ids,
+                         deliver_at=data.deliver_at)
 
 
 @bp.post("/messages")

@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import (
     AliasChoices,
+    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -144,6 +145,9 @@ class MessageIn(Strict):
     idempotency_key: Handle | None = Field(None, description="The same key again returns the first message")
     endpoint_ids: list[Annotated[OneLine, Field(max_length=64)]] | None = Field(
         None, description="Send only to these endpoints")
+    deliver_at: AwareDatetime | None = Field(None, description=(
+        "Send the deliveries at this time instead of at once (ISO 8601 with a time zone, at most 30 days ahead, "
+        "not more than 5 minutes past); until then they are pending, held as \"scheduled\""))
 
 
 class ResendIn(Strict):
@@ -222,6 +226,7 @@ class MessageOut(Out):
     tags: list[str]
     idempotency_key: str | None
     created_at: datetime
+    deliver_at: datetime | None = Field(None, description="When its deliveries are scheduled to go; null: at once")
     deliveries: list[DeliverySummaryOut]
     resent_from_id: str | None = Field(None, description="The message this one was resent from, edited")
 
@@ -237,6 +242,7 @@ class MessageBatchItemOut(BaseModel):
     tags: list[str] | None = None
     idempotency_key: str | None = None
     created_at: datetime | None = None
+    deliver_at: datetime | None = None
     deliveries: list[DeliverySummaryOut] | None = None
     created: bool | None = Field(None, description="False when its idempotency key returned an earlier message")
     error: str | None = Field(None, description="Why this message was refused (nothing of it was written)")

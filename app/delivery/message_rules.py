@@ -5,17 +5,23 @@ Every check raises InvalidInput or PayloadTooLarge naming the field, before anyt
 
 import json
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from flask import current_app
 
 from app.delivery import matching
 from app.errors import InvalidInput, PayloadTooLarge
+from app.models import utcnow
 from app.text import MAX_JSON_DEPTH, is_clean_text, json_depth
 
 #: At most this many tags on one message, each at most 200 characters.
 MAX_TAGS = 50
 #: Deepest nesting of objects and arrays a payload may have (app.text.MAX_JSON_DEPTH, inbound bodies' too).
 MAX_DEPTH = MAX_JSON_DEPTH
+#: How far ahead a message may be scheduled (deliver_at).
+MAX_SCHEDULE_AHEAD = timedelta(days=30)
+#: How far in the past deliver_at may be (clock skew, a slow request): such a message is sent at once.
+SCHEDULE_PAST_TOLERANCE = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -29,10 +35,12 @@ class NewMessage:
     tags: tuple = ()
     idempotency_key: str | None = None
     endpoint_ids: tuple | None = None
+    #: When its deliveries are to be sent (aware, UTC); None: at once.
+    deliver_at: datetime | None = None
 
 
 def check_message(event_type, payload, *, reference=None, tags=None, idempotency_key=None, endpoint_ids=None,
-                  forwarded=False):
+                  deliver_at=None, forwarded=False):
     """Return a NewMessage, or raise InvalidInput / PayloadTooLarge saying which field is wrong. forwarded allows
     an event type in the forwarded namespace (app.delivery.matching)."""
     matching.check_event_type(event_type, forwarded=forwarded)
@@ -44,7 +52,30 @@ def check_message(event_type, payload, *, reference=None, tags=None, idempotency
         reference=check_short_text(reference, "reference"), tags=tuple(check_tags(tags)),
         idempotency_key=check_short_text(idempotency_key, "idempotency_key"),
         endpoint_ids=tuple(dict.fromkeys(endpoint_ids)) if endpoint_ids is not None else None,
+        deliver_at=check_deliver_at(deliver_at),
     )
+
+
+def check_deliver_at(value, now=None):
+    """Return deliver_at (an ISO 8601 text or a datetime, with its time zone) in UTC, or None; raise InvalidInput
+    when it has no time zone, is more than MAX_SCHEDULE_AHEAD ahead or more than SCHEDULE_PAST_TOLERANCE past."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            raise InvalidInput("deliver_at must be an ISO 8601 date and time, e.g. 2026-12-24T09:00:00Z",
+                               field="deliver_at") from None
+    if not isinstance(value, datetime) or value.tzinfo is None or value.utcoffset() is None:
+        raise InvalidInput("deliver_at must be a date and time with its time zone, e.g. 2026-12-24T09:00:00+01:00",
+                           field="deliver_at")
+    now = now or utcnow()
+    if value > now + MAX_SCHEDULE_AHEAD:
+        raise InvalidInput(f"deliver_at may be at most {MAX_SCHEDULE_AHEAD.days} days ahead", field="deliver_at")
+    if value < now - SCHEDULE_PAST_TOLERANCE:
+        raise InvalidInput("deliver_at is in the past; leave it out to send at once", field="deliver_at")
+    return value.astimezone(now.tzinfo)
 
 
 def encode_payload(payload):

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import bindparam, insert, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
-from app.delivery import matching
+from app.delivery import matching, scheduling
 from app.delivery.handles import handle_rows
 from app.delivery.message_rules import NewMessage, check_message
 from app.errors import HookyardError, IllegalTransition, InvalidInput, NotFound
@@ -48,9 +48,10 @@ def _insert_keyed_messages(dialect_name):
 # which was most of a POST's CPU); rows of a message whose idempotency key is taken are skipped with it.
 _INSERT_ALL_POSTGRES = text("""
 WITH m AS (
-  INSERT INTO messages (id, event_type, payload, reference, idempotency_key, created_at)
+  INSERT INTO messages (id, event_type, payload, reference, idempotency_key, created_at, deliver_at)
   SELECT * FROM unnest(CAST(:m_id AS varchar[]), CAST(:m_type AS varchar[]), CAST(:m_payload AS text[]),
-                       CAST(:m_ref AS varchar[]), CAST(:m_key AS varchar[]), CAST(:m_at AS timestamptz[]))
+                       CAST(:m_ref AS varchar[]), CAST(:m_key AS varchar[]), CAST(:m_at AS timestamptz[]),
+                       CAST(:m_deliver_at AS timestamptz[]))
   ON CONFLICT (idempotency_key) DO NOTHING
   RETURNING id
 ), t AS (
@@ -64,11 +65,12 @@ WITH m AS (
   WHERE x.message_id IN (SELECT id FROM m)
 ), d AS (
   INSERT INTO deliveries (id, message_id, endpoint_id, event_type, status, attempt_count, scheduled_attempt_count,
-                          next_attempt_at, created_at)
-  SELECT x.id, x.message_id, x.endpoint_id, x.event_type, :pending, 0, 0, x.at, x.at
+                          next_attempt_at, held_reason, created_at)
+  SELECT x.id, x.message_id, x.endpoint_id, x.event_type, :pending, 0, 0, x.next_at, x.held, x.at
   FROM unnest(CAST(:d_id AS varchar[]), CAST(:d_message AS varchar[]), CAST(:d_endpoint AS varchar[]),
-              CAST(:d_type AS varchar[]), CAST(:d_at AS timestamptz[]))
-    AS x(id, message_id, endpoint_id, event_type, at)
+              CAST(:d_type AS varchar[]), CAST(:d_at AS timestamptz[]), CAST(:d_next_at AS timestamptz[]),
+              CAST(:d_held AS varchar[]))
+    AS x(id, message_id, endpoint_id, event_type, at, next_at, held)
   WHERE x.message_id IN (SELECT id FROM m)
 )
 SELECT id FROM m""")
@@ -94,19 +96,25 @@ class SentMessage:
     created_at: object
     deliveries: list = field(default_factory=list)
     created: bool = True
+    deliver_at: object = None
+
+    def schedule(self):
+        """(next_attempt_at, held_reason, wake-up delay in seconds) of its new deliveries: now, or deliver_at."""
+        return scheduling.first_attempt(self.created_at, self.deliver_at)
 
 
 def send_message(event_type, payload, *, reference=None, tags=None, idempotency_key=None, endpoint_ids=None,
-                 session=None, forwarded=False):
+                 deliver_at=None, session=None, forwarded=False):
     """Create a message and a delivery per matching endpoint in the caller's transaction.
 
     Returns (message, created). Nothing is sent until the caller commits; a rollback sends nothing.
     With an idempotency key already used for the same message, returns the first one and creates nothing;
     for a different message, raises IllegalTransition. Only forwarded may use the forwarded namespace
-    (app.delivery.matching).
+    (app.delivery.matching). deliver_at (an aware datetime or ISO 8601 text, at most 30 days ahead) schedules
+    the deliveries: they wait, held as "scheduled", until then.
     """
     new = check_message(event_type, payload, reference=reference, tags=tags, idempotency_key=idempotency_key,
-                        endpoint_ids=endpoint_ids, forwarded=forwarded)
+                        endpoint_ids=endpoint_ids, deliver_at=deliver_at, forwarded=forwarded)
     (sent,) = send_messages([new], session=session)
     return sent, sent.created
 
@@ -160,14 +168,16 @@ def write_messages(news, session=None):
             results[index] = _same_or_refused(new, first) if isinstance(first, SentMessage) else first
     for result in results:
         if isinstance(result, SentMessage) and result.created:
+            delay = result.schedule()[2]
             for delivery in result.deliveries:
-                enqueue_after_commit(session, delivery.id)
+                enqueue_after_commit(session, delivery.id, delay)
     return results
 
 
 def _new(new, endpoint_ids, now):
     return SentMessage(id=new_id("msg"), event_type=new.event_type, payload=new.payload, reference=new.reference,
                        tags=list(new.tags), idempotency_key=new.idempotency_key, created_at=now,
+                       deliver_at=new.deliver_at,
                        deliveries=[SentDelivery(new_id("dlv"), endpoint_id) for endpoint_id in endpoint_ids])
 
 
@@ -196,14 +206,16 @@ def _insert(connection, rows):
     keyed = any(new.idempotency_key for new, _ in rows)
     statement = _insert_keyed_messages(connection.dialect.name) if keyed else _INSERT_MESSAGES
     values = [{"id": sent.id, "event_type": new.event_type, "payload": new.body, "reference": new.reference,
-               "idempotency_key": new.idempotency_key, "created_at": sent.created_at} for new, sent in rows]
+               "idempotency_key": new.idempotency_key, "created_at": sent.created_at, "deliver_at": new.deliver_at}
+              for new, sent in rows]
     result = connection.execute(statement, values)
     written = set(result.scalars()) if keyed else {sent.id for _, sent in rows}
     tags = [{"message_id": sent.id, "tag": tag} for _, sent in rows if sent.id in written for tag in sent.tags]
     deliveries = [{"id": d.id, "message_id": sent.id, "endpoint_id": d.endpoint_id, "event_type": sent.event_type,
                    "status": DeliveryStatus.PENDING, "attempt_count": 0, "scheduled_attempt_count": 0,
-                   "next_attempt_at": sent.created_at, "created_at": sent.created_at}
-                  for _, sent in rows if sent.id in written for d in sent.deliveries]
+                   "next_attempt_at": next_at, "held_reason": held, "created_at": sent.created_at}
+                  for _, sent in rows if sent.id in written for next_at, held, _ in [sent.schedule()]
+                  for d in sent.deliveries]
     if tags:
         connection.execute(_INSERT_TAGS, tags)
     handles = handle_rows(sent for _, sent in rows if sent.id in written)  # what the monitor's search finds
@@ -219,13 +231,13 @@ def _insert_postgres(connection, rows):
     sents = [sent for _, sent in rows]
     handles = handle_rows(sents)
     params = {"pending": DeliveryStatus.PENDING.value,
-              **_columns(("m_id", "m_type", "m_payload", "m_ref", "m_key", "m_at"),
-                         [(sent.id, new.event_type, new.body, new.reference, new.idempotency_key, sent.created_at)
-                          for new, sent in rows]),
+              **_columns(("m_id", "m_type", "m_payload", "m_ref", "m_key", "m_at", "m_deliver_at"),
+                         [(sent.id, new.event_type, new.body, new.reference, new.idempotency_key, sent.created_at,
+                           new.deliver_at) for new, sent in rows]),
               **_columns(("t_message", "t_tag"), [(sent.id, tag) for sent in sents for tag in sent.tags]),
               **_columns(("h_message", "h_handle"), [(h["message_id"], h["handle"]) for h in handles]),
-              **_columns(("d_id", "d_message", "d_endpoint", "d_type", "d_at"),
-                         [(d.id, sent.id, d.endpoint_id, sent.event_type, sent.created_at)
+              **_columns(("d_id", "d_message", "d_endpoint", "d_type", "d_at", "d_next_at", "d_held"),
+                         [(d.id, sent.id, d.endpoint_id, sent.event_type, sent.created_at, *sent.schedule()[:2])
                           for sent in sents for d in sent.deliveries])}
     return set(connection.execute(_INSERT_ALL_POSTGRES, params).scalars())
 
@@ -241,6 +253,7 @@ def _existing(connection, new):
     tags = list(connection.execute(select(_tags.c.tag).where(_tags.c.message_id == row.id)).scalars())
     first = SentMessage(id=row.id, event_type=row.event_type, payload=json.loads(row.payload), reference=row.reference,
                         tags=tags, idempotency_key=row.idempotency_key, created_at=row.created_at, created=False,
+                        deliver_at=row.deliver_at,
                         deliveries=[SentDelivery(d.id, d.endpoint_id, d.status) for d in connection.execute(
                             select(_deliveries.c.id, _deliveries.c.endpoint_id, _deliveries.c.status)
                             .where(_deliveries.c.message_id == row.id).order_by(_deliveries.c.created_at))])
@@ -252,6 +265,7 @@ def _same_or_refused(new, sent):
     differs = [name for name, theirs, ours in (
         ("event_type", sent.event_type, new.event_type), ("payload", sent.payload, new.payload),
         ("reference", sent.reference, new.reference), ("tags", sorted(sent.tags), sorted(new.tags)),
+        ("deliver_at", sent.deliver_at, new.deliver_at),
     ) if theirs != ours]
     if differs:
         return IllegalTransition(

@@ -53,6 +53,8 @@ class Delivery(db.Model):
     # Which deliveries can be cancelled: see cancellable() (a waiting one, or one whose worker is gone).
     #: Only a failed delivery can be marked resolved (it stays failed; the Failed tab leaves it out).
     RESOLVABLE = (DeliveryStatus.FAILED,)
+    #: The held_reason of a delivery waiting for its message's deliver_at (app.delivery.scheduling).
+    SCHEDULED = "scheduled"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("dlv"))
     message_id: Mapped[str] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), index=True)
@@ -133,6 +135,13 @@ class Delivery(db.Model):
     @property
     def can_resolve(self):
         return self.status in self.RESOLVABLE and self.resolved_at is None
+
+    @property
+    def scheduled_for(self):
+        """When a delivery waiting for its message's deliver_at is to be sent, or None."""
+        if self.status is DeliveryStatus.PENDING and self.held_reason == self.SCHEDULED:
+            return self.next_attempt_at
+        return None
 
     @property
     def held_because(self):

@@ -59,7 +59,7 @@ class Endpoint(db.Model):
     breaker_failures: Mapped[int] = mapped_column(Integer, default=0)
     #: While in the future, the circuit breaker holds new attempts; the first one after it is the probe.
     breaker_open_until = mapped_column(UTCDateTime)
-    #: The last alert sent about this endpoint ("failing" or "disabled"); None once recovered.
+    #: The last alert sent about this endpoint ("failing", "disabled" or "paused"); None once recovered.
     alerted: Mapped[str | None] = mapped_column(String(16))
     deleted_at = mapped_column(UTCDateTime)
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)

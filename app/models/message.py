@@ -29,6 +29,8 @@ class Message(db.Model):
     reference: Mapped[str | None] = mapped_column(String(200))
     idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False, index=True)
+    #: When the producer asked for its deliveries to be sent (scheduled delivery); None sends them at once.
+    deliver_at = mapped_column(UTCDateTime)
     #: When retention replaced the payload with JSON null (see app.ops.retention).
     payload_purged_at = mapped_column(UTCDateTime)
     #: The message this one was resent from, with an edited payload ("edit and resend").

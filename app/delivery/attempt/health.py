@@ -6,6 +6,7 @@ from flask import current_app
 from sqlalchemy import case, func, or_, update
 
 from app.audit import SYSTEM, Action, record
+from app.delivery.attempt import breaker_wake
 from app.delivery.attempt.retry import is_retryable
 from app.extensions import db
 from app.models import Endpoint, EndpointState
@@ -23,10 +24,15 @@ def record_outcome(endpoint_id, outcome, now, alerted=False):
     the breaker; any answer that shows the endpoint is up (a success, or a 4xx) closes it. The same
     number of failures of any kind raises one "failing" alert; 410 Gone, or nothing but failures for
     WEBHOOK_AUTO_DISABLE_AFTER_SECONDS, disables the endpoint with a reason and an alert. A success
-    after an alert (alerted, read when the delivery was claimed) announces the recovery.
+    after an alert (alerted, read when the delivery was claimed) announces the recovery; a success that closes
+    the breaker wakes what it held (breaker_wake).
     """
     if not outcome.ok:
         return _failure(endpoint_id, outcome, now)
+    # The breaker's probe succeeded (or another attempt did while it was open): what it held goes now.
+    if db.session.execute(update(Endpoint).where(Endpoint.id == endpoint_id, Endpoint.breaker_open_until.is_not(None))
+                          .values(breaker_open_until=None).execution_options(synchronize_session=False)).rowcount:
+        breaker_wake.wake_held(endpoint_id, now)
     changed = or_(Endpoint.consecutive_failures != 0, Endpoint.last_success_at.is_(None),
                   Endpoint.last_success_at < now - HEALTH_WRITE_INTERVAL)
     # The condition skips the write when nothing would change, so a busy endpoint's row is not a hot spot.

@@ -22,7 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app import metrics, outages
 from app.credentials.masking import mask_outbound_headers
-from app.delivery.attempt import health, postgres, retry, storable
+from app.delivery.attempt import health, postgres, receiver_control, retry, storable
 from app.delivery.attempt.claim import deliveries
 from app.extensions import db
 from app.logs import log_attempt
@@ -117,7 +117,11 @@ def _plan(results, *, with_health=True):
     now, updated, moves, planned = utcnow(), {}, {}, []
     for i, (claim, outcome) in enumerate(results):
         started_at = now - timedelta(milliseconds=outcome.duration_ms)
-        if with_health and _health((claim, outcome), updated, now):
+        outcome, stopped = receiver_control.heed(claim.endpoint_id, outcome, now, pause=with_health)
+        disabled = with_health and _health((claim, outcome), updated, now)
+        if stopped:
+            status, next_at, delay = DeliveryStatus.FAILED, None, None
+        elif disabled:
             status, next_at, delay = DeliveryStatus.PENDING, now, None  # disabled: waits with the others
         else:
             status, next_at, delay = next_step(claim, outcome, now)
@@ -194,7 +198,8 @@ def record_results(results):
     """
     if not results:
         return []
-    if postgres.available() and all(outcome.ok and claim.endpoint_healthy for claim, outcome in results):
+    if postgres.available() and all(outcome.ok and claim.endpoint_healthy and not outcome.delivery_control
+                                    for claim, outcome in results):
         try:
             return _commit(_write_successes(results))
         except SQLAlchemyError as exc:
@@ -236,4 +241,5 @@ def minimal(outcome):
     """The outcome with only what any database can store: status, duration, error class, and why."""
     reason = f"the attempt's details could not be stored; {outcome.error or 'the receiver answered'}"
     return type(outcome)(duration_ms=outcome.duration_ms, status=outcome.status, error_class=outcome.error_class,
-                         error=storable.text(reason, 2000), retry_after=outcome.retry_after)
+                         error=storable.text(reason, 2000), retry_after=outcome.retry_after,
+                         delivery_control=outcome.delivery_control)

@@ -27,6 +27,10 @@ from app.models import ErrorClass
 USER_AGENT = "Hookyard-Webhooks/1.0"
 #: Headers every webhook carries besides its signature headers.
 BASE_HEADERS = {"Content-Type": "application/json", "User-Agent": USER_AGENT}
+#: A response header by which a receiver asks something of the delivery (app.delivery.attempt.receiver_control).
+DELIVERY_CONTROL_HEADER = "webhook-delivery"
+#: The values of DELIVERY_CONTROL_HEADER that mean something: end this delivery's retries, pause the endpoint.
+DELIVERY_CONTROLS = frozenset({"abort", "disable"})
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,8 @@ class Outcome:
     error_class: ErrorClass | None = None
     error: str | None = None
     retry_after: str | None = None
+    #: What the receiver asked of the delivery in its webhook-delivery header ("abort", "disable"), else None.
+    delivery_control: str | None = None
 
     @property
     def ok(self):
@@ -216,6 +222,7 @@ def post(url, body, headers, *, timeout, policy, body_limit):
             error_class=None if 200 <= response.status_code < 300 else ErrorClass.HTTP,
             error=None if 200 <= response.status_code < 300 else _status_text(response),
             retry_after=response.headers.get("Retry-After"),
+            delivery_control=_delivery_control(response.headers.get(DELIVERY_CONTROL_HEADER)),
         )
     except Exception as exc:  # noqa: BLE001  every failure becomes a recorded outcome
         attempt.finish()
@@ -223,6 +230,12 @@ def post(url, body, headers, *, timeout, policy, body_limit):
         return Outcome(duration_ms=_elapsed_ms(started), error_class=error_class, error=text)
     finally:
         _context.policy = _context.attempt = None
+
+
+def _delivery_control(value):
+    """The receiver's delivery control word, lower-cased; None for a missing or unknown one."""
+    word = (value or "").strip().lower()
+    return word if word in DELIVERY_CONTROLS else None
 
 
 def _release(response, complete):

@@ -1,10 +1,12 @@
-"""What people and producers do to deliveries: retry, replay, cancel, resolve. Each commits, audits, then enqueues."""
+"""What people and producers do to deliveries: retry, replay, cancel, resolve, send a scheduled one now. Each
+commits, audits, then enqueues."""
 
 from datetime import timedelta
 
 from sqlalchemy import exists, or_, select, update
 
 from app.audit import Action, record
+from app.delivery.scheduling import SCHEDULED
 from app.errors import IllegalTransition, NotFound
 from app.extensions import db
 from app.models import AttemptTrigger, Delivery, DeliveryStatus, Message, utcnow
@@ -134,6 +136,26 @@ def cancel_deliveries(ids, *, actor=None, audit_action=Action.DELIVERIES_CANCEL)
         ids, changed, "only pending deliveries, or sending ones whose lease ran out, can be cancelled"))
     if audit_action and actor and changed:
         record(actor, audit_action, outcome.summary("cancelled"), target_type="delivery", target_ids=changed)
+    db.session.commit()
+    return outcome
+
+
+def send_scheduled_now(ids, *, actor=None, audit_action=Action.DELIVERIES_SEND_NOW):
+    """Send scheduled deliveries now instead of at their message's deliver_at: due at once, as the first attempt
+    of their automatic chain; audit, commit, then enqueue."""
+    ids = list(dict.fromkeys(ids))
+    changed = db.session.scalars(
+        update(Delivery).where(Delivery.id.in_(ids), Delivery.status == DeliveryStatus.PENDING,
+                               Delivery.held_reason == SCHEDULED)
+        .values(next_attempt_at=utcnow(), held_reason=None)
+        .returning(Delivery.id).execution_options(synchronize_session=False)
+    ).all()
+    outcome = OperationResult(list(changed), _skip_reasons(
+        ids, changed, "only deliveries waiting for their scheduled time can be sent now"))
+    if audit_action and actor and changed:
+        record(actor, audit_action, outcome.summary("sent"), target_type="delivery", target_ids=changed)
+    for delivery_id in changed:
+        enqueue_after_commit(db.session, delivery_id)
     db.session.commit()
     return outcome
 
