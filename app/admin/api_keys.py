@@ -1,16 +1,15 @@
 """API keys in the staff UI (admins): every key with its scopes and last use, never the key; revoke in one POST."""
 
-from flask import abort, flash, redirect
-from flask_admin import BaseView, expose
+from flask import flash
+from flask_admin import expose
 
-from app.admin.base import StaffMixin
+from app.admin.base import StaffView, found
 from app.auth.access import staff_actor
 from app.auth.api_keys import list_api_keys, revoke_api_key
-from app.errors import NotFound
 from app.models import Role
 
 
-class ApiKeyView(StaffMixin, BaseView):
+class ApiKeyView(StaffView):
     """The producer API keys. A BaseView: a key is created from the command line (it is shown once), so this
     page only lists and revokes."""
 
@@ -24,9 +23,6 @@ class ApiKeyView(StaffMixin, BaseView):
     @expose("/<key_id>/revoke", methods=("POST",))
     def revoke(self, key_id):
         """Revoke a key at once (audited)."""
-        try:
-            row = revoke_api_key(key_id, actor=staff_actor())
-        except NotFound as exc:
-            abort(404, description=exc.message)
+        row = found(lambda: revoke_api_key(key_id, actor=staff_actor()))
         flash(f"API key {row.name} ({row.prefix}…) is revoked; requests with it are refused.", "success")
-        return redirect(self.get_url(".index"))
+        return self.back_to(".index")

@@ -1,12 +1,14 @@
-"""Access control shared by every admin view: sign-in required, then a minimum role."""
+"""What every staff view is built on: sign-in required, then a minimum role (StaffMixin); the read-only model list
+(StaffModelView); the hand-built page (StaffView)."""
 
 import re
 
 from flask import Response, abort, redirect, request, url_for
-from flask_admin import AdminIndexView, expose
+from flask_admin import AdminIndexView, BaseView, expose
 from flask_admin.contrib.sqla import ModelView
 from flask_login import current_user
 
+from app.errors import NotFound
 from app.models import Role
 
 #: The last list page anyone may ask for: a larger OFFSET is a long scan, or past PostgreSQL's bigint a 500.
@@ -32,6 +34,23 @@ class StaffMixin:
         if current_user.must_change_password:
             return redirect(url_for("auth.password"))
         abort(403, description=f"This page needs the {self.required_role.value} role.")
+
+    def back_to(self, endpoint=".index", **args):
+        """Redirect to one of this view's pages (or another view's, named with its endpoint)."""
+        return redirect(self.get_url(endpoint, **args))
+
+
+def found(lookup, *args):
+    """Return lookup(*args), or answer 404 with its message when it names no row."""
+    try:
+        return lookup(*args)
+    except NotFound as exc:
+        abort(404, description=exc.message)
+
+
+class StaffView(StaffMixin, BaseView):
+    """A hand-built staff page: Flask-Admin gives it the menu, the theme and the access hook; its routes are its own.
+    A state-changing route is decorated with app.admin.posting.staff_post."""
 
 
 class StaffModelView(StaffMixin, ModelView):

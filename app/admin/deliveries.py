@@ -7,18 +7,19 @@ itself when htmx asks (HX-Request), so a retry's outcome appears in place.
 
 import math
 
-from flask import flash, g, request
+from flask import flash, request
 from flask_admin import expose
 from flask_admin.actions import action
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from app.admin.base import StaffModelView
-from app.admin.common import whole_number
 from app.admin.delivery_log import DeliveryLogMixin
 from app.admin.delivery_rows import DeliveryRowActionsMixin
+from app.admin.listing import StaffListMixin
+from app.admin.posting import needs_role
 from app.admin.staff_actions import cancel_as_staff, replay_as_staff, resolve_as_staff, retry_as_staff
-from app.auth.access import has_role, require_role, staff_actor
+from app.auth.access import staff_actor
 from app.delivery.queries import DeliveryFilter, event_type_choices, list_deliveries, tab_counts
 from app.errors import InvalidInput
 from app.extensions import db
@@ -35,8 +36,6 @@ ROW_LOADS = (
     joinedload(Delivery.message).load_only(Message.reference, Message.idempotency_key).selectinload(Message.tag_rows),
     joinedload(Delivery.endpoint).load_only(Endpoint.name, Endpoint.url, Endpoint.state),
 )
-#: Arguments the filter form owns; the tabs and pager keep the others.
-_PAGING = ("page", "page_size")
 
 
 def monitor_filter(args):
@@ -54,20 +53,15 @@ def monitor_filter(args):
     return flt
 
 
-class DeliveryView(DeliveryLogMixin, DeliveryRowActionsMixin, StaffModelView):
+class DeliveryView(DeliveryLogMixin, DeliveryRowActionsMixin, StaffListMixin, StaffModelView):
     """The sync monitor (the admin home): deliveries with tabs, filters, search, live rows and actions."""
 
     list_template = "admin/monitor.html"
     column_default_sort = [("created_at", True), ("id", True)]
-
-    def current_filter(self):
-        """The filter in the query string, parsed once a request."""
-        if "monitor_filter" not in g:
-            g.monitor_filter = monitor_filter(request.args)
-        return g.monitor_filter
-
-    def can_operate(self):
-        return has_role(Role.OPERATOR)
+    list_endpoint = ".index_view"
+    tabs = TABS
+    tab_arguments = ("status", "resolved")
+    parse_filter = staticmethod(monitor_filter)
 
     def is_action_allowed(self, name):
         return self.can_operate() and super().is_action_allowed(name)
@@ -81,8 +75,7 @@ class DeliveryView(DeliveryLogMixin, DeliveryRowActionsMixin, StaffModelView):
     def listing(self):
         """Everything the rows, tabs and pager show for this request (one home for the page and the fragment)."""
         flt = self.current_filter()
-        per_page = whole_number("page_size", self.page_size, self.page_size_options)
-        page = whole_number("page", 1)
+        page, per_page = self.paging()
         counts = tab_counts(flt)
         total = counts[self.current_tab(flt)]
         rows, _ = list_deliveries(flt, page=page, per_page=per_page, options=ROW_LOADS)
@@ -108,24 +101,9 @@ class DeliveryView(DeliveryLogMixin, DeliveryRowActionsMixin, StaffModelView):
         """The live part of the monitor: rows, plus tab counts and pager swapped out of band."""
         return self.render("admin/monitor_fragment.html", **self.listing(), tabs=TABS)
 
-    def url_with(self, **changes):
-        """This page's URL with some query arguments changed (None drops one); paging restarts unless given."""
-        args = {k: v for k, v in request.args.items() if k not in _PAGING or k in changes}
-        args.update(changes)
-        return self.get_url(".index_view", **{k: v for k, v in args.items() if v not in (None, "")})
-
-    def page_url(self, number):
-        """The list URL for page number, keeping the filters."""
-        return self.url_with(page=number)
-
-    def tab_url(self, tab):
-        """The list URL for a tab, keeping the other filters."""
-        wanted = dict(TABS)[tab]
-        return self.url_with(status=wanted.get("status"), resolved=wanted.get("resolved"), page=None)
-
     @expose("/action/", methods=("POST",))
+    @needs_role(Role.OPERATOR)  # Flask-Admin would otherwise ignore a disallowed action silently
     def action_view(self):
-        require_role(Role.OPERATOR)  # Flask-Admin would otherwise ignore a disallowed action silently
         return self.handle_action()
 
     @action("retry", "Retry selected", "Retry the selected deliveries now?")

@@ -6,8 +6,9 @@ from flask import Response, abort, flash, redirect, request
 from flask_admin import expose
 from sqlalchemy import select
 
+from app.admin.posting import needs_role
 from app.admin.staff_actions import within_retry_cap
-from app.auth.access import has_role, local_url, require_role, staff_actor
+from app.auth.access import has_role, local_url, staff_actor
 from app.delivery.operations.resend import parse_payload, resend_delivery
 from app.errors import HookyardError
 from app.extensions import db
@@ -49,9 +50,9 @@ class DeliveryLogMixin:
                         headers={"Content-Disposition": f'attachment; filename="{message.id}.json"'})
 
     @expose("/log/<delivery_id>/resend", methods=("GET", "POST"))
+    @needs_role(Role.OPERATOR)
     def resend_view(self, delivery_id):
         """Edit the payload in an editor (JSON checked as typed and again here) and send it as a new message."""
-        require_role(Role.OPERATOR)
         delivery = self._delivery(delivery_id)
         text, error = pretty(delivery.message.payload), None
         if request.method == "POST":

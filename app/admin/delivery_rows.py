@@ -4,12 +4,13 @@ Each is a POST with CSRF. From a monitor row (htmx, HX-Request) the answer is th
 polls until the attempt has landed and shows its outcome in place; otherwise it redirects back.
 """
 
-from flask import redirect, request
+from flask import request
 from flask_admin import expose
 
+from app.admin.posting import staff_post
 from app.admin.staff_actions import cancel_as_staff, replay_as_staff, resolve_as_staff, retry_as_staff
 from app.audit import Action
-from app.auth.access import has_role, local_url, staff_actor
+from app.auth.access import has_role, staff_actor
 from app.delivery.queries import get_delivery
 from app.errors import NotFound
 from app.models import DeliveryStatus, Role, utcnow
@@ -23,6 +24,10 @@ def in_flight(delivery):
         return True
     return (delivery.status is DeliveryStatus.PENDING and delivery.next_trigger is not None
             and delivery.held_because is None)
+
+
+def _answer(view, delivery_id):
+    return view.answer(delivery_id)
 
 
 class DeliveryRowActionsMixin:
@@ -39,35 +44,30 @@ class DeliveryRowActionsMixin:
                            allowance=retry_allowance(staff_actor()) if operate else None,
                            cooldown_seconds=get_setting("retry_cooldown_seconds"))
 
-    def _answer(self, delivery_id):
-        if request.headers.get("HX-Request"):
-            return self._row(delivery_id, watch=True)
-        return redirect(local_url(request.form.get("url") or request.args.get("url"), self.get_url(".index_view")))
-
     @expose("/row/<delivery_id>")
     def row_fragment(self, delivery_id):
         """One monitor row; with watch=1 it keeps polling until an asked-for attempt lands, then shows it."""
         return self._row(delivery_id, watch=request.args.get("watch") == "1")
 
     @expose("/retry/<delivery_id>", methods=("POST",))
+    @staff_post(Role.OPERATOR, done=_answer)
     def retry_one(self, delivery_id):
         retry_as_staff([delivery_id], audit_action=Action.DELIVERY_RETRY)
-        return self._answer(delivery_id)
 
     @expose("/replay/<delivery_id>", methods=("POST",))
+    @staff_post(Role.OPERATOR, done=_answer)
     def replay_one(self, delivery_id):
         replay_as_staff([delivery_id], audit_action=Action.DELIVERY_REPLAY)
-        return self._answer(delivery_id)
 
     @expose("/cancel/<delivery_id>", methods=("POST",))
+    @staff_post(Role.OPERATOR, done=_answer)
     def cancel_one(self, delivery_id):
         cancel_as_staff([delivery_id], audit_action=Action.DELIVERY_CANCEL)
-        return self._answer(delivery_id)
 
     @expose("/resolve/<delivery_id>", methods=("POST",))
+    @staff_post(Role.OPERATOR, done=_answer)
     def resolve_one(self, delivery_id):
         resolve_as_staff([delivery_id], request.form.get("note", ""), audit_action=Action.DELIVERY_RESOLVE)
-        return self._answer(delivery_id)
 
 
 def retry_blocked(delivery, allowance, cooldown_seconds, now):

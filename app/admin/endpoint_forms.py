@@ -1,4 +1,11 @@
-"""The endpoint form: text fields a person types, turned into the settings the service validates."""
+"""The endpoint form: text fields a person types, turned into the settings the service validates.
+
+Each field is named as the setting it edits (and the Endpoint attribute that holds it). A field typed as it is
+stored (timeout_seconds, rate_limit_per_second, ...) needs nothing more than its line on EndpointForm: adding a
+setting to the page is adding its field. CONVERSIONS lists the fields whose text is read or shown another way.
+"""
+
+from dataclasses import dataclass
 
 from wtforms import Form, IntegerField, SelectField, StringField, TextAreaField, URLField
 from wtforms.validators import DataRequired, Optional
@@ -43,26 +50,46 @@ def format_headers(names):
     return "\n".join(f"{name}: {MASK}" for name in names)
 
 
-def settings_from(form):
-    """The service's settings from a submitted form; raises InvalidInput for text it cannot read."""
+def parse_schedule(text):
+    """"5, 300" to [5.0, 300.0] (None when empty); raise InvalidInput for anything but numbers."""
     try:
-        schedule = [float(v) for v in _split(form.retry_schedule.data)] or None
+        return [float(v) for v in _split(text)] or None
     except ValueError:
         raise InvalidInput("retry schedule: write seconds separated by commas", field="retry_schedule") from None
-    return {
-        "url": form.url.data, "name": form.name.data or None, "description": form.description.data or None,
-        "event_types": _split(form.event_types.data) or None, "signing": form.signing.data,
-        "headers": parse_headers(form.headers.data), "timeout_seconds": form.timeout_seconds.data,
-        "max_attempts": form.max_attempts.data, "retry_schedule": schedule,
-        "rate_limit_per_second": form.rate_limit_per_second.data,
-    }
+
+
+@dataclass(frozen=True)
+class Conversion:
+    """How one field's text becomes its setting (read) and how the endpoint's value is shown in it (show)."""
+
+    read: object
+    show: object
+    #: The Endpoint attribute shown, when it is not named as the field.
+    attribute: str = None
+
+
+def _or_none(text):
+    return text or None
+
+
+CONVERSIONS = {
+    "name": Conversion(_or_none, lambda value: value),
+    "description": Conversion(_or_none, lambda value: value),
+    "event_types": Conversion(lambda text: _split(text) or None, lambda types: ", ".join(types or [])),
+    "signing": Conversion(lambda text: text, lambda scheme: scheme.value),
+    "headers": Conversion(parse_headers, format_headers, attribute="header_names"),
+    "retry_schedule": Conversion(parse_schedule, lambda schedule: ",".join(f"{v:g}" for v in schedule or [])),
+}
+_AS_TYPED = Conversion(lambda data: data, lambda value: value)
+
+
+def settings_from(form):
+    """The service's settings from a submitted form; raises InvalidInput for text it cannot read."""
+    return {field.name: CONVERSIONS.get(field.name, _AS_TYPED).read(field.data) for field in form}
 
 
 def fill(form, endpoint):
     """Show an endpoint's settings in the form."""
-    form.url.data, form.name.data, form.description.data = endpoint.url, endpoint.name, endpoint.description
-    form.event_types.data = ", ".join(endpoint.event_types or [])
-    form.signing.data, form.headers.data = endpoint.signing.value, format_headers(endpoint.header_names)
-    form.timeout_seconds.data, form.max_attempts.data = endpoint.timeout_seconds, endpoint.max_attempts
-    form.retry_schedule.data = ",".join(f"{v:g}" for v in endpoint.retry_schedule or [])
-    form.rate_limit_per_second.data = endpoint.rate_limit_per_second
+    for field in form:
+        conversion = CONVERSIONS.get(field.name, _AS_TYPED)
+        field.data = conversion.show(getattr(endpoint, conversion.attribute or field.name))

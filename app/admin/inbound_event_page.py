@@ -7,8 +7,8 @@ from flask import Response, abort, request
 from flask_admin import expose
 from sqlalchemy import select
 
+from app.admin.base import found
 from app.auth.access import local_url
-from app.errors import NotFound
 from app.extensions import db
 from app.inbound import queries
 from app.models import InboundAttempt
@@ -38,10 +38,7 @@ class InboundEventPageMixin:
     """The event page of the InboundEventView (a mixin so the list module stays one concern)."""
 
     def _event(self, event_id):
-        try:
-            return queries.get_event(event_id)
-        except NotFound as exc:
-            abort(404, description=exc.message)
+        return found(queries.get_event, event_id)
 
     @expose("/event/<event_id>")
     def event_view(self, event_id):

@@ -4,11 +4,11 @@ admins create them, rotate their secret, pause, resume or disable them and switc
 Every change goes through app.inbound.sources, which validates, audits and commits; a form that cannot be read
 changes nothing and says why."""
 
-from flask import abort, current_app, flash, redirect, request
-from flask_admin import BaseView, expose
+from flask import current_app, flash, request
+from flask_admin import expose
 from flask_admin.helpers import get_form_data
 
-from app.admin.base import StaffMixin
+from app.admin.base import StaffView, found
 from app.admin.common import MAX_GRACE_HOURS, grace_hours, no_store
 from app.admin.inbound_source_forms import (
     SettingsForm,
@@ -18,11 +18,11 @@ from app.admin.inbound_source_forms import (
     settings_changes,
     typed_secret,
 )
-from app.auth.access import has_role, require_role, staff_actor
+from app.admin.posting import needs_role, staff_post, submitted
+from app.auth.access import has_role, staff_actor
 from app.credentials import crypto
 from app.credentials.masking import mask_secret
-from app.errors import HookyardError, InvalidInput
-from app.extensions import db
+from app.errors import InvalidInput
 from app.inbound import counts, queries
 from app.inbound import sources as service
 from app.models import Role, utcnow
@@ -34,25 +34,15 @@ def receiving_url(source):
     return f"{base}{source.url_path}"
 
 
-def _flash_invalid(exc, form=None):
-    """Say what was wrong, on the field when the form has it, and in the banner."""
-    field = getattr(form, exc.field, None) if form is not None and exc.field else None
-    if field is not None:
-        field.errors = [*field.errors, exc.message]
-    flash(exc.message if exc.message.endswith("changed.") else f"{exc.message}; nothing was changed.", "error")
+def _manage(view, source_id):
+    return view.back_to(".manage", source_id=source_id)
 
 
-class InboundSourceView(StaffMixin, BaseView):
+class InboundSourceView(StaffView):
     """Sources of inbound webhooks: list and details for staff, changes for admins."""
 
     def _source(self, source_id):
-        try:
-            return service.get_source(source_id)
-        except HookyardError as exc:
-            abort(404, description=exc.message)
-
-    def _manage(self, source_id):
-        return redirect(self.get_url(".manage", source_id=source_id))
+        return found(service.get_source, source_id)
 
     @expose("/")
     def index(self):
@@ -63,27 +53,21 @@ class InboundSourceView(StaffMixin, BaseView):
                            can_admin=has_role(Role.ADMIN))
 
     @expose("/new", methods=("GET", "POST"))
+    @needs_role(Role.ADMIN)
     def create(self):
-        require_role(Role.ADMIN)
         form = SourceForm(get_form_data())
-        status = 200
-        if request.method == "POST" and form.validate():
-            try:
-                source, shown = service.create_source(**create_arguments(form), actor=staff_actor())
-            except InvalidInput as exc:
-                db.session.rollback()
-                _flash_invalid(exc, form)
-                status = 422
-            else:
-                if shown:
-                    return no_store(self.render("admin/inbound_source_secret.html", source=source, secret=shown,
-                                                 url=receiving_url(source), created=True))
-                flash(f"Source {source.name} created with the secret you typed; it is kept encrypted and never shown.",
-                      "success")
-                return self._manage(source.id)
-        elif request.method == "POST":
-            status = 422
-        return self.render("admin/inbound_source_form.html", form=form), status
+        if request.method == "GET":
+            return self.render("admin/inbound_source_form.html", form=form)
+        return submitted(form, self._create) or (self.render("admin/inbound_source_form.html", form=form), 422)
+
+    def _create(self, form):
+        source, shown = service.create_source(**create_arguments(form), actor=staff_actor())
+        if shown:
+            return no_store(self.render("admin/inbound_source_secret.html", source=source, secret=shown,
+                                         url=receiving_url(source), created=True))
+        flash(f"Source {source.name} created with the secret you typed; it is kept encrypted and never shown.",
+              "success")
+        return _manage(self, source.id)
 
     @expose("/<source_id>")
     def manage(self, source_id):
@@ -98,66 +82,45 @@ class InboundSourceView(StaffMixin, BaseView):
             max_grace_hours=MAX_GRACE_HOURS)
 
     @expose("/<source_id>/settings", methods=("POST",))
+    @staff_post(Role.ADMIN, done=_manage)
     def change_settings(self, source_id):
-        require_role(Role.ADMIN)
         source = self._source(source_id)
         form = SettingsForm(get_form_data())
-        try:
-            if not form.validate():
-                raise InvalidInput("tolerance: enter a whole number of seconds from 1 to 86400",
-                                   field="tolerance_seconds")
-            service.update_source(source, settings_changes(form, source), actor=staff_actor())
-        except InvalidInput as exc:
-            db.session.rollback()
-            _flash_invalid(exc)
-        else:
-            flash("Settings saved.", "success")
-        return self._manage(source_id)
+        if not form.validate():
+            raise InvalidInput("tolerance: enter a whole number of seconds from 1 to 86400", field="tolerance_seconds")
+        service.update_source(source, settings_changes(form, source), actor=staff_actor())
+        return "Settings saved."
 
     @expose("/<source_id>/forward", methods=("POST",))
+    @staff_post(Role.ADMIN, done=_manage)
     def change_forward(self, source_id):
-        require_role(Role.ADMIN)
         source = self._source(source_id)
         wanted = request.form.get("forward")
         if wanted not in ("on", "off"):
-            flash("Forwarding must be turned on or off; nothing was changed.", "error")
-            return self._manage(source_id)
+            raise InvalidInput("Forwarding must be turned on or off")
         service.update_source(source, {"forward": wanted == "on"}, actor=staff_actor())
-        flash(f"Forwarding turned {wanted}.", "success")
-        return self._manage(source_id)
+        return f"Forwarding turned {wanted}."
 
     @expose("/<source_id>/state", methods=("POST",))
+    @staff_post(Role.ADMIN, done=_manage)
     def change_state(self, source_id):
-        require_role(Role.ADMIN)
         source = self._source(source_id)
-        try:
-            service.set_source_state(source, request.form.get("state", ""), request.form.get("reason") or None,
-                                     actor=staff_actor())
-        except InvalidInput as exc:
-            db.session.rollback()
-            _flash_invalid(exc)
-        else:
-            flash(f"Source {source.name} is {source.state.value}.", "success")
-        return self._manage(source_id)
+        service.set_source_state(source, request.form.get("state", ""), request.form.get("reason") or None,
+                                 actor=staff_actor())
+        return f"Source {source.name} is {source.state.value}."
 
     @expose("/<source_id>/rotate", methods=("POST",))
+    @staff_post(Role.ADMIN, done=_manage)
     def rotate(self, source_id):
-        require_role(Role.ADMIN)
         source = self._source(source_id)
         hours = grace_hours(request.form.get("grace_hours"))
-        try:
-            if hours is None:
-                raise InvalidInput(f"Grace period: enter a number of hours from 0 to {MAX_GRACE_HOURS:g}",
-                                   field="grace_hours")
-            typed = typed_secret(request.form.get("new_secret"), request.form.get("new_secret_again"))
-            secret = service.rotate_source_secret(source, new_secret=typed, grace_seconds=int(hours * 3600),
-                                                  actor=staff_actor())
-        except InvalidInput as exc:
-            db.session.rollback()
-            _flash_invalid(exc)
-            return self._manage(source_id)
+        if hours is None:
+            raise InvalidInput(f"Grace period: enter a number of hours from 0 to {MAX_GRACE_HOURS:g}",
+                               field="grace_hours")
+        typed = typed_secret(request.form.get("new_secret"), request.form.get("new_secret_again"))
+        secret = service.rotate_source_secret(source, new_secret=typed, grace_seconds=int(hours * 3600),
+                                              actor=staff_actor())
         if typed is None:
             return no_store(self.render("admin/inbound_source_secret.html", source=source, secret=secret,
                                          url=receiving_url(source), created=False, grace_hours=hours))
-        flash(f"Secret replaced by the one you typed; the old one verifies for {hours:g} h more.", "success")
-        return self._manage(source_id)
+        return f"Secret replaced by the one you typed; the old one verifies for {hours:g} h more."

@@ -1,12 +1,13 @@
 """Bulk jobs: "retry all failed that match this filter" with a confirmation, live progress and a summary."""
 
-from flask import abort, jsonify, redirect, request
-from flask_admin import BaseView, expose
+from flask import abort, jsonify, request
+from flask_admin import expose
 from sqlalchemy import select
 
-from app.admin.base import StaffMixin
+from app.admin.base import StaffView
+from app.admin.posting import needs_role, staff_post
 from app.admin.staff_actions import within_retry_cap
-from app.auth.access import require_role, staff_actor
+from app.auth.access import staff_actor
 from app.delivery.operations import bulk
 from app.delivery.queries import DeliveryFilter, count_deliveries
 from app.errors import InvalidInput
@@ -23,7 +24,7 @@ def job_json(job):
     }
 
 
-class JobView(StaffMixin, BaseView):
+class JobView(StaffView):
     """Bulk jobs: the confirmation stating the count, live progress, and how the attempts turned out."""
 
     def _filter(self, args):
@@ -45,21 +46,21 @@ class JobView(StaffMixin, BaseView):
         return self.render("admin/jobs.html", jobs=jobs)
 
     @expose("/retry-matching")
+    @needs_role(Role.OPERATOR)
     def confirm_retry(self):
-        require_role(Role.OPERATOR)
         flt = self._filter(request.args)
         return self.render("admin/job_confirm.html", count=count_deliveries(flt), filter_args=flt.to_args(),
                            described=self._described(flt))
 
     @expose("/retry-matching", methods=("POST",))
+    @staff_post(Role.OPERATOR, done=lambda self: self.back_to(".confirm_retry", **self._filter(request.form).to_args()))
     def start_retry(self):
-        require_role(Role.OPERATOR)
         flt = self._filter(request.form)
         actor = staff_actor()
         if not within_retry_cap(actor):
-            return redirect(self.get_url(".confirm_retry", **flt.to_args()))
+            return None  # the banner says why; back to the confirmation
         job = bulk.start_bulk_retry(flt, actor=actor)
-        return redirect(self.get_url(".job_view", job_id=job.id))
+        return self.back_to(".job_view", job_id=job.id)
 
     def _job(self, job_id):
         job = bulk.get_job(job_id)

@@ -1,9 +1,9 @@
 """The overview: the console's first page. KPI cards, the last 24 hours in two charts, and the top errors."""
 
-from flask_admin import BaseView, expose
+from flask_admin import expose
 
 from app.admin import charts
-from app.admin.base import StaffMixin
+from app.admin.base import StaffView
 from app.admin.formatters import relative
 from app.auth.access import has_role
 from app.console.overview import BUCKET_SECONDS, CHART_STATUSES, HOUR, inbound_figures, take_overview
@@ -11,7 +11,7 @@ from app.models import Role, utcnow
 from app.staff.settings import get_setting
 
 
-class OverviewView(StaffMixin, BaseView):
+class OverviewView(StaffView):
     """Figures for every staff member; "retry this group" leads operators to the bulk job's confirmation."""
 
     def _context(self):

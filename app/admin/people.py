@@ -3,7 +3,7 @@
 from zoneinfo import available_timezones
 
 from flask import flash, redirect, request
-from flask_admin import BaseView, expose
+from flask_admin import expose
 from flask_admin.helpers import get_form_data
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
@@ -13,8 +13,9 @@ from wtforms.validators import DataRequired, Optional
 
 from app.admin import formatters as fmt
 from app.admin.banners import hide_summary
-from app.admin.base import StaffMixin, StaffModelView
-from app.auth.access import local_url, require_role, staff_actor
+from app.admin.base import StaffModelView, StaffView
+from app.admin.posting import staff_post
+from app.auth.access import local_url, staff_actor
 from app.errors import HookyardError, InvalidInput
 from app.models import Role, utcnow
 from app.staff.limits import lift_retry_cap
@@ -69,17 +70,11 @@ class UserView(StaffModelView):
     }
 
     @expose("/lift-cap/<int:user_id>", methods=("POST",))
+    @staff_post(Role.ADMIN, done=lambda self, user_id: self.back_to(".index_view"), refuses=HookyardError)
     def lift_cap(self, user_id):
-        require_role(Role.ADMIN)
-        try:
-            user = lift_retry_cap(user_id, request.form.get("hours"), actor=staff_actor())
-        except HookyardError as exc:
-            flash(exc.message, "error")
-        else:
-            lifted = user.retry_cap_lifted_until
-            flash(f"Retry cap of {user.email} " + (f"lifted until {lifted:%H:%M} UTC." if lifted else "restored."),
-                  "success")
-        return redirect(self.get_url(".index_view"))
+        user = lift_retry_cap(user_id, request.form.get("hours"), actor=staff_actor())
+        lifted = user.retry_cap_lifted_until
+        return f"Retry cap of {user.email} " + (f"lifted until {lifted:%H:%M} UTC." if lifted else "restored.")
 
     def create_form(self, obj=None):
         return UserCreateForm(get_form_data(), obj=obj)
@@ -114,50 +109,58 @@ class UserView(StaffModelView):
         return True
 
 
-class SettingsView(StaffMixin, BaseView):
+def _settings_page(view):
+    return view.back_to(".index")
+
+
+class SettingsView(StaffView):
     """The settings admins change (cooldown, hourly cap, refresh), each with its default."""
 
     required_role = Role.ADMIN
 
-    @expose("/", methods=("GET", "POST"))
+    @expose("/")
     def index(self):
-        if request.method == "POST":
-            errors = []
-            for definition, current, _, _ in list_settings():
-                raw = request.form.get(definition.key)
-                if raw is None or str(raw).strip() == definition.display(current):
-                    continue
-                try:
-                    set_setting(definition.key, raw, actor=staff_actor())
-                except InvalidInput as exc:
-                    errors.append(exc.message)
-            for error in errors:
-                flash(error, "error")
-            if not errors:
-                flash("Settings saved.", "success")
-            return redirect(self.get_url(".index"))
         return self.render("admin/settings.html", settings=list_settings())
 
+    @expose("/", methods=("POST",))
+    @staff_post(Role.ADMIN, done=_settings_page)
+    def save(self):
+        """Save each changed setting; one that is refused is said, the others are still saved."""
+        errors = []
+        for definition, current, _, _ in list_settings():
+            raw = request.form.get(definition.key)
+            if raw is None or str(raw).strip() == definition.display(current):
+                continue
+            try:
+                set_setting(definition.key, raw, actor=staff_actor())
+            except InvalidInput as exc:
+                errors.append(exc.message)
+        for error in errors:
+            flash(error, "error")
+        return None if errors else "Settings saved."
 
-class PreferencesView(StaffMixin, BaseView):
+
+def _back(view):
+    return redirect(local_url(request.form.get("url"), view.get_url("monitor.index_view")))
+
+
+class PreferencesView(StaffView):
     """A person's own preferences: the time zone pages show times in; folding the summary banner away."""
 
     def is_visible(self):
         return False  # reached from the user menu
 
-    @expose("/", methods=("GET", "POST"))
+    @expose("/")
     def index(self):
-        if request.method == "POST":
-            try:
-                set_time_zone(current_user, request.form.get("time_zone"), actor=staff_actor())
-            except InvalidInput as exc:
-                flash(exc.message, "error")
-            else:
-                flash(f"Times now show in {current_user.time_zone}.", "success")
-            return redirect(self.get_url(".index"))
         return self.render("admin/preferences.html", zones=sorted(available_timezones()))
 
+    @expose("/", methods=("POST",))
+    @staff_post(Role.VIEWER, done=_settings_page)
+    def save(self):
+        set_time_zone(current_user, request.form.get("time_zone"), actor=staff_actor())
+        return f"Times now show in {current_user.time_zone}."
+
     @expose("/hide-summary", methods=("POST",))
+    @staff_post(Role.VIEWER, done=_back)
     def hide_summary(self):
         hide_summary(current_user, staff_actor())
-        return redirect(local_url(request.form.get("url"), self.get_url("monitor.index_view")))

@@ -2,11 +2,11 @@
 earlier messages, preview exactly what will go out, then send. Audited as one action."""
 
 from flask import flash, redirect, request, url_for
-from flask_admin import BaseView, expose
+from flask_admin import expose
 from sqlalchemy import select
 
-from app.admin.base import StaffMixin
-from app.auth.access import require_role, staff_actor
+from app.admin.base import StaffView
+from app.auth.access import staff_actor
 from app.delivery import matching
 from app.delivery.operations.resend import parse_payload, plan_send, send_planned
 from app.delivery.queries import known_event_types
@@ -34,7 +34,7 @@ def _plan(form):
                      references=form["references"].splitlines())
 
 
-class SendEventView(StaffMixin, BaseView):
+class SendEventView(StaffView):
     """The manual trigger of seed 003, for admins."""
 
     required_role = Role.ADMIN
@@ -49,24 +49,26 @@ class SendEventView(StaffMixin, BaseView):
     def index(self):
         return self._page({"event_type": "", "payload": "", "references": "", "endpoint_ids": []})
 
-    @expose("/preview", methods=("POST",))
-    def preview(self):
-        require_role(Role.ADMIN)
+    def _from_form(self, act):
+        """act(form) on the sent form; a refusal (bad JSON, no endpoint, nothing to send) shows the form again
+        saying why, nothing sent."""
         form = _form()
         try:
-            return self._page(form, plan=_plan(form))
-        except HookyardError as exc:
-            return self._page(form, error=exc.message)
-
-    @expose("/send", methods=("POST",))
-    def send(self):
-        require_role(Role.ADMIN)
-        form = _form()
-        try:
-            sent = send_planned(_plan(form), actor=staff_actor())
+            return act(form)
         except HookyardError as exc:
             db.session.rollback()
             return self._page(form, error=exc.message)
+
+    @expose("/preview", methods=("POST",))
+    def preview(self):
+        return self._from_form(lambda form: self._page(form, plan=_plan(form)))
+
+    @expose("/send", methods=("POST",))
+    def send(self):
+        return self._from_form(self._send)
+
+    def _send(self, form):
+        sent = send_planned(_plan(form), actor=staff_actor())
         deliveries = sum(len(m.deliveries) for m in sent)
         flash(f"Sent {len(sent)} {form['event_type']} message(s): {deliveries} deliveries.", "success")
         return redirect(url_for("monitor.index_view", event_type=form["event_type"]))

@@ -1,9 +1,11 @@
-"""Retry, replay, cancel and resolve as staff do them: role, hourly cap and cooldown checked, outcome flashed."""
+"""Retry, replay, cancel and resolve deliveries, replay and mark processed inbound events, as staff do them: the
+hourly cap checked where it applies (the service checks the cooldown), the outcome flashed. The role is checked by
+the route (app.admin.posting.staff_post, or the monitor's action_view)."""
 
 from flask import flash
 
 from app.audit import Action
-from app.auth.access import require_role, staff_actor
+from app.auth.access import staff_actor
 from app.delivery.operations.deliveries import (
     cancel_deliveries,
     replay_deliveries,
@@ -11,16 +13,17 @@ from app.delivery.operations.deliveries import (
     retry_deliveries,
 )
 from app.errors import InvalidInput
-from app.models import AttemptTrigger, Role
+from app.inbound import actions as inbound_actions
+from app.models import AttemptTrigger
 from app.staff.limits import LimitReached, check_retry_cap
 from app.staff.settings import get_setting
 
 
-def _report(outcome, verb):
+def report(outcome, verb):
+    """Flash what an action did: success when it changed every row, a warning when it skipped some, an error when
+    it changed none."""
     category = "success" if outcome.changed and not outcome.skipped else "warning"
-    if not outcome.changed:
-        category = "error"
-    flash(outcome.summary(verb).capitalize() + ".", category)
+    flash(outcome.summary(verb).capitalize() + ".", category if outcome.changed else "error")
 
 
 def within_retry_cap(actor):
@@ -33,45 +36,53 @@ def within_retry_cap(actor):
     return True
 
 
-def retry_as_staff(ids, *, trigger=AttemptTrigger.MANUAL, audit_action=Action.DELIVERIES_RETRY):
-    """Retry deliveries for the signed-in operator; return the OperationResult, or None when the cap refused it."""
-    require_role(Role.OPERATOR)
+def _act(run, verb, *, capped=False):
+    """Run run(actor) for the signed-in person and flash its outcome; return it, or None when the hourly cap or
+    the input (a missing note) refused it and nothing was changed."""
     actor = staff_actor()
-    if not within_retry_cap(actor):
+    if capped and not within_retry_cap(actor):
         return None
-    outcome = retry_deliveries(ids, trigger=trigger, actor=actor, audit_action=audit_action,
-                               cooldown_seconds=get_setting("retry_cooldown_seconds"))
-    _report(outcome, "retried")
-    return outcome
-
-
-def replay_as_staff(ids, *, audit_action=Action.DELIVERIES_REPLAY):
-    """Send deliveries again whatever their status, for the signed-in operator; None when the cap refused it."""
-    require_role(Role.OPERATOR)
-    actor = staff_actor()
-    if not within_retry_cap(actor):
-        return None
-    outcome = replay_deliveries(ids, actor=actor, audit_action=audit_action,
-                                cooldown_seconds=get_setting("retry_cooldown_seconds"))
-    _report(outcome, "replayed")
-    return outcome
-
-
-def cancel_as_staff(ids, *, audit_action=Action.DELIVERIES_CANCEL):
-    """Cancel pending deliveries for the signed-in operator; return the OperationResult."""
-    require_role(Role.OPERATOR)
-    outcome = cancel_deliveries(ids, actor=staff_actor(), audit_action=audit_action)
-    _report(outcome, "cancelled")
-    return outcome
-
-
-def resolve_as_staff(ids, note, *, audit_action=Action.DELIVERIES_RESOLVE):
-    """Mark failed deliveries resolved with a note for the signed-in operator; None when the note is missing."""
-    require_role(Role.OPERATOR)
     try:
-        outcome = resolve_deliveries(ids, note, actor=staff_actor(), audit_action=audit_action)
+        outcome = run(actor)
     except InvalidInput as exc:
         flash(exc.message.capitalize() + "; nothing was changed.", "error")
         return None
-    _report(outcome, "resolved")
+    report(outcome, verb)
     return outcome
+
+
+def retry_as_staff(ids, *, trigger=AttemptTrigger.MANUAL, audit_action: Action = Action.DELIVERIES_RETRY):
+    """Retry deliveries for the signed-in operator; return the OperationResult, or None when the cap refused it."""
+    return _act(lambda actor: retry_deliveries(ids, trigger=trigger, actor=actor, audit_action=audit_action,
+                                               cooldown_seconds=get_setting("retry_cooldown_seconds")),
+                "retried", capped=True)
+
+
+def replay_as_staff(ids, *, audit_action: Action = Action.DELIVERIES_REPLAY):
+    """Send deliveries again whatever their status, for the signed-in operator; None when the cap refused it."""
+    return _act(lambda actor: replay_deliveries(ids, actor=actor, audit_action=audit_action,
+                                                cooldown_seconds=get_setting("retry_cooldown_seconds")),
+                "replayed", capped=True)
+
+
+def cancel_as_staff(ids, *, audit_action: Action = Action.DELIVERIES_CANCEL):
+    """Cancel pending deliveries for the signed-in operator; return the OperationResult."""
+    return _act(lambda actor: cancel_deliveries(ids, actor=actor, audit_action=audit_action), "cancelled")
+
+
+def resolve_as_staff(ids, note, *, audit_action: Action = Action.DELIVERIES_RESOLVE):
+    """Mark failed deliveries resolved with a note for the signed-in operator; None when the note is missing."""
+    return _act(lambda actor: resolve_deliveries(ids, note, actor=actor, audit_action=audit_action), "resolved")
+
+
+def replay_events_as_staff(ids, *, audit_action: Action = Action.INBOUND_EVENTS_REPLAY):
+    """Replay inbound events for the signed-in operator (hourly cap and cooldown apply); None when the cap refused
+    it."""
+    return _act(lambda actor: inbound_actions.replay_events(ids, actor, check_cap=False, audit_action=audit_action),
+                "replayed", capped=True)
+
+
+def settle_events_as_staff(ids, note, *, audit_action: Action = Action.INBOUND_EVENTS_MARK_PROCESSED):
+    """Mark inbound events processed with a note for the signed-in operator; None when the note is missing."""
+    return _act(lambda actor: inbound_actions.mark_processed(ids, note, actor, audit_action=audit_action),
+                "marked processed")

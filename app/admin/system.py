@@ -1,9 +1,9 @@
 """The System page: workers alive and their versions, queues, periodic runs, alert history."""
 
-from flask_admin import BaseView, expose
+from flask_admin import expose
 from sqlalchemy import select
 
-from app.admin.base import StaffMixin
+from app.admin.base import StaffView
 from app.extensions import db
 from app.models import AuditEntry
 from app.ops.alert_rules import ALERT_ACTIONS
@@ -19,7 +19,7 @@ def alert_history(limit=HISTORY):
                               .order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit)).all()
 
 
-class SystemView(StaffMixin, BaseView):
+class SystemView(StaffView):
     """Read-only: every signed-in member of staff may look."""
 
     @expose("/")
