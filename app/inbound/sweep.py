@@ -90,7 +90,7 @@ def record_lost_processings(now):
         db.session.rollback()
         for row in rows:
             seen.add(row.id)
-            claim = processing.Claim(row.id, row.attempts, row.lease_expires_at, row.source_id, row.name,
+            claim = processing.EventClaim(row.id, row.attempts, row.lease_expires_at, row.source_id, row.name,
                                      row.provider.value, row.topic, None)
             trigger = InboundTrigger.RECEIVED if row.attempts <= 1 else InboundTrigger.RETRY
             started_at = row.lease_expires_at - timedelta(seconds=lease_seconds)

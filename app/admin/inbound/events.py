@@ -25,7 +25,7 @@ from app.errors import InvalidInput, NotFound
 from app.extensions import db
 from app.inbound import actions, queries
 from app.models import InboundEvent, InboundSource, InboundStatus, Role, utcnow
-from app.staff.limits import retry_allowance
+from app.staff.retry_cap import retry_allowance
 from app.staff.settings import get_setting
 
 #: The quick status tabs, in order: (key, query-string arguments).

@@ -13,7 +13,7 @@ from app.delivery.operations.resend import parse_payload, resend_delivery
 from app.errors import HookyardError
 from app.extensions import db
 from app.models import Delivery, DeliveryAttempt, Role, utcnow
-from app.staff.limits import retry_allowance
+from app.staff.retry_cap import retry_allowance
 from app.staff.settings import get_setting
 
 

@@ -14,7 +14,7 @@ from app.auth.access import has_role, staff_actor
 from app.delivery.queries import get_delivery
 from app.errors import NotFound
 from app.models import DeliveryStatus, Role, utcnow
-from app.staff.limits import retry_allowance
+from app.staff.retry_cap import retry_allowance
 from app.staff.settings import get_setting
 
 

@@ -24,7 +24,7 @@ from app.delivery.queries import DeliveryFilter, event_type_choices, list_delive
 from app.errors import InvalidInput
 from app.extensions import db
 from app.models import AttemptTrigger, Delivery, DeliveryStatus, Endpoint, ErrorClass, Message, Role, utcnow
-from app.staff.limits import retry_allowance
+from app.staff.retry_cap import retry_allowance
 from app.staff.settings import get_setting
 
 #: The quick status tabs, in order: (key, query-string arguments).

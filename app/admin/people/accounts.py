@@ -15,7 +15,7 @@ from app.admin.shared.posting import staff_post
 from app.auth.access import staff_actor
 from app.errors import HookyardError, InvalidInput
 from app.models import Role, utcnow
-from app.staff.limits import lift_retry_cap
+from app.staff.retry_cap import lift_retry_cap
 from app.staff.users import create_user, update_user
 
 ROLE_CHOICES = [r.value for r in Role]

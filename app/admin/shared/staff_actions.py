@@ -15,7 +15,7 @@ from app.delivery.operations.deliveries import (
 from app.errors import InvalidInput
 from app.inbound import actions as inbound_actions
 from app.models import AttemptTrigger
-from app.staff.limits import LimitReached, check_retry_cap
+from app.staff.retry_cap import LimitReached, check_retry_cap
 from app.staff.settings import get_setting
 
 
