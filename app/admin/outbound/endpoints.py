@@ -74,7 +74,7 @@ class EndpointView(StaffView):
             figures=figures.last_day_figures(utcnow()).get(endpoint.id),
             masked_secret=mask_secret(crypto.decrypt(endpoint.secret_encrypted)), now=utcnow(),
             header_names=endpoint.header_names, mask=MASK,
-            pending=endpoints.pending_count(endpoint.id), test_id=request.args.get("test"),
+            pending=endpoints.pending_count(endpoint.id), test_send=self._test_send(request.args.get("test")),
             can_admin=has_role(Role.ADMIN), can_operate=has_role(Role.OPERATOR))
 
     @expose("/<endpoint_id>/test", methods=("POST",))
@@ -84,12 +84,23 @@ class EndpointView(StaffView):
         delivery = endpoint_actions.send_test_event(endpoint_id, actor=staff_actor())
         return self.back_to(".manage", endpoint_id=endpoint_id, test=delivery.id)
 
+    def _test_send(self, delivery_id):
+        """(delivery, its attempt or None) of a test send, or None when delivery_id names none."""
+        delivery = db.session.get(Delivery, delivery_id) if delivery_id else None
+        if delivery is None or delivery.event_type != endpoint_actions.TEST_EVENT:
+            return None
+        return delivery, db.session.query(DeliveryAttempt).filter_by(delivery_id=delivery_id).first()
+
+    @expose("/tests/<delivery_id>/outcome")
+    def test_outcome_fragment(self, delivery_id):
+        """A test send's outcome (a fragment the endpoint page polls until the attempt is recorded)."""
+        test_send = self._test_send(delivery_id) or abort(404, description="No such test send.")
+        return self.render("admin/outbound/endpoint_test_outcome.html", test_send=test_send)
+
     @expose("/tests/<delivery_id>.json")
     def test_outcome(self, delivery_id):
-        delivery = db.session.get(Delivery, delivery_id)
-        if delivery is None or delivery.event_type != endpoint_actions.TEST_EVENT:
-            abort(404, description="No such test send.")
-        attempt = db.session.query(DeliveryAttempt).filter_by(delivery_id=delivery_id).first()
+        """A test send's outcome as JSON, for scripts."""
+        delivery, attempt = self._test_send(delivery_id) or abort(404, description="No such test send.")
         return jsonify({"status": delivery.status.value, "attempt": None if attempt is None else {
             "response_status": attempt.response_status, "error_class": getattr(attempt.error_class, "value", None),
             "error": attempt.error, "duration_ms": attempt.duration_ms}})

@@ -16,7 +16,7 @@ from app.models import BulkJob, Endpoint, Role
 
 
 def job_json(job):
-    """The progress figures the page polls."""
+    """The progress figures, for scripts (GET /admin/jobs/<id>.json)."""
     return {
         "id": job.id, "status": job.status.value, "total": job.total, "done": job.done, "changed": job.changed,
         "skipped": job.skipped or {}, "error": job.error,
@@ -71,8 +71,13 @@ class JobView(StaffView):
     @expose("/<job_id>")
     def job_view(self, job_id):
         job = self._job(job_id)
-        return self.render("admin/outbound/job.html", job=job, progress=job_json(job), outcomes=bulk.job_outcomes(job),
+        return self.render("admin/outbound/job.html", job=job, outcomes=bulk.job_outcomes(job),
                            described=self._described(DeliveryFilter.from_args(job.filters)))
+
+    @expose("/<job_id>/progress")
+    def job_progress(self, job_id):
+        """The job's progress (a fragment the job page polls until the job is done)."""
+        return self.render("admin/outbound/job_progress.html", job=self._job(job_id))
 
     @expose("/<job_id>/outcomes")
     def job_outcomes(self, job_id):
