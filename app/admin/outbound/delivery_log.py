@@ -2,10 +2,11 @@
 
 import json
 
-from flask import Response, abort, flash, redirect, request
+from flask import Response, flash, redirect, request
 from flask_admin import expose
 from sqlalchemy import select
 
+from app.admin.shared.base import or_404
 from app.admin.shared.posting import needs_role
 from app.admin.shared.staff_actions import within_retry_cap
 from app.auth.access import has_role, local_url, staff_actor
@@ -26,10 +27,7 @@ class DeliveryLogMixin:
     """The View log and resend pages of the DeliveryView (a mixin so the view module stays one concern)."""
 
     def _delivery(self, delivery_id):
-        delivery = db.session.get(Delivery, delivery_id)
-        if delivery is None:
-            abort(404, description=f"No delivery with id {delivery_id}.")
-        return delivery
+        return or_404(db.session.get(Delivery, delivery_id), f"No delivery with id {delivery_id}.")
 
     @expose("/log/<delivery_id>")
     def log_view(self, delivery_id):

@@ -5,7 +5,7 @@ from flask_admin import expose
 from flask_admin.helpers import get_form_data
 
 from app.admin.outbound.endpoint_forms import EndpointForm, fill, settings_from
-from app.admin.shared.base import StaffView, found
+from app.admin.shared.base import StaffView, found, or_404
 from app.admin.shared.common import MAX_GRACE_HOURS, grace_hours, no_store
 from app.admin.shared.posting import needs_role, staff_post, submitted
 from app.admin.shared.staff_actions import within_retry_cap
@@ -94,13 +94,13 @@ class EndpointView(StaffView):
     @expose("/tests/<delivery_id>/outcome")
     def test_outcome_fragment(self, delivery_id):
         """A test send's outcome (a fragment the endpoint page polls until the attempt is recorded)."""
-        test_send = self._test_send(delivery_id) or abort(404, description="No such test send.")
+        test_send = or_404(self._test_send(delivery_id), "No such test send.")
         return self.render("admin/outbound/endpoint_test_outcome.html", test_send=test_send)
 
     @expose("/tests/<delivery_id>.json")
     def test_outcome(self, delivery_id):
         """A test send's outcome as JSON, for scripts."""
-        delivery, attempt = self._test_send(delivery_id) or abort(404, description="No such test send.")
+        delivery, attempt = or_404(self._test_send(delivery_id), "No such test send.")
         return jsonify({"status": delivery.status.value, "attempt": None if attempt is None else {
             "response_status": attempt.response_status, "error_class": getattr(attempt.error_class, "value", None),
             "error": attempt.error, "duration_ms": attempt.duration_ms}})

@@ -4,7 +4,7 @@ from flask import abort, jsonify, request
 from flask_admin import expose
 from sqlalchemy import select
 
-from app.admin.shared.base import StaffView
+from app.admin.shared.base import StaffView, or_404
 from app.admin.shared.posting import needs_role, staff_post
 from app.admin.shared.staff_actions import within_retry_cap
 from app.auth.access import staff_actor
@@ -63,10 +63,7 @@ class JobView(StaffView):
         return self.back_to(".job_view", job_id=job.id)
 
     def _job(self, job_id):
-        job = bulk.get_job(job_id)
-        if job is None:
-            abort(404, description=f"No job with id {job_id}.")
-        return job
+        return or_404(bulk.get_job(job_id), f"No job with id {job_id}.")
 
     @expose("/<job_id>")
     def job_view(self, job_id):

@@ -1,6 +1,6 @@
 """Messages, read-only: newest first, each opening with its payload and every delivery."""
 
-from flask import abort, request, url_for
+from flask import request, url_for
 from flask_admin import expose
 from flask_admin.contrib.sqla.filters import DateTimeBetweenFilter
 from markupsafe import Markup
@@ -8,7 +8,7 @@ from sqlalchemy.orm import selectinload
 
 from app.admin.outbound.delivery_log import pretty
 from app.admin.shared import formatters as fmt
-from app.admin.shared.base import StaffModelView
+from app.admin.shared.base import StaffModelView, or_404
 from app.extensions import db
 from app.models import Delivery, Message
 
@@ -50,7 +50,5 @@ class MessageView(StaffModelView):
 
     @expose("/details/")
     def details_view(self):
-        message = db.session.get(Message, request.args.get("id", ""))
-        if message is None:
-            abort(404, description="No such message.")
+        message = or_404(db.session.get(Message, request.args.get("id", "")), "No such message.")
         return self.render(self.details_template, message=message, payload=pretty(message.payload))

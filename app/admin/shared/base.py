@@ -40,6 +40,13 @@ class StaffMixin:
         return redirect(self.get_url(endpoint, **args))
 
 
+def or_404(row, description):
+    """Return row, or answer 404 saying description when it is None."""
+    if row is None:
+        abort(404, description=description)
+    return row
+
+
 def found(lookup, *args):
     """Return lookup(*args), or answer 404 with its message when it names no row."""
     try:

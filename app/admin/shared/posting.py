@@ -49,9 +49,9 @@ def staff_post(role: Role, *, done, refuses=InvalidInput):
     """Decorate a state-changing staff route: role, then the change; a refusal (refuses: an error class or a tuple
     of them) is rolled back and flashed; done(self, *route arguments) is the answer unless the route gave one."""
     def decorate(view):
+        @needs_role(role)
         @functools.wraps(view)
         def route(self, *args, **kwargs):
-            require_role(role)
             try:
                 answer = view(self, *args, **kwargs)
             except refuses as exc:
