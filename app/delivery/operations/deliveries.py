@@ -70,7 +70,8 @@ def replay_deliveries(ids, *, actor=None, cooldown_seconds=None,
                           False, verb="replayed", rule="a delivery being sent cannot be replayed")
 
 
-def _attempt_again(ids, statuses, trigger, actor, audit_action, cooldown_seconds, restart_schedule, *, verb, rule):
+def _attempt_again(ids, statuses, trigger, actor, audit_action: Action | None, cooldown_seconds, restart_schedule, *,
+                   verb, rule):
     ids = list(dict.fromkeys(ids))
     now = utcnow()
     cooldown_since = now - timedelta(seconds=cooldown_seconds) if cooldown_seconds else None
