@@ -77,12 +77,12 @@ def seed(args, app):
 
 def measure_scrape(app, runs):
     """Take one snapshot, then time /metrics; return (snapshot ms, [scrape ms])."""
-    from app.ops.periodic import Job, run_if_due
+    from app.ops.periodic import PeriodicJob, run_if_due
     from app.ops.schedule import take_snapshot
 
     with app.app_context():
         t0 = time.perf_counter()
-        run_if_due(Job("snapshot", take_snapshot, every_seconds=0))
+        run_if_due(PeriodicJob("snapshot", take_snapshot, every_seconds=0))
         snapshot_ms = (time.perf_counter() - t0) * 1000
     client = app.test_client()
     headers = {"Authorization": f"Bearer {METRICS_TOKEN}"}

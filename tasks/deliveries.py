@@ -8,8 +8,8 @@ from app import outbox
 from app.delivery.attempt import pipeline
 from tasks import broker as _broker  # noqa: F401  IMPORTANT: set_broker() must run before @actor
 from tasks.broker import QUEUE
-from tasks.limits import throttle
 from tasks.outages import retry_when_database_down
+from tasks.rate_limits import throttle
 from tasks.redis_wakeup import WakeableRedisBroker
 
 #: Backstop only: the sender's own deadline (at most 30 s) ends every attempt well before this.

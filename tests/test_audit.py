@@ -6,7 +6,7 @@ from sqlalchemy import select, text
 
 from app.audit import SYSTEM, Action, Actor, record
 from app.models import AuditEntry
-from app.staff.limits import RETRY_ACTIONS, retry_allowance
+from app.staff.retry_cap import RETRY_ACTIONS, retry_allowance
 
 ROOT = Path(__file__).parent.parent
 

@@ -10,7 +10,7 @@ from urllib.parse import quote
 import pytest
 from sqlalchemy import select
 
-from app.admin.base import MAX_PAGE
+from app.admin.shared.base import MAX_PAGE
 from app.extensions import db
 from app.models import ApiKey, Delivery, DeliveryStatus
 from tests.support.factories import send, update

@@ -1,23 +1,35 @@
-"""The staff UI: Flask-Admin views for the overview, monitor, inbound webhooks, records, jobs, users and settings."""
+"""The staff UI. Flask-Admin is its chrome: the menu, the Bootstrap theme, the access hook (base.StaffMixin) and the
+monitor's bulk-action dispatch. Three lists are ModelViews used as designed (messages, audit log, users); every other
+page is hand-built on base.StaffView, because live htmx rows, tabs with counts and one filter shared with the API
+and the bulk jobs do not fit a ModelView. State changes go through posting.staff_post.
+
+The rooms: outbound/ (monitor, delivery log, endpoints, bulk jobs, messages, send an event), inbound/ (events,
+sources), people/ (users, API keys, settings, preferences), system/ (overview, system page, audit log); beside them
+the shared parts (base, posting, listing, staff_actions, common, formatters, banners). templates/admin/ has the same
+rooms.
+"""
 
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 
-from app.admin import formatters as fmt
-from app.admin.api_keys import ApiKeyView
-from app.admin.banners import staff_summary
-from app.admin.base import HomeView
-from app.admin.deliveries import DeliveryView
-from app.admin.delivery_rows import retry_blocked
-from app.admin.endpoints import EndpointView
-from app.admin.inbound_events import InboundEventView
-from app.admin.inbound_sources import InboundSourceView
-from app.admin.jobs import JobView
-from app.admin.overview import OverviewView
-from app.admin.people import PreferencesView, SettingsView, UserView
-from app.admin.records import AuditView, MessageView
-from app.admin.send_event import SendEventView
-from app.admin.system import SystemView
+from app.admin.inbound.events import InboundEventView
+from app.admin.inbound.sources import InboundSourceView
+from app.admin.outbound.delivery_rows import retry_blocked
+from app.admin.outbound.endpoints import EndpointView
+from app.admin.outbound.jobs import JobView
+from app.admin.outbound.messages import MessageView
+from app.admin.outbound.monitor import DeliveryView
+from app.admin.outbound.send_event import SendEventView
+from app.admin.people.accounts import UserView
+from app.admin.people.api_keys import ApiKeyView
+from app.admin.people.preferences import PreferencesView
+from app.admin.people.settings_page import SettingsView
+from app.admin.shared import formatters as fmt
+from app.admin.shared.banners import staff_summary
+from app.admin.shared.base import HomeView
+from app.admin.system.audit_log import AuditView
+from app.admin.system.overview import OverviewView
+from app.admin.system.status import SystemView
 from app.credentials.masking import mask_outbound_headers
 from app.extensions import db
 from app.models import AuditEntry, Delivery, Message, User, utcnow

@@ -11,7 +11,7 @@ from app.api.scopes import require_scope
 from app.delivery import queries
 from app.delivery.operations import deliveries as operations
 from app.delivery.operations.resend import resend_delivery
-from app.staff.limits import check_retry_cap
+from app.staff.retry_cap import check_retry_cap
 from app.staff.settings import get_setting
 
 

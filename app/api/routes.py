@@ -18,7 +18,7 @@ from app.delivery.operations import deliveries as operations
 from app.errors import HookyardError
 from app.extensions import db
 from app.models import AttemptTrigger
-from app.staff.limits import check_retry_cap
+from app.staff.retry_cap import check_retry_cap
 from app.staff.settings import get_setting
 
 #: Most messages one batch call may carry.

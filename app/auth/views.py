@@ -5,7 +5,7 @@ from flask_login import current_user, login_required
 from werkzeug.security import check_password_hash
 
 from app.audit import Action, record
-from app.auth import bp, limits, sessions
+from app.auth import bp, sessions, sign_in_limits
 from app.auth.access import local_url, staff_actor
 from app.auth.forms import LoginForm, PasswordForm
 from app.errors import InvalidInput
@@ -24,8 +24,8 @@ def _safe_next(target):
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(limits.login_limit, methods=["POST"], key_func=limits.by_address, error_message=TOO_MANY)
-@limiter.limit(limits.login_account_limit, methods=["POST"], key_func=limits.by_address_and_account,
+@limiter.limit(sign_in_limits.login_limit, methods=["POST"], key_func=sign_in_limits.by_address, error_message=TOO_MANY)
+@limiter.limit(sign_in_limits.login_account_limit, methods=["POST"], key_func=sign_in_limits.by_address_and_account,
                error_message=TOO_MANY)
 def login():
     """Show the sign-in form; sign a person in with a fresh session."""
@@ -55,7 +55,7 @@ def logout():
 
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
-@limiter.limit(limits.password_limit, methods=["POST"], key_func=limits.by_user, error_message=TOO_MANY)
+@limiter.limit(sign_in_limits.password_limit, methods=["POST"], key_func=sign_in_limits.by_user, error_message=TOO_MANY)
 def password():
     """Change one's own password; every session of the person ends, and this browser gets a fresh one."""
     form = PasswordForm()

@@ -10,7 +10,7 @@ from app.errors import IllegalTransition, NotFound
 from app.extensions import db
 from app.models import InboundEvent, InboundSource, InboundStatus, InboundTrigger, SourceState, utcnow
 from app.outbox import process_inbound_after_commit
-from app.staff.limits import check_retry_cap
+from app.staff.retry_cap import check_retry_cap
 from app.staff.settings import get_setting
 from app.text import check_note
 from app.work.results import OperationResult
@@ -21,7 +21,7 @@ MISSING = "no such inbound event"
 SETTLEABLE = (InboundStatus.FAILED, InboundStatus.IGNORED)
 
 
-class Outcome(OperationResult):
+class EventActionResult(OperationResult):
     """Which event ids an action changed and why it left the others alone."""
 
     NOUN = ("inbound event", "inbound events")
@@ -70,9 +70,10 @@ def _skip_reasons(ids, changed, settling, cooldown_since=None):
 
 
 def replay_events(event_ids, actor, *, cooldown_seconds=None, check_cap=True,
-                  audit_action=Action.INBOUND_EVENTS_REPLAY):
+                  audit_action: Action = Action.INBOUND_EVENTS_REPLAY):
     """Process events again, whatever their status (not one being processed, nor one of a paused or disabled
-    source, nor one whose body was purged); return an Outcome. Commits, then enqueues each with trigger replay.
+    source, nor one whose body was purged); return an EventActionResult. Commits, then enqueues each with trigger
+    replay.
 
     Counts as one retry action against actor's hourly cap (raises LimitReached when used up; check_cap=False
     when the caller checked); an event replayed by hand within cooldown_seconds (default: the staff setting)
@@ -93,7 +94,7 @@ def replay_events(event_ids, actor, *, cooldown_seconds=None, check_cap=True,
         status=InboundStatus.RECEIVED, next_attempt_at=now, replayed_at=now, replayed_by=actor.name,
         settled_by=None, settled_note=None,
     ).returning(InboundEvent.id).execution_options(synchronize_session=False)).all()
-    outcome = Outcome(list(changed), _skip_reasons(ids, changed, False, cooldown_since))
+    outcome = EventActionResult(list(changed), _skip_reasons(ids, changed, False, cooldown_since))
     if changed and audit_action:
         record(actor, audit_action, outcome.summary("replayed"), target_type="inbound_event", target_ids=changed,
                after={"skipped": outcome.skipped_by_reason()} if outcome.skipped else None)
@@ -103,16 +104,16 @@ def replay_events(event_ids, actor, *, cooldown_seconds=None, check_cap=True,
     return outcome
 
 
-def mark_processed(event_ids, note, actor, *, audit_action=Action.INBOUND_EVENTS_MARK_PROCESSED):
+def mark_processed(event_ids, note, actor, *, audit_action: Action = Action.INBOUND_EVENTS_MARK_PROCESSED):
     """Settle failed or ignored events by hand with a note (the work was done another way): status processed,
-    no further retry; audited with the note. Return an Outcome."""
+    no further retry; audited with the note. Return an EventActionResult."""
     note = check_note(note, "marking processed")
     ids, now = list(dict.fromkeys(event_ids)), utcnow()
     changed = db.session.scalars(update(InboundEvent).where(
         InboundEvent.id.in_(ids), InboundEvent.status.in_(SETTLEABLE),
     ).values(status=InboundStatus.PROCESSED, processed_at=now, next_attempt_at=None, settled_by=actor.name,
              settled_note=note).returning(InboundEvent.id).execution_options(synchronize_session=False)).all()
-    outcome = Outcome(list(changed), _skip_reasons(ids, changed, True))
+    outcome = EventActionResult(list(changed), _skip_reasons(ids, changed, True))
     if changed:
         record(actor, audit_action, outcome.summary("marked processed"), target_type="inbound_event",
                target_ids=changed, after={"note": note})

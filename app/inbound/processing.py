@@ -39,7 +39,7 @@ WORKER_LOST = "worker lost: the worker stopped before recording this processing 
 
 
 @dataclass(frozen=True)
-class Claim:
+class EventClaim:
     """An event claimed for one processing, with what recording it needs."""
 
     event_id: str
@@ -79,7 +79,7 @@ def claimable(now):
 
 
 def claim_event(event_id, trigger, triggered_by=None, now=None):
-    """Move an event to processing with a lease and commit; return a Claim, or None when it is not claimable."""
+    """Move an event to processing with a lease and commit; return an EventClaim, or None when it is not claimable."""
     now = now or utcnow()
     lease, token = now + timedelta(seconds=current_app.config["INBOUND_LEASE_SECONDS"]), new_token()
     number = db.session.scalar(
@@ -97,7 +97,7 @@ def claim_event(event_id, trigger, triggered_by=None, now=None):
     db.session.commit()
     if triggered_by is None and trigger is InboundTrigger.REPLAY:
         triggered_by = row.replayed_by
-    return Claim(event_id, number, token, row.source_id, row.name, row.provider.value, row.topic, triggered_by)
+    return EventClaim(event_id, number, token, row.source_id, row.name, row.provider.value, row.topic, triggered_by)
 
 
 def process_event(event_id, trigger, triggered_by=None):

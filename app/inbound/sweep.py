@@ -38,7 +38,7 @@ def _waiting():
 
 
 def _take_lost(now, cutoff, limit):
-    """Take the events whose processing lease ran out; return (Claim, when its processing started) for each."""
+    """Take the events whose processing lease ran out; return (EventClaim, when its processing started) for each."""
     token, taken = take_expired(InboundEvent, InboundStatus.PROCESSING, now, InboundEvent.lease_expires_at,
                                 limit=limit)
     if not taken:
@@ -50,7 +50,7 @@ def _take_lost(now, cutoff, limit):
         .join(InboundSource, InboundSource.id == InboundEvent.source_id)
         .where(InboundEvent.id.in_(list(expired_at)))).all()
     db.session.commit()
-    return [(processing.Claim(row.id, row.attempts, token, row.source_id, row.name, row.provider.value, row.topic,
+    return [(processing.EventClaim(row.id, row.attempts, token, row.source_id, row.name, row.provider.value, row.topic,
                               None), expired_at[row.id] - lease) for row in rows]
 
 

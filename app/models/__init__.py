@@ -3,7 +3,7 @@
 from app.models.api_key import ApiKey
 from app.models.attempt import AttemptTrigger, DeliveryAttempt, ErrorClass
 from app.models.audit import AuditEntry
-from app.models.bulk_job import BulkJob, JobStatus
+from app.models.bulk_job import BulkJob, JobKind, JobStatus
 from app.models.delivery import TEST_EVENT, Delivery, DeliveryStatus
 from app.models.endpoint import Endpoint, EndpointState, SigningScheme
 from app.models.inbound import (
@@ -45,6 +45,7 @@ __all__ = [
     "InboundSource",
     "InboundStatus",
     "InboundTrigger",
+    "JobKind",
     "JobStatus",
     "Message",
     "MessageHandle",

@@ -16,10 +16,20 @@ class JobStatus(enum.Enum):
     FAILED = "failed"
 
 
+class JobKind(enum.StrEnum):
+    """What a bulk job does: retry failed deliveries by hand, recover an endpoint's since a moment, or wake what
+    waited for an endpoint that was resumed (stored as its text)."""
+
+    RETRY = "retry"
+    RECOVER = "recover"
+    WAKE = "wake"
+
+
 class BulkJob(db.Model):
     __tablename__ = "bulk_jobs"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("job"))
+    #: A JobKind's value.
     kind: Mapped[str] = mapped_column(String(32))
     #: The DeliveryFilter the job works through, as given when it was confirmed.
     filters: Mapped[dict] = mapped_column(JSON)

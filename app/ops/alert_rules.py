@@ -4,7 +4,7 @@ A rule is a name, a title and evaluate() -> [Finding], one finding per subject i
 endpoint, "overall", the backlog): firing or not. The evaluator keeps an AlertState per rule and
 subject and acts only on a change, so an alert that stays bad is not repeated every minute. Every
 change is audited and notified after commit (tasks/alerts.py sends it). Endpoint failures in a row
-are a rule of their own in app.delivery.attempt.health, alerted as they happen.
+are a rule of their own in app.delivery.attempt.endpoint_health, alerted as they happen.
 
 To add a rule: write evaluate() returning Findings and append Rule("name", "Title", evaluate) to RULES; a finding
 links to the monitor filtered by monitor_filter, or to another staff page (link_path); a rule's on_change(finding)

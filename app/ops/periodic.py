@@ -23,7 +23,7 @@ HOLDER = f"{socket.gethostname()}:{os.getpid()}"
 
 
 @dataclass(frozen=True)
-class Job:
+class PeriodicJob:
     """A piece of periodic work: its name, fn() -> JSON-ready result, and when it is due.
 
     every_seconds: due that long after its last start. daily_at_hour: due once per UTC day from that hour

@@ -4,7 +4,7 @@ from app.delivery.queries import status_counts
 from app.models import utcnow
 from app.ops.alert_rules import evaluate_rules
 from app.ops.digest import send_digest
-from app.ops.periodic import Job
+from app.ops.periodic import PeriodicJob
 from app.ops.retention import run_retention
 
 #: The UTC hour retention runs at each day.
@@ -19,8 +19,8 @@ def take_snapshot():
 def scheduled_jobs(config):
     """Return the periodic jobs with their intervals from config; add one here to schedule it."""
     return [
-        Job("snapshot", take_snapshot, every_seconds=config["SNAPSHOT_INTERVAL_SECONDS"], lease_seconds=300),
-        Job("alerts", evaluate_rules, every_seconds=config["ALERT_INTERVAL_SECONDS"], lease_seconds=300),
-        Job("retention", run_retention, daily_at_hour=RETENTION_HOUR_UTC, lease_seconds=3600),
-        Job("digest", send_digest, daily_at_hour=config["DIGEST_HOUR_UTC"], lease_seconds=600),
+        PeriodicJob("snapshot", take_snapshot, every_seconds=config["SNAPSHOT_INTERVAL_SECONDS"], lease_seconds=300),
+        PeriodicJob("alerts", evaluate_rules, every_seconds=config["ALERT_INTERVAL_SECONDS"], lease_seconds=300),
+        PeriodicJob("retention", run_retention, daily_at_hour=RETENTION_HOUR_UTC, lease_seconds=3600),
+        PeriodicJob("digest", send_digest, daily_at_hour=config["DIGEST_HOUR_UTC"], lease_seconds=600),
     ]

@@ -2,10 +2,18 @@
  * scripts or handlers). Templates opt in with data-* attributes; other pages can reuse them:
  *   <form data-confirm="Question?">             asks before submitting (also on a submit button)
  *   <button data-copy="element-id">             copies that element's text
- *   <div data-poll-json="url" data-kind="job">  polls a bulk job's progress (job page)
- *   <div data-test-outcome="url">               polls a test send's outcome (endpoint page)
  *   <textarea data-json-editor>                 validates JSON as it is typed; disables its form's submit
- *   <tbody id="hy-rows" data-refresh-url=...>   the monitor's live rows (see monitor() below)
+ *   <div data-width-percent="40">               its width in percent (a progress bar: CSSOM, as the CSP allows)
+ *   <tbody id="hy-rows">                        the monitor's rows: selection and keyboard (see monitor() below)
+ *
+ * Everything that changes by itself on a page is htmx polling, one way: hx-get plus hx-trigger="every Ns" on the
+ * element, which replaces itself (hx-swap="outerHTML"). Two kinds:
+ *   - auto-refresh of a list or of cards (the monitor, the Inbound page, the overview) is marked data-poll with
+ *     data-refresh-seconds="N": autoRefresh() below pauses all of them with one button and one remembered key,
+ *     holds a refresh while rows are selected, a form in it is in use or the tab is hidden, counts down to the
+ *     next one (data-refresh-label), and tells screen readers it changed (data-refresh-status);
+ *   - watching what someone asked for until it lands (a retried row, a bulk job, a test send) keeps polling for as
+ *     long as the server renders the trigger, and is never paused.
  */
 (function () {
   'use strict';
@@ -63,102 +71,86 @@
     });
   }
 
-  // --- progress of a bulk job, outcome of a test send ---------------------------------------------------------
-  function getJSON(url) {
-    return fetch(url, {credentials: 'same-origin', headers: {Accept: 'application/json'}}).then(function (r) { return r.json(); });
+  // --- progress bars ------------------------------------------------------------------------------------------
+  function widths() {
+    $all('[data-width-percent]').forEach(function (bar) {
+      bar.style.width = bar.getAttribute('data-width-percent') + '%';  // CSSOM, which the CSP allows (style= it would not)
+    });
+  }
+  // htmx settles a swapped element's style after the swap: the width is set again then, so it never jumps back.
+  document.addEventListener('htmx:afterSwap', widths);
+  document.addEventListener('htmx:afterSettle', widths);
+
+  // --- auto-refresh of lists and cards (see the header) ---------------------------------------------------------
+  var PAUSE_KEY = 'hookyard.refreshPaused';
+
+  function refreshPaused() { return window.localStorage.getItem(PAUSE_KEY) === '1'; }
+  function selectedRows() { return $all('input.action-checkbox:checked'); }
+  function polled() { return document.querySelector('[data-poll]'); }
+  function inUse(element) {
+    var focused = document.activeElement;
+    return selectedRows().length > 0 || !!(focused && element.contains(focused) && focused.closest('form'));
   }
 
-  function jobProgress() {
-    var box = document.querySelector('[data-poll-json][data-kind=job]');
-    if (!box) return;
-    var url = box.getAttribute('data-poll-json');
-    function byId(id) { return document.getElementById(id); }
-    function show(job) {
-      var share = job.total ? Math.min(100, Math.round(100 * job.done / job.total)) : 100;
-      var bar = byId('job-bar');
-      bar.style.width = share + '%';  // CSSOM, which the CSP allows (a style= attribute it would not)
-      bar.textContent = share + '%';
-      bar.setAttribute('aria-valuenow', share);
-      byId('job-done').textContent = job.done;
-      byId('job-total').textContent = job.total;
-      byId('job-status').textContent = job.status;
-      byId('job-progress').dataset.status = job.status;
-      if (job.error) { var e = byId('job-error'); e.hidden = false; e.textContent = job.error; }
-      if (job.status === 'done') {
-        var parts = Object.keys(job.skipped).map(function (reason) { return job.skipped[reason] + ' ' + reason; });
-        var summary = byId('job-summary');
-        summary.hidden = false;
-        summary.textContent = 'Done: retried ' + job.changed + ' of ' + job.done + '.' +
-          (parts.length ? ' Skipped: ' + parts.join('; ') + '.' : ' Nothing was skipped.');
-        var outcomes = byId('job-outcomes');
-        if (outcomes && window.htmx) htmx.trigger(outcomes, 'hy-refresh');
-        return;
-      }
-      setTimeout(function () { getJSON(url).then(show); }, 1000);
-    }
-    show(JSON.parse(box.getAttribute('data-initial')));
-  }
+  function autoRefresh() {
+    if (!polled() || !window.htmx) return;
+    var seconds = parseInt(polled().getAttribute('data-refresh-seconds'), 10) || 30, left = seconds;
+    var toggle = document.querySelector('[data-refresh-toggle]'), label = document.querySelector('[data-refresh-label]');
+    var dot = document.querySelector('[data-refresh-dot]'), status = document.querySelector('[data-refresh-status]');
 
-  function testOutcome() {
-    var box = document.querySelector('[data-test-outcome]');
-    if (!box) return;
-    var url = box.getAttribute('data-test-outcome');
-    function show(data) {
-      if (!data.attempt) { setTimeout(poll, 500); return; }
-      var a = data.attempt;
-      box.dataset.status = data.status;
-      box.className = 'alert mt-2 mb-0 small alert-' + (data.status === 'succeeded' ? 'success' : 'danger');
-      box.textContent = (data.status === 'succeeded' ? 'Delivered: ' : 'Failed: ') +
-        (a.response_status ? 'HTTP ' + a.response_status : (a.error_class || '')) +
-        (a.error ? ' — ' + a.error : '') + ' (' + a.duration_ms + ' ms)';
-    }
-    function poll() { getJSON(url).then(show); }
-    poll();
-  }
-
-  // --- the monitor: live rows, selection, keyboard --------------------------------------------------------------
-  var PAUSE_KEY = 'hookyard.monitor.refreshPaused';
-
-  function monitor() {
-    var rows = document.getElementById('hy-rows');
-    if (!rows || !window.htmx) return;
-    var seconds = parseInt(rows.getAttribute('data-refresh-seconds'), 10) || 30, left = seconds;
-    var label = document.getElementById('refresh-label'), toggle = document.getElementById('refresh-toggle');
-    var dot = document.getElementById('refresh-dot'), live = document.getElementById('hy-live-status');
-    var focusedId = null;
-
-    function paused() { return window.localStorage.getItem(PAUSE_KEY) === '1'; }
-    function selected() { return $all('input.action-checkbox:checked'); }
-    function busy() { return selected().length > 0 || document.activeElement && document.activeElement.closest('#hy-rows form'); }
     function showState() {
-      toggle.textContent = paused() ? 'Resume auto-refresh' : 'Pause auto-refresh';
-      toggle.setAttribute('aria-pressed', paused() ? 'true' : 'false');
-      dot.classList.toggle('paused', paused());
-      if (paused()) label.textContent = 'Auto-refresh paused';
-      else if (selected().length) label.textContent = 'Auto-refresh waits while rows are selected';
+      if (toggle) {
+        toggle.textContent = refreshPaused() ? 'Resume auto-refresh' : 'Pause auto-refresh';
+        toggle.setAttribute('aria-pressed', refreshPaused() ? 'true' : 'false');
+      }
+      if (dot) dot.classList.toggle('paused', refreshPaused());
+      if (!label) return;
+      if (refreshPaused()) label.textContent = 'Auto-refresh paused';
+      else if (selectedRows().length) label.textContent = 'Auto-refresh waits while rows are selected';
       else label.textContent = 'Refreshing in ' + left + ' s';
     }
-    toggle.addEventListener('click', function () {
-      window.localStorage.setItem(PAUSE_KEY, paused() ? '0' : '1'); left = seconds; showState();
+    if (toggle) toggle.addEventListener('click', function () {
+      window.localStorage.setItem(PAUSE_KEY, refreshPaused() ? '0' : '1'); left = seconds; showState();
+    });
+    document.addEventListener('change', showState);
+    document.addEventListener('keydown', function (event) {  // p pauses or resumes, outside text fields
+      if (event.key !== 'p' || event.ctrlKey || event.metaKey || event.altKey || !toggle) return;
+      if (event.target.closest('input, textarea, select, [contenteditable]')) return;
+      event.preventDefault();
+      toggle.click();
     });
     setInterval(function () {
-      if (!paused() && !busy() && !document.hidden) {
-        left -= 1;
-        if (left <= 0) { left = seconds; htmx.trigger(rows, 'hy-refresh'); }
-      }
+      if (!refreshPaused() && !inUse(polled()) && !document.hidden && left > 1) left -= 1;
       showState();
     }, 1000);
 
-    // A refresh is dropped while someone is selecting rows or the page is hidden (htmx:beforeRequest is cancellable).
+    // htmx asks every N s; a paused, busy or hidden page drops the request (htmx:beforeRequest is cancellable).
     document.body.addEventListener('htmx:beforeRequest', function (event) {
-      if (event.detail.elt === rows && (busy() || document.hidden)) event.preventDefault();
+      if (!event.detail.elt.matches('[data-poll]')) return;
+      left = seconds;
+      if (refreshPaused() || inUse(event.detail.elt) || document.hidden) event.preventDefault();
+      showState();
     });
+    document.body.addEventListener('htmx:afterSwap', function (event) {
+      var fresh = polled();
+      if (status && fresh && (event.detail.elt === fresh || event.detail.target.matches('[data-poll]'))) {
+        status.textContent = 'Updated ' + new Date().toLocaleTimeString();
+      }
+    });
+    showState();
+  }
+
+  // --- the monitor and the Inbound page: selection, keyboard --------------------------------------------------------
+  function monitor() {
+    var rows = document.getElementById('hy-rows');
+    if (!rows || !window.htmx) return;
+    var focusedId = null;
+
     document.body.addEventListener('htmx:afterSwap', function (event) {
       var fresh = document.getElementById('hy-rows');
       if (event.detail.target.id === 'hy-rows' || event.detail.elt === fresh) {
         rows = fresh;
         if (focusedId) focusRow(rows.querySelector('tr[data-id="' + focusedId + '"]'), false);
-        if (live) live.textContent = 'Updated ' + new Date().toLocaleTimeString();
       }
       tooltips(event.detail.target);
       selectionChanged();
@@ -166,12 +158,11 @@
 
     // Selection: the bulk bar counts what is selected and enables its buttons.
     function selectionChanged() {
-      var count = selected().length, counter = document.getElementById('bulk-count');
+      var count = selectedRows().length, counter = document.getElementById('bulk-count');
       if (counter) counter.textContent = count ? count + ' selected' : 'Select rows for bulk actions';
       $all('#bulk-form [data-needs-selection]').forEach(function (b) { b.disabled = count === 0; });
       var all = document.getElementById('select-all');
       if (all) all.checked = count > 0 && count === $all('input.action-checkbox').length;
-      showState();
     }
     document.addEventListener('change', function (event) {
       if (event.target.id === 'select-all') {
@@ -181,7 +172,7 @@
     });
     selectionChanged();
 
-    // Keyboard: j/k move, Enter opens the log, r retries (it still asks), / searches, p pauses, ? helps.
+    // Keyboard: j/k move, Enter opens the log, r retries (it still asks), / searches, ? helps (p: autoRefresh()).
     function listed() { return $all('#hy-rows tr[data-id]'); }
     function focusRow(row, scroll) {
       $all('#hy-rows tr.row-focus').forEach(function (r) { r.classList.remove('row-focus'); });
@@ -207,7 +198,6 @@
         case 'j': move(1); break;
         case 'k': move(-1); break;
         case '/': event.preventDefault(); document.getElementById('q').focus(); break;
-        case 'p': toggle.click(); break;
         case '?': if (help && !help.open) help.showModal(); break;
         case 'Enter': if (row) row.querySelector('a[data-action=log]').click(); else return; break;
         case 'r':
@@ -222,14 +212,13 @@
     $all('[data-close-dialog]').forEach(function (b) { b.addEventListener('click', function () { b.closest('dialog').close(); }); });
     var helpButton = document.getElementById('shortcut-help-button');
     if (helpButton && help) helpButton.addEventListener('click', function () { help.showModal(); });
-    showState();
   }
 
   document.addEventListener('DOMContentLoaded', function () {
     tooltips();
     jsonEditors();
-    jobProgress();
-    testOutcome();
+    widths();
+    autoRefresh();
     monitor();
   });
 })();

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app.admin import charts
+from app.admin.system import charts
 from app.console.overview import CHART_STATUSES, DeliveryBucket, LatencyBucket
 from app.models import DeliveryStatus
 

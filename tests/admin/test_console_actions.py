@@ -136,7 +136,7 @@ def test_the_cap_is_shown_and_an_admin_lifts_it_for_the_incident(app, client, st
         set_setting("retry_hourly_cap", 1, actor=Actor("admin@example.com"))
         operator_id = db.session.scalar(select(User.id).where(User.email == "operator@example.com"))
     token = staff("admin")
-    from app.staff.limits import retry_allowance
+    from app.staff.retry_cap import retry_allowance
     with app.app_context():
         assert retry_allowance(Actor("operator@example.com")).describe() == "1 of 1 retries left this hour"
     refused = client.post(f"/admin/users/lift-cap/{operator_id}", data={"csrf_token": token, "hours": "inf"})

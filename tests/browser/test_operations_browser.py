@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from app.audit import SYSTEM, record
 from app.extensions import db
 from app.models import WorkerHeartbeat, utcnow
-from app.ops.periodic import Job, run_if_due
+from app.ops.periodic import PeriodicJob, run_if_due
 from app.ops.schedule import take_snapshot
 
 pytestmark = pytest.mark.browser
@@ -26,7 +26,7 @@ def seed_system(app):
                "the last 60 min (alert under 90 %, from 20 attempts)", target_type="alert",
                after={"link": "/admin/?endpoint_id=ep_1&status=failed"})
         db.session.commit()
-        run_if_due(Job("snapshot", take_snapshot))
+        run_if_due(PeriodicJob("snapshot", take_snapshot))
 
 
 def test_the_system_page_shows_workers_versions_queues_and_alerts(app, page, sign_in, screenshot):

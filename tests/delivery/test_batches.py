@@ -151,7 +151,7 @@ def test_a_batch_of_successes_takes_one_statement_to_claim_and_one_to_record_on_
 
 def test_a_rate_limit_is_taken_as_each_request_is_sent_and_holds_the_rest_of_the_batch(app, make_endpoint, receiver,
                                                                                        broker):
-    from tasks.limits import throttle
+    from tasks.rate_limits import throttle
 
     make_endpoint(rate_limit_per_second=2)
     ids = send_many(app, 5)

@@ -57,7 +57,7 @@ def test_a_scrape_lists_every_family_with_inbound_counters_at_zero(client, api_k
 
 def test_attempts_are_counted_and_deliveries_by_status_come_from_the_snapshot(app, client, api_key, make_endpoint,
                                                                              receiver, broker, worker):
-    from app.ops.periodic import Job, run_if_due
+    from app.ops.periodic import PeriodicJob, run_if_due
     from app.ops.schedule import take_snapshot
 
     before = scrape(client, api_key)
@@ -66,7 +66,7 @@ def test_attempts_are_counted_and_deliveries_by_status_come_from_the_snapshot(ap
     broker.join("webhooks")
     worker.join()
     with app.app_context():
-        run_if_due(Job("snapshot", take_snapshot))
+        run_if_due(PeriodicJob("snapshot", take_snapshot))
     after = scrape(client, api_key)
     counted = value(after, "hookyard_attempts_total", outcome="succeeded", error_class="none") - value(
         before, "hookyard_attempts_total", outcome="succeeded", error_class="none")

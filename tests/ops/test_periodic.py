@@ -5,11 +5,11 @@ import pytest
 from app.extensions import db
 from app.models import PeriodicRun, utcnow
 from app.ops import periodic
-from app.ops.periodic import Job, run_if_due, take_lease
+from app.ops.periodic import PeriodicJob, run_if_due, take_lease
 
 
 def test_only_one_process_takes_a_due_lease(app):
-    job = Job("snapshot", lambda: None, every_seconds=30)
+    job = PeriodicJob("snapshot", lambda: None, every_seconds=30)
     with app.app_context():
         assert take_lease(job) is True
         assert take_lease(job) is False  # held, whoever asks
@@ -17,7 +17,7 @@ def test_only_one_process_takes_a_due_lease(app):
 
 def test_a_finished_job_is_not_due_again_until_its_interval_has_passed(app):
     runs = []
-    job = Job("count", lambda: runs.append(1) or {"n": len(runs)}, every_seconds=60)
+    job = PeriodicJob("count", lambda: runs.append(1) or {"n": len(runs)}, every_seconds=60)
     with app.app_context():
         assert run_if_due(job) == (True, {"n": 1})
         assert run_if_due(job) == (False, None)
@@ -29,7 +29,7 @@ def test_a_finished_job_is_not_due_again_until_its_interval_has_passed(app):
 
 
 def test_a_dead_holders_lease_expires_and_another_process_takes_over(app):
-    job = Job("retention", lambda: "done", every_seconds=60, lease_seconds=600)
+    job = PeriodicJob("retention", lambda: "done", every_seconds=60, lease_seconds=600)
     with app.app_context():
         db.session.add(PeriodicRun(name="retention", holder="dead-host:1", lease_expires_at=utcnow() + timedelta(
             minutes=5), last_started_at=utcnow() - timedelta(hours=2)))
@@ -48,13 +48,13 @@ def test_a_failing_job_records_its_error_and_gives_the_lease_back(app):
 
     with app.app_context():
         with pytest.raises(RuntimeError):
-            run_if_due(Job("alerts", boom))
+            run_if_due(PeriodicJob("alerts", boom))
         row = db.session.get(PeriodicRun, "alerts")
         assert "database on fire" in row.last_error and row.holder is None and row.lease_expires_at is None
 
 
 def test_a_daily_job_is_due_once_per_utc_day_from_its_hour():
-    job = Job("digest", None, daily_at_hour=6)
+    job = PeriodicJob("digest", None, daily_at_hour=6)
     now = utcnow().replace(hour=7, minute=0, second=0, microsecond=0)
     assert job.due_before(now) == now.replace(hour=6)
     early = now.replace(hour=5)

@@ -21,8 +21,8 @@ from sqlalchemy import String, and_, bindparam, cast, exists, func, literal, or_
 from app.credentials.crypto import decrypt_headers
 from app.credentials.rotation import live_secrets
 from app.delivery.attempt import postgres, sender, signing
+from app.delivery.attempt.endpoint_health import HEALTH_WRITE_INTERVAL
 from app.delivery.attempt.gates import GATES, Deferred, held_back
-from app.delivery.attempt.health import HEALTH_WRITE_INTERVAL
 from app.errors import SecretUnavailable
 from app.extensions import db
 from app.models import AttemptTrigger, Delivery, DeliveryStatus, Endpoint, EndpointState, Message, utcnow

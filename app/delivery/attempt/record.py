@@ -22,7 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app import metrics, outages
 from app.credentials.masking import mask_outbound_headers
-from app.delivery.attempt import health, postgres, receiver_control, retry, storable
+from app.delivery.attempt import endpoint_health, postgres, receiver_control, retry, storable
 from app.delivery.attempt.claim import deliveries
 from app.extensions import db
 from app.logs import log_attempt
@@ -106,7 +106,7 @@ def _health(plan, updated_endpoints, now):
     if outcome.ok and (claim.endpoint_healthy or updated_endpoints.get(claim.endpoint_id) == "ok"):
         return False  # nothing would change
     updated_endpoints[claim.endpoint_id] = "ok" if outcome.ok else "failed"
-    return health.record_outcome(claim.endpoint_id, outcome, now, claim.endpoint_alerted)
+    return endpoint_health.record_outcome(claim.endpoint_id, outcome, now, claim.endpoint_alerted)
 
 
 def _plan(results, *, with_health=True):

@@ -6,7 +6,7 @@ from app.delivery.message_rules import encode_payload
 from app.delivery.operations import bulk
 from app.delivery.queries import DeliveryFilter, count_deliveries
 from app.extensions import db
-from app.models import TEST_EVENT, AttemptTrigger, Delivery, Message, utcnow
+from app.models import TEST_EVENT, AttemptTrigger, Delivery, JobKind, Message, utcnow
 from app.outbox import enqueue_after_commit
 
 
@@ -41,5 +41,5 @@ def recovery_preview(endpoint_id, since):
 
 def start_recovery(endpoint_id, since, *, actor):
     """Retry, in the background, every failed delivery to this endpoint created since a moment."""
-    return bulk.start_bulk_retry(recovery_filter(endpoint_id, since), actor=actor, kind="recover",
+    return bulk.start_bulk_retry(recovery_filter(endpoint_id, since), actor=actor, kind=JobKind.RECOVER,
                                  audit_action=Action.ENDPOINT_RECOVER)

@@ -13,7 +13,7 @@ from app.delivery.endpoints import rules
 from app.delivery.queries import pending_count
 from app.errors import IllegalTransition, InvalidInput, NotFound
 from app.extensions import db
-from app.models import BulkJob, Delivery, DeliveryStatus, Endpoint, EndpointState, SigningScheme, utcnow
+from app.models import BulkJob, Delivery, DeliveryStatus, Endpoint, EndpointState, JobKind, SigningScheme, utcnow
 from app.outbox import start_job_after_commit
 from app.text import check_text, has_control
 
@@ -170,7 +170,7 @@ def set_state(endpoint_id, state, *, actor, reason=None):
 
 def _wake_job(endpoint, actor):
     """A job that enqueues every pending delivery of a resumed endpoint (they may be many)."""
-    job = BulkJob(kind="wake", filters={"endpoint_id": endpoint.id, "status": "pending"}, requested_by=actor.name,
+    job = BulkJob(kind=JobKind.WAKE, filters={"endpoint_id": endpoint.id, "status": "pending"}, requested_by=actor.name,
                   total=pending_count(endpoint.id), touched_at=utcnow())
     db.session.add(job)
     db.session.flush()

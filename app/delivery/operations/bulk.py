@@ -15,7 +15,7 @@ from app.audit import Action, Actor, record
 from app.delivery.operations.deliveries import retry_deliveries
 from app.delivery.queries import DeliveryFilter, count_deliveries
 from app.extensions import db
-from app.models import AttemptTrigger, BulkJob, Delivery, DeliveryAttempt, DeliveryStatus, JobStatus, utcnow
+from app.models import AttemptTrigger, BulkJob, Delivery, DeliveryAttempt, DeliveryStatus, JobKind, JobStatus, utcnow
 from app.outbox import enqueue_after_commit, start_job_after_commit
 from app.work.leases import take
 from app.work.results import OperationResult
@@ -34,7 +34,7 @@ def failed_matching(flt):
 
 
 #: The attempt trigger each retrying kind of job records.
-TRIGGERS = {"retry": AttemptTrigger.BULK, "recover": AttemptTrigger.RECOVERY}
+TRIGGERS = {JobKind.RETRY: AttemptTrigger.BULK, JobKind.RECOVER: AttemptTrigger.RECOVERY}
 
 
 def job_actor(job):
@@ -56,7 +56,7 @@ def job_outcomes(job, limit=50):
             "rows": rows}
 
 
-def start_bulk_retry(flt, *, actor, kind="retry", audit_action=Action.DELIVERIES_BULK_RETRY):
+def start_bulk_retry(flt, *, actor, kind=JobKind.RETRY, audit_action: Action = Action.DELIVERIES_BULK_RETRY):
     """Create a job retrying every failed delivery matching flt; audited; starts after commit."""
     flt = failed_matching(flt)
     total = count_deliveries(flt)
@@ -94,7 +94,7 @@ def run_bulk_job(job_id, cooldown_seconds=None):
     db.session.commit()
     flt, actor = DeliveryFilter.from_args(job.filters), job_actor(job)
     while batch := _next_batch(job, flt):
-        if job.kind == "wake":
+        if job.kind == JobKind.WAKE:
             outcome = _wake(batch)
         else:
             outcome = retry_deliveries(batch, trigger=TRIGGERS[job.kind], actor=actor,

@@ -49,7 +49,7 @@ def _skip_reasons(ids, changed, rule, cooldown_since=None):
 
 
 def retry_deliveries(ids, *, trigger=AttemptTrigger.MANUAL, actor=None, restart_schedule=False,
-                     cooldown_seconds=None, audit_action=Action.DELIVERIES_RETRY):
+                     cooldown_seconds=None, audit_action: Action | None = Action.DELIVERIES_RETRY):
     """Ask for one attempt now at each failed or pending delivery; commit, then enqueue.
 
     The attempt is one-off: if it fails, a failed delivery stays failed and a pending one returns to
@@ -61,7 +61,8 @@ def retry_deliveries(ids, *, trigger=AttemptTrigger.MANUAL, actor=None, restart_
                           verb="retried", rule="only failed or pending deliveries can be retried")
 
 
-def replay_deliveries(ids, *, actor=None, cooldown_seconds=None, audit_action=Action.DELIVERIES_REPLAY):
+def replay_deliveries(ids, *, actor=None, cooldown_seconds=None,
+                      audit_action: Action | None = Action.DELIVERIES_REPLAY):
     """Send each delivery again, whatever its status (a succeeded one too), as one attempt with trigger replay.
 
     A replay that fails leaves the delivery failed (a pending one returns to its planned time). Skips,
@@ -71,7 +72,8 @@ def replay_deliveries(ids, *, actor=None, cooldown_seconds=None, audit_action=Ac
                           False, verb="replayed", rule="a delivery being sent cannot be replayed")
 
 
-def _attempt_again(ids, statuses, trigger, actor, audit_action, cooldown_seconds, restart_schedule, *, verb, rule):
+def _attempt_again(ids, statuses, trigger, actor, audit_action: Action | None, cooldown_seconds, restart_schedule, *,
+                   verb, rule):
     ids = list(dict.fromkeys(ids))
     now = utcnow()
     cooldown_since = now - timedelta(seconds=cooldown_seconds) if cooldown_seconds else None
@@ -103,7 +105,7 @@ def _attempt_again(ids, statuses, trigger, actor, audit_action, cooldown_seconds
     return outcome
 
 
-def resolve_deliveries(ids, note, *, actor, audit_action=Action.DELIVERIES_RESOLVE):
+def resolve_deliveries(ids, note, *, actor, audit_action: Action = Action.DELIVERIES_RESOLVE):
     """Mark failed deliveries resolved with a note: they stay failed but leave the Failed tab; audited."""
     note = check_note(note, "a resolution")
     ids = list(dict.fromkeys(ids))
@@ -122,7 +124,7 @@ def resolve_deliveries(ids, note, *, actor, audit_action=Action.DELIVERIES_RESOL
     return outcome
 
 
-def cancel_deliveries(ids, *, actor=None, audit_action=Action.DELIVERIES_CANCEL):
+def cancel_deliveries(ids, *, actor=None, audit_action: Action = Action.DELIVERIES_CANCEL):
     """Cancel pending deliveries (and sending ones whose worker is gone) so no further attempt is made; audit and
     commit."""
     ids = list(dict.fromkeys(ids))

@@ -1,0 +1,95 @@
+"""The endpoint form: text fields a person types, turned into the settings the service validates.
+
+Each field is named as the setting it edits (and the Endpoint attribute that holds it). A field typed as it is
+stored (timeout_seconds, rate_limit_per_second, ...) needs nothing more than its line on EndpointForm: adding a
+setting to the page is adding its field. CONVERSIONS lists the fields whose text is read or shown another way.
+"""
+
+from dataclasses import dataclass
+
+from wtforms import Form, IntegerField, SelectField, StringField, TextAreaField, URLField
+from wtforms.validators import DataRequired, Optional
+
+from app.credentials.masking import MASK
+from app.errors import InvalidInput
+
+
+class EndpointForm(Form):
+    url = URLField("URL", validators=[DataRequired()])
+    name = StringField("Name", validators=[Optional()])
+    description = TextAreaField("Description", validators=[Optional()])
+    event_types = StringField("Event types", description="Comma-separated: order.created, order.* — empty for all")
+    signing = SelectField("Signing", choices=["standard", "shared-secret", "hmac-sha256"], default="standard")
+    headers = TextAreaField("Custom headers", description="One per line: Name: value. Values are kept secret: "
+                            "leave a masked value as it is to keep it, or type a new one to replace it.")
+    timeout_seconds = IntegerField("Timeout (seconds, 1-30)", default=10)
+    max_attempts = IntegerField("Max attempts", default=8)
+    retry_schedule = StringField("Retry schedule override", description="Seconds between attempts, e.g. 5,300,1800")
+    rate_limit_per_second = IntegerField("Rate limit (per second)", validators=[Optional()])
+
+
+def _split(text):
+    return [part.strip() for part in (text or "").split(",") if part.strip()]
+
+
+def parse_headers(text):
+    """Lines of "Name: value" to a dict (a value left masked keeps the stored one: see rules.keep_masked)."""
+    headers = {}
+    for number, line in enumerate((text or "").splitlines(), 1):
+        if not line.strip():
+            continue
+        name, colon, value = line.partition(":")
+        if not colon:
+            raise InvalidInput(f"headers, line {number}: write it as Name: value", field="headers")
+        headers[name.strip()] = value.strip()
+    return headers
+
+
+def format_headers(names):
+    """Header names as the form's text, each value masked: a value is replaced, never read back."""
+    return "\n".join(f"{name}: {MASK}" for name in names)
+
+
+def parse_schedule(text):
+    """"5, 300" to [5.0, 300.0] (None when empty); raise InvalidInput for anything but numbers."""
+    try:
+        return [float(v) for v in _split(text)] or None
+    except ValueError:
+        raise InvalidInput("retry schedule: write seconds separated by commas", field="retry_schedule") from None
+
+
+@dataclass(frozen=True)
+class Conversion:
+    """How one field's text becomes its setting (read) and how the endpoint's value is shown in it (show)."""
+
+    read: object
+    show: object
+    #: The Endpoint attribute shown, when it is not named as the field.
+    attribute: str = None
+
+
+def _or_none(text):
+    return text or None
+
+
+CONVERSIONS = {
+    "name": Conversion(_or_none, lambda value: value),
+    "description": Conversion(_or_none, lambda value: value),
+    "event_types": Conversion(lambda text: _split(text) or None, lambda types: ", ".join(types or [])),
+    "signing": Conversion(lambda text: text, lambda scheme: scheme.value),
+    "headers": Conversion(parse_headers, format_headers, attribute="header_names"),
+    "retry_schedule": Conversion(parse_schedule, lambda schedule: ",".join(f"{v:g}" for v in schedule or [])),
+}
+_AS_TYPED = Conversion(lambda data: data, lambda value: value)
+
+
+def settings_from(form):
+    """The service's settings from a submitted form; raises InvalidInput for text it cannot read."""
+    return {field.name: CONVERSIONS.get(field.name, _AS_TYPED).read(field.data) for field in form}
+
+
+def fill(form, endpoint):
+    """Show an endpoint's settings in the form."""
+    for field in form:
+        conversion = CONVERSIONS.get(field.name, _AS_TYPED)
+        field.data = conversion.show(getattr(endpoint, conversion.attribute or field.name))

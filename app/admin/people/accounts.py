@@ -1,0 +1,105 @@
+"""Staff accounts (admins): who may sign in with which role, and lifting a person's retry cap for an incident.
+Changes go through app.staff services, which audit them."""
+
+from flask import flash, request
+from flask_admin import expose
+from flask_admin.helpers import get_form_data
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
+from wtforms import BooleanField, EmailField, Form, PasswordField, SelectField
+from wtforms.validators import DataRequired, Optional
+
+from app.admin.shared import formatters as fmt
+from app.admin.shared.base import StaffModelView
+from app.admin.shared.posting import staff_post
+from app.auth.access import staff_actor
+from app.errors import HookyardError, InvalidInput
+from app.models import Role, utcnow
+from app.staff.retry_cap import lift_retry_cap
+from app.staff.users import create_user, update_user
+
+ROLE_CHOICES = [r.value for r in Role]
+
+
+class UserCreateForm(Form):
+    email = EmailField("Email", validators=[DataRequired()])
+    role = SelectField("Role", choices=ROLE_CHOICES, default="viewer")
+    password = PasswordField("Password", validators=[Optional()],
+                             description="Leave empty to generate a one-time password shown once.")
+
+
+class UserEditForm(Form):
+    role = SelectField("Role", choices=ROLE_CHOICES)
+    active = BooleanField("Active")
+
+
+def _cap_cell(view, context, user, name):
+    """The person's retry cap: lifted until when, and a form to lift it for the incident (or restore it)."""
+    lifted = user.retry_cap_lifted_until
+    lifted = lifted if lifted and lifted > utcnow() else None
+    state = Markup("lifted until {}").format(fmt.time_cell(lifted)) if lifted else Markup("normal")
+    return Markup(
+        '<span data-cap="{}">{}</span> <form method="post" action="{}" class="form-inline d-inline-flex">'
+        '<input type="hidden" name="csrf_token" value="{}"><label class="visually-hidden" for="hours-{}">Hours</label>'
+        '<input class="form-control form-control-sm w-5rem mr-1" type="number" min="0" max="24" step="1" id="hours-{}" '
+        'name="hours" value="{}"><button class="btn btn-sm btn-outline-secondary" type="submit" data-action="lift-cap">'
+        '{}</button></form>').format(
+        "lifted" if lifted else "normal", state, view.get_url(".lift_cap", user_id=user.id), generate_csrf(),
+        user.id, user.id, 0 if lifted else 4, "Restore cap" if lifted else "Lift for hours")
+
+
+class UserView(StaffModelView):
+    """Staff accounts (admins only): roles, sign-in state, and lifting a person's retry cap for an incident."""
+
+    required_role = Role.ADMIN
+    can_create = can_edit = True
+    column_list = ("email", "role", "active", "must_change_password", "last_login_at", "created_at",
+                   "retry_cap_lifted_until")
+    column_labels = {"must_change_password": "Must change password", "last_login_at": "Last sign-in",
+                     "created_at": "Created", "retry_cap_lifted_until": "Hourly retry cap"}
+    column_default_sort = ("email", False)
+    column_formatters = {
+        "role": lambda v, c, m, n: m.role.value,
+        "last_login_at": fmt.field("last_login_at", fmt.time_cell),
+        "created_at": fmt.field("created_at", fmt.time_cell),
+        "retry_cap_lifted_until": _cap_cell,
+    }
+
+    @expose("/lift-cap/<int:user_id>", methods=("POST",))
+    @staff_post(Role.ADMIN, done=lambda self, user_id: self.back_to(".index_view"), refuses=HookyardError)
+    def lift_cap(self, user_id):
+        user = lift_retry_cap(user_id, request.form.get("hours"), actor=staff_actor())
+        lifted = user.retry_cap_lifted_until
+        return f"Retry cap of {user.email} " + (f"lifted until {lifted:%H:%M} UTC." if lifted else "restored.")
+
+    def create_form(self, obj=None):
+        return UserCreateForm(get_form_data(), obj=obj)
+
+    def edit_form(self, obj=None):
+        form = UserEditForm(get_form_data(), obj=obj)
+        if obj is not None and request.method == "GET":
+            form.role.data = obj.role.value
+        return form
+
+    def create_model(self, form):
+        try:
+            user, generated = create_user(form.email.data, form.role.data, form.password.data or None,
+                                          actor=staff_actor())
+        except InvalidInput as exc:
+            flash(exc.message, "error")
+            return False
+        if generated:
+            flash(Markup('One-time password for {}: <code id="one-time-password">{}</code> '
+                         '<button type="button" class="btn btn-sm btn-outline-secondary" data-copy="one-time-password">'
+                         'Copy</button> (shown once; they choose their own at first sign-in)').format(user.email,
+                                                                                                   generated),
+                  "success")
+        return user
+
+    def update_model(self, form, model):
+        try:
+            update_user(model.id, role=form.role.data, active=form.active.data, actor=staff_actor())
+        except InvalidInput as exc:
+            flash(exc.message, "error")
+            return False
+        return True

@@ -1,0 +1,49 @@
+"""The audit log, read-only (admins): who did what, when, from where, with links to what it changed."""
+
+from flask import url_for
+from flask_admin.contrib.sqla.filters import DateTimeBetweenFilter
+from markupsafe import Markup
+
+from app.admin.shared import formatters as fmt
+from app.admin.shared.base import StaffModelView
+from app.models import AuditEntry, Role
+
+#: Where an audit entry's target ids lead, by target type: (endpoint, its id argument).
+TARGET_PAGES = {
+    "delivery": ("monitor.log_view", "delivery_id"), "message": ("messages.details_view", "id"),
+    "endpoint": ("endpoints.manage", "endpoint_id"), "job": ("jobs.job_view", "job_id"),
+    "user": ("users.edit_view", "id"),
+}
+
+
+def target_link(target_type, target_id):
+    """A link to an audit target's page, or its id as text when it has no page."""
+    page = TARGET_PAGES.get(target_type)
+    if page is None:
+        return Markup("<code>{}</code>").format(target_id)
+    return Markup('<a href="{}"><code>{}</code></a>').format(url_for(page[0], **{page[1]: target_id}), target_id)
+
+
+def _targets(view, context, entry, name):
+    ids = entry.target_ids or []
+    links = Markup(", ").join(target_link(entry.target_type, i) for i in ids[:5])
+    return links + (Markup(" … ({} in all)").format(len(ids)) if len(ids) > 5 else "")
+
+
+class AuditView(StaffModelView):
+    """The audit log, newest first; admins only."""
+
+    required_role = Role.ADMIN
+    column_list = ("at", "actor", "action", "summary", "target_type", "target_ids", "ip")
+    column_default_sort = [("at", True), ("id", True)]
+    column_sortable_list = ()
+    column_filters = ("actor", "action", "target_type", DateTimeBetweenFilter(AuditEntry.at, "At (UTC)"))
+    column_formatters = {
+        "at": fmt.field("at", fmt.time_cell),
+        "target_ids": _targets,
+    }
+    column_labels = {"at": "At", "target_type": "Target", "target_ids": "Targets", "ip": "From",
+                     "payload_purged_at": "Payload purged by retention"}
+    can_view_details = True
+    column_details_list = ("at", "actor", "ip", "action", "summary", "target_type", "target_ids", "before", "after",
+                           "payload_purged_at")

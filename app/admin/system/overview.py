@@ -1,0 +1,34 @@
+"""The overview: the console's first page. KPI cards, the last 24 hours in two charts, and the top errors."""
+
+from flask_admin import expose
+
+from app.admin.shared.base import StaffView
+from app.admin.shared.formatters import relative
+from app.admin.system import charts
+from app.auth.access import has_role
+from app.console.overview import BUCKET_SECONDS, CHART_STATUSES, HOUR, inbound_figures, take_overview
+from app.models import Role, utcnow
+from app.staff.settings import get_setting
+
+
+class OverviewView(StaffView):
+    """Figures for every staff member; "retry this group" leads operators to the bulk job's confirmation."""
+
+    def _context(self):
+        figures = take_overview(utcnow())
+        return dict(
+            o=figures, hour=HOUR, statuses=CHART_STATUSES, relative=relative, can_operate=has_role(Role.OPERATOR),
+            delivery_chart=charts.stacked_bars(figures.deliveries, BUCKET_SECONDS),
+            latency_chart=charts.latency_lines(figures.latency), refresh_seconds=get_setting("refresh_seconds"),
+            inbound=inbound_figures(figures.now),
+        )
+
+    @expose("/")
+    def index(self):
+        """Show the overview."""
+        return self.render("admin/system/overview.html", **self._context())
+
+    @expose("/figures")
+    def figures(self):
+        """Return the figures alone: what the page swaps in when it refreshes itself."""
+        return self.render("admin/system/overview_figures.html", **self._context())
