@@ -62,7 +62,7 @@ def confirm_remembered_key(response):
     """Before an error answer to a request whose key was not read for it (KEY_CHECKED_BY_THE_WRITE, the write not
     reached), read the key: a key revoked meanwhile gets 401, never another answer."""
     key = g.get("api_key")
-    if response.status_code < 400 or key is None or key.confirmed:
+    if not 400 <= response.status_code < 500 or key is None or key.confirmed:  # a 5xx says nothing of the key
         return response
     db.session.rollback()  # an error answer keeps nothing
     try:

@@ -1,9 +1,14 @@
 """Create messages and fan them out to deliveries, inside the caller's transaction (a transactional outbox).
 
 One message or five hundred cost the same few statements: the receiving endpoints are read once, and
-messages, tags and deliveries are each written with one multi-row INSERT. Nothing is sent until the
-caller commits (app.outbox); a rollback sends nothing. An idempotency key already used returns
-the first message and writes nothing; used for a different message, it is refused (409), as Stripe does.
+messages, tags, handles and deliveries are written with one multi-row INSERT each (SQLite) or all in one
+statement (PostgreSQL). On PostgreSQL the endpoints are not read for every write: each process remembers them as
+it last read them, and the write statement compares their fingerprint and writes nothing if any endpoint was
+added, changed, paused, disabled or deleted since (they are then read again and the messages matched again), so a
+change made by any process takes effect on the next message. The same statement can check a caller's condition
+too (Guard: the API checks its key there). Nothing is sent until the caller commits (app.outbox); a rollback sends
+nothing. An idempotency key already used returns the first message and writes nothing; used for a different
+message, it is refused (409), as Stripe does.
 """
 
 import enum
