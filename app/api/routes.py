@@ -1,22 +1,25 @@
 """The producer API, /api/v1: authentication, messages, deliveries, stats (endpoints: endpoint_routes)."""
 
 import json
+from dataclasses import replace
 
 from flask import current_app, g, jsonify, request
 from pydantic import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.api import bp
 from app.api.common import int_arg
-from app.api.errors import ApiError, item_error
+from app.api.errors import ApiError, describe, item_error
 from app.api.schemas import DeliveryDetailOut, DeliveryOut, DeliveryPageOut, MessageIn, MessageOut, RetryIn, StatsOut
-from app.api.scopes import require_scope
+from app.api.scopes import check_scope, require_scope
 from app.audit import Actor
-from app.auth.api_keys import authenticate
+from app.auth.api_keys import STILL_LIVE, authenticate, reread, still_live_params
 from app.delivery import messages, queries
 from app.delivery.message_rules import check_message
 from app.delivery.operations import deliveries as operations
 from app.errors import HookyardError
 from app.extensions import db
+from app.json_errors import error_response
 from app.models import AttemptTrigger
 from app.staff.retry_cap import check_retry_cap
 from app.staff.settings import get_setting
@@ -25,6 +28,9 @@ from app.staff.settings import get_setting
 BATCH_LIMIT = 500
 #: Routes anyone may read without a key.
 PUBLIC_ENDPOINTS = {"api.openapi"}
+#: Routes whose one write statement checks the request's API key (api_keys.STILL_LIVE): the key this process last
+#: read is not read again before them; an error answer reads it first (confirm_remembered_key).
+KEY_CHECKED_BY_THE_WRITE = {"api.create_message"}
 
 
 @bp.before_request
@@ -34,13 +40,40 @@ def require_api_key():
     scheme, _, key = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not key:
         raise ApiError(401, "send an API key as 'Authorization: Bearer <key>'")
-    g.api_key = authenticate(key.strip())
+    g.api_key = authenticate(key.strip(), remembered=request.endpoint in KEY_CHECKED_BY_THE_WRITE)
+    _check_key_and_scope()
+    return None
+
+
+def _check_key_and_scope():
+    """401 without a live key; 403 when the route names no scope and the key lacks any."""
     if g.api_key is None:
         raise ApiError(401, "the API key is not valid")
     if g.api_key.scopes is not None and not hasattr(current_app.view_functions.get(request.endpoint),
                                                     "required_scope"):
         raise ApiError(403, "this route names no scope, so only keys with every scope may use it")
-    return None
+    required = getattr(current_app.view_functions.get(request.endpoint), "required_scope", None)
+    if required:
+        check_scope(required)  # again here for a key read again after the view began
+
+
+@bp.after_request
+def confirm_remembered_key(response):
+    """Before an error answer to a request whose key was not read for it (KEY_CHECKED_BY_THE_WRITE, the write not
+    reached), read the key: a key revoked meanwhile gets 401, never another answer."""
+    key = g.get("api_key")
+    if not 400 <= response.status_code < 500 or key is None or key.confirmed:  # a 5xx says nothing of the key
+        return response
+    db.session.rollback()  # an error answer keeps nothing
+    try:
+        g.api_key = reread(key)
+        _check_key_and_scope()
+    except ApiError as exc:
+        answer, answer.status_code = error_response(*describe(exc))
+        return answer
+    except SQLAlchemyError:
+        db.session.rollback()  # the database is failing: its own error answer stands
+    return response
 
 
 def api_actor():
@@ -110,12 +143,34 @@ def _checked(body, header_key=None):
 @require_scope("messages:write")
 def create_message():
     new = _checked(json_body(), request.headers.get("Idempotency-Key"))
-    (sent,) = messages.send_messages([new])
+    sent = _write_checking_the_key(new)
     db.session.commit()  # enqueues the deliveries (outbox)
     response = json_response(sent_json(sent), 202)
     if not sent.created:
         response.headers["Idempotent-Replayed"] = "true"
     return response
+
+
+def _write_checking_the_key(new):
+    """Write one message; on PostgreSQL in one autocommitted statement that writes nothing unless the request's API
+    key is still live and unchanged (the key is then read again: 401 if revoked)."""
+    session = db.session
+    if session.get_bind().dialect.name != "postgresql":
+        (sent,) = messages.send_messages([new])
+        return sent
+    # IMPORTANT: autocommit only when the request has begun no transaction (reading the key begins one): one begun
+    # would silently stop being one. A single statement is atomic by itself.
+    if not session().in_transaction():
+        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    try:
+        (sent,) = messages.send_messages([new], guard=messages.Guard(STILL_LIVE, still_live_params(g.api_key)))
+    except messages.GuardFailed:
+        session.rollback()
+        g.api_key = reread(g.api_key)
+        _check_key_and_scope()  # revoked: 401, nothing was written
+        (sent,) = messages.send_messages([new], guard=messages.Guard(STILL_LIVE, still_live_params(g.api_key)))
+    g.api_key = replace(g.api_key, confirmed=True)
+    return sent
 
 
 @bp.post("/messages/batch")

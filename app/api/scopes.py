@@ -16,14 +16,19 @@ def require_scope(scope):
     def decorate(view):
         @functools.wraps(view)
         def scoped(*args, **kwargs):
-            if not allows(g.api_key, scope):
-                raise ApiError(403, f"this API key lacks the {scope} scope")
+            check_scope(scope)
             return view(*args, **kwargs)
 
         scoped.required_scope = scope
         return scoped
 
     return decorate
+
+
+def check_scope(scope):
+    """Refuse this request (403) unless its key is allowed scope."""
+    if not allows(g.api_key, scope):
+        raise ApiError(403, f"this API key lacks the {scope} scope")
 
 
 def also_require(scope, why):

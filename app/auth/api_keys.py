@@ -5,8 +5,9 @@ Every change is audited. A key is shown once, when created; afterwards only its 
 
 import hashlib
 import secrets
+from dataclasses import dataclass, replace
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, literal_column, select, update
 
 from app.audit import CLI, Action, record
 from app.errors import InvalidInput, NotFound
@@ -72,19 +73,95 @@ def allows(row, scope):
     return row.scopes is None or scope in row.scopes
 
 
+@dataclass(frozen=True)
+class KeyInUse:
+    """The API key a request authenticated with. confirmed is False when it is the key as this process last read it
+    (on PostgreSQL), not read for this request: the request's own statement must check it (STILL_LIVE), or the
+    caller read it again (reread) before answering."""
+
+    id: str
+    name: str
+    scopes: list | None
+    last_used_at: object
+    fingerprint: str | None = None
+    confirmed: bool = True
+
+
+_keys = ApiKey.__table__
+#: PostgreSQL: what a request's key may do and be called, as one value a statement compares (revoked: no row).
+_FINGERPRINT = "md5(concat_ws('|', {t}.id, {t}.name, CAST({t}.scopes AS text)))"
+#: PostgreSQL: SQL true while the key read as KeyInUse :key_id with :key_fingerprint is live and unchanged; a write
+#: statement that checks it writes nothing otherwise (app.delivery.messages.Guard).
+STILL_LIVE = (f"EXISTS (SELECT FROM api_keys k WHERE k.id = :key_id AND k.revoked_at IS NULL "
+              f"AND {_FINGERPRINT.format(t='k')} = :key_fingerprint)")
 #: The columns a request needs of its key (a plain row: no ORM object per API call).
-_LOOKUP = select(ApiKey.id, ApiKey.name, ApiKey.scopes, ApiKey.last_used_at).where(
-    ApiKey.key_hash == bindparam("digest"), ApiKey.revoked_at.is_(None))
+_LIVE = select(_keys.c.id, _keys.c.name, _keys.c.scopes, _keys.c.last_used_at).where(_keys.c.revoked_at.is_(None))
+_LOOKUP = _LIVE.where(_keys.c.key_hash == bindparam("digest"))
+_LOOKUP_POSTGRES = _LOOKUP.add_columns(literal_column(_FINGERPRINT.format(t="api_keys")).label("fingerprint"))
+_REREAD = (_LIVE.add_columns(literal_column(_FINGERPRINT.format(t="api_keys")).label("fingerprint"))
+           .where(_keys.c.id == bindparam("key_id")))
+#: PostgreSQL: {key digest: KeyInUse as this process last read it}; statements check it (STILL_LIVE).
+_known = {}
+#: At most this many keys are remembered (all are forgotten when more would be).
+KNOWN_KEYS_MAX = 1000
+#: A key's use is noted at most this often (last_used_at).
+USE_NOTED_EVERY_SECONDS = 60
 
 
-def authenticate(key):
-    """Return the live key matching key (id, name, scopes, last_used_at), or None. Notes its use once a minute."""
+def authenticate(key, *, remembered=False):
+    """Return the live key matching key as a KeyInUse, or None. Notes its use once a minute.
+
+    remembered: on PostgreSQL the key may be the one this process last read, not read again (confirmed False): the
+    caller's statement must check STILL_LIVE, or the caller reread() it, before acting or answering. A revoked key
+    is therefore refused by the first request that reaches the database after it was revoked, in any process.
+    """
     if not key or not key.startswith(KEY_PREFIX) or len(key) > 200:
         return None
-    row = db.session.execute(_LOOKUP, {"digest": _digest(key)}).first()
-    if row is not None:
-        now = utcnow()
-        if row.last_used_at is None or (now - row.last_used_at).total_seconds() > 60:
-            db.session.execute(update(ApiKey).where(ApiKey.id == row.id).values(last_used_at=now))
-            db.session.commit()
-    return row
+    digest = _digest(key)
+    now = utcnow()
+    if remembered:
+        known = _known.get(digest)
+        if known is not None and not _use_to_note(known, now):
+            return known
+    postgres = db.session.get_bind().dialect.name == "postgresql"
+    row = db.session.execute(_LOOKUP_POSTGRES if postgres else _LOOKUP, {"digest": digest}).first()
+    _known.pop(digest, None)
+    if row is None:
+        return None
+    found = KeyInUse(row.id, row.name, row.scopes, row.last_used_at, row.fingerprint if postgres else None)
+    if _use_to_note(found, now):
+        db.session.execute(update(ApiKey).where(ApiKey.id == found.id).values(last_used_at=now))
+        db.session.commit()
+        found = replace(found, last_used_at=now)
+    if postgres:
+        if len(_known) >= KNOWN_KEYS_MAX:
+            _known.clear()
+        _known[digest] = replace(found, confirmed=False)
+    return found
+
+
+def _use_to_note(key, now):
+    return key.last_used_at is None or (now - key.last_used_at).total_seconds() > USE_NOTED_EVERY_SECONDS
+
+
+def still_live_params(key):
+    """The parameters of STILL_LIVE for key."""
+    return {"key_id": key.id, "key_fingerprint": key.fingerprint}
+
+
+def reread(key):
+    """key (a KeyInUse) read again: the same key, confirmed, or None if it was revoked (PostgreSQL; elsewhere keys
+    are always read, so key is returned). Forgets what this process remembered of it if it changed."""
+    if key.confirmed:
+        return key
+    row = db.session.execute(_REREAD, {"key_id": key.id}).first()
+    if row is None or row.fingerprint != key.fingerprint:
+        forget(key)
+    return None if row is None else KeyInUse(row.id, row.name, row.scopes, row.last_used_at, row.fingerprint)
+
+
+def forget(key):
+    """Forget what this process remembers of key (a KeyInUse): the next request reads it."""
+    for digest, known in list(_known.items()):
+        if known.id == key.id:
+            _known.pop(digest, None)

@@ -1,16 +1,22 @@
 """Create messages and fan them out to deliveries, inside the caller's transaction (a transactional outbox).
 
 One message or five hundred cost the same few statements: the receiving endpoints are read once, and
-messages, tags and deliveries are each written with one multi-row INSERT. Nothing is sent until the
-caller commits (app.outbox); a rollback sends nothing. An idempotency key already used returns
-the first message and writes nothing; used for a different message, it is refused (409), as Stripe does.
+messages, tags, handles and deliveries are written with one multi-row INSERT each (SQLite) or all in one
+statement (PostgreSQL). On PostgreSQL the endpoints are not read for every write: each process remembers them as
+it last read them, and the write statement compares their fingerprint and writes nothing if any endpoint was
+added, changed, paused, disabled or deleted since (they are then read again and the messages matched again), so a
+change made by any process takes effect on the next message. The same statement can check a caller's condition
+too (Guard: the API checks its key there). Nothing is sent until the caller commits (app.outbox); a rollback sends
+nothing. An idempotency key already used returns the first message and writes nothing; used for a different
+message, it is refused (409), as Stripe does.
 """
 
+import enum
 import functools
 import json
 from dataclasses import dataclass, field
 
-from sqlalchemy import bindparam, insert, select, text
+from sqlalchemy import JSON, String, bindparam, insert, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.delivery import matching, scheduling
@@ -44,36 +50,49 @@ def _insert_keyed_messages(dialect_name):
             .returning(_messages.c.id))
 
 
-# PostgreSQL writes messages, tags, handles and deliveries in one statement (one round trip instead of four,
-# which was most of a POST's CPU); rows of a message whose idempotency key is taken are skipped with it.
-_INSERT_ALL_POSTGRES = text("""
-WITH m AS (
-  INSERT INTO messages (id, event_type, payload, reference, idempotency_key, created_at, deliver_at)
-  SELECT * FROM unnest(CAST(:m_id AS varchar[]), CAST(:m_type AS varchar[]), CAST(:m_payload AS text[]),
-                       CAST(:m_ref AS varchar[]), CAST(:m_key AS varchar[]), CAST(:m_at AS timestamptz[]),
-                       CAST(:m_deliver_at AS timestamptz[]))
-  ON CONFLICT (idempotency_key) DO NOTHING
-  RETURNING id
-), t AS (
-  INSERT INTO message_tags (message_id, tag)
-  SELECT x.message_id, x.tag FROM unnest(CAST(:t_message AS varchar[]), CAST(:t_tag AS varchar[])) AS x(message_id, tag)
-  WHERE x.message_id IN (SELECT id FROM m)
-), h AS (
-  INSERT INTO message_handles (message_id, handle)
-  SELECT x.message_id, x.handle FROM unnest(CAST(:h_message AS varchar[]), CAST(:h_handle AS varchar[]))
-    AS x(message_id, handle)
-  WHERE x.message_id IN (SELECT id FROM m)
-), d AS (
-  INSERT INTO deliveries (id, message_id, endpoint_id, event_type, status, attempt_count, scheduled_attempt_count,
-                          next_attempt_at, held_reason, created_at)
-  SELECT x.id, x.message_id, x.endpoint_id, x.event_type, :pending, 0, 0, x.next_at, x.held, x.at
-  FROM unnest(CAST(:d_id AS varchar[]), CAST(:d_message AS varchar[]), CAST(:d_endpoint AS varchar[]),
-              CAST(:d_type AS varchar[]), CAST(:d_at AS timestamptz[]), CAST(:d_next_at AS timestamptz[]),
-              CAST(:d_held AS varchar[]))
-    AS x(id, message_id, endpoint_id, event_type, at, next_at, held)
-  WHERE x.message_id IN (SELECT id FROM m)
-)
-SELECT id FROM m""")
+#: PostgreSQL: the endpoints new messages may go to, as one value a write statement compares (their ids, states and
+#: filters, in order); any change to one of them, or one added, deleted or leaving these states, changes it.
+RECEIVING_FINGERPRINT = (
+    "(SELECT coalesce(md5(string_agg(concat_ws('|', e.id, e.state, CAST(e.event_types AS text)), ',' "
+    "ORDER BY e.created_at, e.id)), '') FROM endpoints e WHERE e.state IN ({states}) AND e.deleted_at IS NULL)"
+).format(states=", ".join(f"'{state.value}'" for state in RECEIVING_STATES))
+# PostgreSQL: the receiving endpoints with their fingerprint, from one snapshot (one row with a null id when none).
+_RECEIVING_POSTGRES = text(f"""
+SELECT f.fingerprint, e.id, e.event_types
+FROM (SELECT {RECEIVING_FINGERPRINT} AS fingerprint) f
+LEFT JOIN endpoints e ON e.state IN ({", ".join(f"'{state.value}'" for state in RECEIVING_STATES)})
+                         AND e.deleted_at IS NULL
+ORDER BY e.created_at""").columns(fingerprint=String, id=String, event_types=JSON)
+
+
+@dataclass(frozen=True)
+class Receiving:
+    """The endpoints new messages may go to, as read at once: [(id, event_types)] in order, and on PostgreSQL their
+    fingerprint (None on SQLite, where they are read for every write)."""
+
+    endpoints: tuple
+    fingerprint: str | None = None
+
+
+#: PostgreSQL: the receiving endpoints as this process last read them; each write checks their fingerprint.
+_known = None
+
+
+@dataclass(frozen=True)
+class Guard:
+    """A condition the write statement checks besides the endpoints' fingerprint: SQL true or false, with its
+    parameters (e.g. app.auth.api_keys: the request's API key is still live and unchanged). The SQL must be the
+    same text every time (the statement is prepared once)."""
+
+    sql: str
+    params: dict
+
+
+class GuardFailed(Exception):
+    """The write's Guard was false: nothing was written."""
+
+
+_NO_GUARD = Guard("TRUE", {})
 
 
 @dataclass
@@ -119,12 +138,12 @@ def send_message(event_type, payload, *, reference=None, tags=None, idempotency_
     return sent, sent.created
 
 
-def send_messages(items, session=None):
+def send_messages(items, session=None, guard=None):
     """Create many messages at once in the caller's transaction; all or nothing.
 
     items are NewMessage (app.delivery.message_rules.check_message) or dicts of send_message's keywords.
     Returns [SentMessage] in order; raises the first item's error (its index in the message) and writes
-    nothing the caller should keep: roll back on an error.
+    nothing the caller should keep: roll back on an error. guard: see write_messages.
     """
     news = []
     for index, item in enumerate(items):
@@ -132,7 +151,7 @@ def send_messages(items, session=None):
             news.append(item if isinstance(item, NewMessage) else check_message(**item))
         except HookyardError as exc:
             raise _numbered(exc, index, len(items)) from None
-    results = write_messages(news, session=session)
+    results = write_messages(news, session=session, guard=guard)
     for index, result in enumerate(results):
         if isinstance(result, HookyardError):
             raise _numbered(result, index, len(results))
@@ -144,22 +163,32 @@ def _numbered(error, index, count):
     return type(error)(f"message {index}: {error.message}" if count > 1 else error.message, field=error.field)
 
 
-def write_messages(news, session=None):
+def write_messages(news, session=None, guard=None):
     """Write checked messages; return, in order, a SentMessage or the HookyardError refusing that one message
-    (unknown endpoint ids, an idempotency key used for a different message). A refused message writes nothing."""
+    (unknown endpoint ids, an idempotency key used for a different message). A refused message writes nothing.
+
+    On PostgreSQL it is one statement, matched against the receiving endpoints as this process last read them: it
+    writes nothing if they changed since (they are read again and the messages matched again), nor if guard (a
+    Guard) is false, which raises GuardFailed.
+    """
     session = session or db.session
     connection = session.connection()
-    now, results, rows, first_with_key = utcnow(), [], [], {}
-    for new, target in zip(news, _targets(connection, news), strict=True):
-        if isinstance(target, HookyardError) or new.idempotency_key in first_with_key:
-            results.append(target if isinstance(target, HookyardError) else first_with_key[new.idempotency_key])
-            continue
-        sent = _new(new, target, now)
-        results.append(sent)
-        rows.append((new, sent))
-        if new.idempotency_key:
-            first_with_key[new.idempotency_key] = len(results) - 1
-    written = _insert(connection, rows)
+    postgres = connection.dialect.name == "postgresql"
+    receiving = (_known if postgres else None) or _read_receiving(connection)
+    for _ in range(3):  # endpoints changed between their read and the write are read again; three times is a storm
+        results, rows = _plan(connection, news, receiving)
+        if not rows:
+            written = set()
+            break
+        if not postgres:
+            written = _insert(connection, rows)
+            break
+        written = _insert_postgres(connection, rows, receiving.fingerprint, guard or _NO_GUARD)
+        if written is not None:
+            break
+        receiving = _read_receiving(connection)
+    else:
+        raise IllegalTransition("the endpoints kept changing while the message was written; send it again")
     for index, (new, result) in enumerate(zip(news, results, strict=True)):
         if isinstance(result, SentMessage) and result.id not in written:
             results[index] = _existing(connection, new)  # its key was used before, or by a concurrent producer
@@ -174,6 +203,33 @@ def write_messages(news, session=None):
     return results
 
 
+def _plan(connection, news, receiving):
+    """What to write: (results, rows). results holds, in order, a new SentMessage, the HookyardError refusing the
+    message, or the index of the earlier message of this call with the same idempotency key; rows the (new, sent)
+    pairs to write."""
+    now, results, rows, first_with_key = utcnow(), [], [], {}
+    for new, target in zip(news, _targets(connection, news, receiving), strict=True):
+        if isinstance(target, HookyardError) or new.idempotency_key in first_with_key:
+            results.append(target if isinstance(target, HookyardError) else first_with_key[new.idempotency_key])
+            continue
+        sent = _new(new, target, now)
+        results.append(sent)
+        rows.append((new, sent))
+        if new.idempotency_key:
+            first_with_key[new.idempotency_key] = len(results) - 1
+    return results, rows
+
+
+def _read_receiving(connection):
+    """The receiving endpoints now (on PostgreSQL with their fingerprint, remembered for the next write)."""
+    global _known
+    if connection.dialect.name != "postgresql":
+        return Receiving(tuple((row.id, row.event_types) for row in connection.execute(_RECEIVING)))
+    rows = connection.execute(_RECEIVING_POSTGRES).all()
+    _known = Receiving(tuple((row.id, row.event_types) for row in rows if row.id is not None), rows[0].fingerprint)
+    return _known
+
+
 def _new(new, endpoint_ids, now):
     return SentMessage(id=new_id("msg"), event_type=new.event_type, payload=new.payload, reference=new.reference,
                        tags=list(new.tags), idempotency_key=new.idempotency_key, created_at=now,
@@ -181,70 +237,109 @@ def _new(new, endpoint_ids, now):
                        deliveries=[SentDelivery(new_id("dlv"), endpoint_id) for endpoint_id in endpoint_ids])
 
 
-def _targets(connection, news):
+def _targets(connection, news, receiving):
     """For each message, the ids of the endpoints it goes to, or an InvalidInput naming unknown endpoint ids."""
-    receiving = connection.execute(_RECEIVING).all()
+    receiving_ids = {endpoint_id for endpoint_id, _ in receiving.endpoints}
     asked = {i for new in news for i in new.endpoint_ids or ()}
-    known = set(connection.execute(_KNOWN, {"ids": list(asked)}).scalars()) if asked else set()
+    # Receiving endpoints are known; only others (disabled, deleted or none at all) are looked up.
+    unsure = asked - receiving_ids
+    known = receiving_ids | (set(connection.execute(_KNOWN, {"ids": list(unsure)}).scalars()) if unsure else set())
     targets = []
     for new in news:
         unknown = [i for i in new.endpoint_ids or () if i not in known]
         if unknown:
             targets.append(InvalidInput(f"unknown endpoint ids: {', '.join(unknown)}", field="endpoint_ids"))
             continue
-        targets.append([row.id for row in receiving if matching.matches(row.event_types, new.event_type)
-                        and (new.endpoint_ids is None or row.id in new.endpoint_ids)])
+        targets.append([endpoint_id for endpoint_id, event_types in receiving.endpoints
+                        if matching.matches(event_types, new.event_type)
+                        and (new.endpoint_ids is None or endpoint_id in new.endpoint_ids)])
     return targets
 
 
+def _values(rows):
+    """The rows each table gets for rows [(new, sent)], as {table: [{column: value}]}: the one place a message's
+    columns are built (both databases write these)."""
+    sents = [sent for _, sent in rows]
+    return {
+        "messages": [{"id": sent.id, "event_type": new.event_type, "payload": new.body, "reference": new.reference,
+                      "idempotency_key": new.idempotency_key, "created_at": sent.created_at,
+                      "deliver_at": new.deliver_at} for new, sent in rows],
+        "message_tags": [{"message_id": sent.id, "tag": tag} for sent in sents for tag in sent.tags],
+        "message_handles": handle_rows(sents),  # what the monitor's search finds
+        "deliveries": [{"id": d.id, "message_id": sent.id, "endpoint_id": d.endpoint_id, "event_type": sent.event_type,
+                        "status": DeliveryStatus.PENDING, "attempt_count": 0, "scheduled_attempt_count": 0,
+                        "next_attempt_at": next_at, "held_reason": held, "created_at": sent.created_at}
+                       for sent in sents for next_at, held, _ in [sent.schedule()] for d in sent.deliveries],
+    }
+
+
 def _insert(connection, rows):
-    """Insert messages, tags and deliveries; return the ids of the messages written (a key taken skips one)."""
-    if not rows:
-        return set()
-    if connection.dialect.name == "postgresql":
-        return _insert_postgres(connection, rows)
+    """Insert messages, tags, handles and deliveries (SQLite: a statement per table); return the ids of the messages
+    written (a key taken skips one)."""
+    values = _values(rows)
     keyed = any(new.idempotency_key for new, _ in rows)
     statement = _insert_keyed_messages(connection.dialect.name) if keyed else _INSERT_MESSAGES
-    values = [{"id": sent.id, "event_type": new.event_type, "payload": new.body, "reference": new.reference,
-               "idempotency_key": new.idempotency_key, "created_at": sent.created_at, "deliver_at": new.deliver_at}
-              for new, sent in rows]
-    result = connection.execute(statement, values)
+    result = connection.execute(statement, values["messages"])
     written = set(result.scalars()) if keyed else {sent.id for _, sent in rows}
-    tags = [{"message_id": sent.id, "tag": tag} for _, sent in rows if sent.id in written for tag in sent.tags]
-    deliveries = [{"id": d.id, "message_id": sent.id, "endpoint_id": d.endpoint_id, "event_type": sent.event_type,
-                   "status": DeliveryStatus.PENDING, "attempt_count": 0, "scheduled_attempt_count": 0,
-                   "next_attempt_at": next_at, "held_reason": held, "created_at": sent.created_at}
-                  for _, sent in rows if sent.id in written for next_at, held, _ in [sent.schedule()]
-                  for d in sent.deliveries]
-    if tags:
-        connection.execute(_INSERT_TAGS, tags)
-    handles = handle_rows(sent for _, sent in rows if sent.id in written)  # what the monitor's search finds
-    if handles:
-        connection.execute(_INSERT_HANDLES, handles)
-    if deliveries:
-        connection.execute(_INSERT_DELIVERIES, deliveries)
+    for table, statement in (("message_tags", _INSERT_TAGS), ("message_handles", _INSERT_HANDLES),
+                             ("deliveries", _INSERT_DELIVERIES)):
+        kept = [row for row in values[table] if row["message_id"] in written]
+        if kept:
+            connection.execute(statement, kept)
     return written
 
 
-def _insert_postgres(connection, rows):
-    """_insert in one statement: each table's rows as parallel arrays, unnested (the statement never changes)."""
-    sents = [sent for _, sent in rows]
-    handles = handle_rows(sents)
-    params = {"pending": DeliveryStatus.PENDING.value,
-              **_columns(("m_id", "m_type", "m_payload", "m_ref", "m_key", "m_at", "m_deliver_at"),
-                         [(sent.id, new.event_type, new.body, new.reference, new.idempotency_key, sent.created_at,
-                           new.deliver_at) for new, sent in rows]),
-              **_columns(("t_message", "t_tag"), [(sent.id, tag) for sent in sents for tag in sent.tags]),
-              **_columns(("h_message", "h_handle"), [(h["message_id"], h["handle"]) for h in handles]),
-              **_columns(("d_id", "d_message", "d_endpoint", "d_type", "d_at", "d_next_at", "d_held"),
-                         [(d.id, sent.id, d.endpoint_id, sent.event_type, sent.created_at, *sent.schedule()[:2])
-                          for sent in sents for d in sent.deliveries])}
-    return set(connection.execute(_INSERT_ALL_POSTGRES, params).scalars())
+def _insert_postgres(connection, rows, fingerprint, guard):
+    """_insert in one statement (_write_postgres): the ids of the messages written, or None when the receiving
+    endpoints' fingerprint is no longer fingerprint (nothing written). Raises GuardFailed when guard is false."""
+    values = _values(rows)
+    tables = tuple((table, tuple(values[table][0])) for table in _PREFIX if values[table])  # none: left out
+    params = {"receiving": fingerprint, **guard.params,
+              **{table: json.dumps(values[table], default=_json_value) for table, _ in tables}}
+    row = connection.execute(_write_postgres(tables, guard.sql), params).one()
+    if not row.guarded:
+        raise GuardFailed()
+    return set(row.written) if row.current else None
 
 
-def _columns(names, rows):
-    """Rows as one list per column, keyed by names (empty lists when there are no rows)."""
-    return {name: [row[index] for row in rows] for index, name in enumerate(names)}
+def _json_value(value):
+    """A column value JSON does not know, as PostgreSQL reads it back (json_populate_recordset)."""
+    return value.value if isinstance(value, enum.Enum) else value.isoformat()
+
+
+#: The tables a message is written to, with the name of their rows' CTE in _write_postgres.
+_PREFIX = {"messages": "m", "message_tags": "t", "message_handles": "h", "deliveries": "d"}
+
+
+@functools.cache
+def _write_postgres(tables, guard_sql):
+    """PostgreSQL: messages, tags, handles and deliveries in one statement, each table's rows one JSON parameter
+    named after it, read as rows of that table (tables: ((table, column names), ...), messages first; a table
+    without rows is left out); rows of a message whose idempotency key is taken are skipped with it; nothing at all
+    unless the receiving endpoints' fingerprint is :receiving and guard_sql is true. One round trip instead of six,
+    which was most of a POST's CPU; one JSON text per table, because psycopg's dumping of a parameter array per
+    column cost more than the statement."""
+    def rows(table, names):
+        columns = ", ".join(f"x.{name}" for name in names)
+        return (f"INSERT INTO {table} ({', '.join(names)}) SELECT {columns} "
+                f"FROM json_populate_recordset(NULL::{table}, CAST(:{table} AS json)) AS x")
+
+    (_, names), *children = tables  # messages first
+    linked = "".join(f""",
+{_PREFIX[table]} AS (
+  {rows(table, names)}
+  WHERE x.message_id IN (SELECT id FROM m)
+)""" for table, names in children)
+    return text(f"""
+WITH ok AS (
+  SELECT {RECEIVING_FINGERPRINT} = :receiving AS current, ({guard_sql}) AS guarded
+), m AS (
+  {rows("messages", names)}
+  WHERE (SELECT current AND guarded FROM ok)
+  ON CONFLICT (idempotency_key) DO NOTHING
+  RETURNING id
+){linked}
+SELECT ok.current, ok.guarded, ARRAY(SELECT id FROM m) AS written FROM ok""")
 
 
 def _existing(connection, new):

@@ -52,3 +52,14 @@ def test_cli_creates_scoped_keys_lists_and_revokes_them(app, runner, client):
     assert actions == [("cli", "api_key.create"), ("cli", "api_key.revoke")]
     assert runner.invoke(args=["api-keys", "revoke", "key_nope"]).exit_code != 0
     assert runner.invoke(args=["api-keys", "create", "x", "--scope", "everything"]).exit_code != 0
+
+
+def test_json_answers_carry_the_headers_that_matter_for_json(client, auth):
+    for base_url, hsts in (("http://localhost", False), ("https://localhost", True)):
+        for response in (client.get("/api/v1/deliveries", headers=auth, base_url=base_url),
+                         client.get("/api/v1/deliveries", base_url=base_url)):  # an error answer too
+            headers = response.headers
+            assert headers["Content-Security-Policy"] == "default-src 'none'; frame-ancestors 'none'"
+            assert (headers["X-Content-Type-Options"], headers["X-Frame-Options"]) == ("nosniff", "DENY")
+            assert headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+            assert ("Strict-Transport-Security" in headers) is hsts

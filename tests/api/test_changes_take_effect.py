@@ -1,0 +1,124 @@
+"""A change made by another process takes effect on this process's very next message, though each process
+remembers API keys and receiving endpoints between requests (app.auth.api_keys, app.delivery.messages): here two
+app objects on one database play the two processes, one changing, the other serving."""
+
+import pytest
+from sqlalchemy import event, func, select
+
+from app import create_app
+from app.audit import SYSTEM
+from app.auth.api_keys import revoke_api_key
+from app.config import TestConfig as Settings
+from app.delivery.endpoints.service import create_endpoint, delete_endpoint, set_state, update_endpoint
+from app.delivery.messages import send_message
+from app.extensions import db
+from app.models import ApiKey, Delivery, Message
+from tests.conftest import USING_POSTGRES
+
+ORDER = {"event_type": "order.created", "payload": {"order": 1}}
+
+
+@pytest.fixture
+def elsewhere(app):
+    """Another app on the same database, as another web or worker process would be."""
+    other = create_app(Settings(database_url=app.config["SQLALCHEMY_DATABASE_URI"]))
+    yield other
+    with other.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def new_endpoint(app, **fields):
+    with app.app_context():
+        endpoint, _ = create_endpoint("http://127.0.0.1:9/hook", **fields)
+        db.session.commit()
+        return endpoint.id
+
+
+def targets(response):
+    assert response.status_code == 202, response.json
+    return sorted(d["endpoint_id"] for d in response.json["deliveries"])
+
+
+def count(app, model):
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(model))
+
+
+def test_a_key_revoked_elsewhere_is_refused_on_the_next_request(app, elsewhere, client, auth):
+    new_endpoint(app)
+    for _ in range(2):  # the second is served with the key as this process remembers it
+        assert client.post("/api/v1/messages", headers=auth, json=ORDER).status_code == 202
+    with elsewhere.app_context():
+        revoke_api_key(db.session.scalars(select(ApiKey.id)).one(), actor=SYSTEM)
+
+    refused = client.post("/api/v1/messages", headers=auth, json=ORDER)
+
+    assert refused.status_code == 401 and refused.json == {"error": "the API key is not valid"}
+    assert count(app, Message) == 2 and count(app, Delivery) == 2  # nothing written
+
+
+def test_a_key_revoked_elsewhere_gets_401_not_the_answer_to_its_bad_body(app, elsewhere, client, auth):
+    new_endpoint(app)
+    assert client.post("/api/v1/messages", headers=auth, json=ORDER).status_code == 202
+    with elsewhere.app_context():
+        revoke_api_key(db.session.scalars(select(ApiKey.id)).one(), actor=SYSTEM)
+
+    for body in ({"event_type": "not valid", "payload": {}}, {**ORDER, "endpoint_ids": ["ep_unknown"]}):
+        refused = client.post("/api/v1/messages", headers=auth, json=body)
+        assert refused.status_code == 401, refused.json
+    assert count(app, Message) == 1
+
+
+@pytest.mark.parametrize("change", ["added", "filter", "disabled", "deleted", "paused"])
+def test_an_endpoint_changed_elsewhere_is_matched_as_it_now_is_on_the_next_message(app, elsewhere, client, auth,
+                                                                                    change):
+    first = new_endpoint(app)
+    second = new_endpoint(app, event_types=["order.*"])
+    assert targets(client.post("/api/v1/messages", headers=auth, json=ORDER)) == sorted([first, second])
+    third = new_endpoint(elsewhere, event_types=["order.created"]) if change == "added" else None
+    with elsewhere.app_context():
+        if change == "filter":
+            update_endpoint(second, {"event_types": ["invoice.*"]}, actor=SYSTEM)
+        elif change in ("disabled", "paused"):
+            set_state(second, change, actor=SYSTEM)
+        elif change == "deleted":
+            delete_endpoint(second, actor=SYSTEM, force=True)
+        db.session.commit()
+
+    now = targets(client.post("/api/v1/messages", headers=auth, json=ORDER))
+
+    expected = {"added": [first, second, third], "paused": [first, second]}.get(change, [first])
+    assert now == sorted(expected)
+
+
+def test_send_message_matches_an_endpoint_added_elsewhere_on_the_next_message(app, elsewhere):
+    first = new_endpoint(app)
+    with app.app_context():
+        sent, _ = send_message(**ORDER)
+        db.session.commit()
+        assert [d.endpoint_id for d in sent.deliveries] == [first]
+    second = new_endpoint(elsewhere)
+    with app.app_context():
+        sent, _ = send_message(**ORDER)
+        db.session.commit()
+        assert sorted(d.endpoint_id for d in sent.deliveries) == sorted([first, second])
+
+
+@pytest.mark.skipif(not USING_POSTGRES, reason="one round trip is PostgreSQL's path; SQLite runs in the process")
+def test_a_message_posted_with_a_known_key_and_endpoints_is_one_statement_and_no_transaction(app, client, auth):
+    new_endpoint(app)
+    assert client.post("/api/v1/messages", headers=auth, json=ORDER).status_code == 202
+    with app.app_context():
+        engine = db.engine
+    seen = []
+
+    def statement(conn, cursor, sql, *args):
+        seen.append(sql.split()[0])
+
+    event.listen(engine, "before_cursor_execute", statement)
+    try:
+        assert client.post("/api/v1/messages", headers=auth, json=ORDER).status_code == 202
+    finally:
+        event.remove(engine, "before_cursor_execute", statement)
+    assert seen == ["WITH"]  # the key, the endpoints and the write in one; no transaction timeouts to set
