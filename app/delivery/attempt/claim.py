@@ -65,8 +65,8 @@ class Claim:
 
 #: Everything one attempt needs, read with the claim.
 CLAIM_COLUMNS = (
-    deliveries.c.id, deliveries.c.next_trigger, deliveries.c.next_triggered_by, deliveries.c.attempt_count,
-    deliveries.c.scheduled_attempt_count, deliveries.c.resume_at, deliveries.c.message_id,
+    deliveries.c.id, deliveries.c.next_attempt_at, deliveries.c.next_trigger, deliveries.c.next_triggered_by,
+    deliveries.c.attempt_count, deliveries.c.scheduled_attempt_count, deliveries.c.resume_at, deliveries.c.message_id,
     endpoints.c.id.label("endpoint_id"), endpoints.c.url, endpoints.c.signing, endpoints.c.secret_encrypted,
     endpoints.c.retired_secrets, endpoints.c.headers_encrypted, endpoints.c.timeout_seconds, endpoints.c.max_attempts,
     endpoints.c.retry_schedule, endpoints.c.rate_limit_per_second, endpoints.c.breaker_failures,
@@ -124,10 +124,19 @@ def claim_values(dialect):
                 lease_expires_at=lease)
 
 
+def lease_margin():
+    """Seconds a lease lasts beyond the send it covers (WEBHOOK_LEASE_MARGIN_SECONDS)."""
+    return current_app.config["WEBHOOK_LEASE_MARGIN_SECONDS"]
+
+
+def lease_params(now, batch=1):
+    """The bind parameters of claim_values' lease: from now, for a batch sent in turn (1: its own send)."""
+    return {"now": now, "batch": batch, "margin": lease_margin()}
+
+
 def claim_params(ids, token, now):
     """Return the bind parameters of a claim of ids: due by now, with this token, leased for a batch of them."""
-    return {"ids": ids, "due": now + EARLY_TOLERANCE, "token": token, "now": now, "batch": len(ids),
-            "margin": current_app.config["WEBHOOK_LEASE_MARGIN_SECONDS"]}
+    return {"ids": ids, "due": now + EARLY_TOLERANCE, "token": token, **lease_params(now, len(ids))}
 
 
 def _postgres_claim_statement(values):
@@ -162,10 +171,26 @@ def _claim_gated_statement(dialect):
             .values(**claim_values(dialect)))
 
 
-_READ = (select(*CLAIM_COLUMNS).join(endpoints, endpoints.c.id == deliveries.c.endpoint_id)
+READ = (select(*CLAIM_COLUMNS).join(endpoints, endpoints.c.id == deliveries.c.endpoint_id)
          .join(messages, messages.c.id == deliveries.c.message_id)
          .where(deliveries.c.id.in_(bindparam("ids", expanding=True))))
-_READ_READY = _READ.where(pending_and_due(), in_service())
+_READ_READY = READ.where(pending_and_due(), in_service())
+
+
+_GATED_OR_TEST = (select(deliveries.c.id).join(endpoints, endpoints.c.id == deliveries.c.endpoint_id)
+                  .where(deliveries.c.id.in_(bindparam("ids", expanding=True)), pending_and_due(), in_service(),
+                         or_(is_test(), ~and_(*(gate.clear for gate in GATES)))))
+
+
+def gated_or_test(delivery_ids):
+    """Those of delivery_ids that are ready and only the gated path claims: a test send, or a delivery whose
+    endpoint a gate concerns (the fair claim leaves both out)."""
+    if not delivery_ids:
+        return []
+    ids = db.session.execute(_GATED_OR_TEST, {"ids": list(delivery_ids), "due": utcnow() + EARLY_TOLERANCE}).scalars()
+    found = set(ids)
+    db.session.rollback()
+    return [delivery_id for delivery_id in delivery_ids if delivery_id in found]
 
 
 def _claim_ungated(ids, token, now):
@@ -176,7 +201,7 @@ def _claim_ungated(ids, token, now):
             return connection.execute(_claim_statement("postgresql"), params).all()
     connection = db.session.connection()
     claimed = connection.execute(_claim_statement(connection.dialect.name), params).scalars().all()
-    rows = connection.execute(_READ, {"ids": claimed}).all() if claimed else []
+    rows = connection.execute(READ, {"ids": claimed}).all() if claimed else []
     db.session.commit()
     return rows
 
@@ -229,7 +254,7 @@ def claim_expired(now, limit):
         Delivery.id.in_(select(Delivery.id).where(expired).limit(limit)), expired,
     ).values(lease_token=token, lease_expires_at=now + EXPIRED_LEASE)
         .returning(Delivery.id).execution_options(synchronize_session=False)).all()
-    rows = db.session.connection().execute(_READ, {"ids": ids}).all() if ids else []
+    rows = db.session.connection().execute(READ, {"ids": ids}).all() if ids else []
     db.session.commit()
     return [claim_from(row, token, now, sign=False) for row in rows]
 

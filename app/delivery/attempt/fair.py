@@ -1,0 +1,114 @@
+"""The fair claim: what a woken worker sends next, decided in the database, not by the order of broker messages.
+
+One statement picks the endpoint whose oldest due delivery is the oldest among the endpoints that are in
+service, concern no gate, and hold fewer claims in flight than their share (max_in_flight, else
+WEBHOOK_MAX_IN_FLIGHT); it claims that endpoint's due deliveries, oldest first, up to a batch, and they are
+sent in turn by the one worker slot that claimed them. So:
+
+- a slow endpoint holds at most its share of worker slots, however large its backlog; every other slot claims
+  the other endpoints' deliveries (one endpoint's backlog delays another's due delivery by at most a claim);
+- a trickle and a burst take the same path: one claim per batch of due deliveries, however many broker
+  messages woke the workers;
+- on PostgreSQL the endpoint's row is locked while it is picked (FOR UPDATE SKIP LOCKED), so two claims at
+  the same moment pick two endpoints and the share is counted one claim after another; SQLite serialises
+  every write already.
+
+A claim in flight is one lease token among the endpoint's sending deliveries: the slot that holds it sends
+them one after another. Gated endpoints (breaker, failing) are left to the gated path (claim.claim_gated),
+which a wake-up naming the delivery takes.
+"""
+
+import functools
+import secrets as _random
+
+from flask import current_app
+from sqlalchemy import bindparam, exists, func, select, update
+
+from app.delivery.attempt import claim, postgres
+from app.delivery.attempt.claim import deliveries, endpoints, messages, pending_and_due
+from app.delivery.attempt.gates import GATES
+from app.extensions import db
+from app.models import DeliveryStatus, EndpointState, utcnow
+
+
+def in_flight(endpoint_table=endpoints):
+    """SQL: how many claims of the endpoint are in flight (distinct lease tokens among its sending deliveries)."""
+    sending = deliveries.alias("in_flight")
+    return (select(func.count(sending.c.lease_token.distinct()))
+            .where(sending.c.endpoint_id == endpoint_table.c.id, sending.c.status == DeliveryStatus.SENDING)
+            .correlate(endpoint_table).scalar_subquery())
+
+
+def share(endpoint_table=endpoints):
+    """SQL: the endpoint's share of worker slots (bind parameter "share" is WEBHOOK_MAX_IN_FLIGHT)."""
+    return func.coalesce(endpoint_table.c.max_in_flight, bindparam("share"))
+
+
+def _oldest_due():
+    due = deliveries.alias("due")
+    return (select(func.min(due.c.next_attempt_at))
+            .where(due.c.endpoint_id == endpoints.c.id, due.c.status == DeliveryStatus.PENDING,
+                   due.c.next_attempt_at <= bindparam("due"))
+            .correlate(endpoints).scalar_subquery())
+
+
+def _pick():
+    """SQL: the endpoint to claim from (see module docstring), its row locked on PostgreSQL."""
+    due = deliveries.alias("has_due")
+    has_due = exists(select(due.c.id).where(due.c.endpoint_id == endpoints.c.id,
+                                             due.c.status == DeliveryStatus.PENDING,
+                                             due.c.next_attempt_at <= bindparam("due")))
+    return (select(endpoints.c.id)
+            .where(endpoints.c.deleted_at.is_(None), endpoints.c.state == EndpointState.ENABLED,
+                   *(gate.clear for gate in GATES), has_due, in_flight() < share())
+            .order_by(_oldest_due()).limit(1)
+            .with_for_update(of=endpoints, skip_locked=True))
+
+
+@functools.cache
+def _statement(dialect):
+    """Claim up to "limit" due deliveries of the picked endpoint; return their CLAIM_COLUMNS (PostgreSQL) or ids."""
+    d = deliveries
+    chosen = (select(d.c.id).where(d.c.endpoint_id == _pick().scalar_subquery(), pending_and_due())
+              .order_by(d.c.next_attempt_at, d.c.id).limit(bindparam("limit"))
+              .with_for_update(of=d, skip_locked=True))
+    taken = update(d).where(d.c.id.in_(chosen), pending_and_due()).values(**claim.claim_values(dialect))
+    if dialect == "postgresql":  # PostgreSQL returns the joined columns from the UPDATE itself
+        return (taken.where(endpoints.c.id == d.c.endpoint_id, messages.c.id == d.c.message_id)
+                .returning(*claim.CLAIM_COLUMNS))
+    return taken.returning(d.c.id)
+
+
+def claim_next(limit):
+    """Claim the next batch (up to limit) of one endpoint's due deliveries, fairly; return their Claims, in the
+    order they are to be sent (oldest due first). Commits. Empty when nothing is due that may be claimed."""
+    now, token = utcnow(), _random.token_hex(8)
+    params = {"due": now + claim.EARLY_TOLERANCE, "token": token, "limit": limit,
+              "share": current_app.config["WEBHOOK_MAX_IN_FLIGHT"], **claim.lease_params(now)}
+    if postgres.available():
+        with postgres.autocommit() as connection:
+            rows = connection.execute(_statement("postgresql"), params).all()
+    else:
+        connection = db.session.connection()
+        ids = connection.execute(_statement(connection.dialect.name), params).scalars().all()
+        rows = connection.execute(claim.READ, {"ids": ids}).all() if ids else []
+        db.session.commit()
+    rows = sorted(rows, key=lambda row: (row.next_attempt_at, row.id))
+    return [claim.claim_from(row, token, now) for row in rows]
+
+
+def extend_leases(claims, now=None):
+    """Renew the lease of claims not yet sent (a slow endpoint's batch): each lasts its own send from now. Commits."""
+    if not claims:
+        return
+    now = now or utcnow()
+    values = claim.claim_values(db.session.connection().dialect.name)
+    db.session.execute(
+        update(deliveries).where(
+            deliveries.c.id.in_([claim.delivery_id for claim in claims]),
+            deliveries.c.status == DeliveryStatus.SENDING,
+            deliveries.c.lease_token == claims[0].lease_token,
+        ).values(lease_expires_at=values["lease_expires_at"]),
+        claim.lease_params(now))
+    db.session.commit()
+
