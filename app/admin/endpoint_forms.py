@@ -19,6 +19,9 @@ class EndpointForm(Form):
     max_attempts = IntegerField("Max attempts", default=8)
     retry_schedule = StringField("Retry schedule override", description="Seconds between attempts, e.g. 5,300,1800")
     rate_limit_per_second = IntegerField("Rate limit (per second)", validators=[Optional()])
+    max_in_flight = IntegerField("Worker slots at most", validators=[Optional()],
+                                 description="How many workers may send to this endpoint at once; empty for the "
+                                             "default. Keeps a slow partner from holding up the others.")
 
 
 def _split(text):
@@ -54,7 +57,7 @@ def settings_from(form):
         "event_types": _split(form.event_types.data) or None, "signing": form.signing.data,
         "headers": parse_headers(form.headers.data), "timeout_seconds": form.timeout_seconds.data,
         "max_attempts": form.max_attempts.data, "retry_schedule": schedule,
-        "rate_limit_per_second": form.rate_limit_per_second.data,
+        "rate_limit_per_second": form.rate_limit_per_second.data, "max_in_flight": form.max_in_flight.data,
     }
 
 
@@ -66,3 +69,4 @@ def fill(form, endpoint):
     form.timeout_seconds.data, form.max_attempts.data = endpoint.timeout_seconds, endpoint.max_attempts
     form.retry_schedule.data = ",".join(f"{v:g}" for v in endpoint.retry_schedule or [])
     form.rate_limit_per_second.data = endpoint.rate_limit_per_second
+    form.max_in_flight.data = endpoint.max_in_flight

@@ -9,9 +9,10 @@ sent in turn by the one worker slot that claimed them. So:
   the other endpoints' deliveries (one endpoint's backlog delays another's due delivery by at most a claim);
 - a trickle and a burst take the same path: one claim per batch of due deliveries, however many broker
   messages woke the workers;
-- on PostgreSQL the endpoint's row is locked while it is picked (FOR UPDATE SKIP LOCKED), so two claims at
-  the same moment pick two endpoints and the share is counted one claim after another; SQLite serialises
-  every write already.
+- two claims at the same moment never take the same delivery (FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite
+  serialises every write). They may both pick an endpoint one slot short of its share, so a share can be
+  exceeded by the claims racing at that moment, never for longer: the next claim counts them all. (Locking the
+  endpoint's row instead would make a claim skip an endpoint whose health is being written.)
 
 A claim in flight is one lease token among the endpoint's sending deliveries: the slot that holds it sends
 them one after another. Gated endpoints (breaker, failing) are left to the gated path (claim.claim_gated),
@@ -53,7 +54,7 @@ def _oldest_due():
 
 
 def _pick():
-    """SQL: the endpoint to claim from (see module docstring), its row locked on PostgreSQL."""
+    """SQL: the endpoint to claim from (see module docstring)."""
     due = deliveries.alias("has_due")
     has_due = exists(select(due.c.id).where(due.c.endpoint_id == endpoints.c.id,
                                              due.c.status == DeliveryStatus.PENDING,
@@ -61,8 +62,7 @@ def _pick():
     return (select(endpoints.c.id)
             .where(endpoints.c.deleted_at.is_(None), endpoints.c.state == EndpointState.ENABLED,
                    *(gate.clear for gate in GATES), has_due, in_flight() < share())
-            .order_by(_oldest_due()).limit(1)
-            .with_for_update(of=endpoints, skip_locked=True))
+            .order_by(_oldest_due()).limit(1))
 
 
 @functools.cache
@@ -71,8 +71,10 @@ def _statement(dialect):
     d = deliveries
     chosen = (select(d.c.id).where(d.c.endpoint_id == _pick().scalar_subquery(), pending_and_due())
               .order_by(d.c.next_attempt_at, d.c.id).limit(bindparam("limit"))
-              .with_for_update(of=d, skip_locked=True))
-    taken = update(d).where(d.c.id.in_(chosen), pending_and_due()).values(**claim.claim_values(dialect))
+              .with_for_update(of=d, skip_locked=True)
+              .cte("chosen").prefix_with("MATERIALIZED"))  # run once: a subquery with LIMIT and SKIP LOCKED
+    # may be run again for each row the UPDATE looks at, and take a new unlocked row each time.
+    taken = (update(d).where(d.c.id == chosen.c.id, pending_and_due()).values(**claim.claim_values(dialect)))
     if dialect == "postgresql":  # PostgreSQL returns the joined columns from the UPDATE itself
         return (taken.where(endpoints.c.id == d.c.endpoint_id, messages.c.id == d.c.message_id)
                 .returning(*claim.CLAIM_COLUMNS))

@@ -9,6 +9,7 @@ unattempted: it returns through the gates (breaker, in-flight cap) one by one. a
 given deliveries by id (tools, tests, and the gated path).
 """
 
+import dataclasses
 import random
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -107,7 +108,7 @@ def send_group(group, throttle=None, stopping=None):
     """
     options = {"policy": outbound_policy(), "body_limit": current_app.config["WEBHOOK_RESPONSE_BODY_LIMIT_BYTES"]}
     renew_after = lease_margin() / 2
-    results, renewed = [], time.monotonic()
+    results, renewed, succeeded = [], time.monotonic(), False
     for position, claimed in enumerate(group):
         waiting = group[position:]
         if stopping and stopping():
@@ -120,11 +121,14 @@ def send_group(group, throttle=None, stopping=None):
         if per_second and throttle and not throttle(claimed.endpoint_id, per_second):
             results += release(waiting, random.uniform(1, 1.5) / per_second, "rate limited")
             break
+        if succeeded:  # this batch's success was recorded: the endpoint's health needs no write for the rest
+            claimed = dataclasses.replace(claimed, endpoint_healthy=True)
         outcome = send(claimed, options)
         results += record.record_results([(claimed, outcome)])
         if not outcome.ok and retry.is_retryable(outcome.error_class, outcome.status):
             release(group[position + 1:])
             break
+        succeeded = outcome.ok
     return results
 
 

@@ -1,0 +1,109 @@
+"""Fair share: the claim, not the order of broker messages, decides what is sent next; a slow endpoint holds at
+most its share of worker slots, however large its backlog, and the others' webhooks go meanwhile."""
+
+import pytest
+
+from app.delivery.attempt import fair
+from app.delivery.attempt.pipeline import drain
+from app.extensions import db
+from app.models import Delivery, DeliveryStatus, Endpoint
+from tests.support.factories import load, send, send_many
+from tests.support.receiver import Receiver, Reply
+from tests.support.waiting import wait_until
+
+
+@pytest.fixture
+def slow_receiver():
+    receiver = Receiver()
+    receiver.default = Reply(delay=0.5)
+    yield receiver
+    receiver.close()
+
+
+def _claim_slots(app, count, limit=1):
+    """Claim as count worker slots would, one after another, without sending; return each slot's claims."""
+    with app.app_context():
+        return [fair.claim_next(limit) for _ in range(count)]
+
+
+def test_an_endpoint_holds_at_most_its_share_of_slots_and_the_next_claim_takes_another_endpoint(app, make_endpoint,
+                                                                                                 receiver):
+    busy = make_endpoint(event_types=["busy.*"], max_in_flight=2)
+    make_endpoint(event_types=["other.*"])
+    send_many(app, 5, "busy.tick")
+    _, (waiting,) = send(app, "other.tick")
+
+    first, second, third, fourth = _claim_slots(app, 4)
+
+    assert [c.endpoint_id for c in first + second] == [busy.id, busy.id]  # the oldest due endpoint first
+    assert [c.delivery_id for c in third] == [waiting]  # busy holds its two slots: the next claim is other's
+    assert fourth == []  # busy is at its share; nothing else is due
+    with app.app_context():
+        in_flight = db.session.scalar(db.select(fair.in_flight()).where(Endpoint.id == busy.id))
+    assert in_flight == 2
+
+
+def test_a_claim_takes_one_endpoints_due_deliveries_oldest_first_up_to_the_batch(app, make_endpoint, receiver):
+    endpoint = make_endpoint(event_types=["busy.*"])
+    make_endpoint(event_types=["other.*"])
+    ids = send_many(app, 5, "busy.tick")
+    send(app, "other.tick")
+
+    (claims,) = _claim_slots(app, 1, limit=3)
+
+    assert [c.delivery_id for c in claims] == ids[:3]
+    assert {c.endpoint_id for c in claims} == {endpoint.id}
+    assert len({c.lease_token for c in claims}) == 1  # one slot: one lease token
+
+
+def test_the_default_share_is_the_setting(app, make_endpoint, receiver):
+    app.config["WEBHOOK_MAX_IN_FLIGHT"] = 1
+    make_endpoint()
+    send_many(app, 3)
+    claimed = _claim_slots(app, 2)
+    assert [len(c) for c in claimed] == [1, 0]
+
+
+def test_a_paused_or_gated_endpoint_is_not_claimed_by_the_fair_claim(app, make_endpoint, receiver):
+    from datetime import timedelta
+
+    from app.models import EndpointState, utcnow
+    from tests.support.factories import update
+
+    paused, gated = make_endpoint(event_types=["a.*"]), make_endpoint(event_types=["b.*"])
+    send(app, "a.tick")
+    send(app, "b.tick")
+    update(app, Endpoint, paused.id, state=EndpointState.PAUSED)
+    update(app, Endpoint, gated.id, breaker_open_until=utcnow() + timedelta(minutes=1), breaker_failures=5)
+    assert _claim_slots(app, 1) == [[]]
+
+
+def test_a_drain_sends_everything_due_and_records_each_attempt(app, make_endpoint, receiver):
+    make_endpoint()
+    ids = send_many(app, 7)
+    with app.app_context():
+        results = drain(limit=3)
+    assert len(results) == len(receiver.requests) == 7
+    assert {load(app, i).status for i in ids} == {DeliveryStatus.SUCCEEDED}
+
+
+def test_a_slow_endpoints_backlog_does_not_hold_up_another_endpoint(app, make_endpoint, slow_receiver, receiver,
+                                                                   worker):
+    # The worker has 4 slots; the slow endpoint may hold 2 of them. Its 24 webhooks take 0.5 s each: 6 s at least.
+    slow = make_endpoint(slow_receiver.url(), event_types=["slow.*"], max_in_flight=2)
+    make_endpoint(event_types=["fast.*"])
+    send_many(app, 24, "slow.tick")
+    slow_receiver.wait_for(1, timeout=30)
+    for count in range(1, 6):
+        send(app, "fast.tick")
+        receiver.wait_for(count, timeout=30)
+    assert len(slow_receiver.requests) < 24  # every fast webhook arrived while the slow backlog was still draining
+    slow_receiver.wait_for(24, timeout=60)  # and the slow endpoint kept draining at its share
+    assert slow_receiver.max_in_flight <= 2
+    wait_until(lambda: _succeeded(app, slow.id) == 24, timeout=30, message="the slow endpoint's attempts are recorded")
+
+
+def _succeeded(app, endpoint_id):
+    with app.app_context():
+        return db.session.scalar(db.select(db.func.count()).select_from(Delivery).where(
+            Delivery.endpoint_id == endpoint_id, Delivery.status == DeliveryStatus.SUCCEEDED))
