@@ -88,7 +88,15 @@ def test_one_delivery_whose_record_fails_loses_no_other_record(app, make_endpoin
             raise IntegrityError("INSERT ...", {}, Exception("refused"))
         return real(results, with_health=with_health)
 
+    real_successes = record._write_successes
+
+    def write_successes(results):  # PostgreSQL's one-statement record of successes: refused the same way
+        if any(c.delivery_id == ids[1] for c, _ in results):
+            raise IntegrityError("INSERT ...", {}, Exception("refused"))
+        return real_successes(results)
+
     monkeypatch.setattr(record, "_write", write)
+    monkeypatch.setattr(record, "_write_successes", write_successes)
     attempt_all(app, ids)
     rows = [load(app, i) for i in ids]
     assert [d.status for d in rows] == [DeliveryStatus.SUCCEEDED] * 3

@@ -4,7 +4,7 @@ most its share of worker slots, however large its backlog, and the others' webho
 import pytest
 
 from app.delivery.attempt import fair
-from app.delivery.attempt.pipeline import drain
+from app.delivery.attempt.pipeline import drain, send_group
 from app.extensions import db
 from app.models import Delivery, DeliveryStatus, Endpoint
 from tests.support.factories import load, send, send_many
@@ -107,3 +107,33 @@ def _succeeded(app, endpoint_id):
     with app.app_context():
         return db.session.scalar(db.select(db.func.count()).select_from(Delivery).where(
             Delivery.endpoint_id == endpoint_id, Delivery.status == DeliveryStatus.SUCCEEDED))
+
+
+def test_a_worker_that_stops_gives_back_what_it_has_not_sent_without_an_attempt(app, make_endpoint, receiver):
+    make_endpoint()
+    ids = send_many(app, 4)
+    with app.app_context():  # the worker shuts down once the first webhook of the batch has been sent
+        results = send_group(fair.claim_next(4), stopping=lambda: len(receiver.requests) >= 1)
+    rows = [load(app, i) for i in ids]
+    assert len(results) == len(receiver.requests) == 1
+    assert [d.status for d in rows] == [DeliveryStatus.SUCCEEDED] + [DeliveryStatus.PENDING] * 3
+    assert [d.attempt_count for d in rows[1:]] == [0, 0, 0] and {d.lease_token for d in rows[1:]} == {None}
+
+
+def test_the_leases_of_a_slow_batch_are_renewed_so_each_covers_its_own_send(app, make_endpoint, slow_receiver):
+    app.config["WEBHOOK_LEASE_MARGIN_SECONDS"] = 0.4  # renewed once 0.2 s have passed; each send takes 0.5 s
+    make_endpoint(slow_receiver.url(), timeout_seconds=1, rate_limit_per_second=100)  # watch() is its throttle
+    ids = send_many(app, 3)
+    leases = []
+
+    def watch(*args):  # the lease of the last delivery, seen before each send
+        leases.append(load(app, ids[-1]).lease_expires_at)
+        return True
+
+    with app.app_context():
+        claims = fair.claim_next(3)
+        send_group(claims, throttle=watch)
+    assert len(slow_receiver.requests) == 3
+    # Renewed before the second and the third send (two sends, 1 s, apart: later even at SQLite's whole seconds).
+    assert leases[0] <= leases[1] <= leases[2] and leases[0] < leases[2]
+    assert {load(app, i).status for i in ids} == {DeliveryStatus.SUCCEEDED}
