@@ -23,6 +23,9 @@ from tasks.redis_wakeup import WakeableRedisBroker
 TIME_LIMIT_MS = 120_000
 #: Most deliveries one claim takes (and most delivery ids one broker message names).
 BATCH_SIZE = 20
+#: Wake-up messages one commit sends at most, however many deliveries it committed: the slots they wake bring in
+#: more (pipeline.drain's wake_peer), so a commit of thousands costs a few broker round trips, not one per batch.
+WAKE_FANOUT = 4
 #: A slot drains this long at most, then hands what is left to a fresh wake-up (so a worker can stop or restart).
 DRAIN_SECONDS = 60
 #: Backstop for a drain: its rounds, and a last batch sent in turn.
@@ -70,11 +73,13 @@ _broker.broker.add_middleware(StopClaiming())
 
 @outbox.deliveries_committed.connect
 def enqueue_committed(sender, items):
-    """Send wake-up messages for committed deliveries: those due now in batches, the others delayed alone."""
+    """Send wake-up messages for committed deliveries: one per batch of those due now, at most WAKE_FANOUT (each
+    slot woken claims more, and wakes another while there is more: pipeline.drain), the others delayed alone."""
     due = [delivery_id for delivery_id, delay in items if delay <= 0]
+    size = max(BATCH_SIZE, -(-len(due) // WAKE_FANOUT))  # batches, or WAKE_FANOUT equal shares of a large commit
     with batched(_broker.broker):
-        for start in range(0, len(due), BATCH_SIZE):
-            chunk = due[start:start + BATCH_SIZE]
+        for start in range(0, len(due), size):
+            chunk = due[start:start + size]
             if len(chunk) == 1:
                 deliver_webhook.send(chunk[0])
             else:
