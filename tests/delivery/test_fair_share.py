@@ -137,3 +137,15 @@ def test_the_leases_of_a_slow_batch_are_renewed_so_each_covers_its_own_send(app,
     # Renewed before the second and the third send (two sends, 1 s, apart: later even at SQLite's whole seconds).
     assert leases[0] <= leases[1] <= leases[2] and leases[0] < leases[2]
     assert {load(app, i).status for i in ids} == {DeliveryStatus.SUCCEEDED}
+
+
+def test_a_failing_endpoint_is_claimed_on_time_within_a_smaller_share(app, make_endpoint, receiver):
+    from tests.support.factories import update
+
+    app.config["WEBHOOK_FAILING_MAX_IN_FLIGHT"] = 1
+    failing = make_endpoint(event_types=["a.*"])
+    send_many(app, 3, "a.tick")
+    update(app, Endpoint, failing.id, consecutive_failures=1, breaker_failures=1)  # failing; the breaker closed
+    first, second = _claim_slots(app, 2)
+    # Its retries are taken when due by the fair claim, not held one by one; but by one slot at a time.
+    assert [c.endpoint_id for c in first] == [failing.id] and second == []

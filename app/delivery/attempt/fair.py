@@ -1,9 +1,10 @@
 """The fair claim: what a woken worker sends next, decided in the database, not by the order of broker messages.
 
 One statement picks the endpoint whose oldest due delivery is the oldest among the endpoints that are in
-service, concern no gate, and hold fewer claims in flight than their share (max_in_flight, else
-WEBHOOK_MAX_IN_FLIGHT); it claims that endpoint's due deliveries, oldest first, up to a batch, and they are
-sent in turn by the one worker slot that claimed them. So:
+service, are not held by the breaker, and hold fewer claims in flight than their share (max_in_flight, else
+WEBHOOK_MAX_IN_FLIGHT; while its attempts fail, at most WEBHOOK_FAILING_MAX_IN_FLIGHT); it claims that
+endpoint's due deliveries, oldest first, up to a batch, and they are sent in turn by the one worker slot that
+claimed them. So:
 
 - a slow endpoint holds at most its share of worker slots, however large its backlog; every other slot claims
   the other endpoints' deliveries (one endpoint's backlog delays another's due delivery by at most a claim);
@@ -15,19 +16,19 @@ sent in turn by the one worker slot that claimed them. So:
   endpoint's row instead would make a claim skip an endpoint whose health is being written.)
 
 A claim in flight is one lease token among the endpoint's sending deliveries: the slot that holds it sends
-them one after another. Gated endpoints (breaker, failing) are left to the gated path (claim.claim_gated),
-which a wake-up naming the delivery takes.
+them one after another. An endpoint the breaker holds (open, or half-open for its probe) is left to the gated
+path (claim.claim_gated), which a wake-up naming the delivery takes; so is a test send to an endpoint not in service.
 """
 
 import functools
 import secrets as _random
 
 from flask import current_app
-from sqlalchemy import bindparam, exists, func, select, update
+from sqlalchemy import and_, bindparam, case, exists, func, select, update
 
 from app.delivery.attempt import claim, postgres
 from app.delivery.attempt.claim import deliveries, endpoints, messages, pending_and_due
-from app.delivery.attempt.gates import GATES
+from app.delivery.attempt.gates import FAIR_CLAIM_GATES
 from app.extensions import db
 from app.models import DeliveryStatus, EndpointState, utcnow
 
@@ -41,8 +42,11 @@ def in_flight(endpoint_table=endpoints):
 
 
 def share(endpoint_table=endpoints):
-    """SQL: the endpoint's share of worker slots (bind parameter "share" is WEBHOOK_MAX_IN_FLIGHT)."""
-    return func.coalesce(endpoint_table.c.max_in_flight, bindparam("share"))
+    """SQL: the endpoint's share of worker slots: its max_in_flight or WEBHOOK_MAX_IN_FLIGHT (bind parameter
+    "share"), and no more than WEBHOOK_FAILING_MAX_IN_FLIGHT ("failing_share") while its attempts are failing."""
+    own = func.coalesce(endpoint_table.c.max_in_flight, bindparam("share"))
+    failing = and_(endpoint_table.c.breaker_failures > 0, own > bindparam("failing_share"))
+    return case((failing, bindparam("failing_share")), else_=own)
 
 
 def _oldest_due():
@@ -61,7 +65,7 @@ def _pick():
                                              due.c.next_attempt_at <= bindparam("due")))
     return (select(endpoints.c.id)
             .where(endpoints.c.deleted_at.is_(None), endpoints.c.state == EndpointState.ENABLED,
-                   *(gate.clear for gate in GATES), has_due, in_flight() < share())
+                   *(gate.clear for gate in FAIR_CLAIM_GATES), has_due, in_flight() < share())
             .order_by(_oldest_due()).limit(1))
 
 
@@ -86,7 +90,8 @@ def claim_next(limit):
     order they are to be sent (oldest due first). Commits. Empty when nothing is due that may be claimed."""
     now, token = utcnow(), _random.token_hex(8)
     params = {"due": now + claim.EARLY_TOLERANCE, "token": token, "limit": limit,
-              "share": current_app.config["WEBHOOK_MAX_IN_FLIGHT"], **claim.lease_params(now)}
+              "share": current_app.config["WEBHOOK_MAX_IN_FLIGHT"],
+              "failing_share": current_app.config["WEBHOOK_FAILING_MAX_IN_FLIGHT"], **claim.lease_params(now)}
     if postgres.available():
         with postgres.autocommit() as connection:
             rows = connection.execute(_statement("postgresql"), params).all()
