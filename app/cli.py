@@ -10,15 +10,14 @@ from flask.cli import AppGroup, with_appcontext
 
 from app.audit import CLI
 from app.auth.api_keys import SCOPES, create_api_key, list_api_keys, revoke_api_key
-from app.delivery.operations.sweep import sweep
 from app.errors import HookyardError, InvalidInput
 from app.extensions import db
-from app.inbound.sweep import sweep_inbound
 from app.logs import configure_logging
 from app.models import Role
 from app.ops.alert_rules import evaluate_rules
 from app.ops.digest import send_digest
 from app.ops.retention import cutoffs, run_retention
+from app.ops.sweeps import sweep_all
 from app.staff.users import create_user, ensure_first_admin, password_box, reset_password
 
 api_keys = AppGroup("api-keys", help="Manage producer API keys.")
@@ -142,16 +141,13 @@ def revoke_key(key_id):
 
 @click.command("sweep")
 @click.option("--every", type=float, default=None, help="Keep sweeping every N seconds instead of once.")
-@click.option("--grace", type=float, default=None, help="Seconds past due before a delivery is taken "
+@click.option("--grace", type=float, default=None, help="Seconds past due before a row is taken "
               "(default WEBHOOK_SWEEP_GRACE_SECONDS).")
 @with_appcontext
 def sweep_command(every, grace):
-    """Re-enqueue overdue pending deliveries and recover expired leases."""
+    """Run the recovery sweep over every kind of work (deliveries, bulk jobs, inbound events)."""
     while True:
-        result, inbound = sweep(grace), sweep_inbound(grace)
-        click.echo(f"swept: {result.overdue} overdue, {result.expired_leases} expired leases re-enqueued, "
-                   f"{result.resumed_jobs} stalled jobs resumed; inbound: {inbound.overdue} overdue re-enqueued, "
-                   f"{inbound.expired_leases} lost processings recorded")
+        click.echo(f"swept: {sweep_all(grace).describe()}")
         if not every:
             return
         time.sleep(every)

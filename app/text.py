@@ -25,6 +25,8 @@ _UNSTORABLE_ONE_LINE = re.compile(f"[{_CONTROL_OR_LINE_BREAK}{_C1}\\ud800-\\udff
 #: The request guard's two rules as JSON-schema patterns (the API's path and query parameters).
 ONE_LINE_PATTERN = f"^[^{_CONTROL_OR_LINE_BREAK}]*$"
 PROSE_PATTERN = f"^[^{_CONTROL}]*$"
+#: An HTTP header name (RFC 9110 token): an endpoint's custom header, the header a Zoho source's token comes in.
+HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$")
 #: Deepest nesting of objects and arrays a JSON document Hookyard takes may have (an outbound payload, an inbound
 #: body); JSON parsers elsewhere stop near 1,000.
 MAX_JSON_DEPTH = 64

@@ -8,9 +8,8 @@ import logging
 import threading
 
 from app import outages
-from app.delivery.operations.sweep import enqueue_all_pending, sweep
-from app.inbound.sweep import enqueue_all_waiting, sweep_inbound
 from app.ops.periodic import record_run
+from app.ops.sweeps import sweep_all, wake_all
 
 log = logging.getLogger(__name__)
 
@@ -32,18 +31,10 @@ class Sweeper(threading.Thread):
         """Run one sweep in an app context, logging instead of dying on a database error."""
         try:
             with self.app.app_context():
-                result = sweep(grace_seconds)
-                inbound = sweep_inbound(grace_seconds)
-                record_run("sweep", {"overdue": result.overdue, "expired_leases": result.expired_leases,
-                                     "resumed_jobs": result.resumed_jobs, "inbound_overdue": inbound.overdue,
-                                     "inbound_expired_leases": inbound.expired_leases})
+                result = sweep_all(grace_seconds)
+                record_run("sweep", result.counts)
             if result.total:
-                log.info("sweep re-enqueued %d overdue and %d expired-lease deliveries, resumed %d jobs",
-                         result.overdue, result.expired_leases, result.resumed_jobs)
-            if inbound.total:
-                log.info("sweep re-enqueued %d overdue inbound events and recorded %d lost processings",
-                         inbound.overdue, inbound.expired_leases)
-            result.inbound = inbound
+                log.info("sweep took %s", result.describe())
         except Exception as exc:  # noqa: BLE001  keep sweeping; the next round retries
             if not outages.report_database(exc):  # one line per outage, not a traceback every interval
                 log.exception("recovery sweep failed")
@@ -52,12 +43,10 @@ class Sweeper(threading.Thread):
         return result
 
     def wake_everything(self):
-        """Enqueue every pending delivery and waiting inbound event (an in-memory broker starts empty) and take
-        expired leases."""
+        """Enqueue every waiting row of every kind (an in-memory broker starts empty) and take expired leases."""
         with self.app.app_context():
-            woken = enqueue_all_pending()
-            waiting = enqueue_all_waiting()
-        log.info("woke %d pending deliveries and %d inbound events", woken, waiting)
+            woken = wake_all()
+        log.info("woke %s", ", ".join(f"{n} {kind}" for kind, n in woken.items()))
         return self.sweep_once(grace_seconds=0)
 
     def stop(self):

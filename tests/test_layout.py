@@ -1,5 +1,6 @@
 """STYLE's import rules, read from the source with ast: no package cycle, no sibling-private import, and no
-domain package that reaches up into the admin or the API.
+domain package that reaches up into the admin or the API; and inbound uses of the outbound pipeline only what any
+producer uses (the machinery both share lives in the kernel: app.work, app.credentials, app.outbox, app.search).
 
 A "package" is a directory of app/ (app.delivery, app.delivery.attempt, ...); a module in app/'s own root
 (app.errors, app.outbox, ...) counts as a package of its own. Imports inside a function count like
@@ -17,6 +18,8 @@ DOMAIN = ("app.delivery", "app.inbound", "app.ops", "app.staff", "app.auth", "ap
 #: Web rooms inside a domain package: auth's sign-in blueprint is a view, not a service.
 DOMAIN_VIEWS = ("app.auth.views",)
 WEB = ("app.admin", "app.api")
+#: All inbound may import of app.delivery: it forwards events as a producer (send_message, the event-type rules).
+INBOUND_MAY_USE = ("app.delivery.messages", "app.delivery.matching")
 
 
 def _modules(top):
@@ -64,7 +67,7 @@ def _package(module, known):
 
 def _graph():
     known = _modules("app")
-    edges, privates, upward = {}, [], []
+    edges, privates, upward, sideways = {}, [], [], []
     for module, path in known.items():
         for target, names in _imports(module, path, known):
             if not target.startswith("app"):
@@ -76,9 +79,11 @@ def _graph():
             privates += [f"{module}: from {target} import {n}" for n in names if _private(n)]
             if module.startswith(DOMAIN) and not module.startswith(DOMAIN_VIEWS) and target.startswith(WEB):
                 upward.append(f"{module} -> {target}")
+            if module.startswith("app.inbound") and target.startswith("app.delivery") and target not in INBOUND_MAY_USE:
+                sideways.append(f"{module} -> {target}")
             if module != "app":
                 edges.setdefault(_package(module, known), set()).add(_package(target, known))
-    return edges, privates, upward
+    return edges, privates, upward, sideways
 
 
 def _cycles(edges):
@@ -113,16 +118,21 @@ def _cycles(edges):
 
 
 def test_no_package_import_cycle():
-    edges, _, _ = _graph()
+    edges, _, _, _ = _graph()
     assert "app.models" in edges["app.delivery"]  # the walker reads imports at all
     assert _cycles(edges) == [], "packages that import one another (promote the shared part into the kernel)"
 
 
 def test_no_module_imports_another_modules_private_name():
-    _, privates, _ = _graph()
+    _, privates, _, _ = _graph()
     assert privates == [], "private names imported across modules (make them public in a neutral module)"
 
 
 def test_domain_packages_never_import_admin_or_api():
-    _, _, upward = _graph()
+    _, _, upward, _ = _graph()
     assert upward == [], "domain modules that reach up into the staff UI or the API"
+
+
+def test_inbound_uses_of_the_outbound_pipeline_only_what_a_producer_uses():
+    _, _, _, sideways = _graph()
+    assert sideways == [], "inbound modules that reach into app.delivery (move the shared part into the kernel)"

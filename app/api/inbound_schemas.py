@@ -8,9 +8,9 @@ from pydantic import AliasChoices, BaseModel, Field, StrictBool, StrictInt, Stri
 
 from app.api.schemas import Note, OneLine, Out, Prose, Strict
 from app.config import MAX_ROTATION_GRACE_SECONDS
-from app.delivery.endpoints.rules import HEADER_NAME
 from app.inbound import source_rules as rules
 from app.models import Provider, SourceState
+from app.text import HEADER_NAME
 
 ProviderName = Literal[tuple(p.value for p in Provider)]
 StateName = Literal[tuple(s.value for s in SourceState)]

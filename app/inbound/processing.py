@@ -19,7 +19,6 @@ from flask import current_app
 from sqlalchemy import and_, or_, select, update
 
 from app import metrics, outages
-from app.delivery.attempt import retry
 from app.errors import HookyardError, InvalidInput
 from app.extensions import db
 from app.inbound import counts
@@ -30,11 +29,11 @@ from app.inbound.providers.base import json_object
 from app.logs import log_inbound_event
 from app.models import InboundAttempt, InboundEvent, InboundSource, InboundStatus, InboundTrigger, SourceState, utcnow
 from app.outbox import process_inbound_after_commit, retry_inbound_after_commit
+from app.work import backoff
+from app.work.leases import EARLY_TOLERANCE, new_token, still_mine
 
 log = logging.getLogger(__name__)
 
-#: A retry message may arrive this early (clock skew between machines) and still claim its event.
-EARLY_TOLERANCE = timedelta(seconds=1)
 #: The error of an attempt whose worker stopped before recording it.
 WORKER_LOST = "worker lost: the worker stopped before recording this processing (killed, or its lease ran out)"
 
@@ -45,7 +44,7 @@ class Claim:
 
     event_id: str
     number: int
-    lease_expires_at: object
+    lease_token: str
     source_id: str
     source_name: str
     provider: str
@@ -82,10 +81,10 @@ def claimable(now):
 def claim_event(event_id, trigger, triggered_by=None, now=None):
     """Move an event to processing with a lease and commit; return a Claim, or None when it is not claimable."""
     now = now or utcnow()
-    lease = now + timedelta(seconds=current_app.config["INBOUND_LEASE_SECONDS"])
+    lease, token = now + timedelta(seconds=current_app.config["INBOUND_LEASE_SECONDS"]), new_token()
     number = db.session.scalar(
         update(InboundEvent).where(InboundEvent.id == event_id, claimable(now))
-        .values(status=InboundStatus.PROCESSING, lease_expires_at=lease, next_attempt_at=None,
+        .values(status=InboundStatus.PROCESSING, lease_token=token, lease_expires_at=lease, next_attempt_at=None,
                 attempts=InboundEvent.attempts + 1)
         .returning(InboundEvent.attempts).execution_options(synchronize_session=False))
     if number is None:
@@ -98,7 +97,7 @@ def claim_event(event_id, trigger, triggered_by=None, now=None):
     db.session.commit()
     if triggered_by is None and trigger is InboundTrigger.REPLAY:
         triggered_by = row.replayed_by
-    return Claim(event_id, number, lease, row.source_id, row.name, row.provider.value, row.topic, triggered_by)
+    return Claim(event_id, number, token, row.source_id, row.name, row.provider.value, row.topic, triggered_by)
 
 
 def process_event(event_id, trigger, triggered_by=None):
@@ -156,7 +155,7 @@ def record_failure(claim, trigger, started_at, duration_ms, error, *, final=Fals
     delay = None
     if not final and trigger is not InboundTrigger.REPLAY:
         config = current_app.config
-        delay = retry.next_delay(claim.number, config["WEBHOOK_RETRY_SCHEDULE"], config["INBOUND_MAX_ATTEMPTS"],
+        delay = backoff.next_delay(claim.number, config["WEBHOOK_RETRY_SCHEDULE"], config["INBOUND_MAX_ATTEMPTS"],
                                  config["WEBHOOK_RETRY_JITTER"])
     next_at = utcnow() + timedelta(seconds=delay) if delay is not None else None
     if not _settle(claim, trigger, started_at, duration_ms, InboundStatus.FAILED, error, next_at, trace=trace):
@@ -172,12 +171,12 @@ def _settle(claim, trigger, started_at, duration_ms, status, error, next_at, *, 
             trace=None):
     """Write the attempt and move the event on, if the claim's lease still holds it; say whether it did."""
     ended_at = utcnow()
-    values = dict(status=status, last_error=error, next_attempt_at=next_at, lease_expires_at=None)
+    values = dict(status=status, last_error=error, next_attempt_at=next_at, lease_token=None, lease_expires_at=None)
     if status is not InboundStatus.FAILED:
         values.update(processed_at=ended_at, forwarded_message_id=forwarded_message_id)
     moved = db.session.execute(
-        update(InboundEvent).where(InboundEvent.id == claim.event_id, InboundEvent.status == InboundStatus.PROCESSING,
-                                   InboundEvent.lease_expires_at == claim.lease_expires_at)
+        update(InboundEvent).where(InboundEvent.id == claim.event_id,
+                                   still_mine(InboundEvent, InboundStatus.PROCESSING, claim.lease_token))
         .values(**values).execution_options(synchronize_session=False)).rowcount
     if moved != 1:
         return False

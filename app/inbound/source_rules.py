@@ -5,10 +5,10 @@ import binascii
 import re
 import secrets as _random
 
-from app.delivery.attempt import signing
-from app.delivery.endpoints import rules
+from app.credentials import signatures
 from app.errors import InvalidInput
 from app.models import Provider, SourceState
+from app.text import HEADER_NAME
 
 #: A source name: the last part of its receiving URL, /inbound/<name>.
 NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
@@ -86,7 +86,7 @@ def check_secret(provider, value, field="secret"):
 def generate_secret(provider):
     """A new secret for a source: whsec_ + base64 (Standard Webhooks' form, which the others take as-is); Zoho
     gets 48 hex digits, which fits Zoho's "12 to 50 letters and digits"."""
-    return _random.token_hex(24) if provider is Provider.ZOHO else signing.generate_secret()
+    return _random.token_hex(24) if provider is Provider.ZOHO else signatures.generate_secret()
 
 
 def check_options(provider, value):
@@ -104,7 +104,7 @@ def check_options(provider, value):
         raise InvalidInput(f"unknown Zoho options: {', '.join(unknown)} (token_header, event_id_field)",
                            field="options")
     header = value.get("token_header") or DEFAULT_TOKEN_HEADER
-    if not isinstance(header, str) or not rules.HEADER_NAME.fullmatch(header):
+    if not isinstance(header, str) or not HEADER_NAME.fullmatch(header):
         raise InvalidInput("options.token_header must be an HTTP header name", field="options")
     clean = {"token_header": header}
     path = value.get("event_id_field")

@@ -124,6 +124,9 @@ class InboundEvent(db.Model):
     next_attempt_at = mapped_column(UTCDateTime)
     #: While processing, the time after which the sweep may take the event again (its worker was lost).
     lease_expires_at = mapped_column(UTCDateTime)
+    #: While processing, who holds the event: the worker's claim, or the sweep recording a lost worker
+    #: (app.work.leases); only its holder may settle it.
+    lease_token: Mapped[str | None] = mapped_column(String(32))
     processed_at = mapped_column(UTCDateTime)
     #: Repeated requests of this event that were answered 200 and not processed again.
     duplicate_count: Mapped[int] = mapped_column(Integer, default=0)

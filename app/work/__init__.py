@@ -1,1 +1,2 @@
-"""Work primitives both pipelines share (today: the result of an operation on many rows)."""
+"""Work primitives both pipelines share: leases (token, "still mine", take-expired, early tolerance), the recovery
+sweep and its registry of kinds, the retry backoff, and the result of an operation on many rows."""

@@ -149,3 +149,22 @@ def test_a_failing_endpoint_is_claimed_on_time_within_a_smaller_share(app, make_
     first, second = _claim_slots(app, 2)
     # Its retries are taken when due by the fair claim, not held one by one; but by one slot at a time.
     assert [c.endpoint_id for c in first] == [failing.id] and second == []
+
+
+def test_a_lost_slot_charges_an_attempt_only_to_the_delivery_it_may_have_sent(app, make_endpoint, receiver):
+    from datetime import timedelta
+
+    from app.delivery.operations.sweep import sweep
+    from app.models import ErrorClass, utcnow
+
+    make_endpoint()
+    ids = send_many(app, 3)
+    with app.app_context():  # a slot claims the batch and dies while sending the first
+        assert len(fair.claim_next(3)) == 3
+        db.session.execute(db.update(Delivery).values(lease_expires_at=utcnow() - timedelta(seconds=1)))
+        db.session.commit()
+        assert sweep().expired_leases == 3
+    first, *never_sent = [load(app, i) for i in ids]
+    assert [a.error_class for a in first.attempts_list] == [ErrorClass.WORKER_LOST]
+    assert [(d.status, d.attempt_count, d.lease_token, d.attempts_list) for d in never_sent] == [
+        (DeliveryStatus.PENDING, 0, None, [])] * 2

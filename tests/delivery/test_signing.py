@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 import pytest
 from standardwebhooks import Webhook, WebhookVerificationError
 
+from app.credentials.signatures import generate_secret
 from app.delivery.attempt import signing
 from app.models import SigningScheme
 
@@ -13,21 +14,21 @@ BODY = b'{"order":1001,"note":"caf\xc3\xa9"}'
 
 
 def test_generated_secret_is_whsec_with_32_random_bytes():
-    secret = signing.generate_secret()
+    secret = generate_secret()
     assert secret.startswith("whsec_")
     assert len(base64.b64decode(secret[6:])) == 32
-    assert signing.generate_secret() != secret
+    assert generate_secret() != secret
 
 
 def test_standard_signature_verifies_with_standardwebhooks():
-    secret = signing.generate_secret()
+    secret = generate_secret()
     now = int(datetime.now(UTC).timestamp())
     headers = signing.sign(SigningScheme.STANDARD, [secret], "msg_1", now, BODY)
     assert Webhook(secret).verify(BODY, headers) == {"order": 1001, "note": "café"}
 
 
 def test_standard_signature_fails_for_another_secret_or_body():
-    secret, other = signing.generate_secret(), signing.generate_secret()
+    secret, other = generate_secret(), generate_secret()
     now = int(datetime.now(UTC).timestamp())
     headers = signing.sign(SigningScheme.STANDARD, [secret], "msg_1", now, BODY)
     with pytest.raises(WebhookVerificationError):
@@ -37,7 +38,7 @@ def test_standard_signature_fails_for_another_secret_or_body():
 
 
 def test_two_secrets_give_two_signatures_each_verifying():
-    new, old = signing.generate_secret(), signing.generate_secret()
+    new, old = generate_secret(), generate_secret()
     now = int(datetime.now(UTC).timestamp())
     headers = signing.sign(SigningScheme.STANDARD, [new, old], "msg_1", now, BODY)
     assert len(headers["webhook-signature"].split(" ")) == 2

@@ -10,8 +10,8 @@ A claim moves the delivery from pending to sending with a lease and commits at o
 connection is held while HTTP requests run.
 """
 
+import dataclasses
 import functools
-import secrets as _random
 import time
 from dataclasses import dataclass
 from datetime import timedelta
@@ -29,11 +29,7 @@ from app.extensions import db
 from app.models import AttemptTrigger, Delivery, DeliveryStatus, Endpoint, EndpointState, Message, utcnow
 from app.models.types import UTCDateTime
 from app.outbox import enqueue_after_commit
-
-#: A message may arrive this early (clock skew between machines) and still claim its delivery.
-EARLY_TOLERANCE = timedelta(seconds=1)
-#: The sweep's lease on a delivery whose lease expired (its worker died mid-attempt), while it records it lost.
-EXPIRED_LEASE = timedelta(minutes=5)
+from app.work.leases import EARLY_TOLERANCE, new_token, take_expired
 
 deliveries, endpoints, messages = Delivery.__table__, Endpoint.__table__, Message.__table__
 
@@ -61,6 +57,10 @@ class Claim:
     retry_schedule: list | None
     rate_limit_per_second: int | None = None
     config_error: str | None = None
+    #: When it was due: a slot sends its claims oldest due first.
+    due_at: object = None
+    #: For a claim the sweep took from a lost worker: whether its send may have begun (see claim_expired).
+    maybe_sent: bool = True
 
 
 #: Everything one attempt needs, read with the claim.
@@ -209,7 +209,7 @@ def _claim_ungated(ids, token, now):
 def claim_gated(delivery_id, throttle=None):
     """Claim one ready delivery after its gates; return its Claim, a Deferred, or None if it is not ready."""
     session, now = db.session, utcnow()
-    params = claim_params([delivery_id], _random.token_hex(8), now)
+    params = claim_params([delivery_id], new_token(), now)
     row = session.connection().execute(_READ_READY, params).first()
     if row is None:
         session.rollback()
@@ -230,7 +230,7 @@ def claim_deliveries(delivery_ids, throttle=None):
     ready (handled already, not due, endpoint not in service, taken) is left alone.
     """
     ids = list(dict.fromkeys(delivery_ids))
-    token, now = _random.token_hex(8), utcnow()
+    token, now = new_token(), utcnow()
     claims = [claim_from(row, token, now) for row in _claim_ungated(ids, token, now)]
     taken = {claim.delivery_id for claim in claims}
     deferred = []
@@ -246,17 +246,22 @@ def claim_deliveries(delivery_ids, throttle=None):
 
 
 def claim_expired(now, limit):
-    """Take up to limit sending deliveries whose lease has expired (their worker died mid-attempt): a new lease,
-    committed, so concurrent sweepers take each once; return their unsigned Claims, to be recorded as lost."""
-    expired = (Delivery.status == DeliveryStatus.SENDING) & (Delivery.lease_expires_at < now)
-    token = _random.token_hex(8)
-    ids = db.session.scalars(update(Delivery).where(
-        Delivery.id.in_(select(Delivery.id).where(expired).limit(limit)), expired,
-    ).values(lease_token=token, lease_expires_at=now + EXPIRED_LEASE)
-        .returning(Delivery.id).execution_options(synchronize_session=False)).all()
-    rows = db.session.connection().execute(READ, {"ids": ids}).all() if ids else []
+    """Take up to limit sending deliveries whose lease has expired (their worker died): a new lease, committed, so
+    concurrent sweepers take each once; return their unsigned Claims, each saying whether it may have been sent.
+
+    A slot sends its batch in turn, oldest due first, and records each attempt as its send ends: of the deliveries
+    its lease token still holds, only the first may have been sent (or be in flight); the rest never were.
+    """
+    token, taken = take_expired(Delivery, DeliveryStatus.SENDING, now, Delivery.lease_token, Delivery.endpoint_id,
+                                Delivery.next_attempt_at, limit=limit)
+    rows = db.session.connection().execute(READ, {"ids": [row.id for row in taken]}).all() if taken else []
     db.session.commit()
-    return [claim_from(row, token, now, sign=False) for row in rows]
+    first = {}
+    for row in sorted(taken, key=lambda row: (row.next_attempt_at, row.id)):
+        first.setdefault((row.lease_token, row.endpoint_id), row.id)
+    maybe_sent = set(first.values())
+    return [dataclasses.replace(claim_from(row, token, now, sign=False), maybe_sent=row.id in maybe_sent)
+            for row in rows]
 
 
 def release(claims, delay=0.0, reason=None):
@@ -295,5 +300,5 @@ def claim_from(row, token, now, *, sign=True):
         endpoint_id=row.endpoint_id, endpoint_alerted=row.alerted is not None, endpoint_healthy=healthy,
         url=row.url, body=body, headers=headers, timeout_seconds=row.timeout_seconds,
         max_attempts=row.max_attempts, retry_schedule=row.retry_schedule,
-        rate_limit_per_second=row.rate_limit_per_second, config_error=config_error,
+        rate_limit_per_second=row.rate_limit_per_second, config_error=config_error, due_at=row.next_attempt_at,
     )

@@ -100,8 +100,8 @@ def claim_next(limit):
         ids = connection.execute(_statement(connection.dialect.name), params).scalars().all()
         rows = connection.execute(claim.READ, {"ids": ids}).all() if ids else []
         db.session.commit()
-    rows = sorted(rows, key=lambda row: (row.next_attempt_at, row.id))
-    return [claim.claim_from(row, token, now) for row in rows]
+    claims = [claim.claim_from(row, token, now) for row in rows]
+    return sorted(claims, key=lambda claimed: (claimed.due_at, claimed.delivery_id))  # the order the sweep assumes
 
 
 def extend_leases(claims, now=None):

@@ -50,7 +50,7 @@ def attempt_deliveries(delivery_ids, throttle=None):
     """
     claimed, deferred = claim_deliveries(delivery_ids, throttle)
     groups = {}
-    for claim in claimed:
+    for claim in sorted(claimed, key=lambda claim: (claim.due_at, claim.delivery_id)):  # the order the sweep assumes
         groups.setdefault(claim.endpoint_id, []).append(claim)
     if len(groups) <= 1:
         return deferred + [result for group in groups.values() for result in send_group(group, throttle)]

@@ -1,10 +1,11 @@
-"""Pure retry policy: outcome -> retry or not, attempt number -> next delay."""
+"""Pure retry policy: outcome -> retry or not, attempt number -> next delay (the schedule both pipelines follow,
+app.work.backoff), a receiver's Retry-After."""
 
-import random
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
 from app.models import ErrorClass
+from app.work.backoff import next_delay  # noqa: F401  the outbound schedule is the shared one
 
 #: Error classes worth another try; blocked, config and most 4xx/3xx are final.
 RETRYABLE_ERRORS = frozenset({ErrorClass.TIMEOUT, ErrorClass.CONNECTION, ErrorClass.TLS, ErrorClass.WORKER_LOST})
@@ -17,18 +18,6 @@ def is_retryable(error_class, status):
     if error_class in RETRYABLE_ERRORS:
         return True
     return error_class is ErrorClass.HTTP and status is not None and (status in RETRYABLE_STATUSES or status >= 500)
-
-
-def next_delay(attempts_made, schedule, max_attempts, jitter=0.2, rng=random):
-    """Return the seconds to wait after the attempts_made-th automatic attempt, or None when done.
-
-    schedule[i] is the wait before attempt i + 2; an endpoint allowing more attempts than the
-    schedule lists repeats its last step. Each wait varies by +-jitter.
-    """
-    if attempts_made >= max_attempts or not schedule:
-        return None
-    base = schedule[min(attempts_made - 1, len(schedule) - 1)]
-    return base * rng.uniform(1 - jitter, 1 + jitter) if jitter else base
 
 
 def honour_retry_after(delay, retry_after, cap):

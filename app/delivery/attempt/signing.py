@@ -1,10 +1,8 @@
 """Pure signing: payload + secrets + timestamp -> headers, for each supported scheme."""
 
 import base64
-import hashlib
-import hmac
-import secrets as _random
 
+from app.credentials.signatures import hex_signature, standard_digest
 from app.models import SigningScheme
 
 #: Header carrying the shared secret verbatim (scheme "shared-secret").
@@ -13,25 +11,9 @@ SHARED_SECRET_HEADER = "X-Webhook-Secret"
 HMAC_HEADER = "X-Webhook-Signature"
 
 
-def generate_secret():
-    """Return a new Standard Webhooks secret: whsec_ + base64 of 32 random bytes."""
-    return "whsec_" + base64.b64encode(_random.token_bytes(32)).decode()
-
-
-def _standard_key(secret):
-    return base64.b64decode(secret.removeprefix("whsec_"))
-
-
 def standard_signature(secret, msg_id, timestamp, body):
     """Return "v1,<base64 HMAC-SHA256 of id.timestamp.body>" for one secret."""
-    signed = f"{msg_id}.{timestamp}.".encode() + body
-    digest = hmac.new(_standard_key(secret), signed, hashlib.sha256).digest()
-    return "v1," + base64.b64encode(digest).decode()
-
-
-def hex_signature(secret, body):
-    """Return "sha256=<hex HMAC-SHA256 of the body>", keyed by the secret's text."""
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return "v1," + base64.b64encode(standard_digest(secret, msg_id, timestamp, body)).decode()
 
 
 def sign(scheme, secrets, msg_id, timestamp, body):

@@ -4,7 +4,7 @@ ends (the rule is app.credentials.rotation's, shared with inbound sources)."""
 from app.audit import Action, record
 from app.credentials import crypto
 from app.credentials.rotation import check_grace, retire_current
-from app.delivery.attempt import signing
+from app.credentials.signatures import generate_secret
 from app.delivery.endpoints.service import get_endpoint
 from app.extensions import db
 from app.models import utcnow
@@ -19,7 +19,7 @@ def rotate_secret(endpoint_id, *, actor, grace_seconds=None):
     endpoint = get_endpoint(endpoint_id)
     now = utcnow()
     retired = retire_current(endpoint, grace, now)
-    secret = signing.generate_secret()
+    secret = generate_secret()
     endpoint.secret_encrypted, endpoint.secret_created_at, endpoint.retired_secrets = (
         crypto.encrypt(secret), now, retired)
     record(actor, Action.ENDPOINT_ROTATE_SECRET,

@@ -6,6 +6,7 @@ from flask import current_app
 
 from app.credentials.masking import MASK
 from app.errors import InvalidInput
+from app.text import HEADER_NAME
 
 #: Header names that would break signing or HTTP if a person set them.
 FORBIDDEN_HEADERS = frozenset({
@@ -14,8 +15,6 @@ FORBIDDEN_HEADERS = frozenset({
     "x-webhook-signature",
 })
 FORBIDDEN_PREFIXES = ("webhook-", "proxy-", "sec-")
-#: An HTTP header name (RFC 9110 token).
-HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$")
 #: A header value HTTP can carry and a person can read: printable ASCII and spaces (no NUL, CR or LF).
 HEADER_VALUE = re.compile(r"^[\x20-\x7e]{0,4096}$")
 MAX_HEADERS = 20

@@ -6,8 +6,8 @@ from sqlalchemy import select, update
 from app.audit import SYSTEM, Action, record
 from app.credentials import crypto
 from app.credentials.masking import MASK
+from app.credentials.signatures import generate_secret
 from app.delivery import matching
-from app.delivery.attempt import signing
 from app.delivery.attempt.addresses import check_url, outbound_policy
 from app.delivery.endpoints import rules
 from app.delivery.queries import pending_count
@@ -102,7 +102,7 @@ def create_endpoint(url, *, actor=SYSTEM, signing_scheme="standard", timeout_sec
         "max_attempts": len(config["WEBHOOK_RETRY_SCHEDULE"]) + 1 if max_attempts is None else max_attempts,
         **fields,
     })
-    secret = signing.generate_secret()
+    secret = generate_secret()
     endpoint = Endpoint(secret_encrypted=crypto.encrypt(secret), secret_created_at=utcnow(), retired_secrets=[],
                         headers_encrypted={})
     _store(endpoint, clean)

@@ -3,7 +3,8 @@
 Kinds: "retry" (the monitor's retry-all), "recover" (an endpoint's failed deliveries since a time) and
 "wake" (enqueue a resumed endpoint's pending deliveries). Each batch is its own transaction and only
 ids are held in memory, so a job over 100,000 rows never becomes one giant transaction. The job keeps
-a cursor; a worker that dies mid-job is replaced by the sweep, which resumes from the cursor.
+a cursor; a worker that dies mid-job is replaced by the sweep (BULK_JOBS: touched_at + STALL_AFTER is the
+job's lease), which resumes from the cursor.
 """
 
 from datetime import timedelta
@@ -16,7 +17,9 @@ from app.delivery.queries import DeliveryFilter, count_deliveries
 from app.extensions import db
 from app.models import AttemptTrigger, BulkJob, Delivery, DeliveryAttempt, DeliveryStatus, JobStatus, utcnow
 from app.outbox import enqueue_after_commit, start_job_after_commit
+from app.work.leases import take
 from app.work.results import OperationResult
+from app.work.sweep import Step, Sweepable, signal_each
 
 #: Deliveries retried per transaction.
 BATCH_SIZE = 1000
@@ -107,16 +110,14 @@ def run_bulk_job(job_id, cooldown_seconds=None):
     return job
 
 
-def resume_stalled_jobs():
-    """Start again every queued or running job nobody has touched for STALL_AFTER; return their ids."""
-    cutoff = utcnow() - STALL_AFTER
-    jobs = db.session.scalars(select(BulkJob).where(
-        BulkJob.status.in_((JobStatus.QUEUED, JobStatus.RUNNING)), BulkJob.touched_at < cutoff)).all()
-    for job in jobs:
-        job.touched_at = utcnow()
-        start_job_after_commit(db.session, job.id)
-    db.session.commit()
-    return [job.id for job in jobs]
+def _take_stalled(now, cutoff, limit):
+    """Take the queued or running jobs nobody has touched for STALL_AFTER (their worker was lost)."""
+    stalled = BulkJob.status.in_((JobStatus.QUEUED, JobStatus.RUNNING)) & (BulkJob.touched_at < now - STALL_AFTER)
+    return take(BulkJob, stalled, dict(touched_at=now), limit=limit)
+
+
+#: The sweep starts a stalled job again; it resumes from its cursor.
+BULK_JOBS = Sweepable("bulk jobs", steps=(Step("resumed_jobs", _take_stalled, signal_each(start_job_after_commit)),))
 
 
 def get_job(job_id):

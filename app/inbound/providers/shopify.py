@@ -3,9 +3,8 @@ secret, with no timestamp. Each delivery is named by X-Shopify-Webhook-Id, the d
 "Events" deliveries drop the X- prefix, and both spellings are accepted."""
 
 import base64
-import hashlib
-import hmac
 
+from app.credentials.signatures import text_keyed_digest
 from app.inbound.providers.base import Verified, bad, equal, event_id, header, missing, optional
 
 SIGNATURE = ("X-Shopify-Hmac-Sha256", "Shopify-Hmac-Sha256")
@@ -18,7 +17,7 @@ HANDLE_PATHS = ("id", "order_number", "name", "order_id", "admin_graphql_api_id"
 
 def signature(secret, body):
     """Return Shopify's signature of body: base64 HMAC-SHA256 keyed by the secret's text."""
-    return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest())
+    return base64.b64encode(text_keyed_digest(secret, body))
 
 
 def verify(source, secrets, headers, body, now):

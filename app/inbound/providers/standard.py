@@ -6,25 +6,15 @@ before the age, so only a correctly signed request learns that it was stale."""
 
 import base64
 import binascii
-import hashlib
 import hmac
 import math
 
+from app.credentials.signatures import standard_digest
 from app.inbound.providers.base import Verified, bad, event_id, header, malformed, missing, stale
 
 ID, TIMESTAMP, SIGNATURE = "webhook-id", "webhook-timestamp", "webhook-signature"
 #: Body fields staff find an event by.
 HANDLE_PATHS = ("data.id",)
-
-
-def key(secret):
-    """Return the HMAC key of a whsec_ secret, decoded as the library does (padding added)."""
-    return base64.b64decode(secret.removeprefix("whsec_") + "==")
-
-
-def signature(secret, msg_id, timestamp, body):
-    """Return the raw HMAC-SHA256 digest of "<id>.<timestamp>.<body>"."""
-    return hmac.new(key(secret), f"{msg_id}.{timestamp}.".encode() + body, hashlib.sha256).digest()
 
 
 def _given(value):
@@ -56,7 +46,7 @@ def verify(source, secrets, headers, body, now):
         raise missing(SIGNATURE if msg_id and raw_timestamp else f"{ID}, {TIMESTAMP} or {SIGNATURE}")
     timestamp = _timestamp(raw_timestamp)
     given = _given(value)
-    if not any(hmac.compare_digest(signature(secret, msg_id, timestamp, body), sig)
+    if not any(hmac.compare_digest(standard_digest(secret, msg_id, timestamp, body), sig)
                for secret in secrets for sig in given):
         raise bad(SIGNATURE)
     age = now.timestamp() - timestamp

@@ -3,9 +3,7 @@ keyed by the whsec_ string as it is; any v1 may match (a rolled secret signs bes
 stripe-python does, the signature is checked first, then the age (one-sided: only too old is refused). The event
 id and type come from the body."""
 
-import hashlib
-import hmac
-
+from app.credentials.signatures import text_keyed_digest
 from app.inbound.providers.base import Verified, bad, equal, event_id, json_object, malformed, missing, optional, stale
 
 SIGNATURE = "Stripe-Signature"
@@ -30,7 +28,7 @@ def parse(value):
 
 def signature(secret, timestamp, body):
     """Return Stripe's v1 signature: hex HMAC-SHA256 of "<t>.<body>" keyed by the secret's text."""
-    return hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return text_keyed_digest(secret, f"{timestamp}.".encode() + body).hex()
 
 
 def verify(source, secrets, headers, body, now):
