@@ -1,7 +1,7 @@
 """fair claim: each endpoint's share of worker slots, and the indexes the fair claim reads
 
 Revision ID: 78f72a325596
-Revises: 283780dc7bd0
+Revises: 9b34d6eab3de
 Create Date: 2026-12-06 07:20:40.118772
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '78f72a325596'
-down_revision = '283780dc7bd0'
+down_revision = '9b34d6eab3de'
 branch_labels = None
 depends_on = None
 
