@@ -22,7 +22,7 @@ from sqlalchemy import String, and_, bindparam, cast, exists, func, literal, or_
 from app.credentials.crypto import decrypt_headers
 from app.credentials.rotation import live_secrets
 from app.delivery.attempt import postgres, sender, signing
-from app.delivery.attempt.gates import FAIR_CLAIM_GATES, GATES, Deferred, held_back
+from app.delivery.attempt.gates import GATES, Deferred, held_back
 from app.delivery.attempt.health import HEALTH_WRITE_INTERVAL
 from app.errors import SecretUnavailable
 from app.extensions import db
@@ -175,22 +175,6 @@ READ = (select(*CLAIM_COLUMNS).join(endpoints, endpoints.c.id == deliveries.c.en
          .join(messages, messages.c.id == deliveries.c.message_id)
          .where(deliveries.c.id.in_(bindparam("ids", expanding=True))))
 _READ_READY = READ.where(pending_and_due(), in_service())
-
-
-_GATED_OR_TEST = (select(deliveries.c.id).join(endpoints, endpoints.c.id == deliveries.c.endpoint_id)
-                  .where(deliveries.c.id.in_(bindparam("ids", expanding=True)), pending_and_due(), in_service(),
-                         or_(is_test(), ~and_(*(gate.clear for gate in FAIR_CLAIM_GATES)))))
-
-
-def gated_or_test(delivery_ids):
-    """Those of delivery_ids that are ready and only the gated path claims: a test send, or a delivery whose
-    endpoint a gate the fair claim leaves out concerns (the breaker)."""
-    if not delivery_ids:
-        return []
-    ids = db.session.execute(_GATED_OR_TEST, {"ids": list(delivery_ids), "due": utcnow() + EARLY_TOLERANCE}).scalars()
-    found = set(ids)
-    db.session.rollback()
-    return [delivery_id for delivery_id in delivery_ids if delivery_id in found]
 
 
 def _claim_ungated(ids, token, now):

@@ -24,7 +24,7 @@ import functools
 import secrets as _random
 
 from flask import current_app
-from sqlalchemy import and_, bindparam, case, exists, func, select, update
+from sqlalchemy import and_, bindparam, case, exists, func, or_, select, update
 
 from app.delivery.attempt import claim, postgres
 from app.delivery.attempt.claim import deliveries, endpoints, messages, pending_and_due
@@ -102,6 +102,22 @@ def claim_next(limit):
         db.session.commit()
     claims = [claim.claim_from(row, token, now) for row in rows]
     return sorted(claims, key=lambda claimed: (claimed.due_at, claimed.delivery_id))  # the order the sweep assumes
+
+
+_GATED_OR_TEST = (select(deliveries.c.id).join(endpoints, endpoints.c.id == deliveries.c.endpoint_id)
+                  .where(deliveries.c.id.in_(bindparam("ids", expanding=True)), pending_and_due(), claim.in_service(),
+                         or_(claim.is_test(), ~and_(*(gate.clear for gate in FAIR_CLAIM_GATES)))))
+
+
+def gated_or_test(delivery_ids):
+    """Those of delivery_ids that are ready and only the gated path claims: a test send, or a delivery whose
+    endpoint a gate the fair claim leaves out concerns (the breaker)."""
+    if not delivery_ids:
+        return []
+    found = set(db.session.execute(_GATED_OR_TEST, {"ids": list(delivery_ids),
+                                                    "due": utcnow() + claim.EARLY_TOLERANCE}).scalars())
+    db.session.rollback()
+    return [delivery_id for delivery_id in delivery_ids if delivery_id in found]
 
 
 def extend_leases(claims, now=None):

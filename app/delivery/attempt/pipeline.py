@@ -18,7 +18,7 @@ from flask import current_app
 
 from app.delivery.attempt import fair, record, retry, sender
 from app.delivery.attempt.addresses import outbound_policy
-from app.delivery.attempt.claim import claim_deliveries, claim_gated, gated_or_test, lease_margin, release  # noqa: F401
+from app.delivery.attempt.claim import claim_deliveries, claim_gated, lease_margin, release  # noqa: F401
 from app.delivery.attempt.gates import Deferred  # noqa: F401  the public API
 from app.models import AttemptTrigger, ErrorClass
 
@@ -92,7 +92,7 @@ def drain(hint_ids=(), throttle=None, *, limit, stopping=None, wake_peer=None, b
 def attempt_gated(delivery_ids, throttle=None):
     """Attempt those of delivery_ids that only the gated path claims (a test send, or a gate concerns them)."""
     results = []
-    for delivery_id in gated_or_test(delivery_ids):
+    for delivery_id in fair.gated_or_test(delivery_ids):
         results += attempt_deliveries([delivery_id], throttle)
     return results
 
