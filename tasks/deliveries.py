@@ -59,13 +59,16 @@ def wake_peer():
 
 
 class StopClaiming(Middleware):
-    """Tell this process's slots to stop claiming when its worker shuts down (cleared when one boots)."""
+    """Tell this process's slots to stop claiming while its worker shuts down."""
 
     def after_worker_boot(self, broker, worker):
         stopping.clear()
 
     def before_worker_shutdown(self, broker, worker):
         stopping.set()
+
+    def after_worker_shutdown(self, broker, worker):  # stopped: a drain run by hand in this process may claim again
+        stopping.clear()
 
 
 _broker.broker.add_middleware(StopClaiming())
