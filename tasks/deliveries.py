@@ -5,6 +5,7 @@ delivery ids it names matter only for what the fair claim leaves to the gated pa
 endpoint).
 """
 
+import math
 import threading
 from contextlib import nullcontext
 
@@ -26,6 +27,8 @@ BATCH_SIZE = 20
 #: Wake-up messages one commit sends at most, however many deliveries it committed: the slots they wake bring in
 #: more (pipeline.drain's wake_peer), so a commit of thousands costs a few broker round trips, not one per batch.
 WAKE_FANOUT = 4
+#: Deliveries due later are woken together when due within this many seconds of each other (rounded up).
+WAKE_ROUNDING = 0.05
 #: A slot drains this long at most, then hands what is left to a fresh wake-up (so a worker can stop or restart).
 DRAIN_SECONDS = 60
 #: Backstop for a drain: its rounds, and a last batch sent in turn.
@@ -76,20 +79,26 @@ _broker.broker.add_middleware(StopClaiming())
 
 @outbox.deliveries_committed.connect
 def enqueue_committed(sender, items):
-    """Send wake-up messages for committed deliveries: one per batch of those due now, at most WAKE_FANOUT (each
-    slot woken claims more, and wakes another while there is more: pipeline.drain), the others delayed alone."""
-    due = [delivery_id for delivery_id, delay in items if delay <= 0]
-    size = max(BATCH_SIZE, -(-len(due) // WAKE_FANOUT))  # batches, or WAKE_FANOUT equal shares of a large commit
+    """Send wake-up messages for committed deliveries: for those due now, and for those due at each later moment
+    (to WAKE_ROUNDING), one per batch, at most WAKE_FANOUT (each slot woken claims more, and wakes another while
+    there is more: pipeline.drain). A delay is rounded up, never down: nothing is woken before it is due."""
+    moments = {}
+    for delivery_id, delay in items:
+        moments.setdefault(math.ceil(delay / WAKE_ROUNDING) if delay > 0 else 0, []).append(delivery_id)
     with batched(_broker.broker):
-        for start in range(0, len(due), size):
-            chunk = due[start:start + size]
-            if len(chunk) == 1:
-                deliver_webhook.send(chunk[0])
-            else:
-                deliver_webhooks.send(chunk)
-        for delivery_id, delay_seconds in items:
-            if delay_seconds > 0:
-                deliver_webhook.send_with_options(args=(delivery_id,), delay=max(int(delay_seconds * 1000), 1))
+        for moment, ids in moments.items():
+            size = max(BATCH_SIZE, -(-len(ids) // WAKE_FANOUT))  # batches, or WAKE_FANOUT shares of a large commit
+            for start in range(0, len(ids), size):
+                _wake(ids[start:start + size], int(moment * WAKE_ROUNDING * 1000))
+
+
+def _wake(delivery_ids, delay_ms):
+    one = len(delivery_ids) == 1
+    actor, args = (deliver_webhook, (delivery_ids[0],)) if one else (deliver_webhooks, (delivery_ids,))
+    if delay_ms:
+        actor.send_with_options(args=args, delay=delay_ms)
+    else:
+        actor.send(*args)
 
 
 def batched(broker):

@@ -129,6 +129,28 @@ def test_a_commit_of_thousands_of_deliveries_costs_a_few_wake_ups_not_one_per_ba
     assert len(queued_messages(broker)) == WAKE_FANOUT < 10
 
 
+def test_deliveries_due_at_one_later_moment_are_woken_together_and_never_early(app, broker):
+    from dramatiq.message import Message
+
+    from app.outbox import enqueue_after_commit
+    from tasks.deliveries import WAKE_FANOUT
+
+    broker.flush_all()
+    ids = [f"dlv_{n:04d}" for n in range(100)]
+    with app.app_context():
+        for n, delivery_id in enumerate(ids):
+            enqueue_after_commit(db.session, delivery_id, 5.0 + n / 1000)  # due within 0.1 s of each other
+        db.session.commit()
+    assert queued_delivery_ids(broker) == ids
+    assert len(queued_messages(broker)) <= 2 * WAKE_FANOUT  # not one per delivery
+    delayed = [Message.decode(data) for name, queue in broker.queues.items() if name.endswith(".DQ")
+               for data in list(queue.queue)] if hasattr(broker, "queues") else []
+    for message in delayed:  # in-memory broker: each wakes its deliveries no earlier than the latest is due
+        carried = message.args[0] if isinstance(message.args[0], list) else [message.args[0]]
+        latest = max(int(i[4:]) for i in carried) / 1000 + 5.0
+        assert message.options["eta"] - message.message_timestamp >= latest * 1000 - 1
+
+
 def test_duplicate_batch_messages_send_each_delivery_once(app, make_endpoint, receiver, broker, worker):
     make_endpoint()
     receiver.default = Reply(200, delay=0.2)
