@@ -19,7 +19,7 @@ depends_on = None
 def upgrade():
     with op.batch_alter_table('deliveries', schema=None) as batch_op:
         batch_op.create_index('ix_deliveries_pending_endpoint_due', ['endpoint_id', 'next_attempt_at'], unique=False, postgresql_where=sa.text("status = 'pending'"), sqlite_where=sa.text("status = 'pending'"))
-        batch_op.create_index('ix_deliveries_sending_endpoint', ['endpoint_id', 'lease_token'], unique=False, postgresql_where=sa.text("status = 'sending'"), sqlite_where=sa.text("status = 'sending'"))
+        batch_op.create_index('ix_deliveries_leased_endpoint', ['endpoint_id', 'lease_token'], unique=False, postgresql_where=sa.text('lease_token IS NOT NULL'), sqlite_where=sa.text('lease_token IS NOT NULL'))
 
     with op.batch_alter_table('endpoints', schema=None) as batch_op:
         batch_op.add_column(sa.Column('max_in_flight', sa.Integer(), nullable=True))
@@ -31,6 +31,6 @@ def downgrade():
         batch_op.drop_column('max_in_flight')
 
     with op.batch_alter_table('deliveries', schema=None) as batch_op:
-        batch_op.drop_index('ix_deliveries_sending_endpoint', postgresql_where=sa.text("status = 'sending'"), sqlite_where=sa.text("status = 'sending'"))
+        batch_op.drop_index('ix_deliveries_leased_endpoint', postgresql_where=sa.text('lease_token IS NOT NULL'), sqlite_where=sa.text('lease_token IS NOT NULL'))
         batch_op.drop_index('ix_deliveries_pending_endpoint_due', postgresql_where=sa.text("status = 'pending'"), sqlite_where=sa.text("status = 'pending'"))
 

@@ -143,8 +143,8 @@ def test_deliveries_due_at_one_later_moment_are_woken_together_and_never_early(a
         db.session.commit()
     assert queued_delivery_ids(broker) == ids
     assert len(queued_messages(broker)) <= 2 * WAKE_FANOUT  # not one per delivery
-    delayed = [Message.decode(data) for name, queue in broker.queues.items() if name.endswith(".DQ")
-               for data in list(queue.queue)] if hasattr(broker, "queues") else []
+    delayed = [Message.decode(data) for data in list(broker.queues["webhooks.DQ"].queue)] \
+        if isinstance(getattr(broker, "queues", None), dict) else []  # the in-memory broker shows its delay queue
     for message in delayed:  # in-memory broker: each wakes its deliveries no earlier than the latest is due
         carried = message.args[0] if isinstance(message.args[0], list) else [message.args[0]]
         latest = max(int(i[4:]) for i in carried) / 1000 + 5.0

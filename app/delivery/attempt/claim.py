@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import String, and_, bindparam, cast, exists, func, literal, or_, select, update
+from sqlalchemy import String, and_, bindparam, case, cast, exists, func, literal, or_, select, update
 
 from app.credentials.crypto import decrypt_headers
 from app.credentials.rotation import live_secrets
@@ -61,6 +61,8 @@ class Claim:
     due_at: object = None
     #: For a claim the sweep took from a lost worker: whether its send may have begun (see claim_expired).
     maybe_sent: bool = True
+    #: A fair claim's batch: each but the first waits reserved until its turn (claim_values, fair.start_send).
+    reserved: bool = False
 
 
 #: Everything one attempt needs, read with the claim.
@@ -76,8 +78,10 @@ CLAIM_COLUMNS = (
 
 
 def pending_and_due():
-    """The delivery waits for an attempt and its time has come (bind parameter "due")."""
-    return and_(deliveries.c.status == DeliveryStatus.PENDING, deliveries.c.next_attempt_at <= bindparam("due"))
+    """The delivery waits for an attempt, its time has come (bind parameter "due"), and no slot has it reserved
+    (a reservation whose lease ran out is free again)."""
+    return and_(deliveries.c.status == DeliveryStatus.PENDING, deliveries.c.next_attempt_at <= bindparam("due"),
+                or_(deliveries.c.lease_token.is_(None), deliveries.c.lease_expires_at < bindparam("due")))
 
 
 def is_test():
@@ -110,18 +114,23 @@ def lease_seconds(timeout_seconds, batch, margin):
     return timeout_seconds * batch + margin
 
 
-def claim_values(dialect):
+def claim_values(dialect, sending=None):
     """What a claim writes: sending, a lease token, no held reason, and a lease long enough for its batch.
 
     The lease is lease_seconds() of the endpoint's timeout, the batch's size (bind parameter "batch") and
-    WEBHOOK_LEASE_MARGIN_SECONDS ("margin"), from "now".
+    WEBHOOK_LEASE_MARGIN_SECONDS ("margin"), from "now". With sending (SQL true for the rows to send at once),
+    the other rows are only reserved: they stay pending, held by the token until the lease runs out, and
+    fair.start_send() moves each to sending when its turn comes (so sending is what is in flight, nothing else).
     """
     timeout = (select(endpoints.c.timeout_seconds).where(endpoints.c.id == deliveries.c.endpoint_id)
                .correlate(deliveries).scalar_subquery())
     seconds = lease_seconds(timeout, bindparam("batch"), bindparam("margin"))
     lease = seconds_after(dialect, bindparam("now", type_=UTCDateTime), seconds)
-    return dict(status=DeliveryStatus.SENDING, lease_token=bindparam("token"), held_reason=None,
-                lease_expires_at=lease)
+    values = dict(status=DeliveryStatus.SENDING, lease_token=bindparam("token"), held_reason=None,
+                  lease_expires_at=lease)
+    if sending is not None:
+        values["status"] = case((sending, values["status"].value), else_=DeliveryStatus.PENDING.value)
+    return values
 
 
 def lease_margin():
@@ -255,8 +264,8 @@ def release(claims, delay=0.0, reason=None):
         return []
     now = utcnow()
     for claim in claims:
-        db.session.execute(update(Delivery).where(
-            Delivery.id == claim.delivery_id, Delivery.status == DeliveryStatus.SENDING,
+        db.session.execute(update(Delivery).where(  # sending, or only reserved (see claim_values)
+            Delivery.id == claim.delivery_id, Delivery.status.in_((DeliveryStatus.SENDING, DeliveryStatus.PENDING)),
             Delivery.lease_token == claim.lease_token,
         ).values(status=DeliveryStatus.PENDING, lease_token=None, lease_expires_at=None, held_reason=reason,
                  next_attempt_at=now + timedelta(seconds=delay)).execution_options(synchronize_session=False))

@@ -20,6 +20,7 @@ them one after another. An endpoint the breaker holds (open, or half-open for it
 path (claim.claim_gated), which a wake-up naming the delivery takes; so is a test send to an endpoint not in service.
 """
 
+import dataclasses
 import functools
 import secrets as _random
 
@@ -32,12 +33,18 @@ from app.delivery.attempt.gates import FAIR_CLAIM_GATES
 from app.extensions import db
 from app.models import DeliveryStatus, EndpointState, utcnow
 
+#: A claim counts an endpoint's due deliveries up to this many batches, to size its own batch (_batch_size).
+SCAN_BATCHES = 16
+
 
 def in_flight(endpoint_table=endpoints):
-    """SQL: how many claims of the endpoint are in flight (distinct lease tokens among its sending deliveries)."""
-    sending = deliveries.alias("in_flight")
-    return (select(func.count(sending.c.lease_token.distinct()))
-            .where(sending.c.endpoint_id == endpoint_table.c.id, sending.c.status == DeliveryStatus.SENDING)
+    """SQL: how many claims of the endpoint are in flight: distinct lease tokens among its deliveries being sent or
+    reserved for a slot (a reservation whose lease ran out no longer counts; bind parameter "now")."""
+    held = deliveries.alias("in_flight")
+    return (select(func.count(held.c.lease_token.distinct()))
+            .where(held.c.endpoint_id == endpoint_table.c.id, held.c.lease_token.is_not(None),
+                   or_(held.c.status == DeliveryStatus.SENDING,
+                       and_(held.c.status == DeliveryStatus.PENDING, held.c.lease_expires_at >= bindparam("now"))))
             .correlate(endpoint_table).scalar_subquery())
 
 
@@ -63,45 +70,65 @@ def _pick():
     has_due = exists(select(due.c.id).where(due.c.endpoint_id == endpoints.c.id,
                                              due.c.status == DeliveryStatus.PENDING,
                                              due.c.next_attempt_at <= bindparam("due")))
-    return (select(endpoints.c.id)
+    return (select(endpoints.c.id, (share() - in_flight()).label("free"))
             .where(endpoints.c.deleted_at.is_(None), endpoints.c.state == EndpointState.ENABLED,
                    *(gate.clear for gate in FAIR_CLAIM_GATES), has_due, in_flight() < share())
-            .order_by(_oldest_due()).limit(1))
+            .order_by(_oldest_due()).limit(1)
+            .cte("pick").prefix_with("MATERIALIZED"))
+
+
+def _batch_size(pick, due):
+    """SQL: how many due deliveries the claim takes: an equal part of what is due for each free slot of the
+    endpoint, at least 1 and at most "limit" (so a backlog is spread over the endpoint's share of slots at once)."""
+    free, limit = select(pick.c.free).scalar_subquery(), bindparam("limit")
+    size = case((due >= free * limit, limit), (due <= free, 1), else_=due // free)
+    return func.coalesce(size, 0)  # no endpoint picked: nothing to take (SQLite refuses a NULL limit)
 
 
 @functools.cache
 def _statement(dialect):
     """Claim up to "limit" due deliveries of the picked endpoint; return their CLAIM_COLUMNS (PostgreSQL) or ids."""
-    d = deliveries
-    chosen = (select(d.c.id).where(d.c.endpoint_id == _pick().scalar_subquery(), pending_and_due())
-              .order_by(d.c.next_attempt_at, d.c.id).limit(bindparam("limit"))
+    d, pick = deliveries, _pick()
+    endpoint = select(pick.c.id).scalar_subquery()
+    counted = (select(d.c.id).where(d.c.endpoint_id == endpoint, pending_and_due()).limit(bindparam("scan"))
+               .cte("counted"))
+    due = select(func.count()).select_from(counted).scalar_subquery()
+    chosen = (select(d.c.id, d.c.next_attempt_at).where(d.c.endpoint_id == endpoint, pending_and_due())
+              .order_by(d.c.next_attempt_at, d.c.id).limit(_batch_size(pick, due))
               .with_for_update(of=d, skip_locked=True)
               .cte("chosen").prefix_with("MATERIALIZED"))  # run once: a subquery with LIMIT and SKIP LOCKED
     # may be run again for each row the UPDATE looks at, and take a new unlocked row each time.
-    taken = (update(d).where(d.c.id == chosen.c.id, pending_and_due()).values(**claim.claim_values(dialect)))
+    first = select(chosen.c.id).order_by(chosen.c.next_attempt_at, chosen.c.id).limit(1).scalar_subquery()
+    # The first is sent at once; the rest are reserved for this slot until their turn (claim.claim_values).
+    taken = (update(d).where(d.c.id == chosen.c.id, pending_and_due())
+             .values(**claim.claim_values(dialect, sending=d.c.id == first)))
     if dialect == "postgresql":  # PostgreSQL returns the joined columns from the UPDATE itself
         return (taken.where(endpoints.c.id == d.c.endpoint_id, messages.c.id == d.c.message_id)
-                .returning(*claim.CLAIM_COLUMNS))
-    return taken.returning(d.c.id)
+                .returning(*claim.CLAIM_COLUMNS, due.label("due_count")))
+    return taken.returning(d.c.id, due.label("due_count"))
 
 
 def claim_next(limit):
-    """Claim the next batch (up to limit) of one endpoint's due deliveries, fairly; return their Claims, in the
-    order they are to be sent (oldest due first). Commits. Empty when nothing is due that may be claimed."""
+    """Claim the next batch (up to limit) of one endpoint's due deliveries, fairly; return (their Claims in the order
+    they are to be sent, oldest due first; whether more was due than they). Commits. No claims when nothing is due
+    that may be claimed."""
     now, token = utcnow(), _random.token_hex(8)
-    params = {"due": now + claim.EARLY_TOLERANCE, "token": token, "limit": limit,
+    params = {"due": now + claim.EARLY_TOLERANCE, "token": token, "limit": limit, "scan": limit * SCAN_BATCHES,
               "share": current_app.config["WEBHOOK_MAX_IN_FLIGHT"],
               "failing_share": current_app.config["WEBHOOK_FAILING_MAX_IN_FLIGHT"], **claim.lease_params(now)}
     if postgres.available():
         with postgres.autocommit() as connection:
             rows = connection.execute(_statement("postgresql"), params).all()
+        due = rows[0].due_count if rows else 0
     else:
         connection = db.session.connection()
-        ids = connection.execute(_statement(connection.dialect.name), params).scalars().all()
-        rows = connection.execute(claim.READ, {"ids": ids}).all() if ids else []
+        taken = connection.execute(_statement(connection.dialect.name), params).all()
+        rows = connection.execute(claim.READ, {"ids": [row.id for row in taken]}).all() if taken else []
+        due = taken[0].due_count if taken else 0
         db.session.commit()
-    claims = [claim.claim_from(row, token, now) for row in rows]
-    return sorted(claims, key=lambda claimed: (claimed.due_at, claimed.delivery_id))  # the order the sweep assumes
+    claims = [dataclasses.replace(claim.claim_from(row, token, now), reserved=True) for row in rows]
+    # In the order the slot sends them (the sweep assumes it).
+    return sorted(claims, key=lambda claimed: (claimed.due_at, claimed.delivery_id)), due > len(claims)
 
 
 _GATED_OR_TEST = (select(deliveries.c.id).join(endpoints, endpoints.c.id == deliveries.c.endpoint_id)
@@ -120,18 +147,14 @@ def gated_or_test(delivery_ids):
     return [delivery_id for delivery_id in delivery_ids if delivery_id in found]
 
 
-def extend_leases(claims, now=None):
-    """Renew the lease of claims not yet sent (a slow endpoint's batch): each lasts its own send from now. Commits."""
-    if not claims:
-        return
-    now = now or utcnow()
+def start_send(claimed, now):
+    """Move a reserved delivery to sending, its lease from now covering its own send; False if it is no longer
+    reserved for this claim (cancelled, or its reservation ran out and another slot took it). Commits."""
     values = claim.claim_values(db.session.connection().dialect.name)
-    db.session.execute(
-        update(deliveries).where(
-            deliveries.c.id.in_([claim.delivery_id for claim in claims]),
-            deliveries.c.status == DeliveryStatus.SENDING,
-            deliveries.c.lease_token == claims[0].lease_token,
-        ).values(lease_expires_at=values["lease_expires_at"]),
-        claim.lease_params(now))
+    started = db.session.execute(
+        update(deliveries).where(deliveries.c.id == claimed.delivery_id, deliveries.c.status == DeliveryStatus.PENDING,
+                                 deliveries.c.lease_token == claimed.lease_token)
+        .values(status=values["status"], lease_expires_at=values["lease_expires_at"]),
+        claim.lease_params(now)).rowcount
     db.session.commit()
-
+    return started == 1

@@ -18,9 +18,9 @@ from flask import current_app
 
 from app.delivery.attempt import fair, record, retry, sender
 from app.delivery.attempt.addresses import outbound_policy
-from app.delivery.attempt.claim import claim_deliveries, claim_gated, lease_margin, release  # noqa: F401
+from app.delivery.attempt.claim import claim_deliveries, claim_gated, release  # noqa: F401  the public API
 from app.delivery.attempt.gates import Deferred  # noqa: F401  the public API
-from app.models import AttemptTrigger, ErrorClass
+from app.models import AttemptTrigger, ErrorClass, utcnow
 
 #: Sends to different endpoints of one batch run in these threads (per process).
 _parallel = ThreadPoolExecutor(max_workers=8, thread_name_prefix="webhook-send")
@@ -76,8 +76,8 @@ def drain(hint_ids=(), throttle=None, *, limit, stopping=None, wake_peer=None, b
             if wake_peer:
                 wake_peer()
             break
-        claims = fair.claim_next(limit)
-        if len(claims) == limit and wake_peer:
+        claims, more = fair.claim_next(limit)
+        if more and wake_peer:  # more is due for this endpoint (or others wait): another slot may help
             wake_peer()
         sent.update(claim.delivery_id for claim in claims)
         results += send_group(claims, throttle, stopping)
@@ -102,25 +102,24 @@ def send_group(group, throttle=None, stopping=None):
 
     Stops at a failure that says the endpoint is unwell (the rest go back unattempted: they return through the
     gates), when its rate limit allows no more this second (taken just before each request, so none is
-    counted early; the rest wait for the next second), or when stopping() (the rest go back at once). Each
-    claim's lease lasts its own send: the leases of those still waiting are renewed as time passes.
+    counted early; the rest wait for the next second), or when stopping() (the rest go back at once). A fair
+    claim's batch is sent one at a time: each waits reserved, and becomes sending (its lease from then covering
+    its own send) only when its turn comes.
     Returns the DeliveryAttempt records and Deferred results.
     """
     options = {"policy": outbound_policy(), "body_limit": current_app.config["WEBHOOK_RESPONSE_BODY_LIMIT_BYTES"]}
-    renew_after = lease_margin() / 2
-    results, renewed, succeeded = [], time.monotonic(), False
+    results, succeeded = [], False
     for position, claimed in enumerate(group):
         waiting = group[position:]
         if stopping and stopping():
             release(waiting)
             break
-        if position and time.monotonic() - renewed >= renew_after:
-            fair.extend_leases(waiting)
-            renewed = time.monotonic()
         per_second = claimed.rate_limit_per_second if claimed.trigger is not AttemptTrigger.TEST else None
         if per_second and throttle and not throttle(claimed.endpoint_id, per_second):
             results += release(waiting, random.uniform(1, 1.5) / per_second, "rate limited")
             break
+        if position and claimed.reserved and not fair.start_send(claimed, utcnow()):
+            continue  # cancelled meanwhile, or its reservation ran out and another slot has it
         if succeeded:  # this batch's success was recorded: the endpoint's health needs no write for the rest
             claimed = dataclasses.replace(claimed, endpoint_healthy=True)
         outcome = send(claimed, options)
