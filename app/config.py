@@ -201,8 +201,11 @@ SECTIONS = (
         Env("WEBHOOK_BREAKER_THRESHOLD", int, 5, 1, 100_000,
             doc="Consecutive failures that open an endpoint's circuit breaker."),
         Env("WEBHOOK_BREAKER_COOLDOWN_SECONDS", number, 60, 0, DAY, doc="How long an open breaker holds attempts."),
+        Env("WEBHOOK_MAX_IN_FLIGHT", int, 4, 1, 1000,
+            doc="Worker slots one endpoint may hold at once (its own max_in_flight overrides), so a slow partner "
+                "never holds up the others."),
         Env("WEBHOOK_FAILING_MAX_IN_FLIGHT", int, 2, 1, 1000,
-            doc="Attempts in flight at once to a failing endpoint, so it cannot hold every worker thread."),
+            doc="Worker slots a failing endpoint may hold at once, so it cannot hold every worker thread."),
         Env("WEBHOOK_AUTO_DISABLE_AFTER_SECONDS", number, 5 * DAY, 0, 365 * DAY,
             doc="An endpoint whose every attempt has failed for this long is disabled."),
         Env("WEBHOOK_ROTATION_GRACE_SECONDS", int, DAY, 0, MAX_ROTATION_GRACE_SECONDS,

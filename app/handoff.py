@@ -59,15 +59,37 @@ class Handoff:
     @staticmethod
     def _run(waiting):
         while True:
-            app, send, pending = waiting.get()
-            try:
-                if app is None:
-                    send(pending)
-                else:
-                    with app.app_context():
-                        send(pending)
-            except Exception:  # noqa: BLE001  the rows are committed: the sweep sends them; keep the thread alive
-                log.exception("could not hand committed work to the broker; the sweep will")
+            for app, send, pending in _coalesced(waiting):
+                _hand_over(app, send, pending)
+
+
+def _coalesced(waiting):
+    """The next queued item, merged with those queued behind it for the same app and send: a burst of commits is
+    handed over in as few broker calls as the queue lets pile up, in order. pending is {name: [items]}."""
+    merged = [waiting.get()]
+    while len(merged) < QUEUE_SIZE:
+        try:
+            app, send, pending = waiting.get_nowait()
+        except queue.Empty:
+            break
+        last_app, last_send, last_pending = merged[-1]
+        if app is not None and app is last_app and send is last_send and isinstance(pending, dict):
+            merged[-1] = (app, send, {name: last_pending.get(name, []) + pending.get(name, [])
+                                      for name in {**last_pending, **pending}})
+        else:
+            merged.append((app, send, pending))
+    return merged
+
+
+def _hand_over(app, send, pending):
+    try:
+        if app is None:
+            send(pending)
+        else:
+            with app.app_context():
+                send(pending)
+    except Exception:  # noqa: BLE001  the rows are committed: the sweep sends them; keep the thread alive
+        log.exception("could not hand committed work to the broker; the sweep will")
 
 
 #: This process's hand-off (app.outbox uses it for web requests).

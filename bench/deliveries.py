@@ -98,11 +98,11 @@ def parse_args(argv=None):
     args = p.parse_args(argv)
     args.steady_timeouts = [int(t) for t in args.steady_timeouts.split(",") if t.strip()]
     args.skip = {s.strip() for s in args.skip.split(",") if s.strip()}
-    _check_targets_are_disposable(args)
+    check_targets_are_disposable(args)
     return args
 
 
-def _check_targets_are_disposable(args):
+def check_targets_are_disposable(args):
     """Refuse a database or Redis db that may hold anything but benchmark data."""
     dbname = urlsplit(args.database_url).path.lstrip("/")
     if "bench" not in dbname:

@@ -1,8 +1,16 @@
-"""The delivery actors, and the hook that enqueues deliveries once their transaction commits."""
+"""The delivery actors, and the hook that wakes workers once deliveries are committed.
 
+A broker message is a wake-up: the slot that takes it drains what is due, fairly (pipeline.drain); the
+delivery ids it names matter only for what the fair claim leaves to the gated path (a test send, a gated
+endpoint).
+"""
+
+import math
+import threading
 from contextlib import nullcontext
 
 import dramatiq
+from dramatiq.middleware import Middleware
 
 from app import outbox
 from app.delivery.attempt import pipeline
@@ -14,40 +22,83 @@ from tasks.redis_wakeup import WakeableRedisBroker
 
 #: Backstop only: the sender's own deadline (at most 30 s) ends every attempt well before this.
 TIME_LIMIT_MS = 120_000
-#: Most delivery ids one broker message carries (a batch API call or a busy outbox commits many at once).
+#: Most deliveries one claim takes (and most delivery ids one broker message names).
 BATCH_SIZE = 20
-#: Backstop for a batch, whose deliveries to one endpoint are sent in turn.
-BATCH_TIME_LIMIT_MS = TIME_LIMIT_MS * BATCH_SIZE
+#: Wake-up messages one commit sends at most, however many deliveries it committed: the slots they wake bring in
+#: more (pipeline.drain's wake_peer), so a commit of thousands costs a few broker round trips, not one per batch.
+WAKE_FANOUT = 4
+#: Deliveries due later are woken together when due within this many seconds of each other (rounded up).
+WAKE_ROUNDING = 0.05
+#: A slot drains this long at most, then hands what is left to a fresh wake-up (so a worker can stop or restart).
+DRAIN_SECONDS = 60
+#: Backstop for a drain: its rounds, and a last batch sent in turn.
+DRAIN_TIME_LIMIT_MS = DRAIN_SECONDS * 1000 + TIME_LIMIT_MS * BATCH_SIZE
+
+#: Set while this process's worker shuts down: slots stop claiming and give back what they have not sent.
+stopping = threading.Event()
 
 
-@dramatiq.actor(queue_name=QUEUE, max_retries=3, min_backoff=1_000, time_limit=TIME_LIMIT_MS)
+@dramatiq.actor(queue_name=QUEUE, max_retries=3, min_backoff=1_000, time_limit=DRAIN_TIME_LIMIT_MS)
 def deliver_webhook(delivery_id):
-    """Make one attempt at a delivery and record it; safe to run twice."""
-    with retry_when_database_down():
-        pipeline.attempt_delivery(delivery_id, throttle=throttle)
+    """Wake-up naming one delivery: drain what is due (see the module docstring); safe to run twice."""
+    drain([delivery_id])
 
 
-@dramatiq.actor(queue_name=QUEUE, max_retries=3, min_backoff=1_000, time_limit=BATCH_TIME_LIMIT_MS)
+@dramatiq.actor(queue_name=QUEUE, max_retries=3, min_backoff=1_000, time_limit=DRAIN_TIME_LIMIT_MS)
 def deliver_webhooks(delivery_ids):
-    """Make one attempt at each of a batch of deliveries and record them; safe to run twice."""
+    """Wake-up naming some deliveries (or none): drain what is due; safe to run twice."""
+    drain(delivery_ids)
+
+
+def drain(hint_ids):
     with retry_when_database_down():
-        pipeline.attempt_deliveries(delivery_ids, throttle=throttle)
+        pipeline.drain(hint_ids, throttle=throttle, limit=BATCH_SIZE, stopping=stopping.is_set,
+                       wake_peer=wake_peer, budget_seconds=DRAIN_SECONDS)
+
+
+def wake_peer():
+    """Wake one more slot to drain beside this one (there is more due than one batch)."""
+    deliver_webhooks.send([])
+
+
+class StopClaiming(Middleware):
+    """Tell this process's slots to stop claiming while its worker shuts down."""
+
+    def after_worker_boot(self, broker, worker):
+        stopping.clear()
+
+    def before_worker_shutdown(self, broker, worker):
+        stopping.set()
+
+    def after_worker_shutdown(self, broker, worker):  # stopped: a drain run by hand in this process may claim again
+        stopping.clear()
+
+
+_broker.broker.add_middleware(StopClaiming())
 
 
 @outbox.deliveries_committed.connect
 def enqueue_committed(sender, items):
-    """Send wake-up messages for committed deliveries: those due now in batches, the others delayed alone."""
-    due = [delivery_id for delivery_id, delay in items if delay <= 0]
+    """Send wake-up messages for committed deliveries: for those due now, and for those due at each later moment
+    (to WAKE_ROUNDING), one per batch, at most WAKE_FANOUT (each slot woken claims more, and wakes another while
+    there is more: pipeline.drain). A delay is rounded up, never down: nothing is woken before it is due."""
+    moments = {}
+    for delivery_id, delay in items:
+        moments.setdefault(math.ceil(delay / WAKE_ROUNDING) if delay > 0 else 0, []).append(delivery_id)
     with batched(_broker.broker):
-        for start in range(0, len(due), BATCH_SIZE):
-            chunk = due[start:start + BATCH_SIZE]
-            if len(chunk) == 1:
-                deliver_webhook.send(chunk[0])
-            else:
-                deliver_webhooks.send(chunk)
-        for delivery_id, delay_seconds in items:
-            if delay_seconds > 0:
-                deliver_webhook.send_with_options(args=(delivery_id,), delay=max(int(delay_seconds * 1000), 1))
+        for moment, ids in moments.items():
+            size = max(BATCH_SIZE, -(-len(ids) // WAKE_FANOUT))  # batches, or WAKE_FANOUT shares of a large commit
+            for start in range(0, len(ids), size):
+                _wake(ids[start:start + size], int(moment * WAKE_ROUNDING * 1000))
+
+
+def _wake(delivery_ids, delay_ms):
+    one = len(delivery_ids) == 1
+    actor, args = (deliver_webhook, (delivery_ids[0],)) if one else (deliver_webhooks, (delivery_ids,))
+    if delay_ms:
+        actor.send_with_options(args=args, delay=delay_ms)
+    else:
+        actor.send(*args)
 
 
 def batched(broker):

@@ -18,3 +18,18 @@ def test_a_full_queue_leaves_the_work_to_the_sweep():
     results = [handoff.submit(None, lambda _: None, n) for n in range(3)]
     release.set()
     assert results.count(False) >= 1  # at most one more fits while the thread is busy
+
+
+def test_commits_that_pile_up_behind_a_slow_hand_over_go_in_one_call_in_order():
+    handoff, release, calls = Handoff(size=100), threading.Event(), []
+    app = type("App", (), {"app_context": lambda self: threading.Lock()})()
+
+    def send(pending):
+        calls.append(pending)
+
+    assert handoff.submit(None, lambda _: release.wait(5), None)  # the broker is slow: the thread waits on it
+    for number in range(5):
+        assert handoff.submit(app, send, {"deliveries-committed": [number], **({"jobs": [number]} if number else {})})
+    release.set()
+    assert handoff.drain(timeout=5)
+    assert calls == [{"deliveries-committed": [0, 1, 2, 3, 4], "jobs": [1, 2, 3, 4]}]

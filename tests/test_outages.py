@@ -278,7 +278,7 @@ def test_a_frozen_postgresql_answers_producers_providers_and_staff_within_the_pl
 
 def test_a_batch_meeting_a_frozen_postgresql_waits_one_timeout_and_loses_nothing(app, postgres_url, make_endpoint,
                                                                                  receiver, caplog):
-    for number in range(4):  # four endpoints: four groups sent in parallel, each recorded on its own
+    for number in range(4):  # four endpoints: the slot claims and sends them one batch after another
         make_endpoint(url=receiver.url(f"/hook/{number}"), timeout_seconds=2)
     with app.app_context():
         message, _ = send_message("order.created", {"n": 1})
@@ -301,10 +301,10 @@ def test_a_batch_meeting_a_frozen_postgresql_waits_one_timeout_and_loses_nothing
     caplog.set_level(logging.WARNING)
     batch = threading.Thread(target=run_batch, daemon=True)
     try:
-        # Given four attempts in flight, claimed while PostgreSQL answered
+        # Given an attempt in flight, claimed while PostgreSQL answered, and more waiting
         batch.start()
-        wait_until(lambda: receiver.in_flight == 4)
-        # When PostgreSQL freezes before their outcomes are recorded
+        wait_until(lambda: receiver.in_flight == 1)
+        # When PostgreSQL freezes before its outcome is recorded
         proxy.freeze()
         batch.join(60)
         assert not batch.is_alive(), "still recording after 60 s"
@@ -313,7 +313,7 @@ def test_a_batch_meeting_a_frozen_postgresql_waits_one_timeout_and_loses_nothing
         with worker_app.app_context():
             db.engine.dispose()
 
-    # Then the batch stops at the first timeout (3 s), not once per delivery, and is retried quietly
+    # Then the slot stops at the first timeout (3 s), claims nothing more, and is retried quietly
     assert "retry" in outcome and outcome["seconds"] < 8, outcome
     assert_one_line_no_traceback(caplog, "database")
     # And nothing is lost: once the leases expire, the sweep records them and they go out again

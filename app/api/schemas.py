@@ -89,6 +89,10 @@ class EndpointSettings(Strict):
                                                description="Seconds between attempts, overriding the default")
     rate_limit_per_second: StrictInt | None = Field(None, ge=1, le=rules.MAX_RATE_LIMIT,
                                                     description="Attempts per second at most; null is no limit")
+    max_in_flight: StrictInt | None = Field(
+        None, ge=1, le=rules.MAX_IN_FLIGHT,
+        description="Worker slots this endpoint may hold at once, across all workers, so a slow endpoint never "
+                    "holds up the others; null uses the server's default (WEBHOOK_MAX_IN_FLIGHT, 4)")
 
 
 class EndpointIn(EndpointSettings):
@@ -187,6 +191,7 @@ class EndpointOut(Out):
     max_attempts: int
     retry_schedule: list[float] | None
     rate_limit_per_second: int | None
+    max_in_flight: int | None
     state: str
     state_reason: str | None
     state_changed_at: datetime | None

@@ -31,6 +31,11 @@ class Delivery(db.Model):
         Index("ix_deliveries_pending_next_attempt_at", "next_attempt_at", postgresql_where=text("status = 'pending'"),
               sqlite_where=text("status = 'pending'")),
         Index("ix_deliveries_endpoint_id_created_at", "endpoint_id", "created_at"),
+        # The fair claim (app.delivery.attempt.fair): each endpoint's oldest due delivery, and its claims in flight.
+        Index("ix_deliveries_pending_endpoint_due", "endpoint_id", "next_attempt_at",
+              postgresql_where=text("status = 'pending'"), sqlite_where=text("status = 'pending'")),
+        Index("ix_deliveries_leased_endpoint", "endpoint_id", "lease_token",
+              postgresql_where=text("lease_token IS NOT NULL"), sqlite_where=text("lease_token IS NOT NULL")),
         Index("ix_deliveries_status_created_at", "status", "created_at"),
         # Small partial indexes, so the monitor's counts can subtract resolved and test deliveries from the
         # plain per-status counts instead of reading every row.

@@ -45,6 +45,9 @@ class Endpoint(db.Model):
     retry_schedule: Mapped[list | None] = mapped_column(JSON)
     #: At most this many attempts per second across all workers; None is unlimited.
     rate_limit_per_second: Mapped[int | None] = mapped_column(Integer)
+    #: At most this many claims of the endpoint's deliveries in flight at once (worker slots it may hold), across
+    #: all workers; None uses WEBHOOK_MAX_IN_FLIGHT. So a slow partner cannot occupy every worker.
+    max_in_flight: Mapped[int | None] = mapped_column(Integer)
     state: Mapped[EndpointState] = mapped_column(enum_column(EndpointState), default=EndpointState.ENABLED)
     state_reason: Mapped[str | None] = mapped_column(String(500))
     state_changed_at = mapped_column(UTCDateTime)

@@ -26,6 +26,9 @@ class EndpointForm(Form):
     max_attempts = IntegerField("Max attempts", default=8)
     retry_schedule = StringField("Retry schedule override", description="Seconds between attempts, e.g. 5,300,1800")
     rate_limit_per_second = IntegerField("Rate limit (per second)", validators=[Optional()])
+    max_in_flight = IntegerField("Worker slots at most", validators=[Optional()],
+                                 description="How many workers may send to this endpoint at once; empty for the "
+                                             "default. Keeps a slow partner from holding up the others.")
 
 
 def _split(text):

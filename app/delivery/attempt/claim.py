@@ -10,13 +10,14 @@ A claim moves the delivery from pending to sending with a lease and commits at o
 connection is held while HTTP requests run.
 """
 
+import dataclasses
 import functools
 import time
 from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import String, and_, bindparam, cast, exists, func, literal, or_, select, update
+from sqlalchemy import String, and_, bindparam, case, cast, exists, func, literal, or_, select, update
 
 from app.credentials.crypto import decrypt_headers
 from app.credentials.rotation import live_secrets
@@ -56,12 +57,18 @@ class Claim:
     retry_schedule: list | None
     rate_limit_per_second: int | None = None
     config_error: str | None = None
+    #: When it was due: a slot sends its claims oldest due first.
+    due_at: object = None
+    #: For a claim the sweep took from a lost worker: whether its send may have begun (see claim_expired).
+    maybe_sent: bool = True
+    #: A fair claim's batch: each but the first waits reserved until its turn (claim_values, fair.start_send).
+    reserved: bool = False
 
 
 #: Everything one attempt needs, read with the claim.
 CLAIM_COLUMNS = (
-    deliveries.c.id, deliveries.c.next_trigger, deliveries.c.next_triggered_by, deliveries.c.attempt_count,
-    deliveries.c.scheduled_attempt_count, deliveries.c.resume_at, deliveries.c.message_id,
+    deliveries.c.id, deliveries.c.next_attempt_at, deliveries.c.next_trigger, deliveries.c.next_triggered_by,
+    deliveries.c.attempt_count, deliveries.c.scheduled_attempt_count, deliveries.c.resume_at, deliveries.c.message_id,
     endpoints.c.id.label("endpoint_id"), endpoints.c.url, endpoints.c.signing, endpoints.c.secret_encrypted,
     endpoints.c.retired_secrets, endpoints.c.headers_encrypted, endpoints.c.timeout_seconds, endpoints.c.max_attempts,
     endpoints.c.retry_schedule, endpoints.c.rate_limit_per_second, endpoints.c.breaker_failures,
@@ -71,8 +78,10 @@ CLAIM_COLUMNS = (
 
 
 def pending_and_due():
-    """The delivery waits for an attempt and its time has come (bind parameter "due")."""
-    return and_(deliveries.c.status == DeliveryStatus.PENDING, deliveries.c.next_attempt_at <= bindparam("due"))
+    """The delivery waits for an attempt, its time has come (bind parameter "due"), and no slot has it reserved
+    (a reservation whose lease ran out is free again)."""
+    return and_(deliveries.c.status == DeliveryStatus.PENDING, deliveries.c.next_attempt_at <= bindparam("due"),
+                or_(deliveries.c.lease_token.is_(None), deliveries.c.lease_expires_at < bindparam("due")))
 
 
 def is_test():
@@ -105,24 +114,38 @@ def lease_seconds(timeout_seconds, batch, margin):
     return timeout_seconds * batch + margin
 
 
-def claim_values(dialect):
+def claim_values(dialect, sending=None):
     """What a claim writes: sending, a lease token, no held reason, and a lease long enough for its batch.
 
     The lease is lease_seconds() of the endpoint's timeout, the batch's size (bind parameter "batch") and
-    WEBHOOK_LEASE_MARGIN_SECONDS ("margin"), from "now".
+    WEBHOOK_LEASE_MARGIN_SECONDS ("margin"), from "now". With sending (SQL true for the rows to send at once),
+    the other rows are only reserved: they stay pending, held by the token until the lease runs out, and
+    fair.start_send() moves each to sending when its turn comes (so sending is what is in flight, nothing else).
     """
     timeout = (select(endpoints.c.timeout_seconds).where(endpoints.c.id == deliveries.c.endpoint_id)
                .correlate(deliveries).scalar_subquery())
     seconds = lease_seconds(timeout, bindparam("batch"), bindparam("margin"))
     lease = seconds_after(dialect, bindparam("now", type_=UTCDateTime), seconds)
-    return dict(status=DeliveryStatus.SENDING, lease_token=bindparam("token"), held_reason=None,
-                lease_expires_at=lease)
+    values = dict(status=DeliveryStatus.SENDING, lease_token=bindparam("token"), held_reason=None,
+                  lease_expires_at=lease)
+    if sending is not None:
+        values["status"] = case((sending, values["status"].value), else_=DeliveryStatus.PENDING.value)
+    return values
+
+
+def lease_margin():
+    """Seconds a lease lasts beyond the send it covers (WEBHOOK_LEASE_MARGIN_SECONDS)."""
+    return current_app.config["WEBHOOK_LEASE_MARGIN_SECONDS"]
+
+
+def lease_params(now, batch=1):
+    """The bind parameters of claim_values' lease: from now, for a batch sent in turn (1: its own send)."""
+    return {"now": now, "batch": batch, "margin": lease_margin()}
 
 
 def claim_params(ids, token, now):
     """Return the bind parameters of a claim of ids: due by now, with this token, leased for a batch of them."""
-    return {"ids": ids, "due": now + EARLY_TOLERANCE, "token": token, "now": now, "batch": len(ids),
-            "margin": current_app.config["WEBHOOK_LEASE_MARGIN_SECONDS"]}
+    return {"ids": ids, "due": now + EARLY_TOLERANCE, "token": token, **lease_params(now, len(ids))}
 
 
 def _postgres_claim_statement(values):
@@ -157,10 +180,10 @@ def _claim_gated_statement(dialect):
             .values(**claim_values(dialect)))
 
 
-_READ = (select(*CLAIM_COLUMNS).join(endpoints, endpoints.c.id == deliveries.c.endpoint_id)
+READ = (select(*CLAIM_COLUMNS).join(endpoints, endpoints.c.id == deliveries.c.endpoint_id)
          .join(messages, messages.c.id == deliveries.c.message_id)
          .where(deliveries.c.id.in_(bindparam("ids", expanding=True))))
-_READ_READY = _READ.where(pending_and_due(), in_service())
+_READ_READY = READ.where(pending_and_due(), in_service())
 
 
 def _claim_ungated(ids, token, now):
@@ -171,7 +194,7 @@ def _claim_ungated(ids, token, now):
             return connection.execute(_claim_statement("postgresql"), params).all()
     connection = db.session.connection()
     claimed = connection.execute(_claim_statement(connection.dialect.name), params).scalars().all()
-    rows = connection.execute(_READ, {"ids": claimed}).all() if claimed else []
+    rows = connection.execute(READ, {"ids": claimed}).all() if claimed else []
     db.session.commit()
     return rows
 
@@ -216,12 +239,22 @@ def claim_deliveries(delivery_ids, throttle=None):
 
 
 def claim_expired(now, limit):
-    """Take up to limit sending deliveries whose lease has expired (their worker died mid-attempt): a new lease,
-    committed, so concurrent sweepers take each once; return their unsigned Claims, to be recorded as lost."""
-    token, taken = take_expired(Delivery, DeliveryStatus.SENDING, now, limit=limit)
-    rows = db.session.connection().execute(_READ, {"ids": [row.id for row in taken]}).all() if taken else []
+    """Take up to limit sending deliveries whose lease has expired (their worker died): a new lease, committed, so
+    concurrent sweepers take each once; return their unsigned Claims, each saying whether it may have been sent.
+
+    A slot sends its batch in turn, oldest due first, and records each attempt as its send ends: of the deliveries
+    its lease token still holds, only the first may have been sent (or be in flight); the rest never were.
+    """
+    token, taken = take_expired(Delivery, DeliveryStatus.SENDING, now, Delivery.lease_token, Delivery.endpoint_id,
+                                Delivery.next_attempt_at, limit=limit)
+    rows = db.session.connection().execute(READ, {"ids": [row.id for row in taken]}).all() if taken else []
     db.session.commit()
-    return [claim_from(row, token, now, sign=False) for row in rows]
+    first = {}
+    for row in sorted(taken, key=lambda row: (row.next_attempt_at, row.id)):
+        first.setdefault((row.lease_token, row.endpoint_id), row.id)
+    maybe_sent = set(first.values())
+    return [dataclasses.replace(claim_from(row, token, now, sign=False), maybe_sent=row.id in maybe_sent)
+            for row in rows]
 
 
 def release(claims, delay=0.0, reason=None):
@@ -231,8 +264,8 @@ def release(claims, delay=0.0, reason=None):
         return []
     now = utcnow()
     for claim in claims:
-        db.session.execute(update(Delivery).where(
-            Delivery.id == claim.delivery_id, Delivery.status == DeliveryStatus.SENDING,
+        db.session.execute(update(Delivery).where(  # sending, or only reserved (see claim_values)
+            Delivery.id == claim.delivery_id, Delivery.status.in_((DeliveryStatus.SENDING, DeliveryStatus.PENDING)),
             Delivery.lease_token == claim.lease_token,
         ).values(status=DeliveryStatus.PENDING, lease_token=None, lease_expires_at=None, held_reason=reason,
                  next_attempt_at=now + timedelta(seconds=delay)).execution_options(synchronize_session=False))
@@ -260,5 +293,5 @@ def claim_from(row, token, now, *, sign=True):
         endpoint_id=row.endpoint_id, endpoint_alerted=row.alerted is not None, endpoint_healthy=healthy,
         url=row.url, body=body, headers=headers, timeout_seconds=row.timeout_seconds,
         max_attempts=row.max_attempts, retry_schedule=row.retry_schedule,
-        rate_limit_per_second=row.rate_limit_per_second, config_error=config_error,
+        rate_limit_per_second=row.rate_limit_per_second, config_error=config_error, due_at=row.next_attempt_at,
     )

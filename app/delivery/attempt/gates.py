@@ -75,6 +75,9 @@ GATES = (
     Gate("circuit breaker", endpoints.c.breaker_open_until.is_(None), _breaker),
     Gate("in-flight cap of a failing endpoint", endpoints.c.breaker_failures == 0, _failing_in_flight),
 )
+#: The gates the fair claim (fair.py) leaves to the one-by-one path. The failing endpoint's cap is not among them:
+#: there it is the endpoint's share of slots, made smaller, so its retries are claimed on time like any others.
+FAIR_CLAIM_GATES = GATES[:1]
 
 
 def held_back(row, now, lease, throttle=None):

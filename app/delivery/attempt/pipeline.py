@@ -1,23 +1,26 @@
 """Make attempts at deliveries: claim, sign, send, record. The one entry the actors, the embedded worker and
-the tests call, for one delivery or a batch.
+the tests call.
 
-A batch is claimed in one statement (claim.py), sent, and recorded in two (record.py). Deliveries to
-one endpoint are sent in turn over one kept-alive connection; different endpoints are sent in
-parallel, so a slow endpoint never holds up another's webhooks. After a failure that says the
-endpoint is unwell (a timeout, a connection error, 5xx, 429), the rest of its deliveries in the batch
-are given back unattempted: they return through the gates (breaker, in-flight cap) one by one.
+A woken worker slot drains (drain): it claims the next batch of one endpoint's due deliveries, fairly across
+endpoints (fair.py), sends them in turn over one kept-alive connection, records each attempt as soon as its
+send ends (record.py), and claims again until nothing more may be claimed. After a failure that says the
+endpoint is unwell (a timeout, a connection error, 5xx, 429), the rest of its batch is given back
+unattempted: it returns through the gates (breaker, in-flight cap) one by one. attempt_deliveries claims
+given deliveries by id (tools, tests, and the gated path).
 """
 
+import dataclasses
 import random
+import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
 from flask import current_app
 
-from app.delivery.attempt import record, retry, sender
+from app.delivery.attempt import fair, record, retry, sender
 from app.delivery.attempt.addresses import outbound_policy
 from app.delivery.attempt.claim import claim_deliveries, claim_gated, release  # noqa: F401  the public API
 from app.delivery.attempt.gates import Deferred  # noqa: F401  the public API
-from app.models import AttemptTrigger, ErrorClass
+from app.models import AttemptTrigger, ErrorClass, utcnow
 
 #: Sends to different endpoints of one batch run in these threads (per process).
 _parallel = ThreadPoolExecutor(max_workers=8, thread_name_prefix="webhook-send")
@@ -46,43 +49,91 @@ def attempt_deliveries(delivery_ids, throttle=None):
     Returns the DeliveryAttempt records and Deferred results (what was not ready is left out).
     """
     claimed, deferred = claim_deliveries(delivery_ids, throttle)
-    if not claimed:
-        return deferred
     groups = {}
-    for claim in claimed:
+    for claim in sorted(claimed, key=lambda claim: (claim.due_at, claim.delivery_id)):  # the order the sweep assumes
         groups.setdefault(claim.endpoint_id, []).append(claim)
-    options = {"policy": outbound_policy(), "body_limit": current_app.config["WEBHOOK_RESPONSE_BODY_LIMIT_BYTES"]}
-    if len(groups) == 1:
-        sent = [_send_in_turn(claimed, options, throttle)]
-    else:  # each endpoint in its own thread; each is recorded here (in the app context) as soon as it is done
-        sent = (future.result() for future in as_completed(
-            [_parallel.submit(_send_in_turn, group, options, throttle) for group in groups.values()]))
-    attempts = []
-    for results, unsent, throttled in sent:
-        attempts += record.record_results(results)
-        release(unsent)
-        if throttled:
-            per_second = throttled[0].rate_limit_per_second
-            deferred += release(throttled, random.uniform(1, 1.5) / per_second, "rate limited")
-    return attempts + deferred
+    if len(groups) <= 1:
+        return deferred + [result for group in groups.values() for result in send_group(group, throttle)]
+    app = current_app._get_current_object()  # each endpoint in its own thread, recording in its own app context
+    futures = [_parallel.submit(_in_context, app, send_group, group, throttle) for group in groups.values()]
+    return deferred + [result for future in as_completed(futures) for result in future.result()]
 
 
-def _send_in_turn(group, options, throttle):
-    """Send one endpoint's claims one after another; stop at a failure that says the endpoint is unwell, or when
-    its rate limit allows no more this second (taken just before each request, so none is counted early).
+def drain(hint_ids=(), throttle=None, *, limit, stopping=None, wake_peer=None, budget_seconds=60.0):
+    """Send what is due, fairly, until nothing more may be claimed: what a woken worker slot does.
 
-    Returns ([(claim, outcome)], [claims given back], [claims held by the rate limit]).
+    Each round claims the next batch of one endpoint's due deliveries (fair.claim_next) and sends it in turn.
+    hint_ids, the deliveries the wake-up named, matter only where the fair claim does not take them: a
+    test send, or an endpoint a gate concerns (breaker, failing), which pass their gates one by one. A full
+    batch calls wake_peer() so another slot joins; so does running out of budget_seconds (the rest is left to
+    a fresh wake-up). stopping() true (the worker shuts down) stops claiming, and gives unsent claims back.
+    Returns the DeliveryAttempt records and Deferred results.
     """
+    stopping = stopping or (lambda: False)
+    deadline, results, sent, hinted = time.monotonic() + budget_seconds, [], set(), not hint_ids
+    while not stopping():
+        if time.monotonic() >= deadline:
+            if wake_peer:
+                wake_peer()
+            break
+        claims, more = fair.claim_next(limit)
+        if more and wake_peer:  # more is due for this endpoint (or others wait): another slot may help
+            wake_peer()
+        sent.update(claim.delivery_id for claim in claims)
+        results += send_group(claims, throttle, stopping)
+        if not hinted:  # after the first round, which usually took them
+            hinted = True
+            results += attempt_gated([delivery_id for delivery_id in hint_ids if delivery_id not in sent], throttle)
+        if not claims:
+            break
+    return results
+
+
+def attempt_gated(delivery_ids, throttle=None):
+    """Attempt those of delivery_ids that only the gated path claims (a test send, or a gate concerns them)."""
     results = []
-    for position, claim in enumerate(group):
-        per_second = claim.rate_limit_per_second if claim.trigger is not AttemptTrigger.TEST else None
-        if per_second and throttle and not throttle(claim.endpoint_id, per_second):
-            return results, [], group[position:]
-        outcome = send(claim, options)
-        results.append((claim, outcome))
+    for delivery_id in fair.gated_or_test(delivery_ids):
+        results += attempt_deliveries([delivery_id], throttle)
+    return results
+
+
+def send_group(group, throttle=None, stopping=None):
+    """Send one endpoint's claims one after another, recording each attempt as soon as its send ends.
+
+    Stops at a failure that says the endpoint is unwell (the rest go back unattempted: they return through the
+    gates), when its rate limit allows no more this second (taken just before each request, so none is
+    counted early; the rest wait for the next second), or when stopping() (the rest go back at once). A fair
+    claim's batch is sent one at a time: each waits reserved, and becomes sending (its lease from then covering
+    its own send) only when its turn comes.
+    Returns the DeliveryAttempt records and Deferred results.
+    """
+    options = {"policy": outbound_policy(), "body_limit": current_app.config["WEBHOOK_RESPONSE_BODY_LIMIT_BYTES"]}
+    results, succeeded = [], False
+    for position, claimed in enumerate(group):
+        waiting = group[position:]
+        if stopping and stopping():
+            release(waiting)
+            break
+        per_second = claimed.rate_limit_per_second if claimed.trigger is not AttemptTrigger.TEST else None
+        if per_second and throttle and not throttle(claimed.endpoint_id, per_second):
+            results += release(waiting, random.uniform(1, 1.5) / per_second, "rate limited")
+            break
+        if position and claimed.reserved and not fair.start_send(claimed, utcnow()):
+            continue  # cancelled meanwhile, or its reservation ran out and another slot has it
+        if succeeded:  # this batch's success was recorded: the endpoint's health needs no write for the rest
+            claimed = dataclasses.replace(claimed, endpoint_healthy=True)
+        outcome = send(claimed, options)
+        results += record.record_results([(claimed, outcome)])
         if not outcome.ok and retry.is_retryable(outcome.error_class, outcome.status):
-            return results, group[position + 1:], []
-    return results, [], []
+            release(group[position + 1:])
+            break
+        succeeded = outcome.ok
+    return results
+
+
+def _in_context(app, function, *args):
+    with app.app_context():
+        return function(*args)
 
 
 def send(claim, options):

@@ -17,7 +17,7 @@ import logging
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import Integer, Text, bindparam, cast, column, insert, update, values
+from sqlalchemy import Integer, Text, bindparam, cast, column, insert, select, union_all, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from app import metrics, outages
@@ -82,8 +82,11 @@ def attempt_values(claim, outcome, started_at, *, will_retry, next_at):
 @functools.cache
 def move_statement(dialect, size):
     """UPDATE deliveries FROM (VALUES ...) for size attempts; each row moves only if its lease still holds."""
-    rows = values(*_MOVE, name="moves").data([tuple(bindparam(f"{c.name}_{i}", type_=c.type) for c in _MOVE)
-                                               for i in range(size)]).cte("moves")
+    # A UNION ALL of SELECTs of bind parameters, not a VALUES list: SQLAlchemy caches the compiled form of this one
+    # (it compiles a VALUES construct anew on every call, which cost more than the rest of a record).
+    rows = union_all(*(select(*(bindparam(f"{c.name}_{i}", type_=c.type).label(c.name) for c in _MOVE))
+                       for i in range(size))).cte("moves") if size > 1 else \
+        select(*(bindparam(f"{c.name}_0", type_=c.type).label(c.name) for c in _MOVE)).cte("moves")
     m = rows.c
     typed = (lambda col: cast(col, col.type)) if dialect == "postgresql" else (lambda col: col)  # NULL-only columns
     return (update(deliveries)
@@ -160,9 +163,10 @@ def _record_successes_statement(size):
     a data-modifying WITH, and the attempt rows (bind parameters a_<column>_<i>) inserted."""
     moved = move_statement("postgresql", size).cte("moved")
     table = DeliveryAttempt.__table__
-    rows = [{name: bindparam(f"a_{name}_{i}", type_=table.c[name].type) for name in ATTEMPT_COLUMNS}
+    # INSERT ... SELECT, which SQLAlchemy caches compiled (a multi-row VALUES it compiles anew each time).
+    rows = [select(*(bindparam(f"a_{name}_{i}", type_=table.c[name].type).label(name) for name in ATTEMPT_COLUMNS))
             for i in range(size)]
-    return insert(table).values(rows).add_cte(moved)
+    return insert(table).from_select(ATTEMPT_COLUMNS, union_all(*rows) if size > 1 else rows[0]).add_cte(moved)
 
 
 def _write_successes(results):

@@ -21,6 +21,8 @@ MAX_HEADERS = 20
 #: Bounds of the numeric settings (the API's schema states the same, from these).
 MAX_ATTEMPTS = 50
 MAX_RATE_LIMIT = 10_000
+#: Largest max_in_flight an endpoint may set.
+MAX_IN_FLIGHT = 1000
 MAX_SCHEDULE_STEPS = 20
 MAX_SCHEDULE_DELAY_SECONDS = 604_800
 
@@ -41,6 +43,11 @@ def check_max_attempts(value):
 
 def check_rate_limit(value):
     return None if value is None else _whole_number(value, "rate_limit_per_second", 1, MAX_RATE_LIMIT)
+
+
+def check_max_in_flight(value):
+    """Worker slots the endpoint may hold at once; None uses WEBHOOK_MAX_IN_FLIGHT."""
+    return None if value is None else _whole_number(value, "max_in_flight", 1, MAX_IN_FLIGHT)
 
 
 def check_schedule(value):

@@ -29,6 +29,7 @@ EDITABLE = {
     "max_attempts": rules.check_max_attempts,
     "retry_schedule": rules.check_schedule,
     "rate_limit_per_second": rules.check_rate_limit,
+    "max_in_flight": rules.check_max_in_flight,
 }
 
 
@@ -61,7 +62,8 @@ def describe(endpoint):
         "headers": dict.fromkeys(endpoint.header_names, MASK),
         "timeout_seconds": endpoint.timeout_seconds,
         "max_attempts": endpoint.max_attempts, "retry_schedule": endpoint.retry_schedule,
-        "rate_limit_per_second": endpoint.rate_limit_per_second, "state": endpoint.state.value,
+        "rate_limit_per_second": endpoint.rate_limit_per_second, "max_in_flight": endpoint.max_in_flight,
+        "state": endpoint.state.value,
         "state_reason": endpoint.state_reason,
     }
 

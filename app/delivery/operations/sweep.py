@@ -1,15 +1,16 @@
 """The deliveries' part of the recovery sweep (app.work.sweep runs it): record attempts whose worker died, and
 wake deliveries whose broker message was lost.
 
-A sending delivery whose lease has expired lost its worker between the request and its record: the receiver may
-have the webhook, so the attempt is recorded as worker_lost and counts like any failed attempt; no delivery can
-loop forever. A pending delivery overdue by more than the grace is enqueued again (taken with a compare-and-set
+A sending delivery whose lease has expired lost its worker. If its send may have begun (the first its slot had not
+recorded), the receiver may have the webhook, so the attempt is recorded as worker_lost and counts like any failed
+attempt; no delivery can loop forever. The rest of that slot's batch was never sent: it goes back unattempted.
+A pending delivery overdue by more than the grace is enqueued again (taken with a compare-and-set
 on enqueued_at, so each is re-enqueued at most once per grace period).
 """
 
 from sqlalchemy import or_, select
 
-from app.delivery.attempt.claim import claim_expired
+from app.delivery.attempt.claim import claim_expired, release
 from app.delivery.attempt.record import record_results
 from app.delivery.attempt.sender import Outcome
 from app.delivery.operations.bulk import BULK_JOBS
@@ -30,8 +31,10 @@ def _enabled_endpoints():
 
 
 def _record_lost(claims, now):
-    """Record each lost attempt and move its delivery on as any failed attempt would (retry, or failed)."""
-    record_results([(claim, LOST) for claim in claims])
+    """Record each attempt whose send may have begun as lost, and move its delivery on as any failed attempt would
+    (retry, or failed); give the others (claimed, never sent) back without an attempt."""
+    record_results([(claim, LOST) for claim in claims if claim.maybe_sent])
+    release([claim for claim in claims if not claim.maybe_sent])
     return len(claims)
 
 

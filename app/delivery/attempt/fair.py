@@ -1,0 +1,160 @@
+"""The fair claim: what a woken worker sends next, decided in the database, not by the order of broker messages.
+
+One statement picks the endpoint whose oldest due delivery is the oldest among the endpoints that are in
+service, are not held by the breaker, and hold fewer claims in flight than their share (max_in_flight, else
+WEBHOOK_MAX_IN_FLIGHT; while its attempts fail, at most WEBHOOK_FAILING_MAX_IN_FLIGHT); it claims that
+endpoint's due deliveries, oldest first, up to a batch, and they are sent in turn by the one worker slot that
+claimed them. So:
+
+- a slow endpoint holds at most its share of worker slots, however large its backlog; every other slot claims
+  the other endpoints' deliveries (one endpoint's backlog delays another's due delivery by at most a claim);
+- a trickle and a burst take the same path: one claim per batch of due deliveries, however many broker
+  messages woke the workers;
+- two claims at the same moment never take the same delivery (FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite
+  serialises every write). They may both pick an endpoint one slot short of its share, so a share can be
+  exceeded by the claims racing at that moment, never for longer: the next claim counts them all. (Locking the
+  endpoint's row instead would make a claim skip an endpoint whose health is being written.)
+
+A claim in flight is one lease token among the endpoint's sending deliveries: the slot that holds it sends
+them one after another. An endpoint the breaker holds (open, or half-open for its probe) is left to the gated
+path (claim.claim_gated), which a wake-up naming the delivery takes; so is a test send to an endpoint not in service.
+"""
+
+import dataclasses
+import functools
+import secrets as _random
+
+from flask import current_app
+from sqlalchemy import and_, bindparam, case, exists, func, or_, select, update
+
+from app.delivery.attempt import claim, postgres
+from app.delivery.attempt.claim import deliveries, endpoints, messages, pending_and_due
+from app.delivery.attempt.gates import FAIR_CLAIM_GATES
+from app.extensions import db
+from app.models import DeliveryStatus, EndpointState, utcnow
+
+#: A claim counts an endpoint's due deliveries up to this many batches, to size its own batch (_batch_size).
+SCAN_BATCHES = 16
+
+
+def in_flight(endpoint_table=endpoints):
+    """SQL: how many claims of the endpoint are in flight: distinct lease tokens among its deliveries being sent or
+    reserved for a slot (a reservation whose lease ran out no longer counts; bind parameter "now")."""
+    held = deliveries.alias("in_flight")
+    return (select(func.count(held.c.lease_token.distinct()))
+            .where(held.c.endpoint_id == endpoint_table.c.id, held.c.lease_token.is_not(None),
+                   or_(held.c.status == DeliveryStatus.SENDING,
+                       and_(held.c.status == DeliveryStatus.PENDING, held.c.lease_expires_at >= bindparam("now"))))
+            .correlate(endpoint_table).scalar_subquery())
+
+
+def share(endpoint_table=endpoints):
+    """SQL: the endpoint's share of worker slots: its max_in_flight or WEBHOOK_MAX_IN_FLIGHT (bind parameter
+    "share"), and no more than WEBHOOK_FAILING_MAX_IN_FLIGHT ("failing_share") while its attempts are failing."""
+    own = func.coalesce(endpoint_table.c.max_in_flight, bindparam("share"))
+    failing = and_(endpoint_table.c.breaker_failures > 0, own > bindparam("failing_share"))
+    return case((failing, bindparam("failing_share")), else_=own)
+
+
+def _oldest_due():
+    due = deliveries.alias("due")
+    return (select(func.min(due.c.next_attempt_at))
+            .where(due.c.endpoint_id == endpoints.c.id, due.c.status == DeliveryStatus.PENDING,
+                   due.c.next_attempt_at <= bindparam("due"))
+            .correlate(endpoints).scalar_subquery())
+
+
+def _pick():
+    """SQL: the endpoint to claim from (see module docstring)."""
+    due = deliveries.alias("has_due")
+    has_due = exists(select(due.c.id).where(due.c.endpoint_id == endpoints.c.id,
+                                             due.c.status == DeliveryStatus.PENDING,
+                                             due.c.next_attempt_at <= bindparam("due")))
+    return (select(endpoints.c.id, (share() - in_flight()).label("free"))
+            .where(endpoints.c.deleted_at.is_(None), endpoints.c.state == EndpointState.ENABLED,
+                   *(gate.clear for gate in FAIR_CLAIM_GATES), has_due, in_flight() < share())
+            .order_by(_oldest_due()).limit(1)
+            .cte("pick").prefix_with("MATERIALIZED"))
+
+
+def _batch_size(pick, due):
+    """SQL: how many due deliveries the claim takes: an equal part of what is due for each free slot of the
+    endpoint, at least 1 and at most "limit" (so a backlog is spread over the endpoint's share of slots at once)."""
+    free, limit = select(pick.c.free).scalar_subquery(), bindparam("limit")
+    size = case((due >= free * limit, limit), (due <= free, 1), else_=due // free)
+    return func.coalesce(size, 0)  # no endpoint picked: nothing to take (SQLite refuses a NULL limit)
+
+
+@functools.cache
+def _statement(dialect):
+    """Claim up to "limit" due deliveries of the picked endpoint; return their CLAIM_COLUMNS (PostgreSQL) or ids."""
+    d, pick = deliveries, _pick()
+    endpoint = select(pick.c.id).scalar_subquery()
+    counted = (select(d.c.id).where(d.c.endpoint_id == endpoint, pending_and_due()).limit(bindparam("scan"))
+               .cte("counted"))
+    due = select(func.count()).select_from(counted).scalar_subquery()
+    chosen = (select(d.c.id, d.c.next_attempt_at).where(d.c.endpoint_id == endpoint, pending_and_due())
+              .order_by(d.c.next_attempt_at, d.c.id).limit(_batch_size(pick, due))
+              .with_for_update(of=d, skip_locked=True)
+              .cte("chosen").prefix_with("MATERIALIZED"))  # run once: a subquery with LIMIT and SKIP LOCKED
+    # may be run again for each row the UPDATE looks at, and take a new unlocked row each time.
+    first = select(chosen.c.id).order_by(chosen.c.next_attempt_at, chosen.c.id).limit(1).scalar_subquery()
+    # The first is sent at once; the rest are reserved for this slot until their turn (claim.claim_values).
+    taken = (update(d).where(d.c.id == chosen.c.id, pending_and_due())
+             .values(**claim.claim_values(dialect, sending=d.c.id == first)))
+    if dialect == "postgresql":  # PostgreSQL returns the joined columns from the UPDATE itself
+        return (taken.where(endpoints.c.id == d.c.endpoint_id, messages.c.id == d.c.message_id)
+                .returning(*claim.CLAIM_COLUMNS, due.label("due_count")))
+    return taken.returning(d.c.id, due.label("due_count"))
+
+
+def claim_next(limit):
+    """Claim the next batch (up to limit) of one endpoint's due deliveries, fairly; return (their Claims in the order
+    they are to be sent, oldest due first; whether more was due than they). Commits. No claims when nothing is due
+    that may be claimed."""
+    now, token = utcnow(), _random.token_hex(8)
+    params = {"due": now + claim.EARLY_TOLERANCE, "token": token, "limit": limit, "scan": limit * SCAN_BATCHES,
+              "share": current_app.config["WEBHOOK_MAX_IN_FLIGHT"],
+              "failing_share": current_app.config["WEBHOOK_FAILING_MAX_IN_FLIGHT"], **claim.lease_params(now)}
+    if postgres.available():
+        with postgres.autocommit() as connection:
+            rows = connection.execute(_statement("postgresql"), params).all()
+        due = rows[0].due_count if rows else 0
+    else:
+        connection = db.session.connection()
+        taken = connection.execute(_statement(connection.dialect.name), params).all()
+        rows = connection.execute(claim.READ, {"ids": [row.id for row in taken]}).all() if taken else []
+        due = taken[0].due_count if taken else 0
+        db.session.commit()
+    claims = [dataclasses.replace(claim.claim_from(row, token, now), reserved=True) for row in rows]
+    # In the order the slot sends them (the sweep assumes it).
+    return sorted(claims, key=lambda claimed: (claimed.due_at, claimed.delivery_id)), due > len(claims)
+
+
+_GATED_OR_TEST = (select(deliveries.c.id).join(endpoints, endpoints.c.id == deliveries.c.endpoint_id)
+                  .where(deliveries.c.id.in_(bindparam("ids", expanding=True)), pending_and_due(), claim.in_service(),
+                         or_(claim.is_test(), ~and_(*(gate.clear for gate in FAIR_CLAIM_GATES)))))
+
+
+def gated_or_test(delivery_ids):
+    """Those of delivery_ids that are ready and only the gated path claims: a test send, or a delivery whose
+    endpoint a gate the fair claim leaves out concerns (the breaker)."""
+    if not delivery_ids:
+        return []
+    found = set(db.session.execute(_GATED_OR_TEST, {"ids": list(delivery_ids),
+                                                    "due": utcnow() + claim.EARLY_TOLERANCE}).scalars())
+    db.session.rollback()
+    return [delivery_id for delivery_id in delivery_ids if delivery_id in found]
+
+
+def start_send(claimed, now):
+    """Move a reserved delivery to sending, its lease from now covering its own send; False if it is no longer
+    reserved for this claim (cancelled, or its reservation ran out and another slot took it). Commits."""
+    values = claim.claim_values(db.session.connection().dialect.name)
+    started = db.session.execute(
+        update(deliveries).where(deliveries.c.id == claimed.delivery_id, deliveries.c.status == DeliveryStatus.PENDING,
+                                 deliveries.c.lease_token == claimed.lease_token)
+        .values(status=values["status"], lease_expires_at=values["lease_expires_at"]),
+        claim.lease_params(now)).rowcount
+    db.session.commit()
+    return started == 1
