@@ -72,6 +72,8 @@ def run_schemathesis(base_url, key, seed):
     return failures, phases
 
 
+# The whole suite's 300 s guards against a hang; this one does minutes of honest work, longer on a busy machine.
+@pytest.mark.timeout(900)
 def test_the_api_keeps_its_published_contract(app, api_key, make_endpoint, tmp_path):
     hypothesis_configuration.set_hypothesis_home_dir(tmp_path)  # its caches stay out of the working tree
     make_endpoint(name="Shop", headers={"X-Auth": "k-1"})

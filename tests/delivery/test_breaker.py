@@ -1,5 +1,4 @@
 import threading
-import time
 from datetime import timedelta
 
 from app.delivery.attempt.pipeline import Deferred, attempt_delivery
@@ -108,24 +107,22 @@ def test_a_failing_endpoint_gets_only_a_few_attempts_in_flight(app, make_endpoin
 
 
 def test_a_hanging_endpoint_does_not_starve_a_healthy_one(app, make_endpoint, receiver, broker, worker):
-    # Given a dead endpoint that holds every request until the 1 s deadline, and a healthy one
+    # Given a dead endpoint that holds every request until its 3 s deadline, and a healthy one
     from tests.support.receiver import Receiver
 
     hanging = Receiver()
     hanging.default = Reply(200, delay=30)
     try:
-        make_endpoint(hanging.url(), event_types=["dead.*"], timeout_seconds=1)
+        make_endpoint(hanging.url(), event_types=["dead.*"], timeout_seconds=3)
         make_endpoint(receiver.url(), event_types=["live.*"])
-        started = time.monotonic()
         # When 40 webhooks for the dead endpoint are queued ahead of 20 for the healthy one
         dead = [send(app, "dead.event")[1][0] for _ in range(40)]
         live = [send(app, "live.event")[1][0] for _ in range(20)]
-        wait_until(lambda: all(load(app, i).status is DeliveryStatus.SUCCEEDED for i in live), timeout=15)
-        elapsed = time.monotonic() - started
-        # Then the healthy endpoint's webhooks all arrive long before the dead ones could have drained
-        # (40 x 1 s over the worker's 4 threads would be 10 s)
-        assert elapsed < 6, f"healthy deliveries took {elapsed:.1f}s"
+        wait_until(lambda: all(load(app, i).status is DeliveryStatus.SUCCEEDED for i in live), timeout=60)
+        # Then the healthy endpoint's webhooks all arrive before even half of the dead ones were tried: first come,
+        # first served would have tried all 40 first. Counted, not timed: once the dead endpoint holds at most two
+        # of the worker's four threads it is tried at most twice per 3 s, so a busy machine leaves a wide margin.
         attempted = sum(load(app, i).attempt_count for i in dead)
-        assert attempted < 15, f"{attempted} attempts went to the dead endpoint"
+        assert attempted < len(dead) // 2, f"{attempted} attempts went to the dead endpoint"
     finally:
         hanging.close()

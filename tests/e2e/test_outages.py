@@ -117,7 +117,7 @@ def test_a_postgresql_outage_is_one_line_in_the_worker_log(database, redis_url, 
 
     # Given a worker sending webhooks
     ids = produce(direct, receiver.url(), COUNT)["delivery_ids"]
-    wait_until(lambda: receiver.in_flight, 30, message=worker.describe)
+    wait_until(lambda: receiver.in_flight, 90, message=worker.describe)
 
     # When PostgreSQL freezes while periodic ticks, the sweep, recording and new messages all need it
     postgres_proxy.freeze()
