@@ -66,6 +66,16 @@ def starts_with(column, term):
     return column.like(re.sub(r"([\\%_])", r"\\\1", term) + "%", escape="\\")
 
 
+def pattern_condition(column, pattern, wildcard):
+    """SQL: column equals pattern, or starts with what precedes its last character when pattern ends in wildcard
+    ("order.*" with ".*", "orders/*" with "*"); None for "*" (everything)."""
+    if pattern == "*":
+        return None
+    if pattern.endswith(wildcard):
+        return starts_with(column, pattern[:-1])
+    return column == pattern
+
+
 def parse_flag(value, field):
     """Parse a filter's 1 or 0 (true/false, yes/no, on/off)."""
     if value.lower() in ("1", "true", "yes", "on"):

@@ -11,7 +11,7 @@ from sqlalchemy.orm import aliased
 from app.errors import InvalidInput, NotFound
 from app.extensions import db
 from app.models import TEST_EVENT, Delivery, DeliveryStatus, ErrorClass, Message, MessageHandle, utcnow
-from app.search import MAX_TERM, normalise, parse_day, parse_flag, parse_moment, starts_with
+from app.search import MAX_TERM, normalise, parse_day, parse_flag, parse_moment, pattern_condition, starts_with
 
 #: "500", "5xx" or "none" (no HTTP response at all).
 HTTP_STATUS = re.compile(r"^([1-5][0-9][0-9]|[1-5]xx|none)$")
@@ -54,11 +54,7 @@ def matching_handle(term):
 
 def event_type_condition(pattern):
     """Deliveries of an event type: an exact name, or a pattern such as "order.*" (every order.* type)."""
-    if pattern == "*":
-        return None
-    if pattern.endswith(".*"):
-        return starts_with(Delivery.event_type, pattern[:-1])
-    return Delivery.event_type == pattern
+    return pattern_condition(Delivery.event_type, pattern, ".*")
 
 
 @dataclass(frozen=True)

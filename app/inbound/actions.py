@@ -6,14 +6,13 @@ from datetime import timedelta
 from sqlalchemy import or_, select, update
 
 from app.audit import Action, record
-from app.errors import IllegalTransition, NotFound
 from app.extensions import db
 from app.models import InboundEvent, InboundSource, InboundStatus, InboundTrigger, SourceState, utcnow
 from app.outbox import process_inbound_after_commit
 from app.staff.retry_cap import check_retry_cap
 from app.staff.settings import get_setting
 from app.text import check_note
-from app.work.results import OperationResult
+from app.work.results import OperationResult, the_one
 
 #: Reason given for an event that does not exist.
 MISSING = "no such inbound event"
@@ -122,12 +121,8 @@ def mark_processed(event_ids, note, actor, *, audit_action: Action = Action.INBO
 
 
 def _one(outcome, event_id):
-    if outcome.changed:
-        return db.session.get(InboundEvent, event_id, populate_existing=True)
-    reason = outcome.skipped[event_id]
-    if reason == MISSING:
-        raise NotFound(f"no inbound event with id {event_id}")
-    raise IllegalTransition(f"inbound event {event_id} {reason}")
+    return the_one(outcome, event_id, lambda row_id: db.session.get(InboundEvent, row_id, populate_existing=True),
+                   "inbound event", MISSING)
 
 
 def replay_event(event_id, actor, **options):

@@ -12,7 +12,7 @@ from app.inbound.headers import masked
 from app.inbound.providers import masked_header_names
 from app.inbound.rejections import stored_headers
 from app.models import InboundEvent, InboundHandle, InboundRejection, InboundSource, InboundStatus
-from app.search import DAY, MAX_TERM, normalise, parse_moment, starts_with
+from app.search import DAY, MAX_TERM, normalise, parse_moment, pattern_condition, starts_with
 
 #: An inbound event's public id prefix; the rest is an upper-case ULID, however it was typed.
 ID_PREFIX = "in_"
@@ -47,11 +47,7 @@ def matching(term):
 
 def _topic_condition(topic):
     """An exact topic, or a prefix written with a trailing "*" ("orders/*")."""
-    if topic == "*":
-        return None
-    if topic.endswith("*"):
-        return starts_with(InboundEvent.topic, topic[:-1])
-    return InboundEvent.topic == topic
+    return pattern_condition(InboundEvent.topic, topic, "*")
 
 
 def _source_condition(source):

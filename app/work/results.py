@@ -3,6 +3,8 @@
 from dataclasses import dataclass, field
 from typing import ClassVar
 
+from app.errors import IllegalTransition, NotFound
+
 
 @dataclass
 class OperationResult:
@@ -28,3 +30,14 @@ class OperationResult:
             reasons = "; ".join(f"{n} {reason}" for reason, n in self.skipped_by_reason().items())
             text += f"; skipped {len(self.skipped)} ({reasons})"
         return text
+
+
+def the_one(outcome, row_id, load, noun, missing):
+    """The row an operation on one row changed (load(row_id)); NotFound when there was none (its skip reason is
+    missing), IllegalTransition saying why it was not changed otherwise."""
+    if outcome.changed:
+        return load(row_id)
+    reason = outcome.skipped[row_id]
+    if reason == missing:
+        raise NotFound(f"no {noun} with id {row_id}")
+    raise IllegalTransition(f"{noun} {row_id} {reason}")

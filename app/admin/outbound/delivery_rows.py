@@ -7,14 +7,8 @@ polls until the attempt has landed and shows its outcome in place; otherwise it 
 from flask import request
 from flask_admin import expose
 
+from app.admin.shared import staff_actions
 from app.admin.shared.posting import staff_post
-from app.admin.shared.staff_actions import (
-    cancel_as_staff,
-    replay_as_staff,
-    resolve_as_staff,
-    retry_as_staff,
-    send_now_as_staff,
-)
 from app.audit import Action
 from app.auth.access import has_role, staff_actor
 from app.delivery.queries import get_delivery
@@ -58,27 +52,28 @@ class DeliveryRowActionsMixin:
     @expose("/retry/<delivery_id>", methods=("POST",))
     @staff_post(Role.OPERATOR, done=_answer)
     def retry_one(self, delivery_id):
-        retry_as_staff([delivery_id], audit_action=Action.DELIVERY_RETRY)
+        staff_actions.retry_as_staff([delivery_id], audit_action=Action.DELIVERY_RETRY)
 
     @expose("/replay/<delivery_id>", methods=("POST",))
     @staff_post(Role.OPERATOR, done=_answer)
     def replay_one(self, delivery_id):
-        replay_as_staff([delivery_id], audit_action=Action.DELIVERY_REPLAY)
+        staff_actions.replay_as_staff([delivery_id], audit_action=Action.DELIVERY_REPLAY)
 
     @expose("/cancel/<delivery_id>", methods=("POST",))
     @staff_post(Role.OPERATOR, done=_answer)
     def cancel_one(self, delivery_id):
-        cancel_as_staff([delivery_id], audit_action=Action.DELIVERY_CANCEL)
+        staff_actions.cancel_as_staff([delivery_id], audit_action=Action.DELIVERY_CANCEL)
 
     @expose("/send-now/<delivery_id>", methods=("POST",))
     @staff_post(Role.OPERATOR, done=_answer)
     def send_now_one(self, delivery_id):
-        send_now_as_staff([delivery_id], audit_action=Action.DELIVERY_SEND_NOW)
+        staff_actions.send_now_as_staff([delivery_id], audit_action=Action.DELIVERY_SEND_NOW)
 
     @expose("/resolve/<delivery_id>", methods=("POST",))
     @staff_post(Role.OPERATOR, done=_answer)
     def resolve_one(self, delivery_id):
-        resolve_as_staff([delivery_id], request.form.get("note", ""), audit_action=Action.DELIVERY_RESOLVE)
+        staff_actions.resolve_as_staff([delivery_id], request.form.get("note", ""),
+                                       audit_action=Action.DELIVERY_RESOLVE)
 
 
 def retry_blocked(delivery, allowance, cooldown_seconds, now):

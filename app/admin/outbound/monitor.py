@@ -15,16 +15,10 @@ from sqlalchemy.orm import joinedload
 
 from app.admin.outbound.delivery_log import DeliveryLogMixin
 from app.admin.outbound.delivery_rows import DeliveryRowActionsMixin
+from app.admin.shared import staff_actions
 from app.admin.shared.base import StaffModelView
 from app.admin.shared.listing import StaffListMixin
 from app.admin.shared.posting import needs_role
-from app.admin.shared.staff_actions import (
-    cancel_as_staff,
-    replay_as_staff,
-    resolve_as_staff,
-    retry_as_staff,
-    send_now_as_staff,
-)
 from app.auth.access import staff_actor
 from app.delivery.queries import DeliveryFilter, event_type_choices, list_deliveries, tab_counts
 from app.errors import InvalidInput
@@ -114,20 +108,20 @@ class DeliveryView(DeliveryLogMixin, DeliveryRowActionsMixin, StaffListMixin, St
 
     @action("retry", "Retry selected", "Retry the selected deliveries now?")
     def action_retry(self, ids):
-        retry_as_staff(ids, trigger=AttemptTrigger.BULK)
+        staff_actions.retry_as_staff(ids, trigger=AttemptTrigger.BULK)
 
     @action("replay", "Replay selected", "Send the selected deliveries again, whatever their status?")
     def action_replay(self, ids):
-        replay_as_staff(ids)
+        staff_actions.replay_as_staff(ids)
 
     @action("cancel", "Cancel selected", "Cancel the selected pending deliveries? They will not be sent.")
     def action_cancel(self, ids):
-        cancel_as_staff(ids)
+        staff_actions.cancel_as_staff(ids)
 
     @action("send_now", "Send selected now", "Send the selected scheduled deliveries now instead of at their time?")
     def action_send_now(self, ids):
-        send_now_as_staff(ids)
+        staff_actions.send_now_as_staff(ids)
 
     @action("resolve", "Resolve selected", "Mark the selected failed deliveries resolved with this note?")
     def action_resolve(self, ids):
-        resolve_as_staff(ids, request.form.get("note", ""))
+        staff_actions.resolve_as_staff(ids, request.form.get("note", ""))

@@ -7,12 +7,11 @@ from sqlalchemy import exists, or_, select, update
 
 from app.audit import Action, record
 from app.delivery.scheduling import SCHEDULED
-from app.errors import IllegalTransition, NotFound
 from app.extensions import db
 from app.models import AttemptTrigger, Delivery, DeliveryStatus, Message, utcnow
 from app.outbox import enqueue_after_commit
 from app.text import check_note
-from app.work.results import OperationResult
+from app.work.results import OperationResult, the_one
 
 #: Reason given for a delivery that does not exist.
 MISSING = "no such delivery"
@@ -108,18 +107,10 @@ def _attempt_again(ids, statuses, trigger, actor, audit_action: Action | None, c
 def resolve_deliveries(ids, note, *, actor, audit_action: Action = Action.DELIVERIES_RESOLVE):
     """Mark failed deliveries resolved with a note: they stay failed but leave the Failed tab; audited."""
     note = check_note(note, "a resolution")
-    ids = list(dict.fromkeys(ids))
-    changed = db.session.scalars(
-        update(Delivery).where(Delivery.id.in_(ids), Delivery.status.in_(Delivery.RESOLVABLE),
-                               Delivery.resolved_at.is_(None))
-        .values(resolved_at=utcnow(), resolved_by=actor.name, resolved_note=note)
-        .returning(Delivery.id).execution_options(synchronize_session=False)
-    ).all()
-    outcome = OperationResult(list(changed), _skip_reasons(ids, changed, "only unresolved failed deliveries can be "
-                                                                        "resolved"))
-    if changed:
-        record(actor, audit_action, outcome.summary("resolved"), target_type="delivery", target_ids=changed,
-               after={"note": note})
+    outcome = _change(ids, Delivery.status.in_(Delivery.RESOLVABLE) & Delivery.resolved_at.is_(None),
+                      dict(resolved_at=utcnow(), resolved_by=actor.name, resolved_note=note),
+                      "only unresolved failed deliveries can be resolved", "resolved", actor, audit_action,
+                      after={"note": note})
     db.session.commit()
     return outcome
 
@@ -127,48 +118,42 @@ def resolve_deliveries(ids, note, *, actor, audit_action: Action = Action.DELIVE
 def cancel_deliveries(ids, *, actor=None, audit_action: Action = Action.DELIVERIES_CANCEL):
     """Cancel pending deliveries (and sending ones whose worker is gone) so no further attempt is made; audit and
     commit."""
+    outcome = _change(ids, Delivery.cancellable(utcnow()),
+                      dict(status=DeliveryStatus.CANCELLED, next_attempt_at=None, next_trigger=None, resume_at=None,
+                           lease_token=None, lease_expires_at=None, held_reason=None),
+                      "only pending deliveries, or sending ones whose lease ran out, can be cancelled",
+                      "cancelled", actor, audit_action)
+    db.session.commit()
+    return outcome
+
+
+def _change(ids, condition, values, refusal, verb, actor, audit_action, after=None):
+    """Set values on those of ids matching condition; return the OperationResult (the others skipped with the
+    refusal), audited when actor and audit_action are given. Does not commit."""
     ids = list(dict.fromkeys(ids))
     changed = db.session.scalars(
-        update(Delivery).where(Delivery.id.in_(ids), Delivery.cancellable(utcnow()))
-        .values(status=DeliveryStatus.CANCELLED, next_attempt_at=None, next_trigger=None, resume_at=None,
-                lease_token=None, lease_expires_at=None, held_reason=None)
-        .returning(Delivery.id).execution_options(synchronize_session=False)
-    ).all()
-    outcome = OperationResult(list(changed), _skip_reasons(
-        ids, changed, "only pending deliveries, or sending ones whose lease ran out, can be cancelled"))
+        update(Delivery).where(Delivery.id.in_(ids), condition).values(**values)
+        .returning(Delivery.id).execution_options(synchronize_session=False)).all()
+    outcome = OperationResult(list(changed), _skip_reasons(ids, changed, refusal))
     if audit_action and actor and changed:
-        record(actor, audit_action, outcome.summary("cancelled"), target_type="delivery", target_ids=changed)
-    db.session.commit()
+        record(actor, audit_action, outcome.summary(verb), target_type="delivery", target_ids=changed, after=after)
     return outcome
 
 
 def send_scheduled_now(ids, *, actor=None, audit_action=Action.DELIVERIES_SEND_NOW):
     """Send scheduled deliveries now instead of at their message's deliver_at: due at once, as the first attempt
     of their automatic chain; audit, commit, then enqueue."""
-    ids = list(dict.fromkeys(ids))
-    changed = db.session.scalars(
-        update(Delivery).where(Delivery.id.in_(ids), Delivery.status == DeliveryStatus.PENDING,
-                               Delivery.held_reason == SCHEDULED)
-        .values(next_attempt_at=utcnow(), held_reason=None)
-        .returning(Delivery.id).execution_options(synchronize_session=False)
-    ).all()
-    outcome = OperationResult(list(changed), _skip_reasons(
-        ids, changed, "only deliveries waiting for their scheduled time can be sent now"))
-    if audit_action and actor and changed:
-        record(actor, audit_action, outcome.summary("sent"), target_type="delivery", target_ids=changed)
-    for delivery_id in changed:
+    outcome = _change(ids, (Delivery.status == DeliveryStatus.PENDING) & (Delivery.held_reason == SCHEDULED),
+                      dict(next_attempt_at=utcnow(), held_reason=None),
+                      "only deliveries waiting for their scheduled time can be sent now", "sent", actor, audit_action)
+    for delivery_id in outcome.changed:
         enqueue_after_commit(db.session, delivery_id)
     db.session.commit()
     return outcome
 
 
 def _one(outcome, delivery_id):
-    if outcome.changed:
-        return db.session.get(Delivery, delivery_id)
-    reason = outcome.skipped[delivery_id]
-    if reason == MISSING:
-        raise NotFound(f"no delivery with id {delivery_id}")
-    raise IllegalTransition(f"delivery {delivery_id} {reason}")
+    return the_one(outcome, delivery_id, lambda row_id: db.session.get(Delivery, row_id), "delivery", MISSING)
 
 
 def retry_delivery(delivery_id, *, actor=None, **options):
