@@ -2,9 +2,11 @@
 
 One statement picks the endpoint whose oldest due delivery is the oldest among the endpoints that are in
 service, are not held by the breaker, and hold fewer claims in flight than their share (max_in_flight, else
-WEBHOOK_MAX_IN_FLIGHT; while its attempts fail, at most WEBHOOK_FAILING_MAX_IN_FLIGHT); it claims that
-endpoint's due deliveries, oldest first, up to a batch, and they are sent in turn by the one worker slot that
-claimed them. So:
+WEBHOOK_MAX_IN_FLIGHT; while its attempts fail, at most WEBHOOK_FAILING_MAX_IN_FLIGHT); it claims an equal
+part of that endpoint's due deliveries per free slot (at least 1, at most a batch), oldest first. The first is
+sent at once (sending); the others wait reserved for the slot (pending, held by its lease token, which no other
+claim takes until the lease runs out) and are sent in turn, each becoming sending when its turn comes
+(start_send). So:
 
 - a slow endpoint holds at most its share of worker slots, however large its backlog; every other slot claims
   the other endpoints' deliveries (one endpoint's backlog delays another's due delivery by at most a claim);
@@ -15,14 +17,13 @@ claimed them. So:
   exceeded by the claims racing at that moment, never for longer: the next claim counts them all. (Locking the
   endpoint's row instead would make a claim skip an endpoint whose health is being written.)
 
-A claim in flight is one lease token among the endpoint's sending deliveries: the slot that holds it sends
-them one after another. An endpoint the breaker holds (open, or half-open for its probe) is left to the gated
+A claim in flight is one lease token held by the endpoint's sending or reserved deliveries: the slot that
+holds it sends them one after another. An endpoint the breaker holds (open, or half-open for its probe) is left to the gated
 path (claim.claim_gated), which a wake-up naming the delivery takes; so is a test send to an endpoint not in service.
 """
 
 import dataclasses
 import functools
-import secrets as _random
 
 from flask import current_app
 from sqlalchemy import and_, bindparam, case, exists, func, or_, select, update
@@ -32,6 +33,7 @@ from app.delivery.attempt.claim import deliveries, endpoints, messages, pending_
 from app.delivery.attempt.gates import FAIR_CLAIM_GATES
 from app.extensions import db
 from app.models import DeliveryStatus, EndpointState, utcnow
+from app.work.leases import new_token
 
 #: A claim counts an endpoint's due deliveries up to this many batches, to size its own batch (_batch_size).
 SCAN_BATCHES = 16
@@ -112,7 +114,7 @@ def claim_next(limit):
     """Claim the next batch (up to limit) of one endpoint's due deliveries, fairly; return (their Claims in the order
     they are to be sent, oldest due first; whether more was due than they). Commits. No claims when nothing is due
     that may be claimed."""
-    now, token = utcnow(), _random.token_hex(8)
+    now, token = utcnow(), new_token()
     params = {"due": now + claim.EARLY_TOLERANCE, "token": token, "limit": limit, "scan": limit * SCAN_BATCHES,
               "share": current_app.config["WEBHOOK_MAX_IN_FLIGHT"],
               "failing_share": current_app.config["WEBHOOK_FAILING_MAX_IN_FLIGHT"], **claim.lease_params(now)}
