@@ -18,8 +18,9 @@ claim takes until the lease runs out) and are sent in turn, each becoming sendin
   endpoint's row instead would make a claim skip an endpoint whose health is being written.)
 
 A claim in flight is one lease token held by the endpoint's sending or reserved deliveries: the slot that
-holds it sends them one after another. An endpoint the breaker holds (open, or half-open for its probe) is left to the gated
-path (claim.claim_gated), which a wake-up naming the delivery takes; so is a test send to an endpoint not in service.
+holds it sends them one after another. An endpoint the breaker holds (open, or half-open for its probe) is left
+to the gated path (claim.claim_gated), which a wake-up naming the delivery takes; so is a test send to an
+endpoint not in service.
 """
 
 import dataclasses
