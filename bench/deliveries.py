@@ -873,17 +873,22 @@ def _interrupt(signum, frame):
     raise KeyboardInterrupt
 
 
-def main(argv=None):
-    """Entry point: run, and stop the receiver and any worker on exit, Ctrl-C or SIGTERM included."""
-    args = parse_args(argv)
+def run_stopping_cleanly(run, args):
+    """Run run(args, stack); whatever it started on the stack (receivers, workers) is stopped on exit, Ctrl-C or
+    SIGTERM included. Returns the exit status: 0 when run returned true, 1 when false, 130 when interrupted."""
     signal.signal(signal.SIGTERM, _interrupt)
     with ExitStack() as stack:
         try:
             ok = run(args, stack)
         except KeyboardInterrupt:
-            print("interrupted; stopping the worker and the receiver", file=sys.stderr)
+            print("interrupted; stopping the workers and the receivers", file=sys.stderr)
             return 130
     return 0 if ok else 1
+
+
+def main(argv=None):
+    """Entry point: run, and stop the receiver and any worker on exit, Ctrl-C or SIGTERM included."""
+    return run_stopping_cleanly(run, parse_args(argv))
 
 
 if __name__ == "__main__":

@@ -17,12 +17,10 @@ re-migrated (its name must contain "bench"); the Redis db is flushed (not 0 or 1
 
 import argparse
 import os
-import signal
 import statistics
 import sys
 import threading
 import time
-from contextlib import ExitStack
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import psycopg
@@ -34,6 +32,7 @@ from deliveries import (  # bench/deliveries.py (run as a script: bench/ is on t
     ensure_database,
     make_payload,
     reset_state,
+    run_stopping_cleanly,
 )
 
 
@@ -174,19 +173,8 @@ def run(args, stack):
     return p(beside, 99) <= target
 
 
-def _interrupt(signum, frame):
-    raise KeyboardInterrupt
-
-
 def main(argv=None):
-    args = parse_args(argv)
-    signal.signal(signal.SIGTERM, _interrupt)
-    with ExitStack() as stack:
-        try:
-            return 0 if run(args, stack) else 1
-        except KeyboardInterrupt:
-            print("interrupted; stopping the worker and the receivers", file=sys.stderr)
-            return 130
+    return run_stopping_cleanly(run, parse_args(argv))
 
 
 if __name__ == "__main__":
