@@ -13,8 +13,11 @@ run: $(VENV)/.installed
 demo: $(VENV)/.installed
 	$(BIN)/python bin/demo $(if $(PORT),--port $(PORT))
 
+# The tests run in TEST_WORKERS processes side by side (pytest-xdist; a file's tests stay together, in order, in
+# one process; each process has its own database and Redis db). TEST_WORKERS=0 runs them all in this process.
+TEST_WORKERS ?= 2
 test: $(VENV)/.installed
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .

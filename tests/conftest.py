@@ -6,6 +6,10 @@ from app.config import PRODUCTION_VARIABLES  # noqa: E402  reads nothing at impo
 
 for _name in PRODUCTION_VARIABLES:
     os.environ.pop(_name, None)
+
+from tests.support.workers import isolate_worker  # noqa: E402
+
+isolate_worker()  # under pytest-xdist: this worker's own database and Redis db
 os.environ["BROKER_URL"] = os.environ.get("TEST_REDIS_URL", "")
 
 from pathlib import Path  # noqa: E402
