@@ -46,9 +46,11 @@ def partners(app, make_endpoint):
     with app.app_context():
         from app.models import Delivery
 
-        by_endpoint = {d.id: d.endpoint_id for d in db.session.query(Delivery)}
+        rows = db.session.query(Delivery).order_by(Delivery.id).all()
+        by_endpoint = {d.id: d.endpoint_id for d in rows}
+        their_messages = [d.message_id for d in rows if d.endpoint_id == theirs.id]
     return SimpleNamespace(
-        mine=mine, theirs=theirs,
+        mine=mine, theirs=theirs, their_messages=their_messages,
         my_deliveries=[d for d in delivery_ids + other_ids if by_endpoint[d] == mine.id],
         their_deliveries=[d for d in delivery_ids + other_ids if by_endpoint[d] == theirs.id],
     )
