@@ -1,17 +1,11 @@
 """The producer API for partner portal links: create (the URL shown once), list, revoke."""
 
-from flask import url_for
-
 from app.api import bp
 from app.api.portal_schemas import PortalLinkCreatedOut, PortalLinkIn, PortalLinkListOut, PortalLinkOut
 from app.api.routes import api_actor, json_body, out
 from app.api.scopes import require_scope
 from app.portal import links
-
-
-def link_url(token):
-    """The URL a partner opens: the token rides in the fragment, which browsers never send to a server."""
-    return f"{url_for('portal.enter', _external=True)}#{token}"
+from app.portal.web import link_url
 
 
 @bp.post("/portal-links")

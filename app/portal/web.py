@@ -21,6 +21,11 @@ OPEN_TO_PARTNERS = frozenset({"static", "admin.static"})
 PUBLIC_PAGES = frozenset({"portal.enter", "portal.open_link", "portal.leave"})
 
 
+def link_url(token):
+    """The URL a partner opens: the token rides in the fragment, which browsers never send to a server."""
+    return f"{url_for('portal.enter', _external=True)}#{token}"
+
+
 def in_portal():
     """Say whether this request carries a portal session (live or not)."""
     return SESSION_KEY in session
