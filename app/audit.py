@@ -70,6 +70,7 @@ class Action(enum.StrEnum):
     PORTAL_LINK_REVOKE = "portal_link.revoke"
     PORTAL_OPEN = "portal.open"
     PORTAL_SECRET_VIEW = "portal.secret_view"
+    PORTAL_PARTNER_EMAIL = "portal.partner_email"
 
     ALERT_FAILING = "alert.failing"
     ALERT_DISABLED = "alert.disabled"
