@@ -2,9 +2,11 @@
 and does what the link allows. No staff navigation; every POST carries a CSRF token (CSRFProtect)."""
 
 import json
+import math
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 
+from app.auth import sessions as staff_sessions
 from app.credentials.masking import MASK
 from app.delivery.queries import DeliveryFilter
 from app.errors import HookyardError, InvalidInput, NotFound
@@ -17,6 +19,8 @@ bp = Blueprint("portal", __name__, url_prefix="/portal")
 SESSION_KEY = "portal_link"
 #: Endpoints anyone may reach while a portal session is in the cookie: the portal and public static files.
 OPEN_TO_PARTNERS = frozenset({"static", "admin.static"})
+#: The furthest page of deliveries one may ask for.
+MAX_PAGE = 100_000
 #: Portal pages a browser without a live portal session may open.
 PUBLIC_PAGES = frozenset({"portal.enter", "portal.open_link", "portal.leave"})
 
@@ -36,6 +40,8 @@ def confine_partners():
 
     IMPORTANT: create_app registers it before CSRFProtect, so a POST elsewhere gets the same 404, not a CSRF error.
     """
+    if current_app.config["SESSION_COOKIE_NAME"] not in request.cookies:
+        return  # no session cookie at all (every API call, every provider): nothing to read
     if in_portal() and request.blueprint != "portal" and request.endpoint not in OPEN_TO_PARTNERS:
         abort(404)
 
@@ -59,8 +65,12 @@ def refused(error):
     if isinstance(error, NotFound):
         return error_page("This page does not exist.", 404)
     flash(error.message, "error")
-    return redirect(request.referrer if request.referrer and request.referrer.startswith(request.host_url)
-                    else url_for(".home"))
+    args = request.view_args or {}
+    if "delivery_id" in args:
+        return redirect(url_for(".delivery", delivery_id=args["delivery_id"]))
+    if "endpoint_id" in args:
+        return redirect(url_for(".endpoint", endpoint_id=args["endpoint_id"]))
+    return redirect(url_for(".home"))
 
 
 def _ip():
@@ -79,6 +89,8 @@ def open_link():
     link = links.open_link(request.form.get("token", "").strip(), _ip())
     if link is None:
         abort(404, description="This portal link is not valid: it expired, was revoked or was mistyped.")
+    if staff_sessions.current_token():
+        staff_sessions.end("opened a partner portal link")  # the staff session ends on the server too
     session.clear()  # IMPORTANT: a new session: nothing planted before (a staff sign-in, a CSRF secret) survives
     session[SESSION_KEY] = link.id
     return redirect(url_for(".home"))
@@ -102,9 +114,11 @@ def deliveries():
     link = g.portal_link
     try:
         flt = DeliveryFilter.from_args({k: request.args.get(k) for k in ("q", "status", "endpoint_id")})
-        page = max(int(request.args.get("page") or 1), 1)
+        page = int(request.args.get("page") or 1)
+        if not 1 <= page <= MAX_PAGE:
+            raise ValueError
     except (InvalidInput, ValueError) as exc:
-        abort(400, description=getattr(exc, "message", "page must be a whole number"))
+        abort(400, description=getattr(exc, "message", f"page must be a whole number from 1 to {MAX_PAGE}"))
     if flt.endpoint_id and flt.endpoint_id not in link.endpoint_ids:
         abort(404, description="This page does not exist.")
     rows, more = scope.deliveries(link, flt, page)
@@ -155,9 +169,11 @@ def change_settings(endpoint_id):
 @bp.post("/endpoints/<endpoint_id>/rotate")
 def rotate(endpoint_id):
     try:
-        hours = float(request.form.get("grace_hours", "24"))
+        hours = float(request.form.get("grace_hours") or "24")
     except ValueError:
-        raise InvalidInput("Grace period: enter a number of hours") from None
+        hours = math.nan
+    if not math.isfinite(hours) or hours < 0:
+        raise InvalidInput("Grace period: enter a number of hours")
     row, secret = actions.rotate_secret(g.portal_link, endpoint_id, int(hours * 3600), _ip())
     return _no_store(render_template("portal/secret.html", link=g.portal_link, endpoint=row, secret=secret,
                                      rotated=True))

@@ -103,3 +103,27 @@ def test_delivery_page_shows_attempts_with_secrets_masked(app, client, partners,
 
 def test_opening_a_link_is_audited_as_the_partner(app, partners, portal):
     assert _entries(app, "portal.open") == [(f"portal:{portal.id}", [portal.id])]
+
+
+def test_a_refused_action_says_why_on_the_page_it_came_from(app, client, partners, portal):
+    for hours in ("nan", "-1", "x", "1e400"):
+        page = client.post(f"/portal/endpoints/{partners.mine.id}/rotate", follow_redirects=True,
+                           data={"csrf_token": portal.csrf, "grace_hours": hours})
+        assert page.status_code == 200 and "Grace period" in text(page), hours
+        assert 'id="endpoint-url"' in text(page)
+    assert load_endpoint(app, partners.mine.id).retired_secrets == []
+
+
+def test_opening_a_link_in_a_staff_browser_ends_the_staff_session(app, client, staff, partners):
+    staff("admin")
+    assert client.get("/admin/endpoints/").status_code == 200
+    link = make_link(app, [partners.mine.id])
+    assert open_portal(client, link.token)
+    with app.app_context():
+        from app.models import StaffSession
+
+        assert db.session.query(StaffSession).one().ended_reason == "opened a partner portal link"
+    assert client.get("/admin/endpoints/").status_code == 404
+    client.post("/portal/leave", data={"csrf_token": text(client.get("/portal/")).split('name="csrf_token" value="')[1]
+                                       .split('"')[0]})
+    assert client.get("/admin/endpoints/").status_code == 302  # signed out: to the sign-in page
