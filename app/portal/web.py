@@ -10,6 +10,7 @@ from app.auth import sessions as staff_sessions
 from app.credentials.masking import MASK
 from app.delivery.queries import DeliveryFilter
 from app.errors import HookyardError, InvalidInput, NotFound
+from app.extensions import db
 from app.models import DeliveryStatus, utcnow
 from app.portal import actions, links, scope
 
@@ -62,6 +63,7 @@ def require_live_link():
 
 @bp.errorhandler(HookyardError)
 def refused(error):
+    db.session.rollback()  # a refused action keeps nothing it began
     if isinstance(error, NotFound):
         return error_page("This page does not exist.", 404)
     flash(error.message, "error")
