@@ -35,6 +35,9 @@ def create_app(config=None):
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True, compare_type=True)
     request_guard.init_app(app)  # IMPORTANT: first, so bad input is refused before any limiter or database work
+    from app.portal.web import confine_partners
+
+    app.before_request(confine_partners)  # IMPORTANT: before CSRFProtect: a partner gets 404 off the portal, any method
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -57,6 +60,9 @@ def create_app(config=None):
     app.register_blueprint(inbound_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(ops_bp)
+    from app.portal.web import bp as portal_bp
+
+    app.register_blueprint(portal_bp)
     init_admin(app)
     error_pages.register(app)
     cli.register(app)

@@ -66,6 +66,11 @@ class Action(enum.StrEnum):
     API_KEY_CREATE = "api_key.create"
     API_KEY_REVOKE = "api_key.revoke"
     SETTING_UPDATE = "setting.update"
+    PORTAL_LINK_CREATE = "portal_link.create"
+    PORTAL_LINK_REVOKE = "portal_link.revoke"
+    PORTAL_OPEN = "portal.open"
+    PORTAL_SECRET_VIEW = "portal.secret_view"
+    PORTAL_PARTNER_EMAIL = "portal.partner_email"
 
     ALERT_FAILING = "alert.failing"
     ALERT_DISABLED = "alert.disabled"

@@ -8,6 +8,7 @@ from werkzeug.exceptions import HTTPException
 from app import json_errors, outages
 from app.auth.access import local_url
 from app.extensions import login_manager
+from app.portal.web import error_page, in_portal
 
 #: Paths of the producer API: JSON errors even where no API route matched (its own 404 or 405).
 API_PREFIX = "/api/"
@@ -26,6 +27,8 @@ def register(app):
 
     @app.errorhandler(CSRFError)
     def csrf_failed(error):
+        if request.blueprint == "portal" or in_portal():
+            return error_page("The page was open too long or came from elsewhere. Reload it and try again.", 400)
         return _page("Form expired", "The page was open too long or came from elsewhere. Reload it and try again.",
                      400, request.referrer)
 
@@ -35,6 +38,8 @@ def register(app):
             return json_errors.http_error(error)
         if error.code is None or error.code >= 500:
             return error
+        if request.blueprint == "portal" or in_portal():
+            return error_page(error.description, error.code)
         return _page(error.name, error.description, error.code, request.referrer if error.code == 403 else None)
 
     @app.errorhandler(SQLAlchemyError)

@@ -6,6 +6,7 @@ from app import alerts, outbox
 from app.audit import SYSTEM, Action, record
 from app.extensions import db
 from app.ops.alert_rules import alert_message
+from app.portal import partner_mail
 from app.queues import ALERTS as QUEUE  # its own queue, so alerts never wait behind a backlog of webhooks
 from tasks import broker as _broker  # noqa: F401  IMPORTANT: set_broker() must run before @actor
 from tasks.outages import retry_when_database_down
@@ -18,10 +19,19 @@ def send_endpoint_alert(kind, endpoint_id, reason):
         alerts.send_alert(kind, endpoint_id, reason)
 
 
+@dramatiq.actor(queue_name=QUEUE, max_retries=5, min_backoff=10_000)
+def email_endpoint_partner(kind, endpoint_id, reason):
+    """Email an endpoint's partner contact about a change of state, with a fresh view-only portal link."""
+    with retry_when_database_down():
+        partner_mail.email_partner(kind, endpoint_id, reason)
+
+
 @outbox.alerts_committed.connect
 def send_committed(sender, items):
     for kind, endpoint_id, reason in items:
         send_endpoint_alert.send(kind, endpoint_id, reason)
+        if kind in partner_mail.PARTNER_KINDS:
+            email_endpoint_partner.send(kind, endpoint_id, reason)
 
 
 @dramatiq.actor(queue_name=QUEUE, max_retries=5, min_backoff=10_000)

@@ -93,6 +93,9 @@ class EndpointSettings(Strict):
         None, ge=1, le=rules.MAX_IN_FLIGHT,
         description="Worker slots this endpoint may hold at once, across all workers, so a slow endpoint never "
                     "holds up the others; null uses the server's default (WEBHOOK_MAX_IN_FLIGHT, 4)")
+    partner_email: Annotated[StrictStr, Field(pattern=rules.EMAIL.pattern, max_length=254)] | None = Field(
+        None, description="Who runs the endpoint: emailed a view-only portal link when it starts failing, is "
+                          "disabled or recovers")
 
 
 class EndpointIn(EndpointSettings):
@@ -192,6 +195,7 @@ class EndpointOut(Out):
     retry_schedule: list[float] | None
     rate_limit_per_second: int | None
     max_in_flight: int | None
+    partner_email: str | None
     state: str
     state_reason: str | None
     state_changed_at: datetime | None

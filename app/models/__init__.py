@@ -20,6 +20,7 @@ from app.models.inbound import (
 )
 from app.models.message import Message, MessageHandle, MessageTag
 from app.models.ops import AlertState, MetricSample, PeriodicRun, WorkerHeartbeat
+from app.models.portal import PortalLink
 from app.models.setting import Setting
 from app.models.staff_session import StaffSession
 from app.models.types import utcnow
@@ -52,6 +53,7 @@ __all__ = [
     "MessageTag",
     "MetricSample",
     "PeriodicRun",
+    "PortalLink",
     "Provider",
     "Role",
     "Setting",

@@ -64,6 +64,10 @@ class Endpoint(db.Model):
     breaker_open_until = mapped_column(UTCDateTime)
     #: The last alert sent about this endpoint ("failing", "disabled" or "paused"); None once recovered.
     alerted: Mapped[str | None] = mapped_column(String(16))
+    #: Who runs the endpoint: gets an email with a view-only portal link when it fails, is disabled or recovers.
+    partner_email: Mapped[str | None] = mapped_column(String(254))
+    #: When the partner was last emailed (app.portal.partner_mail): at most one email per interval.
+    partner_emailed_at = mapped_column(UTCDateTime)
     deleted_at = mapped_column(UTCDateTime)
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     updated_at = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)

@@ -29,6 +29,9 @@ class EndpointForm(Form):
     max_in_flight = IntegerField("Worker slots at most", validators=[Optional()],
                                  description="How many workers may send to this endpoint at once; empty for the "
                                              "default. Keeps a slow partner from holding up the others.")
+    partner_email = StringField("Partner contact email", validators=[Optional()],
+                                description="Emailed a view-only portal link when the endpoint starts failing, is "
+                                            "disabled or recovers")
 
 
 def _split(text):
@@ -78,6 +81,7 @@ def _or_none(text):
 CONVERSIONS = {
     "name": Conversion(_or_none, lambda value: value),
     "description": Conversion(_or_none, lambda value: value),
+    "partner_email": Conversion(_or_none, lambda value: value),
     "event_types": Conversion(lambda text: _split(text) or None, lambda types: ", ".join(types or [])),
     "signing": Conversion(lambda text: text, lambda scheme: scheme.value),
     "headers": Conversion(parse_headers, format_headers, attribute="header_names"),

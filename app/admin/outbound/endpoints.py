@@ -18,6 +18,8 @@ from app.delivery.endpoints import service as endpoints
 from app.errors import HookyardError, InvalidInput
 from app.extensions import db
 from app.models import Delivery, DeliveryAttempt, Role, utcnow
+from app.portal import links as portal_links
+from app.portal.web import link_url
 from app.search import parse_moment
 
 
@@ -75,7 +77,33 @@ class EndpointView(StaffView):
             masked_secret=mask_secret(crypto.decrypt(endpoint.secret_encrypted)), now=utcnow(),
             header_names=endpoint.header_names, mask=MASK,
             pending=endpoints.pending_count(endpoint.id), test_send=self._test_send(request.args.get("test")),
-            can_admin=has_role(Role.ADMIN), can_operate=has_role(Role.OPERATOR))
+            can_admin=has_role(Role.ADMIN), can_operate=has_role(Role.OPERATOR),
+            portal_links=portal_links.list_links(endpoint.id) if has_role(Role.ADMIN) else [],
+            link_live=portal_links.is_live, capabilities=portal_links.CAPABILITIES)
+
+    @expose("/<endpoint_id>/portal-links", methods=("POST",))
+    @staff_post(Role.ADMIN, done=_manage)
+    def create_portal_link(self, endpoint_id):
+        endpoint = self._endpoint(endpoint_id)
+        try:
+            seconds = round(float(request.form.get("expires_days", "")) * 86400)
+        except (ValueError, OverflowError):
+            seconds = None
+        if seconds is None or not portal_links.MIN_EXPIRES_IN <= seconds <= portal_links.MAX_EXPIRES_IN:
+            raise InvalidInput("Valid for: enter a number of days from 0.01 to 90")
+        row, token = portal_links.create_link([endpoint.id], request.form.getlist("capabilities"), seconds,
+                                              actor=staff_actor())
+        return no_store(self.render("admin/outbound/portal_link.html", endpoint=endpoint, link=row,
+                                    url=link_url(token)))
+
+    @expose("/<endpoint_id>/portal-links/<link_id>/revoke", methods=("POST",))
+    @staff_post(Role.ADMIN, done=_manage, refuses=HookyardError)
+    def revoke_portal_link(self, endpoint_id, link_id):
+        self._endpoint(endpoint_id)
+        if endpoint_id not in portal_links.get_link(link_id).endpoint_ids:
+            abort(404)
+        portal_links.revoke_link(link_id, actor=staff_actor())
+        return "Portal link revoked: its sessions ended at once."
 
     @expose("/<endpoint_id>/test", methods=("POST",))
     @staff_post(Role.OPERATOR, done=_manage)

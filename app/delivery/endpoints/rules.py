@@ -62,6 +62,19 @@ def check_schedule(value):
     return [int(v) if float(v).is_integer() else float(v) for v in value]
 
 
+#: An email address: something@domain, one line, no spaces (the mail server has the last word).
+EMAIL = re.compile(r"^[^@\s\x00-\x1f\x7f]{1,64}@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+$")
+
+
+def check_email(value):
+    """An endpoint's partner contact address (None or empty: none)."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or len(value) > 254 or not EMAIL.fullmatch(value):
+        raise InvalidInput("partner_email must be an email address", field="partner_email")
+    return value
+
+
 def check_headers(value):
     """Custom headers {name: value}; refuses names that would break signing or HTTP, and values HTTP cannot
     carry (NUL, CR, LF, other control or non-ASCII characters, over 4096 characters)."""

@@ -1,0 +1,1 @@
+"""The partner portal: scoped links (links), what a link's session may read (scope) and do (actions)."""
