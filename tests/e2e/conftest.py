@@ -38,6 +38,13 @@ class Deliveries:
             "SELECT delivery_id, number, response_status, error_class FROM delivery_attempts"
             " WHERE delivery_id = ANY(%s) ORDER BY delivery_id, number", (list(ids),))
 
+    def leases(self, ids):
+        """Return [(status, seconds until the lease ends)] of the leased deliveries among ids, by the database's
+        clock."""
+        return self._query(
+            "SELECT status, EXTRACT(EPOCH FROM lease_expires_at - now() AT TIME ZONE 'UTC') FROM deliveries"
+            " WHERE id = ANY(%s) AND lease_token IS NOT NULL", (list(ids),))
+
     def describe(self, ids):
         return f"statuses: {self.statuses(ids)}\nattempts: {self.attempts(ids)}"
 

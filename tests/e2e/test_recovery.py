@@ -66,6 +66,45 @@ def test_deliveries_whose_messages_redis_lost_are_still_sent(worker_env, redis, 
     assert sorted(Counter(header(r, "webhook-id") for r in receiver.requests).values()) == [1] * 5
 
 
+#: A batch cut off mid-way: the endpoint's deadline, and how long each of its sends takes.
+BATCH_TIMEOUT_SECONDS = 5
+BATCH_SEND_SECONDS = 0.4
+
+
+def test_a_batch_cut_off_by_sigkill_comes_back_within_one_deadline_with_a_duplicate_per_slot_at_most(
+        worker_env, processes, receiver, database):
+    # Given a worker of 2 slots part-way through a backlog of 30 to one endpoint, each send taking a while, so each
+    # slot holds a batch: one delivery being sent, the others reserved for it
+    receiver.default = Reply(delay=BATCH_SEND_SECONDS)
+    threads = 2
+    worker = processes.start_worker(worker_env, threads=threads)
+    ids = produce(worker_env, receiver.url(), 30, timeout_seconds=BATCH_TIMEOUT_SECONDS)["delivery_ids"]
+    wait_until(lambda: len(database.with_status(ids, "succeeded")) >= 4 and receiver.in_flight > 0, 60,
+               message=lambda: database.describe(ids) + processes.describe())
+
+    # When the whole worker is killed without warning
+    worker.kill_group(signal.SIGKILL)
+    worker.wait(10)
+    leases = database.leases(ids)
+    sending = database.with_status(ids, "sending")
+
+    # Then each lease covers one send, not the batch's: every claimed delivery is back in service within the
+    # endpoint's deadline plus the lease margin (FAST_RECOVERY: 1 s), however large the batch
+    assert any(status == "pending" for status, _ in leases), f"nothing was reserved: {leases}"
+    assert all(float(left) <= BATCH_TIMEOUT_SECONDS + 1 for _, left in leases), leases
+    # and a new worker sends every delivery; only the sends in flight at the kill can arrive twice, and only they
+    # are charged a lost attempt (a reserved delivery never sent goes back without one)
+    processes.start_worker(worker_env, name="second-worker", threads=threads)
+    wait_until(lambda: database.all_have(ids, "succeeded"), 120,
+               message=lambda: database.describe(ids) + processes.describe())
+    arrivals = Counter(header(r, "webhook-id") for r in receiver.requests)
+    assert len(arrivals) == 30
+    assert sum(n - 1 for n in arrivals.values()) <= threads, arrivals
+    lost = {d for d, _, _, error in database.attempts(ids) if error == "worker_lost"}
+    assert lost <= set(sending) and len(lost) <= threads, (lost, sending, database.describe(ids))
+    assert succeeded_attempts(database.attempts(ids)) == dict.fromkeys(ids, 1)
+
+
 #: How long the receiver takes to answer the attempt a worker is stopped during: long enough for the test to see
 #: it in flight on a busy machine (3 s was once too short), short beside the worker's 25 s shutdown timeout; the
 #: endpoint's deadline is twice that.
