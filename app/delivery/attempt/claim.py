@@ -21,12 +21,22 @@ from sqlalchemy import String, and_, bindparam, case, cast, exists, func, litera
 
 from app.credentials.crypto import decrypt_headers
 from app.credentials.rotation import live_secrets
-from app.delivery.attempt import postgres, sender, signing
+from app.delivery.attempt import formatting, postgres, sender, signing
 from app.delivery.attempt.endpoint_health import HEALTH_WRITE_INTERVAL
 from app.delivery.attempt.gates import GATES, Deferred, held_back
+from app.delivery.formats import TemplateFailed
 from app.errors import SecretUnavailable
 from app.extensions import db
-from app.models import AttemptTrigger, Delivery, DeliveryStatus, Endpoint, EndpointState, Message, utcnow
+from app.models import (
+    AttemptTrigger,
+    Delivery,
+    DeliveryStatus,
+    Endpoint,
+    EndpointState,
+    Message,
+    PayloadFormat,
+    utcnow,
+)
 from app.models.types import UTCDateTime
 from app.outbox import enqueue_after_commit
 from app.work.leases import EARLY_TOLERANCE, new_token, take_expired
@@ -63,6 +73,8 @@ class Claim:
     maybe_sent: bool = True
     #: A fair claim's batch: each but the first waits reserved until its turn (claim_values, fair.start_send).
     reserved: bool = False
+    #: The body as text when the endpoint's payload format made it (recorded with the attempt); None: the payload.
+    formatted: str | None = None
 
 
 #: Everything one attempt needs, read with the claim.
@@ -73,7 +85,7 @@ CLAIM_COLUMNS = (
     endpoints.c.retired_secrets, endpoints.c.headers_encrypted, endpoints.c.timeout_seconds, endpoints.c.max_attempts,
     endpoints.c.retry_schedule, endpoints.c.rate_limit_per_second, endpoints.c.breaker_failures,
     endpoints.c.breaker_open_until, endpoints.c.alerted, endpoints.c.consecutive_failures,
-    endpoints.c.last_success_at, messages.c.payload,
+    endpoints.c.last_success_at, endpoints.c.payload_format, messages.c.payload,
 )
 
 
@@ -275,15 +287,25 @@ def release(claims, delay=0.0, reason=None):
 
 
 def claim_from(row, token, now, *, sign=True):
-    """Build the Claim for a CLAIM_COLUMNS row: the body as sent, signed (sign=False: unsigned, for the record)."""
-    body = row.payload.encode()
+    """Build the Claim for a CLAIM_COLUMNS row: the body as sent, signed (sign=False: unsigned, for the record).
+
+    The body is the message's payload, or what the endpoint's payload format makes of it (rendered here, once per
+    attempt); a body that cannot be made is a config error of the attempt, and nothing is sent.
+    """
+    body, formatted = row.payload.encode(), None
     headers, config_error = {}, None
     if sign:
         try:
+            content_type = {}
+            if row.payload_format is not PayloadFormat.STANDARD:
+                body, media_type = formatting.formatted_body(row)
+                formatted, content_type = body.decode("utf-8", "replace"), {"Content-Type": media_type}
             signed = signing.sign(row.signing, live_secrets(row, now), row.message_id, int(time.time()), body)
-            headers = {**sender.BASE_HEADERS, **decrypt_headers(row.headers_encrypted), **signed}
+            headers = {**sender.BASE_HEADERS, **content_type, **decrypt_headers(row.headers_encrypted), **signed}
         except SecretUnavailable as exc:
             config_error = exc.message
+        except TemplateFailed as exc:
+            config_error = f"payload format {row.payload_format.value}: {exc.message}"
     healthy = (row.consecutive_failures == 0 and row.alerted is None and row.last_success_at is not None
                and now - row.last_success_at < HEALTH_WRITE_INTERVAL)
     return Claim(
@@ -294,4 +316,5 @@ def claim_from(row, token, now, *, sign=True):
         url=row.url, body=body, headers=headers, timeout_seconds=row.timeout_seconds,
         max_attempts=row.max_attempts, retry_schedule=row.retry_schedule,
         rate_limit_per_second=row.rate_limit_per_second, config_error=config_error, due_at=row.next_attempt_at,
+        formatted=formatted,
     )
