@@ -11,7 +11,7 @@ from app.models import Endpoint, Message, MessageTag
 
 _READ = (select(Message.event_type, Message.created_at, Message.reference, Endpoint.payload_template,
                 Endpoint.payload_content_type)
-         .where(Message.id == bindparam("message_id"), Endpoint.id == bindparam("endpoint_id")))
+         .join(Endpoint, Endpoint.id == bindparam("endpoint_id")).where(Message.id == bindparam("message_id")))
 _TAGS = select(MessageTag.tag).where(MessageTag.message_id == bindparam("message_id"))
 
 
