@@ -12,31 +12,17 @@ connection is held while HTTP requests run.
 
 import dataclasses
 import functools
-import time
 from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import String, and_, bindparam, case, cast, exists, func, literal, or_, select, update
 
-from app.credentials.crypto import decrypt_headers
-from app.credentials.rotation import live_secrets
-from app.delivery.attempt import formatting, postgres, sender, signing
+from app.delivery.attempt import formatting, postgres
 from app.delivery.attempt.endpoint_health import HEALTH_WRITE_INTERVAL
 from app.delivery.attempt.gates import GATES, Deferred, held_back
-from app.delivery.formats import TemplateFailed
-from app.errors import SecretUnavailable
 from app.extensions import db
-from app.models import (
-    AttemptTrigger,
-    Delivery,
-    DeliveryStatus,
-    Endpoint,
-    EndpointState,
-    Message,
-    PayloadFormat,
-    utcnow,
-)
+from app.models import AttemptTrigger, Delivery, DeliveryStatus, Endpoint, EndpointState, Message, utcnow
 from app.models.types import UTCDateTime
 from app.outbox import enqueue_after_commit
 from app.work.leases import EARLY_TOLERANCE, new_token, take_expired
@@ -288,24 +274,9 @@ def release(claims, delay=0.0, reason=None):
 
 def claim_from(row, token, now, *, sign=True):
     """Build the Claim for a CLAIM_COLUMNS row: the body as sent, signed (sign=False: unsigned, for the record).
-
-    The body is the message's payload, or what the endpoint's payload format makes of it (rendered here, once per
-    attempt); a body that cannot be made is a config error of the attempt, and nothing is sent.
-    """
-    body, formatted = row.payload.encode(), None
-    headers, config_error = {}, None
-    if sign:
-        try:
-            content_type = {}
-            if row.payload_format is not PayloadFormat.STANDARD:
-                body, media_type = formatting.formatted_body(row)
-                formatted, content_type = body.decode("utf-8", "replace"), {"Content-Type": media_type}
-            signed = signing.sign(row.signing, live_secrets(row, now), row.message_id, int(time.time()), body)
-            headers = {**sender.BASE_HEADERS, **content_type, **decrypt_headers(row.headers_encrypted), **signed}
-        except SecretUnavailable as exc:
-            config_error = exc.message
-        except TemplateFailed as exc:
-            config_error = f"payload format {row.payload_format.value}: {exc.message}"
+    A body or signature that cannot be made is the attempt's config error (formatting.signed_request)."""
+    body, formatted, headers, config_error = (formatting.signed_request(row, now) if sign
+                                              else (row.payload.encode(), None, {}, None))
     healthy = (row.consecutive_failures == 0 and row.alerted is None and row.last_success_at is not None
                and now - row.last_success_at < HEALTH_WRITE_INTERVAL)
     return Claim(
