@@ -7,9 +7,10 @@ README ("Payload formats") says what each sends and why.
 from app.delivery.formats.sandbox import TemplateFailed
 
 #: Where the convertkit preset looks for the subscriber's email address and first name, in this order.
-EMAIL_PATHS = ("email", "email_address", "customer.email", "subscriber.email", "contact.email", "billing.email")
+EMAIL_PATHS = ("email", "email_address", "customer.email", "subscriber.email", "contact.email", "billing.email",
+               "order.email", "order.customer.email")
 FIRST_NAME_PATHS = ("first_name", "customer.first_name", "subscriber.first_name", "contact.first_name",
-                    "billing.first_name")
+                    "billing.first_name", "billing_address.first_name", "order.customer.first_name")
 
 
 def flatten(value, prefix="", separator="__"):
