@@ -5,7 +5,7 @@ from app.models.attempt import AttemptTrigger, DeliveryAttempt, ErrorClass
 from app.models.audit import AuditEntry
 from app.models.bulk_job import BulkJob, JobKind, JobStatus
 from app.models.delivery import TEST_EVENT, Delivery, DeliveryStatus
-from app.models.endpoint import Endpoint, EndpointState, SigningScheme
+from app.models.endpoint import Endpoint, EndpointState, PayloadContentType, PayloadFormat, SigningScheme
 from app.models.inbound import (
     InboundAttempt,
     InboundCount,
@@ -52,6 +52,8 @@ __all__ = [
     "MessageHandle",
     "MessageTag",
     "MetricSample",
+    "PayloadContentType",
+    "PayloadFormat",
     "PeriodicRun",
     "PortalLink",
     "Provider",
