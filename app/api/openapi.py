@@ -10,7 +10,7 @@ from functools import cache
 from flask import jsonify
 from pydantic.json_schema import models_json_schema
 
-from app.api import bp, inbound_openapi, schemas
+from app.api import bp, catalog_openapi, inbound_openapi, schemas
 from app.api.openapi_parts import (
     ID,
     TERM,
@@ -156,8 +156,8 @@ def _schemas(models, mode):
 
 
 def _components():
-    inputs = _schemas(_IN + inbound_openapi.IN, "validation")
-    outputs = _schemas(_OUT + inbound_openapi.OUT, "serialization")
+    inputs = _schemas(_IN + inbound_openapi.IN + catalog_openapi.IN, "validation")
+    outputs = _schemas(_OUT + inbound_openapi.OUT + catalog_openapi.OUT, "serialization")
     scopes = ", ".join(SCOPES)
     return {
         "schemas": {**inputs, **outputs},  # no model is both read and written, so no name is given twice
@@ -175,7 +175,8 @@ def spec():
         "info": {"title": "Hookyard webhooks API", "version": "1.0.0"},
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],
-        "paths": {**_endpoint_paths(), **_delivery_paths(), **inbound_openapi.inbound_paths()},
+        "paths": {**_endpoint_paths(), **_delivery_paths(), **inbound_openapi.inbound_paths(),
+                  **catalog_openapi.catalog_paths()},
         "components": _components(),
     }
 

@@ -4,6 +4,7 @@ from app.models.api_key import ApiKey
 from app.models.attempt import AttemptTrigger, DeliveryAttempt, ErrorClass
 from app.models.audit import AuditEntry
 from app.models.bulk_job import BulkJob, JobKind, JobStatus
+from app.models.catalog import EventType, ReferenceLink
 from app.models.delivery import TEST_EVENT, Delivery, DeliveryStatus
 from app.models.endpoint import Endpoint, EndpointState, SigningScheme
 from app.models.inbound import (
@@ -36,6 +37,7 @@ __all__ = [
     "DeliveryStatus",
     "Endpoint",
     "EndpointState",
+    "EventType",
     "ErrorClass",
     "InboundAttempt",
     "InboundCount",
@@ -52,6 +54,7 @@ __all__ = [
     "MessageTag",
     "MetricSample",
     "PeriodicRun",
+    "ReferenceLink",
     "Provider",
     "Role",
     "Setting",
