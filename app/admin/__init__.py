@@ -14,6 +14,7 @@ from flask_admin.theme import Bootstrap4Theme
 
 from app.admin.inbound.events import InboundEventView
 from app.admin.inbound.sources import InboundSourceView
+from app.admin.outbound.catalog import CatalogView
 from app.admin.outbound.delivery_rows import retry_blocked
 from app.admin.outbound.endpoints import EndpointView
 from app.admin.outbound.jobs import JobView
@@ -45,6 +46,7 @@ def init_admin(app):
     admin.add_view(InboundEventView(name="Inbound", url="/admin/inbound", endpoint="inbound_events"))
     admin.add_view(MessageView(Message, db, name="Messages", endpoint="messages"))
     admin.add_view(EndpointView(name="Endpoints", url="/admin/endpoints", endpoint="endpoints"))
+    admin.add_view(CatalogView(name="Event catalog", url="/admin/event-types", endpoint="catalog"))
     admin.add_view(InboundSourceView(name="Inbound sources", url="/admin/inbound-sources", endpoint="inbound_sources"))
     admin.add_view(JobView(name="Bulk jobs", url="/admin/jobs", endpoint="jobs"))
     admin.add_view(SendEventView(name="Send an event", url="/admin/send-event", endpoint="send_event"))
