@@ -78,9 +78,10 @@ class CatalogView(StaffView):
             return self._page(form, error=exc.message)
         return f"Event type {row.name} {'added to the catalog' if created else 'saved'}."
 
-    @expose("/<name>/delete", methods=("POST",))
-    @staff_post(Role.ADMIN, done=lambda view, name: view.back_to(".index"), refuses=(InvalidInput, NotFound))
-    def delete(self, name):
+    # The route's argument is not "name": Flask-Admin's _handle_view takes that one.
+    @expose("/<type_name>/delete", methods=("POST",))
+    @staff_post(Role.ADMIN, done=lambda view, type_name: view.back_to(".index"), refuses=(InvalidInput, NotFound))
+    def delete(self, type_name):
         """Remove an event type from the catalog (audited)."""
-        catalog.delete_event_type(name, actor=staff_actor())
-        flash(f"Event type {name} removed from the catalog; its messages are no longer checked.", "success")
+        catalog.delete_event_type(type_name, actor=staff_actor())
+        flash(f"Event type {type_name} removed from the catalog; its messages are no longer checked.", "success")
