@@ -24,6 +24,7 @@ from app.admin.outbound.send_event import SendEventView
 from app.admin.people.accounts import UserView
 from app.admin.people.api_keys import ApiKeyView
 from app.admin.people.preferences import PreferencesView
+from app.admin.people.reference_links import ReferenceLinkView
 from app.admin.people.settings_page import SettingsView
 from app.admin.shared import formatters as fmt
 from app.admin.shared.banners import staff_summary
@@ -53,13 +54,14 @@ def init_admin(app):
     admin.add_view(AuditView(AuditEntry, db, name="Audit log", endpoint="audit"))
     admin.add_view(UserView(User, db, name="Users", endpoint="users"))
     admin.add_view(ApiKeyView(name="API keys", url="/admin/api-keys", endpoint="api_keys"))
+    admin.add_view(ReferenceLinkView(name="Reference links", url="/admin/reference-links", endpoint="reference_links"))
     admin.add_view(SettingsView(name="Settings", url="/admin/settings", endpoint="settings"))
     admin.add_view(SystemView(name="System", url="/admin/system", endpoint="system"))
     admin.add_view(PreferencesView(name="Preferences", url="/admin/preferences", endpoint="preferences"))
     app.jinja_env.globals.update(time_cell=fmt.time_cell, status_badge=fmt.status_badge, tag_list=fmt.tag_list,
                                  duration=fmt.duration, viewer_zone=fmt.viewer_zone, page_numbers=fmt.page_numbers,
                                  staff_summary=staff_summary, retry_blocked=retry_blocked, utcnow=utcnow,
-                                 response_body=fmt.response_body)
+                                 response_body=fmt.response_body, reference_link=fmt.reference_link)
     # Attempts recorded before every custom header value was masked still hold some in clear: mask on display too.
     app.jinja_env.filters["masked_headers"] = mask_outbound_headers
     return admin
