@@ -94,7 +94,7 @@ def main():
             validate = per_call(lambda: best_match(compiled.iter_errors(body)), args.rounds // 10)  # noqa: B023
             quick = per_call(lambda: fast(body), args.rounds)  # noqa: B023
             check = per_call(lambda: catalog_rules.check_payload(name, body), args.rounds)  # noqa: B023
-            read = per_call(lambda: (catalog_rules.forget_catalog(), catalog_rules.catalog_versions()),
+            read = per_call(lambda: (catalog_rules.forget_catalog(), catalog_rules.current_catalog()),
                             args.rounds // 10)
             with_catalog = per_call(lambda: check_message(name, body), args.rounds)  # noqa: B023
             without = per_call(lambda: check_message("order.outside", body), args.rounds)  # noqa: B023

@@ -8,11 +8,12 @@ forwarded from inbound sources are never held to the catalog.
 
 import json
 from collections import OrderedDict
+from dataclasses import dataclass
 
 from flask import current_app, g
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError, best_match
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from app.delivery.schema_fast import compile_fast
 from app.errors import InvalidInput
@@ -68,12 +69,30 @@ def check_example(schema, example):
     return example
 
 
-def check_payload(event_type, payload):
+def check_payload(event_type, payload, catalog=None):
     """Refuse (InvalidInput, field payload) a payload its catalogued event type's schema refuses, naming the field
-    and the rule; refuse an event type not in the catalog when EVENT_CATALOG_REQUIRED is on."""
+    and the rule; refuse an event type not in the catalog when EVENT_CATALOG_REQUIRED is on. Return the Catalog the
+    payload was checked against (its fingerprint travels with the message to the write, app.delivery.messages);
+    catalog: check against this one rather than the current one. A refusal is never from a catalog this process
+    remembers: on PostgreSQL the catalog is read again first, so only what it says now refuses."""
+    catalog = catalog or current_catalog()
+    try:
+        _check(event_type, payload, catalog)
+    except InvalidInput:
+        if catalog.fingerprint is None:  # SQLite: read for this request
+            raise
+        fresh = read_catalog()
+        if fresh.fingerprint == catalog.fingerprint:
+            raise
+        _check(event_type, payload, fresh)
+        return fresh
+    return catalog
+
+
+def _check(event_type, payload, catalog):
     if event_type in OWN_EVENT_TYPES:
         return
-    version = catalog_versions().get(event_type)
+    version = catalog.versions.get(event_type)
     if version is None:
         if current_app.config["EVENT_CATALOG_REQUIRED"]:
             raise InvalidInput(f"event_type {event_type} is not in the event catalog, and only catalogued event "
@@ -93,15 +112,49 @@ def describe(error):
     return f"payload{path}: {_short(error.message)}"
 
 
-def catalog_versions():
-    """{event type: version} of the catalog, read once per request or job (a batch checks many messages)."""
+@dataclass(frozen=True)
+class Catalog:
+    """The catalog's {event type: version} as read at once, and on PostgreSQL its fingerprint (None on SQLite)."""
+
+    versions: dict
+    fingerprint: str | None = None
+
+
+#: PostgreSQL: the catalog's names and versions as one value a write statement compares, so a message checked
+#: against a catalog changed since by any process is written by no statement (app.delivery.messages).
+CATALOG_FINGERPRINT = ("(SELECT coalesce(md5(string_agg(c.name || ':' || c.version, ',' ORDER BY c.name)), '') "
+                       "FROM event_types c)")
+_READ_POSTGRES = text(f"""
+SELECT f.fingerprint, c.name, c.version FROM (SELECT {CATALOG_FINGERPRINT} AS fingerprint) f
+LEFT JOIN event_types c ON TRUE""")
+#: PostgreSQL: the catalog as this process last read it; every write compares its fingerprint.
+_known = None
+
+
+def current_catalog():
+    """The catalog checks use: on PostgreSQL as this process last read it (read again when a write finds it changed);
+    on SQLite read once per request or job (a batch checks many messages)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return _known or read_catalog()
     if "hookyard_catalog" not in g:
-        g.hookyard_catalog = dict(db.session.execute(select(EventType.name, EventType.version)).all())
+        g.hookyard_catalog = read_catalog()
     return g.hookyard_catalog
 
 
+def read_catalog():
+    """Read the catalog now (on PostgreSQL with its fingerprint, remembered for the next checks)."""
+    global _known
+    if db.session.get_bind().dialect.name != "postgresql":
+        return Catalog(dict(db.session.execute(select(EventType.name, EventType.version)).all()))
+    rows = db.session.execute(_READ_POSTGRES).all()
+    _known = Catalog({row.name: row.version for row in rows if row.name is not None}, rows[0].fingerprint)
+    return _known
+
+
 def forget_catalog():
-    """Read the catalog again on the next check (after a change in this request)."""
+    """Read the catalog again on the next check (after a change made here)."""
+    global _known
+    _known = None
     g.pop("hookyard_catalog", None)
 
 

@@ -38,6 +38,8 @@ class NewMessage:
     endpoint_ids: tuple | None = None
     #: When its deliveries are to be sent (aware, UTC); None: at once.
     deliver_at: datetime | None = None
+    #: PostgreSQL: the fingerprint of the event catalog its payload was checked against (None: not checked).
+    catalog: str | None = None
 
 
 def check_message(event_type, payload, *, reference=None, tags=None, idempotency_key=None, endpoint_ids=None,
@@ -50,10 +52,9 @@ def check_message(event_type, payload, *, reference=None, tags=None, idempotency
                                      or not all(isinstance(i, str) and i.isprintable() for i in endpoint_ids)):
         raise InvalidInput("endpoint_ids must be a list of endpoint ids", field="endpoint_ids")
     body = encode_payload(payload)
-    if not forwarded:
-        check_payload(event_type, payload)
+    catalog = None if forwarded else check_payload(event_type, payload).fingerprint
     return NewMessage(
-        event_type=event_type, payload=payload, body=body,
+        event_type=event_type, payload=payload, body=body, catalog=catalog,
         reference=check_short_text(reference, "reference"), tags=tuple(check_tags(tags)),
         idempotency_key=check_short_text(idempotency_key, "idempotency_key"),
         endpoint_ids=tuple(dict.fromkeys(endpoint_ids)) if endpoint_ids is not None else None,
