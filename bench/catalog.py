@@ -8,8 +8,8 @@ order with five line items, each an object checked field by field). Figures:
 
 - validate: jsonschema's compiled validator applied (best_match(iter_errors)): what a refusal costs, as it words it;
 - fast yes: the fast check (app.delivery.schema_fast) saying a good payload is good;
-- check: catalog_rules.check_payload as intake calls it within a request (the catalog's versions already read);
-- catalog read: the one query a request (or a whole batch) makes for the catalog's versions, on SQLite;
+- check: catalog_rules.check_payload as intake calls it within a request (the catalog's revisions already read);
+- catalog read: the one query a request (or a whole batch) makes for the catalog's revisions, on SQLite;
 - check_message +: how much check_message (every intake's checks) costs more for a catalogued type than for one
   outside the catalog.
 """
@@ -89,7 +89,7 @@ def main():
     with app.test_request_context():
         for name, nested in (("order.flat", False), ("order.nested", True)):
             body = payload(nested)
-            fast, compiled = catalog_rules.validator(name, 1)
+            fast, compiled = catalog_rules.validator(name, catalog_rules.current_catalog().revisions[name])
             assert best_match(compiled.iter_errors(body)) is None and fast(body)
             validate = per_call(lambda: best_match(compiled.iter_errors(body)), args.rounds // 10)  # noqa: B023
             quick = per_call(lambda: fast(body), args.rounds)  # noqa: B023

@@ -10,6 +10,7 @@ from app.delivery.catalog_rules import check_example, check_schema, forget_catal
 from app.errors import InvalidInput, NotFound
 from app.extensions import db
 from app.models import EventType, utcnow
+from app.models.types import new_id
 
 #: Longest description of an event type.
 MAX_DESCRIPTION = 5000
@@ -35,8 +36,9 @@ def catalog_names():
 
 def put_event_type(name, *, schema, description="", example=None, deprecated=False, actor):
     """Create or replace an event type; return (row, created). A schema that is not a valid JSON Schema, or an
-    example it refuses, raises InvalidInput and nothing is written. A change raises its version (so validators
-    compiled for the old one are not used) and is audited; the same definition again changes nothing."""
+    example it refuses, raises InvalidInput and nothing is written. A change raises its version and gives it a new
+    revision (validators compiled for the old one are not used again) and is audited; the same definition again
+    changes nothing."""
     matching.check_event_type(name)
     fields = {"description": _description(description), "schema": check_schema(schema),
               "example": check_example(schema, example), "deprecated": _flag(deprecated)}
@@ -50,6 +52,7 @@ def put_event_type(name, *, schema, description="", example=None, deprecated=Fal
         db.session.add(row)
     else:
         row.version += 1
+    row.revision = new_id("rev")
     for key, value in fields.items():
         setattr(row, key, value)
     row.updated_at, row.updated_by = utcnow(), actor.name

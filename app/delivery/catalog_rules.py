@@ -1,5 +1,5 @@
 """What the event catalog holds and how a payload is held to it: a JSON Schema (2020-12) checked when it is saved,
-compiled once per (event type, version) and applied at intake, refusing a payload with the field and the rule.
+compiled once per (event type, revision) and applied at intake, refusing a payload with the field and the rule.
 
 Every intake (API, batch items, send_message(), the console's send-event form, edit and resend) goes through
 app.delivery.message_rules.check_message, which calls check_payload. Event types Hookyard sends itself and events
@@ -27,7 +27,7 @@ DIALECT = "https://json-schema.org/draft/2020-12/schema"
 OWN_EVENT_TYPES = frozenset({"webhook.test", "hookyard.smoke"})
 #: Largest schema or example, in bytes of JSON.
 MAX_DOCUMENT_BYTES = 64 * 1024
-#: Compiled validators kept per process; a changed event type has a new version, so no entry is ever stale.
+#: Compiled validators kept per process; a changed event type has a new revision, so no entry is ever stale.
 MAX_CACHED_VALIDATORS = 512
 #: The longest rule a refusal quotes (a type error quotes the whole value it refused).
 MAX_ERROR_LENGTH = 300
@@ -92,13 +92,13 @@ def check_payload(event_type, payload, catalog=None):
 def _check(event_type, payload, catalog):
     if event_type in OWN_EVENT_TYPES:
         return
-    version = catalog.versions.get(event_type)
-    if version is None:
+    revision = catalog.revisions.get(event_type)
+    if revision is None:
         if current_app.config["EVENT_CATALOG_REQUIRED"]:
             raise InvalidInput(f"event_type {event_type} is not in the event catalog, and only catalogued event "
                                "types are accepted (EVENT_CATALOG_REQUIRED)", field="event_type")
         return
-    fast, compiled = validator(event_type, version)
+    fast, compiled = validator(event_type, revision)
     if fast is not None and fast(payload):
         return
     error = best_match(compiled.iter_errors(payload))  # words the refusal, and has the last word
@@ -114,18 +114,18 @@ def describe(error):
 
 @dataclass(frozen=True)
 class Catalog:
-    """The catalog's {event type: version} as read at once, and on PostgreSQL its fingerprint (None on SQLite)."""
+    """The catalog's {event type: revision} as read at once, and on PostgreSQL its fingerprint (None on SQLite)."""
 
-    versions: dict
+    revisions: dict
     fingerprint: str | None = None
 
 
-#: PostgreSQL: the catalog's names and versions as one value a write statement compares, so a message checked
+#: PostgreSQL: the catalog's names and revisions as one value a write statement compares, so a message checked
 #: against a catalog changed since by any process is written by no statement (app.delivery.messages).
-CATALOG_FINGERPRINT = ("(SELECT coalesce(md5(string_agg(c.name || ':' || c.version, ',' ORDER BY c.name)), '') "
+CATALOG_FINGERPRINT = ("(SELECT coalesce(md5(string_agg(c.name || ':' || c.revision, ',' ORDER BY c.name)), '') "
                        "FROM event_types c)")
 _READ_POSTGRES = text(f"""
-SELECT f.fingerprint, c.name, c.version FROM (SELECT {CATALOG_FINGERPRINT} AS fingerprint) f
+SELECT f.fingerprint, c.name, c.revision FROM (SELECT {CATALOG_FINGERPRINT} AS fingerprint) f
 LEFT JOIN event_types c ON TRUE""")
 #: PostgreSQL: the catalog as this process last read it; every write compares its fingerprint.
 _known = None
@@ -145,9 +145,9 @@ def read_catalog():
     """Read the catalog now (on PostgreSQL with its fingerprint, remembered for the next checks)."""
     global _known
     if db.session.get_bind().dialect.name != "postgresql":
-        return Catalog(dict(db.session.execute(select(EventType.name, EventType.version)).all()))
+        return Catalog(dict(db.session.execute(select(EventType.name, EventType.revision)).all()))
     rows = db.session.execute(_READ_POSTGRES).all()
-    _known = Catalog({row.name: row.version for row in rows if row.name is not None}, rows[0].fingerprint)
+    _known = Catalog({row.name: row.revision for row in rows if row.name is not None}, rows[0].fingerprint)
     return _known
 
 
@@ -158,18 +158,18 @@ def forget_catalog():
     g.pop("hookyard_catalog", None)
 
 
-def validator(name, version):
-    """(fast check or None, jsonschema validator) of this version of an event type, from the cache or compiled now
+def validator(name, revision):
+    """(fast check or None, jsonschema validator) of this revision of an event type, from the cache or compiled now
     (app.delivery.schema_fast: the fast check says yes for most payloads in a few microseconds)."""
-    key = (name, version)
+    key = (name, revision)
     found = _validators.get(key)
     if found is not None:
         return found
-    row = db.session.execute(select(EventType.schema, EventType.version).where(EventType.name == name)).one_or_none()
+    row = db.session.execute(select(EventType.schema, EventType.revision).where(EventType.name == name)).one_or_none()
     if row is None:  # deleted since the catalog was read: nothing to hold the payload to
         return None, _compile(True)
     compiled = compile_fast(row.schema), _compile(row.schema)
-    _validators[(name, row.version)] = compiled
+    _validators[(name, row.revision)] = compiled
     while len(_validators) > MAX_CACHED_VALIDATORS:
         _validators.popitem(last=False)
     return compiled

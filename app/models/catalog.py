@@ -19,8 +19,11 @@ class EventType(db.Model):
     #: A payload that satisfies the schema, shown to partners.
     example: Mapped[object | None] = mapped_column(JSON)
     deprecated: Mapped[bool] = mapped_column(Boolean, default=False)
-    #: Goes up with every change; compiled validators are cached by (name, version).
+    #: Goes up with every change (for people; starts again at 1 if the type is removed and added again).
     version: Mapped[int] = mapped_column(Integer, default=1)
+    #: New with every change and never used again, even by a type removed and added again: compiled validators are
+    #: cached by (name, revision), and the catalog's fingerprint is made of them.
+    revision: Mapped[str] = mapped_column(String(32), default=lambda: new_id("rev"))
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     updated_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     updated_by: Mapped[str | None] = mapped_column(String(254))

@@ -24,6 +24,7 @@ def upgrade():
     sa.Column('example', sa.JSON(), nullable=True),
     sa.Column('deprecated', sa.Boolean(), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('revision', sa.String(length=32), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_by', sa.String(length=254), nullable=True),
