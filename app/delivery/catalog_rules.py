@@ -10,7 +10,7 @@ import json
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from flask import current_app, g
+from flask import current_app, g, has_request_context
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError, best_match
 from sqlalchemy import select, text
@@ -79,9 +79,12 @@ def check_payload(event_type, payload, catalog=None):
     try:
         _check(event_type, payload, catalog)
     except InvalidInput:
-        if catalog.fingerprint is None:  # SQLite: read for this request
+        # SQLite reads the catalog for each request; on PostgreSQL once a request (a batch), for its first refusal.
+        confirmed = has_request_context() and g.get("hookyard_catalog_confirmed") == catalog.fingerprint
+        if catalog.fingerprint is None or confirmed:
             raise
         fresh = read_catalog()
+        g.hookyard_catalog_confirmed = fresh.fingerprint
         if fresh.fingerprint == catalog.fingerprint:
             raise
         _check(event_type, payload, fresh)
