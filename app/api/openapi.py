@@ -10,7 +10,7 @@ from functools import cache
 from flask import jsonify
 from pydantic.json_schema import models_json_schema
 
-from app.api import bp, inbound_openapi, portal_openapi, schemas
+from app.api import bp, catalog_openapi, inbound_openapi, portal_openapi, schemas
 from app.api.openapi_parts import (
     ID,
     TERM,
@@ -160,8 +160,8 @@ def _schemas(models, mode):
 
 
 def _components():
-    inputs = _schemas(_IN + inbound_openapi.IN + portal_openapi.IN, "validation")
-    outputs = _schemas(_OUT + inbound_openapi.OUT + portal_openapi.OUT, "serialization")
+    inputs = _schemas(_IN + inbound_openapi.IN + portal_openapi.IN + catalog_openapi.IN, "validation")
+    outputs = _schemas(_OUT + inbound_openapi.OUT + portal_openapi.OUT + catalog_openapi.OUT, "serialization")
     scopes = ", ".join(SCOPES)
     return {
         "schemas": {**inputs, **outputs},  # no model is both read and written, so no name is given twice
@@ -180,7 +180,7 @@ def spec():
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],
         "paths": {**_endpoint_paths(), **_delivery_paths(), **inbound_openapi.inbound_paths(),
-                  **portal_openapi.portal_paths()},
+                  **portal_openapi.portal_paths(), **catalog_openapi.catalog_paths()},
         "components": _components(),
     }
 

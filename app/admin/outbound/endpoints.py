@@ -13,6 +13,7 @@ from app.admin.shared.staff_actions import within_retry_cap
 from app.auth.access import has_role, staff_actor
 from app.credentials import crypto
 from app.credentials.masking import MASK, mask_secret
+from app.delivery import catalog
 from app.delivery.endpoints import actions as endpoint_actions
 from app.delivery.endpoints import figures, rotation
 from app.delivery.endpoints import service as endpoints
@@ -33,7 +34,10 @@ class EndpointView(StaffView):
         return found(endpoints.get_endpoint, endpoint_id)
 
     def _form_page(self, form, endpoint=None):
-        return self.render("admin/outbound/endpoint_form.html", form=form, endpoint=endpoint)
+        event_types = catalog.list_event_types()
+        families = sorted({t.name.rsplit(".", 1)[0] + ".*" for t in event_types if "." in t.name})
+        return self.render("admin/outbound/endpoint_form.html", form=form, endpoint=endpoint, catalog=event_types,
+                           families=families)
 
     @expose("/")
     def index(self):
