@@ -20,10 +20,11 @@ HEADLINES = {
     "disabled": "was disabled",
     "recovered": "has recovered",
     "paused": "was paused by its receiver",
+    "final_failure": "has a delivery that failed for good",
 }
 #: The audit action of each kind.
 ACTIONS = {"failing": Action.ALERT_FAILING, "disabled": Action.ALERT_DISABLED, "recovered": Action.ALERT_RECOVERED,
-           "paused": Action.ALERT_PAUSED}
+           "paused": Action.ALERT_PAUSED, "final_failure": Action.ALERT_FINAL_FAILURE}
 
 
 class AlertNotSent(Exception):

@@ -2,7 +2,8 @@
 
 import enum
 
-from sqlalchemy import JSON, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Integer, String, Text
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -64,6 +65,12 @@ class Endpoint(db.Model):
     breaker_open_until = mapped_column(UTCDateTime)
     #: The last alert sent about this endpoint ("failing", "disabled" or "paused"); None once recovered.
     alerted: Mapped[str | None] = mapped_column(String(16))
+    #: An operational endpoint receives Hookyard's own events (app.delivery.operational), never partner messages.
+    operational: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+    #: Alert staff (the alert channels) on every delivery to it that fails for good, at most once a quiet period.
+    alert_on_failure: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+    #: When the last such alert went out: the quiet period runs from here.
+    failure_alerted_at = mapped_column(UTCDateTime)
     deleted_at = mapped_column(UTCDateTime)
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     updated_at = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)

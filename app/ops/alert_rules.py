@@ -19,6 +19,7 @@ from flask import current_app
 from sqlalchemy import func, select, update
 
 from app.audit import SYSTEM, Action, record
+from app.delivery import operational
 from app.delivery.queries import oldest_overdue_seconds
 from app.extensions import db
 from app.inbound.counts import hour_of
@@ -27,7 +28,8 @@ from app.outbox import rule_alert_after_commit
 from app.staff.settings import get_setting
 
 #: The audit actions of every alert, rule or endpoint: the alert history is these entries.
-ALERT_ACTIONS = frozenset({Action.ALERT_FIRED, Action.ALERT_RECOVERED, Action.ALERT_FAILING, Action.ALERT_DISABLED})
+ALERT_ACTIONS = frozenset({Action.ALERT_FIRED, Action.ALERT_RECOVERED, Action.ALERT_FAILING, Action.ALERT_DISABLED,
+                           Action.ALERT_FINAL_FAILURE})
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,11 @@ def monitor_link(monitor_filter, path="/admin/"):
     return f"{current_app.config['PUBLIC_URL']}{path}{query}"
 
 
+def runbook_link(kind):
+    """An absolute link (PUBLIC_URL) to the runbook of an alert kind: what it means, what to check, what to do."""
+    return f"{current_app.config['PUBLIC_URL']}/admin/runbooks/{kind}"
+
+
 def _rate_finding(subject, label, total, ok, threshold, minimum, window, monitor_filter):
     rate = 100.0 * ok / total if total else 100.0
     firing = total >= minimum and rate < threshold
@@ -71,7 +78,9 @@ def success_rate():
     threshold, minimum = get_setting("alert_success_rate_percent"), get_setting("alert_min_attempts")
     window = get_setting("alert_window_minutes")
     since = utcnow() - timedelta(minutes=window)
-    endpoints = dict(db.session.execute(select(Endpoint.id, Endpoint.name).where(Endpoint.deleted_at.is_(None))).all())
+    # Operational endpoints are left out: their failures would fire alerts announced to them (a loop).
+    endpoints = dict(db.session.execute(select(Endpoint.id, Endpoint.name).where(
+        Endpoint.deleted_at.is_(None), Endpoint.operational.is_(False))).all())
     rows = db.session.execute(  # one range scan per endpoint on (endpoint_id, started_at)
         select(DeliveryAttempt.endpoint_id, func.count(), func.count(DeliveryAttempt.error_class))
         .where(DeliveryAttempt.endpoint_id.in_(list(endpoints)), DeliveryAttempt.started_at >= since,
@@ -166,6 +175,10 @@ def _change(rule, finding, state, now):
     record(SYSTEM, action, f"{rule.title} {kind}: {finding.summary}", target_type="alert",
            target_ids=[state.key], after={"rule": rule.name, "subject": finding.subject, "link": link})
     rule_alert_after_commit(db.session, state.key, kind, link)
+    operational.emit("alert.fired" if finding.firing else "alert.resolved", {"alert": {
+        "key": state.key, "rule": rule.name, "title": rule.title, "subject": finding.subject,
+        "summary": finding.summary, "since": state.since.isoformat() if state.since else None, "link": link,
+        "runbook": runbook_link(rule.name)}})
     return kind
 
 

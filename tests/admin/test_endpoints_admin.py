@@ -3,8 +3,10 @@ import re
 
 import pytest
 
+from app.audit import SYSTEM
 from app.credentials.crypto import decrypt_headers
 from app.delivery.attempt.pipeline import attempt_delivery
+from app.delivery.endpoints.operational_endpoints import create_operational_endpoint
 from app.extensions import db
 from app.models import AuditEntry, Delivery, DeliveryStatus, Endpoint, EndpointState, utcnow
 from tests.support.factories import send, update
@@ -189,3 +191,14 @@ def test_a_secret_never_appears_in_any_page_or_log(app, client, staff, receiver,
     logged = "\n".join(record.getMessage() for record in caplog.records)
     for value in (secret, rotated, "s3cr3t"):
         assert value not in logged
+
+
+def test_operational_endpoints_are_listed_apart(app, client, staff, make_endpoint, receiver):
+    staff("viewer")
+    make_endpoint(name="OnlyPerf")
+    with app.app_context():
+        create_operational_endpoint(receiver.url("/ops"), actor=SYSTEM, name="Shop events")
+    html = client.get("/admin/endpoints/").get_data(as_text=True)
+    partners, operational = html.split('id="operational-endpoints"')
+    assert "OnlyPerf" in partners and "Shop events" not in partners
+    assert "Shop events" in operational and "OnlyPerf" not in operational
