@@ -33,6 +33,10 @@ class SourceSettings(Strict):
         None, ge=rules.MIN_TOLERANCE_SECONDS, le=rules.MAX_TOLERANCE_SECONDS,
         description="Largest age of a signed timestamp accepted (Stripe, Standard Webhooks; default 300)")
     options: ZohoOptions | None = Field(None, description="Zoho only; other providers take none")
+    silence_alert_minutes: StrictInt | None = Field(
+        None, ge=rules.MIN_SILENCE_MINUTES, le=rules.MAX_SILENCE_MINUTES,
+        description="Alert (raised by the web process, no worker needed) when no request has been accepted for "
+                    "this many minutes; null: never")
 
 
 class SourceIn(SourceSettings):
@@ -70,6 +74,7 @@ class SourceOut(Out):
     forward: bool
     tolerance_seconds: int
     options: dict
+    silence_alert_minutes: int | None = None
     state: str
     state_reason: str | None
     state_changed_at: datetime | None

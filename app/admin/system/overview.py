@@ -8,6 +8,7 @@ from app.admin.system import charts
 from app.auth.access import has_role
 from app.console.overview import BUCKET_SECONDS, CHART_STATUSES, HOUR, inbound_figures, take_overview
 from app.models import Role, utcnow
+from app.ops.firing import firing_now
 from app.staff.settings import get_setting
 
 
@@ -20,7 +21,7 @@ class OverviewView(StaffView):
             o=figures, hour=HOUR, statuses=CHART_STATUSES, relative=relative, can_operate=has_role(Role.OPERATOR),
             delivery_chart=charts.stacked_bars(figures.deliveries, BUCKET_SECONDS),
             latency_chart=charts.latency_lines(figures.latency), refresh_seconds=get_setting("refresh_seconds"),
-            inbound=inbound_figures(figures.now),
+            inbound=inbound_figures(figures.now), firing=firing_now(),
         )
 
     @expose("/")
