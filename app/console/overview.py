@@ -134,16 +134,18 @@ def _bucket_column(column):
     return cast(func.strftime("%s", column), Integer) // width  # SQLite stores naive UTC text
 
 
-def _attempts_since(since):
-    """SQL: attempts started at or after since, test events left out (as the success-rate alert counts them)."""
-    return (DeliveryAttempt.started_at >= since, DeliveryAttempt.trigger != AttemptTrigger.TEST)
+def _attempts_since(since, until=None):
+    """SQL: attempts started at or after since (and before until), test events left out (as the success-rate alert
+    counts them)."""
+    bounds = (DeliveryAttempt.started_at < until,) if until is not None else ()
+    return (DeliveryAttempt.started_at >= since, DeliveryAttempt.trigger != AttemptTrigger.TEST, *bounds)
 
 
-def attempt_success(since):
-    """Attempts started at or after since, and those that succeeded (no error class)."""
+def attempt_success(since, until=None):
+    """Attempts started at or after since (and before until), and those that succeeded (no error class)."""
     attempts, succeeded = db.session.execute(
         select(func.count(), func.count().filter(DeliveryAttempt.error_class.is_(None)))
-        .where(*_attempts_since(since))).one()
+        .where(*_attempts_since(since, until))).one()
     return Rate(attempts, succeeded)
 
 
@@ -249,6 +251,8 @@ class Overview:
 
     now: datetime
     success_1h: Rate
+    #: The hour before the last one: what "vs previous hour" compares with.
+    success_prev_1h: Rate
     success_24h: Rate
     failed_1h: int
     backlog: Backlog
@@ -261,6 +265,22 @@ class Overview:
     @property
     def chart_start(self):
         return chart_start(self.now)
+
+
+def rate_level(rate, threshold):
+    """The card colour of a success rate: danger under the alert threshold, ok at or above it, none without data."""
+    if rate.percent is None:
+        return None
+    return "danger" if rate.percent < threshold else "ok"
+
+
+def rate_change(rate, previous):
+    """Say how a success rate compares with the previous hour's ("vs previous hour: 97.0 %, +2.0 pts"), or None."""
+    if rate.percent is None or previous.percent is None:
+        return None
+    delta = round(rate.percent - previous.percent, 1)
+    return f"vs previous hour: {previous.percent} %, {delta:+.1f} pts" if delta else \
+        f"vs previous hour: {previous.percent} %, unchanged"
 
 
 @dataclass(frozen=True)
@@ -292,7 +312,8 @@ def inbound_figures(now):
 def take_overview(now):
     """Compute every figure of the overview as of now."""
     return Overview(
-        now=now, success_1h=attempt_success(now - HOUR), success_24h=attempt_success(now - DAY),
+        now=now, success_1h=attempt_success(now - HOUR), success_prev_1h=attempt_success(now - 2 * HOUR, now - HOUR),
+        success_24h=attempt_success(now - DAY),
         failed_1h=failed_since(now - HOUR), backlog=pending_backlog(), endpoints=endpoint_counts(),
         p95_ms_24h=attempt_p95_ms(now - DAY), deliveries=delivery_buckets(now), latency=latency_buckets(now),
         top_errors=top_errors(),

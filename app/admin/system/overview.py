@@ -6,7 +6,15 @@ from app.admin.shared.base import StaffView
 from app.admin.shared.formatters import relative
 from app.admin.system import charts
 from app.auth.access import has_role
-from app.console.overview import BUCKET_SECONDS, CHART_STATUSES, HOUR, inbound_figures, take_overview
+from app.console.overview import (
+    BUCKET_SECONDS,
+    CHART_STATUSES,
+    HOUR,
+    inbound_figures,
+    rate_change,
+    rate_level,
+    take_overview,
+)
 from app.models import Role, utcnow
 from app.ops.firing import firing_now
 from app.staff.settings import get_setting
@@ -21,7 +29,8 @@ class OverviewView(StaffView):
             o=figures, hour=HOUR, statuses=CHART_STATUSES, relative=relative, can_operate=has_role(Role.OPERATOR),
             delivery_chart=charts.stacked_bars(figures.deliveries, BUCKET_SECONDS),
             latency_chart=charts.latency_lines(figures.latency), refresh_seconds=get_setting("refresh_seconds"),
-            inbound=inbound_figures(figures.now), firing=firing_now(),
+            inbound=inbound_figures(figures.now), firing=firing_now(), rate_level=rate_level, rate_change=rate_change,
+            alert_threshold=get_setting("alert_success_rate_percent"),
         )
 
     @expose("/")
