@@ -74,3 +74,12 @@ def test_the_watch_runs_the_rules_under_a_lease(app):
     assert firing(app) == ["no_worker:workers"]
     with app.app_context():
         assert db.session.get(PeriodicRun, "web_alerts").last_error is None
+
+
+def test_a_source_silence_window_is_set_through_the_api_and_checked(app, client, auth):
+    created = client.post("/api/v1/inbound-sources", headers=auth,
+                          json={"name": "shop", "provider": "shopify", "silence_alert_minutes": 60})
+    assert created.status_code == 201 and created.json["silence_alert_minutes"] == 60
+    path = f"/api/v1/inbound-sources/{created.json['id']}"
+    assert client.patch(path, headers=auth, json={"silence_alert_minutes": 1}).status_code == 422
+    assert client.patch(path, headers=auth, json={"silence_alert_minutes": None}).json["silence_alert_minutes"] is None
