@@ -57,3 +57,17 @@ def test_the_system_page_lists_the_firing_alerts(new_page, sign_in, backlog_firi
     page.goto("/admin/system/")
     expect(page.locator('#firing-alerts [data-firing="backlog"] [data-runbook]')).to_have_attribute(
         "href", "/admin/runbooks/backlog")
+
+
+@pytest.mark.parametrize(("width", "height", "scheme"), SIZES)
+def test_the_chart_range_switches_and_survives_the_refresh(new_page, sign_in, width, height, scheme):
+    page = new_page(width=width, height=height, color_scheme=scheme)
+    sign_in(page, "viewer")
+    page.goto("/admin/overview/")
+    page.locator('#chart-range [data-range="7d"]').click()
+    page.wait_for_url("**/admin/overview/?range=7d")
+    expect(page.locator('#chart-range [data-range="7d"]')).to_have_attribute("aria-current", "page")
+    expect(page.locator("#deliveries-chart-heading")).to_have_text("Deliveries created per hour, by current status")
+    expect(page.locator("#overview-figures")).to_have_attribute("hx-get", "/admin/overview/figures?range=7d")
+    assert not scrolls_sideways(page)
+    assert axe_violations(page) == []
