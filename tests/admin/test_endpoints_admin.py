@@ -202,3 +202,16 @@ def test_operational_endpoints_are_listed_apart(app, client, staff, make_endpoin
     partners, operational = html.split('id="operational-endpoints"')
     assert "OnlyPerf" in partners and "Shop events" not in partners
     assert "Shop events" in operational and "OnlyPerf" not in operational
+
+
+def test_an_admin_turns_on_the_alert_on_every_final_failure(app, client, staff, make_endpoint, receiver):
+    token = staff("admin")
+    endpoint = make_endpoint()
+    page = client.get(f"/admin/endpoints/{endpoint.id}/edit").get_data(as_text=True)
+    assert 'name="alert_on_failure"' in page
+    data = {**form(receiver), "headers": "", "alert_on_failure": "y", "csrf_token": token}
+    client.post(f"/admin/endpoints/{endpoint.id}/edit", data=data)
+    with app.app_context():
+        assert db.session.get(Endpoint, endpoint.id).alert_on_failure is True
+        entry = db.session.query(AuditEntry).filter_by(action="endpoint.update").one()
+        assert entry.after["alert_on_failure"] is True

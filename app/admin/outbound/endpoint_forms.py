@@ -7,7 +7,7 @@ setting to the page is adding its field. CONVERSIONS lists the fields whose text
 
 from dataclasses import dataclass
 
-from wtforms import Form, IntegerField, SelectField, StringField, TextAreaField, URLField
+from wtforms import BooleanField, Form, IntegerField, SelectField, StringField, TextAreaField, URLField
 from wtforms.validators import DataRequired, Optional
 
 from app.credentials.masking import MASK
@@ -29,6 +29,9 @@ class EndpointForm(Form):
     max_in_flight = IntegerField("Worker slots at most", validators=[Optional()],
                                  description="How many workers may send to this endpoint at once; empty for the "
                                              "default. Keeps a slow partner from holding up the others.")
+    alert_on_failure = BooleanField("Alert on every final failure", description=(
+        "E-mail (the alert channels) each time a delivery to it fails for good, at most once in "
+        "FINAL_FAILURE_ALERT_QUIET_MINUTES (15): for endpoints with little traffic."))
 
 
 def _split(text):
