@@ -2,10 +2,10 @@
 delete, rotate), and the catalog of those events."""
 
 from app.api import bp
+from app.api.endpoint_routes import with_secret
 from app.api.routes import api_actor, json_body, out
 from app.api.schemas import (
     DeletedOut,
-    EndpointCreatedOut,
     EndpointListOut,
     EndpointOut,
     OperationalEndpointIn,
@@ -19,16 +19,12 @@ from app.delivery.endpoints import operational_endpoints as endpoints
 from app.delivery.endpoints.service import list_endpoints
 
 
-def _with_secret(endpoint, secret, status):
-    return out(EndpointCreatedOut, {**EndpointOut.model_validate(endpoint).model_dump(), "secret": secret}, status)
-
-
 @bp.post("/operational-endpoints")
 @require_scope("endpoints:write")
 def create_operational_endpoint():
     data = OperationalEndpointIn.model_validate(json_body()).model_dump(exclude_unset=True)
     endpoint, secret = endpoints.create_operational_endpoint(data.pop("url"), actor=api_actor(), **data)
-    return _with_secret(endpoint, secret, 201)
+    return with_secret(endpoint, secret, 201)
 
 
 @bp.get("/operational-endpoints")
@@ -63,7 +59,7 @@ def rotate_operational_secret(endpoint_id):
     data = RotateIn.model_validate(json_body())
     endpoint, secret = endpoints.rotate_operational_secret(endpoint_id, actor=api_actor(),
                                                            grace_seconds=data.grace_seconds)
-    return _with_secret(endpoint, secret, 200)
+    return with_secret(endpoint, secret, 200)
 
 
 @bp.get("/operational-event-types")
