@@ -15,6 +15,7 @@ from app.audit import Action, record
 from app.delivery.endpoints.figures import is_failing
 from app.extensions import db
 from app.models import Delivery, DeliveryStatus, Endpoint, EndpointState, InboundSource, utcnow
+from app.runbooks import runbook_path
 
 #: How long "dismiss" folds the summary away.
 HIDE_FOR = timedelta(hours=1)
@@ -46,7 +47,9 @@ class Summary:
                 links = Markup(", ").join(Markup('<a href="{}" data-banner="source-{}">{}</a>').format(
                     source_link(source), kind, source.name) for source in sources)
                 noun = "inbound source" if len(sources) == 1 else "inbound sources"
-                text += Markup("{}{} {} {} ({})").format("; " if text else "", len(sources), noun, kind, links)
+                runbook = Markup('<a href="{}" data-runbook>what to do</a>').format(runbook_path(f"inbound_{kind}"))
+                text += Markup("{}{} {} {} ({}; {})").format("; " if text else "", len(sources), noun, kind, links,
+                                                              runbook)
         return text
 
 
