@@ -8,6 +8,7 @@ from app import create_app
 from app.config import Config
 from app.ops.broker_memory import warn_at_startup
 from app.ops.metrics_store import PromptPublisher
+from app.ops.web_watch import start_web_watch
 
 app = create_app(Config(role="web"))
 
@@ -22,6 +23,9 @@ else:
     publisher = PromptPublisher(app)
     publisher.start()
     atexit.register(publisher.stop)
+
+# The alerts that must not need a worker (none alive, inbound unprocessed, a source silent) are raised from here.
+start_web_watch(app)
 
 # Everything built so far lives as long as the process: keep the cyclic garbage collector from scanning it
 # again on every full collection (as the workers do, tasks/worker.py).

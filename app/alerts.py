@@ -12,6 +12,7 @@ from app.delivery.attempt.addresses import outbound_policy
 from app.delivery.queries import pending_count
 from app.extensions import db
 from app.models import Endpoint, utcnow
+from app.runbooks import runbook_path
 from app.staff.settings import get_setting
 
 #: One line per kind, used as the email subject's start.
@@ -20,10 +21,11 @@ HEADLINES = {
     "disabled": "was disabled",
     "recovered": "has recovered",
     "paused": "was paused by its receiver",
+    "final_failure": "has a delivery that failed for good",
 }
 #: The audit action of each kind.
 ACTIONS = {"failing": Action.ALERT_FAILING, "disabled": Action.ALERT_DISABLED, "recovered": Action.ALERT_RECOVERED,
-           "paused": Action.ALERT_PAUSED}
+           "paused": Action.ALERT_PAUSED, "final_failure": Action.ALERT_FINAL_FAILURE}
 
 
 class AlertNotSent(Exception):
@@ -36,6 +38,7 @@ def alert_body(kind, endpoint, reason):
         "type": f"endpoint.{kind}",
         "at": utcnow().isoformat(),
         "reason": reason,
+        "runbook": f"{current_app.config['PUBLIC_URL']}{runbook_path(kind)}",
         "endpoint": {
             "id": endpoint.id, "name": endpoint.name, "url": endpoint.url, "state": endpoint.state.value,
             "state_reason": endpoint.state_reason, "consecutive_failures": endpoint.consecutive_failures,
@@ -88,7 +91,8 @@ def _endpoint_text(body):
     facts = body["endpoint"]
     return (f"{body['reason']}.\n\nEndpoint: {facts['name'] or ''} {facts['url']}\nState: {facts['state']}"
             f"{' (' + facts['state_reason'] + ')' if facts['state_reason'] else ''}\n"
-            f"Failures in a row: {facts['consecutive_failures']}\nPending deliveries: {facts['pending_deliveries']}\n")
+            f"Failures in a row: {facts['consecutive_failures']}\nPending deliveries: {facts['pending_deliveries']}\n"
+            f"What to do: {body['runbook']}\n")
 
 
 def send_email(to, subject, text):

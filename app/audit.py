@@ -82,6 +82,7 @@ class Action(enum.StrEnum):
     ALERT_DISABLED = "alert.disabled"
     ALERT_RECOVERED = "alert.recovered"
     ALERT_PAUSED = "alert.paused"
+    ALERT_FINAL_FAILURE = "alert.final_failure"
     ALERT_FIRED = "alert.fired"
     ALERT_SENT = "alert.sent"
 

@@ -180,6 +180,9 @@ def serve(host, port):
 
         start_embedded_worker(app)
         click.echo("Embedded mode: SQLite database and an in-process worker (no Redis needed).")
+    from app.ops.web_watch import start_web_watch
+
+    start_web_watch(app)  # the alerts that must not need a worker, raised from the web process
     click.echo(f"Serving on http://{host}:{port}/  (API: http://{host}:{port}/api/v1/openapi.json)")
     if password:  # again once the server listens, so it is not lost among the start-up lines
         _echo_when_listening(host, port, f"First start: open http://{host}:{port}/login\n"

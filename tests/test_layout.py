@@ -18,8 +18,9 @@ DOMAIN = ("app.delivery", "app.inbound", "app.ops", "app.staff", "app.auth", "ap
 #: Web rooms inside a domain package: auth's sign-in blueprint is a view, not a service.
 DOMAIN_VIEWS = ("app.auth.views",)
 WEB = ("app.admin", "app.api")
-#: All inbound may import of app.delivery: it forwards events as a producer (send_message, the event-type rules).
-INBOUND_MAY_USE = ("app.delivery.messages", "app.delivery.matching")
+#: All inbound may import of app.delivery: it forwards events as a producer (send_message, the event-type rules),
+#: and announces a final failure as any producer of operational events does (emit).
+INBOUND_MAY_USE = ("app.delivery.messages", "app.delivery.matching", "app.delivery.operational")
 
 
 def _modules(top):

@@ -31,6 +31,7 @@ from app.admin.shared.banners import staff_summary
 from app.admin.shared.base import HomeView
 from app.admin.system.audit_log import AuditView
 from app.admin.system.overview import OverviewView
+from app.admin.system.runbooks import RunbookView
 from app.admin.system.status import SystemView
 from app.credentials.masking import mask_outbound_headers
 from app.extensions import db
@@ -57,6 +58,7 @@ def init_admin(app):
     admin.add_view(ReferenceLinkView(name="Reference links", url="/admin/reference-links", endpoint="reference_links"))
     admin.add_view(SettingsView(name="Settings", url="/admin/settings", endpoint="settings"))
     admin.add_view(SystemView(name="System", url="/admin/system", endpoint="system"))
+    admin.add_view(RunbookView(name="Runbooks", url="/admin/runbooks", endpoint="runbooks"))
     admin.add_view(PreferencesView(name="Preferences", url="/admin/preferences", endpoint="preferences"))
     app.jinja_env.globals.update(time_cell=fmt.time_cell, status_badge=fmt.status_badge, tag_list=fmt.tag_list,
                                  duration=fmt.duration, viewer_zone=fmt.viewer_zone, page_numbers=fmt.page_numbers,

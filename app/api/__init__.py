@@ -22,6 +22,7 @@ from app.api import (  # noqa: E402,F401  registers the views on bp
     errors,
     inbound_routes,
     openapi,
+    operational_routes,
     portal_routes,
     routes,
     system_routes,

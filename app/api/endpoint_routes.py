@@ -26,7 +26,8 @@ from app.delivery.endpoints import service as endpoints
 from app.delivery.endpoints.preview import preview_body
 
 
-def _with_secret(endpoint, secret, status):
+def with_secret(endpoint, secret, status):
+    """The endpoint as the API shows it, with its secret: only when created or rotated."""
     return out(EndpointCreatedOut, {**EndpointOut.model_validate(endpoint).model_dump(), "secret": secret}, status)
 
 
@@ -36,7 +37,7 @@ def create_endpoint():
     data = EndpointIn.model_validate(json_body()).model_dump(exclude_unset=True)
     url, scheme = data.pop("url"), data.pop("signing", "standard")
     endpoint, secret = endpoints.create_endpoint(url, actor=api_actor(), signing_scheme=scheme, **data)
-    return _with_secret(endpoint, secret, 201)
+    return with_secret(endpoint, secret, 201)
 
 
 @bp.get("/endpoints")
@@ -73,7 +74,7 @@ def delete_endpoint(endpoint_id):
 def rotate_secret(endpoint_id):
     data = RotateIn.model_validate(json_body())
     endpoint, secret = rotation.rotate_secret(endpoint_id, actor=api_actor(), grace_seconds=data.grace_seconds)
-    return _with_secret(endpoint, secret, 200)
+    return with_secret(endpoint, secret, 200)
 
 
 @bp.post("/endpoints/<endpoint_id>/test")

@@ -63,6 +63,10 @@ class SourceSettings(Strict):
     options: GenericOptions | ZohoOptions | ShopifyOptions | None = Field(None, description=(
         "Zoho: its token header and event id field; Shopify: the shops it accepts; generic: how its sender signs. "
         "Other providers take none"))
+    silence_alert_minutes: StrictInt | None = Field(
+        None, ge=rules.MIN_SILENCE_MINUTES, le=rules.MAX_SILENCE_MINUTES,
+        description="Alert (raised by the web process, no worker needed) when no request has been accepted for "
+                    "this many minutes; null: never")
 
 
 class SourceIn(SourceSettings):
@@ -100,6 +104,7 @@ class SourceOut(Out):
     forward: bool
     tolerance_seconds: int
     options: dict
+    silence_alert_minutes: int | None = None
     state: str
     state_reason: str | None
     state_changed_at: datetime | None

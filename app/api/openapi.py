@@ -28,10 +28,12 @@ from app.search import DAY, FIRST_DAY, LAST_DAY, MOMENT
 #: A header value: HTTP drops the tabs and spaces around it before the app sees it, so they may appear.
 _HEADER_TEXT = {"type": "string", "pattern": r"^[^\x00-\x08\x0a-\x1f\x7f]*$"}
 #: Models read from requests (validation schemas) and written in answers (serialization schemas).
-_IN = [schemas.EndpointIn, schemas.EndpointPatch, schemas.RotateIn, schemas.RecoverIn, schemas.MessageIn,
-       schemas.MessageBatchIn, schemas.RetryIn, schemas.ResendIn, schemas.ResolveIn, schemas.PreviewIn]
+_IN = [schemas.EndpointIn, schemas.EndpointPatch, schemas.OperationalEndpointIn, schemas.OperationalEndpointPatch,
+       schemas.RotateIn, schemas.RecoverIn, schemas.MessageIn, schemas.MessageBatchIn, schemas.RetryIn,
+       schemas.ResendIn, schemas.ResolveIn, schemas.PreviewIn]
 _OUT = [schemas.EndpointOut, schemas.EndpointListOut, schemas.EndpointCreatedOut, schemas.DeletedOut,
-        schemas.RecoverOut, schemas.PreviewOut, schemas.MessageOut, schemas.MessageBatchOut, schemas.DeliveryOut,
+        schemas.OperationalEventTypesOut, schemas.RecoverOut, schemas.PreviewOut, schemas.MessageOut,
+        schemas.MessageBatchOut, schemas.DeliveryOut,
         schemas.DeliveryDetailOut, schemas.DeliveryPageOut, schemas.StatsOut, schemas.SystemOut, schemas.ErrorOut]
 
 def _batch_op():
@@ -115,6 +117,38 @@ def _endpoint_paths():
     }
 
 
+def _operational_paths():
+    operational_links = links("getOperationalEndpoint", "updateOperationalEndpoint", "deleteOperationalEndpoint",
+                              "rotateOperationalSecret")
+    return {
+        "/operational-endpoints": {
+            "post": operation("createOperationalEndpoint", "Create an operational endpoint: Hookyard posts its own "
+                              "events to it (Standard Webhooks); the response shows its secret once",
+                              "endpoints:write", "201", "EndpointCreatedOut", body="OperationalEndpointIn",
+                              errors=("422", "500"), links=operational_links),
+            "get": operation("listOperationalEndpoints", "List operational endpoints", "read", "200",
+                             "EndpointListOut"),
+        },
+        "/operational-endpoints/{id}": {
+            "get": operation("getOperationalEndpoint", "Get an operational endpoint", "read", "200", "EndpointOut",
+                             params=ID, errors=("404",)),
+            "patch": operation("updateOperationalEndpoint", "Change an operational endpoint (only the fields sent)",
+                               "endpoints:write", "200", "EndpointOut", body="OperationalEndpointPatch",
+                               body_required=False, params=ID, errors=("404", "422", "500")),
+            "delete": operation("deleteOperationalEndpoint", "Delete an operational endpoint, cancelling the events "
+                                "still waiting for it", "endpoints:write", "200", "DeletedOut", params=ID,
+                                errors=("404",)),
+        },
+        "/operational-endpoints/{id}/rotate-secret": {"post": operation(
+            "rotateOperationalSecret", "Rotate the secret; the old one signs beside the new one for the grace period",
+            "endpoints:write", "200", "EndpointCreatedOut", body="RotateIn", body_required=False, params=ID,
+            errors=("404", "422", "500"))},
+        "/operational-event-types": {"get": operation(
+            "listOperationalEventTypes", "The events Hookyard posts to operational endpoints", "read", "200",
+            "OperationalEventTypesOut")},
+    }
+
+
 def _delivery_paths():
     idempotency = param("Idempotency-Key", "header", {**_HEADER_TEXT, "maxLength": 200},
                          "The same key again returns the first message (Idempotent-Replayed: true); empty is none")
@@ -179,7 +213,7 @@ def spec():
         "info": {"title": "Hookyard webhooks API", "version": "1.0.0"},
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],
-        "paths": {**_endpoint_paths(), **_delivery_paths(), **inbound_openapi.inbound_paths(),
+        "paths": {**_endpoint_paths(), **_operational_paths(), **_delivery_paths(), **inbound_openapi.inbound_paths(),
                   **portal_openapi.portal_paths(), **catalog_openapi.catalog_paths()},
         "components": _components(),
     }

@@ -23,7 +23,7 @@ from pydantic import (
 
 from app.config import MAX_ROTATION_GRACE_SECONDS, MAX_TIMEOUT_SECONDS
 from app.credentials.masking import MASK
-from app.delivery import matching
+from app.delivery import matching, operational
 from app.delivery.endpoints import rules
 from app.delivery.formats.sandbox import MAX_TEMPLATE_CHARS
 from app.errors import InvalidInput
@@ -107,6 +107,9 @@ class EndpointSettings(Strict):
     payload_template: StrictStr | None = Field(None, max_length=MAX_TEMPLATE_CHARS, description=(
         "A Jinja2 template (sandboxed) over type, id, timestamp, reference, tags and data (the payload), with a "
         "tojson filter, e.g. {\"order_ref\": {{ data.order | tojson }}}; refused with 422 when it does not compile"))
+    alert_on_failure: StrictBool | None = Field(
+        None, description="Alert staff (ALERT_EMAIL_TO, ALERT_WEBHOOK_URL) on every delivery that fails for good, "
+                          "at most once in FINAL_FAILURE_ALERT_QUIET_MINUTES (default 15)")
 
 
 class EndpointIn(EndpointSettings):
@@ -119,6 +122,30 @@ class EndpointPatch(EndpointSettings):
 
     url: Url | None = None
     signing: Literal["standard", "shared-secret", "hmac-sha256"] | None = None
+    state: Literal["enabled", "paused", "disabled"] | None = None
+    state_reason: OneLine | None = Field(None, max_length=500)
+
+
+OperationalEventType = Literal[tuple(operational.EVENT_TYPES)]
+
+
+class OperationalEndpointSettings(Strict):
+    name: OneLine | None = Field(None, max_length=200)
+    description: Prose | None = Field(None, max_length=2000)
+    event_types: list[OperationalEventType] | None = Field(
+        None, min_length=1, description="Operational event types to receive (exact names); omitted or null means all")
+    alert_on_failure: StrictBool | None = Field(
+        None, description="Alert staff on every event to it that fails for good (at most once a quiet period)")
+
+
+class OperationalEndpointIn(OperationalEndpointSettings):
+    url: Url = Field(description="http(s) URL that receives Hookyard's own events, signed as Standard Webhooks")
+
+
+class OperationalEndpointPatch(OperationalEndpointSettings):
+    """Only the fields sent change; null clears an optional one."""
+
+    url: Url | None = None
     state: Literal["enabled", "paused", "disabled"] | None = None
     state_reason: OneLine | None = Field(None, max_length=500)
 
@@ -233,6 +260,8 @@ class EndpointOut(Out):
     last_failure_at: datetime | None
     secret_created_at: datetime
     created_at: datetime
+    operational: bool = Field(False, description="It receives Hookyard's own events, never partner messages")
+    alert_on_failure: bool = Field(False, description="Staff are alerted on every delivery that fails for good")
 
     @field_validator("headers", mode="before")
     @classmethod
@@ -242,6 +271,15 @@ class EndpointOut(Out):
 
 class EndpointListOut(BaseModel):
     data: list[EndpointOut]
+
+
+class OperationalEventTypeOut(BaseModel):
+    name: str
+    description: str
+
+
+class OperationalEventTypesOut(BaseModel):
+    data: list[OperationalEventTypeOut]
 
 
 class EndpointCreatedOut(EndpointOut):

@@ -29,6 +29,34 @@ from app.models import (
 HOUR, DAY = timedelta(hours=1), timedelta(hours=24)
 #: Width of one chart bar, and how many bars make the 24-hour charts (the last one is the current 5 minutes).
 BUCKET_SECONDS, BUCKETS = 300, 288
+
+
+@dataclass(frozen=True)
+class ChartRange:
+    """A range the charts can cover: its key (?range=), label, bar width, bar count and tick spacing."""
+
+    key: str
+    label: str
+    bucket_seconds: int
+    buckets: int
+    tick_seconds: int
+    tick_format: str = "%H:%M"
+
+    @property
+    def bar_label(self):
+        """What one bar covers, in words ("5 minutes")."""
+        minutes = self.bucket_seconds // 60
+        return "hour" if minutes == 60 else f"{minutes} minutes" if minutes > 1 else "minute"
+
+
+#: The charts' ranges, in the order the page offers them; DEFAULT_RANGE when none is asked for.
+RANGES = {r.key: r for r in (
+    ChartRange("1h", "1 h", 60, 60, 600),
+    ChartRange("6h", "6 h", 300, 72, 3600),
+    ChartRange("24h", "24 h", BUCKET_SECONDS, BUCKETS, 3 * 3600),
+    ChartRange("7d", "7 d", 3600, 168, 86400, "%a %d"),
+)}
+DEFAULT_RANGE = RANGES["24h"]
 #: How many error groups the overview lists.
 TOP_ERRORS = 10
 #: Failed deliveries nobody marked resolved: the monitor's Failed tab, and what the overview counts as failed.
@@ -112,38 +140,40 @@ def _is_postgres():
     return db.session.get_bind().dialect.name == "postgresql"
 
 
-def bucket_of(moment):
-    """The number of the 5-minute bucket (counted from the Unix epoch, UTC) a moment falls in."""
-    return int(moment.timestamp()) // BUCKET_SECONDS
+def bucket_of(moment, seconds=BUCKET_SECONDS):
+    """The number of the bucket of that many seconds (counted from the Unix epoch, UTC) a moment falls in."""
+    return int(moment.timestamp()) // seconds
 
 
-def chart_start(now):
-    """Start of the first bar of the 24-hour charts ending with the bucket holding now."""
-    return _bucket_start(bucket_of(now) - BUCKETS + 1)
+def chart_start(now, span=DEFAULT_RANGE):
+    """Start of the first bar of the charts over span (a ChartRange) ending with the bucket holding now."""
+    return _bucket_start(bucket_of(now, span.bucket_seconds) - span.buckets + 1, span.bucket_seconds)
 
 
-def _bucket_start(number):
-    return datetime.fromtimestamp(number * BUCKET_SECONDS, UTC)
+def _bucket_start(number, seconds=BUCKET_SECONDS):
+    return datetime.fromtimestamp(number * seconds, UTC)
 
 
-def _bucket_column(column):
+def _bucket_column(column, seconds=BUCKET_SECONDS):
     """SQL: the bucket number of a UTC timestamp column, computed the same way on both databases."""
-    width = literal_column(str(BUCKET_SECONDS))  # a literal, so GROUP BY matches the selected expression
+    width = literal_column(str(seconds))  # a literal, so GROUP BY matches the selected expression
     if _is_postgres():
         return cast(func.floor(extract("epoch", column) / width), Integer)
     return cast(func.strftime("%s", column), Integer) // width  # SQLite stores naive UTC text
 
 
-def _attempts_since(since):
-    """SQL: attempts started at or after since, test events left out (as the success-rate alert counts them)."""
-    return (DeliveryAttempt.started_at >= since, DeliveryAttempt.trigger != AttemptTrigger.TEST)
+def _attempts_since(since, until=None):
+    """SQL: attempts started at or after since (and before until), test events left out (as the success-rate alert
+    counts them)."""
+    bounds = (DeliveryAttempt.started_at < until,) if until is not None else ()
+    return (DeliveryAttempt.started_at >= since, DeliveryAttempt.trigger != AttemptTrigger.TEST, *bounds)
 
 
-def attempt_success(since):
-    """Attempts started at or after since, and those that succeeded (no error class)."""
+def attempt_success(since, until=None):
+    """Attempts started at or after since (and before until), and those that succeeded (no error class)."""
     attempts, succeeded = db.session.execute(
         select(func.count(), func.count().filter(DeliveryAttempt.error_class.is_(None)))
-        .where(*_attempts_since(since))).one()
+        .where(*_attempts_since(since, until))).one()
     return Rate(attempts, succeeded)
 
 
@@ -181,43 +211,45 @@ def attempt_p95_ms(since):
     return percentile(durations, 0.95) if durations else None
 
 
-def delivery_buckets(now):
-    """Deliveries created in each 5-minute bucket of the last 24 hours, by current status; empty buckets included."""
-    bucket = _bucket_column(Delivery.created_at)
+def delivery_buckets(now, span=DEFAULT_RANGE):
+    """Deliveries created in each bucket of span (5 minutes over the last 24 hours by default), by current status;
+    empty buckets included."""
+    seconds, size = span.bucket_seconds, span.buckets
+    bucket = _bucket_column(Delivery.created_at, seconds)
     rows = db.session.execute(
-        select(bucket, Delivery.status, func.count()).where(Delivery.created_at >= chart_start(now))
+        select(bucket, Delivery.status, func.count()).where(Delivery.created_at >= chart_start(now, span))
         .group_by(bucket, Delivery.status)).all()
-    first = bucket_of(now) - BUCKETS + 1
-    counts = [{status: 0 for status in CHART_STATUSES} for _ in range(BUCKETS)]
+    first = bucket_of(now, seconds) - size + 1
+    counts = [{status: 0 for status in CHART_STATUSES} for _ in range(size)]
     for number, status, count in rows:
-        if 0 <= number - first < BUCKETS:
+        if 0 <= number - first < size:
             shown = DeliveryStatus.PENDING if status is DeliveryStatus.SENDING else status
             counts[number - first][shown] += count
-    return [DeliveryBucket(_bucket_start(first + i), counts[i]) for i in range(BUCKETS)]
+    return [DeliveryBucket(_bucket_start(first + i, seconds), counts[i]) for i in range(size)]
 
 
-def latency_buckets(now):
-    """p50 and p95 attempt duration in each 5-minute bucket of the last 24 hours; None where nothing was attempted."""
-    by_number = _latency_postgres(now) if _is_postgres() else _latency_python(now)
-    first = bucket_of(now) - BUCKETS + 1
-    return [LatencyBucket(_bucket_start(first + i), *by_number.get(first + i, (0, None, None)))
-            for i in range(BUCKETS)]
+def latency_buckets(now, span=DEFAULT_RANGE):
+    """p50 and p95 attempt duration in each bucket of span; None where nothing was attempted."""
+    by_number = _latency_postgres(now, span) if _is_postgres() else _latency_python(now, span)
+    first = bucket_of(now, span.bucket_seconds) - span.buckets + 1
+    return [LatencyBucket(_bucket_start(first + i, span.bucket_seconds), *by_number.get(first + i, (0, None, None)))
+            for i in range(span.buckets)]
 
 
-def _latency_postgres(now):
-    bucket, duration = _bucket_column(DeliveryAttempt.started_at), DeliveryAttempt.duration_ms
+def _latency_postgres(now, span):
+    bucket, duration = _bucket_column(DeliveryAttempt.started_at, span.bucket_seconds), DeliveryAttempt.duration_ms
     rows = db.session.execute(
         select(bucket, func.count(), func.percentile_cont(0.5).within_group(duration),
                func.percentile_cont(0.95).within_group(duration))
-        .where(*_attempts_since(chart_start(now))).group_by(bucket)).all()
+        .where(*_attempts_since(chart_start(now, span))).group_by(bucket)).all()
     return {number: (n, int(round(p50)), int(round(p95))) for number, n, p50, p95 in rows}
 
 
-def _latency_python(now):
+def _latency_python(now, span):
     durations = {}
     for started_at, ms in db.session.execute(select(DeliveryAttempt.started_at, DeliveryAttempt.duration_ms)
-                                             .where(*_attempts_since(chart_start(now)))):
-        durations.setdefault(bucket_of(started_at), []).append(ms)
+                                             .where(*_attempts_since(chart_start(now, span)))):
+        durations.setdefault(bucket_of(started_at, span.bucket_seconds), []).append(ms)
     ordered = {number: sorted(values) for number, values in durations.items()}
     return {number: (len(values), percentile(values, 0.5), percentile(values, 0.95))
             for number, values in ordered.items()}
@@ -249,6 +281,8 @@ class Overview:
 
     now: datetime
     success_1h: Rate
+    #: The hour before the last one: what "vs previous hour" compares with.
+    success_prev_1h: Rate
     success_24h: Rate
     failed_1h: int
     backlog: Backlog
@@ -257,10 +291,28 @@ class Overview:
     deliveries: list
     latency: list
     top_errors: list
+    #: The range the charts cover (a ChartRange).
+    span: ChartRange = DEFAULT_RANGE
 
     @property
     def chart_start(self):
-        return chart_start(self.now)
+        return chart_start(self.now, self.span)
+
+
+def rate_level(rate, threshold):
+    """The card colour of a success rate: danger under the alert threshold, ok at or above it, none without data."""
+    if rate.percent is None:
+        return None
+    return "danger" if rate.percent < threshold else "ok"
+
+
+def rate_change(rate, previous):
+    """Say how a success rate compares with the previous hour's ("vs previous hour: 97.0 %, +2.0 pts"), or None."""
+    if rate.percent is None or previous.percent is None:
+        return None
+    delta = round(rate.percent - previous.percent, 1)
+    return f"vs previous hour: {previous.percent} %, {delta:+.1f} pts" if delta else \
+        f"vs previous hour: {previous.percent} %, unchanged"
 
 
 @dataclass(frozen=True)
@@ -289,11 +341,12 @@ def inbound_figures(now):
     return InboundFigures(*(int(sums.get(kind) or 0) for kind in ("received", "processed", "failed")))
 
 
-def take_overview(now):
-    """Compute every figure of the overview as of now."""
+def take_overview(now, span=DEFAULT_RANGE):
+    """Compute every figure of the overview as of now, the charts over span (a ChartRange)."""
     return Overview(
-        now=now, success_1h=attempt_success(now - HOUR), success_24h=attempt_success(now - DAY),
+        now=now, success_1h=attempt_success(now - HOUR), success_prev_1h=attempt_success(now - 2 * HOUR, now - HOUR),
+        success_24h=attempt_success(now - DAY),
         failed_1h=failed_since(now - HOUR), backlog=pending_backlog(), endpoints=endpoint_counts(),
-        p95_ms_24h=attempt_p95_ms(now - DAY), deliveries=delivery_buckets(now), latency=latency_buckets(now),
-        top_errors=top_errors(),
+        p95_ms_24h=attempt_p95_ms(now - DAY), deliveries=delivery_buckets(now, span),
+        latency=latency_buckets(now, span), top_errors=top_errors(), span=span,
     )

@@ -43,16 +43,17 @@ class NewMessage:
 
 
 def check_message(event_type, payload, *, reference=None, tags=None, idempotency_key=None, endpoint_ids=None,
-                  deliver_at=None, forwarded=False):
+                  deliver_at=None, forwarded=False, catalogued=True):
     """Return a NewMessage, or raise InvalidInput / PayloadTooLarge saying which field is wrong. forwarded allows
     an event type in the forwarded namespace (app.delivery.matching). A payload is held to its event type's schema in
-    the catalog (app.delivery.catalog_rules); a forwarded one is not: its sender is outside."""
+    the catalog (app.delivery.catalog_rules); a forwarded one is not: its sender is outside; nor, with catalogued
+    false, Hookyard's own operational events (the catalog is the producers')."""
     matching.check_event_type(event_type, forwarded=forwarded)
     if endpoint_ids is not None and (not isinstance(endpoint_ids, list | tuple)
                                      or not all(isinstance(i, str) and i.isprintable() for i in endpoint_ids)):
         raise InvalidInput("endpoint_ids must be a list of endpoint ids", field="endpoint_ids")
     body = encode_payload(payload)
-    catalog = None if forwarded else check_payload(event_type, payload).fingerprint
+    catalog = check_payload(event_type, payload).fingerprint if catalogued and not forwarded else None
     return NewMessage(
         event_type=event_type, payload=payload, body=body, catalog=catalog,
         reference=check_short_text(reference, "reference"), tags=tuple(check_tags(tags)),

@@ -35,9 +35,16 @@ _messages, _tags, _deliveries, _endpoints = (Message.__table__, MessageTag.__tab
                                              Endpoint.__table__)
 # Statements are built once: building them per call cost as much as running them.
 _RECEIVING = (select(_endpoints.c.id, _endpoints.c.event_types)
-              .where(_endpoints.c.state.in_(RECEIVING_STATES), _endpoints.c.deleted_at.is_(None))
+              .where(_endpoints.c.state.in_(RECEIVING_STATES), _endpoints.c.deleted_at.is_(None),
+                     _endpoints.c.operational.is_(False))
               .order_by(_endpoints.c.created_at))
-_KNOWN = select(_endpoints.c.id).where(_endpoints.c.id.in_(bindparam("ids", expanding=True)))
+# Operational endpoints receive only Hookyard's own events (app.delivery.operational), never a producer's message.
+_OPERATIONAL = (select(_endpoints.c.id, _endpoints.c.event_types)
+                .where(_endpoints.c.state.in_(RECEIVING_STATES), _endpoints.c.deleted_at.is_(None),
+                       _endpoints.c.operational.is_(True))
+                .order_by(_endpoints.c.created_at))
+_KNOWN = select(_endpoints.c.id).where(_endpoints.c.id.in_(bindparam("ids", expanding=True)),
+                                       _endpoints.c.operational.is_(False))
 _INSERT_MESSAGES, _INSERT_TAGS, _INSERT_DELIVERIES = insert(_messages), insert(_tags), insert(_deliveries)
 _INSERT_HANDLES = insert(MessageHandle.__table__)
 
@@ -54,14 +61,15 @@ def _insert_keyed_messages(dialect_name):
 #: filters, in order); any change to one of them, or one added, deleted or leaving these states, changes it.
 RECEIVING_FINGERPRINT = (
     "(SELECT coalesce(md5(string_agg(concat_ws('|', e.id, e.state, CAST(e.event_types AS text)), ',' "
-    "ORDER BY e.created_at, e.id)), '') FROM endpoints e WHERE e.state IN ({states}) AND e.deleted_at IS NULL)"
+    "ORDER BY e.created_at, e.id)), '') FROM endpoints e WHERE e.state IN ({states}) AND e.deleted_at IS NULL "
+    "AND NOT e.operational)"
 ).format(states=", ".join(f"'{state.value}'" for state in RECEIVING_STATES))
 # PostgreSQL: the receiving endpoints with their fingerprint, from one snapshot (one row with a null id when none).
 _RECEIVING_POSTGRES = text(f"""
 SELECT f.fingerprint, e.id, e.event_types
 FROM (SELECT {RECEIVING_FINGERPRINT} AS fingerprint) f
 LEFT JOIN endpoints e ON e.state IN ({", ".join(f"'{state.value}'" for state in RECEIVING_STATES)})
-                         AND e.deleted_at IS NULL
+                         AND e.deleted_at IS NULL AND NOT e.operational
 ORDER BY e.created_at""").columns(fingerprint=String, id=String, event_types=JSON)
 
 
@@ -138,12 +146,12 @@ def send_message(event_type, payload, *, reference=None, tags=None, idempotency_
     return sent, sent.created
 
 
-def send_messages(items, session=None, guard=None):
+def send_messages(items, session=None, guard=None, operational=False):
     """Create many messages at once in the caller's transaction; all or nothing.
 
     items are NewMessage (app.delivery.message_rules.check_message) or dicts of send_message's keywords.
     Returns [SentMessage] in order; raises the first item's error (its index in the message) and writes
-    nothing the caller should keep: roll back on an error. guard: see write_messages.
+    nothing the caller should keep: roll back on an error. guard and operational: see write_messages.
     """
     news = []
     for index, item in enumerate(items):
@@ -151,7 +159,7 @@ def send_messages(items, session=None, guard=None):
             news.append(item if isinstance(item, NewMessage) else check_message(**item))
         except HookyardError as exc:
             raise _numbered(exc, index, len(items)) from None
-    results = write_messages(news, session=session, guard=guard)
+    results = write_messages(news, session=session, guard=guard, operational=operational)
     for index, result in enumerate(results):
         if isinstance(result, HookyardError):
             raise _numbered(result, index, len(results))
@@ -163,24 +171,29 @@ def _numbered(error, index, count):
     return type(error)(f"message {index}: {error.message}" if count > 1 else error.message, field=error.field)
 
 
-def write_messages(news, session=None, guard=None):
+def write_messages(news, session=None, guard=None, operational=False):
     """Write checked messages; return, in order, a SentMessage or the HookyardError refusing that one message
     (unknown endpoint ids, an idempotency key used for a different message, a payload the event catalog refuses now
     that it changed). A refused message writes nothing.
 
     On PostgreSQL it is one statement, matched against the receiving endpoints and checked against the event catalog
     as this process last read them: it writes nothing if either changed since (they are read again, the messages
-    matched and checked again), nor if guard (a Guard) is false, which raises GuardFailed.
+    matched and checked again), nor if guard (a Guard) is false, which raises GuardFailed. operational: Hookyard's
+    own events, matched against the operational endpoints only (read for each write; exact event types,
+    app.delivery.operational), a statement per table.
     """
     session = session or db.session
     connection = session.connection()
-    postgres = connection.dialect.name == "postgresql"
-    receiving = (_known if postgres else None) or _read_receiving(connection)
+    postgres = connection.dialect.name == "postgresql" and not operational
+    if operational:
+        receiving = Receiving(tuple((row.id, row.event_types) for row in connection.execute(_OPERATIONAL)))
+    else:
+        receiving = (_known if postgres else None) or _read_receiving(connection)
     catalog = catalog_rules.current_catalog() if postgres else None
     checked = _rechecked(news, catalog) if postgres else list(news)
     for _ in range(3):  # endpoints or catalog changed between their read and the write: read again; 3 is a storm
         live = [new for new in checked if isinstance(new, NewMessage)]
-        results, rows = _plan(connection, live, receiving)
+        results, rows = _plan(connection, live, receiving, operational)
         if not rows:
             written = set()
             break
@@ -232,12 +245,12 @@ def _settle(session, connection, news, results, written):
                 enqueue_after_commit(session, delivery.id, delay)
 
 
-def _plan(connection, news, receiving):
+def _plan(connection, news, receiving, operational=False):
     """What to write: (results, rows). results holds, in order, a new SentMessage, the HookyardError refusing the
     message, or the index of the earlier message of this call with the same idempotency key; rows the (new, sent)
     pairs to write."""
     now, results, rows, first_with_key = utcnow(), [], [], {}
-    for new, target in zip(news, _targets(connection, news, receiving), strict=True):
+    for new, target in zip(news, _targets(connection, news, receiving, operational), strict=True):
         if isinstance(target, HookyardError) or new.idempotency_key in first_with_key:
             results.append(target if isinstance(target, HookyardError) else first_with_key[new.idempotency_key])
             continue
@@ -266,13 +279,15 @@ def _new(new, endpoint_ids, now):
                        deliveries=[SentDelivery(new_id("dlv"), endpoint_id) for endpoint_id in endpoint_ids])
 
 
-def _targets(connection, news, receiving):
+def _targets(connection, news, receiving, operational=False):
     """For each message, the ids of the endpoints it goes to, or an InvalidInput naming unknown endpoint ids."""
     receiving_ids = {endpoint_id for endpoint_id, _ in receiving.endpoints}
     asked = {i for new in news for i in new.endpoint_ids or ()}
     # Receiving endpoints are known; only others (disabled, deleted or none at all) are looked up.
     unsure = asked - receiving_ids
-    known = receiving_ids | (set(connection.execute(_KNOWN, {"ids": list(unsure)}).scalars()) if unsure else set())
+    known = receiving_ids | (set(connection.execute(_KNOWN, {"ids": list(unsure)}).scalars())
+                             if unsure and not operational else set())
+    match = _operational_match if operational else matching.matches
     targets = []
     for new in news:
         unknown = [i for i in new.endpoint_ids or () if i not in known]
@@ -280,9 +295,14 @@ def _targets(connection, news, receiving):
             targets.append(InvalidInput(f"unknown endpoint ids: {', '.join(unknown)}", field="endpoint_ids"))
             continue
         targets.append([endpoint_id for endpoint_id, event_types in receiving.endpoints
-                        if matching.matches(event_types, new.event_type)
+                        if match(event_types, new.event_type)
                         and (new.endpoint_ids is None or endpoint_id in new.endpoint_ids)])
     return targets
+
+
+def _operational_match(event_types, event_type):
+    """Say whether an operational endpoint with these event types (exact names; none is all) receives event_type."""
+    return not event_types or event_type in event_types
 
 
 def _values(rows):

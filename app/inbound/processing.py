@@ -19,6 +19,7 @@ from flask import current_app
 from sqlalchemy import and_, or_, select, update
 
 from app import metrics, outages
+from app.delivery import operational
 from app.errors import HookyardError, InvalidInput
 from app.extensions import db
 from app.inbound import counts
@@ -163,8 +164,19 @@ def record_failure(claim, trigger, started_at, duration_ms, error, *, final=Fals
         return None
     if delay is not None:
         retry_inbound_after_commit(db.session, claim.event_id, delay)
+    else:
+        operational.emit("inbound.failed", lambda: _failed_event(claim, error))
     db.session.commit()
     return Result(InboundStatus.FAILED, claim.number, error, next_at)
+
+
+def _failed_event(claim, error):
+    """The data of an inbound.failed operational event."""
+    provider_event_id = db.session.scalar(select(InboundEvent.provider_event_id)
+                                          .where(InboundEvent.id == claim.event_id))
+    return {"inbound_event": {"id": claim.event_id, "source": {"id": claim.source_id, "name": claim.source_name},
+                              "provider": claim.provider, "provider_event_id": provider_event_id,
+                              "topic": claim.topic, "attempts": claim.number, "last_error": error}}
 
 
 def _settle(claim, trigger, started_at, duration_ms, status, error, next_at, *, forwarded_message_id=None,

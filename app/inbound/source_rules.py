@@ -57,6 +57,21 @@ def check_state(value):
         raise InvalidInput("state must be enabled, paused or disabled", field="state") from None
 
 
+#: A source's silence window, in minutes: from 5 minutes to a week.
+MIN_SILENCE_MINUTES, MAX_SILENCE_MINUTES = 5, 10_080
+
+
+def check_silence(value):
+    """Minutes without a request before a source is said to be silent: None (never), or 5 to 10080."""
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or not (
+            MIN_SILENCE_MINUTES <= value <= MAX_SILENCE_MINUTES):
+        raise InvalidInput(f"silence_alert_minutes must be a whole number from {MIN_SILENCE_MINUTES} to "
+                           f"{MAX_SILENCE_MINUTES}, or null", field="silence_alert_minutes")
+    return value
+
+
 def check_tolerance(value):
     """Seconds a signed timestamp may be old: a whole number from 1 to 86400."""
     if not isinstance(value, int) or isinstance(value, bool) or not (

@@ -24,7 +24,7 @@ from app.text import check_text
 
 #: Settings a person may change after creation, each with its check (name and provider are fixed: the name is
 #: the URL pasted into the provider, and the provider decides what the secret is).
-EDITABLE = ("description", "forward", "tolerance_seconds", "options")
+EDITABLE = ("description", "forward", "tolerance_seconds", "options", "silence_alert_minutes")
 #: The audit action for each state a person moves a source to.
 STATE_ACTIONS = {SourceState.ENABLED: Action.INBOUND_SOURCE_RESUME, SourceState.PAUSED: Action.INBOUND_SOURCE_PAUSE,
                  SourceState.DISABLED: Action.INBOUND_SOURCE_DISABLE}
@@ -38,6 +38,7 @@ def describe(source):
         "name": source.name, "provider": source.provider.value, "description": source.description,
         "tolerance_seconds": source.tolerance_seconds, "options": source.options, "forward": source.forward,
         "state": source.state.value, "state_reason": source.state_reason,
+        "silence_alert_minutes": source.silence_alert_minutes,
     }
 
 
@@ -48,6 +49,8 @@ def _check(provider, name, value):
         return checks.check_forward(value)
     if name == "tolerance_seconds":
         return checks.check_tolerance(value)
+    if name == "silence_alert_minutes":
+        return checks.check_silence(value)
     return checks.check_options(provider, value)
 
 
@@ -56,12 +59,12 @@ def _taken(name):
 
 
 def create_source(*, name, provider, secret=None, forward=False, tolerance_seconds=300, options=None,
-                  description=None, actor=SYSTEM):
+                  description=None, silence_alert_minutes=None, actor=SYSTEM):
     """Create a source; return (source, secret to show once: the generated one, or None when secret was given)."""
     name, provider = checks.check_name(name), checks.check_provider(provider)
     clean = {field: _check(provider, field, value) for field, value in (
         ("description", description), ("forward", forward), ("tolerance_seconds", tolerance_seconds),
-        ("options", options))}
+        ("options", options), ("silence_alert_minutes", silence_alert_minutes))}
     shown = None if secret is not None else checks.generate_secret(provider)
     secret = checks.check_secret(provider, secret) if secret is not None else shown
     if _taken(name):

@@ -2,7 +2,8 @@
 
 import enum
 
-from sqlalchemy import JSON, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Integer, String, Text
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -92,6 +93,12 @@ class Endpoint(db.Model):
     partner_email: Mapped[str | None] = mapped_column(String(254))
     #: When the partner was last emailed (app.portal.partner_mail): at most one email per interval.
     partner_emailed_at = mapped_column(UTCDateTime)
+    #: An operational endpoint receives Hookyard's own events (app.delivery.operational), never partner messages.
+    operational: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+    #: Alert staff (the alert channels) on every delivery to it that fails for good, at most once a quiet period.
+    alert_on_failure: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+    #: When the last such alert went out: the quiet period runs from here.
+    failure_alerted_at = mapped_column(UTCDateTime)
     deleted_at = mapped_column(UTCDateTime)
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     updated_at = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)

@@ -67,6 +67,8 @@ class InboundSource(db.Model):
     state_reason: Mapped[str | None] = mapped_column(String(500))
     state_changed_at = mapped_column(UTCDateTime)
     state_changed_by: Mapped[str | None] = mapped_column(String(254))
+    #: Alert when no request has been accepted for this many minutes (a shop whose orders stopped); None: never.
+    silence_alert_minutes: Mapped[int | None] = mapped_column(Integer)
     #: The last alert sent about this source ("failing" or "rejecting"); None once recovered.
     alerted: Mapped[str | None] = mapped_column(String(16))
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)

@@ -19,15 +19,18 @@ from flask import current_app
 from sqlalchemy import func, select, update
 
 from app.audit import SYSTEM, Action, record
+from app.delivery import operational
 from app.delivery.queries import oldest_overdue_seconds
 from app.extensions import db
 from app.inbound.counts import hour_of
 from app.models import AlertState, AttemptTrigger, DeliveryAttempt, Endpoint, InboundCount, InboundSource, utcnow
 from app.outbox import rule_alert_after_commit
+from app.runbooks import runbook_path
 from app.staff.settings import get_setting
 
 #: The audit actions of every alert, rule or endpoint: the alert history is these entries.
-ALERT_ACTIONS = frozenset({Action.ALERT_FIRED, Action.ALERT_RECOVERED, Action.ALERT_FAILING, Action.ALERT_DISABLED})
+ALERT_ACTIONS = frozenset({Action.ALERT_FIRED, Action.ALERT_RECOVERED, Action.ALERT_FAILING, Action.ALERT_DISABLED,
+                           Action.ALERT_FINAL_FAILURE})
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,11 @@ def monitor_link(monitor_filter, path="/admin/"):
     return f"{current_app.config['PUBLIC_URL']}{path}{query}"
 
 
+def runbook_link(kind):
+    """An absolute link (PUBLIC_URL) to the runbook of an alert kind: what it means, what to check, what to do."""
+    return f"{current_app.config['PUBLIC_URL']}{runbook_path(kind)}"
+
+
 def _rate_finding(subject, label, total, ok, threshold, minimum, window, monitor_filter):
     rate = 100.0 * ok / total if total else 100.0
     firing = total >= minimum and rate < threshold
@@ -71,7 +79,9 @@ def success_rate():
     threshold, minimum = get_setting("alert_success_rate_percent"), get_setting("alert_min_attempts")
     window = get_setting("alert_window_minutes")
     since = utcnow() - timedelta(minutes=window)
-    endpoints = dict(db.session.execute(select(Endpoint.id, Endpoint.name).where(Endpoint.deleted_at.is_(None))).all())
+    # Operational endpoints are left out: their failures would fire alerts announced to them (a loop).
+    endpoints = dict(db.session.execute(select(Endpoint.id, Endpoint.name).where(
+        Endpoint.deleted_at.is_(None), Endpoint.operational.is_(False))).all())
     rows = db.session.execute(  # one range scan per endpoint on (endpoint_id, started_at)
         select(DeliveryAttempt.endpoint_id, func.count(), func.count(DeliveryAttempt.error_class))
         .where(DeliveryAttempt.endpoint_id.in_(list(endpoints)), DeliveryAttempt.started_at >= since,
@@ -154,7 +164,7 @@ RULES = [
 ]
 
 
-def _change(rule, finding, state, now):
+def _change(rule, finding, state, now, send_after_commit=True):
     kind = "fired" if finding.firing else "recovered"
     state.firing, state.summary, state.updated_at = finding.firing, finding.summary, now
     if finding.firing:
@@ -165,12 +175,20 @@ def _change(rule, finding, state, now):
     action = Action.ALERT_FIRED if finding.firing else Action.ALERT_RECOVERED
     record(SYSTEM, action, f"{rule.title} {kind}: {finding.summary}", target_type="alert",
            target_ids=[state.key], after={"rule": rule.name, "subject": finding.subject, "link": link})
-    rule_alert_after_commit(db.session, state.key, kind, link)
-    return kind
+    if send_after_commit:
+        rule_alert_after_commit(db.session, state.key, kind, link)
+    operational.emit("alert.fired" if finding.firing else "alert.resolved", {"alert": {
+        "key": state.key, "rule": rule.name, "title": rule.title, "subject": finding.subject,
+        "summary": finding.summary, "since": state.since.isoformat() if state.since else None, "link": link,
+        "runbook": runbook_link(rule.name)}})
+    return kind, link
 
 
-def evaluate_rules(rules=None):
-    """Evaluate every rule; record and announce what started or stopped firing; commit. Returns the changes."""
+def evaluate_rules(rules=None, *, send_after_commit=True):
+    """Evaluate every rule; record and announce what started or stopped firing; commit. Returns the changes.
+
+    send_after_commit: hand each notice to the alerts queue once committed; False leaves sending to the caller
+    (app.ops.web_alerts, which cannot count on a worker)."""
     now = utcnow()
     changes = []
     for rule in rules or RULES:
@@ -183,19 +201,28 @@ def evaluate_rules(rules=None):
                 state = AlertState(key=key, rule=rule.name, subject=finding.subject, firing=False)
                 db.session.add(state)
             if state.firing != finding.firing:
-                changes.append({"key": key, "change": _change(rule, finding, state, now), "title": rule.title,
-                                "summary": finding.summary})
+                change, link = _change(rule, finding, state, now, send_after_commit)
+                changes.append({"key": key, "change": change, "title": rule.title, "summary": finding.summary,
+                                "link": link})
     db.session.commit()
     return {"changes": changes}
+
+
+def rule_title(name):
+    """The title of the rule called name (a worker's or the web process's), or the name itself."""
+    from app.ops.web_alerts import WEB_RULES  # late import: web_alerts builds on this module
+
+    return next((r.title for r in RULES + WEB_RULES if r.name == name), name)
 
 
 def alert_message(key, kind, link):
     """Return (subject, text, JSON body) of a rule's fired or recovered notice, from its current state."""
     state = db.session.get(AlertState, key)
-    title = next((r.title for r in RULES if r.name == state.rule), state.rule)
+    title = rule_title(state.rule)
     subject = f"[Hookyard] {title} {'recovered' if kind == 'recovered' else 'alert'}: {state.summary.split(':')[0]}"
-    text = f"{title} {kind}.\n\n{state.summary}\n\nOpen the monitor: {link}\n"
+    runbook = runbook_link(state.rule)
+    text = f"{title} {kind}.\n\n{state.summary}\n\nOpen the monitor: {link}\nWhat to do: {runbook}\n"
     body = {"type": f"rule.{kind}", "rule": state.rule, "subject": state.subject, "summary": state.summary,
             "firing": state.firing, "since": state.since.isoformat() if state.since else None, "link": link,
-            "at": utcnow().isoformat()}
+            "runbook": runbook, "at": utcnow().isoformat()}
     return subject, text, body

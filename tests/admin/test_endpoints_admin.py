@@ -3,8 +3,10 @@ import re
 
 import pytest
 
+from app.audit import SYSTEM
 from app.credentials.crypto import decrypt_headers
 from app.delivery.attempt.pipeline import attempt_delivery
+from app.delivery.endpoints.operational_endpoints import create_operational_endpoint
 from app.extensions import db
 from app.models import AuditEntry, Delivery, DeliveryStatus, Endpoint, EndpointState, utcnow
 from tests.support.factories import send, update
@@ -212,3 +214,27 @@ def test_admin_sets_a_template_and_previews_it_on_the_endpoint_page(app, client,
         "event_type": "order.created", "payload": '{"refund": 1}', "csrf_token": token})
     assert failed.status_code == 422
     assert "&#39;dict object&#39; has no attribute &#39;order&#39;" in failed.get_data(as_text=True)
+
+
+def test_operational_endpoints_are_listed_apart(app, client, staff, make_endpoint, receiver):
+    staff("viewer")
+    make_endpoint(name="OnlyPerf")
+    with app.app_context():
+        create_operational_endpoint(receiver.url("/ops"), actor=SYSTEM, name="Shop events")
+    html = client.get("/admin/endpoints/").get_data(as_text=True)
+    partners, operational = html.split('id="operational-endpoints"')
+    assert "OnlyPerf" in partners and "Shop events" not in partners
+    assert "Shop events" in operational and "OnlyPerf" not in operational
+
+
+def test_an_admin_turns_on_the_alert_on_every_final_failure(app, client, staff, make_endpoint, receiver):
+    token = staff("admin")
+    endpoint = make_endpoint()
+    page = client.get(f"/admin/endpoints/{endpoint.id}/edit").get_data(as_text=True)
+    assert 'name="alert_on_failure"' in page
+    data = {**form(receiver), "headers": "", "alert_on_failure": "y", "csrf_token": token}
+    client.post(f"/admin/endpoints/{endpoint.id}/edit", data=data)
+    with app.app_context():
+        assert db.session.get(Endpoint, endpoint.id).alert_on_failure is True
+        entry = db.session.query(AuditEntry).filter_by(action="endpoint.update").one()
+        assert entry.after["alert_on_failure"] is True

@@ -8,6 +8,7 @@ from types import SimpleNamespace
 import pytest
 
 from app.audit import Actor
+from app.console.overview import RANGES, delivery_buckets
 from app.extensions import db
 from app.inbound import counts
 from app.models import AuditEntry, BulkJob, Delivery, DeliveryStatus, utcnow
@@ -283,3 +284,22 @@ def test_a_group_retry_on_the_worker_sends_exactly_that_group_again(app, client,
         assert last.trigger.value == "bulk" and last.triggered_by.startswith("operator@example.com")
     assert all(load(app, i).status is DeliveryStatus.FAILED and load(app, i).attempt_count == 1 for i in others)
     assert (shop, "http", "500") not in groups(client.get("/admin/overview/").get_data(as_text=True))
+
+
+@pytest.mark.parametrize(("key", "bars"), [("1h", 60), ("6h", 72), ("24h", 288), ("7d", 168)])
+def test_the_charts_cover_the_range_asked_for(client, staff, key, bars):
+    staff("viewer")
+    html = client.get(f"/admin/overview/?range={key}").get_data(as_text=True)
+    assert f'data-range="{key}" aria-current="page"' in html
+    refresh = "/admin/overview/figures" + ("" if key == "24h" else f"?range={key}")
+    assert f'hx-get="{refresh}"' in html  # the refresh keeps the range
+    fragment = client.get(f"/admin/overview/figures?range={key}").get_data(as_text=True)
+    assert f'data-range="{key}" aria-current="page"' in fragment
+    with client.application.app_context():
+        assert len(delivery_buckets(utcnow(), RANGES[key])) == bars
+
+
+def test_an_unknown_range_is_refused(client, staff):
+    staff("viewer")
+    response = client.get("/admin/overview/?range=1y")
+    assert response.status_code == 400 and "range must be one of 1h, 6h, 24h, 7d" in response.get_data(as_text=True)

@@ -138,3 +138,17 @@ def test_the_figures_of_an_empty_database_are_zero_or_none(app):
     assert (figures.success_1h.percent, figures.failed_1h, figures.backlog, figures.p95_ms_24h, figures.top_errors) == (
         None, 0, overview.Backlog(0, None), None, [])
     assert all(b.total == 0 for b in figures.deliveries) and all(b.attempts == 0 for b in figures.latency)
+
+
+def test_success_rate_cards_take_the_alert_threshold_colour_and_compare_with_the_previous_hour():
+    assert overview.rate_level(overview.Rate(100, 85), 90) == "danger"
+    assert overview.rate_level(overview.Rate(100, 95), 90) == "ok"
+    assert overview.rate_level(overview.Rate(0, 0), 90) is None
+    assert overview.rate_change(overview.Rate(100, 95), overview.Rate(50, 46)) == "vs previous hour: 92.0 %, +3.0 pts"
+    assert overview.rate_change(overview.Rate(100, 95), overview.Rate(0, 0)) is None
+
+
+def test_the_previous_hour_is_the_hour_before_the_last(app, known):
+    with app.app_context():
+        figures = overview.take_overview(NOW)
+        assert figures.success_prev_1h == overview.attempt_success(NOW - 2 * overview.HOUR, NOW - overview.HOUR)

@@ -67,6 +67,7 @@ def test_a_failing_source_fires_once_with_a_banner_then_recovers(
     html = banner(client)
     assert "1 inbound source failing" in html
     assert '<a href="/admin/inbound/?source=shop&amp;status=failed" data-banner="source-failing">shop</a>' in html
+    assert '<a href="/admin/runbooks/inbound_failing" data-runbook>what to do</a>' in html
 
     age_counts(app, 3)  # the failures are older than the last hour
     assert evaluate(app, broker, worker) == [("inbound_failing", "recovered")]
@@ -90,8 +91,8 @@ def test_a_burst_of_bad_signatures_fires_the_rejecting_alert(app, client, staff,
     assert alerted(app, source_id) == "rejecting"
     staff("viewer")
     html = banner(client)
-    assert '1 inbound source rejecting (<a href="/admin/inbound-sources/" data-banner="source-rejecting">shop</a>)' \
-        in html
+    assert ('1 inbound source rejecting (<a href="/admin/inbound-sources/" data-banner="source-rejecting">shop</a>; '
+            '<a href="/admin/runbooks/inbound_rejecting" data-runbook>what to do</a>)') in html
 
     age_counts(app, 3)
     assert evaluate(app, broker, worker) == [("inbound_rejecting", "recovered")]

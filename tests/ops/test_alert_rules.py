@@ -3,9 +3,11 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from app.audit import SYSTEM
+from app.delivery.endpoints.operational_endpoints import create_operational_endpoint
 from app.extensions import db
-from app.models import AuditEntry, Delivery, DeliveryStatus, utcnow
-from app.ops.alert_rules import evaluate_rules
+from app.models import AuditEntry, Delivery, DeliveryStatus, Message, utcnow
+from app.ops.alert_rules import Finding, Rule, evaluate_rules
 from tests.support.factories import send, update
 from tests.support.receiver import Reply
 
@@ -102,3 +104,23 @@ def test_thresholds_and_recipients_come_from_the_settings_page(app, make_endpoin
         set_setting("alert_email_to", "oncall@example.com; boss@example.com", actor=admin)
     assert ("success_rate:overall", "fired") in evaluate(app, broker, worker)
     assert smtp.messages and smtp.messages[0]["To"] == "oncall@example.com, boss@example.com"
+
+
+
+def test_alert_changes_are_operational_events_with_their_runbook(app, receiver):
+    app.config["PUBLIC_URL"] = "https://hooks.example.com"
+    firing = {"now": True}
+    rule = Rule("backlog", "Backlog", lambda: [Finding("backlog", "Backlog", firing["now"], "Backlog: 20 min late")])
+    with app.app_context():
+        ops, _ = create_operational_endpoint(receiver.url("/ops"), actor=SYSTEM,
+                                             event_types=["alert.fired", "alert.resolved"])
+        evaluate_rules([rule])
+        firing["now"] = False
+        evaluate_rules([rule])
+        bodies = [json.loads(m.payload) for m in db.session.scalars(
+            select(Message).join(Delivery, Delivery.message_id == Message.id)
+            .where(Delivery.endpoint_id == ops.id).order_by(Message.created_at))]
+    assert [b["type"] for b in bodies] == ["alert.fired", "alert.resolved"]
+    alert = bodies[0]["data"]["alert"]
+    assert alert["rule"] == "backlog" and alert["summary"] == "Backlog: 20 min late"
+    assert alert["runbook"] == "https://hooks.example.com/admin/runbooks/backlog"

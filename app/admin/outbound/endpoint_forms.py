@@ -7,7 +7,7 @@ setting to the page is adding its field. CONVERSIONS lists the fields whose text
 
 from dataclasses import dataclass
 
-from wtforms import Form, IntegerField, SelectField, StringField, TextAreaField, URLField
+from wtforms import BooleanField, Form, IntegerField, SelectField, StringField, TextAreaField, URLField
 from wtforms.validators import DataRequired, Optional
 
 from app.credentials.masking import MASK
@@ -42,6 +42,9 @@ class EndpointForm(Form):
     payload_template = TextAreaField("Payload template", description=(
         "Jinja2, over type, id, timestamp, reference, tags and data (the payload); write values with | tojson, "
         'e.g. {"order_ref": {{ data.order | tojson }}}'))
+    alert_on_failure = BooleanField("Alert on every final failure", description=(
+        "E-mail (the alert channels) each time a delivery to it fails for good, at most once in "
+        "FINAL_FAILURE_ALERT_QUIET_MINUTES (15): for endpoints with little traffic."))
 
 
 def _split(text):

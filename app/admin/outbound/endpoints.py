@@ -42,6 +42,7 @@ class EndpointView(StaffView):
     @expose("/")
     def index(self):
         return self.render("admin/outbound/endpoints.html", endpoints=endpoints.list_endpoints(),
+                           operational=endpoints.list_endpoints(operational=True),
                            figures=figures.last_day_figures(utcnow()), now=utcnow(), can_admin=has_role(Role.ADMIN))
 
     @expose("/new", methods=("GET", "POST"))

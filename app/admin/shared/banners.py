@@ -17,6 +17,7 @@ from app.delivery.attempt.receiver_control import RECEIVER
 from app.delivery.endpoints.figures import is_failing
 from app.extensions import db
 from app.models import Delivery, DeliveryStatus, Endpoint, EndpointState, InboundSource, utcnow
+from app.runbooks import runbook_path
 
 #: How long "dismiss" folds the summary away.
 HIDE_FOR = timedelta(hours=1)
@@ -50,7 +51,9 @@ class Summary:
                 links = Markup(", ").join(Markup('<a href="{}" data-banner="source-{}">{}</a>').format(
                     source_link(source), kind, source.name) for source in sources)
                 noun = "inbound source" if len(sources) == 1 else "inbound sources"
-                text += Markup("{}{} {} {} ({})").format("; " if text else "", len(sources), noun, kind, links)
+                runbook = Markup('<a href="{}" data-runbook>what to do</a>').format(runbook_path(f"inbound_{kind}"))
+                text += Markup("{}{} {} {} ({}; {})").format("; " if text else "", len(sources), noun, kind, links,
+                                                              runbook)
         return text
 
 

@@ -63,13 +63,14 @@ def _y(value, top):
     return round(TOP + HEIGHT - HEIGHT * value / top, 2)
 
 
-def _x_ticks(buckets):
+def _x_ticks(buckets, tick_seconds=TICK_HOURS * 3600, tick_format="%H:%M"):
+    """A tick at every bucket starting on a multiple of tick_seconds (UTC), labelled with tick_format."""
     step = WIDTH / len(buckets)
-    return [(LEFT + i * step, f"{b.start:%H:%M}") for i, b in enumerate(buckets)
-            if b.start.minute == 0 and b.start.hour % TICK_HOURS == 0]
+    return [(LEFT + i * step, b.start.strftime(tick_format)) for i, b in enumerate(buckets)
+            if int(b.start.timestamp()) % tick_seconds == 0]
 
 
-def stacked_bars(buckets, seconds):
+def stacked_bars(buckets, seconds, ticks=()):
     """Bars of deliveries per bucket, one segment per status with any deliveries, bottom to top."""
     top = nice_ceiling(max((b.total for b in buckets), default=0))
     step = WIDTH / len(buckets)
@@ -86,10 +87,10 @@ def stacked_bars(buckets, seconds):
         detail = ", ".join(f"{count} {status.value}" for status, count in bucket.counts.items() if count)
         bars.append(Bar(round(LEFT + i * step, 2), round(step * 0.8, 2), segments,
                         f"{span_label(bucket.start, seconds)}: {detail}"))
-    return Chart(y_ticks=_y_ticks(top), x_ticks=_x_ticks(buckets), bars=bars)
+    return Chart(y_ticks=_y_ticks(top), x_ticks=_x_ticks(buckets, *ticks), bars=bars)
 
 
-def latency_lines(buckets):
+def latency_lines(buckets, ticks=()):
     """A p50 and a p95 line over the buckets that had attempts; a bucket without any breaks the lines."""
     top = nice_ceiling(max((b.p95_ms for b in buckets if b.p95_ms is not None), default=0))
     step = WIDTH / len(buckets)
@@ -105,4 +106,4 @@ def latency_lines(buckets):
         x = round(LEFT + (i + 0.5) * step, 2)
         for name, value in (("p50", bucket.p50_ms), ("p95", bucket.p95_ms)):
             run[name].append(f"{x},{_y(value, top)}")
-    return Chart(y_ticks=_y_ticks(top, " ms"), x_ticks=_x_ticks(buckets), lines=lines)
+    return Chart(y_ticks=_y_ticks(top, " ms"), x_ticks=_x_ticks(buckets, *ticks), lines=lines)

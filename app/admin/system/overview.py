@@ -1,13 +1,24 @@
 """The overview: the console's first page. KPI cards, the last 24 hours in two charts, and the top errors."""
 
+from flask import abort, request
 from flask_admin import expose
 
 from app.admin.shared.base import StaffView
 from app.admin.shared.formatters import relative
 from app.admin.system import charts
 from app.auth.access import has_role
-from app.console.overview import BUCKET_SECONDS, CHART_STATUSES, HOUR, inbound_figures, take_overview
+from app.console.overview import (
+    CHART_STATUSES,
+    DEFAULT_RANGE,
+    HOUR,
+    RANGES,
+    inbound_figures,
+    rate_change,
+    rate_level,
+    take_overview,
+)
 from app.models import Role, utcnow
+from app.ops.firing import firing_now
 from app.staff.settings import get_setting
 
 
@@ -15,12 +26,18 @@ class OverviewView(StaffView):
     """Figures for every staff member; "retry this group" leads operators to the bulk job's confirmation."""
 
     def _context(self):
-        figures = take_overview(utcnow())
+        span = RANGES.get(request.args.get("range", DEFAULT_RANGE.key))
+        if span is None:
+            abort(400, description=f"range must be one of {', '.join(RANGES)}")
+        figures = take_overview(utcnow(), span)
+        ticks = (span.tick_seconds, span.tick_format)
         return dict(
             o=figures, hour=HOUR, statuses=CHART_STATUSES, relative=relative, can_operate=has_role(Role.OPERATOR),
-            delivery_chart=charts.stacked_bars(figures.deliveries, BUCKET_SECONDS),
-            latency_chart=charts.latency_lines(figures.latency), refresh_seconds=get_setting("refresh_seconds"),
-            inbound=inbound_figures(figures.now),
+            delivery_chart=charts.stacked_bars(figures.deliveries, span.bucket_seconds, ticks),
+            latency_chart=charts.latency_lines(figures.latency, ticks), span=span, ranges=list(RANGES.values()),
+            refresh_seconds=get_setting("refresh_seconds"),
+            inbound=inbound_figures(figures.now), firing=firing_now(), rate_level=rate_level, rate_change=rate_change,
+            alert_threshold=get_setting("alert_success_rate_percent"),
         )
 
     @expose("/")

@@ -7,6 +7,7 @@ from app.admin.shared.base import StaffView
 from app.extensions import db
 from app.models import AuditEntry
 from app.ops.alert_rules import ALERT_ACTIONS
+from app.ops.firing import firing_now
 from app.ops.system import system_status
 
 #: Alert history entries shown.
@@ -24,4 +25,5 @@ class SystemView(StaffView):
 
     @expose("/")
     def index(self):
-        return self.render("admin/system/system.html", system=system_status(), history=alert_history())
+        return self.render("admin/system/system.html", system=system_status(), history=alert_history(),
+                           firing=firing_now())

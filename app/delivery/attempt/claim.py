@@ -55,6 +55,8 @@ class Claim:
     config_error: str | None = None
     #: When it was due: a slot sends its claims oldest due first.
     due_at: object = None
+    #: The endpoint receives Hookyard's own events: its outcomes announce nothing (no event about an event).
+    endpoint_operational: bool = False
     #: For a claim the sweep took from a lost worker: whether its send may have begun (see claim_expired).
     maybe_sent: bool = True
     #: A fair claim's batch: each but the first waits reserved until its turn (claim_values, fair.start_send).
@@ -71,7 +73,7 @@ CLAIM_COLUMNS = (
     endpoints.c.retired_secrets, endpoints.c.headers_encrypted, endpoints.c.timeout_seconds, endpoints.c.max_attempts,
     endpoints.c.retry_schedule, endpoints.c.rate_limit_per_second, endpoints.c.breaker_failures,
     endpoints.c.breaker_open_until, endpoints.c.alerted, endpoints.c.consecutive_failures,
-    endpoints.c.last_success_at, endpoints.c.payload_format, messages.c.payload,
+    endpoints.c.last_success_at, endpoints.c.payload_format, endpoints.c.operational, messages.c.payload,
 )
 
 
@@ -288,4 +290,5 @@ def claim_from(row, token, now, *, sign=True):
         max_attempts=row.max_attempts, retry_schedule=row.retry_schedule,
         rate_limit_per_second=row.rate_limit_per_second, config_error=config_error, due_at=row.next_attempt_at,
         formatted=formatted,
+        endpoint_operational=bool(row.operational),
     )

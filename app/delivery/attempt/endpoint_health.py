@@ -3,9 +3,10 @@
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import case, func, or_, update
+from sqlalchemy import case, func, or_, select, update
 
 from app.audit import SYSTEM, Action, record
+from app.delivery import operational
 from app.delivery.attempt import breaker_wake
 from app.delivery.attempt.retry import is_retryable
 from app.extensions import db
@@ -17,7 +18,7 @@ from app.outbox import alert_after_commit
 HEALTH_WRITE_INTERVAL = timedelta(seconds=1)
 
 
-def record_outcome(endpoint_id, outcome, now, alerted=False):
+def record_outcome(endpoint_id, outcome, now, alerted=False, operational_endpoint=False):
     """Update the endpoint after an attempt; return True if the endpoint is disabled after this failure.
 
     WEBHOOK_BREAKER_THRESHOLD retryable failures in a row (timeouts, connection errors, 5xx, 429) open
@@ -28,7 +29,7 @@ def record_outcome(endpoint_id, outcome, now, alerted=False):
     the breaker wakes what it held (breaker_wake).
     """
     if not outcome.ok:
-        return _failure(endpoint_id, outcome, now)
+        return _failure(endpoint_id, outcome, now, operational_endpoint)
     # The breaker's probe succeeded (or another attempt did while it was open): what it held goes now.
     if db.session.execute(update(Endpoint).where(Endpoint.id == endpoint_id, Endpoint.breaker_open_until.is_not(None))
                           .values(breaker_open_until=None).execution_options(synchronize_session=False)).rowcount:
@@ -42,7 +43,7 @@ def record_outcome(endpoint_id, outcome, now, alerted=False):
     if alerted and db.session.execute(  # compare-and-set: of two concurrent successes, one announces it
             update(Endpoint).where(Endpoint.id == endpoint_id, Endpoint.alerted.is_not(None)).values(alerted=None)
             .execution_options(synchronize_session=False)).rowcount:
-        alert_after_commit(db.session, "recovered", endpoint_id, "attempts succeed again")
+        _announce("recovered", endpoint_id, "attempts succeed again", operational_endpoint)
     return False
 
 
@@ -58,7 +59,7 @@ def _breaker_values(retryable, now):
     }
 
 
-def _failure(endpoint_id, outcome, now):
+def _failure(endpoint_id, outcome, now, operational_endpoint=False):
     config = current_app.config
     retryable = is_retryable(outcome.error_class, outcome.status)
     row = db.session.execute(
@@ -75,13 +76,13 @@ def _failure(endpoint_id, outcome, now):
     elif now - row.failing_since >= timedelta(seconds=config["WEBHOOK_AUTO_DISABLE_AFTER_SECONDS"]):
         reason = f"every attempt has failed since {row.failing_since:%Y-%m-%d %H:%M} UTC"
     if reason and row.state is EndpointState.ENABLED:
-        _disable(endpoint_id, reason, now)
+        _disable(endpoint_id, reason, now, operational_endpoint)
         return True
     if row.state is EndpointState.DISABLED:
         return True  # disabled while this attempt was under way: its delivery waits with the others
     if row.consecutive_failures >= threshold and row.alerted is None:
         _set_alerted(endpoint_id, "failing")
-        alert_after_commit(db.session, "failing", endpoint_id, f"{row.consecutive_failures} attempts in a row failed")
+        _announce("failing", endpoint_id, f"{row.consecutive_failures} attempts in a row failed", operational_endpoint)
     return False
 
 
@@ -90,11 +91,30 @@ def _set_alerted(endpoint_id, kind):
                        .execution_options(synchronize_session=False))
 
 
-def _disable(endpoint_id, reason, now):
+def _disable(endpoint_id, reason, now, operational_endpoint=False):
     db.session.execute(update(Endpoint).where(Endpoint.id == endpoint_id).values(
         state=EndpointState.DISABLED, state_reason=reason, state_changed_at=now, state_changed_by=SYSTEM.name,
         alerted="disabled").execution_options(synchronize_session=False))
     record(SYSTEM, Action.ENDPOINT_AUTO_DISABLE, f"disabled: {reason}; its pending deliveries wait",
            target_type="endpoint", target_ids=[endpoint_id], before={"state": "enabled"},
            after={"state": "disabled", "state_reason": reason})
-    alert_after_commit(db.session, "disabled", endpoint_id, reason)
+    _announce("disabled", endpoint_id, reason, operational_endpoint)
+
+
+def _announce(kind, endpoint_id, reason, operational_endpoint):
+    """Alert staff after commit, and write the operational event endpoint.<kind> now (not about an operational
+    endpoint)."""
+    alert_after_commit(db.session, kind, endpoint_id, reason)
+    if not operational_endpoint:
+        operational.emit(f"endpoint.{kind}", lambda: endpoint_event(endpoint_id, reason))
+
+
+def endpoint_event(endpoint_id, reason):
+    """The data of an endpoint.* operational event: the endpoint's health as it is now, and why."""
+    row = db.session.execute(select(Endpoint.id, Endpoint.name, Endpoint.url, Endpoint.state, Endpoint.state_reason,
+                                    Endpoint.consecutive_failures, Endpoint.failing_since)
+                             .where(Endpoint.id == endpoint_id)).one()
+    return {"endpoint": {"id": row.id, "name": row.name, "url": row.url, "state": row.state.value,
+                         "state_reason": row.state_reason, "consecutive_failures": row.consecutive_failures,
+                         "failing_since": row.failing_since.isoformat() if row.failing_since else None},
+            "reason": reason}

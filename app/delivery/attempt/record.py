@@ -22,7 +22,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app import metrics, outages
 from app.credentials.masking import mask_outbound_headers
-from app.delivery.attempt import endpoint_health, postgres, receiver_control, retry, storable
+from app.delivery import operational
+from app.delivery.attempt import endpoint_health, final, postgres, receiver_control, retry, storable
 from app.delivery.attempt.claim import deliveries
 from app.extensions import db
 from app.logs import log_attempt
@@ -111,7 +112,8 @@ def _health(plan, updated_endpoints, now):
     if outcome.ok and (claim.endpoint_healthy or updated_endpoints.get(claim.endpoint_id) == "ok"):
         return False  # nothing would change
     updated_endpoints[claim.endpoint_id] = "ok" if outcome.ok else "failed"
-    return endpoint_health.record_outcome(claim.endpoint_id, outcome, now, claim.endpoint_alerted)
+    return endpoint_health.record_outcome(claim.endpoint_id, outcome, now, claim.endpoint_alerted,
+                                          operational_endpoint=claim.endpoint_operational)
 
 
 def _plan(results, *, with_health=True):
@@ -156,6 +158,8 @@ def _write(results, *, with_health=True):
     moved = set(connection.execute(move_statement(connection.dialect.name, len(planned)), moves).scalars())
     written = _attempts(planned, moved)
     connection.execute(insert(DeliveryAttempt.__table__), [row for row, _ in written])
+    final.announce([(claim, outcome, status) for claim, outcome, _, status, _, _ in planned
+                    if claim.delivery_id in moved and status in final.EVENTS], utcnow())
     return written
 
 
@@ -205,7 +209,7 @@ def record_results(results):
     if not results:
         return []
     if postgres.available() and all(outcome.ok and claim.endpoint_healthy and not outcome.delivery_control
-                                    for claim, outcome in results):
+                                    for claim, outcome in results) and not operational.wants("delivery.succeeded"):
         try:
             return _commit(_write_successes(results))
         except SQLAlchemyError as exc:

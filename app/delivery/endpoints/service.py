@@ -45,6 +45,7 @@ EDITABLE = {
     "payload_format": rules.check_payload_format,
     "payload_content_type": rules.check_payload_content_type,
     "payload_template": rules.check_payload_template,
+    "alert_on_failure": lambda v: _check_bool(v, "alert_on_failure"),
 }
 
 
@@ -59,6 +60,12 @@ def _check_url(url):
                            field="url")
     check_url(url, outbound_policy())
     return url
+
+
+def _check_bool(value, field):
+    if not isinstance(value, bool):
+        raise InvalidInput(f"{field} must be true or false", field=field)
+    return value
 
 
 def _scheme(value):
@@ -83,7 +90,8 @@ def describe(endpoint):
         "payload_content_type": _value(endpoint.payload_content_type, PayloadContentType.JSON),
         "payload_template": endpoint.payload_template,
         "state": endpoint.state.value,
-        "state_reason": endpoint.state_reason,
+        "state_reason": endpoint.state_reason, "operational": bool(endpoint.operational),
+        "alert_on_failure": bool(endpoint.alert_on_failure),
     }
 
 
@@ -125,8 +133,10 @@ def _store(endpoint, clean):
 
 
 def create_endpoint(url, *, actor=SYSTEM, signing_scheme="standard", timeout_seconds=None, max_attempts=None,
-                    **fields):
-    """Create an endpoint with a new secret; return (endpoint, secret). The secret is stored only encrypted."""
+                    operational=False, **fields):
+    """Create an endpoint with a new secret; return (endpoint, secret). The secret is stored only encrypted.
+
+    operational: it receives Hookyard's own events (app.delivery.operational), never partner messages."""
     config = current_app.config
     clean = _validated({
         "url": url, "signing": signing_scheme,
@@ -137,11 +147,12 @@ def create_endpoint(url, *, actor=SYSTEM, signing_scheme="standard", timeout_sec
     _check_payload(clean)
     secret = generate_secret()
     endpoint = Endpoint(secret_encrypted=crypto.encrypt(secret), secret_created_at=utcnow(), retired_secrets=[],
-                        headers_encrypted={})
+                        headers_encrypted={}, operational=operational)
     _store(endpoint, clean)
     db.session.add(endpoint)
     db.session.flush()
-    record(actor, Action.ENDPOINT_CREATE, f"created endpoint {endpoint.url}", target_type="endpoint",
+    kind = "operational endpoint" if operational else "endpoint"
+    record(actor, Action.ENDPOINT_CREATE, f"created {kind} {endpoint.url}", target_type="endpoint",
            target_ids=[endpoint.id], after=describe(endpoint))
     db.session.commit()
     return endpoint, secret
@@ -241,6 +252,8 @@ def get_endpoint(endpoint_id):
     return endpoint
 
 
-def list_endpoints():
-    """Every endpoint in service, oldest first."""
-    return db.session.scalars(select(Endpoint).where(Endpoint.deleted_at.is_(None)).order_by(Endpoint.created_at)).all()
+def list_endpoints(operational=False):
+    """Every partner endpoint in service (operational: every operational one), oldest first."""
+    return db.session.scalars(select(Endpoint).where(Endpoint.deleted_at.is_(None),
+                                                     Endpoint.operational.is_(operational))
+                              .order_by(Endpoint.created_at)).all()
