@@ -37,10 +37,12 @@ class NewMessage:
     endpoint_ids: tuple | None = None
     #: When its deliveries are to be sent (aware, UTC); None: at once.
     deliver_at: datetime | None = None
+    #: Deliveries of messages with the same key go to each endpoint in the order the messages were created.
+    ordering_key: str | None = None
 
 
 def check_message(event_type, payload, *, reference=None, tags=None, idempotency_key=None, endpoint_ids=None,
-                  deliver_at=None, forwarded=False):
+                  deliver_at=None, ordering_key=None, forwarded=False):
     """Return a NewMessage, or raise InvalidInput / PayloadTooLarge saying which field is wrong. forwarded allows
     an event type in the forwarded namespace (app.delivery.matching)."""
     matching.check_event_type(event_type, forwarded=forwarded)
@@ -52,7 +54,7 @@ def check_message(event_type, payload, *, reference=None, tags=None, idempotency
         reference=check_short_text(reference, "reference"), tags=tuple(check_tags(tags)),
         idempotency_key=check_short_text(idempotency_key, "idempotency_key"),
         endpoint_ids=tuple(dict.fromkeys(endpoint_ids)) if endpoint_ids is not None else None,
-        deliver_at=check_deliver_at(deliver_at),
+        deliver_at=check_deliver_at(deliver_at), ordering_key=check_short_text(ordering_key, "ordering_key"),
     )
 
 
@@ -100,8 +102,6 @@ def encode_payload(payload):
     if size > limit:
         raise PayloadTooLarge(f"payload is {size} bytes; the limit is {limit} bytes", field="payload")
     return body
-
-
 
 
 def check_short_text(value, field):

@@ -5,7 +5,7 @@ from app.models.attempt import AttemptTrigger, DeliveryAttempt, ErrorClass
 from app.models.audit import AuditEntry
 from app.models.bulk_job import BulkJob, JobKind, JobStatus
 from app.models.delivery import TEST_EVENT, Delivery, DeliveryStatus
-from app.models.endpoint import Endpoint, EndpointState, SigningScheme
+from app.models.endpoint import Endpoint, EndpointState, OrderingFailure, SigningScheme
 from app.models.inbound import (
     InboundAttempt,
     InboundCount,
@@ -18,7 +18,7 @@ from app.models.inbound import (
     Provider,
     SourceState,
 )
-from app.models.message import Message, MessageHandle, MessageTag
+from app.models.message import Message, MessageHandle, MessageTag, OrderingKey
 from app.models.ops import AlertState, MetricSample, PeriodicRun, WorkerHeartbeat
 from app.models.setting import Setting
 from app.models.staff_session import StaffSession
@@ -50,6 +50,8 @@ __all__ = [
     "Message",
     "MessageHandle",
     "MessageTag",
+    "OrderingFailure",
+    "OrderingKey",
     "MetricSample",
     "PeriodicRun",
     "Provider",

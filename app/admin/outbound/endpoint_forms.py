@@ -29,6 +29,12 @@ class EndpointForm(Form):
     max_in_flight = IntegerField("Worker slots at most", validators=[Optional()],
                                  description="How many workers may send to this endpoint at once; empty for the "
                                              "default. Keeps a slow partner from holding up the others.")
+    ordering_failure = SelectField(
+        "When an ordered delivery fails for good", choices=[("hold", "hold its key until staff act"),
+                                                            ("skip", "go on with the rest of its key")],
+        default="hold", description="Messages sent with an ordering key reach this endpoint one after another. "
+                                    "Hold keeps the rest of the key waiting until the failed one is retried, "
+                                    "resolved or cancelled; skip sends them anyway.")
 
 
 def _split(text):
@@ -80,6 +86,7 @@ CONVERSIONS = {
     "description": Conversion(_or_none, lambda value: value),
     "event_types": Conversion(lambda text: _split(text) or None, lambda types: ", ".join(types or [])),
     "signing": Conversion(lambda text: text, lambda scheme: scheme.value),
+    "ordering_failure": Conversion(lambda text: text, lambda policy: policy.value if policy else "hold"),
     "headers": Conversion(parse_headers, format_headers, attribute="header_names"),
     "retry_schedule": Conversion(parse_schedule, lambda schedule: ",".join(f"{v:g}" for v in schedule or [])),
 }

@@ -21,7 +21,7 @@ from sqlalchemy import String, and_, bindparam, case, cast, exists, func, litera
 
 from app.credentials.crypto import decrypt_headers
 from app.credentials.rotation import live_secrets
-from app.delivery.attempt import postgres, sender, signing
+from app.delivery.attempt import ordering, postgres, sender, signing
 from app.delivery.attempt.endpoint_health import HEALTH_WRITE_INTERVAL
 from app.delivery.attempt.gates import GATES, Deferred, held_back
 from app.errors import SecretUnavailable
@@ -69,6 +69,7 @@ class Claim:
 CLAIM_COLUMNS = (
     deliveries.c.id, deliveries.c.next_attempt_at, deliveries.c.next_trigger, deliveries.c.next_triggered_by,
     deliveries.c.attempt_count, deliveries.c.scheduled_attempt_count, deliveries.c.resume_at, deliveries.c.message_id,
+    deliveries.c.ordering_sequence,
     endpoints.c.id.label("endpoint_id"), endpoints.c.url, endpoints.c.signing, endpoints.c.secret_encrypted,
     endpoints.c.retired_secrets, endpoints.c.headers_encrypted, endpoints.c.timeout_seconds, endpoints.c.max_attempts,
     endpoints.c.retry_schedule, endpoints.c.rate_limit_per_second, endpoints.c.breaker_failures,
@@ -78,10 +79,11 @@ CLAIM_COLUMNS = (
 
 
 def pending_and_due():
-    """The delivery waits for an attempt, its time has come (bind parameter "due"), and no slot has it reserved
-    (a reservation whose lease ran out is free again)."""
+    """The delivery waits for an attempt, its time has come (bind parameter "due"), no slot has it reserved (a
+    reservation whose lease ran out is free again), and its turn in its ordering key has come (ordering.py)."""
     return and_(deliveries.c.status == DeliveryStatus.PENDING, deliveries.c.next_attempt_at <= bindparam("due"),
-                or_(deliveries.c.lease_token.is_(None), deliveries.c.lease_expires_at < bindparam("due")))
+                or_(deliveries.c.lease_token.is_(None), deliveries.c.lease_expires_at < bindparam("due")),
+                ordering.in_turn())
 
 
 def is_test():
@@ -281,7 +283,8 @@ def claim_from(row, token, now, *, sign=True):
     if sign:
         try:
             signed = signing.sign(row.signing, live_secrets(row, now), row.message_id, int(time.time()), body)
-            headers = {**sender.BASE_HEADERS, **decrypt_headers(row.headers_encrypted), **signed}
+            headers = {**sender.BASE_HEADERS, **decrypt_headers(row.headers_encrypted), **signed,
+                       **ordering.sequence_header(row.ordering_sequence)}
         except SecretUnavailable as exc:
             config_error = exc.message
     healthy = (row.consecutive_failures == 0 and row.alerted is None and row.last_success_at is not None

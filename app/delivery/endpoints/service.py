@@ -30,6 +30,7 @@ EDITABLE = {
     "retry_schedule": rules.check_schedule,
     "rate_limit_per_second": rules.check_rate_limit,
     "max_in_flight": rules.check_max_in_flight,
+    "ordering_failure": rules.check_ordering_failure,
 }
 
 
@@ -63,6 +64,7 @@ def describe(endpoint):
         "timeout_seconds": endpoint.timeout_seconds,
         "max_attempts": endpoint.max_attempts, "retry_schedule": endpoint.retry_schedule,
         "rate_limit_per_second": endpoint.rate_limit_per_second, "max_in_flight": endpoint.max_in_flight,
+        "ordering_failure": endpoint.ordering_failure.value if endpoint.ordering_failure else "hold",
         "state": endpoint.state.value,
         "state_reason": endpoint.state_reason,
     }
