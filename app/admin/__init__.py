@@ -15,6 +15,7 @@ from flask_admin.theme import Bootstrap4Theme
 from app.admin.inbound.events import InboundEventView
 from app.admin.inbound.sources import InboundSourceView
 from app.admin.outbound.delivery_rows import retry_blocked
+from app.delivery.queries import waiting_for
 from app.admin.outbound.endpoints import EndpointView
 from app.admin.outbound.jobs import JobView
 from app.admin.outbound.messages import MessageView
@@ -57,6 +58,7 @@ def init_admin(app):
     app.jinja_env.globals.update(time_cell=fmt.time_cell, status_badge=fmt.status_badge, tag_list=fmt.tag_list,
                                  duration=fmt.duration, viewer_zone=fmt.viewer_zone, page_numbers=fmt.page_numbers,
                                  staff_summary=staff_summary, retry_blocked=retry_blocked, utcnow=utcnow,
+                                 waiting_for=waiting_for,
                                  response_body=fmt.response_body)
     # Attempts recorded before every custom header value was masked still hold some in clear: mask on display too.
     app.jinja_env.filters["masked_headers"] = mask_outbound_headers

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import aliased
 
+from app.delivery.attempt import ordering
 from app.errors import InvalidInput, NotFound
 from app.extensions import db
 from app.models import TEST_EVENT, Delivery, DeliveryStatus, ErrorClass, Message, MessageHandle, utcnow
@@ -23,6 +24,20 @@ def get_delivery(delivery_id):
     if delivery is None:
         raise NotFound(f"no delivery with id {delivery_id}")
     return delivery
+
+
+def waiting_for(delivery):
+    """The earliest delivery of the same ordering key at the same endpoint that holds this pending one up (see
+    app.delivery.attempt.ordering), or None."""
+    if delivery.ordering_key is None or delivery.status is not DeliveryStatus.PENDING:
+        return None
+    earlier = Delivery.__table__.alias("earlier_in_key")
+    found = db.session.scalar(
+        select(earlier.c.id).where(earlier.c.endpoint_id == delivery.endpoint_id,
+                                   earlier.c.ordering_key == delivery.ordering_key,
+                                   earlier.c.ordering_sequence < delivery.ordering_sequence, ordering.blocks(earlier))
+        .order_by(earlier.c.ordering_sequence).limit(1))
+    return db.session.get(Delivery, found) if found else None
 
 
 #: Public id prefixes; the rest of an id is an upper-case ULID, however it was typed.

@@ -13,7 +13,6 @@ resolving it, or cancelling it.
 
 from sqlalchemy import and_, exists, or_, select
 
-from app.extensions import db
 from app.models import Delivery, DeliveryStatus, Endpoint, OrderingFailure
 
 deliveries, endpoints = Delivery.__table__, Endpoint.__table__
@@ -47,16 +46,3 @@ SEQUENCE_HEADER = "webhook-sequence"
 def sequence_header(sequence):
     """The headers telling the receiver a delivery's place in its ordering key (none without a key)."""
     return {} if sequence is None else {SEQUENCE_HEADER: str(sequence)}
-
-
-def waiting_for(delivery):
-    """The earliest delivery of the same key that holds this one up (a Delivery), or None."""
-    if delivery.ordering_key is None or delivery.status is not DeliveryStatus.PENDING:
-        return None
-    earlier = deliveries.alias("earlier_in_key")
-    found = db.session.scalar(
-        select(earlier.c.id).where(earlier.c.endpoint_id == delivery.endpoint_id,
-                                   earlier.c.ordering_key == delivery.ordering_key,
-                                   earlier.c.ordering_sequence < delivery.ordering_sequence, blocks(earlier))
-        .order_by(earlier.c.ordering_sequence).limit(1))
-    return db.session.get(Delivery, found) if found else None
