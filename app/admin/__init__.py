@@ -15,7 +15,6 @@ from flask_admin.theme import Bootstrap4Theme
 from app.admin.inbound.events import InboundEventView
 from app.admin.inbound.sources import InboundSourceView
 from app.admin.outbound.delivery_rows import retry_blocked
-from app.delivery.queries import waiting_for
 from app.admin.outbound.endpoints import EndpointView
 from app.admin.outbound.jobs import JobView
 from app.admin.outbound.messages import MessageView
@@ -32,6 +31,7 @@ from app.admin.system.audit_log import AuditView
 from app.admin.system.overview import OverviewView
 from app.admin.system.status import SystemView
 from app.credentials.masking import mask_outbound_headers
+from app.delivery.queries import waiting_for
 from app.extensions import db
 from app.models import AuditEntry, Delivery, Message, User, utcnow
 
