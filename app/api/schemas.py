@@ -302,6 +302,8 @@ class DeliveryOut(Out):
     last_error_class: str | None
     last_error: str | None
     created_at: datetime
+    ordering_key: str | None = None
+    ordering_sequence: int | None = Field(None, description="Its place in its ordering key (webhook-sequence)")
     resolved_at: datetime | None = None
     resolved_by: str | None = None
     resolved_note: str | None = None

@@ -154,3 +154,22 @@ def test_concurrent_producers_of_a_key_get_distinct_increasing_sequences(app, ma
                       if json.loads(row.payload)["w"] == worker_number)
         assert [sequence for _, sequence in mine] == sorted(sequence for _, sequence in mine)
     assert copied == {("shared", sequence) for sequence in sequences}  # the deliveries carry them
+
+
+def test_a_claim_by_id_and_the_breakers_path_wait_their_turn(app, make_endpoint, receiver):
+    from datetime import timedelta
+
+    from app.delivery.attempt.pipeline import attempt_deliveries
+    from app.models import Endpoint, utcnow
+    from tests.support.factories import update
+
+    endpoint = make_endpoint()
+    ids = _send(app, [("a0", "a"), ("a1", "a")])
+    with app.app_context():
+        assert attempt_deliveries([ids["a1"]]) == []  # a0 is still pending
+    update(app, Endpoint, endpoint.id, breaker_failures=5, breaker_open_until=utcnow() - timedelta(seconds=1))
+    with app.app_context():  # half-open: both go through the breaker's path, one by one; a1 waits for a0
+        attempt_deliveries([ids["a1"], ids["a0"]])
+    assert _arrivals(receiver, "a") == ["a0"]
+    _drain(app)
+    assert _arrivals(receiver, "a") == ["a0", "a1"]
