@@ -173,3 +173,22 @@ def test_a_claim_by_id_and_the_breakers_path_wait_their_turn(app, make_endpoint,
     assert _arrivals(receiver, "a") == ["a0"]
     _drain(app)
     assert _arrivals(receiver, "a") == ["a0", "a1"]
+
+
+def test_an_endpoint_whose_due_deliveries_all_wait_their_turn_does_not_hold_up_the_next_claim(app, make_endpoint,
+                                                                                               receiver):
+    from app.models import Endpoint
+    from tests.support.factories import update
+
+    keyed = make_endpoint(event_types=["order.*"], max_in_flight=1)  # one slot: its claim takes both heads
+    other = make_endpoint(event_types=["other.*"])
+    _send(app, [("a0", "a"), ("b0", "b"), ("a1", "a"), ("b1", "b")])
+    with app.app_context():
+        send_message("other.tick", {"name": "o0"})
+        db.session.commit()
+        first, _ = fair.claim_next(20)
+    update(app, Endpoint, keyed.id, max_in_flight=4)  # slots to spare, but a0 is sending and b0 reserved
+    with app.app_context():
+        second, _ = fair.claim_next(20)
+    assert [c.endpoint_id for c in first] == [keyed.id, keyed.id]  # the heads a0 and b0; a1 and b1 wait for them
+    assert [c.endpoint_id for c in second] == [other.id]

@@ -78,12 +78,13 @@ CLAIM_COLUMNS = (
 )
 
 
-def pending_and_due():
-    """The delivery waits for an attempt, its time has come (bind parameter "due"), no slot has it reserved (a
-    reservation whose lease ran out is free again), and its turn in its ordering key has come (ordering.py)."""
-    return and_(deliveries.c.status == DeliveryStatus.PENDING, deliveries.c.next_attempt_at <= bindparam("due"),
-                or_(deliveries.c.lease_token.is_(None), deliveries.c.lease_expires_at < bindparam("due")),
-                ordering.in_turn())
+def pending_and_due(table=deliveries):
+    """The delivery (a row of table: deliveries or an alias) waits for an attempt, its time has come (bind parameter
+    "due"), no slot has it reserved (a reservation whose lease ran out is free again), and its turn in its ordering
+    key has come (ordering.py)."""
+    return and_(table.c.status == DeliveryStatus.PENDING, table.c.next_attempt_at <= bindparam("due"),
+                or_(table.c.lease_token.is_(None), table.c.lease_expires_at < bindparam("due")),
+                ordering.in_turn(table))
 
 
 def is_test():

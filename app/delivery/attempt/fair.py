@@ -29,7 +29,7 @@ import functools
 from flask import current_app
 from sqlalchemy import and_, bindparam, case, exists, func, or_, select, update
 
-from app.delivery.attempt import claim, ordering, postgres
+from app.delivery.attempt import claim, postgres
 from app.delivery.attempt.claim import deliveries, endpoints, messages, pending_and_due
 from app.delivery.attempt.gates import FAIR_CLAIM_GATES
 from app.extensions import db
@@ -62,17 +62,16 @@ def share(endpoint_table=endpoints):
 def _oldest_due():
     due = deliveries.alias("due")
     return (select(func.min(due.c.next_attempt_at))
-            .where(due.c.endpoint_id == endpoints.c.id, due.c.status == DeliveryStatus.PENDING,
-                   due.c.next_attempt_at <= bindparam("due"), ordering.in_turn(due))
+            .where(due.c.endpoint_id == endpoints.c.id, pending_and_due(due))
             .correlate(endpoints).scalar_subquery())
 
 
 def _pick():
     """SQL: the endpoint to claim from (see module docstring)."""
     due = deliveries.alias("has_due")
-    has_due = exists(select(due.c.id).where(due.c.endpoint_id == endpoints.c.id,
-                                             due.c.status == DeliveryStatus.PENDING,
-                                             due.c.next_attempt_at <= bindparam("due"), ordering.in_turn(due)))
+    # What the claim may take (pending_and_due): an endpoint whose due deliveries are all reserved, or wait their
+    # turn in their ordering key, is not picked (the claim would take nothing, and the slot stop draining).
+    has_due = exists(select(due.c.id).where(due.c.endpoint_id == endpoints.c.id, pending_and_due(due)))
     return (select(endpoints.c.id, (share() - in_flight()).label("free"))
             .where(endpoints.c.deleted_at.is_(None), endpoints.c.state == EndpointState.ENABLED,
                    *(gate.clear for gate in FAIR_CLAIM_GATES), has_due, in_flight() < share())
