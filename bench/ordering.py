@@ -6,7 +6,8 @@
 The Procfile's worker (`dramatiq tasks.worker`, --processes x --threads) on PostgreSQL + Redis, with its sweep on
 (every second, a short lease margin) so a killed worker's deliveries come back. Two phases, the same in all but
 the key: --messages messages sent in commits of 500 (keyed: round-robin over --keys keys; unkeyed: none); the
-receiver answers 500 to the first attempt of every --fail-every-th message (a retry, --retry-schedule); once
+receiver answers 500 to the first attempt of one message in --fail-every (chosen at random, the same ones in
+both phases: a retry, --retry-schedule); once
 --kill-at of the messages have succeeded the whole worker is SIGKILLed mid-batch and a new one started. The
 receiver counts inversions: a request of a key whose webhook-sequence is lower than one it already answered 200
 for that key. Rate: messages from the first enqueue to the last success. Targets: zero inversions, keyed rate
@@ -17,6 +18,7 @@ for that key. Rate: messages from the first enqueue to the last success. Targets
 import argparse
 import json
 import os
+import random
 import signal
 import sys
 import threading
@@ -43,7 +45,7 @@ def parse_args(argv=None):
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--messages", type=int, default=10_000)
     parser.add_argument("--keys", type=int, default=50)
-    parser.add_argument("--fail-every", type=int, default=20, help="every n-th message fails its first attempt")
+    parser.add_argument("--fail-every", type=int, default=20, help="one message in n fails its first attempt")
     parser.add_argument("--kill-at", type=float, default=0.3, help="share succeeded when the worker is killed")
     parser.add_argument("--retry-schedule", default="0.2,0.5,1,2,4,8,16")
     args = parser.parse_args(argv)
@@ -89,7 +91,7 @@ class OrderCheckingReceiver:
                 sequence = int(sequence)
                 if sequence < self.answered.get(key, 0):
                     self.inversions.append((key, sequence, self.answered[key]))
-            if number % fail_every == 0 and number not in self.failed_once:
+            if random.Random(number).randrange(fail_every) == 0 and number not in self.failed_once:
                 self.failed_once.add(number)
                 return 500
             if key is not None:
@@ -110,7 +112,7 @@ def send_all(app, count, keys, phase):
             items = []
             for i in range(start, min(start + 500, count)):
                 key = f"{phase}-{i % keys}" if keys else None
-                items.append({"event_type": "order.updated", "payload": {**make_payload(i), "i": i, "key": key},
+                items.append({"event_type": f"{phase}.updated", "payload": {**make_payload(i), "i": i, "key": key},
                               "reference": f"{phase}-{i}", "ordering_key": key})
             send_messages(items)
             db.session.commit()
@@ -130,7 +132,7 @@ def run_phase(args, env, app, phase, keys, stack):
     from app.delivery.endpoints.service import create_endpoint
 
     with app.app_context():
-        create_endpoint(receiver.url, name=phase, event_types=["order.*"], timeout_seconds=2)
+        create_endpoint(receiver.url, name=phase, event_types=[f"{phase}.*"], timeout_seconds=2)
     worker = Worker(args.processes, args.threads, env)
     stack.callback(worker.stop)
     worker.wait_ready()
