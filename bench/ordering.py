@@ -45,7 +45,7 @@ def parse_args(argv=None):
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--messages", type=int, default=10_000)
     parser.add_argument("--keys", type=int, default=50)
-    parser.add_argument("--fail-every", type=int, default=20, help="one message in n fails its first attempt")
+    parser.add_argument("--fail-every", type=int, default=50, help="one message in n fails its first attempt")
     parser.add_argument("--kill-at", type=float, default=0.3, help="share succeeded when the worker is killed")
     parser.add_argument("--retry-schedule", default="0.2,0.5,1,2,4,8,16")
     args = parser.parse_args(argv)

@@ -69,19 +69,17 @@ class Claim:
 CLAIM_COLUMNS = (
     deliveries.c.id, deliveries.c.next_attempt_at, deliveries.c.next_trigger, deliveries.c.next_triggered_by,
     deliveries.c.attempt_count, deliveries.c.scheduled_attempt_count, deliveries.c.resume_at, deliveries.c.message_id,
-    deliveries.c.ordering_sequence,
-    endpoints.c.id.label("endpoint_id"), endpoints.c.url, endpoints.c.signing, endpoints.c.secret_encrypted,
-    endpoints.c.retired_secrets, endpoints.c.headers_encrypted, endpoints.c.timeout_seconds, endpoints.c.max_attempts,
-    endpoints.c.retry_schedule, endpoints.c.rate_limit_per_second, endpoints.c.breaker_failures,
-    endpoints.c.breaker_open_until, endpoints.c.alerted, endpoints.c.consecutive_failures,
-    endpoints.c.last_success_at, messages.c.payload,
+    deliveries.c.ordering_sequence, endpoints.c.id.label("endpoint_id"), endpoints.c.url, endpoints.c.signing,
+    endpoints.c.secret_encrypted, endpoints.c.retired_secrets, endpoints.c.headers_encrypted,
+    endpoints.c.timeout_seconds, endpoints.c.max_attempts, endpoints.c.retry_schedule,
+    endpoints.c.rate_limit_per_second, endpoints.c.breaker_failures, endpoints.c.breaker_open_until,
+    endpoints.c.alerted, endpoints.c.consecutive_failures, endpoints.c.last_success_at, messages.c.payload,
 )
 
 
 def pending_and_due(table=deliveries):
-    """The delivery (a row of table: deliveries or an alias) waits for an attempt, its time has come (bind parameter
-    "due"), no slot has it reserved (a reservation whose lease ran out is free again), and its turn in its ordering
-    key has come (ordering.py)."""
+    """The delivery (a row of table) waits for an attempt, its time has come (bind parameter "due"), no slot has it
+    reserved (a lease run out frees it), and its turn in its ordering key has come (ordering.py)."""
     return and_(table.c.status == DeliveryStatus.PENDING, table.c.next_attempt_at <= bindparam("due"),
                 or_(table.c.lease_token.is_(None), table.c.lease_expires_at < bindparam("due")),
                 ordering.in_turn(table))
