@@ -189,3 +189,18 @@ def test_a_secret_never_appears_in_any_page_or_log(app, client, staff, receiver,
     logged = "\n".join(record.getMessage() for record in caplog.records)
     for value in (secret, rotated, "s3cr3t"):
         assert value not in logged
+
+
+def test_an_endpoints_ordering_failure_is_shown_and_edited_on_its_pages(app, client, staff, receiver, make_endpoint):
+    endpoint = make_endpoint()
+    token = staff("admin")
+    page = client.get(f"/admin/endpoints/{endpoint.id}").get_data(as_text=True)
+    assert re.search(r'id="ordering-failure">hold: ', page)  # the default
+    assert 'name="ordering_failure"' in client.get(f"/admin/endpoints/{endpoint.id}/edit").get_data(as_text=True)
+    client.post(f"/admin/endpoints/{endpoint.id}/edit", data={**form(receiver, ordering_failure="skip"),
+                                                              "csrf_token": token})
+    assert re.search(r'id="ordering-failure">skip: ', client.get(f"/admin/endpoints/{endpoint.id}").get_data(
+        as_text=True))
+    with app.app_context():
+        entry = db.session.query(AuditEntry).order_by(AuditEntry.id.desc()).first()
+        assert entry.after["ordering_failure"] == "skip" and entry.before["ordering_failure"] == "hold"
