@@ -4,8 +4,8 @@
     python bench/ordering.py --messages 2000           # a quicker look
 
 The Procfile's worker (`dramatiq tasks.worker`, --processes x --threads) on PostgreSQL + Redis, with its sweep on
-(every second, a short lease margin) so a killed worker's deliveries come back. Two phases, the same in all but
-the key: --messages messages sent in commits of 500 (keyed: round-robin over --keys keys; unkeyed: none); the
+(every second, a short lease margin, a 30 s grace) so a killed worker's deliveries come back. Two phases, the same
+in all but the key: --messages messages sent in commits of 500 (keyed: round-robin over --keys keys; unkeyed: none); the
 receiver answers 500 to the first attempt of one message in --fail-every (chosen at random, the same ones in
 both phases: a retry, --retry-schedule); once
 --kill-at of the messages have succeeded the whole worker is SIGKILLed mid-batch and a new one started. The
@@ -167,7 +167,7 @@ def run_phase(args, env, app, phase, keys, stack):
 
 def run(args, stack):
     env = bench_environment(args)
-    env.update(WEBHOOK_SWEEP_INTERVAL_SECONDS="1", WEBHOOK_SWEEP_GRACE_SECONDS="2", WEBHOOK_LEASE_MARGIN_SECONDS="2",
+    env.update(WEBHOOK_SWEEP_INTERVAL_SECONDS="1", WEBHOOK_SWEEP_GRACE_SECONDS="30", WEBHOOK_LEASE_MARGIN_SECONDS="2",
                WEBHOOK_RETRY_SCHEDULE=args.retry_schedule, WEBHOOK_RETRY_JITTER="0")
     os.environ.update(env)  # before importing app: tasks.broker picks its broker at import time
     os.environ.pop("REDIS_URL", None)

@@ -92,8 +92,10 @@ def _statement(dialect):
     """Claim up to "limit" due deliveries of the picked endpoint; return their CLAIM_COLUMNS (PostgreSQL) or ids."""
     d, pick = deliveries, _pick()
     endpoint = select(pick.c.id).scalar_subquery()
-    counted = (select(d.c.id).where(d.c.endpoint_id == endpoint, pending_and_due()).limit(bindparam("scan"))
-               .cte("counted"))
+    # Counted whatever their turn in their ordering key: only a size, and a key's waiting deliveries would make
+    # the count look at every one of them (each claim's cost growing with a keyed backlog).
+    counted = (select(d.c.id).where(d.c.endpoint_id == endpoint, pending_and_due(in_turn=False))
+               .limit(bindparam("scan")).cte("counted"))
     due = select(func.count()).select_from(counted).scalar_subquery()
     chosen = (select(d.c.id, d.c.next_attempt_at).where(d.c.endpoint_id == endpoint, pending_and_due())
               .order_by(d.c.next_attempt_at, d.c.id).limit(_batch_size(pick, due))
