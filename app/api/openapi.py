@@ -81,6 +81,21 @@ def _listing():
     ]
 
 
+#: What each action does to the order of a delivery with an ordering key (README, "Ordered delivery per key").
+RETRY_ORDER = ("With an ordering key, the delivery keeps its place: it goes before the later deliveries of its key "
+               "not yet sent (under the endpoint's ordering_failure skip, some may already have gone).")
+REPLAY_ORDER = ("With an ordering key, the replay keeps its place and its webhook-sequence: it waits for the "
+                "unfinished earlier deliveries of its key and holds up the later ones not yet sent; the receiver "
+                "sees an old webhook-sequence again, like a duplicate.")
+RESEND_ORDER = ("With an ordering key, the resent message keeps the key as a new message: it goes at the end of "
+                "the key, with a new webhook-sequence.")
+
+
+def ordered(op, description):
+    """The operation, its description saying what it does to ordered delivery."""
+    return {**op, "description": description}
+
+
 def _endpoint_paths():
     endpoint_links = links("getEndpoint", "updateEndpoint", "deleteEndpoint", "rotateSecret", "sendTest",
                             "recoverEndpoint", "previewEndpointPayload")
@@ -164,16 +179,17 @@ def _delivery_paths():
                                          "DeliveryPageOut", params=_listing(), errors=("422",))},
         "/deliveries/{id}": {"get": operation("getDelivery", "Get a delivery with every attempt", "read", "200",
                                               "DeliveryDetailOut", params=ID, errors=("404",))},
-        "/deliveries/{id}/retry": {"post": operation(
+        "/deliveries/{id}/retry": {"post": ordered(operation(
             "retryDelivery", "Make one attempt now (or restart the retry schedule); counts against the hourly cap",
             "deliveries:write", "202", "DeliveryOut", body="RetryIn", body_required=False, params=ID,
-            errors=("404", "409", "422", "429"))},
-        "/deliveries/{id}/replay": {"post": operation(
+            errors=("404", "409", "422", "429")), RETRY_ORDER)},
+        "/deliveries/{id}/replay": {"post": ordered(operation(
             "replayDelivery", "Send it again whatever its status (trigger replay); counts against the hourly cap",
-            "deliveries:write", "202", "DeliveryOut", params=ID, errors=("404", "409", "429"))},
-        "/deliveries/{id}/resend": {"post": operation(
+            "deliveries:write", "202", "DeliveryOut", params=ID, errors=("404", "409", "429")), REPLAY_ORDER)},
+        "/deliveries/{id}/resend": {"post": ordered(operation(
             "resendDelivery", "Send an edited payload as a new message to the same endpoint, linked to the original",
-            "messages:write", "202", "MessageOut", body="ResendIn", params=ID, errors=("404", "422", "429"))},
+            "messages:write", "202", "MessageOut", body="ResendIn", params=ID, errors=("404", "422", "429")),
+            RESEND_ORDER)},
         "/deliveries/{id}/resolve": {"post": operation(
             "resolveDelivery", "Mark a failed delivery resolved with a note (it stays failed; the monitor's Failed "
             "tab leaves it out)", "deliveries:write", "200", "DeliveryOut", body="ResolveIn", params=ID,

@@ -107,6 +107,7 @@ def _message_data(message):
         "id": message.id, "event_type": message.event_type, "payload": json.loads(message.payload),
         "reference": message.reference, "tags": message.tags, "idempotency_key": message.idempotency_key,
         "created_at": message.created_at, "deliver_at": message.deliver_at, "deliveries": message.deliveries,
+        "ordering_key": message.ordering_key, "ordering_sequence": message.ordering_sequence,
     }
 
 
@@ -117,6 +118,7 @@ def sent_json(sent):
         "tags": sent.tags, "idempotency_key": sent.idempotency_key,
         "created_at": _iso(sent.created_at), "deliver_at": _iso(sent.deliver_at) if sent.deliver_at else None,
         "deliveries": [{"id": d.id, "endpoint_id": d.endpoint_id, "status": d.status.value} for d in sent.deliveries],
+        "ordering_key": sent.ordering_key, "ordering_sequence": sent.ordering_sequence,
     }
 
 
@@ -136,7 +138,7 @@ def _checked(body, header_key=None):
     data = MessageIn.model_validate({**body, "idempotency_key": body.get("idempotency_key") or header_key})
     return check_message(data.event_type, data.payload, reference=data.reference, tags=data.tags,
                          idempotency_key=data.idempotency_key, endpoint_ids=data.endpoint_ids,
-                         deliver_at=data.deliver_at)
+                         deliver_at=data.deliver_at, ordering_key=data.ordering_key)
 
 
 @bp.post("/messages")

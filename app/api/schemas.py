@@ -110,6 +110,10 @@ class EndpointSettings(Strict):
     alert_on_failure: StrictBool | None = Field(
         None, description="Alert staff (ALERT_EMAIL_TO, ALERT_WEBHOOK_URL) on every delivery that fails for good, "
                           "at most once in FINAL_FAILURE_ALERT_QUIET_MINUTES (default 15)")
+    ordering_failure: Literal["hold", "skip"] | None = Field(
+        None, description="What a delivery with an ordering key that failed for good does to the later ones of "
+                          "its key: hold (the default) keeps them waiting until staff retry, resolve or cancel it; "
+                          "skip lets them go on")
 
 
 class EndpointIn(EndpointSettings):
@@ -193,6 +197,11 @@ class MessageIn(Strict):
     deliver_at: AwareDatetime | None = Field(None, description=(
         "Send the deliveries at this time instead of at once (ISO 8601 with a time zone, at most 30 days ahead, "
         "not more than 5 minutes past); until then they are pending, held as \"scheduled\""))
+    ordering_key: Handle | None = Field(None, description=(
+        "Messages with the same key reach each endpoint one after another, in the order they were created: the "
+        "next is not sent until the previous one succeeded or ended (failed for good, cancelled or resolved; "
+        "what a failure does to the rest of the key is the endpoint's ordering_failure). Each carries its place "
+        "in the key in a webhook-sequence header. Other keys and messages without one are never held up."))
 
 
 class PreviewIn(Strict):
@@ -250,6 +259,7 @@ class EndpointOut(Out):
     payload_format: str
     payload_content_type: str
     payload_template: str | None
+    ordering_failure: str
     state: str
     state_reason: str | None
     state_changed_at: datetime | None
@@ -301,6 +311,10 @@ class MessageOut(Out):
     idempotency_key: str | None
     created_at: datetime
     deliver_at: datetime | None = Field(None, description="When its deliveries are scheduled to go; null: at once")
+    ordering_key: str | None = None
+    ordering_sequence: int | None = Field(None, description=(
+        "The message's place among its ordering key's messages, sent as the webhook-sequence header: increasing, "
+        "it may skip a number"))
     deliveries: list[DeliverySummaryOut]
     resent_from_id: str | None = Field(None, description="The message this one was resent from, edited")
 
@@ -317,6 +331,8 @@ class MessageBatchItemOut(BaseModel):
     idempotency_key: str | None = None
     created_at: datetime | None = None
     deliver_at: datetime | None = None
+    ordering_key: str | None = None
+    ordering_sequence: int | None = None
     deliveries: list[DeliverySummaryOut] | None = None
     created: bool | None = Field(None, description="False when its idempotency key returned an earlier message")
     error: str | None = Field(None, description="Why this message was refused (nothing of it was written)")
@@ -357,6 +373,8 @@ class DeliveryOut(Out):
     last_error_class: str | None
     last_error: str | None
     created_at: datetime
+    ordering_key: str | None = None
+    ordering_sequence: int | None = Field(None, description="Its place in its ordering key (webhook-sequence)")
     resolved_at: datetime | None = None
     resolved_by: str | None = None
     resolved_note: str | None = None

@@ -40,10 +40,12 @@ class NewMessage:
     deliver_at: datetime | None = None
     #: PostgreSQL: the fingerprint of the event catalog its payload was checked against (None: not checked).
     catalog: str | None = None
+    #: Deliveries of messages with the same key go to each endpoint in the order the messages were created.
+    ordering_key: str | None = None
 
 
 def check_message(event_type, payload, *, reference=None, tags=None, idempotency_key=None, endpoint_ids=None,
-                  deliver_at=None, forwarded=False, catalogued=True):
+                  deliver_at=None, ordering_key=None, forwarded=False, catalogued=True):
     """Return a NewMessage, or raise InvalidInput / PayloadTooLarge saying which field is wrong. forwarded allows
     an event type in the forwarded namespace (app.delivery.matching). A payload is held to its event type's schema in
     the catalog (app.delivery.catalog_rules); a forwarded one is not: its sender is outside; nor, with catalogued
@@ -59,7 +61,7 @@ def check_message(event_type, payload, *, reference=None, tags=None, idempotency
         reference=check_short_text(reference, "reference"), tags=tuple(check_tags(tags)),
         idempotency_key=check_short_text(idempotency_key, "idempotency_key"),
         endpoint_ids=tuple(dict.fromkeys(endpoint_ids)) if endpoint_ids is not None else None,
-        deliver_at=check_deliver_at(deliver_at),
+        deliver_at=check_deliver_at(deliver_at), ordering_key=check_short_text(ordering_key, "ordering_key"),
     )
 
 
@@ -107,8 +109,6 @@ def encode_payload(payload):
     if size > limit:
         raise PayloadTooLarge(f"payload is {size} bytes; the limit is {limit} bytes", field="payload")
     return body
-
-
 
 
 def check_short_text(value, field):

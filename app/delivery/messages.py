@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from sqlalchemy import JSON, String, bindparam, insert, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
-from app.delivery import catalog_rules, matching, scheduling
+from app.delivery import catalog_rules, matching, scheduling, sequences
 from app.delivery.handles import handle_rows
 from app.delivery.message_rules import NewMessage, check_message
 from app.errors import HookyardError, IllegalTransition, InvalidInput, NotFound
@@ -124,6 +124,9 @@ class SentMessage:
     deliveries: list = field(default_factory=list)
     created: bool = True
     deliver_at: object = None
+    ordering_key: str | None = None
+    #: The message's place among its ordering key's messages (app.delivery.sequences).
+    ordering_sequence: int | None = None
 
     def schedule(self):
         """(next_attempt_at, held_reason, wake-up delay in seconds) of its new deliveries: now, or deliver_at."""
@@ -131,17 +134,19 @@ class SentMessage:
 
 
 def send_message(event_type, payload, *, reference=None, tags=None, idempotency_key=None, endpoint_ids=None,
-                 deliver_at=None, session=None, forwarded=False):
+                 deliver_at=None, ordering_key=None, session=None, forwarded=False):
     """Create a message and a delivery per matching endpoint in the caller's transaction.
 
     Returns (message, created). Nothing is sent until the caller commits; a rollback sends nothing.
     With an idempotency key already used for the same message, returns the first one and creates nothing;
     for a different message, raises IllegalTransition. Only forwarded may use the forwarded namespace
     (app.delivery.matching). deliver_at (an aware datetime or ISO 8601 text, at most 30 days ahead) schedules
-    the deliveries: they wait, held as "scheduled", until then.
+    the deliveries: they wait, held as "scheduled", until then. ordering_key (1 to 200 characters): each endpoint
+    gets the deliveries of messages with the same key one after another, in the order the messages were created.
     """
     new = check_message(event_type, payload, reference=reference, tags=tags, idempotency_key=idempotency_key,
-                        endpoint_ids=endpoint_ids, deliver_at=deliver_at, forwarded=forwarded)
+                        endpoint_ids=endpoint_ids, deliver_at=deliver_at, ordering_key=ordering_key,
+                        forwarded=forwarded)
     (sent,) = send_messages([new], session=session)
     return sent, sent.created
 
@@ -275,7 +280,7 @@ def _read_receiving(connection):
 def _new(new, endpoint_ids, now):
     return SentMessage(id=new_id("msg"), event_type=new.event_type, payload=new.payload, reference=new.reference,
                        tags=list(new.tags), idempotency_key=new.idempotency_key, created_at=now,
-                       deliver_at=new.deliver_at,
+                       deliver_at=new.deliver_at, ordering_key=new.ordering_key,
                        deliveries=[SentDelivery(new_id("dlv"), endpoint_id) for endpoint_id in endpoint_ids])
 
 
@@ -312,12 +317,14 @@ def _values(rows):
     return {
         "messages": [{"id": sent.id, "event_type": new.event_type, "payload": new.body, "reference": new.reference,
                       "idempotency_key": new.idempotency_key, "created_at": sent.created_at,
-                      "deliver_at": new.deliver_at} for new, sent in rows],
+                      "deliver_at": new.deliver_at, "ordering_key": new.ordering_key,
+                      "ordering_sequence": sent.ordering_sequence} for new, sent in rows],
         "message_tags": [{"message_id": sent.id, "tag": tag} for sent in sents for tag in sent.tags],
         "message_handles": handle_rows(sents),  # what the monitor's search finds
         "deliveries": [{"id": d.id, "message_id": sent.id, "endpoint_id": d.endpoint_id, "event_type": sent.event_type,
                         "status": DeliveryStatus.PENDING, "attempt_count": 0, "scheduled_attempt_count": 0,
-                        "next_attempt_at": next_at, "held_reason": held, "created_at": sent.created_at}
+                        "next_attempt_at": next_at, "held_reason": held, "created_at": sent.created_at,
+                        "ordering_key": sent.ordering_key, "ordering_sequence": sent.ordering_sequence}
                        for sent in sents for next_at, held, _ in [sent.schedule()] for d in sent.deliveries],
     }
 
@@ -325,6 +332,7 @@ def _values(rows):
 def _insert(connection, rows):
     """Insert messages, tags, handles and deliveries (SQLite: a statement per table); return the ids of the messages
     written (a key taken skips one)."""
+    sequences.take(connection, [sent for _, sent in rows])
     values = _values(rows)
     keyed = any(new.idempotency_key for new, _ in rows)
     statement = _insert_keyed_messages(connection.dialect.name) if keyed else _INSERT_MESSAGES
@@ -342,13 +350,17 @@ def _insert_postgres(connection, rows, fingerprint, catalog, guard):
     """_insert in one statement (_write_postgres): the ids of the messages written, or None when the receiving
     endpoints' fingerprint is no longer fingerprint or the event catalog's no longer catalog (nothing written).
     Raises GuardFailed when guard is false."""
+    sents = [sent for _, sent in rows]
+    counters = sequences.number(sents)
     values = _values(rows)
     tables = tuple((table, tuple(values[table][0])) for table in _PREFIX if values[table])  # none: left out
-    params = {"receiving": fingerprint, "catalog": catalog, **guard.params,
+    params = {"receiving": fingerprint, "catalog": catalog, **guard.params, "ordering_keys": json.dumps(counters),
               **{table: json.dumps(values[table], default=_json_value) for table, _ in tables}}
-    row = connection.execute(_write_postgres(tables, guard.sql), params).one()
+    row = connection.execute(_write_postgres(tables, guard.sql, bool(counters)), params).one()
     if not row.guarded:
         raise GuardFailed()
+    if row.current and counters:
+        sequences.finish(sents, dict(row.last_sequences))
     return set(row.written) if row.current else None
 
 
@@ -362,19 +374,23 @@ _PREFIX = {"messages": "m", "message_tags": "t", "message_handles": "h", "delive
 
 
 @functools.cache
-def _write_postgres(tables, guard_sql):
+def _write_postgres(tables, guard_sql, ordered=False):
     """PostgreSQL: messages, tags, handles and deliveries in one statement, each table's rows one JSON parameter
     named after it, read as rows of that table (tables: ((table, column names), ...), messages first; a table
     without rows is left out); rows of a message whose idempotency key is taken are skipped with it; nothing at all
     unless the receiving endpoints' fingerprint is :receiving, the event catalog's :catalog and guard_sql is true.
     One round trip instead of six, which was most of a POST's CPU; one JSON text per table, because psycopg's
-    dumping of a parameter array per column cost more than the statement."""
+    dumping of a parameter array per column cost more than the statement. ordered: some messages have an ordering
+    key; their keys' counters are raised in the same statement (app.delivery.sequences)."""
     def rows(table, names):
-        columns = ", ".join(f"x.{name}" for name in names)
+        columns = ", ".join(sequences.POSTGRES_SEQUENCE if ordered and name == "ordering_sequence" else f"x.{name}"
+                            for name in names)
         return (f"INSERT INTO {table} ({', '.join(names)}) SELECT {columns} "
                 f"FROM json_populate_recordset(NULL::{table}, CAST(:{table} AS json)) AS x")
 
     (_, names), *children = tables  # messages first
+    counters = f",{sequences.POSTGRES_COUNTERS}" if ordered else ""
+    last = "(SELECT json_object_agg(key, last_sequence) FROM k)" if ordered else "NULL"
     linked = "".join(f""",
 {_PREFIX[table]} AS (
   {rows(table, names)}
@@ -384,13 +400,13 @@ def _write_postgres(tables, guard_sql):
 WITH ok AS (
   SELECT {RECEIVING_FINGERPRINT} = :receiving AND {catalog_rules.CATALOG_FINGERPRINT} = :catalog AS current,
          ({guard_sql}) AS guarded
-), m AS (
+){counters}, m AS (
   {rows("messages", names)}
   WHERE (SELECT current AND guarded FROM ok)
   ON CONFLICT (idempotency_key) DO NOTHING
   RETURNING id
 ){linked}
-SELECT ok.current, ok.guarded, ARRAY(SELECT id FROM m) AS written FROM ok""")
+SELECT ok.current, ok.guarded, ARRAY(SELECT id FROM m) AS written, {last} AS last_sequences FROM ok""")
 
 
 def _existing(connection, new):
@@ -399,7 +415,8 @@ def _existing(connection, new):
     tags = list(connection.execute(select(_tags.c.tag).where(_tags.c.message_id == row.id)).scalars())
     first = SentMessage(id=row.id, event_type=row.event_type, payload=json.loads(row.payload), reference=row.reference,
                         tags=tags, idempotency_key=row.idempotency_key, created_at=row.created_at, created=False,
-                        deliver_at=row.deliver_at,
+                        deliver_at=row.deliver_at, ordering_key=row.ordering_key,
+                        ordering_sequence=row.ordering_sequence,
                         deliveries=[SentDelivery(d.id, d.endpoint_id, d.status) for d in connection.execute(
                             select(_deliveries.c.id, _deliveries.c.endpoint_id, _deliveries.c.status)
                             .where(_deliveries.c.message_id == row.id).order_by(_deliveries.c.created_at))])
@@ -411,7 +428,7 @@ def _same_or_refused(new, sent):
     differs = [name for name, theirs, ours in (
         ("event_type", sent.event_type, new.event_type), ("payload", sent.payload, new.payload),
         ("reference", sent.reference, new.reference), ("tags", sorted(sent.tags), sorted(new.tags)),
-        ("deliver_at", sent.deliver_at, new.deliver_at),
+        ("deliver_at", sent.deliver_at, new.deliver_at), ("ordering_key", sent.ordering_key, new.ordering_key),
     ) if theirs != ours]
     if differs:
         return IllegalTransition(

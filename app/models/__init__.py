@@ -6,7 +6,14 @@ from app.models.audit import AuditEntry
 from app.models.bulk_job import BulkJob, JobKind, JobStatus
 from app.models.catalog import EventType, ReferenceLink
 from app.models.delivery import TEST_EVENT, Delivery, DeliveryStatus
-from app.models.endpoint import Endpoint, EndpointState, PayloadContentType, PayloadFormat, SigningScheme
+from app.models.endpoint import (
+    Endpoint,
+    EndpointState,
+    OrderingFailure,
+    PayloadContentType,
+    PayloadFormat,
+    SigningScheme,
+)
 from app.models.inbound import (
     InboundAttempt,
     InboundCount,
@@ -19,7 +26,7 @@ from app.models.inbound import (
     Provider,
     SourceState,
 )
-from app.models.message import Message, MessageHandle, MessageTag
+from app.models.message import Message, MessageHandle, MessageTag, OrderingKey
 from app.models.ops import AlertState, MetricSample, PeriodicRun, WorkerHeartbeat
 from app.models.portal import PortalLink
 from app.models.setting import Setting
@@ -53,6 +60,8 @@ __all__ = [
     "Message",
     "MessageHandle",
     "MessageTag",
+    "OrderingFailure",
+    "OrderingKey",
     "MetricSample",
     "PayloadContentType",
     "PayloadFormat",

@@ -2,7 +2,7 @@
 
 import enum
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, and_, literal_column, or_, text
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, and_, literal_column, or_, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -36,6 +36,10 @@ class Delivery(db.Model):
               postgresql_where=text("status = 'pending'"), sqlite_where=text("status = 'pending'")),
         Index("ix_deliveries_leased_endpoint", "endpoint_id", "lease_token",
               postgresql_where=text("lease_token IS NOT NULL"), sqlite_where=text("lease_token IS NOT NULL")),
+        # Ordered delivery (app.delivery.attempt.ordering): the unfinished earlier deliveries of a key at an endpoint.
+        Index("ix_deliveries_ordering", "endpoint_id", "ordering_key", "ordering_sequence",
+              postgresql_where=text("ordering_key IS NOT NULL AND status IN ('pending', 'sending', 'failed')"),
+              sqlite_where=text("ordering_key IS NOT NULL")),
         Index("ix_deliveries_status_created_at", "status", "created_at"),
         # Small partial indexes, so the monitor's counts can subtract resolved and test deliveries from the
         # plain per-status counts instead of reading every row.
@@ -95,6 +99,9 @@ class Delivery(db.Model):
     resolved_at = mapped_column(UTCDateTime)
     resolved_by: Mapped[str | None] = mapped_column(String(254))
     resolved_note: Mapped[str | None] = mapped_column(String(1000))
+    #: The message's ordering key and sequence, copied so the claim finds a key's earlier deliveries by index.
+    ordering_key: Mapped[str | None] = mapped_column(String(200))
+    ordering_sequence: Mapped[int | None] = mapped_column(BigInteger)
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False, index=True)
 
     message = relationship("Message", back_populates="deliveries")

@@ -37,6 +37,13 @@ class EndpointState(enum.Enum):
     DISABLED = "disabled"
 
 
+class OrderingFailure(enum.Enum):
+    """What a delivery that failed for good does to the later deliveries of its ordering key."""
+
+    HOLD = "hold"  # they wait until staff retry, resolve or cancel it
+    SKIP = "skip"  # they go on
+
+
 class Endpoint(db.Model):
     __tablename__ = "endpoints"
 
@@ -73,6 +80,8 @@ class Endpoint(db.Model):
     #: At most this many claims of the endpoint's deliveries in flight at once (worker slots it may hold), across
     #: all workers; None uses WEBHOOK_MAX_IN_FLIGHT. So a slow partner cannot occupy every worker.
     max_in_flight: Mapped[int | None] = mapped_column(Integer)
+    ordering_failure: Mapped[OrderingFailure] = mapped_column(
+        enum_column(OrderingFailure), default=OrderingFailure.HOLD, server_default=OrderingFailure.HOLD.value)
     state: Mapped[EndpointState] = mapped_column(enum_column(EndpointState), default=EndpointState.ENABLED)
     state_reason: Mapped[str | None] = mapped_column(String(500))
     state_changed_at = mapped_column(UTCDateTime)

@@ -1,6 +1,6 @@
 """Message: one event to send, with its payload and the handles staff search by."""
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -31,6 +31,10 @@ class Message(db.Model):
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False, index=True)
     #: When the producer asked for its deliveries to be sent (scheduled delivery); None sends them at once.
     deliver_at = mapped_column(UTCDateTime)
+    #: Deliveries of messages with the same key go to each endpoint in the order of ordering_sequence.
+    ordering_key: Mapped[str | None] = mapped_column(String(200))
+    #: The message's place in its ordering key: increasing, assigned at intake (OrderingKey), sent as webhook-sequence.
+    ordering_sequence: Mapped[int | None] = mapped_column(BigInteger)
     #: When retention replaced the payload with JSON null (see app.ops.retention).
     payload_purged_at = mapped_column(UTCDateTime)
     #: The message this one was resent from, with an edited payload ("edit and resend").
@@ -72,3 +76,13 @@ class MessageHandle(db.Model):
 
     message_id: Mapped[str] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True)
     handle: Mapped[str] = mapped_column(String(200), primary_key=True)
+
+
+class OrderingKey(db.Model):
+    """The last sequence number given to a message with this ordering key. Producers of the same key take it in
+    turn (its row is locked until the message is committed), so a key's sequence follows the order of commits."""
+
+    __tablename__ = "ordering_keys"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    last_sequence: Mapped[int] = mapped_column(BigInteger, nullable=False)

@@ -238,3 +238,18 @@ def test_an_admin_turns_on_the_alert_on_every_final_failure(app, client, staff, 
         assert db.session.get(Endpoint, endpoint.id).alert_on_failure is True
         entry = db.session.query(AuditEntry).filter_by(action="endpoint.update").one()
         assert entry.after["alert_on_failure"] is True
+
+
+def test_an_endpoints_ordering_failure_is_shown_and_edited_on_its_pages(app, client, staff, receiver, make_endpoint):
+    endpoint = make_endpoint()
+    token = staff("admin")
+    page = client.get(f"/admin/endpoints/{endpoint.id}").get_data(as_text=True)
+    assert re.search(r'id="ordering-failure">hold: ', page)  # the default
+    assert 'name="ordering_failure"' in client.get(f"/admin/endpoints/{endpoint.id}/edit").get_data(as_text=True)
+    client.post(f"/admin/endpoints/{endpoint.id}/edit", data={**form(receiver, ordering_failure="skip"),
+                                                              "csrf_token": token})
+    assert re.search(r'id="ordering-failure">skip: ', client.get(f"/admin/endpoints/{endpoint.id}").get_data(
+        as_text=True))
+    with app.app_context():
+        entry = db.session.query(AuditEntry).order_by(AuditEntry.id.desc()).first()
+        assert entry.after["ordering_failure"] == "skip" and entry.before["ordering_failure"] == "hold"

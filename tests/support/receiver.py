@@ -41,6 +41,8 @@ class Receiver:
         self.requests = []
         self.replies = collections.deque()
         self.default = Reply()
+        #: answer(Received) -> Reply or None: a reply chosen by the request (None: the queue, then the default).
+        self.answer = None
         self.in_flight = 0
         self.max_in_flight = 0
         self._lock = threading.Lock()
@@ -75,7 +77,9 @@ class Receiver:
         self.server.shutdown()
         self.server.server_close()
 
-    def _next_reply(self):
+    def _next_reply(self, received=None):
+        if self.answer and received and (chosen := self.answer(received)) is not None:
+            return chosen
         with self._lock:
             return self.replies.popleft() if self.replies else self.default
 
@@ -90,16 +94,15 @@ class Receiver:
 
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                received = Received(self.path, dict(self.headers), body, time.monotonic(), self.client_address[1],
+                                    time.time())
                 with receiver._arrived:
-                    receiver.requests.append(
-                        Received(self.path, dict(self.headers), body, time.monotonic(), self.client_address[1],
-                                 time.time())
-                    )
+                    receiver.requests.append(received)
                     receiver.in_flight += 1
                     receiver.max_in_flight = max(receiver.max_in_flight, receiver.in_flight)
                     receiver._arrived.notify_all()
                 try:
-                    self._answer(receiver._next_reply())
+                    self._answer(receiver._next_reply(received))
                 finally:
                     with receiver._lock:
                         receiver.in_flight -= 1

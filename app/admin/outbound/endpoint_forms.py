@@ -45,6 +45,12 @@ class EndpointForm(Form):
     alert_on_failure = BooleanField("Alert on every final failure", description=(
         "E-mail (the alert channels) each time a delivery to it fails for good, at most once in "
         "FINAL_FAILURE_ALERT_QUIET_MINUTES (15): for endpoints with little traffic."))
+    ordering_failure = SelectField(
+        "When an ordered delivery fails for good", choices=[("hold", "hold its key until staff act"),
+                                                            ("skip", "go on with the rest of its key")],
+        default="hold", description="Messages sent with an ordering key reach this endpoint one after another. "
+                                    "Hold keeps the rest of the key waiting until the failed one is retried, "
+                                    "resolved or cancelled; skip sends them anyway.")
 
 
 def _split(text):
@@ -97,6 +103,7 @@ CONVERSIONS = {
     "partner_email": Conversion(_or_none, lambda value: value),
     "event_types": Conversion(lambda text: _split(text) or None, lambda types: ", ".join(types or [])),
     "signing": Conversion(lambda text: text, lambda scheme: scheme.value),
+    "ordering_failure": Conversion(lambda text: text, lambda policy: policy.value if policy else "hold"),
     "headers": Conversion(parse_headers, format_headers, attribute="header_names"),
     "payload_format": Conversion(lambda text: text, lambda member: member.value if member else "standard"),
     "payload_content_type": Conversion(lambda text: text,

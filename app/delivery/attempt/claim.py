@@ -18,7 +18,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import String, and_, bindparam, case, cast, exists, func, literal, or_, select, update
 
-from app.delivery.attempt import formatting, postgres
+from app.delivery.attempt import formatting, ordering, postgres
 from app.delivery.attempt.endpoint_health import HEALTH_WRITE_INTERVAL
 from app.delivery.attempt.gates import GATES, Deferred, held_back
 from app.extensions import db
@@ -69,19 +69,21 @@ class Claim:
 CLAIM_COLUMNS = (
     deliveries.c.id, deliveries.c.next_attempt_at, deliveries.c.next_trigger, deliveries.c.next_triggered_by,
     deliveries.c.attempt_count, deliveries.c.scheduled_attempt_count, deliveries.c.resume_at, deliveries.c.message_id,
-    endpoints.c.id.label("endpoint_id"), endpoints.c.url, endpoints.c.signing, endpoints.c.secret_encrypted,
-    endpoints.c.retired_secrets, endpoints.c.headers_encrypted, endpoints.c.timeout_seconds, endpoints.c.max_attempts,
-    endpoints.c.retry_schedule, endpoints.c.rate_limit_per_second, endpoints.c.breaker_failures,
-    endpoints.c.breaker_open_until, endpoints.c.alerted, endpoints.c.consecutive_failures,
-    endpoints.c.last_success_at, endpoints.c.payload_format, endpoints.c.operational, messages.c.payload,
+    deliveries.c.ordering_sequence, endpoints.c.id.label("endpoint_id"), endpoints.c.url, endpoints.c.signing,
+    endpoints.c.secret_encrypted, endpoints.c.retired_secrets, endpoints.c.headers_encrypted,
+    endpoints.c.timeout_seconds, endpoints.c.max_attempts, endpoints.c.retry_schedule,
+    endpoints.c.rate_limit_per_second, endpoints.c.breaker_failures, endpoints.c.breaker_open_until,
+    endpoints.c.alerted, endpoints.c.consecutive_failures, endpoints.c.last_success_at, endpoints.c.payload_format,
+    endpoints.c.operational, messages.c.payload,
 )
 
 
-def pending_and_due():
-    """The delivery waits for an attempt, its time has come (bind parameter "due"), and no slot has it reserved
-    (a reservation whose lease ran out is free again)."""
-    return and_(deliveries.c.status == DeliveryStatus.PENDING, deliveries.c.next_attempt_at <= bindparam("due"),
-                or_(deliveries.c.lease_token.is_(None), deliveries.c.lease_expires_at < bindparam("due")))
+def pending_and_due(table=deliveries, in_turn=True):
+    """The delivery (a row of table) waits for an attempt, its time has come (bind parameter "due"), no slot has it
+    reserved (a lease run out frees it), and (in_turn) its turn in its ordering key has come (ordering.py)."""
+    return and_(table.c.status == DeliveryStatus.PENDING, table.c.next_attempt_at <= bindparam("due"),
+                or_(table.c.lease_token.is_(None), table.c.lease_expires_at < bindparam("due")),
+                ordering.in_turn(table) if in_turn else True)
 
 
 def is_test():

@@ -62,17 +62,16 @@ def share(endpoint_table=endpoints):
 def _oldest_due():
     due = deliveries.alias("due")
     return (select(func.min(due.c.next_attempt_at))
-            .where(due.c.endpoint_id == endpoints.c.id, due.c.status == DeliveryStatus.PENDING,
-                   due.c.next_attempt_at <= bindparam("due"))
+            .where(due.c.endpoint_id == endpoints.c.id, pending_and_due(due))
             .correlate(endpoints).scalar_subquery())
 
 
 def _pick():
     """SQL: the endpoint to claim from (see module docstring)."""
     due = deliveries.alias("has_due")
-    has_due = exists(select(due.c.id).where(due.c.endpoint_id == endpoints.c.id,
-                                             due.c.status == DeliveryStatus.PENDING,
-                                             due.c.next_attempt_at <= bindparam("due")))
+    # What the claim may take (pending_and_due): an endpoint whose due deliveries are all reserved, or wait their
+    # turn in their ordering key, is not picked (the claim would take nothing, and the slot stop draining).
+    has_due = exists(select(due.c.id).where(due.c.endpoint_id == endpoints.c.id, pending_and_due(due)))
     return (select(endpoints.c.id, (share() - in_flight()).label("free"))
             .where(endpoints.c.deleted_at.is_(None), endpoints.c.state == EndpointState.ENABLED,
                    *(gate.clear for gate in FAIR_CLAIM_GATES), has_due, in_flight() < share())
@@ -93,8 +92,10 @@ def _statement(dialect):
     """Claim up to "limit" due deliveries of the picked endpoint; return their CLAIM_COLUMNS (PostgreSQL) or ids."""
     d, pick = deliveries, _pick()
     endpoint = select(pick.c.id).scalar_subquery()
-    counted = (select(d.c.id).where(d.c.endpoint_id == endpoint, pending_and_due()).limit(bindparam("scan"))
-               .cte("counted"))
+    # Counted whatever their turn in their ordering key: only a size, and a key's waiting deliveries would make
+    # the count look at every one of them (each claim's cost growing with a keyed backlog).
+    counted = (select(d.c.id).where(d.c.endpoint_id == endpoint, pending_and_due(in_turn=False))
+               .limit(bindparam("scan")).cte("counted"))
     due = select(func.count()).select_from(counted).scalar_subquery()
     chosen = (select(d.c.id, d.c.next_attempt_at).where(d.c.endpoint_id == endpoint, pending_and_due())
               .order_by(d.c.next_attempt_at, d.c.id).limit(_batch_size(pick, due))

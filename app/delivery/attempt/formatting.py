@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, select
 from app.credentials.crypto import decrypt_headers
 from app.credentials.rotation import live_secrets
 from app.delivery import formats
-from app.delivery.attempt import sender, signing
+from app.delivery.attempt import ordering, sender, signing
 from app.errors import SecretUnavailable
 from app.extensions import db
 from app.models import Endpoint, Message, MessageTag, PayloadFormat
@@ -39,14 +39,16 @@ def formatted_body(row):
 
 def signed_request(row, now):
     """Return (body bytes, body text when a format made it else None, headers, config error or None) for a
-    CLAIM_COLUMNS row; nothing is to be sent when there is a config error."""
+    CLAIM_COLUMNS row (an ordered delivery's headers carry its place in its key); nothing is to be sent when there
+    is a config error."""
     body, formatted, content_type = row.payload.encode(), None, {}
     try:
         if row.payload_format is not PayloadFormat.STANDARD:
             body, media_type = formatted_body(row)
             formatted, content_type = body.decode("utf-8", "replace"), {"Content-Type": media_type}
         signed = signing.sign(row.signing, live_secrets(row, now), row.message_id, int(time.time()), body)
-        headers = {**sender.BASE_HEADERS, **content_type, **decrypt_headers(row.headers_encrypted), **signed}
+        headers = {**sender.BASE_HEADERS, **content_type, **decrypt_headers(row.headers_encrypted), **signed,
+                   **ordering.sequence_header(row.ordering_sequence)}
     except SecretUnavailable as exc:
         return body, None, {}, exc.message
     except formats.TemplateFailed as exc:

@@ -81,10 +81,12 @@ def drain(hint_ids=(), throttle=None, *, limit, stopping=None, wake_peer=None, b
             wake_peer()
         sent.update(claim.delivery_id for claim in claims)
         results += send_group(claims, throttle, stopping)
+        gated = []
         if not hinted:  # after the first round, which usually took them
             hinted = True
-            results += attempt_gated([delivery_id for delivery_id in hint_ids if delivery_id not in sent], throttle)
-        if not claims:
+            gated = attempt_gated([delivery_id for delivery_id in hint_ids if delivery_id not in sent], throttle)
+            results += gated
+        if not claims and not gated:  # an attempt on the gated path may have let the next of its key go: go on
             break
     return results
 

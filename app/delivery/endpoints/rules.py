@@ -7,7 +7,7 @@ from flask import current_app
 from app.credentials.masking import MASK
 from app.delivery.formats import TemplateFailed, compile_template
 from app.errors import InvalidInput
-from app.models import PayloadContentType, PayloadFormat
+from app.models import OrderingFailure, PayloadContentType, PayloadFormat
 from app.text import HEADER_NAME
 
 #: Header names that would break signing or HTTP if a person set them.
@@ -50,6 +50,16 @@ def check_rate_limit(value):
 def check_max_in_flight(value):
     """Worker slots the endpoint may hold at once; None uses WEBHOOK_MAX_IN_FLIGHT."""
     return None if value is None else _whole_number(value, "max_in_flight", 1, MAX_IN_FLIGHT)
+
+
+def check_ordering_failure(value):
+    """What a failed-for-good delivery with an ordering key does to the rest of its key; None is hold (the default)."""
+    if value is None or isinstance(value, OrderingFailure):
+        return value or OrderingFailure.HOLD
+    try:
+        return OrderingFailure(value)
+    except ValueError:
+        raise InvalidInput("ordering_failure must be hold or skip", field="ordering_failure") from None
 
 
 def check_schedule(value):

@@ -46,6 +46,7 @@ EDITABLE = {
     "payload_content_type": rules.check_payload_content_type,
     "payload_template": rules.check_payload_template,
     "alert_on_failure": lambda v: _check_bool(v, "alert_on_failure"),
+    "ordering_failure": rules.check_ordering_failure,
 }
 
 
@@ -89,6 +90,7 @@ def describe(endpoint):
         "payload_format": _value(endpoint.payload_format, PayloadFormat.STANDARD),
         "payload_content_type": _value(endpoint.payload_content_type, PayloadContentType.JSON),
         "payload_template": endpoint.payload_template,
+        "ordering_failure": endpoint.ordering_failure.value if endpoint.ordering_failure else "hold",
         "state": endpoint.state.value,
         "state_reason": endpoint.state_reason, "operational": bool(endpoint.operational),
         "alert_on_failure": bool(endpoint.alert_on_failure),

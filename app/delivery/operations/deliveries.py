@@ -111,6 +111,7 @@ def resolve_deliveries(ids, note, *, actor, audit_action: Action = Action.DELIVE
                       dict(resolved_at=utcnow(), resolved_by=actor.name, resolved_note=note),
                       "only unresolved failed deliveries can be resolved", "resolved", actor, audit_action,
                       after={"note": note})
+    _wake_their_keys(outcome.changed)
     db.session.commit()
     return outcome
 
@@ -123,8 +124,16 @@ def cancel_deliveries(ids, *, actor=None, audit_action: Action = Action.DELIVERI
                            lease_token=None, lease_expires_at=None, held_reason=None),
                       "only pending deliveries, or sending ones whose lease ran out, can be cancelled",
                       "cancelled", actor, audit_action)
+    _wake_their_keys(outcome.changed)
     db.session.commit()
     return outcome
+
+
+def _wake_their_keys(ids):
+    """Wake workers once committed: a delivery resolved or cancelled may have held up the rest of its ordering key
+    (app.delivery.attempt.ordering), now free to go. The wake-up names it; the worker claims what is due."""
+    for delivery_id in ids:
+        enqueue_after_commit(db.session, delivery_id)
 
 
 def _change(ids, condition, values, refusal, verb, actor, audit_action, after=None):

@@ -54,8 +54,9 @@ def resend_delivery(delivery_id, payload, *, actor):
     """
     delivery = get_delivery(delivery_id)
     original = delivery.message
+    # An ordered message's resend keeps its key: a new message, so it goes at the end of the key.
     message, _ = send_message(original.event_type, payload, reference=original.reference, tags=original.tags,
-                              endpoint_ids=[delivery.endpoint_id],
+                              endpoint_ids=[delivery.endpoint_id], ordering_key=original.ordering_key,
                               forwarded=matching.is_forwarded(original.event_type))
     if not message.deliveries:
         db.session.rollback()
