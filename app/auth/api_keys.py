@@ -10,9 +10,10 @@ from dataclasses import dataclass, replace
 from sqlalchemy import bindparam, literal_column, select, update
 
 from app.audit import CLI, Action, record
-from app.errors import InvalidInput, NotFound
+from app.errors import InvalidInput
 from app.extensions import db
 from app.models import ApiKey, utcnow
+from app.rows import get_or_not_found
 from app.text import check_text
 
 #: Every key starts with this, so a leaked one is easy to recognise in a scanner.
@@ -57,9 +58,7 @@ def list_api_keys():
 
 def revoke_api_key(key_id, *, actor):
     """Revoke a key at once; audited. Revoking a revoked key changes nothing."""
-    row = db.session.get(ApiKey, key_id)
-    if row is None:
-        raise NotFound(f"no API key with id {key_id}")
+    row = get_or_not_found(ApiKey, key_id, f"no API key with id {key_id}")
     if row.revoked_at is None:
         row.revoked_at, row.revoked_by = utcnow(), actor.name
         record(actor, Action.API_KEY_REVOKE, f"revoked API key {row.name} ({row.prefix}…)", target_type="api_key",

@@ -7,10 +7,11 @@ from sqlalchemy import select
 from app.audit import Action, record
 from app.delivery import matching
 from app.delivery.catalog_rules import check_example, check_schema, forget_catalog
-from app.errors import InvalidInput, NotFound
+from app.errors import InvalidInput
 from app.extensions import db
 from app.models import EventType, utcnow
 from app.models.types import new_id
+from app.rows import get_or_not_found
 
 #: Longest description of an event type.
 MAX_DESCRIPTION = 5000
@@ -23,10 +24,7 @@ def list_event_types():
 
 def get_event_type(name):
     """Return the catalogued event type or raise NotFound."""
-    row = db.session.get(EventType, name)
-    if row is None:
-        raise NotFound(f"no event type {name} in the catalog")
-    return row
+    return get_or_not_found(EventType, name, f"no event type {name} in the catalog")
 
 
 def catalog_names():

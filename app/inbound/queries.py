@@ -6,12 +6,13 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import func, or_, select
 
-from app.errors import InvalidInput, NotFound
+from app.errors import InvalidInput
 from app.extensions import db
 from app.inbound.headers import masked
 from app.inbound.providers import masked_header_names
 from app.inbound.rejections import stored_headers
 from app.models import InboundEvent, InboundHandle, InboundRejection, InboundSource, InboundStatus
+from app.rows import get_or_not_found
 from app.search import DAY, MAX_TERM, normalise, parse_moment, pattern_condition, starts_with
 
 #: An inbound event's public id prefix; the rest is an upper-case ULID, however it was typed.
@@ -20,10 +21,7 @@ ID_PREFIX = "in_"
 
 def get_event(event_id):
     """Return the inbound event or raise NotFound."""
-    event = db.session.get(InboundEvent, event_id) if isinstance(event_id, str) else None
-    if event is None:
-        raise NotFound(f"no inbound event with id {event_id}")
-    return event
+    return get_or_not_found(InboundEvent, event_id, f"no inbound event with id {event_id}", text_key=True)
 
 
 def _as_id(term):

@@ -12,6 +12,7 @@ from app.delivery.endpoints.service import get_endpoint
 from app.errors import InvalidInput, NotFound
 from app.extensions import db
 from app.models import PortalLink, utcnow
+from app.rows import get_or_not_found
 
 #: Every link token starts with this, so a leaked one is easy to recognise in a scanner.
 TOKEN_PREFIX = "hyp_"
@@ -87,10 +88,7 @@ def list_links(endpoint_id=None):
 
 def get_link(link_id):
     """Return the link or raise NotFound."""
-    row = db.session.get(PortalLink, link_id) if isinstance(link_id, str) else None
-    if row is None:
-        raise NotFound(f"no portal link with id {link_id}")
-    return row
+    return get_or_not_found(PortalLink, link_id, f"no portal link with id {link_id}", text_key=True)
 
 
 def revoke_link(link_id, *, actor):
