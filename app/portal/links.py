@@ -1,13 +1,13 @@
 """Portal links: a partner's bearer link to its own endpoints, stored as a SHA-256 digest, shown once, expiring,
 revocable at once. Creating, opening and revoking one is audited."""
 
-import hashlib
 import secrets
 from datetime import timedelta
 
 from sqlalchemy import select, update
 
 from app.audit import Action, Actor, record
+from app.credentials.tokens import token_digest
 from app.delivery.endpoints.service import get_endpoint
 from app.errors import InvalidInput, NotFound
 from app.extensions import db
@@ -25,9 +25,8 @@ MIN_EXPIRES_IN, MAX_EXPIRES_IN = 60, 90 * 24 * 3600
 MAX_ENDPOINTS = 50
 
 
-def digest(token):
-    """The stored form of a link token."""
-    return hashlib.sha256(token.encode()).hexdigest()
+#: The stored form of a link token.
+digest = token_digest
 
 
 def check_capabilities(capabilities):
