@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import func, or_, select
 
+from app.checks import check_choice
 from app.errors import InvalidInput
 from app.extensions import db
 from app.inbound.headers import masked
@@ -97,11 +98,8 @@ class InboundFilter:
             if value is not None and (not isinstance(value, str) or len(value) > MAX_TERM):
                 raise InvalidInput(f"{name} must be text of at most {MAX_TERM} characters", field=name)
         if isinstance(status, str) and status.strip():
-            try:
-                status = InboundStatus(status.strip())
-            except ValueError:
-                raise InvalidInput(f"status must be one of {', '.join(s.value for s in InboundStatus)}",
-                                   field="status") from None
+            status = check_choice(InboundStatus, status.strip(),
+                                  f"status must be one of {', '.join(s.value for s in InboundStatus)}", "status")
         elif not isinstance(status, InboundStatus):
             status = None
         blank = ("", None)

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.audit import SYSTEM, Action, Actor, record
+from app.checks import check_choice
 from app.errors import InvalidInput, NotFound
 from app.extensions import db
 from app.models import Role, User, utcnow
@@ -28,10 +29,7 @@ def _check_password(password):
 
 
 def _role(role):
-    try:
-        return Role(role)
-    except ValueError:
-        raise InvalidInput("role must be viewer, operator or admin", field="role") from None
+    return check_choice(Role, role, "role must be viewer, operator or admin", "role")
 
 
 def create_user(email, role="viewer", password=None, *, actor=SYSTEM):
