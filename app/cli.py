@@ -10,7 +10,8 @@ from flask.cli import AppGroup, with_appcontext
 
 from app.audit import CLI
 from app.auth.api_keys import SCOPES, create_api_key, list_api_keys, revoke_api_key
-from app.errors import HookyardError, InvalidInput
+from app.cli_errors import refusals_said
+from app.errors import InvalidInput
 from app.extensions import db
 from app.logs import configure_logging
 from app.models import Role
@@ -38,10 +39,8 @@ def create_user_command(email, role, password, one_time):
         raise click.UsageError("give either --password or --one-time, not both")
     if password is None and not one_time:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    try:
+    with refusals_said(InvalidInput):
         user, generated = create_user(email, role, password, actor=CLI)
-    except InvalidInput as exc:
-        raise click.ClickException(exc.message) from None
     click.echo(f"Created {user.email} ({user.role.value}).")
     if generated:
         click.echo(f"Sign in at {current_app.config['PUBLIC_URL'] or '<your app URL>'}/login with this one-time "
@@ -53,10 +52,8 @@ def create_user_command(email, role, password, one_time):
 @click.argument("email")
 def reset_password_command(email):
     """Give a staff account a one-time password (printed once); they choose their own at next sign-in."""
-    try:
+    with refusals_said():
         password = reset_password(email, actor=CLI)
-    except HookyardError as exc:
-        raise click.ClickException(exc.message) from None
     click.echo(password_box(email, password))
 
 
@@ -102,10 +99,8 @@ def alerts_digest(day):
               help="What the key may do (repeat for several); without any, everything.")
 def create_key(name, scopes):
     """Create an API key; the key is printed alone on the last line and never shown again."""
-    try:
+    with refusals_said(InvalidInput):
         row, key = create_api_key(name, list(scopes) or None)
-    except InvalidInput as exc:
-        raise click.ClickException(exc.message) from None
     click.echo(f"Created API key {row.id} ({row.name}; scopes: {_scopes(row)}). "
                "Send it as 'Authorization: Bearer <key>':")
     click.echo(key)
@@ -132,10 +127,8 @@ def list_keys():
 @click.argument("key_id")
 def revoke_key(key_id):
     """Revoke an API key (by the id `list` shows); requests with it get 401 at once."""
-    try:
+    with refusals_said():
         row = revoke_api_key(key_id, actor=CLI)
-    except HookyardError as exc:
-        raise click.ClickException(exc.message) from None
     click.echo(f"Revoked API key {row.id} ({row.name}).")
 
 

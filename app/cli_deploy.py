@@ -6,6 +6,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from app.cli_errors import refusals_said
 from app.errors import InvalidInput
 from app.ops.smoke import echo_url, send_smoke, wait_for_smoke
 from app.staff.users import admin_exists
@@ -37,11 +38,9 @@ def release_command():
 @with_appcontext
 def smoke_command(timeout, url):
     """Send one test webhook through the running workers and wait for it to succeed (exit 0) or not (exit 1)."""
-    try:
+    with refusals_said(InvalidInput):
         target = url or echo_url(current_app.config["PUBLIC_URL"])
         delivery_id = send_smoke(target)
-    except InvalidInput as exc:
-        raise click.ClickException(exc.message) from None
     click.echo(f"Sent smoke test {delivery_id} to {target}; waiting up to {timeout:g} s for the workers ...")
     result = wait_for_smoke(delivery_id, timeout)
     if result.ok:

@@ -18,3 +18,16 @@ def int_arg(name, default, low, high):
     if not low <= value <= high:
         raise ApiError(422, f"{name} must be from {low} to {high}", name)
     return value
+
+
+def page_args():
+    """Return (page, per_page) from the query string: page from 1 (default 1), per_page 1 to 100 (default 20)."""
+    return int_arg("page", 1, 1, 100_000), int_arg("per_page", 20, 1, 100)
+
+
+def flag_arg(name):
+    """Return the query string's flag name as a bool: "true" or "false" (default when absent); 422 otherwise."""
+    raw = request.args.get(name, "false")
+    if raw not in ("true", "false"):
+        raise ApiError(422, f"{name} must be true or false", name)
+    return raw == "true"

@@ -1,9 +1,8 @@
 """The producer API for endpoints: create, list, read, change, delete, rotate, test, recover."""
 
-from flask import request
 
 from app.api import bp
-from app.api.errors import ApiError
+from app.api.common import flag_arg
 from app.api.routes import api_actor, json_body, out
 from app.api.schemas import (
     DeletedOut,
@@ -62,10 +61,7 @@ def update_endpoint(endpoint_id):
 @bp.delete("/endpoints/<endpoint_id>")
 @require_scope("endpoints:write")
 def delete_endpoint(endpoint_id):
-    force = request.args.get("force", "false")
-    if force not in ("true", "false"):
-        raise ApiError(422, "force must be true or false", "force")
-    cancelled = endpoints.delete_endpoint(endpoint_id, actor=api_actor(), force=force == "true")
+    cancelled = endpoints.delete_endpoint(endpoint_id, actor=api_actor(), force=flag_arg("force"))
     return out(DeletedOut, {"id": endpoint_id, "deleted": True, "cancelled_deliveries": cancelled})
 
 

@@ -6,7 +6,7 @@ import enum
 from flask import request
 
 from app.api import bp
-from app.api.common import int_arg
+from app.api.common import flag_arg, page_args
 from app.api.errors import ApiError
 from app.api.inbound_schemas import (
     InboundAttemptOut,
@@ -84,10 +84,7 @@ def update_inbound_source(source_id):
 @bp.delete("/inbound-sources/<source_id>")
 @require_scope("inbound:write")
 def delete_inbound_source(source_id):
-    force = request.args.get("force", "false")
-    if force not in ("true", "false"):
-        raise ApiError(422, "force must be true or false", "force")
-    deleted = service.delete_source(source_id, api_actor(), force=force == "true")
+    deleted = service.delete_source(source_id, api_actor(), force=flag_arg("force"))
     return out(SourceDeletedOut, {"id": source_id, "deleted": True, "events_deleted": deleted})
 
 
@@ -139,8 +136,7 @@ def event_detail(event):
 @require_scope("read")
 def list_inbound_events():
     flt = _event_filter()
-    page = int_arg("page", 1, 1, 100_000)
-    per_page = int_arg("per_page", 20, 1, 100)
+    page, per_page = page_args()
     rows, has_more = queries.list_events(flt, page=page, per_page=per_page)
     return out(InboundEventPageOut, {"data": [event_data(e) for e in rows], "page": page, "per_page": per_page,
                                      "has_more": has_more})

@@ -3,26 +3,23 @@
 Every change is audited. A key is shown once, when created; afterwards only its name and prefix are.
 """
 
-import hashlib
 import secrets
 from dataclasses import dataclass, replace
 
 from sqlalchemy import bindparam, literal_column, select, update
 
 from app.audit import CLI, Action, record
-from app.errors import InvalidInput, NotFound
+from app.credentials.tokens import token_digest
+from app.errors import InvalidInput
 from app.extensions import db
 from app.models import ApiKey, utcnow
+from app.rows import get_or_not_found
 from app.text import check_text
 
 #: Every key starts with this, so a leaked one is easy to recognise in a scanner.
 KEY_PREFIX = "hky_"
 #: What a key may be allowed to do. "read" covers every GET.
 SCOPES = ("read", "messages:write", "endpoints:write", "deliveries:write", "inbound:write", "event-types:write")
-
-
-def _digest(key):
-    return hashlib.sha256(key.encode()).hexdigest()
 
 
 def _check_scopes(scopes):
@@ -41,7 +38,7 @@ def create_api_key(name, scopes=None, *, actor=CLI):
     if name is None:
         raise InvalidInput("an API key needs a name of 1 to 200 characters", field="name")
     key = KEY_PREFIX + secrets.token_urlsafe(32)
-    row = ApiKey(name=name, prefix=key[:10], key_hash=_digest(key), scopes=_check_scopes(scopes))
+    row = ApiKey(name=name, prefix=key[:10], key_hash=token_digest(key), scopes=_check_scopes(scopes))
     db.session.add(row)
     db.session.flush()
     record(actor, Action.API_KEY_CREATE, f"created API key {row.name} ({row.prefix}…)", target_type="api_key",
@@ -57,9 +54,7 @@ def list_api_keys():
 
 def revoke_api_key(key_id, *, actor):
     """Revoke a key at once; audited. Revoking a revoked key changes nothing."""
-    row = db.session.get(ApiKey, key_id)
-    if row is None:
-        raise NotFound(f"no API key with id {key_id}")
+    row = get_or_not_found(ApiKey, key_id, f"no API key with id {key_id}")
     if row.revoked_at is None:
         row.revoked_at, row.revoked_by = utcnow(), actor.name
         record(actor, Action.API_KEY_REVOKE, f"revoked API key {row.name} ({row.prefix}…)", target_type="api_key",
@@ -117,7 +112,7 @@ def authenticate(key, *, remembered=False):
     """
     if not key or not key.startswith(KEY_PREFIX) or len(key) > 200:
         return None
-    digest = _digest(key)
+    digest = token_digest(key)
     now = utcnow()
     if remembered:
         known = _known.get(digest)

@@ -5,12 +5,14 @@ Every change is audited."""
 from sqlalchemy import select
 
 from app.audit import Action, record
+from app.checks import check_flag
 from app.delivery import matching
 from app.delivery.catalog_rules import check_example, check_schema, forget_catalog
-from app.errors import InvalidInput, NotFound
+from app.errors import InvalidInput
 from app.extensions import db
 from app.models import EventType, utcnow
 from app.models.types import new_id
+from app.rows import get_or_not_found
 
 #: Longest description of an event type.
 MAX_DESCRIPTION = 5000
@@ -23,10 +25,7 @@ def list_event_types():
 
 def get_event_type(name):
     """Return the catalogued event type or raise NotFound."""
-    row = db.session.get(EventType, name)
-    if row is None:
-        raise NotFound(f"no event type {name} in the catalog")
-    return row
+    return get_or_not_found(EventType, name, f"no event type {name} in the catalog")
 
 
 def catalog_names():
@@ -41,7 +40,7 @@ def put_event_type(name, *, schema, description="", example=None, deprecated=Fal
     changes nothing."""
     matching.check_event_type(name)
     fields = {"description": _description(description), "schema": check_schema(schema),
-              "example": check_example(schema, example), "deprecated": _flag(deprecated)}
+              "example": check_example(schema, example), "deprecated": check_flag(deprecated, "deprecated")}
     row = db.session.get(EventType, name)
     created = row is None
     before = None if created else _definition(row)
@@ -87,9 +86,3 @@ def _description(text):
     if not isinstance(text, str) or len(text) > MAX_DESCRIPTION:
         raise InvalidInput(f"description must be text of at most {MAX_DESCRIPTION} characters", field="description")
     return text
-
-
-def _flag(value):
-    if not isinstance(value, bool):
-        raise InvalidInput("deprecated must be true or false", field="deprecated")
-    return value

@@ -6,12 +6,14 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import func, or_, select
 
-from app.errors import InvalidInput, NotFound
+from app.checks import check_choice
+from app.errors import InvalidInput
 from app.extensions import db
 from app.inbound.headers import masked
 from app.inbound.providers import masked_header_names
 from app.inbound.rejections import stored_headers
 from app.models import InboundEvent, InboundHandle, InboundRejection, InboundSource, InboundStatus
+from app.rows import get_or_not_found
 from app.search import DAY, MAX_TERM, normalise, parse_moment, pattern_condition, starts_with
 
 #: An inbound event's public id prefix; the rest is an upper-case ULID, however it was typed.
@@ -20,10 +22,7 @@ ID_PREFIX = "in_"
 
 def get_event(event_id):
     """Return the inbound event or raise NotFound."""
-    event = db.session.get(InboundEvent, event_id) if isinstance(event_id, str) else None
-    if event is None:
-        raise NotFound(f"no inbound event with id {event_id}")
-    return event
+    return get_or_not_found(InboundEvent, event_id, f"no inbound event with id {event_id}", text_key=True)
 
 
 def _as_id(term):
@@ -99,11 +98,8 @@ class InboundFilter:
             if value is not None and (not isinstance(value, str) or len(value) > MAX_TERM):
                 raise InvalidInput(f"{name} must be text of at most {MAX_TERM} characters", field=name)
         if isinstance(status, str) and status.strip():
-            try:
-                status = InboundStatus(status.strip())
-            except ValueError:
-                raise InvalidInput(f"status must be one of {', '.join(s.value for s in InboundStatus)}",
-                                   field="status") from None
+            status = check_choice(InboundStatus, status.strip(),
+                                  f"status must be one of {', '.join(s.value for s in InboundStatus)}", "status")
         elif not isinstance(status, InboundStatus):
             status = None
         blank = ("", None)

@@ -5,6 +5,7 @@ import binascii
 import re
 import secrets as _random
 
+from app.checks import check_choice, check_flag, check_whole_number
 from app.credentials import signatures
 from app.errors import InvalidInput
 from app.inbound.providers.shopify import SHOP_DOMAIN
@@ -42,19 +43,13 @@ def check_name(value):
 
 def check_provider(value):
     """One of the providers Hookyard verifies."""
-    try:
-        return Provider(value.value if isinstance(value, Provider) else value)
-    except (ValueError, TypeError):
-        raise InvalidInput(f"provider must be one of {', '.join(p.value for p in Provider)}",
-                           field="provider") from None
+    return check_choice(Provider, value, f"provider must be one of {', '.join(p.value for p in Provider)}",
+                        "provider")
 
 
 def check_state(value):
     """enabled, paused or disabled."""
-    try:
-        return SourceState(value.value if isinstance(value, SourceState) else value)
-    except (ValueError, TypeError):
-        raise InvalidInput("state must be enabled, paused or disabled", field="state") from None
+    return check_choice(SourceState, value, "state must be enabled, paused or disabled", "state")
 
 
 #: A source's silence window, in minutes: from 5 minutes to a week.
@@ -63,28 +58,17 @@ MIN_SILENCE_MINUTES, MAX_SILENCE_MINUTES = 5, 10_080
 
 def check_silence(value):
     """Minutes without a request before a source is said to be silent: None (never), or 5 to 10080."""
-    if value is None:
-        return None
-    if not isinstance(value, int) or isinstance(value, bool) or not (
-            MIN_SILENCE_MINUTES <= value <= MAX_SILENCE_MINUTES):
-        raise InvalidInput(f"silence_alert_minutes must be a whole number from {MIN_SILENCE_MINUTES} to "
-                           f"{MAX_SILENCE_MINUTES}, or null", field="silence_alert_minutes")
-    return value
+    return check_whole_number(value, "silence_alert_minutes", MIN_SILENCE_MINUTES, MAX_SILENCE_MINUTES,
+                              nullable=True)
 
 
 def check_tolerance(value):
     """Seconds a signed timestamp may be old: a whole number from 1 to 86400."""
-    if not isinstance(value, int) or isinstance(value, bool) or not (
-            MIN_TOLERANCE_SECONDS <= value <= MAX_TOLERANCE_SECONDS):
-        raise InvalidInput(f"tolerance_seconds must be a whole number from {MIN_TOLERANCE_SECONDS} to "
-                           f"{MAX_TOLERANCE_SECONDS}", field="tolerance_seconds")
-    return value
+    return check_whole_number(value, "tolerance_seconds", MIN_TOLERANCE_SECONDS, MAX_TOLERANCE_SECONDS)
 
 
 def check_forward(value):
-    if not isinstance(value, bool):
-        raise InvalidInput("forward must be true or false", field="forward")
-    return value
+    return check_flag(value, "forward")
 
 
 def check_secret(provider, value, field="secret"):
@@ -133,16 +117,18 @@ def _known_options(value, names, provider):
         raise InvalidInput(f"unknown {provider} options: {', '.join(unknown)} ({', '.join(names)})", field="options")
 
 
-def _path(value, name):
-    if not isinstance(value, str) or not JSON_PATH.fullmatch(value):
-        raise InvalidInput(f"options.{name} must be a dotted JSON path such as id or data.event_id", field="options")
+def _matching(value, name, pattern, what):
+    if not isinstance(value, str) or not pattern.fullmatch(value):
+        raise InvalidInput(f"options.{name} must be {what}", field="options")
     return value
+
+
+def _path(value, name):
+    return _matching(value, name, JSON_PATH, "a dotted JSON path such as id or data.event_id")
 
 
 def _header_name(value, name):
-    if not isinstance(value, str) or not HEADER_NAME.fullmatch(value):
-        raise InvalidInput(f"options.{name} must be an HTTP header name", field="options")
-    return value
+    return _matching(value, name, HEADER_NAME, "an HTTP header name")
 
 
 def check_zoho_options(value):

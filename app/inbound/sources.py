@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.audit import SYSTEM, Action, record
 from app.credentials import crypto, rotation
-from app.errors import IllegalTransition, InvalidInput, NotFound
+from app.errors import IllegalTransition, InvalidInput
 from app.extensions import db
 from app.inbound import source_rules as checks
 from app.models import (
@@ -20,6 +20,7 @@ from app.models import (
     SourceState,
     utcnow,
 )
+from app.rows import get_or_not_found
 from app.text import check_text
 
 #: Settings a person may change after creation, each with its check (name and provider are fixed: the name is
@@ -184,10 +185,7 @@ def delete_source(source, actor=SYSTEM, *, force=False):
 
 def get_source(source_id):
     """Return the source or raise NotFound."""
-    source = db.session.get(InboundSource, source_id) if isinstance(source_id, str) else None
-    if source is None:
-        raise NotFound(f"no inbound source with id {source_id}")
-    return source
+    return get_or_not_found(InboundSource, source_id, f"no inbound source with id {source_id}", text_key=True)
 
 
 def list_sources():

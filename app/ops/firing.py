@@ -27,20 +27,23 @@ def _query(path, **params):
     return f"{path}?{urlencode(params)}" if params else path
 
 
+#: Where the rows behind a rule are shown, for the rules whose page does not depend on the subject.
+_FIXED_LINKS = {
+    "backlog": _query("/admin/", status="pending"),
+    "no_worker": "/admin/system/",
+    "inbound_unprocessed": _query("/admin/inbound/", status="received"),
+    "inbound_rejecting": "/admin/inbound-sources/",
+}
+
+
 def _rule_link(state, source_names):
     """Where the rows behind a firing rule are shown, filtered."""
     subject = state.subject
     if state.rule == "success_rate":
         endpoint = subject.removeprefix("endpoint:") if subject.startswith("endpoint:") else None
         return _query("/admin/", **({"endpoint_id": endpoint} if endpoint else {}), status="failed")
-    if state.rule == "backlog":
-        return _query("/admin/", status="pending")
-    if state.rule == "no_worker":
-        return "/admin/system/"
-    if state.rule == "inbound_unprocessed":
-        return _query("/admin/inbound/", status="received")
-    if state.rule == "inbound_rejecting":
-        return "/admin/inbound-sources/"
+    if state.rule in _FIXED_LINKS:
+        return _FIXED_LINKS[state.rule]
     name = source_names.get(subject.removeprefix("source:"))
     if state.rule == "inbound_failing" and name:
         return _query("/admin/inbound/", source=name, status="failed")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import delete, select, tuple_, update
+from sqlalchemy import delete, select, update
 
 from app.extensions import db
 from app.models import (
@@ -32,6 +32,7 @@ from app.ops.retention_inbound import (
     delete_old_rejections,
     purge_inbound_bodies,
 )
+from app.work.batches import keyset_batches
 
 #: Statuses whose message must keep its payload and rows.
 OPEN = (DeliveryStatus.PENDING, DeliveryStatus.SENDING)
@@ -50,21 +51,13 @@ class Step:
 
 def _old_messages(older_than, batch_size, extra=()):
     """Yield batches of ids of messages older than older_than with no open delivery, oldest first."""
-    cursor = None
-    while True:
-        query = (select(Message.created_at, Message.id).where(Message.created_at < older_than, *extra)
-                 .order_by(Message.created_at, Message.id).limit(batch_size))
-        if cursor is not None:
-            query = query.where(tuple_(Message.created_at, Message.id) > cursor)
-        rows = db.session.execute(query).all()
+    query = select(Message.created_at, Message.id).where(Message.created_at < older_than, *extra)
+    for rows in keyset_batches(query, (Message.created_at, Message.id), batch_size):
         if not rows:
             return
-        cursor = tuple(rows[-1])
         busy = set(db.session.scalars(select(Delivery.message_id).where(
             Delivery.message_id.in_([r.id for r in rows]), Delivery.status.in_(OPEN))))
         yield [r.id for r in rows if r.id not in busy]
-        if len(rows) < batch_size:
-            return
 
 
 def purge_payloads(older_than, batch_size=1000):

@@ -9,6 +9,7 @@ from sqlalchemy import delete, select, tuple_, update
 
 from app.extensions import db
 from app.models import InboundCount, InboundEvent, InboundRejection, InboundStatus, utcnow
+from app.work.batches import keyset_batches
 
 #: Events nothing will process again.
 SETTLED = (InboundEvent.status.in_([InboundStatus.PROCESSED, InboundStatus.IGNORED])
@@ -17,22 +18,16 @@ SETTLED = (InboundEvent.status.in_([InboundStatus.PROCESSED, InboundStatus.IGNOR
 
 def purge_inbound_bodies(older_than, batch_size=1000):
     """Empty the bodies of settled inbound events received before older_than and record when; return how many."""
-    total, cursor = 0, None
-    while True:
-        query = (select(InboundEvent.received_at, InboundEvent.id)
-                 .where(InboundEvent.received_at < older_than, InboundEvent.body_purged_at.is_(None), SETTLED)
-                 .order_by(InboundEvent.received_at, InboundEvent.id).limit(batch_size))
-        if cursor is not None:
-            query = query.where(tuple_(InboundEvent.received_at, InboundEvent.id) > cursor)
-        rows = db.session.execute(query).all()
+    total = 0
+    query = (select(InboundEvent.received_at, InboundEvent.id)
+             .where(InboundEvent.received_at < older_than, InboundEvent.body_purged_at.is_(None), SETTLED))
+    for rows in keyset_batches(query, (InboundEvent.received_at, InboundEvent.id), batch_size):
         if rows:
             total += db.session.execute(update(InboundEvent).where(
                 InboundEvent.id.in_([r.id for r in rows]), InboundEvent.body_purged_at.is_(None), SETTLED)
                 .values(body=None, body_purged_at=utcnow()).execution_options(synchronize_session=False)).rowcount
         db.session.commit()
-        if len(rows) < batch_size:
-            return total
-        cursor = tuple(rows[-1])
+    return total
 
 
 def delete_old_inbound_events(older_than, batch_size=1000):

@@ -1,17 +1,18 @@
 """Portal links: a partner's bearer link to its own endpoints, stored as a SHA-256 digest, shown once, expiring,
 revocable at once. Creating, opening and revoking one is audited."""
 
-import hashlib
 import secrets
 from datetime import timedelta
 
 from sqlalchemy import select, update
 
 from app.audit import Action, Actor, record
+from app.credentials.tokens import token_digest
 from app.delivery.endpoints.service import get_endpoint
 from app.errors import InvalidInput, NotFound
 from app.extensions import db
 from app.models import PortalLink, utcnow
+from app.rows import get_or_not_found
 
 #: Every link token starts with this, so a leaked one is easy to recognise in a scanner.
 TOKEN_PREFIX = "hyp_"
@@ -24,9 +25,8 @@ MIN_EXPIRES_IN, MAX_EXPIRES_IN = 60, 90 * 24 * 3600
 MAX_ENDPOINTS = 50
 
 
-def digest(token):
-    """The stored form of a link token."""
-    return hashlib.sha256(token.encode()).hexdigest()
+#: The stored form of a link token.
+digest = token_digest
 
 
 def check_capabilities(capabilities):
@@ -87,10 +87,7 @@ def list_links(endpoint_id=None):
 
 def get_link(link_id):
     """Return the link or raise NotFound."""
-    row = db.session.get(PortalLink, link_id) if isinstance(link_id, str) else None
-    if row is None:
-        raise NotFound(f"no portal link with id {link_id}")
-    return row
+    return get_or_not_found(PortalLink, link_id, f"no portal link with id {link_id}", text_key=True)
 
 
 def revoke_link(link_id, *, actor):

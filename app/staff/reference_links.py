@@ -16,9 +16,10 @@ from flask import g
 from sqlalchemy import select
 
 from app.audit import Action, record
-from app.errors import InvalidInput, NotFound
+from app.errors import InvalidInput
 from app.extensions import db
 from app.models import ReferenceLink
+from app.rows import get_or_not_found
 from app.text import is_clean_text
 
 #: What {name} matches when the pattern gives no regex.
@@ -139,9 +140,7 @@ def add_reference_link(name, *, url_template, event_type_pattern=None, value_pat
 
 def delete_reference_link(link_id, *, actor):
     """Remove a reference link; audited."""
-    row = db.session.get(ReferenceLink, link_id)
-    if row is None:
-        raise NotFound(f"no reference link {link_id}")
+    row = get_or_not_found(ReferenceLink, link_id, f"no reference link {link_id}")
     record(actor, Action.REFERENCE_LINK_DELETE, f"reference link {row.name} removed", target_type="reference_link",
            target_ids=[row.id], before=_definition(row))
     db.session.delete(row)

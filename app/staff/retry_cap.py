@@ -10,9 +10,10 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from app.audit import Action, record
-from app.errors import InvalidInput, LimitReached, NotFound
+from app.errors import InvalidInput, LimitReached
 from app.extensions import db
 from app.models import AuditEntry, User, utcnow
+from app.rows import get_or_not_found
 from app.staff.settings import get_setting
 
 #: Audit actions that count as one retry action each (a bulk retry is one action).
@@ -82,9 +83,7 @@ def check_retry_cap(actor):
 
 def lift_retry_cap(user_id, hours, *, actor):
     """Lift a person's hourly retry cap for some hours (at most MAX_LIFT; 0 restores it); audited."""
-    user = db.session.get(User, user_id)
-    if user is None:
-        raise NotFound(f"no user with id {user_id}")
+    user = get_or_not_found(User, user_id, f"no user with id {user_id}")
     try:
         hours = float(hours)
     except (TypeError, ValueError):

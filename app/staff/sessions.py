@@ -6,13 +6,13 @@ user's sessions (the browser that changed its password gets a new one). A sessio
 PERMANENT_SESSION_LIFETIME after sign-in, however busy.
 """
 
-import hashlib
 import secrets
 from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import select, update
 
+from app.credentials.tokens import token_digest
 from app.extensions import db
 from app.models import StaffSession, User, utcnow
 
@@ -20,15 +20,11 @@ from app.models import StaffSession, User, utcnow
 SEEN_INTERVAL = timedelta(minutes=1)
 
 
-def _digest(token):
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def open_session(user, ip=None):
     """Record a new session for user (the caller commits); return its token, for the session cookie only."""
     token = secrets.token_urlsafe(32)
     now = utcnow()
-    db.session.add(StaffSession(id=_digest(token), user_id=user.id, created_at=now, last_seen_at=now,
+    db.session.add(StaffSession(id=token_digest(token), user_id=user.id, created_at=now, last_seen_at=now,
                                 expires_at=now + current_app.permanent_session_lifetime, ip=ip))
     return token
 
@@ -40,7 +36,7 @@ def user_for(token, user_id):
     now = utcnow()
     row = db.session.execute(
         select(User, StaffSession).join(StaffSession, StaffSession.user_id == User.id)
-        .where(StaffSession.id == _digest(token), StaffSession.ended_at.is_(None), StaffSession.expires_at > now,
+        .where(StaffSession.id == token_digest(token), StaffSession.ended_at.is_(None), StaffSession.expires_at > now,
                User.id == user_id, User.active.is_(True))
     ).one_or_none()
     if row is None:
@@ -54,7 +50,8 @@ def user_for(token, user_id):
 
 def end_session(token, reason):
     """End one session (the caller commits)."""
-    db.session.execute(update(StaffSession).where(StaffSession.id == _digest(token), StaffSession.ended_at.is_(None))
+    db.session.execute(update(StaffSession)
+                       .where(StaffSession.id == token_digest(token), StaffSession.ended_at.is_(None))
                        .values(ended_at=utcnow(), ended_reason=reason).execution_options(synchronize_session=False))
 
 

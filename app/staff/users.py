@@ -7,9 +7,11 @@ from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.audit import SYSTEM, Action, Actor, record
+from app.checks import check_choice
 from app.errors import InvalidInput, NotFound
 from app.extensions import db
 from app.models import Role, User, utcnow
+from app.rows import get_or_not_found
 from app.staff.sessions import end_user_sessions
 
 #: A plausible email address; delivery of mail is not this module's concern.
@@ -27,10 +29,7 @@ def _check_password(password):
 
 
 def _role(role):
-    try:
-        return Role(role)
-    except ValueError:
-        raise InvalidInput("role must be viewer, operator or admin", field="role") from None
+    return check_choice(Role, role, "role must be viewer, operator or admin", "role")
 
 
 def create_user(email, role="viewer", password=None, *, actor=SYSTEM):
@@ -79,9 +78,7 @@ def change_password(user, new_password, *, actor):
 
 def update_user(user_id, *, actor, role=None, active=None):
     """Change a user's role or active flag; refuse to leave no active admin."""
-    user = db.session.get(User, user_id)
-    if user is None:
-        raise NotFound(f"no user with id {user_id}")
+    user = get_or_not_found(User, user_id, f"no user with id {user_id}")
     before = {"role": user.role.value, "active": user.active}
     if role is not None:
         user.role = _role(role)

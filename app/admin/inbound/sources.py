@@ -114,9 +114,6 @@ class InboundSourceView(StaffView):
     def rotate(self, source_id):
         source = self._source(source_id)
         hours = grace_hours(request.form.get("grace_hours"))
-        if hours is None:
-            raise InvalidInput(f"Grace period: enter a number of hours from 0 to {MAX_GRACE_HOURS:g}",
-                               field="grace_hours")
         typed = typed_secret(request.form.get("new_secret"), request.form.get("new_secret_again"))
         secret = service.rotate_source_secret(source, new_secret=typed, grace_seconds=int(hours * 3600),
                                               actor=staff_actor())

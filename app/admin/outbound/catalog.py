@@ -8,11 +8,10 @@ from flask import flash, request
 from flask_admin import expose
 
 from app.admin.shared.base import StaffView
-from app.admin.shared.posting import staff_post
+from app.admin.shared.posting import shown_again, staff_post
 from app.auth.access import has_role, staff_actor
 from app.delivery import catalog
 from app.errors import InvalidInput, NotFound
-from app.extensions import db
 from app.models import Role
 
 #: An empty form: what "Add an event type" starts from.
@@ -67,15 +66,12 @@ class CatalogView(StaffView):
     @staff_post(Role.ADMIN, done=lambda view: view.back_to(".index"))
     def save(self):
         """Add or change the event type the form names; a refusal shows the form again, as typed, saying why."""
-        form = _form()
-        try:
-            row, created = catalog.put_event_type(
-                form["name"], description=form["description"], schema=_parsed(form["schema"], "schema", True),
-                example=_parsed(form["example"], "example", False), deprecated=form["deprecated"],
-                actor=staff_actor())
-        except InvalidInput as exc:
-            db.session.rollback()
-            return self._page(form, error=exc.message)
+        return shown_again(self._page, _form(), self._put)
+
+    def _put(self, form):
+        row, created = catalog.put_event_type(
+            form["name"], description=form["description"], schema=_parsed(form["schema"], "schema", True),
+            example=_parsed(form["example"], "example", False), deprecated=form["deprecated"], actor=staff_actor())
         return f"Event type {row.name} {'added to the catalog' if created else 'saved'}."
 
     # The route's argument is not "name": Flask-Admin's _handle_view takes that one.

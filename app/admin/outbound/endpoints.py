@@ -7,7 +7,7 @@ from flask_admin.helpers import get_form_data
 from app.admin.outbound.endpoint_forms import EndpointForm, fill, settings_from
 from app.admin.outbound.endpoint_preview import preview_form, run_preview
 from app.admin.shared.base import StaffView, found, or_404
-from app.admin.shared.common import MAX_GRACE_HOURS, grace_hours, no_store
+from app.admin.shared.common import grace_hours, no_store
 from app.admin.shared.posting import needs_role, staff_post, submitted
 from app.admin.shared.staff_actions import within_retry_cap
 from app.auth.access import has_role, staff_actor
@@ -156,8 +156,6 @@ class EndpointView(StaffView):
         if request.form.get("confirm", "").strip() != "ROTATE":
             raise InvalidInput("Type ROTATE to confirm the rotation")
         hours = grace_hours(request.form.get("grace_hours"))
-        if hours is None:
-            raise InvalidInput(f"Grace period: enter a number of hours from 0 to {MAX_GRACE_HOURS:g}")
         endpoint, secret = rotation.rotate_secret(endpoint.id, actor=staff_actor(), grace_seconds=int(hours * 3600))
         return no_store(self.render("admin/outbound/endpoint_secret.html", endpoint=endpoint, secret=secret,
                                      created=False, grace_hours=hours))

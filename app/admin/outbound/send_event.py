@@ -6,6 +6,7 @@ from flask_admin import expose
 from sqlalchemy import select
 
 from app.admin.shared.base import StaffView
+from app.admin.shared.posting import shown_again
 from app.auth.access import staff_actor
 from app.delivery import matching
 from app.delivery.operations.resend import parse_payload, plan_send, send_planned
@@ -52,12 +53,7 @@ class SendEventView(StaffView):
     def _from_form(self, act):
         """act(form) on the sent form; a refusal (bad JSON, no endpoint, nothing to send) shows the form again
         saying why, nothing sent."""
-        form = _form()
-        try:
-            return act(form)
-        except HookyardError as exc:
-            db.session.rollback()
-            return self._page(form, error=exc.message)
+        return shown_again(self._page, _form(), act, refuses=HookyardError)
 
     @expose("/preview", methods=("POST",))
     def preview(self):

@@ -5,10 +5,9 @@ from flask import request
 from flask_admin import expose
 
 from app.admin.shared.base import StaffView
-from app.admin.shared.posting import staff_post
+from app.admin.shared.posting import shown_again, staff_post
 from app.auth.access import staff_actor
 from app.errors import InvalidInput, NotFound
-from app.extensions import db
 from app.models import Role
 from app.staff import reference_links
 
@@ -33,14 +32,12 @@ class ReferenceLinkView(StaffView):
     @staff_post(Role.ADMIN, done=lambda view: view.back_to(".index"))
     def add(self):
         """Add a reference link; a bad one shows the form again, as typed, saying why."""
-        form = {name: request.form.get(name, "") for name in FIELDS}
-        try:
-            row = reference_links.add_reference_link(form["name"], url_template=form["url_template"],
-                                                     event_type_pattern=form["event_type_pattern"],
-                                                     value_pattern=form["value_pattern"], actor=staff_actor())
-        except InvalidInput as exc:
-            db.session.rollback()
-            return self._page(form, error=exc.message)
+        return shown_again(self._page, {name: request.form.get(name, "") for name in FIELDS}, self._add)
+
+    def _add(self, form):
+        row = reference_links.add_reference_link(form["name"], url_template=form["url_template"],
+                                                 event_type_pattern=form["event_type_pattern"],
+                                                 value_pattern=form["value_pattern"], actor=staff_actor())
         return f"Reference link {row.name} added."
 
     @expose("/<link_id>/delete", methods=("POST",))

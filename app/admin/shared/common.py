@@ -5,6 +5,7 @@ import math
 from flask import flash, make_response, request
 
 from app.config import MAX_ROTATION_GRACE_SECONDS
+from app.errors import InvalidInput
 
 #: The longest grace period the rotation forms take, in hours (the service's limit: 7 days).
 MAX_GRACE_HOURS = MAX_ROTATION_GRACE_SECONDS / 3600
@@ -24,12 +25,15 @@ def whole_number(name, default, choices=None):
 
 
 def grace_hours(raw):
-    """Return the typed grace period in hours (blank: 24), or None unless it is a number from 0 to MAX_GRACE_HOURS."""
+    """Return the typed grace period in hours (blank: 24); raise InvalidInput unless it is a number from 0 to
+    MAX_GRACE_HOURS."""
     try:
         hours = float(raw) if raw and raw.strip() else 24.0
     except ValueError:
-        return None
-    return hours if math.isfinite(hours) and 0 <= hours <= MAX_GRACE_HOURS else None
+        hours = None
+    if hours is None or not (math.isfinite(hours) and 0 <= hours <= MAX_GRACE_HOURS):
+        raise InvalidInput(f"Grace period: enter a number of hours from 0 to {MAX_GRACE_HOURS:g}", field="grace_hours")
+    return hours
 
 
 def no_store(html):

@@ -72,9 +72,19 @@ def submitted(form, save):
     change (rolled back, flashed and shown on its field): the page then shows the form again."""
     if not form.validate():
         return None
+    return answer_or_refusal(save, form, lambda exc: flash_refused(exc, form))
+
+
+def answer_or_refusal(act, form, refusal, refuses=InvalidInput):
+    """Return act(form)'s answer; when the domain refuses the change (refuses), roll it back and return
+    refusal(exc)'s answer instead."""
     try:
-        return save(form)
-    except InvalidInput as exc:
+        return act(form)
+    except refuses as exc:
         db.session.rollback()
-        flash_refused(exc, form)
-        return None
+        return refusal(exc)
+
+
+def shown_again(page, form, act, refuses=InvalidInput):
+    """Return act(form)'s answer; on a refusal, nothing changed, page(form, error=why): the form again, as typed."""
+    return answer_or_refusal(act, form, lambda exc: page(form, error=exc.message), refuses)

@@ -8,7 +8,7 @@ be made raises TemplateFailed, which the attempt records as a config error.
 import json
 from urllib.parse import urlencode
 
-from app.delivery.formats.presets import PRESETS
+from app.delivery.formats.presets import PRESETS, text_value
 from app.delivery.formats.sandbox import TemplateFailed, compile_template, render  # noqa: F401  the public API
 from app.models import PayloadContentType, PayloadFormat
 
@@ -21,13 +21,9 @@ def event_variables(*, event_type, message_id, created_at, reference, tags, payl
 
 
 def _form_value(value):
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
     if isinstance(value, dict | list):
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    return str(value)
+    return text_value(value)
 
 
 def encode(document, content_type):

@@ -5,6 +5,7 @@ README ("Payload formats") says what each sends and why.
 """
 
 from app.delivery.formats.sandbox import TemplateFailed
+from app.search import payload_values
 
 #: Where the convertkit preset looks for the subscriber's email address and first name, in this order.
 EMAIL_PATHS = ("email", "email_address", "customer.email", "subscriber.email", "contact.email", "billing.email",
@@ -48,10 +49,7 @@ def zapier(event):
 
 
 def _find(data, paths):
-    for path in paths:
-        value = data
-        for part in path.split("."):
-            value = value.get(part) if isinstance(value, dict) else None
+    for value in payload_values(data, paths):
         if isinstance(value, str) and value.strip():
             return value.strip()
     return None
@@ -69,7 +67,7 @@ def convertkit(event):
         raise TemplateFailed("the convertkit format needs an email address in the payload, at one of: "
                              + ", ".join(EMAIL_PATHS))
     used = {path.replace(".", "_") for path in EMAIL_PATHS + FIRST_NAME_PATHS}
-    fields = {name: _text(value) for name, value in flatten(data, separator="_").items()
+    fields = {name: text_value(value) for name, value in flatten(data, separator="_").items()
               if name not in used and not isinstance(value, list | dict)}
     body = {"email_address": email, "state": "active", "fields": fields}
     first_name = _find(data, FIRST_NAME_PATHS)
@@ -78,7 +76,8 @@ def convertkit(event):
     return body
 
 
-def _text(value):
+def text_value(value):
+    """Return a scalar as the text a form field or a text custom field holds (None: "", booleans: true/false)."""
     if value is None:
         return ""
     if isinstance(value, bool):
