@@ -22,11 +22,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from app.delivery import catalog_rules, matching, scheduling, sequences
 from app.delivery.handles import handle_rows
 from app.delivery.message_rules import NewMessage, check_message
-from app.errors import HookyardError, IllegalTransition, InvalidInput, NotFound
+from app.errors import HookyardError, IllegalTransition, InvalidInput
 from app.extensions import db
 from app.models import Delivery, DeliveryStatus, Endpoint, EndpointState, Message, MessageHandle, MessageTag, utcnow
 from app.models.types import new_id
 from app.outbox import enqueue_after_commit
+from app.rows import get_or_not_found
 
 #: Endpoints in these states receive new deliveries; a paused endpoint holds them until resumed.
 RECEIVING_STATES = (EndpointState.ENABLED, EndpointState.PAUSED)
@@ -440,7 +441,4 @@ def _same_or_refused(new, sent):
 
 def get_message(message_id):
     """Return the message or raise NotFound."""
-    message = db.session.get(Message, message_id)
-    if message is None:
-        raise NotFound(f"no message with id {message_id}")
-    return message
+    return get_or_not_found(Message, message_id, f"no message with id {message_id}")

@@ -8,9 +8,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import func, or_, select, text
 from sqlalchemy.orm import aliased
 
-from app.errors import InvalidInput, NotFound
+from app.errors import InvalidInput
 from app.extensions import db
 from app.models import TEST_EVENT, Delivery, DeliveryStatus, ErrorClass, Message, MessageHandle, utcnow
+from app.rows import get_or_not_found
 from app.search import MAX_TERM, normalise, parse_day, parse_flag, parse_moment, pattern_condition, starts_with
 
 #: "500", "5xx" or "none" (no HTTP response at all).
@@ -19,10 +20,7 @@ HTTP_STATUS = re.compile(r"^([1-5][0-9][0-9]|[1-5]xx|none)$")
 
 def get_delivery(delivery_id):
     """Return the delivery or raise NotFound."""
-    delivery = db.session.get(Delivery, delivery_id)
-    if delivery is None:
-        raise NotFound(f"no delivery with id {delivery_id}")
-    return delivery
+    return get_or_not_found(Delivery, delivery_id, f"no delivery with id {delivery_id}")
 
 
 #: Public id prefixes; the rest of an id is an upper-case ULID, however it was typed.

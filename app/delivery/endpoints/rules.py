@@ -4,6 +4,7 @@ import re
 
 from flask import current_app
 
+from app.checks import check_choice, check_whole_number
 from app.credentials.masking import MASK
 from app.delivery.formats import TemplateFailed, compile_template
 from app.errors import InvalidInput
@@ -29,37 +30,29 @@ MAX_SCHEDULE_STEPS = 20
 MAX_SCHEDULE_DELAY_SECONDS = 604_800
 
 
-def _whole_number(value, field, low, high):
-    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-        raise InvalidInput(f"{field} must be a whole number from {low} to {high}", field=field)
-    return value
-
 
 def check_timeout(value):
-    return _whole_number(value, "timeout_seconds", 1, current_app.config["WEBHOOK_MAX_TIMEOUT_SECONDS"])
+    return check_whole_number(value, "timeout_seconds", 1, current_app.config["WEBHOOK_MAX_TIMEOUT_SECONDS"])
 
 
 def check_max_attempts(value):
-    return _whole_number(value, "max_attempts", 1, MAX_ATTEMPTS)
+    return check_whole_number(value, "max_attempts", 1, MAX_ATTEMPTS)
 
 
 def check_rate_limit(value):
-    return None if value is None else _whole_number(value, "rate_limit_per_second", 1, MAX_RATE_LIMIT)
+    return None if value is None else check_whole_number(value, "rate_limit_per_second", 1, MAX_RATE_LIMIT)
 
 
 def check_max_in_flight(value):
     """Worker slots the endpoint may hold at once; None uses WEBHOOK_MAX_IN_FLIGHT."""
-    return None if value is None else _whole_number(value, "max_in_flight", 1, MAX_IN_FLIGHT)
+    return None if value is None else check_whole_number(value, "max_in_flight", 1, MAX_IN_FLIGHT)
 
 
 def check_ordering_failure(value):
     """What a failed-for-good delivery with an ordering key does to the rest of its key; None is hold (the default)."""
-    if value is None or isinstance(value, OrderingFailure):
-        return value or OrderingFailure.HOLD
-    try:
-        return OrderingFailure(value)
-    except ValueError:
-        raise InvalidInput("ordering_failure must be hold or skip", field="ordering_failure") from None
+    if value is None:
+        return OrderingFailure.HOLD
+    return check_choice(OrderingFailure, value, "ordering_failure must be hold or skip", "ordering_failure")
 
 
 def check_schedule(value):
@@ -120,19 +113,17 @@ def keep_masked(headers, stored):
 
 
 
-def _choice(enum_class, value, field):
-    try:
-        return enum_class(value)
-    except ValueError:
-        raise InvalidInput(f"{field} must be one of {', '.join(m.value for m in enum_class)}", field=field) from None
+def one_of(enum_class, value, field):
+    """value as a member of enum_class, else InvalidInput naming the choices."""
+    return check_choice(enum_class, value, f"{field} must be one of {', '.join(m.value for m in enum_class)}", field)
 
 
 def check_payload_format(value):
-    return _choice(PayloadFormat, value, "payload_format")
+    return one_of(PayloadFormat, value, "payload_format")
 
 
 def check_payload_content_type(value):
-    return _choice(PayloadContentType, value, "payload_content_type")
+    return one_of(PayloadContentType, value, "payload_content_type")
 
 
 def check_payload_template(value):

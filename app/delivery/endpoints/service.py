@@ -4,6 +4,7 @@ from flask import current_app
 from sqlalchemy import select, update
 
 from app.audit import SYSTEM, Action, record
+from app.checks import check_flag
 from app.credentials import crypto
 from app.credentials.masking import MASK
 from app.credentials.signatures import generate_secret
@@ -45,7 +46,7 @@ EDITABLE = {
     "payload_format": rules.check_payload_format,
     "payload_content_type": rules.check_payload_content_type,
     "payload_template": rules.check_payload_template,
-    "alert_on_failure": lambda v: _check_bool(v, "alert_on_failure"),
+    "alert_on_failure": lambda v: check_flag(v, "alert_on_failure"),
     "ordering_failure": rules.check_ordering_failure,
 }
 
@@ -63,18 +64,8 @@ def _check_url(url):
     return url
 
 
-def _check_bool(value, field):
-    if not isinstance(value, bool):
-        raise InvalidInput(f"{field} must be true or false", field=field)
-    return value
-
-
 def _scheme(value):
-    try:
-        return SigningScheme(value)
-    except ValueError:
-        raise InvalidInput(f"signing must be one of {', '.join(s.value for s in SigningScheme)}",
-                           field="signing") from None
+    return rules.one_of(SigningScheme, value, "signing")
 
 
 def describe(endpoint):
