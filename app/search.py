@@ -6,6 +6,7 @@ A value is stored in the forms people type: without a leading "#" (``#1005`` -> 
 its last part (``gid://shopify/Order/5123`` -> ``5123``, ``shopify:5123`` -> ``5123``).
 """
 
+import dataclasses
 import re
 from datetime import UTC, date, datetime
 
@@ -105,3 +106,16 @@ def parse_moment(value, field):
         return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
     except (ValueError, OverflowError):  # OverflowError: year 1 or 9999 moved across midnight by its offset
         raise InvalidInput(f"{field} must be a time like 2026-11-23T10:00:00Z", field=field) from None
+
+
+class ListFilter:
+    """What the monitor's and the Inbound page's filters (frozen dataclasses) share: the query-string arguments
+    they read, and a copy with some changed."""
+
+    @classmethod
+    def field_names(cls):
+        """The query-string arguments a filter reads."""
+        return [f.name for f in dataclasses.fields(cls)]
+
+    def replace(self, **changes):
+        return dataclasses.replace(self, **changes)

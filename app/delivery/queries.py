@@ -12,7 +12,16 @@ from app.errors import InvalidInput
 from app.extensions import db
 from app.models import TEST_EVENT, Delivery, DeliveryStatus, ErrorClass, Message, MessageHandle, utcnow
 from app.rows import get_or_not_found
-from app.search import MAX_TERM, normalise, parse_day, parse_flag, parse_moment, pattern_condition, starts_with
+from app.search import (
+    MAX_TERM,
+    ListFilter,
+    normalise,
+    parse_day,
+    parse_flag,
+    parse_moment,
+    pattern_condition,
+    starts_with,
+)
 
 #: "500", "5xx" or "none" (no HTTP response at all).
 HTTP_STATUS = re.compile(r"^([1-5][0-9][0-9]|[1-5]xx|none)$")
@@ -56,7 +65,7 @@ def event_type_condition(pattern):
 
 
 @dataclass(frozen=True)
-class DeliveryFilter:
+class DeliveryFilter(ListFilter):
     """What a person or a producer asked to see; the same filter drives lists, counts and bulk jobs."""
 
     status: DeliveryStatus | None = None
@@ -72,11 +81,6 @@ class DeliveryFilter:
     resolved: bool | None = None  # failed deliveries a person marked resolved (True) or not (False)
     scheduled: bool | None = None  # pending deliveries waiting for their message's deliver_at (True) or not (False)
     hide_tests: bool = False  # leave out test sends (webhook.test)
-
-    @classmethod
-    def field_names(cls):
-        """The query-string arguments a filter reads."""
-        return [f.name for f in dataclasses.fields(cls)]
 
     @classmethod
     def from_args(cls, args):
@@ -124,9 +128,6 @@ class DeliveryFilter:
             elif value is not None:
                 args[name] = value.value if hasattr(value, "value") else str(value)
         return args
-
-    def replace(self, **changes):
-        return dataclasses.replace(self, **changes)
 
     def conditions(self):
         """Return the SQL conditions on Delivery that this filter stands for."""

@@ -1,6 +1,5 @@
 """Read-side queries over inbound events: the shared filter, search, counts (the API and the Inbound page)."""
 
-import dataclasses
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -14,7 +13,7 @@ from app.inbound.providers import masked_header_names
 from app.inbound.rejections import stored_headers
 from app.models import InboundEvent, InboundHandle, InboundRejection, InboundSource, InboundStatus
 from app.rows import get_or_not_found
-from app.search import DAY, MAX_TERM, normalise, parse_moment, pattern_condition, starts_with
+from app.search import DAY, MAX_TERM, ListFilter, normalise, parse_moment, pattern_condition, starts_with
 
 #: An inbound event's public id prefix; the rest is an upper-case ULID, however it was typed.
 ID_PREFIX = "in_"
@@ -78,7 +77,7 @@ def _moment(value, field, *, end=False):
 
 
 @dataclass(frozen=True)
-class InboundFilter:
+class InboundFilter(ListFilter):
     """What a person or an API call asked to see: source (id or name), status, topic ("orders/*" for a family),
     q (search), received_from and received_to (datetimes; a day counts whole, to included)."""
 
@@ -106,14 +105,6 @@ class InboundFilter:
         start = None if received_from in blank else _moment(received_from, "received_from")
         end = None if received_to in blank else _moment(received_to, "received_to", end=True)
         return cls(text["source"], status, text["topic"], text["q"], start, end)
-
-    @classmethod
-    def field_names(cls):
-        """The query-string arguments a filter reads."""
-        return [f.name for f in dataclasses.fields(cls)]
-
-    def replace(self, **changes):
-        return dataclasses.replace(self, **changes)
 
     def conditions(self):
         """Return the SQL conditions on InboundEvent that this filter stands for."""
