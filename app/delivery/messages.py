@@ -35,15 +35,16 @@ RECEIVING_STATES = (EndpointState.ENABLED, EndpointState.PAUSED)
 _messages, _tags, _deliveries, _endpoints = (Message.__table__, MessageTag.__table__, Delivery.__table__,
                                              Endpoint.__table__)
 # Statements are built once: building them per call cost as much as running them.
-_RECEIVING = (select(_endpoints.c.id, _endpoints.c.event_types)
-              .where(_endpoints.c.state.in_(RECEIVING_STATES), _endpoints.c.deleted_at.is_(None),
-                     _endpoints.c.operational.is_(False))
-              .order_by(_endpoints.c.created_at))
-# Operational endpoints receive only Hookyard's own events (app.delivery.operational), never a producer's message.
-_OPERATIONAL = (select(_endpoints.c.id, _endpoints.c.event_types)
-                .where(_endpoints.c.state.in_(RECEIVING_STATES), _endpoints.c.deleted_at.is_(None),
-                       _endpoints.c.operational.is_(True))
-                .order_by(_endpoints.c.created_at))
+def _receivers(operational):
+    """The endpoints that take new deliveries, oldest first: the operational ones (Hookyard's own events,
+    app.delivery.operational) or the others (a producer's messages); never both."""
+    return (select(_endpoints.c.id, _endpoints.c.event_types)
+            .where(_endpoints.c.state.in_(RECEIVING_STATES), _endpoints.c.deleted_at.is_(None),
+                   _endpoints.c.operational.is_(operational))
+            .order_by(_endpoints.c.created_at))
+
+
+_RECEIVING, _OPERATIONAL = _receivers(False), _receivers(True)
 _KNOWN = select(_endpoints.c.id).where(_endpoints.c.id.in_(bindparam("ids", expanding=True)),
                                        _endpoints.c.operational.is_(False))
 _INSERT_MESSAGES, _INSERT_TAGS, _INSERT_DELIVERIES = insert(_messages), insert(_tags), insert(_deliveries)

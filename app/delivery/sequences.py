@@ -8,6 +8,8 @@ consecutive numbers, in the call's order. Numbers only increase: a message an id
 used its number, so a key's sequence may skip one.
 """
 
+from collections import Counter
+
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.models import OrderingKey
@@ -31,10 +33,7 @@ POSTGRES_SEQUENCE = "x.ordering_sequence + (SELECT k.last_sequence FROM k WHERE 
 def number(sents):
     """Give each keyed SentMessage its offset from its key's new last number (0 for the last of the key in this
     call, -1 for the one before...) as ordering_sequence; return [{"key", "last_sequence": count}] by key."""
-    counts = {}
-    for sent in sents:
-        if sent.ordering_key is not None:
-            counts[sent.ordering_key] = counts.get(sent.ordering_key, 0) + 1
+    counts = Counter(sent.ordering_key for sent in sents if sent.ordering_key is not None)
     seen = {}
     for sent in sents:
         if sent.ordering_key is not None:
