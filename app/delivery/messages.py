@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import JSON, String, bindparam, insert, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
-from app.delivery import matching, scheduling
+from app.delivery import matching, scheduling, wake_notify
 from app.delivery.handles import handle_rows
 from app.delivery.message_rules import NewMessage, check_message
 from app.errors import HookyardError, IllegalTransition, InvalidInput, NotFound
@@ -174,6 +174,7 @@ def write_messages(news, session=None, guard=None):
     session = session or db.session
     connection = session.connection()
     postgres = connection.dialect.name == "postgresql"
+    notify = postgres and wake_notify.enabled()  # the write statement itself wakes the workers for what is due now
     receiving = (_known if postgres else None) or _read_receiving(connection)
     for _ in range(3):  # endpoints changed between their read and the write are read again; three times is a storm
         results, rows = _plan(connection, news, receiving)
@@ -183,7 +184,8 @@ def write_messages(news, session=None, guard=None):
         if not postgres:
             written = _insert(connection, rows)
             break
-        written = _insert_postgres(connection, rows, receiving.fingerprint, guard or _NO_GUARD)
+        written = _insert_postgres(connection, rows, receiving.fingerprint, guard or _NO_GUARD,
+                                   _due_now(rows) if notify else ())
         if written is not None:
             break
         receiving = _read_receiving(connection)
@@ -198,9 +200,16 @@ def write_messages(news, session=None, guard=None):
     for result in results:
         if isinstance(result, SentMessage) and result.created:
             delay = result.schedule()[2]
+            if notify and not delay:
+                continue  # the write notified the workers
             for delivery in result.deliveries:
                 enqueue_after_commit(session, delivery.id, delay)
     return results
+
+
+def _due_now(rows):
+    """The ids of the deliveries of rows [(new, sent)] due at once (no deliver_at)."""
+    return [delivery.id for _, sent in rows if not sent.schedule()[2] for delivery in sent.deliveries]
 
 
 def _plan(connection, news, receiving):
@@ -289,12 +298,15 @@ def _insert(connection, rows):
     return written
 
 
-def _insert_postgres(connection, rows, fingerprint, guard):
+def _insert_postgres(connection, rows, fingerprint, guard, wake=()):
     """_insert in one statement (_write_postgres): the ids of the messages written, or None when the receiving
-    endpoints' fingerprint is no longer fingerprint (nothing written). Raises GuardFailed when guard is false."""
+    endpoints' fingerprint is no longer fingerprint (nothing written). Raises GuardFailed when guard is false.
+    When something is written, it also notifies the workers of the deliveries wake (app.delivery.wake_notify), which
+    PostgreSQL passes on at commit."""
     values = _values(rows)
     tables = tuple((table, tuple(values[table][0])) for table in _PREFIX if values[table])  # none: left out
-    params = {"receiving": fingerprint, **guard.params,
+    params = {"receiving": fingerprint, "wake_channel": wake_notify.CHANNEL, "wake": wake_notify.payloads(wake),
+              **guard.params,
               **{table: json.dumps(values[table], default=_json_value) for table, _ in tables}}
     row = connection.execute(_write_postgres(tables, guard.sql), params).one()
     if not row.guarded:
@@ -316,7 +328,8 @@ def _write_postgres(tables, guard_sql):
     """PostgreSQL: messages, tags, handles and deliveries in one statement, each table's rows one JSON parameter
     named after it, read as rows of that table (tables: ((table, column names), ...), messages first; a table
     without rows is left out); rows of a message whose idempotency key is taken are skipped with it; nothing at all
-    unless the receiving endpoints' fingerprint is :receiving and guard_sql is true. One round trip instead of six,
+    unless the receiving endpoints' fingerprint is :receiving and guard_sql is true; then a NOTIFY of :wake_channel per
+    payload of :wake (none when null) if a message was written. One round trip instead of six,
     which was most of a POST's CPU; one JSON text per table, because psycopg's dumping of a parameter array per
     column cost more than the statement."""
     def rows(table, names):
@@ -339,7 +352,11 @@ WITH ok AS (
   ON CONFLICT (idempotency_key) DO NOTHING
   RETURNING id
 ){linked}
-SELECT ok.current, ok.guarded, ARRAY(SELECT id FROM m) AS written FROM ok""")
+SELECT ok.current, ok.guarded, ARRAY(SELECT id FROM m) AS written,
+  (SELECT count(*) FROM (SELECT pg_notify(:wake_channel, w)
+                         FROM unnest(string_to_array(CAST(:wake AS text), '{wake_notify.NOTIFY_SEPARATOR}')) AS w
+                         WHERE EXISTS (SELECT 1 FROM m)) n) AS woken
+FROM ok""")
 
 
 def _existing(connection, new):
