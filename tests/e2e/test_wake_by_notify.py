@@ -48,3 +48,16 @@ def test_a_listener_whose_connection_is_killed_listens_again_and_delivers(worker
     ids = produce(producer, receiver.url(), 1)["delivery_ids"]
     wait_until(lambda: database.all_have(ids, "succeeded"), 10,
                message=lambda: database.describe(ids) + processes.describe())
+
+
+def test_messages_notified_while_no_worker_listened_are_sent_when_a_worker_starts(worker_env, processes, receiver,
+                                                                                    database):
+    # Given messages committed while no worker runs: their notifications went to nobody
+    env = {**worker_env, "WEBHOOK_SWEEP_INTERVAL_SECONDS": SWEEP_INTERVAL_SECONDS}
+    ids = produce({**env, "BROKER_URL": f"redis://127.0.0.1:{free_port()}/0"}, receiver.url(), 3)["delivery_ids"]
+    assert database.all_have(ids, "pending")
+
+    # When a worker that never sweeps starts, they are sent at once: its listener wakes it when it begins to listen
+    processes.start_worker(env)
+    wait_until(lambda: database.all_have(ids, "succeeded"), 15,
+               message=lambda: database.describe(ids) + processes.describe())
