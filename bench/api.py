@@ -7,8 +7,9 @@ The Procfile's web command (gunicorn) serves the API on PostgreSQL + Redis; no w
 the producer side is measured. Phases, each on a freshly migrated database:
 
 0. send: this process, as a shop's own code would, calls `send_message()` + commit --sends times, one
-   event a transaction (the same ~1 KB order, one matching endpoint, the Redis broker's enqueue on
-   commit): events/s and this process's CPU per event (`time.process_time`, every thread).
+   event a transaction (the same ~1 KB order, one matching endpoint; the workers are woken by the write's
+   NOTIFY, WEBHOOK_WAKE_BY_NOTIFY, so the commit makes no broker call): events/s and this process's CPU per
+   event (`time.process_time`, every thread).
 
 1. single: one client sends --calls `POST /api/v1/messages` (a ~1 KB order, one matching endpoint),
    one after another over a kept-alive connection: calls/s, p50/p99, and the server's CPU per call

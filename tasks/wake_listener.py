@@ -13,6 +13,7 @@ import threading
 
 from dramatiq.middleware import Middleware
 
+from app import outages
 from app.delivery import wake_notify
 from app.extensions import db
 from tasks.deliveries import deliver_webhooks, enqueue_committed
@@ -80,14 +81,15 @@ class WakeListener(threading.Thread):
 
 
 def wake(delivery_ids):
-    """Wake slots for delivery_ids (due now; none: one slot to drain what is due). A broker failure is logged."""
+    """Wake slots for delivery_ids (due now; none: one slot to drain what is due). A broker failure is logged once
+    per outage (app.outages)."""
     try:
         if delivery_ids:
             enqueue_committed(None, items=[(delivery_id, 0.0) for delivery_id in dict.fromkeys(delivery_ids)])
         else:
             deliver_webhooks.send([])
-    except Exception:  # noqa: BLE001  the deliveries are committed and due: the sweep sends them
-        log.exception("could not wake the workers; the sweep will send what is due")
+    except Exception as exc:  # noqa: BLE001  the deliveries are committed and due: the sweep sends them
+        outages.broker.failed(exc)
 
 
 class WakeListenerMiddleware(Middleware):
@@ -105,3 +107,7 @@ class WakeListenerMiddleware(Middleware):
     def before_worker_shutdown(self, broker, worker):
         if self.listener:
             self.listener.stop()
+
+    def after_worker_shutdown(self, broker, worker):
+        if self.listener:
+            self.listener.join(WAIT_SECONDS * 2)  # it notices within one wait, then closes its connection
