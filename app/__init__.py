@@ -50,6 +50,7 @@ def create_app(config=None):
     from app.admin import init_admin
     from app.api import bp as api_bp
     from app.auth import bp as auth_bp
+    from app.docs import bp as docs_bp
     from app.inbound.web import bp as inbound_bp
     from app.ops.views import bp as ops_bp
 
@@ -59,6 +60,7 @@ def create_app(config=None):
     limiter.exempt(inbound_bp)
     app.register_blueprint(inbound_bp)
     app.register_blueprint(auth_bp)
+    app.register_blueprint(docs_bp)
     app.register_blueprint(ops_bp)
     from app.portal.web import bp as portal_bp
 

@@ -40,6 +40,12 @@ class Action(enum.StrEnum):
     ENDPOINT_RECOVER = "endpoint.recover"
     ENDPOINT_ROTATE_SECRET = "endpoint.rotate_secret"
 
+    EVENT_TYPE_CREATE = "event_type.create"
+    EVENT_TYPE_UPDATE = "event_type.update"
+    EVENT_TYPE_DELETE = "event_type.delete"
+    REFERENCE_LINK_CREATE = "reference_link.create"
+    REFERENCE_LINK_DELETE = "reference_link.delete"
+
     INBOUND_EVENT_REPLAY = "inbound_event.replay"
     INBOUND_EVENT_MARK_PROCESSED = "inbound_event.mark_processed"
     INBOUND_EVENTS_REPLAY = "inbound_events.replay"

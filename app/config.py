@@ -234,6 +234,8 @@ SECTIONS = (
         Env("MONITOR_RETRY_COOLDOWN_SECONDS", int, 300, 0, DAY, doc="Before a delivery may be retried by hand again."),
         Env("MONITOR_RETRY_HOURLY_CAP", int, 10, 0, 100_000, doc="Retry actions per person and hour (0: no cap)."),
         Env("MONITOR_REFRESH_SECONDS", int, 30, 5, 3600, doc="Between auto-refreshes of the monitor."),
+        Env("EVENT_CATALOG_REQUIRED", env_bool, False,
+            doc="Refuse (422) messages whose event type is not in the event catalog; off: accepted unchecked."),
         Env("SEARCH_PAYLOAD_PATHS", parse_list, DEFAULT_SEARCH_PAYLOAD_PATHS,
             doc="Payload fields (dotted JSON paths) indexed for the monitor's search, besides reference and tags."),
     )),

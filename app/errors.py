@@ -40,7 +40,7 @@ class LimitReached(HookyardError):
 
 class InboundRejected(HookyardError):
     """Raised when an inbound webhook request is refused: reason is missing_signature, bad_signature, stale,
-    malformed or too_deep, and status the HTTP status to answer with."""
+    malformed, too_deep or unknown_shop, and status the HTTP status to answer with."""
 
     def __init__(self, reason, status, message):
         super().__init__(message)

@@ -39,6 +39,8 @@ USING_POSTGRES = bool(os.environ.get("TEST_DATABASE_URL"))
 SERVICE_FIXTURES = frozenset({"postgres_url", "redis_url", "rabbitmq_url"})
 #: Tests under this folder run the Procfile's real processes; they are marked `e2e`.
 E2E_TESTS = Path(__file__).parent / "e2e"
+#: These run real processes too (the deploy walkthrough), without being marked e2e: their files start first too.
+PROCESS_TESTS = Path(__file__).parent / "deploy"
 
 
 def pytest_sessionstart(session):
@@ -54,6 +56,20 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.services)
         if item.path.is_relative_to(E2E_TESTS):
             item.add_marker(pytest.mark.e2e)
+    items[:] = longest_files_first(items)
+
+
+def longest_files_first(items):
+    """The items with the files that take longest first (real processes, then anything slow or in a browser), each
+    file's tests together and in their order: pytest-xdist hands out whole files as its processes free up, so the
+    long ones start early instead of leaving one process busy at the end while the other waits."""
+    weight = {}
+    for item in items:
+        markers = {marker.name for marker in item.iter_markers()}
+        rank = 0 if "e2e" in markers or item.path.is_relative_to(PROCESS_TESTS) else 1 if markers & {
+            "slow", "browser"} else 2
+        weight[item.path] = min(weight.get(item.path, rank), rank)
+    return sorted(items, key=lambda item: weight[item.path])  # stable: the order within each file is kept
 
 
 @pytest.fixture(scope="session")

@@ -14,6 +14,7 @@ from flask_admin.theme import Bootstrap4Theme
 
 from app.admin.inbound.events import InboundEventView
 from app.admin.inbound.sources import InboundSourceView
+from app.admin.outbound.catalog import CatalogView
 from app.admin.outbound.delivery_rows import retry_blocked
 from app.admin.outbound.endpoints import EndpointView
 from app.admin.outbound.jobs import JobView
@@ -23,6 +24,7 @@ from app.admin.outbound.send_event import SendEventView
 from app.admin.people.accounts import UserView
 from app.admin.people.api_keys import ApiKeyView
 from app.admin.people.preferences import PreferencesView
+from app.admin.people.reference_links import ReferenceLinkView
 from app.admin.people.settings_page import SettingsView
 from app.admin.shared import formatters as fmt
 from app.admin.shared.banners import staff_summary
@@ -45,19 +47,21 @@ def init_admin(app):
     admin.add_view(InboundEventView(name="Inbound", url="/admin/inbound", endpoint="inbound_events"))
     admin.add_view(MessageView(Message, db, name="Messages", endpoint="messages"))
     admin.add_view(EndpointView(name="Endpoints", url="/admin/endpoints", endpoint="endpoints"))
+    admin.add_view(CatalogView(name="Event catalog", url="/admin/event-types", endpoint="catalog"))
     admin.add_view(InboundSourceView(name="Inbound sources", url="/admin/inbound-sources", endpoint="inbound_sources"))
     admin.add_view(JobView(name="Bulk jobs", url="/admin/jobs", endpoint="jobs"))
     admin.add_view(SendEventView(name="Send an event", url="/admin/send-event", endpoint="send_event"))
     admin.add_view(AuditView(AuditEntry, db, name="Audit log", endpoint="audit"))
     admin.add_view(UserView(User, db, name="Users", endpoint="users"))
     admin.add_view(ApiKeyView(name="API keys", url="/admin/api-keys", endpoint="api_keys"))
+    admin.add_view(ReferenceLinkView(name="Reference links", url="/admin/reference-links", endpoint="reference_links"))
     admin.add_view(SettingsView(name="Settings", url="/admin/settings", endpoint="settings"))
     admin.add_view(SystemView(name="System", url="/admin/system", endpoint="system"))
     admin.add_view(PreferencesView(name="Preferences", url="/admin/preferences", endpoint="preferences"))
     app.jinja_env.globals.update(time_cell=fmt.time_cell, status_badge=fmt.status_badge, tag_list=fmt.tag_list,
                                  duration=fmt.duration, viewer_zone=fmt.viewer_zone, page_numbers=fmt.page_numbers,
                                  staff_summary=staff_summary, retry_blocked=retry_blocked, utcnow=utcnow,
-                                 response_body=fmt.response_body)
+                                 response_body=fmt.response_body, reference_link=fmt.reference_link)
     # Attempts recorded before every custom header value was masked still hold some in clear: mask on display too.
     app.jinja_env.filters["masked_headers"] = mask_outbound_headers
     return admin

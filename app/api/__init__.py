@@ -16,6 +16,7 @@ class IdConverter(BaseConverter):
 bp.record_once(lambda state: state.app.url_map.converters.setdefault("id", IdConverter))
 
 from app.api import (  # noqa: E402,F401  registers the views on bp
+    catalog_routes,
     delivery_actions,
     endpoint_routes,
     errors,

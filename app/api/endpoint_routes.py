@@ -13,6 +13,8 @@ from app.api.schemas import (
     EndpointListOut,
     EndpointOut,
     EndpointPatch,
+    PreviewIn,
+    PreviewOut,
     RecoverIn,
     RecoverOut,
     RotateIn,
@@ -21,6 +23,7 @@ from app.api.scopes import require_scope
 from app.delivery.endpoints import actions as endpoint_actions
 from app.delivery.endpoints import rotation
 from app.delivery.endpoints import service as endpoints
+from app.delivery.endpoints.preview import preview_body
 
 
 def _with_secret(endpoint, secret, status):
@@ -77,6 +80,15 @@ def rotate_secret(endpoint_id):
 @require_scope("endpoints:write")
 def send_test(endpoint_id):
     return out(DeliveryOut, endpoint_actions.send_test_event(endpoint_id, actor=api_actor()), 202)
+
+
+@bp.post("/endpoints/<endpoint_id>/preview")
+@require_scope("read")
+def preview(endpoint_id):
+    data = PreviewIn.model_validate(json_body())
+    body, content_type = preview_body(endpoint_id, data.event_type, data.payload, reference=data.reference,
+                                      tags=data.tags)
+    return out(PreviewOut, {"body": body, "content_type": content_type})
 
 
 @bp.post("/endpoints/<endpoint_id>/recover")

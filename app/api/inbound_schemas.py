@@ -24,6 +24,34 @@ class ZohoOptions(Strict):
         "Dotted JSON path of the event id in the body (e.g. data.event_id); without it, a hash of the body"))
 
 
+class ShopifyOptions(Strict):
+    shops: list[Annotated[StrictStr, Field(pattern=rules.SHOP_DOMAIN.pattern)]] | None = Field(
+        None, max_length=rules.MAX_SHOPS, description=(
+            "The shop domains (X-Shopify-Shop-Domain) the source accepts; others are refused with 403 unknown_shop. "
+            "None listed: any shop. The header is not signed: this sorts shops, it does not authenticate them"))
+
+
+OptionText = Annotated[StrictStr, Field(pattern=rules.OPTION_TEXT.pattern)]
+
+
+class GenericOptions(Strict):
+    signature_header: StrictStr = Field(pattern=HEADER_NAME.pattern, description="The header carrying the signature")
+    algorithm: Literal["sha1", "sha256", "sha512"] = Field("sha256", description="The HMAC's hash function")
+    encoding: Literal["hex", "base64"] = Field("hex", description="How the signature is written")
+    prefix: OptionText | None = Field(None, max_length=50, description='Before the signature, e.g. "sha256=" or "v0="')
+    signed: Literal["body", "timestamp_body"] = Field("body", description=(
+        "What is signed: the raw body, or content_prefix + the timestamp header + separator + the body"))
+    timestamp_header: StrictStr | None = Field(None, pattern=HEADER_NAME.pattern, description=(
+        "signed timestamp_body: the header with the Unix time, checked within tolerance_seconds both ways"))
+    content_prefix: OptionText | None = Field(None, max_length=50, description='e.g. "v0:" for Slack')
+    separator: OptionText | None = Field(None, max_length=10, description='Between timestamp and body (default ".")')
+    event_id_header: StrictStr | None = Field(None, pattern=HEADER_NAME.pattern)
+    event_id_path: StrictStr | None = Field(None, pattern=rules.JSON_PATH.pattern, description=(
+        "Where the event id is (a header or a dotted JSON path); neither: the SHA-256 of the body"))
+    topic_header: StrictStr | None = Field(None, pattern=HEADER_NAME.pattern)
+    topic_path: StrictStr | None = Field(None, pattern=rules.JSON_PATH.pattern)
+
+
 class SourceSettings(Strict):
     description: Prose | None = Field(None, max_length=2000)
     forward: StrictBool | None = Field(None, description=(
@@ -32,7 +60,9 @@ class SourceSettings(Strict):
     tolerance_seconds: StrictInt | None = Field(
         None, ge=rules.MIN_TOLERANCE_SECONDS, le=rules.MAX_TOLERANCE_SECONDS,
         description="Largest age of a signed timestamp accepted (Stripe, Standard Webhooks; default 300)")
-    options: ZohoOptions | None = Field(None, description="Zoho only; other providers take none")
+    options: GenericOptions | ZohoOptions | ShopifyOptions | None = Field(None, description=(
+        "Zoho: its token header and event id field; Shopify: the shops it accepts; generic: how its sender signs. "
+        "Other providers take none"))
 
 
 class SourceIn(SourceSettings):

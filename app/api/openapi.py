@@ -10,7 +10,7 @@ from functools import cache
 from flask import jsonify
 from pydantic.json_schema import models_json_schema
 
-from app.api import bp, inbound_openapi, portal_openapi, schemas
+from app.api import bp, catalog_openapi, inbound_openapi, portal_openapi, schemas
 from app.api.openapi_parts import (
     ID,
     TERM,
@@ -29,9 +29,9 @@ from app.search import DAY, FIRST_DAY, LAST_DAY, MOMENT
 _HEADER_TEXT = {"type": "string", "pattern": r"^[^\x00-\x08\x0a-\x1f\x7f]*$"}
 #: Models read from requests (validation schemas) and written in answers (serialization schemas).
 _IN = [schemas.EndpointIn, schemas.EndpointPatch, schemas.RotateIn, schemas.RecoverIn, schemas.MessageIn,
-       schemas.MessageBatchIn, schemas.RetryIn, schemas.ResendIn, schemas.ResolveIn]
+       schemas.MessageBatchIn, schemas.RetryIn, schemas.ResendIn, schemas.ResolveIn, schemas.PreviewIn]
 _OUT = [schemas.EndpointOut, schemas.EndpointListOut, schemas.EndpointCreatedOut, schemas.DeletedOut,
-        schemas.RecoverOut, schemas.MessageOut, schemas.MessageBatchOut, schemas.DeliveryOut,
+        schemas.RecoverOut, schemas.PreviewOut, schemas.MessageOut, schemas.MessageBatchOut, schemas.DeliveryOut,
         schemas.DeliveryDetailOut, schemas.DeliveryPageOut, schemas.StatsOut, schemas.SystemOut, schemas.ErrorOut]
 
 def _batch_op():
@@ -81,7 +81,7 @@ def _listing():
 
 def _endpoint_paths():
     endpoint_links = links("getEndpoint", "updateEndpoint", "deleteEndpoint", "rotateSecret", "sendTest",
-                            "recoverEndpoint")
+                            "recoverEndpoint", "previewEndpointPayload")
     return {
         "/endpoints": {
             "post": operation("createEndpoint", "Create an endpoint; the response shows its secret once",
@@ -108,6 +108,10 @@ def _endpoint_paths():
             errors=("404",),
             links=links("getDelivery", "retryDelivery", "replayDelivery", "resolveDelivery", "cancelDelivery"))},
         "/endpoints/{id}/recover": {"post": _recover_op()},
+        "/endpoints/{id}/preview": {"post": operation(
+            "previewEndpointPayload", "Show the body and content type the endpoint would receive for an event, made "
+            "by its payload format (nothing is sent); 422 says why a template fails for it", "read", "200",
+            "PreviewOut", body="PreviewIn", params=ID, errors=("404", "422"))},
     }
 
 
@@ -156,8 +160,8 @@ def _schemas(models, mode):
 
 
 def _components():
-    inputs = _schemas(_IN + inbound_openapi.IN + portal_openapi.IN, "validation")
-    outputs = _schemas(_OUT + inbound_openapi.OUT + portal_openapi.OUT, "serialization")
+    inputs = _schemas(_IN + inbound_openapi.IN + portal_openapi.IN + catalog_openapi.IN, "validation")
+    outputs = _schemas(_OUT + inbound_openapi.OUT + portal_openapi.OUT + catalog_openapi.OUT, "serialization")
     scopes = ", ".join(SCOPES)
     return {
         "schemas": {**inputs, **outputs},  # no model is both read and written, so no name is given twice
@@ -176,7 +180,7 @@ def spec():
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],
         "paths": {**_endpoint_paths(), **_delivery_paths(), **inbound_openapi.inbound_paths(),
-                  **portal_openapi.portal_paths()},
+                  **portal_openapi.portal_paths(), **catalog_openapi.catalog_paths()},
         "components": _components(),
     }
 

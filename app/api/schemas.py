@@ -25,6 +25,7 @@ from app.config import MAX_ROTATION_GRACE_SECONDS, MAX_TIMEOUT_SECONDS
 from app.credentials.masking import MASK
 from app.delivery import matching
 from app.delivery.endpoints import rules
+from app.delivery.formats.sandbox import MAX_TEMPLATE_CHARS
 from app.errors import InvalidInput
 from app.search import MOMENT, parse_moment
 from app.text import MAX_NOTE_LENGTH, NOTE_PATTERN, TEXT_LINE_PATTERN, TEXT_PROSE_PATTERN
@@ -63,6 +64,8 @@ PATTERN_MESSAGES = {
     rules.HEADER_VALUE.pattern: "must be one line of printable ASCII, at most 4096 characters",
 }
 Handle = Annotated[OneLine, Field(min_length=1, max_length=200)]
+PayloadFormatName = Literal["standard", "zapier", "make", "convertkit", "template"]
+PayloadContentTypeName = Literal["application/json", "application/x-www-form-urlencoded"]
 
 
 class Strict(BaseModel):
@@ -96,6 +99,14 @@ class EndpointSettings(Strict):
     partner_email: Annotated[StrictStr, Field(pattern=rules.EMAIL.pattern, max_length=254)] | None = Field(
         None, description="Who runs the endpoint: emailed a view-only portal link when it starts failing, is "
                           "disabled or recovers")
+    payload_format: PayloadFormatName | None = Field(None, description=(
+        "The body's shape: standard (the payload as it is), a partner preset (zapier, make, convertkit) or template "
+        "(payload_template renders it); the signature covers the body actually sent"))
+    payload_content_type: PayloadContentTypeName | None = Field(
+        None, description="Content-Type of a preset's or a template's body (standard always sends JSON)")
+    payload_template: StrictStr | None = Field(None, max_length=MAX_TEMPLATE_CHARS, description=(
+        "A Jinja2 template (sandboxed) over type, id, timestamp, reference, tags and data (the payload), with a "
+        "tojson filter, e.g. {\"order_ref\": {{ data.order | tojson }}}; refused with 422 when it does not compile"))
 
 
 class EndpointIn(EndpointSettings):
@@ -157,6 +168,19 @@ class MessageIn(Strict):
         "not more than 5 minutes past); until then they are pending, held as \"scheduled\""))
 
 
+class PreviewIn(Strict):
+    event_type: StrictStr = Field(pattern=matching.EVENT_TYPE.pattern, max_length=200,
+                                  description="Dot-separated event name, e.g. order.created")
+    payload: dict = Field(description="The event's JSON payload")
+    reference: Handle | None = None
+    tags: list[Tag] | None = Field(None, max_length=50)
+
+
+class PreviewOut(BaseModel):
+    body: str = Field(description="The body the endpoint would receive, exactly as it would be signed")
+    content_type: str
+
+
 class ResendIn(Strict):
     payload: dict = Field(description="The edited JSON object to send as a new message, linked to the original")
 
@@ -196,6 +220,9 @@ class EndpointOut(Out):
     rate_limit_per_second: int | None
     max_in_flight: int | None
     partner_email: str | None
+    payload_format: str
+    payload_content_type: str
+    payload_template: str | None
     state: str
     state_reason: str | None
     state_changed_at: datetime | None
@@ -270,6 +297,8 @@ class AttemptOut(Out):
     started_at: datetime
     duration_ms: int
     request_url: str
+    request_body: str | None = Field(None, description=(
+        "The body sent, when the endpoint's payload format made it (null: the message's payload as it is)"))
     response_status: int | None
     error_class: str | None
     error: str | None

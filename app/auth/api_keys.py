@@ -18,7 +18,7 @@ from app.text import check_text
 #: Every key starts with this, so a leaked one is easy to recognise in a scanner.
 KEY_PREFIX = "hky_"
 #: What a key may be allowed to do. "read" covers every GET.
-SCOPES = ("read", "messages:write", "endpoints:write", "deliveries:write", "inbound:write")
+SCOPES = ("read", "messages:write", "endpoints:write", "deliveries:write", "inbound:write", "event-types:write")
 
 
 def _digest(key):

@@ -1,5 +1,6 @@
-"""HMAC-SHA256 signatures, computed once for both pipelines: outbound signs its requests with them
-(app.delivery.attempt.signing), inbound checks the providers' with them (app.inbound.providers)."""
+"""HMAC signatures (SHA-256 unless a generic source names another), computed once for both pipelines: outbound
+signs its requests with them (app.delivery.attempt.signing), inbound checks the providers' with them
+(app.inbound.providers)."""
 
 import base64
 import hashlib
@@ -22,9 +23,14 @@ def standard_digest(secret, msg_id, timestamp, body):
     return hmac.new(standard_key(secret), f"{msg_id}.{timestamp}.".encode() + body, hashlib.sha256).digest()
 
 
-def text_keyed_digest(secret, message):
-    """Return the raw HMAC-SHA256 of message keyed by the secret's text (Shopify, Stripe, GitHub, hmac-sha256)."""
-    return hmac.new(secret.encode(), message, hashlib.sha256).digest()
+#: The hash functions a configured (generic) inbound source may name.
+ALGORITHMS = {"sha1": hashlib.sha1, "sha256": hashlib.sha256, "sha512": hashlib.sha512}
+
+
+def text_keyed_digest(secret, message, algorithm="sha256"):
+    """Return the raw HMAC of message keyed by the secret's text (Shopify, Stripe, GitHub, hmac-sha256: SHA-256;
+    a generic inbound source: the algorithm it names, of ALGORITHMS)."""
+    return hmac.new(secret.encode(), message, ALGORITHMS[algorithm]).digest()
 
 
 def hex_signature(secret, body):

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 
 from app.delivery import matching
+from app.delivery.catalog_rules import check_payload
 from app.errors import InvalidInput, PayloadTooLarge
 from app.models import utcnow
 from app.text import MAX_JSON_DEPTH, is_clean_text, json_depth
@@ -37,18 +38,23 @@ class NewMessage:
     endpoint_ids: tuple | None = None
     #: When its deliveries are to be sent (aware, UTC); None: at once.
     deliver_at: datetime | None = None
+    #: PostgreSQL: the fingerprint of the event catalog its payload was checked against (None: not checked).
+    catalog: str | None = None
 
 
 def check_message(event_type, payload, *, reference=None, tags=None, idempotency_key=None, endpoint_ids=None,
                   deliver_at=None, forwarded=False):
     """Return a NewMessage, or raise InvalidInput / PayloadTooLarge saying which field is wrong. forwarded allows
-    an event type in the forwarded namespace (app.delivery.matching)."""
+    an event type in the forwarded namespace (app.delivery.matching). A payload is held to its event type's schema in
+    the catalog (app.delivery.catalog_rules); a forwarded one is not: its sender is outside."""
     matching.check_event_type(event_type, forwarded=forwarded)
     if endpoint_ids is not None and (not isinstance(endpoint_ids, list | tuple)
                                      or not all(isinstance(i, str) and i.isprintable() for i in endpoint_ids)):
         raise InvalidInput("endpoint_ids must be a list of endpoint ids", field="endpoint_ids")
+    body = encode_payload(payload)
+    catalog = None if forwarded else check_payload(event_type, payload).fingerprint
     return NewMessage(
-        event_type=event_type, payload=payload, body=encode_payload(payload),
+        event_type=event_type, payload=payload, body=body, catalog=catalog,
         reference=check_short_text(reference, "reference"), tags=tuple(check_tags(tags)),
         idempotency_key=check_short_text(idempotency_key, "idempotency_key"),
         endpoint_ids=tuple(dict.fromkeys(endpoint_ids)) if endpoint_ids is not None else None,

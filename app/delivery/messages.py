@@ -14,12 +14,12 @@ message, it is refused (409), as Stripe does.
 import enum
 import functools
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import JSON, String, bindparam, insert, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
-from app.delivery import matching, scheduling, wake_notify
+from app.delivery import catalog_rules, matching, scheduling, wake_notify
 from app.delivery.handles import handle_rows
 from app.delivery.message_rules import NewMessage, check_message
 from app.errors import HookyardError, IllegalTransition, InvalidInput, NotFound
@@ -165,32 +165,63 @@ def _numbered(error, index, count):
 
 def write_messages(news, session=None, guard=None):
     """Write checked messages; return, in order, a SentMessage or the HookyardError refusing that one message
-    (unknown endpoint ids, an idempotency key used for a different message). A refused message writes nothing.
+    (unknown endpoint ids, an idempotency key used for a different message, a payload the event catalog refuses now
+    that it changed). A refused message writes nothing.
 
-    On PostgreSQL it is one statement, matched against the receiving endpoints as this process last read them: it
-    writes nothing if they changed since (they are read again and the messages matched again), nor if guard (a
-    Guard) is false, which raises GuardFailed.
+    On PostgreSQL it is one statement, matched against the receiving endpoints and checked against the event catalog
+    as this process last read them: it writes nothing if either changed since (they are read again, the messages
+    matched and checked again), nor if guard (a Guard) is false, which raises GuardFailed.
     """
     session = session or db.session
     connection = session.connection()
     postgres = connection.dialect.name == "postgresql"
     notify = postgres and wake_notify.enabled()  # the write statement itself wakes the workers for what is due now
     receiving = (_known if postgres else None) or _read_receiving(connection)
-    for _ in range(3):  # endpoints changed between their read and the write are read again; three times is a storm
-        results, rows = _plan(connection, news, receiving)
+    catalog = catalog_rules.current_catalog() if postgres else None
+    checked = _rechecked(news, catalog) if postgres else list(news)
+    for _ in range(3):  # endpoints or catalog changed between their read and the write: read again; 3 is a storm
+        live = [new for new in checked if isinstance(new, NewMessage)]
+        results, rows = _plan(connection, live, receiving)
         if not rows:
             written = set()
             break
         if not postgres:
             written = _insert(connection, rows)
             break
-        written = _insert_postgres(connection, rows, receiving.fingerprint, guard or _NO_GUARD,
+        written = _insert_postgres(connection, rows, receiving.fingerprint, catalog.fingerprint, guard or _NO_GUARD,
                                    _due_now(rows) if notify else ())
         if written is not None:
             break
-        receiving = _read_receiving(connection)
+        receiving, catalog = _read_receiving(connection), catalog_rules.read_catalog()
+        checked = _rechecked(checked, catalog)
     else:
         raise IllegalTransition("the endpoints kept changing while the message was written; send it again")
+    _settle(session, connection, live, results, written, notified=notify)
+    found = iter(results)
+    return [new if isinstance(new, HookyardError) else next(found) for new in checked]
+
+
+def _rechecked(news, catalog):
+    """PostgreSQL: each message checked against catalog (the write compares its fingerprint) if it was checked
+    against another, or the InvalidInput now refusing it; forwarded messages (never checked) and refusals as they
+    are."""
+    checked = []
+    for new in news:
+        if not isinstance(new, NewMessage) or new.catalog is None or new.catalog == catalog.fingerprint:
+            checked.append(new)
+            continue
+        try:
+            catalog_rules.check_payload(new.event_type, new.payload, catalog)
+            checked.append(replace(new, catalog=catalog.fingerprint))
+        except HookyardError as exc:
+            checked.append(exc)
+    return checked
+
+
+def _settle(session, connection, news, results, written, notified=False):
+    """Complete results in place: a message whose key was taken is the first one (or refused), a repeat of a key of
+    this call the first of them; hand the new deliveries to the outbox (only those due later when the write
+    notified the workers of those due now)."""
     for index, (new, result) in enumerate(zip(news, results, strict=True)):
         if isinstance(result, SentMessage) and result.id not in written:
             results[index] = _existing(connection, new)  # its key was used before, or by a concurrent producer
@@ -200,11 +231,10 @@ def write_messages(news, session=None, guard=None):
     for result in results:
         if isinstance(result, SentMessage) and result.created:
             delay = result.schedule()[2]
-            if notify and not delay:
+            if notified and not delay:
                 continue  # the write notified the workers
             for delivery in result.deliveries:
                 enqueue_after_commit(session, delivery.id, delay)
-    return results
 
 
 def _due_now(rows):
@@ -298,15 +328,15 @@ def _insert(connection, rows):
     return written
 
 
-def _insert_postgres(connection, rows, fingerprint, guard, wake=()):
+def _insert_postgres(connection, rows, fingerprint, catalog, guard, wake=()):
     """_insert in one statement (_write_postgres): the ids of the messages written, or None when the receiving
-    endpoints' fingerprint is no longer fingerprint (nothing written). Raises GuardFailed when guard is false.
-    When something is written, it also notifies the workers of the deliveries wake (app.delivery.wake_notify), which
-    PostgreSQL passes on at commit."""
+    endpoints' fingerprint is no longer fingerprint or the event catalog's no longer catalog (nothing written).
+    Raises GuardFailed when guard is false. When something is written, it also notifies the workers of the
+    deliveries wake (app.delivery.wake_notify), which PostgreSQL passes on at commit."""
     values = _values(rows)
     tables = tuple((table, tuple(values[table][0])) for table in _PREFIX if values[table])  # none: left out
-    params = {"receiving": fingerprint, "wake_channel": wake_notify.CHANNEL, "wake": wake_notify.payloads(wake),
-              **guard.params,
+    params = {"receiving": fingerprint, "catalog": catalog, "wake_channel": wake_notify.CHANNEL,
+              "wake": wake_notify.payloads(wake), **guard.params,
               **{table: json.dumps(values[table], default=_json_value) for table, _ in tables}}
     row = connection.execute(_write_postgres(tables, guard.sql), params).one()
     if not row.guarded:
@@ -328,10 +358,10 @@ def _write_postgres(tables, guard_sql):
     """PostgreSQL: messages, tags, handles and deliveries in one statement, each table's rows one JSON parameter
     named after it, read as rows of that table (tables: ((table, column names), ...), messages first; a table
     without rows is left out); rows of a message whose idempotency key is taken are skipped with it; nothing at all
-    unless the receiving endpoints' fingerprint is :receiving and guard_sql is true; then a NOTIFY of :wake_channel per
-    payload of :wake (none when null) if a message was written. One round trip instead of six,
-    which was most of a POST's CPU; one JSON text per table, because psycopg's dumping of a parameter array per
-    column cost more than the statement."""
+    unless the receiving endpoints' fingerprint is :receiving, the event catalog's :catalog and guard_sql is true;
+    then a NOTIFY of :wake_channel per payload of :wake (none when null) if a message was written. One round trip
+    instead of six, which was most of a POST's CPU; one JSON text per table, because psycopg's dumping of a
+    parameter array per column cost more than the statement."""
     def rows(table, names):
         columns = ", ".join(f"x.{name}" for name in names)
         return (f"INSERT INTO {table} ({', '.join(names)}) SELECT {columns} "
@@ -345,7 +375,8 @@ def _write_postgres(tables, guard_sql):
 )""" for table, names in children)
     return text(f"""
 WITH ok AS (
-  SELECT {RECEIVING_FINGERPRINT} = :receiving AS current, ({guard_sql}) AS guarded
+  SELECT {RECEIVING_FINGERPRINT} = :receiving AND {catalog_rules.CATALOG_FINGERPRINT} = :catalog AS current,
+         ({guard_sql}) AS guarded
 ), m AS (
   {rows("messages", names)}
   WHERE (SELECT current AND guarded FROM ok)

@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, or_, select, text
 from sqlalchemy.orm import aliased
 
 from app.errors import InvalidInput, NotFound
@@ -72,6 +72,7 @@ class DeliveryFilter:
     error_class: ErrorClass | None = None
     q: str | None = None
     resolved: bool | None = None  # failed deliveries a person marked resolved (True) or not (False)
+    scheduled: bool | None = None  # pending deliveries waiting for their message's deliver_at (True) or not (False)
     hide_tests: bool = False  # leave out test sends (webhook.test)
 
     @classmethod
@@ -104,7 +105,7 @@ class DeliveryFilter:
             raise InvalidInput("http_status must be a code like 500, a class like 5xx, or none", field="http_status")
         if get["http_status"]:
             values["http_status"] = get["http_status"].lower()
-        for name in ("resolved", "hide_tests"):
+        for name in ("resolved", "scheduled", "hide_tests"):
             if get[name]:
                 values[name] = parse_flag(get[name], name)
             elif name == "hide_tests":
@@ -155,6 +156,10 @@ class DeliveryFilter:
             found.append(matching_handle(self.q))
         if self.resolved is not None:
             found.append(Delivery.resolved_at.is_not(None) if self.resolved else Delivery.resolved_at.is_(None))
+        if self.scheduled is not None:
+            found.append(is_scheduled() if self.scheduled else or_(
+                Delivery.status != DeliveryStatus.PENDING, Delivery.held_reason.is_(None),
+                Delivery.held_reason != Delivery.SCHEDULED))  # not ~is_scheduled(): NULL would hide the row
         if self.hide_tests:
             found.append(Delivery.event_type != TEST_EVENT)
         return found
@@ -187,20 +192,26 @@ def _counts_by_status(conditions):
     return {status.value: counts.get(status, 0) for status in DeliveryStatus}
 
 
+def is_scheduled():
+    """SQL: the delivery waits for its message's deliver_at (app.delivery.scheduling)."""
+    return (Delivery.status == DeliveryStatus.PENDING) & (Delivery.held_reason == Delivery.SCHEDULED)
+
+
 def status_counts(flt=None):
     """Return {status value: count} over deliveries matching flt (its status ignored), zeros included."""
     return _counts_by_status((flt or DeliveryFilter()).replace(status=None).conditions())
 
 
 def tab_counts(flt):
-    """Return the monitor's tab counts for flt (its status and resolved ignored): "all", each status, with
-    resolved failures counted apart under "resolved" and test sends left out when flt hides them.
+    """Return the monitor's tab counts for flt (its status, resolved and scheduled ignored): "all", each status,
+    with resolved failures counted apart under "resolved", the pending deliveries waiting for their time under
+    "scheduled" as well as "pending", and test sends left out when flt hides them.
 
     The plain per-status count reads only an index; the test sends and the resolved failures are small
     sets with partial indexes of their own, so they are counted apart and subtracted, never by reading
     every row.
     """
-    base = flt.replace(status=None, resolved=None, hide_tests=False).conditions()
+    base = flt.replace(status=None, resolved=None, scheduled=None, hide_tests=False).conditions()
     counts = _counts_by_status(base)
     if flt.hide_tests:
         for status, n in _counts_by_status([*base, Delivery.event_type == TEST_EVENT]).items():
@@ -209,7 +220,8 @@ def tab_counts(flt):
     resolved = db.session.scalar(select(func.count()).select_from(Delivery).where(
         *base, Delivery.status == DeliveryStatus.FAILED, Delivery.resolved_at.is_not(None)))
     counts["failed"] -= resolved
-    return {"all": sum(counts.values()) + resolved, **counts, "resolved": resolved}
+    scheduled = db.session.scalar(select(func.count()).select_from(Delivery).where(*base, is_scheduled()))
+    return {"all": sum(counts.values()) + resolved, **counts, "resolved": resolved, "scheduled": scheduled}
 
 
 def known_event_types(limit=200):

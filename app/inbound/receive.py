@@ -208,7 +208,7 @@ def _store_postgres(session, connection, source, verified, headers, body, now, s
     """_store in one autocommitted statement (see _WRITE_POSTGRES); None when the source changed since it was read
     (nothing was written)."""
     held = source.state is SourceState.PAUSED
-    event_id, digest = new_id("in"), replays.body_digest(source.provider, body)
+    event_id, digest = new_id("in"), replays.body_digest(source.provider, body, source.options)
     row = connection.execute(_WRITE_POSTGRES, {
         "source_id": source.id, "fingerprint": source.fingerprint, "id": event_id,
         "provider_event_id": verified.provider_event_id, "provider_event_ref": verified.provider_event_ref,
@@ -216,7 +216,7 @@ def _store_postgres(session, connection, source, verified, headers, body, now, s
         "content_type": (headers.get("Content-Type") or "")[:200] or None,
         "headers": json.dumps(masked(headers, providers.masked_header_names(source))),
         "received": InboundStatus.RECEIVED.value, "next_attempt_at": None if held else now,
-        "handles": sorted(_handles(source.provider, body)), "source_name": source.name,
+        "handles": sorted(_handles(source.provider, body, verified)), "source_name": source.name,
         "hour": counts.hour_of(now), "body_digest": digest, "since": replays.since(now)}).one()
     if not row.current:
         return None
@@ -244,7 +244,7 @@ def _store(session, source, verified, headers, body, now, started, again=False):
     """Write the event (or count the duplicate), commit, and answer."""
     connection = session.connection()
     held = source.state is SourceState.PAUSED  # stored, not processed until the source is resumed
-    event_id, digest = new_id("in"), replays.body_digest(source.provider, body)
+    event_id, digest = new_id("in"), replays.body_digest(source.provider, body, source.options)
     row = {"id": event_id, "source_id": source.id, "provider_event_id": verified.provider_event_id,
            "provider_event_ref": verified.provider_event_ref, "topic": verified.topic, "received_at": now,
            "body": body, "body_bytes": len(body), "content_type": (headers.get("Content-Type") or "")[:200] or None,
@@ -255,7 +255,7 @@ def _store(session, source, verified, headers, body, now, started, again=False):
         if answer is None and not again:  # the same body, received before the replay window: a new event
             return _store(session, source, verified, headers, body, now, started, True)
         return answer or CONFLICT
-    handles = _handles(source.provider, body)
+    handles = _handles(source.provider, body, verified)
     if handles:
         connection.execute(_INSERT_HANDLES, [{"event_id": event_id, "handle": h} for h in sorted(handles)])
     counts.count(session, source.name, "received", now)
@@ -294,13 +294,15 @@ def _duplicated(source, verified, original_id, status, started):
     return Answer(200, {"status": "duplicate", "id": original_id})
 
 
-def _handles(provider, body):
-    """The search handles of an event: the configured payload fields and the provider's usual ids."""
+def _handles(provider, body, verified):
+    """The search handles of an event: the configured payload fields, the provider's usual ids, and what its headers
+    name (a Shopify shop domain)."""
+    found = set().union(*(variants(value) for value in verified.handles))
     payload = json_object(body)
     if payload is None:
-        return set()
+        return found
     paths = [*current_app.config["SEARCH_PAYLOAD_PATHS"], *providers.handle_paths(provider)]
-    return set().union(*(variants(value) for value in payload_values(payload, paths)))
+    return found.union(*(variants(value) for value in payload_values(payload, paths)))
 
 
 def _reject(source_name, reason, detail, headers, body, body_bytes, remote_addr, also_masked=()):

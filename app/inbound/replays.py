@@ -5,7 +5,7 @@ so whoever captured a request could send it again as a new event. Their events a
 SHA-256 of the body for REPLAY_WINDOW: a unique index on (source, body digest) makes a second copy a duplicate of
 the first, whatever delivery id it carries; a copy older than the window is forgotten when the same body comes
 again, and the body is then a new event. Stripe and Standard Webhooks sign their id and a timestamp; Zoho's id is
-a hash of the body unless a body field names it.
+a hash of the body unless a body field names it. A generic source that signs the body only is treated as Shopify is.
 """
 
 import hashlib
@@ -27,9 +27,13 @@ _FORGET = (update(_events).where(_events.c.source_id == bindparam("b_source_id")
            .values(body_digest=None))
 
 
-def body_digest(provider, body):
-    """Return the digest a body is deduplicated on (hex SHA-256), or None for a provider that signs its id."""
-    return hashlib.sha256(body).hexdigest() if Provider(provider) in BODY_SIGNED else None
+def body_digest(provider, body, options=None):
+    """Return the digest a body is deduplicated on (hex SHA-256), or None for a provider that signs its id (a generic
+    source signs the body only unless its options sign a timestamp too)."""
+    provider = Provider(provider)
+    signs_body_only = provider in BODY_SIGNED or (provider is Provider.GENERIC
+                                                  and (options or {}).get("signed", "body") == "body")
+    return hashlib.sha256(body).hexdigest() if signs_body_only else None
 
 
 def since(now):

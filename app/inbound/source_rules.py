@@ -7,6 +7,7 @@ import secrets as _random
 
 from app.credentials import signatures
 from app.errors import InvalidInput
+from app.inbound.providers.shopify import SHOP_DOMAIN
 from app.models import Provider, SourceState
 from app.text import HEADER_NAME
 
@@ -20,6 +21,13 @@ MIN_STANDARD_KEY_BYTES = 16
 MIN_TOLERANCE_SECONDS, MAX_TOLERANCE_SECONDS = 1, 86_400
 #: A dotted JSON path into the body, e.g. "id" or "data.event_id".
 JSON_PATH = re.compile(r"^[A-Za-z0-9_$-]{1,100}(\.[A-Za-z0-9_$-]{1,100}){0,9}$")
+#: The most shops one Shopify source may list.
+MAX_SHOPS = 1000
+#: The options a generic source takes.
+GENERIC_OPTIONS = ("signature_header", "algorithm", "encoding", "prefix", "signed", "timestamp_header",
+                   "content_prefix", "separator", "event_id_header", "event_id_path", "topic_header", "topic_path")
+#: A prefix or separator of a generic scheme: printable ASCII without spaces or commas (which separate signatures).
+OPTION_TEXT = re.compile(r"^[\x21-\x2b\x2d-\x7e]*$")
 #: The header a Zoho shared token comes in when the source names none.
 DEFAULT_TOKEN_HEADER = "Authorization"
 
@@ -90,27 +98,96 @@ def generate_secret(provider):
 
 
 def check_options(provider, value):
-    """Provider options: Zoho takes token_header (default Authorization) and event_id_field (a dotted JSON path;
-    without it an event's id is a hash of its body); the others take none."""
+    """Provider options: Zoho's token header and event id field, Shopify's accepted shops, and how a generic
+    sender signs; the others take none."""
     value = {} if value is None else value
     if not isinstance(value, dict):
         raise InvalidInput("options must be an object", field="options")
-    if provider is not Provider.ZOHO:
+    checks = {Provider.ZOHO: check_zoho_options, Provider.SHOPIFY: check_shopify_options,
+              Provider.GENERIC: check_generic_options}
+    if provider not in checks:
         if value:
             raise InvalidInput(f"a {provider.value} source takes no options", field="options")
         return {}
-    unknown = sorted(set(value) - {"token_header", "event_id_field"})
+    return checks[provider](value)
+
+
+def _known_options(value, names, provider):
+    unknown = sorted(set(value) - set(names))
     if unknown:
-        raise InvalidInput(f"unknown Zoho options: {', '.join(unknown)} (token_header, event_id_field)",
+        raise InvalidInput(f"unknown {provider} options: {', '.join(unknown)} ({', '.join(names)})", field="options")
+
+
+def _path(value, name):
+    if not isinstance(value, str) or not JSON_PATH.fullmatch(value):
+        raise InvalidInput(f"options.{name} must be a dotted JSON path such as id or data.event_id", field="options")
+    return value
+
+
+def _header_name(value, name):
+    if not isinstance(value, str) or not HEADER_NAME.fullmatch(value):
+        raise InvalidInput(f"options.{name} must be an HTTP header name", field="options")
+    return value
+
+
+def check_zoho_options(value):
+    """Zoho: token_header (default Authorization) and event_id_field (a dotted JSON path; without it an event's id
+    is a hash of its body)."""
+    _known_options(value, ("token_header", "event_id_field"), "Zoho")
+    clean = {"token_header": _header_name(value.get("token_header") or DEFAULT_TOKEN_HEADER, "token_header")}
+    if value.get("event_id_field") is not None:
+        clean["event_id_field"] = _path(value["event_id_field"], "event_id_field")
+    return clean
+
+
+def check_shopify_options(value):
+    """Shopify: shops, the shop domains (name.myshopify.com) the source accepts; none listed accepts any."""
+    _known_options(value, ("shops",), "Shopify")
+    shops = value.get("shops") or []
+    if not isinstance(shops, list) or len(shops) > MAX_SHOPS or not all(
+            isinstance(shop, str) and SHOP_DOMAIN.fullmatch(shop.strip().lower()) for shop in shops):
+        raise InvalidInput(f"options.shops must list at most {MAX_SHOPS} shop domains such as "
+                           "my-store.myshopify.com", field="options")
+    clean = sorted({shop.strip().lower() for shop in shops})
+    return {"shops": clean} if clean else {}
+
+
+def _text_option(value, name, limit, default):
+    value = default if value is None else value
+    if not isinstance(value, str) or len(value) > limit or not OPTION_TEXT.fullmatch(value):
+        raise InvalidInput(f"options.{name} must be at most {limit} printable ASCII characters without spaces or "
+                           "commas", field="options")
+    return value
+
+
+def _one_of(value, name, choices):
+    if value not in choices:
+        raise InvalidInput(f"options.{name} must be one of {', '.join(choices)}", field="options")
+    return value
+
+
+def check_generic_options(value):
+    """A generic sender: signature_header, algorithm, encoding, prefix, signed (body, or timestamp_body with
+    timestamp_header, content_prefix and separator), the event id's and the topic's header or JSON path."""
+    _known_options(value, GENERIC_OPTIONS, "generic")
+    clean = {"signature_header": _header_name(value.get("signature_header"), "signature_header"),
+             "algorithm": _one_of(value.get("algorithm", "sha256"), "algorithm", tuple(signatures.ALGORITHMS)),
+             "encoding": _one_of(value.get("encoding", "hex"), "encoding", ("hex", "base64")),
+             "prefix": _text_option(value.get("prefix"), "prefix", 50, ""),
+             "signed": _one_of(value.get("signed", "body"), "signed", ("body", "timestamp_body"))}
+    if clean["signed"] == "timestamp_body":
+        clean["timestamp_header"] = _header_name(value.get("timestamp_header"), "timestamp_header")
+        clean["content_prefix"] = _text_option(value.get("content_prefix"), "content_prefix", 50, "")
+        clean["separator"] = _text_option(value.get("separator"), "separator", 10, ".")
+    elif any(value.get(name) is not None for name in ("timestamp_header", "content_prefix", "separator")):
+        raise InvalidInput("options.timestamp_header, content_prefix and separator need signed: timestamp_body",
                            field="options")
-    header = value.get("token_header") or DEFAULT_TOKEN_HEADER
-    if not isinstance(header, str) or not HEADER_NAME.fullmatch(header):
-        raise InvalidInput("options.token_header must be an HTTP header name", field="options")
-    clean = {"token_header": header}
-    path = value.get("event_id_field")
-    if path is not None:
-        if not isinstance(path, str) or not JSON_PATH.fullmatch(path):
-            raise InvalidInput("options.event_id_field must be a dotted JSON path such as id or data.event_id",
-                               field="options")
-        clean["event_id_field"] = path
+    for name in ("event_id", "topic"):
+        by_header, by_path = value.get(f"{name}_header"), value.get(f"{name}_path")
+        if by_header is not None and by_path is not None:
+            raise InvalidInput(f"options: give {name}_header or {name}_path, not both", field="options")
+        if by_header is not None:
+            clean[f"{name}_header"] = _header_name(by_header, f"{name}_header")
+        if by_path is not None:
+            clean[f"{name}_path"] = _path(by_path, f"{name}_path")
     return clean

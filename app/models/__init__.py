@@ -4,8 +4,9 @@ from app.models.api_key import ApiKey
 from app.models.attempt import AttemptTrigger, DeliveryAttempt, ErrorClass
 from app.models.audit import AuditEntry
 from app.models.bulk_job import BulkJob, JobKind, JobStatus
+from app.models.catalog import EventType, ReferenceLink
 from app.models.delivery import TEST_EVENT, Delivery, DeliveryStatus
-from app.models.endpoint import Endpoint, EndpointState, SigningScheme
+from app.models.endpoint import Endpoint, EndpointState, PayloadContentType, PayloadFormat, SigningScheme
 from app.models.inbound import (
     InboundAttempt,
     InboundCount,
@@ -37,6 +38,7 @@ __all__ = [
     "DeliveryStatus",
     "Endpoint",
     "EndpointState",
+    "EventType",
     "ErrorClass",
     "InboundAttempt",
     "InboundCount",
@@ -52,8 +54,11 @@ __all__ = [
     "MessageHandle",
     "MessageTag",
     "MetricSample",
+    "PayloadContentType",
+    "PayloadFormat",
     "PeriodicRun",
     "PortalLink",
+    "ReferenceLink",
     "Provider",
     "Role",
     "Setting",

@@ -56,6 +56,9 @@ class DeliveryAttempt(db.Model):
     request_url: Mapped[str] = mapped_column(String(2048))
     #: Request headers with secrets masked.
     request_headers: Mapped[dict] = mapped_column(JSON)
+    #: The body sent, when the endpoint's payload format made it differ from the message's payload (None: the
+    #: payload as it is, or nothing was sent).
+    request_body: Mapped[str | None] = mapped_column(Text)
     response_status: Mapped[int | None] = mapped_column(Integer)
     #: At most WEBHOOK_RESPONSE_BODY_LIMIT_BYTES of the response body: text, or base64 of the bytes when they
     #: are not clean UTF-8 text (see response_body_encoding and app.delivery.attempt.storable).

@@ -15,6 +15,21 @@ class SigningScheme(enum.Enum):
     HMAC_SHA256 = "hmac-sha256"
 
 
+class PayloadFormat(enum.Enum):
+    """The shape of the body an endpoint receives (app.delivery.formats)."""
+
+    STANDARD = "standard"
+    ZAPIER = "zapier"
+    MAKE = "make"
+    CONVERTKIT = "convertkit"
+    TEMPLATE = "template"
+
+
+class PayloadContentType(enum.Enum):
+    JSON = "application/json"
+    FORM = "application/x-www-form-urlencoded"
+
+
 class EndpointState(enum.Enum):
     ENABLED = "enabled"
     PAUSED = "paused"
@@ -39,6 +54,15 @@ class Endpoint(db.Model):
     #: Extra request headers {name: Fernet token of the value}: every value is a credential, encrypted at rest
     #: like the secret and never shown (app.credentials.crypto.encrypt_headers / decrypt_headers).
     headers_encrypted: Mapped[dict] = mapped_column(JSON, default=dict)
+    #: The body's shape: the message's payload as it is (standard), a partner's preset, or payload_template.
+    payload_format: Mapped[PayloadFormat] = mapped_column(enum_column(PayloadFormat), default=PayloadFormat.STANDARD,
+                                                          server_default=PayloadFormat.STANDARD.value)
+    #: A Jinja2 template rendering the body (payload_format "template"), in a sandbox (app.delivery.formats).
+    payload_template: Mapped[str | None] = mapped_column(Text)
+    #: The Content-Type of a preset's or a template's body; the standard format always sends JSON.
+    payload_content_type: Mapped[PayloadContentType] = mapped_column(
+        enum_column(PayloadContentType, length=40), default=PayloadContentType.JSON,
+        server_default=PayloadContentType.JSON.value)
     timeout_seconds: Mapped[int] = mapped_column(Integer, default=10)
     max_attempts: Mapped[int] = mapped_column(Integer, default=8)
     #: Seconds between attempts for this endpoint; None uses WEBHOOK_RETRY_SCHEDULE.

@@ -18,6 +18,8 @@ class Provider(enum.Enum):
     STANDARD = "standard"
     GITHUB = "github"
     ZOHO = "zoho"
+    #: Any HMAC sender, configured by the source's options (app.inbound.providers.generic).
+    GENERIC = "generic"
 
 
 class SourceState(enum.Enum):
@@ -56,7 +58,8 @@ class InboundSource(db.Model):
     retired_secrets: Mapped[list] = mapped_column(JSON, default=list)
     #: Largest age of a signed timestamp accepted (Stripe, Standard Webhooks).
     tolerance_seconds: Mapped[int] = mapped_column(Integer, default=300)
-    #: Provider options: Zoho {"token_header": "Authorization", "event_id_field": "id"}.
+    #: Provider options: Zoho {"token_header": "Authorization", "event_id_field": "id"}; Shopify {"shops": [...]};
+    #: generic: how its sender signs (app.inbound.source_rules.check_generic_options).
     options: Mapped[dict] = mapped_column(JSON, default=dict)
     #: Turn each verified, new event into an outbound message "<name>.<topic>".
     forward: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
@@ -192,7 +195,7 @@ class InboundRejection(db.Model):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     source_name: Mapped[str] = mapped_column(String(64))
-    #: bad_signature, missing_signature, stale, too_large, unknown_source, disabled, malformed, too_deep
+    #: bad_signature, missing_signature, stale, too_large, unknown_source, disabled, malformed, too_deep, unknown_shop
     reason: Mapped[str] = mapped_column(String(32))
     detail: Mapped[str | None] = mapped_column(String(500))
     rejected_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)

@@ -78,8 +78,8 @@ def purge_payloads(older_than, batch_size=1000):
 
 
 def purge_attempt_bodies(older_than, batch_size=1000):
-    """Empty old attempts' response bodies and request headers (the metadata stays, and when: purged_at); return
-    how many.
+    """Empty old attempts' response bodies, request headers and formatted request bodies (the metadata stays, and
+    when: purged_at); return how many.
 
     Walks the primary key, which grows with time, and stops at the first batch with nothing old in it.
     """
@@ -91,7 +91,8 @@ def purge_attempt_bodies(older_than, batch_size=1000):
         if old:
             total += db.session.execute(update(DeliveryAttempt).where(
                 DeliveryAttempt.id.in_(old), DeliveryAttempt.purged_at.is_(None)).values(
-                response_body=None, response_body_encoding=None, request_headers={}, purged_at=utcnow())
+                response_body=None, response_body_encoding=None, request_headers={}, request_body=None,
+                purged_at=utcnow())
                 .execution_options(synchronize_session=False)).rowcount
         db.session.commit()
         if not old or len(rows) < batch_size:

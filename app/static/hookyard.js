@@ -3,6 +3,7 @@
  *   <form data-confirm="Question?">             asks before submitting (also on a submit button)
  *   <button data-copy="element-id">             copies that element's text
  *   <textarea data-json-editor>                 validates JSON as it is typed; disables its form's submit
+ *   <button data-add-pattern="order.*" data-target="field-id">  adds that event type to a comma-separated field
  *   <div data-width-percent="40">               its width in percent (a progress bar: CSSOM, as the CSP allows)
  *   <tbody id="hy-rows">                        the monitor's rows: selection and keyboard (see monitor() below)
  *
@@ -37,6 +38,17 @@
       button.textContent = 'Copied';
       button.setAttribute('aria-live', 'polite');
     });
+  });
+
+  document.addEventListener('click', function (event) {
+    var button = event.target.closest('[data-add-pattern]');
+    if (!button) return;
+    var field = document.getElementById(button.getAttribute('data-target')), value = button.getAttribute('data-add-pattern');
+    if (!field) return;
+    var parts = field.value.split(',').map(function (p) { return p.trim(); }).filter(Boolean);
+    if (parts.indexOf(value) === -1) parts.push(value);
+    field.value = parts.join(', ');
+    field.focus();
   });
 
   function tooltips(root) {

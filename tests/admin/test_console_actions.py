@@ -41,7 +41,8 @@ def test_pages_carry_no_inline_script_handler_or_style(client, staff, make_endpo
     staff("admin")
     for url in ("/admin/", f"/admin/log/{delivery_id}", f"/admin/endpoints/{endpoint.id}", "/admin/jobs/",
                 "/admin/settings/", "/admin/users/", "/admin/audit/", "/admin/messages/", "/admin/send-event/",
-                "/admin/preferences/", f"/admin/log/{delivery_id}/resend", "/admin/endpoints/new"):
+                "/admin/preferences/", f"/admin/log/{delivery_id}/resend", "/admin/endpoints/new",
+                "/admin/event-types/"):
         response = client.get(url)
         assert response.status_code == 200, url
         html = response.get_data(as_text=True)

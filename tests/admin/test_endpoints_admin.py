@@ -189,3 +189,26 @@ def test_a_secret_never_appears_in_any_page_or_log(app, client, staff, receiver,
     logged = "\n".join(record.getMessage() for record in caplog.records)
     for value in (secret, rotated, "s3cr3t"):
         assert value not in logged
+
+
+def test_admin_sets_a_template_and_previews_it_on_the_endpoint_page(app, client, staff, receiver):
+    token = staff("admin")
+    template = '{"order_ref": {{ data.order | tojson }}}'
+    refused = client.post("/admin/endpoints/new", data={
+        **form(receiver, payload_format="template", payload_template="{{ ''.__class__ }}"), "csrf_token": token})
+    assert "payload_template: line 1: templates may not read &#39;__class__&#39;" in refused.get_data(as_text=True)
+    client.post("/admin/endpoints/new", data={**form(receiver, payload_format="template",
+                                                      payload_template=template), "csrf_token": token})
+    with app.app_context():
+        endpoint = db.session.query(Endpoint).one()
+        assert (endpoint.payload_format.value, endpoint.payload_template) == ("template", template)
+    shown = client.post(f"/admin/endpoints/{endpoint.id}/preview", data={
+        "event_type": "order.created", "payload": '{"order": {"id": 7}}', "reference": "", "tags": "",
+        "csrf_token": token})
+    assert shown.status_code == 200
+    assert '<pre class="payload mw-48rem" id="preview-body">{&#34;order_ref&#34;: {&#34;id&#34;: 7}}</pre>' in \
+        shown.get_data(as_text=True)
+    failed = client.post(f"/admin/endpoints/{endpoint.id}/preview", data={
+        "event_type": "order.created", "payload": '{"refund": 1}', "csrf_token": token})
+    assert failed.status_code == 422
+    assert "&#39;dict object&#39; has no attribute &#39;order&#39;" in failed.get_data(as_text=True)

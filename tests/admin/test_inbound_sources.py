@@ -100,7 +100,8 @@ def test_a_secret_typed_differently_twice_creates_nothing(app, client, staff):
     ({"tolerance_seconds": "abc"}, "Not a valid integer value"),
     ({"tolerance_seconds": "0"}, "tolerance_seconds must be a whole number from 1 to 86400"),
     ({"secret": "short", "secret_again": "short"}, "secret must be 8 to 500 printable characters"),
-    ({"token_header": "X-Token"}, "a shopify source takes no options"),
+    ({"token_header": "X-Token"}, "unknown Shopify options: token_header"),
+    ({"provider": "stripe", "shops": "a.myshopify.com"}, "a stripe source takes no options"),
     ({"provider": "zoho", "event_id_field": "data..id"}, "options.event_id_field must be a dotted JSON path"),
 ])
 def test_bad_input_shows_the_error_and_creates_nothing(app, client, staff, overrides, message):
@@ -244,3 +245,24 @@ def test_recent_rejections_are_listed_with_masked_headers(app, client, staff):
 def test_an_unknown_source_is_404(client, staff):
     staff("admin")
     assert client.get("/admin/inbound-sources/src_NOPE").status_code == 404
+
+
+def test_a_generic_source_takes_its_scheme_and_a_shopify_source_its_shops(app, client, staff):
+    token = staff("admin")
+    scheme = '{"signature_header": "X-Hub-Signature", "algorithm": "sha1", "prefix": "sha1=", "topic_path": "topic"}'
+    refused = client.post("/admin/inbound-sources/new", data={**form(
+        name="intercom", provider="generic", generic_options='{"algorithm": "md5"}'), "csrf_token": token})
+    assert "signature_header must be an HTTP header name" in refused.get_data(as_text=True)
+    assert source_row(app, "intercom") is None
+    client.post("/admin/inbound-sources/new", data={**form(name="intercom", provider="generic",
+                                                           generic_options=scheme), "csrf_token": token})
+    source = source_row(app, "intercom")
+    assert source.options == {"signature_header": "X-Hub-Signature", "algorithm": "sha1", "encoding": "hex",
+                              "prefix": "sha1=", "signed": "body", "topic_path": "topic"}
+    html = client.get(f"/admin/inbound-sources/{source.id}").get_data(as_text=True)
+    assert "X-Hub-Signature: sha1=&lt;hex HMAC-SHA1 of the body&gt;" in html
+    client.post("/admin/inbound-sources/new", data={**form(shops="North.myshopify.com, south.myshopify.com"),
+                                                    "csrf_token": token})
+    assert source_row(app).options == {"shops": ["north.myshopify.com", "south.myshopify.com"]}
+    html = client.get(f"/admin/inbound-sources/{source_row(app).id}").get_data(as_text=True)
+    assert "Only these shops are accepted: north.myshopify.com, south.myshopify.com" in html

@@ -53,7 +53,7 @@ def test_monitor_lists_newest_first_with_tab_counts(client, staff, seeded):
     html = client.get("/admin/").get_data(as_text=True)
     assert rows(html) == [seeded[k] for k in ("pending", "invoice", "cancelled", "ok", "bad")]
     assert tab_counts(html) == {"all": "5", "failed": "2", "pending": "1", "succeeded": "1", "cancelled": "1",
-                                "resolved": "0"}
+                                "resolved": "0", "scheduled": "0"}
     assert "#1001" in html and "QR-AAA1" in html and "Shop" in html
     # The error column: the HTTP status, and the last error (short, the whole text when opened).
     assert re.search(r'data-http>400</td>\s*<td data-label="Last error" class="col-error">\s*<details class="error">'
@@ -99,7 +99,7 @@ def test_counts_follow_the_filter_but_not_the_status(client, staff, seeded):
     html = client.get("/admin/", query_string={"status": "failed", "endpoint_id": seeded["shop"]}).get_data(
         as_text=True)
     assert tab_counts(html) == {"all": "3", "failed": "1", "pending": "0", "succeeded": "1", "cancelled": "1",
-                                "resolved": "0"}
+                                "resolved": "0", "scheduled": "0"}
     assert f'endpoint_id={seeded["shop"]}' in html  # tabs keep the other filters
 
 

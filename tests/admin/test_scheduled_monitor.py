@@ -62,3 +62,19 @@ def test_viewers_cannot_send_now(app, client, staff, make_endpoint):
     assert client.post("/admin/action/", data={"csrf_token": token, "action": "send_now",
                                                "rowid": [delivery_id]}).status_code == 403
     assert load(app, delivery_id).scheduled_for is not None
+
+
+def test_the_scheduled_tab_counts_and_lists_only_what_waits_for_its_time(app, client, staff, make_endpoint):
+    make_endpoint()
+    later = scheduled(app)
+    _, (due_now,) = send(app, reference="#1002")
+    staff("viewer")
+    page = client.get("/admin/").get_data(as_text=True)
+    assert 'id="count-scheduled" data-count>1<' in page and 'id="count-pending" data-count>2<' in page
+    tab = client.get("/admin/", query_string={"status": "pending", "scheduled": "1"}).get_data(as_text=True)
+    assert 'aria-current="page" data-tab="scheduled"' in tab
+    assert later in tab and due_now not in tab
+    assert 'href="/admin/?status=pending&amp;scheduled=1"' in page
+    not_scheduled = client.get("/admin/", query_string={"status": "pending", "scheduled": "0"}).get_data(as_text=True)
+    assert due_now in not_scheduled and later not in not_scheduled
+    assert client.get("/admin/", query_string={"scheduled": "maybe"}).status_code == 200  # ignored, and said so

@@ -9,6 +9,8 @@ from app import create_app
 from app.audit import SYSTEM
 from app.auth.api_keys import revoke_api_key
 from app.config import TestConfig as Settings
+from app.delivery import catalog_rules
+from app.delivery.catalog import delete_event_type, put_event_type
 from app.delivery.endpoints.service import create_endpoint, delete_endpoint, set_state, update_endpoint
 from app.delivery.messages import send_message
 from app.extensions import db
@@ -122,3 +124,43 @@ def test_a_message_posted_with_a_known_key_and_endpoints_is_one_statement_and_no
     finally:
         event.remove(engine, "before_cursor_execute", statement)
     assert seen == ["WITH"]  # the key, the endpoints and the write in one; no transaction timeouts to set
+
+
+QR = {"type": "object", "required": ["qr_code"],
+      "properties": {"qr_code": {"type": "string", "pattern": "^[A-Z]{4}[0-9]{4}$"}}}
+
+
+def change_catalog_elsewhere(elsewhere, change):
+    """Change the catalog as another process would: this process keeps the catalog it remembers."""
+    remembered = catalog_rules._known
+    with elsewhere.app_context():
+        change()
+    catalog_rules._known = remembered
+
+
+@pytest.mark.skipif(not USING_POSTGRES, reason="SQLite reads the catalog for each request")
+def test_an_event_type_catalogued_elsewhere_holds_the_very_next_message(app, elsewhere, client, auth):
+    new_endpoint(app)
+    bad = {"event_type": "qr.scanned", "payload": {"qr_code": "abcd12"}}
+    assert client.post("/api/v1/messages", headers=auth, json=bad).status_code == 202  # not catalogued yet
+    change_catalog_elsewhere(elsewhere, lambda: put_event_type("qr.scanned", schema=QR, actor=SYSTEM))
+
+    refused = client.post("/api/v1/messages", headers=auth, json=bad)
+
+    assert refused.status_code == 422 and refused.json["error"].startswith("payload.qr_code: 'abcd12'")
+    assert count(app, Message) == 1
+    batch = client.post("/api/v1/messages/batch", headers=auth,
+                        json={"messages": [bad, {"event_type": "qr.scanned", "payload": {"qr_code": "ABCD1234"}}]})
+    assert [m.get("status", 202) for m in batch.json["messages"]] == [422, 202] and count(app, Message) == 2
+
+
+@pytest.mark.skipif(not USING_POSTGRES, reason="SQLite reads the catalog for each request")
+def test_an_event_type_removed_elsewhere_no_longer_refuses(app, elsewhere, client, auth):
+    new_endpoint(app)
+    with app.app_context():
+        put_event_type("qr.scanned", schema=QR, actor=SYSTEM)
+    bad = {"event_type": "qr.scanned", "payload": {"qr_code": "abcd12"}}
+    assert client.post("/api/v1/messages", headers=auth, json=bad).status_code == 422
+    change_catalog_elsewhere(elsewhere, lambda: delete_event_type("qr.scanned", actor=SYSTEM))
+
+    assert client.post("/api/v1/messages", headers=auth, json=bad).status_code == 202

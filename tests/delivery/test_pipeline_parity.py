@@ -91,7 +91,7 @@ def test_the_attempt_columns_are_what_an_attempt_row_is_written_with():
     from app.delivery.attempt.sender import Outcome
 
     claim = type("Claim", (), {"delivery_id": "d", "endpoint_id": "e", "number": 1, "trigger": AttemptTrigger.SCHEDULED,
-                               "triggered_by": None, "url": "http://x", "headers": {}})()
+                               "triggered_by": None, "url": "http://x", "headers": {}, "formatted": None})()
     from flask import Flask
 
     with Flask(__name__).app_context() as ctx:

@@ -1,7 +1,9 @@
 import json
 
+from app.audit import SYSTEM
 from app.delivery.attempt.pipeline import attempt_delivery
 from app.delivery.attempt.sender import _delivery_control
+from app.delivery.endpoints.service import set_state
 from app.extensions import db
 from app.models import AuditEntry, DeliveryStatus, EndpointState
 from tests.support.factories import load, load_endpoint, send, send_many
@@ -87,3 +89,20 @@ def test_disable_on_a_failure_keeps_the_delivery_for_after_the_resume(app, make_
     assert load_endpoint(app, endpoint.id).state is EndpointState.PAUSED
     delivery = load(app, delivery_id)
     assert delivery.status is DeliveryStatus.PENDING and delivery.attempts_list[0].will_retry
+
+
+def test_an_endpoint_its_receiver_paused_is_in_every_page_summary_and_one_staff_paused_is_not(
+        app, client, staff, make_endpoint, receiver):
+    asked = make_endpoint(name="Warehouse")
+    quiet = make_endpoint(name="Printer", url=receiver.url("/printer"))
+    receiver.reply(Reply(503, headers={"webhook-delivery": "disable"}))
+    _, (delivery_id,) = send(app, endpoint_ids=[asked.id])
+    attempt(app, delivery_id)
+    with app.app_context():
+        set_state(quiet.id, EndpointState.PAUSED, actor=SYSTEM, reason="maintenance window")
+        db.session.commit()
+    staff("viewer")
+    html = client.get("/admin/").get_data(as_text=True)
+    assert "1 paused by its receiver; 1 delivery waiting" in html
+    assert 'data-banner="endpoint-paused"' in html and "Warehouse</a>" in html and "webhook-delivery: disable" in html
+    assert "Printer</a>" not in html.split('data-banner="summary"')[1].split("</details>")[0]

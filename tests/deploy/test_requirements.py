@@ -11,8 +11,8 @@ from packaging.requirements import Requirement
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Tools only the tests and checks use: never in a production build.
-TEST_TOOLS = {"pytest", "pytest-timeout", "standardwebhooks", "stripe", "schemathesis", "aiosmtpd", "ruff",
-              "jsonschema", "pyyaml", "playwright"}
+TEST_TOOLS = {"pytest", "pytest-timeout", "pytest-xdist", "standardwebhooks", "stripe", "schemathesis", "aiosmtpd",
+              "ruff", "pyyaml", "playwright"}
 #: What production imports: the app, the worker, the WSGI entry point and the migrations.
 PRODUCTION_CODE = ["app", "tasks", "migrations", "wsgi.py"]
 

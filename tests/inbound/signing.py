@@ -16,12 +16,21 @@ def body_of(payload):
     return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
 
 
+#: The shop the Shopify test requests come from.
+SHOP = "shop.myshopify.com"
+
+
+def shopify_id(webhook_id):
+    """The provider event id of a Shopify delivery from SHOP: the shop domain, then the webhook id."""
+    return f"{SHOP}/{webhook_id}"
+
+
 def shopify(secret, body, *, webhook_id="wh-1", topic="orders/create", event_id="ev-1", prefixed=True):
     """Shopify's headers: base64 HMAC-SHA256 of the raw body, as Shopify's own libraries compute it."""
     p = "X-Shopify-" if prefixed else "Shopify-"
     digest = base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
     return {f"{p}Hmac-Sha256": digest, f"{p}Webhook-Id": webhook_id, f"{p}Topic": topic, f"{p}Event-Id": event_id,
-            f"{p}Shop-Domain": "shop.myshopify.com", "Content-Type": "application/json"}
+            f"{p}Shop-Domain": SHOP, "Content-Type": "application/json"}
 
 
 def stripe_headers(secret, body, *, timestamp=None, extra_secrets=()):

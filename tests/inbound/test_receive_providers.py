@@ -28,12 +28,13 @@ def test_shopify_webhook_is_stored_with_its_exact_bytes(client, make_source, sto
     (event,) = stored.events()
     assert answer.json == {"status": "accepted", "id": event.id}
     assert event.body == body and event.body_bytes == len(body)
-    assert (event.provider_event_id, event.provider_event_ref, event.topic) == ("wh-77", "ev-9", "orders/create")
+    assert (event.provider_event_id, event.provider_event_ref, event.topic) == (
+        signing.shopify_id("wh-77"), "ev-9", "orders/create")
     assert event.status is InboundStatus.RECEIVED and event.next_attempt_at is not None
     assert event.headers["X-Shopify-Hmac-Sha256"] == "••••"
     assert event.headers["X-Shopify-Shop-Domain"] == "shop.myshopify.com"
     assert enqueued == [(event.id, "received")]
-    assert {"820982911946154508", "1005", "#1005"} <= stored.handles(event.id)
+    assert {"820982911946154508", "1005", "#1005", "shop.myshopify.com", "wh-77"} <= stored.handles(event.id)
 
 
 def test_shopify_unprefixed_header_spellings_are_accepted(client, make_source, stored):
@@ -42,7 +43,7 @@ def test_shopify_unprefixed_header_spellings_are_accepted(client, make_source, s
     answer = post(client, "shop", body, signing.shopify(SHOPIFY_SECRET, body, webhook_id="wh-new", prefixed=False))
 
     assert answer.status_code == 200, answer.json
-    assert stored.events()[0].provider_event_id == "wh-new"
+    assert stored.events()[0].provider_event_id == signing.shopify_id("wh-new")
 
 
 def test_shopify_header_names_are_case_insensitive(client, make_source):

@@ -49,9 +49,9 @@ def test_a_pause_holds_the_next_event_and_a_disable_refuses_it(app, client, make
     refused = send(client, "wh-3")
 
     assert held.status_code == 200 and held.json["status"] == "accepted"
-    assert [e for e, _ in enqueued] == [stored.events(provider_event_id="wh-1")[0].id]  # wh-2 is held
-    assert stored.events(provider_event_id="wh-2")[0].next_attempt_at is None
-    assert refused.status_code == 404 and not stored.events(provider_event_id="wh-3")
+    assert [e for e, _ in enqueued] == [stored.events(provider_event_id=signing.shopify_id("wh-1"))[0].id]  # wh-2 held
+    assert stored.events(provider_event_id=signing.shopify_id("wh-2"))[0].next_attempt_at is None
+    assert refused.status_code == 404 and not stored.events(provider_event_id=signing.shopify_id("wh-3"))
 
 
 def test_a_source_made_again_under_its_name_gets_the_next_event(app, client, make_source, stored):

@@ -3,6 +3,8 @@
 A secret is typed twice (a paste that lost a character would reject every webhook) or left blank to be
 generated; either way it is never put back into a page once the form is sent."""
 
+import json
+
 from wtforms import BooleanField, Form, IntegerField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Optional
 
@@ -29,6 +31,13 @@ class SourceForm(Form):
     event_id_field = StringField("Zoho: JSON field holding the event id", validators=[Optional()],
                                  description="Zoho only, e.g. id or data.event_id; without it an event's id is a hash "
                                              "of its body.")
+    shops = StringField("Shopify: shops accepted", validators=[Optional()],
+                        description="Shopify only: comma-separated shop domains (my-store.myshopify.com); empty "
+                                    "accepts any shop.")
+    generic_options = TextAreaField("Generic: how the sender signs (JSON)", validators=[Optional()], description=(
+        'Generic only, e.g. {"signature_header": "X-Slack-Signature", "algorithm": "sha256", "encoding": "hex", '
+        '"prefix": "v0=", "signed": "timestamp_body", "timestamp_header": "X-Slack-Request-Timestamp", '
+        '"content_prefix": "v0:", "separator": ":"}. See README, "Other providers".'))
 
 
 class SettingsForm(Form):
@@ -36,6 +45,8 @@ class SettingsForm(Form):
     tolerance_seconds = IntegerField("Timestamp tolerance (seconds)", validators=[Optional()])
     token_header = StringField("Zoho: header carrying the token", validators=[Optional()])
     event_id_field = StringField("Zoho: JSON field holding the event id", validators=[Optional()])
+    shops = StringField("Shopify: shops accepted (comma-separated; empty: any)", validators=[Optional()])
+    generic_options = TextAreaField("Generic: how the sender signs (JSON)", validators=[Optional()])
 
 
 def typed_secret(first, second):
@@ -56,6 +67,24 @@ def zoho_options(form):
     return options
 
 
+def options_of(provider, form):
+    """The provider options the form's fields give (a field of another provider filled in is passed on, to be
+    refused by name rather than ignored)."""
+    provider, options = Provider(provider), zoho_options(form)
+    shops = [shop.strip() for shop in (form.shops.data or "").split(",") if shop.strip()]
+    if shops:
+        options["shops"] = shops
+    if provider is Provider.GENERIC or (form.generic_options.data or "").strip():
+        try:
+            generic = json.loads(form.generic_options.data or "{}")
+        except ValueError as exc:
+            raise InvalidInput(f"Generic options: not JSON ({exc})", field="generic_options") from None
+        if not isinstance(generic, dict):
+            raise InvalidInput("Generic options: write a JSON object", field="generic_options")
+        options.update(generic)
+    return options
+
+
 def create_arguments(form):
     """The keyword arguments of create_source from a sent form; raise InvalidInput for what it cannot read."""
     if form.tolerance_seconds.data is None:
@@ -64,18 +93,18 @@ def create_arguments(form):
             "description": (form.description.data or "").strip() or None,
             "secret": typed_secret(form.secret.data, form.secret_again.data),
             "tolerance_seconds": form.tolerance_seconds.data, "forward": bool(form.forward.data),
-            "options": zoho_options(form)}
+            "options": options_of(form.provider.data, form)}
 
 
 def settings_changes(form, source):
-    """The update_source changes of a sent settings form (options only for a Zoho source)."""
+    """The update_source changes of a sent settings form (options only for the providers that take some)."""
     changes = {"description": (form.description.data or "").strip() or None}
     if form.tolerance_seconds.data is not None:
         changes["tolerance_seconds"] = form.tolerance_seconds.data
     elif form.tolerance_seconds.raw_data and form.tolerance_seconds.raw_data[0].strip():
         raise InvalidInput("tolerance_seconds must be a whole number from 1 to 86400", field="tolerance_seconds")
-    if source.provider is Provider.ZOHO:
-        changes["options"] = zoho_options(form)
+    if source.provider in (Provider.ZOHO, Provider.SHOPIFY, Provider.GENERIC):
+        changes["options"] = options_of(source.provider, form)
     return changes
 
 
@@ -84,3 +113,6 @@ def fill(form, source):
     form.description.data, form.tolerance_seconds.data = source.description, source.tolerance_seconds
     form.token_header.data = (source.options or {}).get("token_header")
     form.event_id_field.data = (source.options or {}).get("event_id_field")
+    form.shops.data = ", ".join((source.options or {}).get("shops") or [])
+    if source.provider is Provider.GENERIC:
+        form.generic_options.data = json.dumps(source.options or {}, indent=2)

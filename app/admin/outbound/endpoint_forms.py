@@ -12,6 +12,7 @@ from wtforms.validators import DataRequired, Optional
 
 from app.credentials.masking import MASK
 from app.errors import InvalidInput
+from app.models import PayloadContentType, PayloadFormat
 
 
 class EndpointForm(Form):
@@ -32,6 +33,15 @@ class EndpointForm(Form):
     partner_email = StringField("Partner contact email", validators=[Optional()],
                                 description="Emailed a view-only portal link when the endpoint starts failing, is "
                                             "disabled or recovers")
+    payload_format = SelectField("Payload format", choices=[f.value for f in PayloadFormat], default="standard",
+                                 description="standard sends the payload as it is; zapier, make and convertkit "
+                                             "shape it for that partner; template renders the template below.")
+    payload_content_type = SelectField("Body content type", choices=[t.value for t in PayloadContentType],
+                                       default=PayloadContentType.JSON.value,
+                                       description="For a preset or a template; standard always sends JSON.")
+    payload_template = TextAreaField("Payload template", description=(
+        "Jinja2, over type, id, timestamp, reference, tags and data (the payload); write values with | tojson, "
+        'e.g. {"order_ref": {{ data.order | tojson }}}'))
 
 
 def _split(text):
@@ -85,6 +95,10 @@ CONVERSIONS = {
     "event_types": Conversion(lambda text: _split(text) or None, lambda types: ", ".join(types or [])),
     "signing": Conversion(lambda text: text, lambda scheme: scheme.value),
     "headers": Conversion(parse_headers, format_headers, attribute="header_names"),
+    "payload_format": Conversion(lambda text: text, lambda member: member.value if member else "standard"),
+    "payload_content_type": Conversion(lambda text: text,
+                                       lambda member: (member or PayloadContentType.JSON).value),
+    "payload_template": Conversion(_or_none, lambda value: value),
     "retry_schedule": Conversion(parse_schedule, lambda schedule: ",".join(f"{v:g}" for v in schedule or [])),
 }
 _AS_TYPED = Conversion(lambda data: data, lambda value: value)

@@ -5,6 +5,7 @@ from flask_admin import expose
 from flask_admin.helpers import get_form_data
 
 from app.admin.outbound.endpoint_forms import EndpointForm, fill, settings_from
+from app.admin.outbound.endpoint_preview import preview_form, run_preview
 from app.admin.shared.base import StaffView, found, or_404
 from app.admin.shared.common import MAX_GRACE_HOURS, grace_hours, no_store
 from app.admin.shared.posting import needs_role, staff_post, submitted
@@ -12,6 +13,7 @@ from app.admin.shared.staff_actions import within_retry_cap
 from app.auth.access import has_role, staff_actor
 from app.credentials import crypto
 from app.credentials.masking import MASK, mask_secret
+from app.delivery import catalog
 from app.delivery.endpoints import actions as endpoint_actions
 from app.delivery.endpoints import figures, rotation
 from app.delivery.endpoints import service as endpoints
@@ -32,7 +34,10 @@ class EndpointView(StaffView):
         return found(endpoints.get_endpoint, endpoint_id)
 
     def _form_page(self, form, endpoint=None):
-        return self.render("admin/outbound/endpoint_form.html", form=form, endpoint=endpoint)
+        event_types = catalog.list_event_types()
+        families = sorted({t.name.rsplit(".", 1)[0] + ".*" for t in event_types if "." in t.name})
+        return self.render("admin/outbound/endpoint_form.html", form=form, endpoint=endpoint, catalog=event_types,
+                           families=families)
 
     @expose("/")
     def index(self):
@@ -70,9 +75,19 @@ class EndpointView(StaffView):
 
     @expose("/<endpoint_id>")
     def manage(self, endpoint_id):
+        return self._page(endpoint_id, preview_form(self._endpoint(endpoint_id)))
+
+    @expose("/<endpoint_id>/preview", methods=("POST",))
+    def preview(self, endpoint_id):
+        """Show the body the endpoint would receive for the event typed in (nothing is sent or written)."""
+        self._endpoint(endpoint_id)
+        shown = run_preview(endpoint_id, request.form)
+        return self._page(endpoint_id, shown), 422 if shown.get("error") else 200
+
+    def _page(self, endpoint_id, preview):
         endpoint = self._endpoint(endpoint_id)
         return self.render(
-            "admin/outbound/endpoint.html", endpoint=endpoint,
+            "admin/outbound/endpoint.html", endpoint=endpoint, preview=preview,
             figures=figures.last_day_figures(utcnow()).get(endpoint.id),
             masked_secret=mask_secret(crypto.decrypt(endpoint.secret_encrypted)), now=utcnow(),
             header_names=endpoint.header_names, mask=MASK,

@@ -29,7 +29,8 @@ from app.staff.settings import get_setting
 
 #: The quick status tabs, in order: (key, query-string arguments).
 TABS = (("all", {}), ("failed", {"status": "failed"}), ("pending", {"status": "pending"}),
-        ("succeeded", {"status": "succeeded"}), ("cancelled", {"status": "cancelled"}),
+        ("scheduled", {"status": "pending", "scheduled": "1"}), ("succeeded", {"status": "succeeded"}),
+        ("cancelled", {"status": "cancelled"}),
         ("resolved", {"status": "failed", "resolved": "1"}))
 #: What a monitor row reads besides the delivery: a few message and endpoint columns, the tags.
 ROW_LOADS = (
@@ -60,16 +61,18 @@ class DeliveryView(DeliveryLogMixin, DeliveryRowActionsMixin, StaffListMixin, St
     column_default_sort = [("created_at", True), ("id", True)]
     list_endpoint = ".index_view"
     tabs = TABS
-    tab_arguments = ("status", "resolved")
+    tab_arguments = ("status", "resolved", "scheduled")
     parse_filter = staticmethod(monitor_filter)
 
     def is_action_allowed(self, name):
         return self.can_operate() and super().is_action_allowed(name)
 
     def current_tab(self, flt):
-        """Which tab the filter is: "resolved", a status or "all"."""
+        """Which tab the filter is: "resolved", "scheduled", a status or "all"."""
         if flt.status is DeliveryStatus.FAILED and flt.resolved:
             return "resolved"
+        if flt.status is DeliveryStatus.PENDING and flt.scheduled:
+            return "scheduled"
         return flt.status.value if flt.status else "all"
 
     def listing(self):

@@ -1,5 +1,6 @@
-"""The one-line summary on every staff page: failing and disabled endpoints and how many deliveries wait for
-them ("2 endpoints failing, 1 disabled; 41 deliveries waiting"), then the inbound sources an alert rule found
+"""The one-line summary on every staff page: failing and disabled endpoints, and those their receiver asked to
+pause, and how many deliveries wait for them ("2 endpoints failing, 1 disabled, 1 paused by its receiver; 41
+deliveries waiting"), then the inbound sources an alert rule found
 failing or rejecting, each a link to what shows why; expandable, and folded away for a while by whoever
 dismisses it."""
 
@@ -12,6 +13,7 @@ from markupsafe import Markup, escape
 from sqlalchemy import func, or_, select
 
 from app.audit import Action, record
+from app.delivery.attempt.receiver_control import RECEIVER
 from app.delivery.endpoints.figures import is_failing
 from app.extensions import db
 from app.models import Delivery, DeliveryStatus, Endpoint, EndpointState, InboundSource, utcnow
@@ -34,10 +36,12 @@ class Summary:
         return sum(1 for item in self.endpoints if item["kind"] == kind)
 
     def text(self):
-        failing, disabled = self.count("failing"), self.count("disabled")
+        failing, disabled, paused = self.count("failing"), self.count("disabled"), self.count("paused")
         parts = [f"{failing} endpoint{'s' if failing != 1 else ''} failing"] if failing else []
         if disabled:
             parts.append(f"{disabled} disabled")
+        if paused:
+            parts.append(f"{paused} paused by {'its receiver' if paused == 1 else 'their receivers'}")
         text = escape(", ".join(parts) + f"; {self.waiting} deliver{'y' if self.waiting == 1 else 'ies'} waiting"
                       if self.endpoints else "")
         for kind in ("failing", "rejecting"):
@@ -57,12 +61,18 @@ def source_link(source):
     return f"/admin/inbound/?{urlencode({'source': source.name, 'status': 'failed'})}"
 
 
+def paused_by_receiver():
+    """SQL: the endpoint is paused because its receiver asked (webhook-delivery: disable); staff resume it."""
+    return (Endpoint.state == EndpointState.PAUSED) & (Endpoint.state_changed_by == RECEIVER.name)
+
+
 def staff_summary():
     """Return the Summary for signed-in staff (None when signed out or nothing is wrong)."""
     if not current_user.is_authenticated:
         return None
     troubled = db.session.scalars(select(Endpoint).where(
-        Endpoint.deleted_at.is_(None), or_(Endpoint.state == EndpointState.DISABLED, is_failing()),
+        Endpoint.deleted_at.is_(None),
+        or_(Endpoint.state == EndpointState.DISABLED, is_failing(), paused_by_receiver()),
     ).order_by(Endpoint.created_at)).all()
     sources = db.session.scalars(select(InboundSource).where(InboundSource.alerted.is_not(None))
                                  .order_by(InboundSource.name)).all()
@@ -76,7 +86,7 @@ def staff_summary():
     summary = Summary(waiting=sum(waiting.values()), hidden_until=hidden if hidden and hidden > utcnow() else None,
                       sources=list(sources))
     for endpoint in troubled:
-        kind = "disabled" if endpoint.state is EndpointState.DISABLED else "failing"
+        kind = {EndpointState.DISABLED: "disabled", EndpointState.PAUSED: "paused"}.get(endpoint.state, "failing")
         summary.endpoints.append({"endpoint": endpoint, "kind": kind, "waiting": waiting.get(endpoint.id, 0)})
     return summary
 

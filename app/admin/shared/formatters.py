@@ -9,6 +9,7 @@ from markupsafe import Markup, escape
 
 from app.delivery.attempt import storable
 from app.models import utcnow
+from app.staff.reference_links import link_for
 
 #: Bootstrap badge colour per delivery status and per inbound event status.
 STATUS_BADGES = {
@@ -124,3 +125,14 @@ def response_body(attempt, limit_bytes=None):
     if attempt.response_body_truncated:
         notes.append("only the first bytes were kept" + (f" ({limit_bytes} bytes)" if limit_bytes else ""))
     return text, "; ".join(notes)
+
+
+def reference_link(value, event_type=None):
+    """A link to where staff act on a reference or handle (app.staff.reference_links), or nothing when no reference
+    link applies: http(s) only, escaped, opened without giving the other site this page (rel=noopener)."""
+    found = link_for(value, event_type)
+    if found is None:
+        return ""
+    name, url = found
+    return Markup(' <a href="{}" class="hy-ref-link small" target="_blank" rel="noopener noreferrer" '
+                  'data-reference-link title="Open in {}">{} ↗</a>').format(url, name, name)

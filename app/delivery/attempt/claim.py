@@ -12,19 +12,15 @@ connection is held while HTTP requests run.
 
 import dataclasses
 import functools
-import time
 from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import String, and_, bindparam, case, cast, exists, func, literal, or_, select, update
 
-from app.credentials.crypto import decrypt_headers
-from app.credentials.rotation import live_secrets
-from app.delivery.attempt import postgres, sender, signing
+from app.delivery.attempt import formatting, postgres
 from app.delivery.attempt.endpoint_health import HEALTH_WRITE_INTERVAL
 from app.delivery.attempt.gates import GATES, Deferred, held_back
-from app.errors import SecretUnavailable
 from app.extensions import db
 from app.models import AttemptTrigger, Delivery, DeliveryStatus, Endpoint, EndpointState, Message, utcnow
 from app.models.types import UTCDateTime
@@ -63,6 +59,8 @@ class Claim:
     maybe_sent: bool = True
     #: A fair claim's batch: each but the first waits reserved until its turn (claim_values, fair.start_send).
     reserved: bool = False
+    #: The body as text when the endpoint's payload format made it (recorded with the attempt); None: the payload.
+    formatted: str | None = None
 
 
 #: Everything one attempt needs, read with the claim.
@@ -73,7 +71,7 @@ CLAIM_COLUMNS = (
     endpoints.c.retired_secrets, endpoints.c.headers_encrypted, endpoints.c.timeout_seconds, endpoints.c.max_attempts,
     endpoints.c.retry_schedule, endpoints.c.rate_limit_per_second, endpoints.c.breaker_failures,
     endpoints.c.breaker_open_until, endpoints.c.alerted, endpoints.c.consecutive_failures,
-    endpoints.c.last_success_at, messages.c.payload,
+    endpoints.c.last_success_at, endpoints.c.payload_format, messages.c.payload,
 )
 
 
@@ -275,15 +273,10 @@ def release(claims, delay=0.0, reason=None):
 
 
 def claim_from(row, token, now, *, sign=True):
-    """Build the Claim for a CLAIM_COLUMNS row: the body as sent, signed (sign=False: unsigned, for the record)."""
-    body = row.payload.encode()
-    headers, config_error = {}, None
-    if sign:
-        try:
-            signed = signing.sign(row.signing, live_secrets(row, now), row.message_id, int(time.time()), body)
-            headers = {**sender.BASE_HEADERS, **decrypt_headers(row.headers_encrypted), **signed}
-        except SecretUnavailable as exc:
-            config_error = exc.message
+    """Build the Claim for a CLAIM_COLUMNS row: the body as sent, signed (sign=False: unsigned, for the record).
+    A body or signature that cannot be made is the attempt's config error (formatting.signed_request)."""
+    body, formatted, headers, config_error = (formatting.signed_request(row, now) if sign
+                                              else (row.payload.encode(), None, {}, None))
     healthy = (row.consecutive_failures == 0 and row.alerted is None and row.last_success_at is not None
                and now - row.last_success_at < HEALTH_WRITE_INTERVAL)
     return Claim(
@@ -294,4 +287,5 @@ def claim_from(row, token, now, *, sign=True):
         url=row.url, body=body, headers=headers, timeout_seconds=row.timeout_seconds,
         max_attempts=row.max_attempts, retry_schedule=row.retry_schedule,
         rate_limit_per_second=row.rate_limit_per_second, config_error=config_error, due_at=row.next_attempt_at,
+        formatted=formatted,
     )

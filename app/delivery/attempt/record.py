@@ -62,8 +62,9 @@ def next_step(claim, outcome, now):
 
 #: The columns of an attempt row the pipeline writes (attempt_values' keys); any other column takes its default.
 ATTEMPT_COLUMNS = ("delivery_id", "endpoint_id", "number", "trigger", "triggered_by", "started_at", "duration_ms",
-                   "request_url", "request_headers", "response_status", "response_body", "response_body_encoding",
-                   "response_body_truncated", "error_class", "error", "will_retry", "next_attempt_at")
+                   "request_url", "request_headers", "request_body", "response_status", "response_body",
+                   "response_body_encoding", "response_body_truncated", "error_class", "error", "will_retry",
+                   "next_attempt_at")
 
 
 def attempt_values(claim, outcome, started_at, *, will_retry, next_at):
@@ -73,6 +74,7 @@ def attempt_values(claim, outcome, started_at, *, will_retry, next_at):
         delivery_id=claim.delivery_id, endpoint_id=claim.endpoint_id, number=claim.number, trigger=claim.trigger,
         triggered_by=claim.triggered_by, started_at=started_at, duration_ms=outcome.duration_ms,
         request_url=storable.text(claim.url), request_headers=mask_outbound_headers(claim.headers),
+        request_body=storable.text(claim.formatted),
         response_status=outcome.status, response_body=stored.text, response_body_encoding=stored.encoding,
         response_body_truncated=stored.truncated, error_class=outcome.error_class,
         error=storable.text(outcome.error, 2000), will_retry=will_retry, next_attempt_at=next_at,

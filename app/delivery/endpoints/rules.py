@@ -5,7 +5,9 @@ import re
 from flask import current_app
 
 from app.credentials.masking import MASK
+from app.delivery.formats import TemplateFailed, compile_template
 from app.errors import InvalidInput
+from app.models import PayloadContentType, PayloadFormat
 from app.text import HEADER_NAME
 
 #: Header names that would break signing or HTTP if a person set them.
@@ -106,3 +108,40 @@ def keep_masked(headers, stored):
         kept[name] = stored[name] if value == MASK else value
     return kept
 
+
+
+def _choice(enum_class, value, field):
+    try:
+        return enum_class(value)
+    except ValueError:
+        raise InvalidInput(f"{field} must be one of {', '.join(m.value for m in enum_class)}", field=field) from None
+
+
+def check_payload_format(value):
+    return _choice(PayloadFormat, value, "payload_format")
+
+
+def check_payload_content_type(value):
+    return _choice(PayloadContentType, value, "payload_content_type")
+
+
+def check_payload_template(value):
+    """A Jinja2 payload template that compiles in the sandbox (None or blank clears it)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if not isinstance(value, str):
+        raise InvalidInput("payload_template must be text", field="payload_template")
+    try:
+        compile_template(value)
+    except TemplateFailed as exc:
+        raise InvalidInput(f"payload_template: {exc.message}", field="payload_template") from None
+    return value
+
+
+def check_payload_settings(payload_format, content_type, template):
+    """The three payload settings together: the template format needs a template; standard sends JSON."""
+    if payload_format is PayloadFormat.TEMPLATE and not template:
+        raise InvalidInput("payload_template: the template format needs a template", field="payload_template")
+    if payload_format is PayloadFormat.STANDARD and content_type is not PayloadContentType.JSON:
+        raise InvalidInput("payload_content_type: the standard format sends the payload as JSON; pick a preset or "
+                           "a template to send a form", field="payload_content_type")

@@ -13,7 +13,18 @@ from app.delivery.endpoints import rules
 from app.delivery.queries import pending_count
 from app.errors import IllegalTransition, InvalidInput, NotFound
 from app.extensions import db
-from app.models import BulkJob, Delivery, DeliveryStatus, Endpoint, EndpointState, JobKind, SigningScheme, utcnow
+from app.models import (
+    BulkJob,
+    Delivery,
+    DeliveryStatus,
+    Endpoint,
+    EndpointState,
+    JobKind,
+    PayloadContentType,
+    PayloadFormat,
+    SigningScheme,
+    utcnow,
+)
 from app.outbox import start_job_after_commit
 from app.text import check_text, has_control
 
@@ -31,6 +42,9 @@ EDITABLE = {
     "rate_limit_per_second": rules.check_rate_limit,
     "max_in_flight": rules.check_max_in_flight,
     "partner_email": rules.check_email,
+    "payload_format": rules.check_payload_format,
+    "payload_content_type": rules.check_payload_content_type,
+    "payload_template": rules.check_payload_template,
 }
 
 
@@ -65,9 +79,25 @@ def describe(endpoint):
         "max_attempts": endpoint.max_attempts, "retry_schedule": endpoint.retry_schedule,
         "rate_limit_per_second": endpoint.rate_limit_per_second, "max_in_flight": endpoint.max_in_flight,
         "partner_email": endpoint.partner_email,
+        "payload_format": _value(endpoint.payload_format, PayloadFormat.STANDARD),
+        "payload_content_type": _value(endpoint.payload_content_type, PayloadContentType.JSON),
+        "payload_template": endpoint.payload_template,
         "state": endpoint.state.value,
         "state_reason": endpoint.state_reason,
     }
+
+
+def _value(member, default):
+    return (member or default).value
+
+
+def _check_payload(clean, endpoint=None):
+    """Check the payload settings as they will be together once clean is applied."""
+    def setting(name, default):
+        return clean[name] if name in clean else getattr(endpoint, name, None) or default
+    rules.check_payload_settings(setting("payload_format", PayloadFormat.STANDARD),
+                                 setting("payload_content_type", PayloadContentType.JSON),
+                                 setting("payload_template", None))
 
 
 def _changed(before, after, replaced_headers=()):
@@ -104,6 +134,7 @@ def create_endpoint(url, *, actor=SYSTEM, signing_scheme="standard", timeout_sec
         "max_attempts": len(config["WEBHOOK_RETRY_SCHEDULE"]) + 1 if max_attempts is None else max_attempts,
         **fields,
     })
+    _check_payload(clean)
     secret = generate_secret()
     endpoint = Endpoint(secret_encrypted=crypto.encrypt(secret), secret_created_at=utcnow(), retired_secrets=[],
                         headers_encrypted={})
@@ -132,6 +163,7 @@ def update_endpoint(endpoint_id, changes, *, actor):
     changes = dict(changes)
     state, reason = changes.pop("state", None), changes.pop("state_reason", None)
     clean = _validated(changes, crypto.decrypt_headers(endpoint.headers_encrypted))
+    _check_payload(clean, endpoint)
     before = describe(endpoint)
     replaced = _store(endpoint, clean)
     old, new = _changed(before, describe(endpoint), replaced)

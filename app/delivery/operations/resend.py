@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 
 from app.audit import Action, record
 from app.delivery import matching
+from app.delivery.catalog_rules import check_payload
 from app.delivery.messages import get_message, send_message
 from app.delivery.queries import get_delivery
 from app.errors import InvalidInput
@@ -94,6 +95,7 @@ def plan_send(event_type, endpoint_ids, *, payload=None, references=()):
     if len(references) > MAX_REFERENCES:
         raise InvalidInput(f"at most {MAX_REFERENCES} references at once", field="references")
     if payload is not None:
+        check_payload(event_type, payload)  # the preview already refuses what the catalog refuses
         plan.messages.append({"reference": None, "payload": payload, "tags": [], "resent_from_id": None})
     for reference in references:
         latest = db.session.scalar(select(Message).where(

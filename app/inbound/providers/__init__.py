@@ -7,7 +7,7 @@ every live secret of the source is tried (current, then retired ones still in th
 
 from werkzeug.datastructures import Headers
 
-from app.inbound.providers import github, shopify, standard, stripe, zoho
+from app.inbound.providers import generic, github, shopify, standard, stripe, zoho
 from app.inbound.providers.base import Verified, check_depth
 from app.models.inbound import Provider
 
@@ -15,7 +15,7 @@ __all__ = ["Verified", "handle_paths", "masked_header_names", "verify"]
 
 #: Each provider's verifier module.
 MODULES = {Provider.SHOPIFY: shopify, Provider.STRIPE: stripe, Provider.STANDARD: standard,
-           Provider.GITHUB: github, Provider.ZOHO: zoho}
+           Provider.GITHUB: github, Provider.ZOHO: zoho, Provider.GENERIC: generic}
 
 
 def verify(source, secrets, headers, body, now):
@@ -34,5 +34,11 @@ def handle_paths(provider):
 
 
 def masked_header_names(source):
-    """Return header names holding this source's credential beyond the usual ones (Zoho's token header)."""
-    return (zoho.token_header(source),) if Provider(source.provider) is Provider.ZOHO else ()
+    """Return header names holding this source's credential beyond the usual ones (Zoho's token header, a generic
+    source's signature header)."""
+    provider = Provider(source.provider)
+    if provider is Provider.ZOHO:
+        return (zoho.token_header(source),)
+    if provider is Provider.GENERIC and (source.options or {}).get("signature_header"):
+        return (source.options["signature_header"],)
+    return ()

@@ -21,6 +21,8 @@ class Verified:
     provider_event_id: str
     provider_event_ref: str | None
     topic: str | None
+    #: Further search handles the request's headers give (Shopify's shop domain).
+    handles: tuple = ()
 
 
 def missing(header):

@@ -1,0 +1,95 @@
+"""The event catalog: event types with a description, a JSON Schema, an example and a deprecation flag. Partners read
+it on the public page; intake holds every message of a catalogued type to its schema (app.delivery.catalog_rules).
+Every change is audited."""
+
+from sqlalchemy import select
+
+from app.audit import Action, record
+from app.delivery import matching
+from app.delivery.catalog_rules import check_example, check_schema, forget_catalog
+from app.errors import InvalidInput, NotFound
+from app.extensions import db
+from app.models import EventType, utcnow
+from app.models.types import new_id
+
+#: Longest description of an event type.
+MAX_DESCRIPTION = 5000
+
+
+def list_event_types():
+    """Every catalogued event type: those in use first, deprecated ones last, each by name."""
+    return db.session.scalars(select(EventType).order_by(EventType.deprecated, EventType.name)).all()
+
+
+def get_event_type(name):
+    """Return the catalogued event type or raise NotFound."""
+    row = db.session.get(EventType, name)
+    if row is None:
+        raise NotFound(f"no event type {name} in the catalog")
+    return row
+
+
+def catalog_names():
+    """The names of the catalogued event types, for pickers."""
+    return list(db.session.scalars(select(EventType.name).order_by(EventType.name)))
+
+
+def put_event_type(name, *, schema, description="", example=None, deprecated=False, actor):
+    """Create or replace an event type; return (row, created). A schema that is not a valid JSON Schema, or an
+    example it refuses, raises InvalidInput and nothing is written. A change raises its version and gives it a new
+    revision (validators compiled for the old one are not used again) and is audited; the same definition again
+    changes nothing."""
+    matching.check_event_type(name)
+    fields = {"description": _description(description), "schema": check_schema(schema),
+              "example": check_example(schema, example), "deprecated": _flag(deprecated)}
+    row = db.session.get(EventType, name)
+    created = row is None
+    before = None if created else _definition(row)
+    if not created and before == fields:
+        return row, False
+    if created:
+        row = EventType(name=name, version=1, created_at=utcnow())
+        db.session.add(row)
+    else:
+        row.version += 1
+    row.revision = new_id("rev")
+    for key, value in fields.items():
+        setattr(row, key, value)
+    row.updated_at, row.updated_by = utcnow(), actor.name
+    changed = "added to" if created else f"changed in (version {row.version})"
+    record(actor, Action.EVENT_TYPE_CREATE if created else Action.EVENT_TYPE_UPDATE,
+           f"event type {name} {changed} the catalog", target_type="event_type", target_ids=[name],
+           before=before, after=fields)
+    db.session.commit()
+    forget_catalog()
+    return row, created
+
+
+def delete_event_type(name, *, actor):
+    """Remove an event type from the catalog (its messages are no longer checked); audited."""
+    row = get_event_type(name)
+    before = _definition(row)
+    db.session.delete(row)
+    record(actor, Action.EVENT_TYPE_DELETE, f"event type {name} removed from the catalog", target_type="event_type",
+           target_ids=[name], before=before)
+    db.session.commit()
+    forget_catalog()
+
+
+def _definition(row):
+    return {"description": row.description, "schema": row.schema, "example": row.example,
+            "deprecated": row.deprecated}
+
+
+def _description(text):
+    if text is None:
+        return ""
+    if not isinstance(text, str) or len(text) > MAX_DESCRIPTION:
+        raise InvalidInput(f"description must be text of at most {MAX_DESCRIPTION} characters", field="description")
+    return text
+
+
+def _flag(value):
+    if not isinstance(value, bool):
+        raise InvalidInput("deprecated must be true or false", field="deprecated")
+    return value

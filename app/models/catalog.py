@@ -1,0 +1,44 @@
+"""The event catalog (EventType: a documented event with its JSON Schema) and the reference links staff follow
+(ReferenceLink: a URL template for references and handles)."""
+
+from sqlalchemy import JSON, Boolean, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.extensions import db
+from app.models.types import UTCDateTime, new_id, utcnow
+
+
+class EventType(db.Model):
+    __tablename__ = "event_types"
+
+    #: The event type messages carry (order.created).
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    #: A JSON Schema (2020-12) every message of this type must satisfy.
+    schema: Mapped[object] = mapped_column(JSON)
+    #: A payload that satisfies the schema, shown to partners.
+    example: Mapped[object | None] = mapped_column(JSON)
+    deprecated: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Goes up with every change (for people; starts again at 1 if the type is removed and added again).
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    #: New with every change and never used again, even by a type removed and added again: compiled validators are
+    #: cached by (name, revision), and the catalog's fingerprint is made of them.
+    revision: Mapped[str] = mapped_column(String(32), default=lambda: new_id("rev"))
+    created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    updated_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    updated_by: Mapped[str | None] = mapped_column(String(254))
+
+
+class ReferenceLink(db.Model):
+    __tablename__ = "reference_links"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("rl"))
+    name: Mapped[str] = mapped_column(String(200))
+    #: An event type filter ("order.*"); None: any event type.
+    event_type_pattern: Mapped[str | None] = mapped_column(String(200))
+    #: What a reference or handle must look like: literal text with {name} or {name:regex} placeholders; None: any.
+    value_pattern: Mapped[str | None] = mapped_column(String(500))
+    #: An http(s) URL with the pattern's placeholders and {value} (each URL-encoded when filled in).
+    url_template: Mapped[str] = mapped_column(String(2048))
+    created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    created_by: Mapped[str | None] = mapped_column(String(254))
