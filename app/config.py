@@ -132,6 +132,10 @@ def _embedded(config):
     return not config.BROKER_URL
 
 
+def _notify_relay(config):
+    return config.SQLALCHEMY_DATABASE_URI.startswith("postgresql") and not _embedded(config)
+
+
 def _pool(index):
     return lambda config: POOL_DEFAULTS.get(config.PROCESS_ROLE, POOL_DEFAULTS[None])[index]
 
@@ -178,6 +182,9 @@ SECTIONS = (
     ("Broker and Redis", (
         Env("BROKER_HANDOFF_IN_BACKGROUND", env_bool, lambda config: not _embedded(config),
             doc="Web requests hand committed work to the broker from a background thread (app.handoff)."),
+        Env("WEBHOOK_WAKE_BY_NOTIFY", env_bool, _notify_relay,
+            doc="send_message() and the API wake the workers by a PostgreSQL NOTIFY in their own transaction, not a "
+                "broker message at commit (on with PostgreSQL and a broker; the workers listen)."),
         Env("REDIS_CONNECT_TIMEOUT_SECONDS", number, REDIS_CONNECT_TIMEOUT_SECONDS, 0.1, 300,
             doc="Redis (broker and rate limits): seconds to connect."),
         Env("REDIS_SOCKET_TIMEOUT_SECONDS", number, REDIS_SOCKET_TIMEOUT_SECONDS, 0.1, 300,
@@ -326,6 +333,8 @@ class Config:
         self.DATABASE_APPLICATION_NAME = "hookyard-" + role if role else "hookyard"
         self.SQLALCHEMY_ENGINE_OPTIONS = engine_options(self.SQLALCHEMY_DATABASE_URI, self)
         self.EMBEDDED = _embedded(self)
+        # IMPORTANT: only PostgreSQL notifies, and only the broker's workers listen (not the embedded worker).
+        self.WEBHOOK_WAKE_BY_NOTIFY = self.WEBHOOK_WAKE_BY_NOTIFY and _notify_relay(self)
         self.MAX_CONTENT_LENGTH = self.WEBHOOK_MAX_PAYLOAD_BYTES + 64 * 1024
         self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
 
@@ -359,3 +368,4 @@ class TestConfig(Config):
         self.SESSION_COOKIE_SECURE = False
         self.WEBHOOK_BREAKER_COOLDOWN_SECONDS = 0.5
         self.BROKER_HANDOFF_IN_BACKGROUND = False  # a test joins the broker right after a request
+        self.WEBHOOK_WAKE_BY_NOTIFY = False  # a test joins the broker after a commit (tests/conftest: wake_by_notify)

@@ -1,14 +1,16 @@
 """Producer benchmark: CPU per event of both producers, calls/s for one and for concurrent clients, batch messages/s.
 
     python bench/api.py [--calls 3000] [--concurrency 8] [--batches 40] [--batch-size 500] [--sends 3000]
-                        [--skip send,single,concurrent,batch] [--database-url ...] [--redis-url ...]
+                        [--skip send,single,concurrent,batch] [--wake-by-broker] [--database-url ...]
+                        [--redis-url ...]
 
 The Procfile's web command (gunicorn) serves the API on PostgreSQL + Redis; no worker runs, so only
 the producer side is measured. Phases, each on a freshly migrated database:
 
 0. send: this process, as a shop's own code would, calls `send_message()` + commit --sends times, one
-   event a transaction (the same ~1 KB order, one matching endpoint, the Redis broker's enqueue on
-   commit): events/s and this process's CPU per event (`time.process_time`, every thread).
+   event a transaction (the same ~1 KB order, one matching endpoint; the workers are woken by the write's
+   NOTIFY, WEBHOOK_WAKE_BY_NOTIFY, so the commit makes no broker call): events/s and this process's CPU per
+   event (`time.process_time`, every thread).
 
 1. single: one client sends --calls `POST /api/v1/messages` (a ~1 KB order, one matching endpoint),
    one after another over a kept-alive connection: calls/s, p50/p99, and the server's CPU per call
@@ -53,6 +55,8 @@ def parse_args(argv=None):
     p.add_argument("--batches", type=int, default=40)
     p.add_argument("--batch-size", type=int, default=500)
     p.add_argument("--sends", type=int, default=3000, help="send_message() + commit calls (send phase)")
+    p.add_argument("--wake-by-broker", action="store_true",
+                   help="WEBHOOK_WAKE_BY_NOTIFY=0: a commit sends its wake-up to the broker (the code before it)")
     p.add_argument("--skip", default="", help="comma-separated phases to skip: send,single,concurrent,batch")
     p.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL",
                                                             "postgresql://postgres@127.0.0.1/hookyard_bench_api"))
@@ -77,7 +81,8 @@ def prepare(args):
         conn.execute(f'CREATE DATABASE "{dbname}"')
     redis.Redis.from_url(args.redis_url).flushdb()
     env = child_env(DATABASE_URL=args.database_url, BROKER_URL=args.redis_url, SECRET_KEY="bench-secret-key",
-                    SECRETS_ENCRYPTION_KEY=TEST_ENCRYPTION_KEY, WEBHOOK_ALLOWED_NETWORKS="127.0.0.0/8")
+                    SECRETS_ENCRYPTION_KEY=TEST_ENCRYPTION_KEY, WEBHOOK_ALLOWED_NETWORKS="127.0.0.0/8",
+                    WEBHOOK_WAKE_BY_NOTIFY="0" if args.wake_by_broker else "1")
     flask = [sys.executable, "-m", "flask", "--app", "app"]
     subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
     script = ("from app import create_app; from app.delivery.endpoints.service import create_endpoint\n"

@@ -19,6 +19,7 @@ from app.ops.schema import wait_for_schema  # noqa: E402
 from tasks import alerts, bulk, deliveries, inbound  # noqa: E402, F401  declares the actors
 from tasks.broker import broker  # noqa: E402
 from tasks.middleware import SweeperMiddleware, install  # noqa: E402
+from tasks.wake_listener import WakeListenerMiddleware  # noqa: E402
 
 app = create_app(Config(role="worker"))
 with app.app_context():  # IMPORTANT: before consuming: new code on an old schema would fail every message
@@ -54,3 +55,4 @@ def stop_once_on_sigterm():
 
 stop_once_on_sigterm()
 broker.add_middleware(SweeperMiddleware(app))
+broker.add_middleware(WakeListenerMiddleware(app))

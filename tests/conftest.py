@@ -170,15 +170,30 @@ def broker():
 
 
 @pytest.fixture
+def wake_by_notify(app):
+    """Writes wake the workers by PostgreSQL NOTIFY (off in TestConfig: most tests join the broker after a commit);
+    ask for it before worker, whose listener then runs. Skipped without PostgreSQL and a broker."""
+    if not (app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql") and app.config["BROKER_URL"]):
+        pytest.skip("waking by NOTIFY needs PostgreSQL and a broker")
+    app.config["WEBHOOK_WAKE_BY_NOTIFY"] = True
+    return app
+
+
+@pytest.fixture
 def worker(app, broker):
+    from tasks.wake_listener import WakeListenerMiddleware  # declares the delivery actors: not at conftest's import
+
     middleware = install(broker, app)
+    listener = WakeListenerMiddleware(app)  # listens only when WEBHOOK_WAKE_BY_NOTIFY is on (as tasks.worker)
+    broker.add_middleware(listener)
     worker = Worker(broker, worker_timeout=50, worker_threads=4)
     worker.start()
     yield worker
     worker.stop()
     # Each Worker adds its own middleware and never removes it; leave the broker as it was.
     broker.middleware[:] = [
-        m for m in broker.middleware if m is not middleware and type(m).__name__ != "_WorkerMiddleware"
+        m for m in broker.middleware
+        if m is not middleware and m is not listener and type(m).__name__ != "_WorkerMiddleware"
     ]
 
 

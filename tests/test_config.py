@@ -37,6 +37,15 @@ def test_a_broker_url_means_workers_and_no_loopback():
     assert config.WEBHOOK_ALLOWED_NETWORKS == []
 
 
+def test_workers_are_woken_by_notify_only_on_postgresql_with_a_broker_unless_turned_off():
+    postgres, broker = "postgresql://u@h/db", "redis://h"
+    assert Config({"DATABASE_URL": postgres, "BROKER_URL": broker}).WEBHOOK_WAKE_BY_NOTIFY is True
+    assert not Config({"DATABASE_URL": postgres, "BROKER_URL": broker, "WEBHOOK_WAKE_BY_NOTIFY": "0"}
+                      ).WEBHOOK_WAKE_BY_NOTIFY
+    assert not Config({"DATABASE_URL": postgres, "WEBHOOK_WAKE_BY_NOTIFY": "1"}).WEBHOOK_WAKE_BY_NOTIFY  # embedded
+    assert not Config({"BROKER_URL": broker, "WEBHOOK_WAKE_BY_NOTIFY": "1"}).WEBHOOK_WAKE_BY_NOTIFY  # SQLite
+
+
 def test_pool_sizes_default_by_role_and_fit_the_smallest_plans_connection_budget():
     web, worker = Config({"REDIS_URL": "redis://h"}, role="web"), Config({"REDIS_URL": "redis://h"}, role="worker")
     budget = 2 * (web.DB_POOL_SIZE + web.DB_MAX_OVERFLOW) + 2 * (worker.DB_POOL_SIZE + worker.DB_MAX_OVERFLOW)

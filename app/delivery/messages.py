@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from sqlalchemy import JSON, String, bindparam, insert, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
-from app.delivery import catalog_rules, matching, scheduling, sequences
+from app.delivery import catalog_rules, matching, scheduling, sequences, wake_notify
 from app.delivery.handles import handle_rows
 from app.delivery.message_rules import NewMessage, check_message
 from app.errors import HookyardError, IllegalTransition, InvalidInput
@@ -192,6 +192,7 @@ def write_messages(news, session=None, guard=None, operational=False):
     session = session or db.session
     connection = session.connection()
     postgres = connection.dialect.name == "postgresql" and not operational
+    notify = postgres and wake_notify.enabled()  # the write statement itself wakes the workers for what is due now
     if operational:
         receiving = Receiving(tuple((row.id, row.event_types) for row in connection.execute(_OPERATIONAL)))
     else:
@@ -207,14 +208,15 @@ def write_messages(news, session=None, guard=None, operational=False):
         if not postgres:
             written = _insert(connection, rows)
             break
-        written = _insert_postgres(connection, rows, receiving.fingerprint, catalog.fingerprint, guard or _NO_GUARD)
+        written = _insert_postgres(connection, rows, receiving.fingerprint, catalog.fingerprint, guard or _NO_GUARD,
+                                   _due_now(rows) if notify else ())
         if written is not None:
             break
         receiving, catalog = _read_receiving(connection), catalog_rules.read_catalog()
         checked = _rechecked(checked, catalog)
     else:
         raise IllegalTransition("the endpoints kept changing while the message was written; send it again")
-    _settle(session, connection, live, results, written)
+    _settle(session, connection, live, results, written, notified=notify)
     found = iter(results)
     return [new if isinstance(new, HookyardError) else next(found) for new in checked]
 
@@ -236,9 +238,10 @@ def _rechecked(news, catalog):
     return checked
 
 
-def _settle(session, connection, news, results, written):
+def _settle(session, connection, news, results, written, notified=False):
     """Complete results in place: a message whose key was taken is the first one (or refused), a repeat of a key of
-    this call the first of them; hand the new deliveries to the outbox."""
+    this call the first of them; hand the new deliveries to the outbox (only those due later when the write
+    notified the workers of those due now)."""
     for index, (new, result) in enumerate(zip(news, results, strict=True)):
         if isinstance(result, SentMessage) and result.id not in written:
             results[index] = _existing(connection, new)  # its key was used before, or by a concurrent producer
@@ -248,8 +251,15 @@ def _settle(session, connection, news, results, written):
     for result in results:
         if isinstance(result, SentMessage) and result.created:
             delay = result.schedule()[2]
+            if notified and not delay:
+                continue  # the write notified the workers
             for delivery in result.deliveries:
                 enqueue_after_commit(session, delivery.id, delay)
+
+
+def _due_now(rows):
+    """The ids of the deliveries of rows [(new, sent)] due at once (no deliver_at)."""
+    return [delivery.id for _, sent in rows if not sent.schedule()[2] for delivery in sent.deliveries]
 
 
 def _plan(connection, news, receiving, operational=False):
@@ -348,15 +358,17 @@ def _insert(connection, rows):
     return written
 
 
-def _insert_postgres(connection, rows, fingerprint, catalog, guard):
+def _insert_postgres(connection, rows, fingerprint, catalog, guard, wake=()):
     """_insert in one statement (_write_postgres): the ids of the messages written, or None when the receiving
     endpoints' fingerprint is no longer fingerprint or the event catalog's no longer catalog (nothing written).
-    Raises GuardFailed when guard is false."""
+    Raises GuardFailed when guard is false. When something is written, it also notifies the workers of the
+    deliveries wake (app.delivery.wake_notify), which PostgreSQL passes on at commit."""
     sents = [sent for _, sent in rows]
     counters = sequences.number(sents)
     values = _values(rows)
     tables = tuple((table, tuple(values[table][0])) for table in _PREFIX if values[table])  # none: left out
-    params = {"receiving": fingerprint, "catalog": catalog, **guard.params, "ordering_keys": json.dumps(counters),
+    params = {"receiving": fingerprint, "catalog": catalog, "wake_channel": wake_notify.CHANNEL,
+              "wake": wake_notify.payloads(wake), **guard.params, "ordering_keys": json.dumps(counters),
               **{table: json.dumps(values[table], default=_json_value) for table, _ in tables}}
     row = connection.execute(_write_postgres(tables, guard.sql, bool(counters)), params).one()
     if not row.guarded:
@@ -380,10 +392,11 @@ def _write_postgres(tables, guard_sql, ordered=False):
     """PostgreSQL: messages, tags, handles and deliveries in one statement, each table's rows one JSON parameter
     named after it, read as rows of that table (tables: ((table, column names), ...), messages first; a table
     without rows is left out); rows of a message whose idempotency key is taken are skipped with it; nothing at all
-    unless the receiving endpoints' fingerprint is :receiving, the event catalog's :catalog and guard_sql is true.
-    One round trip instead of six, which was most of a POST's CPU; one JSON text per table, because psycopg's
-    dumping of a parameter array per column cost more than the statement. ordered: some messages have an ordering
-    key; their keys' counters are raised in the same statement (app.delivery.sequences)."""
+    unless the receiving endpoints' fingerprint is :receiving, the event catalog's :catalog and guard_sql is true;
+    then a NOTIFY of :wake_channel per payload of :wake (none when null) if a message was written. One round trip
+    instead of six, which was most of a POST's CPU; one JSON text per table, because psycopg's dumping of a
+    parameter array per column cost more than the statement. ordered: some messages have an ordering key; their
+    keys' counters are raised in the same statement (app.delivery.sequences)."""
     def rows(table, names):
         columns = ", ".join(sequences.POSTGRES_SEQUENCE if ordered and name == "ordering_sequence" else f"x.{name}"
                             for name in names)
@@ -408,7 +421,11 @@ WITH ok AS (
   ON CONFLICT (idempotency_key) DO NOTHING
   RETURNING id
 ){linked}
-SELECT ok.current, ok.guarded, ARRAY(SELECT id FROM m) AS written, {last} AS last_sequences FROM ok""")
+SELECT ok.current, ok.guarded, ARRAY(SELECT id FROM m) AS written, {last} AS last_sequences,
+  (SELECT count(*) FROM (SELECT pg_notify(:wake_channel, w)
+                         FROM unnest(string_to_array(CAST(:wake AS text), '{wake_notify.NOTIFY_SEPARATOR}')) AS w
+                         WHERE EXISTS (SELECT 1 FROM m)) n) AS woken
+FROM ok""")
 
 
 def _existing(connection, new):

@@ -50,8 +50,9 @@ def test_deliveries_cut_off_by_sigkill_are_sent_by_the_next_worker(worker_env, p
 
 
 def test_deliveries_whose_messages_redis_lost_are_still_sent(worker_env, redis, processes, receiver, database):
-    # Given messages committed and queued while no worker runs
-    ids = produce(worker_env, receiver.url(), 5)["delivery_ids"]
+    # Given messages committed and queued while no worker runs (as broker wake-ups: not by NOTIFY, which Redis
+    # never holds; tests/e2e/test_wake_by_notify.py has notifications nobody heard)
+    ids = produce({**worker_env, "WEBHOOK_WAKE_BY_NOTIFY": "0"}, receiver.url(), 5)["delivery_ids"]
     assert database.all_have(ids, "pending")
     assert redis.dbsize() > 0, "the wake-up messages should be waiting in Redis"
 

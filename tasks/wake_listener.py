@@ -1,0 +1,113 @@
+"""The worker side of the NOTIFY wake-up (app.delivery.wake_notify): a thread per worker process that LISTENs and
+wakes this process's slots.
+
+Notifications that arrive together are taken at once and turned into one wake-up (tasks.deliveries
+enqueue_committed: at most a few broker messages, however many commits), sent from here, not from the producer's
+commit. On a lost connection it connects again, backing off, and wakes once after (and once at start): whatever was
+notified while nobody listened is due, and the claim finds it. It never takes the worker down; the recovery sweep
+stays the safety net.
+"""
+
+import logging
+import threading
+
+from dramatiq.middleware import Middleware
+
+from app import outages
+from app.delivery import wake_notify
+from app.extensions import db
+from tasks.deliveries import deliver_webhooks, enqueue_committed
+
+log = logging.getLogger(__name__)
+
+#: Seconds a wait for notifications lasts before it looks whether the worker is stopping.
+WAIT_SECONDS = 1.0
+#: Seconds before the first attempt to connect again after losing the connection, doubled up to the last.
+RECONNECT_SECONDS = (0.2, 10.0)
+
+
+class WakeListener(threading.Thread):
+    """LISTEN on wake_notify.CHANNEL with a connection of its own (autocommit), waking the workers until stopped."""
+
+    def __init__(self, app):
+        super().__init__(name="wake-listener", daemon=True)
+        self.app = app
+        self._stopped = threading.Event()
+        #: Set each time it is listening (again): tests wait on it.
+        self.listening = threading.Event()
+
+    def run(self):
+        backoff, failing = RECONNECT_SECONDS[0], False
+        while not self._stopped.is_set():
+            connection = None
+            try:
+                connection = self._connect()
+                backoff, failing = RECONNECT_SECONDS[0], False
+                self.listening.set()
+                wake([])  # what was notified while nobody listened is due: the claim finds it
+                self._relay(connection)
+            except Exception as exc:  # noqa: BLE001  never take the worker down: connect again, the sweep backs us
+                self.listening.clear()
+                if not failing:  # one line per outage, not one per attempt
+                    log.warning("wake-up listener lost its database connection (%s); connecting again", exc)
+                failing = True
+                self._stopped.wait(backoff)
+                backoff = min(backoff * 2, RECONNECT_SECONDS[1])
+            finally:
+                if connection is not None:
+                    connection.close()
+        self.listening.clear()
+
+    def _connect(self):
+        """A connection of the app's engine, taken out of its pool, in autocommit, listening."""
+        with self.app.app_context():
+            pooled = db.engine.raw_connection()
+        connection = pooled.driver_connection
+        pooled.detach()  # its own from now on: the pool opens another in its place
+        connection.rollback()  # IMPORTANT: autocommit cannot be set inside a transaction
+        connection.autocommit = True
+        connection.execute(f"LISTEN {wake_notify.CHANNEL}")
+        return connection
+
+    def _relay(self, connection):
+        while not self._stopped.is_set():
+            arrived = list(connection.notifies(timeout=WAIT_SECONDS, stop_after=1))
+            if arrived:
+                arrived += connection.notifies(timeout=0)  # and whatever arrived with it: one wake-up for all
+                wake([delivery_id for notify in arrived for delivery_id in wake_notify.delivery_ids(notify.payload)])
+
+    def stop(self):
+        self._stopped.set()
+
+
+def wake(delivery_ids):
+    """Wake slots for delivery_ids (due now; none: one slot to drain what is due). A broker failure is logged once
+    per outage (app.outages)."""
+    try:
+        if delivery_ids:
+            enqueue_committed(None, items=[(delivery_id, 0.0) for delivery_id in dict.fromkeys(delivery_ids)])
+        else:
+            deliver_webhooks.send([])
+    except Exception as exc:  # noqa: BLE001  the deliveries are committed and due: the sweep sends them
+        outages.broker.failed(exc)
+
+
+class WakeListenerMiddleware(Middleware):
+    """Run a WakeListener in this worker process while it is up, when WEBHOOK_WAKE_BY_NOTIFY is on."""
+
+    def __init__(self, app):
+        self.app = app
+        self.listener = None
+
+    def after_worker_boot(self, broker, worker):
+        if self.app.config["WEBHOOK_WAKE_BY_NOTIFY"]:
+            self.listener = WakeListener(self.app)
+            self.listener.start()
+
+    def before_worker_shutdown(self, broker, worker):
+        if self.listener:
+            self.listener.stop()
+
+    def after_worker_shutdown(self, broker, worker):
+        if self.listener:
+            self.listener.join(WAIT_SECONDS * 2)  # it notices within one wait, then closes its connection
