@@ -43,7 +43,7 @@ def check_capabilities(capabilities):
 
 def _check_endpoints(endpoint_ids):
     if (not isinstance(endpoint_ids, list | tuple) or not endpoint_ids or len(endpoint_ids) > MAX_ENDPOINTS
-            or not all(isinstance(i, str) for i in endpoint_ids)):
+            or not all(isinstance(i, str) and i.isprintable() for i in endpoint_ids)):
         raise InvalidInput(f"endpoint_ids must list 1 to {MAX_ENDPOINTS} endpoint ids", field="endpoint_ids")
     ids = list(dict.fromkeys(endpoint_ids))
     for endpoint_id in ids:

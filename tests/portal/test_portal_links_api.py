@@ -29,6 +29,7 @@ def test_bad_link_requests_are_refused_and_write_nothing(app, client, auth, make
     bad = [
         {"endpoint_ids": [], "expires_in": 3600},
         {"endpoint_ids": ["ep_nope"], "expires_in": 3600},
+        {"endpoint_ids": ["ep_\u0000"], "expires_in": 3600},  # PostgreSQL cannot even look such an id up
         {"endpoint_ids": [endpoint.id], "capabilities": ["admin"], "expires_in": 3600},
         {"endpoint_ids": [endpoint.id], "expires_in": 5},
         {"endpoint_ids": [endpoint.id], "expires_in": "3600"},
