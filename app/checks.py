@@ -1,5 +1,7 @@
 """Checks of typed input values (JSON from the API, forms made into values) that services share."""
 
+import json
+
 from app.errors import InvalidInput
 
 
@@ -25,4 +27,15 @@ def check_flag(value, field):
     """Return value if it is true or false; else InvalidInput."""
     if not isinstance(value, bool):
         raise InvalidInput(f"{field} must be true or false", field=field)
+    return value
+
+
+def parse_json_object(text, field, name):
+    """Return the JSON object written in text; else InvalidInput saying what is wrong with it (name: what it is)."""
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise InvalidInput(f"{name} is not valid JSON: {exc}", field=field) from None
+    if not isinstance(value, dict):
+        raise InvalidInput(f"{name} must be a JSON object", field=field)
     return value

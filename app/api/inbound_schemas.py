@@ -6,8 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import AliasChoices, BaseModel, Field, StrictBool, StrictInt, StrictStr, field_validator
 
-from app.api.schemas import Note, OneLine, Out, Prose, Strict
-from app.config import MAX_ROTATION_GRACE_SECONDS
+from app.api.schemas import Note, OneLine, Out, Prose, Strict, grace_seconds
 from app.inbound import source_rules as rules
 from app.models import Provider, SourceState
 from app.text import HEADER_NAME
@@ -85,8 +84,7 @@ class SourcePatch(SourceSettings):
 
 
 class SourceRotateIn(Strict):
-    grace_seconds: StrictInt | None = Field(None, ge=0, le=MAX_ROTATION_GRACE_SECONDS,
-                                            description="How long the old secret keeps verifying (default 24 h)")
+    grace_seconds: StrictInt | None = grace_seconds("verifying")
     secret: Secret | None = Field(None, description="The new secret the provider shows; generated when left out")
 
 

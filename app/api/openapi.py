@@ -96,6 +96,13 @@ def ordered(op, description):
     return {**op, "description": description}
 
 
+def _rotate_op(operation_id):
+    """Rotating an endpoint's secret, partner or operational alike."""
+    return operation(operation_id, "Rotate the secret; the old one signs beside the new one for the grace period",
+                     "endpoints:write", "200", "EndpointCreatedOut", body="RotateIn", body_required=False, params=ID,
+                     errors=("404", "422", "500"))
+
+
 def _endpoint_paths():
     endpoint_links = links("getEndpoint", "updateEndpoint", "deleteEndpoint", "rotateSecret", "sendTest",
                             "recoverEndpoint", "previewEndpointPayload")
@@ -116,10 +123,7 @@ def _endpoint_paths():
                                 "wait unless force", "endpoints:write", "200", "DeletedOut",
                                 params=ID + [param("force", schema={"type": "boolean"})], errors=("404", "409", "422")),
         },
-        "/endpoints/{id}/rotate-secret": {"post": operation(
-            "rotateSecret", "Rotate the secret; the old one signs beside the new one for the grace period",
-            "endpoints:write", "200", "EndpointCreatedOut", body="RotateIn", body_required=False, params=ID,
-            errors=("404", "422", "500"))},
+        "/endpoints/{id}/rotate-secret": {"post": _rotate_op("rotateSecret")},
         "/endpoints/{id}/test": {"post": operation(
             "sendTest", "Send a webhook.test event now", "endpoints:write", "202", "DeliveryOut", params=ID,
             errors=("404",),
@@ -154,10 +158,7 @@ def _operational_paths():
                                 "still waiting for it", "endpoints:write", "200", "DeletedOut", params=ID,
                                 errors=("404",)),
         },
-        "/operational-endpoints/{id}/rotate-secret": {"post": operation(
-            "rotateOperationalSecret", "Rotate the secret; the old one signs beside the new one for the grace period",
-            "endpoints:write", "200", "EndpointCreatedOut", body="RotateIn", body_required=False, params=ID,
-            errors=("404", "422", "500"))},
+        "/operational-endpoints/{id}/rotate-secret": {"post": _rotate_op("rotateOperationalSecret")},
         "/operational-event-types": {"get": operation(
             "listOperationalEventTypes", "The events Hookyard posts to operational endpoints", "read", "200",
             "OperationalEventTypesOut")},

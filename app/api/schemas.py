@@ -154,9 +154,14 @@ class OperationalEndpointPatch(OperationalEndpointSettings):
     state_reason: OneLine | None = Field(None, max_length=500)
 
 
+def grace_seconds(what):
+    """The field of a rotation's grace period: how long the old secret keeps doing what (signing, verifying)."""
+    return Field(None, ge=0, le=MAX_ROTATION_GRACE_SECONDS, description=f"How long the old secret keeps {what} "
+                                                                      "(default 24 h)")
+
+
 class RotateIn(Strict):
-    grace_seconds: StrictInt | None = Field(None, ge=0, le=MAX_ROTATION_GRACE_SECONDS,
-                                            description="How long the old secret keeps signing (default 24 h)")
+    grace_seconds: StrictInt | None = grace_seconds("signing")
 
 
 class RecoverIn(Strict):

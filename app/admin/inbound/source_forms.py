@@ -8,6 +8,7 @@ import json
 from wtforms import BooleanField, Form, IntegerField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Optional
 
+from app.checks import parse_json_object
 from app.errors import InvalidInput
 from app.models import Provider
 
@@ -75,13 +76,7 @@ def options_of(provider, form):
     if shops:
         options["shops"] = shops
     if provider is Provider.GENERIC or (form.generic_options.data or "").strip():
-        try:
-            generic = json.loads(form.generic_options.data or "{}")
-        except ValueError as exc:
-            raise InvalidInput(f"Generic options: not JSON ({exc})", field="generic_options") from None
-        if not isinstance(generic, dict):
-            raise InvalidInput("Generic options: write a JSON object", field="generic_options")
-        options.update(generic)
+        options.update(parse_json_object(form.generic_options.data or "{}", "generic_options", "Generic options"))
     return options
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select, update
 
 from app.audit import Action, record
+from app.checks import parse_json_object
 from app.delivery import matching
 from app.delivery.catalog_rules import check_payload
 from app.delivery.messages import get_message, send_message
@@ -37,13 +38,7 @@ def json_diff(before, after, path=""):
 
 def parse_payload(text):
     """Parse a payload typed in an editor; raise InvalidInput saying where the JSON is wrong."""
-    try:
-        payload = json.loads(text or "")
-    except ValueError as exc:
-        raise InvalidInput(f"the payload is not valid JSON: {exc}", field="payload") from None
-    if not isinstance(payload, dict):
-        raise InvalidInput("the payload must be a JSON object", field="payload")
-    return payload
+    return parse_json_object(text or "", "payload", "the payload")
 
 
 def resend_delivery(delivery_id, payload, *, actor):
