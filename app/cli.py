@@ -199,13 +199,8 @@ def _echo_when_listening(host, port, text, timeout=30.0):
 
 
 def register(app):
-    """Add the commands to app.cli."""
-    app.cli.add_command(api_keys)
-    app.cli.add_command(users)
-    app.cli.add_command(retention)
-    app.cli.add_command(alerts)
-    app.cli.add_command(sweep_command)
-    app.cli.add_command(serve)
+    """Add the commands, and the deploy commands (app.cli_deploy), to app.cli."""
     from app import cli_deploy
 
-    cli_deploy.register(app)
+    for command in (api_keys, users, retention, alerts, sweep_command, serve, *cli_deploy.COMMANDS):
+        app.cli.add_command(command)

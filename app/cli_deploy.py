@@ -67,8 +67,5 @@ def receiver_command(host, port):
         server.server_close()
 
 
-def register(app):
-    """Add the commands to app.cli."""
-    app.cli.add_command(release_command)
-    app.cli.add_command(smoke_command)
-    app.cli.add_command(receiver_command)
+#: The commands this module adds (app.cli.register adds them to the app).
+COMMANDS = (release_command, smoke_command, receiver_command)

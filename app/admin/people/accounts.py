@@ -11,7 +11,7 @@ from wtforms.validators import DataRequired, Optional
 
 from app.admin.shared import formatters as fmt
 from app.admin.shared.base import StaffModelView
-from app.admin.shared.posting import staff_post
+from app.admin.shared.posting import done_or_flashed, staff_post
 from app.auth.access import staff_actor
 from app.errors import HookyardError, InvalidInput
 from app.models import Role, utcnow
@@ -97,9 +97,5 @@ class UserView(StaffModelView):
         return user
 
     def update_model(self, form, model):
-        try:
-            update_user(model.id, role=form.role.data, active=form.active.data, actor=staff_actor())
-        except InvalidInput as exc:
-            flash(exc.message, "error")
-            return False
-        return True
+        return done_or_flashed(lambda: update_user(model.id, role=form.role.data, active=form.active.data,
+                                                   actor=staff_actor()), InvalidInput)

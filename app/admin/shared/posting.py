@@ -88,3 +88,13 @@ def answer_or_refusal(act, form, refusal, refuses=InvalidInput):
 def shown_again(page, form, act, refuses=InvalidInput):
     """Return act(form)'s answer; on a refusal, nothing changed, page(form, error=why): the form again, as typed."""
     return answer_or_refusal(act, form, lambda exc: page(form, error=exc.message), refuses)
+
+
+def done_or_flashed(act, refuses):
+    """Run act(); return True, or False when it is refused (refuses), its reason flashed on the next page."""
+    try:
+        act()
+    except refuses as exc:
+        flash(exc.message, "error")
+        return False
+    return True

@@ -4,6 +4,7 @@ checked by the route (app.admin.shared.posting.staff_post, or the monitor's acti
 
 from flask import flash
 
+from app.admin.shared.posting import done_or_flashed
 from app.audit import Action
 from app.auth.access import staff_actor
 from app.delivery.operations.deliveries import (
@@ -29,12 +30,7 @@ def report(outcome, verb):
 
 def within_retry_cap(actor):
     """Say whether actor may take another retry action this hour; if not, the page says so in a banner."""
-    try:
-        check_retry_cap(actor)
-    except LimitReached as exc:
-        flash(exc.message, "error")
-        return False
-    return True
+    return done_or_flashed(lambda: check_retry_cap(actor), LimitReached)
 
 
 def _act(run, verb, *, capped=False):
