@@ -6,6 +6,7 @@ does not exist, so nothing tells a partner what else is there.
 
 from sqlalchemy import select
 
+from app.delivery import catalog, matching
 from app.delivery.endpoints.figures import last_day_figures
 from app.delivery.queries import DeliveryFilter
 from app.errors import NotFound
@@ -22,6 +23,12 @@ def endpoints(link):
                                                      Endpoint.deleted_at.is_(None))).all()
     order = {endpoint_id: n for n, endpoint_id in enumerate(link.endpoint_ids)}
     return sorted(rows, key=lambda row: order[row.id])
+
+
+def event_types(link):
+    """The catalog's event types that at least one of the link's endpoints receives (its filter matches them)."""
+    filters = [row.event_types for row in endpoints(link)]
+    return [t for t in catalog.list_event_types() if any(matching.matches(f, t.name) for f in filters)]
 
 
 def endpoint(link, endpoint_id):

@@ -111,6 +111,12 @@ def home():
                            figures=scope.figures(link), now=utcnow())
 
 
+@bp.get("/events")
+def events():
+    link = g.portal_link
+    return render_template("portal/events.html", link=link, event_types=scope.event_types(link))
+
+
 @bp.get("/deliveries")
 def deliveries():
     link = g.portal_link

@@ -127,3 +127,16 @@ def test_opening_a_link_in_a_staff_browser_ends_the_staff_session(app, client, s
     client.post("/portal/leave", data={"csrf_token": text(client.get("/portal/")).split('name="csrf_token" value="')[1]
                                        .split('"')[0]})
     assert client.get("/admin/endpoints/").status_code == 302  # signed out: to the sign-in page
+
+
+def test_a_partner_reads_the_catalog_of_the_events_its_endpoints_receive_only(app, client, auth, partners, portal):
+    staff_side = app.test_client()  # the portal session reaches nothing outside /portal
+    for name, description in (("order.created", "An order was placed"), ("qr.scanned", "A QR code was scanned")):
+        put = staff_side.put(f"/api/v1/event-types/{name}", headers=auth, json={
+            "description": description, "schema": {"type": "object"}, "example": {"order": 1005}})
+        assert put.status_code == 201
+    page = text(client.get("/portal/events"))
+    assert 'data-event-type="order.created"' in page and "An order was placed" in page
+    assert "qr.scanned" not in page  # its endpoint filters order.* only
+    assert 'href="/portal/events"' in text(client.get("/portal/"))
+    assert "qr.scanned" in text(staff_side.get("/docs/events"))  # the public page still lists every type
