@@ -40,8 +40,9 @@ REDIS_SOCKET_TIMEOUT_SECONDS = 5
 #: a frozen server or a network that drops packets never answers at all (see app.database).
 DATABASE_CLIENT_MARGIN_SECONDS = 2
 #: PostgreSQL connections each process keeps (DB_POOL_SIZE) and may open beyond them (DB_MAX_OVERFLOW), by the
-#: process's role. Sized so the Procfile's defaults (2 web + 2 worker processes, a release or console) stay within
-#: the 20 connections of Heroku's smallest plan (essential-0): see the README's "Connection budget".
+#: process's role. Sized so the Procfile's defaults (2 web + 2 worker processes, each worker's NOTIFY listener, a
+#: release or console) stay within the 20 connections of Heroku's smallest plan (essential-0): see the README's
+#: "Connection budget".
 POOL_DEFAULTS = {"web": (2, 1), "worker": (3, 1), None: (5, 5)}
 #: Largest DB_POOL_SIZE and DB_MAX_OVERFLOW accepted.
 MAX_POOL_CONNECTIONS = 100

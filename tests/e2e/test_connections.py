@@ -17,8 +17,10 @@ WEB_PROCESSES = WORKER_PROCESSES = 2
 
 
 def pool(env, role):
+    """A process's connections at most: its pool, and a worker's NOTIFY listener (tasks/wake_listener.py) beside."""
     config = Config(env, role=role)
-    return config.DB_POOL_SIZE + config.DB_MAX_OVERFLOW
+    listener = 1 if role == "worker" and config.WEBHOOK_WAKE_BY_NOTIFY else 0
+    return config.DB_POOL_SIZE + config.DB_MAX_OVERFLOW + listener
 
 
 class ConnectionSampler(threading.Thread):

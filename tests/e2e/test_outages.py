@@ -30,8 +30,10 @@ def redis_proxy(redis_url):
 @pytest.mark.parametrize("fault", ["cut", "freeze"])
 def test_messages_accepted_while_redis_is_down_still_go_out(database, redis_url, redis_proxy, processes, receiver,
                                                             fault):
+    # The producer's broker hand-off under test: with the NOTIFY wake-up (on by default) a commit makes no broker
+    # call at all (tests/e2e/test_wake_by_notify.py); here it is off, as without PostgreSQL's NOTIFY
     env = service_env(database.url, redis_proxy.url(redis_url), REDIS_CONNECT_TIMEOUT_SECONDS="1",
-                      REDIS_SOCKET_TIMEOUT_SECONDS="2")
+                      REDIS_SOCKET_TIMEOUT_SECONDS="2", WEBHOOK_WAKE_BY_NOTIFY="0")
     port = free_port()
     server = processes.start_server(env, port)
     processes.start_worker(env)
@@ -62,7 +64,8 @@ def test_messages_accepted_while_redis_is_down_still_go_out(database, redis_url,
 
 
 def test_a_frozen_redis_costs_a_producer_nothing(database, redis_url, redis_proxy, processes, receiver):
-    env = service_env(database.url, redis_proxy.url(redis_url))  # default timeouts: 2 s to connect, 5 to answer
+    # Default timeouts: 2 s to connect, 5 to answer; the broker hand-off under test (not the NOTIFY wake-up)
+    env = service_env(database.url, redis_proxy.url(redis_url), WEBHOOK_WAKE_BY_NOTIFY="0")
     port = free_port()
     server = processes.start_server(env, port)
     worker = processes.start_worker(env)
