@@ -2,6 +2,7 @@
 
     python bench/scheduled.py                     # 1,000 messages scheduled 5 s ahead
     python bench/scheduled.py --count 200 --ahead 3
+    python bench/scheduled.py --max-in-flight 16     # the endpoint may take 16 worker slots, not 4
 
 The Procfile's worker (`dramatiq tasks.worker`, --processes x --threads) on PostgreSQL + Redis. --count messages
 are written with deliver_at --ahead seconds from now (in commits of 100, as a producer scheduling a campaign
@@ -44,6 +45,8 @@ def parse_args(argv=None):
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--count", type=int, default=1000, help="messages scheduled")
     parser.add_argument("--ahead", type=float, default=5.0, help="seconds ahead they are scheduled")
+    parser.add_argument("--max-in-flight", type=int, default=None,
+                        help="the endpoint's worker slots (default: WEBHOOK_MAX_IN_FLIGHT, 4)")
     args = parser.parse_args(argv)
     check_targets_are_disposable(args)
     return args
@@ -75,7 +78,7 @@ def run(args, stack):
     receiver = Receiver()
     stack.callback(receiver.stop)
     with app.app_context():
-        create_endpoint(receiver.url + "hook", name="campaign")
+        create_endpoint(receiver.url + "hook", name="campaign", max_in_flight=args.max_in_flight)
     worker = Worker(args.processes, args.threads, env)
     stack.callback(worker.stop)
     worker.wait_ready()
