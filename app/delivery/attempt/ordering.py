@@ -12,6 +12,7 @@ resolving it, or cancelling it.
 """
 
 from sqlalchemy import and_, exists, or_, select
+from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.models import Delivery, DeliveryStatus, Endpoint, OrderingFailure
@@ -52,15 +53,20 @@ def sequence_header(sequence):
     return {} if sequence is None else {SEQUENCE_HEADER: str(sequence)}
 
 
-def waiting_for(delivery):
-    """The earliest delivery of the same ordering key at the same endpoint that holds this pending one up, or None
-    (what the console's "waiting for #N" names)."""
-    if delivery.ordering_key is None or delivery.status is not DeliveryStatus.PENDING:
-        return None
-    earlier = deliveries.alias("earlier_in_key")
-    found = db.session.scalar(
-        select(earlier.c.id).where(earlier.c.endpoint_id == delivery.endpoint_id,
-                                   earlier.c.ordering_key == delivery.ordering_key,
-                                   earlier.c.ordering_sequence < delivery.ordering_sequence, blocks(earlier))
-        .order_by(earlier.c.ordering_sequence).limit(1))
-    return db.session.get(Delivery, found) if found else None
+def waiting_for(rows):
+    """{delivery id: the earliest delivery of the same ordering key at the same endpoint that holds it up} for the
+    pending keyed deliveries among rows (what the console's "waiting for #N" names), in two statements however
+    many rows a page shows."""
+    keyed = [row.id for row in rows if row.ordering_key is not None and row.status is DeliveryStatus.PENDING]
+    if not keyed:
+        return {}
+    waiting, earlier = deliveries.alias("waiting"), deliveries.alias("earlier_in_key")
+    first = (select(earlier.c.id).where(earlier.c.endpoint_id == waiting.c.endpoint_id,
+                                        earlier.c.ordering_key == waiting.c.ordering_key,
+                                        earlier.c.ordering_sequence < waiting.c.ordering_sequence, blocks(earlier))
+             .order_by(earlier.c.ordering_sequence).limit(1).correlate(waiting).scalar_subquery())
+    ahead = dict(db.session.execute(select(waiting.c.id, first).where(waiting.c.id.in_(keyed))).all())
+    ids = {found for found in ahead.values() if found}
+    loaded = {row.id: row for row in db.session.scalars(
+        select(Delivery).options(joinedload(Delivery.message)).where(Delivery.id.in_(ids)))} if ids else {}
+    return {delivery_id: loaded[found] for delivery_id, found in ahead.items() if found}
