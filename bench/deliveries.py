@@ -102,6 +102,17 @@ def parse_args(argv=None):
     return args
 
 
+def worker_bench_parser(doc):
+    """The arguments every benchmark of the Procfile's worker on PostgreSQL + Redis takes (its description: doc's
+    first paragraph); check_targets_are_disposable() vets the first two."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    parser.add_argument("--database-url", default="postgresql://postgres@127.0.0.1/hookyard_bench")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/3")
+    parser.add_argument("--processes", type=int, default=2, help="worker processes (dramatiq --processes)")
+    parser.add_argument("--threads", type=int, default=8, help="threads per worker process (dramatiq --threads)")
+    return parser
+
+
 def check_targets_are_disposable(args):
     """Refuse a database or Redis db that may hold anything but benchmark data."""
     dbname = urlsplit(args.database_url).path.lstrip("/")

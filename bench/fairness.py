@@ -15,7 +15,6 @@ draining meanwhile (its deliveries per second are printed). The database named i
 re-migrated (its name must contain "bench"); the Redis db is flushed (not 0 or 15).
 """
 
-import argparse
 import os
 import statistics
 import sys
@@ -33,15 +32,12 @@ from deliveries import (  # bench/deliveries.py (run as a script: bench/ is on t
     make_payload,
     reset_state,
     run_stopping_cleanly,
+    worker_bench_parser,
 )
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--database-url", default="postgresql://postgres@127.0.0.1/hookyard_bench")
-    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/3")
-    parser.add_argument("--processes", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=8)
+    parser = worker_bench_parser(__doc__)
     parser.add_argument("--slow-delay", type=float, default=2.0, help="seconds endpoint A takes to answer")
     parser.add_argument("--backlog", type=int, default=400, help="endpoint A's backlog")
     parser.add_argument("--fast-rate", type=float, default=5.0, help="endpoint B's messages per second")

@@ -15,7 +15,6 @@ for that key. Rate: messages from the first enqueue to the last success. Targets
 "bench"); the Redis db is flushed (not 0 or 15).
 """
 
-import argparse
 import json
 import os
 import random
@@ -34,15 +33,12 @@ from deliveries import (  # bench/deliveries.py (run as a script: bench/ is on t
     make_payload,
     reset_state,
     run_stopping_cleanly,
+    worker_bench_parser,
 )
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--database-url", default="postgresql://postgres@127.0.0.1/hookyard_bench")
-    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/3")
-    parser.add_argument("--processes", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=8)
+    parser = worker_bench_parser(__doc__)
     parser.add_argument("--messages", type=int, default=10_000)
     parser.add_argument("--keys", type=int, default=50)
     parser.add_argument("--fail-every", type=int, default=50, help="one message in n fails its first attempt")

@@ -12,7 +12,6 @@ time, none early. The database named in --database-url is dropped and re-migrate
 "bench"); the Redis db is flushed (not 0 or 15).
 """
 
-import argparse
 import os
 import sys
 import time
@@ -28,6 +27,7 @@ from deliveries import (  # bench/deliveries.py (run as a script: bench/ is on t
     make_payload,
     reset_state,
     run_stopping_cleanly,
+    worker_bench_parser,
 )
 from fairness import p
 
@@ -38,11 +38,7 @@ ON_TIME_SECONDS = 2.0
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--database-url", default="postgresql://postgres@127.0.0.1/hookyard_bench")
-    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/3")
-    parser.add_argument("--processes", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=8)
+    parser = worker_bench_parser(__doc__)
     parser.add_argument("--count", type=int, default=1000, help="messages scheduled")
     parser.add_argument("--ahead", type=float, default=5.0, help="seconds ahead they are scheduled")
     parser.add_argument("--max-in-flight", type=int, default=None,
