@@ -5,13 +5,14 @@ does not exist, so nothing tells a partner what else is there.
 """
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from app.delivery import catalog, matching
 from app.delivery.endpoints.figures import last_day_figures
 from app.delivery.queries import DeliveryFilter
 from app.errors import NotFound
 from app.extensions import db
-from app.models import Delivery, DeliveryAttempt, Endpoint, utcnow
+from app.models import Delivery, DeliveryAttempt, Endpoint, Message, utcnow
 
 #: Deliveries on one page of the portal's list.
 PER_PAGE = 20
@@ -54,7 +55,8 @@ def deliveries(link, flt: DeliveryFilter, page=1):
     ids = [flt.endpoint_id] if flt.endpoint_id else link.endpoint_ids
     query = (select(Delivery).where(*flt.replace(endpoint_id=None).conditions(), Delivery.endpoint_id.in_(ids),
                                     Delivery.endpoint_id.in_(link.endpoint_ids), _visible())
-             .order_by(Delivery.created_at.desc(), Delivery.id.desc()))
+             .order_by(Delivery.created_at.desc(), Delivery.id.desc())
+             .options(joinedload(Delivery.message).load_only(Message.reference)))  # each row shows its reference
     rows = db.session.scalars(query.offset((page - 1) * PER_PAGE).limit(PER_PAGE + 1)).all()
     return rows[:PER_PAGE], len(rows) > PER_PAGE
 
