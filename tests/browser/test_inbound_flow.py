@@ -3,6 +3,7 @@ staff find it, view it, replay it once the handler is fixed, and watch it end pr
 production Content-Security-Policy (see new_page in conftest)."""
 
 import json
+import re
 import urllib.request
 
 import pytest
@@ -92,6 +93,7 @@ def test_find_a_failed_event_view_it_replay_it_and_see_it_processed(
     # And once the handler is fixed, they go back and replay it from its row, which shows it processed
     warranty_handler["broken"] = None
     page.get_by_role("link", name="Back to inbound webhooks").click()
+    page.wait_for_url(re.compile(r"/admin/inbound/\?"))  # loaded, scripts too: the replay button posts through htmx
     row = page.locator(f'#hy-rows tr[data-id="{event_id}"]')
     row.locator("button[data-action=replay]").click()
     expect(row.locator("[data-outcome]")).to_have_attribute("data-outcome", "processed", timeout=20_000)
