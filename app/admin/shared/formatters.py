@@ -4,6 +4,8 @@ escaped by Markup; templates reach these as globals (see app.admin.init_admin), 
 from datetime import UTC
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from flask_babel import format_timedelta
+from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup, escape
 
@@ -16,8 +18,15 @@ STATUS_BADGES = {
     "pending": "warning", "sending": "info", "succeeded": "success", "failed": "danger", "cancelled": "secondary",
     "received": "warning", "processing": "info", "processed": "success", "ignored": "secondary",
 }
-#: Units for durations in words, largest first.
+#: Units for durations in words, largest first (translated where shown).
 _UNITS = ((86400, "d"), (3600, "h"), (60, "min"), (1, "s"))
+
+
+def _unit(count, unit):
+    """Say count units, abbreviated, in the page's language ("5 min", "5 phút")."""
+    words = {"d": _("%(n)s d", n=count), "h": _("%(n)s h", n=count), "min": _("%(n)s min", n=count),
+             "s": _("%(n)s s", n=count)}
+    return words[unit]
 
 
 def viewer_zone():
@@ -33,28 +42,23 @@ def duration(seconds):
     """Say a number of seconds the way people do: 86400 -> "24 h", 300 -> "5 min", 90 -> "1 min 30 s"."""
     seconds = int(round(float(seconds)))
     if seconds == 0:
-        return "0 s"
+        return _unit(0, "s")
     if seconds % 3600 == 0 and seconds <= 7 * 86400:
-        return f"{seconds // 3600} h"
+        return _unit(seconds // 3600, "h")
     parts = []
     for size, unit in _UNITS:
         if seconds >= size and len(parts) < 2:
-            parts.append(f"{seconds // size} {unit}")
+            parts.append(_unit(seconds // size, unit))
             seconds %= size
     return " ".join(parts)
 
 
-def relative(moment, now=None):
-    """Say how far moment is from now in words: "3 min ago", "in 2 h"."""
+def relative(moment, now=None, direction=True):
+    """Say how far moment is from now in the page's language: "3 minutes ago", "3 phút trước", "in 2 hours";
+    without direction, only how long ("3 minutes", for an age)."""
     if moment is None:
         return ""
-    seconds = ((now or utcnow()) - moment).total_seconds()
-    future, seconds = seconds < 0, abs(seconds)
-    for limit, size, unit in ((60, 1, "s"), (3600, 60, "min"), (86400, 3600, "h"), (float("inf"), 86400, "d")):
-        if seconds < limit:
-            amount = f"{int(seconds // size)} {unit}"
-            break
-    return f"in {amount}" if future else f"{amount} ago"
+    return format_timedelta(moment - (now or utcnow()), add_direction=direction)
 
 
 def absolute(moment):
@@ -62,10 +66,14 @@ def absolute(moment):
     return moment.astimezone(viewer_zone()).strftime("%Y-%m-%d %H:%M:%S %Z")
 
 
-def time_cell(moment, exact=False):
-    """A relative time with the exact time (viewer's zone) on hover, or shown beside it when exact."""
+def time_cell(moment, exact=False, age=False):
+    """A relative time with the exact time (viewer's zone) on hover, or shown beside it when exact; an age (how long
+    ago, without "ago") when age."""
     if moment is None:
         return Markup('<span class="hy-muted">—</span>')
+    if age:
+        return Markup('<time datetime="{}" title="{}">{}</time>').format(moment.isoformat(), absolute(moment),
+                                                                        relative(moment, direction=False))
     if exact:
         return Markup('<time datetime="{}">{} <span class="hy-muted">({})</span></time>').format(
             moment.isoformat(), relative(moment), absolute(moment))
