@@ -18,7 +18,10 @@ babel = Babel()
 
 
 def select_locale():
-    """The signed-in person's language, else the browser's best match among LOCALES, else English."""
+    """The signed-in person's language, else the browser's best match among LOCALES, else English. The partner
+    portal speaks English only."""
+    if request and request.blueprint == "portal":
+        return LOCALES[0]
     chosen = getattr(current_user, "locale", None)
     return chosen if chosen in LOCALES else browser_locale()
 

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask_babel import format_timedelta
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup, escape
 
@@ -17,6 +18,13 @@ from app.staff.reference_links import link_for
 STATUS_BADGES = {
     "pending": "warning", "sending": "info", "succeeded": "success", "failed": "danger", "cancelled": "secondary",
     "received": "warning", "processing": "info", "processed": "success", "ignored": "secondary",
+}
+#: What each status (and each status tab) is called on a page (the badge's data-status keeps the value).
+STATUS_LABELS = {
+    "pending": _l("pending"), "sending": _l("sending"), "succeeded": _l("succeeded"), "failed": _l("failed"),
+    "cancelled": _l("cancelled"), "received": _l("received"), "processing": _l("processing"),
+    "processed": _l("processed"), "ignored": _l("ignored"), "enabled": _l("enabled"), "paused": _l("paused"),
+    "disabled": _l("disabled"), "all": _l("all"), "scheduled": _l("scheduled"), "resolved": _l("resolved"),
 }
 #: Units for durations in words, largest first (translated where shown).
 _UNITS = ((86400, "d"), (3600, "h"), (60, "min"), (1, "s"))
@@ -81,14 +89,20 @@ def time_cell(moment, exact=False, age=False):
                                                                     relative(moment))
 
 
+def status_label(status):
+    """A status's name in the page's language ("failed", "thất bại")."""
+    value = getattr(status, "value", status)
+    return str(STATUS_LABELS.get(value, value))
+
+
 def status_badge(status, error=None, lease_expires_at=None):
     """A coloured status badge; the last error, if any, in its tooltip. A sending delivery whose lease ran out
     says so: its worker is gone, the sweep will record the attempt, and staff may cancel it."""
     value = getattr(status, "value", status)
-    label = value
+    label = status_label(value)
     if value == "sending" and lease_expires_at is not None and lease_expires_at < utcnow():
-        label = "sending: worker lost"
-        error = "The worker stopped before recording this attempt; the receiver may have it."
+        label = _("sending: worker lost")
+        error = _("The worker stopped before recording this attempt; the receiver may have it.")
     title = Markup(' title="{}" data-toggle="tooltip"').format(error) if error else ""
     return Markup('<span class="badge badge-status badge-{}"{} data-status="{}">{}</span>').format(
         STATUS_BADGES.get(value, "light"), title, value, label)
