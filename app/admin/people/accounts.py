@@ -4,6 +4,7 @@ Changes go through app.staff services, which audit them."""
 from flask import flash, request
 from flask_admin import expose
 from flask_admin.helpers import get_form_data
+from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 from wtforms import BooleanField, EmailField, Form, PasswordField, SelectField
@@ -70,7 +71,9 @@ class UserView(StaffModelView):
     def lift_cap(self, user_id):
         user = lift_retry_cap(user_id, request.form.get("hours"), actor=staff_actor())
         lifted = user.retry_cap_lifted_until
-        return f"Retry cap of {user.email} " + (f"lifted until {lifted:%H:%M} UTC." if lifted else "restored.")
+        if lifted:
+            return _("Retry cap of %(email)s lifted until %(time)s UTC.", email=user.email, time=f"{lifted:%H:%M}")
+        return _("Retry cap of %(email)s restored.", email=user.email)
 
     def create_form(self, obj=None):
         return UserCreateForm(get_form_data(), obj=obj)
