@@ -16,10 +16,11 @@ VERBATIM = {"script", "style", "code", "pre", "kbd", "samp"}
 SAME_IN_EVERY_LANGUAGE = {
     "hookyard", "ms", "http", "https", "json", "url", "urls", "api", "id", "ids", "html", "utc", "hmac", "sha", "ok",
     "shopify", "stripe", "zoho", "webhook", "webhooks", "svix", "etc", "tls", "dns", "csv", "kb", "mb", "s", "h",
-    "min", "d", "x", "iana",
+    "min", "d", "x", "iana", "post", "get", "xx", "authorization", "p",
 }
 #: Mark left where a Jinja expression stood.
 MARK = "\x00"
+CAPITALISED = re.compile(r"^[A-Z][a-z]+[.…]?$")
 CSS_CLASS = re.compile(r"^[a-z0-9-]+$")
 WORD = re.compile(r"[^\W\d_]+")
 
@@ -39,7 +40,8 @@ class _Visible(HTMLParser):
             self.verbatim += 1
         attrs = dict(attrs)
         for name, value in attrs.items():
-            shown = name in VISIBLE_ATTRIBUTES or (name == "value" and attrs.get("type") in ("submit", "button"))
+            button = tag == "input" and attrs.get("type") in ("submit", "button")
+            shown = name in VISIBLE_ATTRIBUTES or (button and name == "value")
             if shown and value and words_needing_translation(value):
                 self.found.append(f'{name}="{value.replace(MARK, "…")}"')
 
@@ -55,23 +57,26 @@ class _Visible(HTMLParser):
 def _skeleton(env, source):
     """The template's own text with every Jinja expression and tag replaced by MARK; string literals in Jinja
     code that are not arguments of a translation call come back separately."""
-    text, literals, depth, previous = [], [], 0, []
-    in_trans = False
+    text, literals, previous = [], [], []
+    in_trans = in_block = False
     for _, kind, value in env.lex(source):
         if kind == TOKEN_DATA:
             text.append(MARK if in_trans else value)
             continue
         if kind == "whitespace":
             continue
-        text.append(MARK) if not text or text[-1] != MARK else None
+        if kind == TOKEN_BLOCK_BEGIN:
+            in_block = True
+        elif kind == TOKEN_BLOCK_END:
+            in_block = False
+        elif not in_block and (not text or text[-1] != MARK):
+            text.append(MARK)  # an expression's value; a tag ({% if %}) leaves nothing, so <option{% if %}> parses
         if kind == TOKEN_NAME and previous[-1:] == [TOKEN_BLOCK_BEGIN]:
             in_trans = in_trans or value == "trans"
             in_trans = in_trans and value != "endtrans"
         if kind == TOKEN_STRING and _is_prose(value[1:-1]) and not _translated(previous):
             literals.append(value[1:-1])
-        previous = (previous + [value if kind in (TOKEN_NAME, "operator") else kind])[-3:]
-        depth += kind == TOKEN_BLOCK_BEGIN
-        depth -= kind == TOKEN_BLOCK_END
+        previous = (previous + [value if kind in (TOKEN_NAME, "operator") else kind])[-4:]
     return "".join(text), literals
 
 
@@ -80,14 +85,16 @@ TRANSLATING = {"_", "gettext", "ngettext", "_gettext", "_ngettext"}
 
 
 def _translated(previous):
-    return previous[-2:-1] and previous[-1] == "(" and previous[-2] in TRANSLATING or previous[-1:] == [","] and \
-        previous[-3] in TRANSLATING
+    return previous[-2:-1] and previous[-1] == "(" and previous[-2] in TRANSLATING or \
+        len(previous) == 4 and previous[1:] == ["(", TOKEN_STRING, ","] and previous[0] in TRANSLATING
 
 
 def _is_prose(value):
-    """A string literal that reads as words to a person: two words or more, one of them not technical, and not a
-    list of CSS classes."""
+    """A string literal that reads as words to a person: a capitalised word, or two words or more, one of them not
+    technical, and not a list of CSS classes."""
     parts = value.split()
+    if len(parts) == 1 and CAPITALISED.match(value):
+        return bool(words_needing_translation(value))  # a label such as 'Replay'
     classes = all(CSS_CLASS.match(part) for part in parts) and "-" in value
     return len(parts) >= 2 and not classes and bool(words_needing_translation(value)) and not value.startswith("%")
 
