@@ -21,6 +21,9 @@ PAGES = {
     "/admin/endpoints/": "Endpoint",
     "/admin/preferences/": "Ngôn ngữ của các trang này",
     "/account/password": "Đổi mật khẩu",
+    "/admin/messages/": "Mã tham chiếu",
+    "/admin/audit/": "Người thực hiện",
+    "/admin/users/": "Giới hạn thử lại mỗi giờ",
 }
 
 
