@@ -41,6 +41,9 @@ def create_app(config=None):
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
+    from app import i18n
+
+    i18n.init_app(app)
     limiter.init_app(app)
     from app.security import init_security_headers
 

@@ -5,6 +5,9 @@ import smtplib
 from email.message import EmailMessage
 
 from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from app.audit import SYSTEM, Action, record
 from app.delivery.attempt import sender
@@ -22,6 +25,14 @@ HEADLINES = {
     "recovered": "has recovered",
     "paused": "was paused by its receiver",
     "final_failure": "has a delivery that failed for good",
+}
+#: The same lines in an email's language.
+EMAIL_HEADLINES = {
+    "failing": _l("is failing"),
+    "disabled": _l("was disabled"),
+    "recovered": _l("has recovered"),
+    "paused": _l("was paused by its receiver"),
+    "final_failure": _l("has a delivery that failed for good"),
 }
 #: The audit action of each kind.
 ACTIONS = {"failing": Action.ALERT_FAILING, "disabled": Action.ALERT_DISABLED, "recovered": Action.ALERT_RECOVERED,
@@ -72,8 +83,11 @@ def send_alert(kind, endpoint_id, reason):
     if endpoint is None:
         return []
     body = alert_body(kind, endpoint, reason)
-    channels = notify(f"[Hookyard] Endpoint {endpoint.name or endpoint.url} {HEADLINES[kind]}",
-                      _endpoint_text(body), body)
+    with force_locale(current_app.config["ALERT_EMAIL_LANGUAGE"]):
+        subject = _("[Hookyard] Endpoint %(endpoint)s %(headline)s", endpoint=endpoint.name or endpoint.url,
+                    headline=EMAIL_HEADLINES[kind])
+        text = _endpoint_text(body)
+    channels = notify(subject, text, body)
     record(SYSTEM, ACTIONS[kind], f"{endpoint.name or endpoint.url} {HEADLINES[kind]}: {reason} "
            f"(sent by {', '.join(channels) or 'no channel: set ALERT_EMAIL_TO or ALERT_WEBHOOK_URL'})",
            target_type="endpoint", target_ids=[endpoint_id], after={"channels": channels})
@@ -89,10 +103,13 @@ def _post(url, body):
 
 def _endpoint_text(body):
     facts = body["endpoint"]
-    return (f"{body['reason']}.\n\nEndpoint: {facts['name'] or ''} {facts['url']}\nState: {facts['state']}"
-            f"{' (' + facts['state_reason'] + ')' if facts['state_reason'] else ''}\n"
-            f"Failures in a row: {facts['consecutive_failures']}\nPending deliveries: {facts['pending_deliveries']}\n"
-            f"What to do: {body['runbook']}\n")
+    state = facts["state"] + (f" ({facts['state_reason']})" if facts["state_reason"] else "")
+    lines = [f"{body['reason']}.", "", _("Endpoint: %(name)s %(url)s", name=facts["name"] or "", url=facts["url"]),
+             _("State: %(state)s", state=state),
+             _("Failures in a row: %(count)s", count=facts["consecutive_failures"]),
+             _("Pending deliveries: %(count)s", count=facts["pending_deliveries"]),
+             _("What to do: %(runbook)s", runbook=body["runbook"])]
+    return "\n".join(lines) + "\n"
 
 
 def send_email(to, subject, text):

@@ -67,6 +67,7 @@ class Action(enum.StrEnum):
     USER_PASSWORD_RESET = "user.password_reset"
     USER_PASSWORD_REFUSED = "user.password_refused"
     USER_TIME_ZONE = "user.time_zone"
+    USER_LOCALE = "user.locale"
     USER_LIFT_CAP = "user.lift_cap"
     USER_HIDE_BANNER = "user.hide_banner"
     API_KEY_CREATE = "api_key.create"

@@ -124,6 +124,13 @@ def parse_schedule(raw):
 
 
 
+def email_language(raw):
+    """Parse the language of alert and digest emails: en or vi."""
+    if raw.strip() not in ("en", "vi"):
+        raise ValueError(raw)
+    return raw.strip()
+
+
 def without_trailing_slash(raw):
     """Drop the trailing slashes of a base URL."""
     return raw.rstrip("/")
@@ -264,6 +271,8 @@ SECTIONS = (
         Env("SMTP_PASSWORD", doc="That account's password."),
         Env("SMTP_STARTTLS", env_bool, True, doc="Upgrade the connection with STARTTLS."),
         Env("SMTP_FROM", default="hookyard@localhost", doc="The sender of alert emails."),
+        Env("ALERT_EMAIL_LANGUAGE", email_language, "en",
+            doc="The language of endpoint alert and digest emails: en or vi."),
         # Defaults of the alert rules (Settings page, in its ranges): success rate under a threshold over a window,
         # with a minimum volume, and a backlog whose oldest pending delivery is overdue by this many minutes.
         Env("ALERT_SUCCESS_RATE_PERCENT", number, 90, 0, 100, doc="Alert under this success rate."),

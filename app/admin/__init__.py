@@ -11,6 +11,7 @@ rooms.
 
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
+from flask_babel import lazy_gettext as _l
 
 from app.admin.inbound.events import InboundEventView
 from app.admin.inbound.sources import InboundSourceView
@@ -29,6 +30,7 @@ from app.admin.people.settings_page import SettingsView
 from app.admin.shared import formatters as fmt
 from app.admin.shared.banners import staff_summary
 from app.admin.shared.base import HomeView
+from app.admin.shared.script_words import script_words
 from app.admin.system.audit_log import AuditView
 from app.admin.system.overview import OverviewView
 from app.admin.system.runbooks import RunbookView
@@ -41,30 +43,33 @@ from app.models import AuditEntry, Delivery, Message, User, utcnow
 
 def init_admin(app):
     """Register the admin views, template helpers and banners on app."""
-    admin = Admin(app, name="Hookyard", url="/admin", index_view=HomeView(url="/admin/home", name="Home"),
+    admin = Admin(app, name="Hookyard", url="/admin", index_view=HomeView(url="/admin/home", name=_l("Home")),
                   theme=Bootstrap4Theme(base_template="admin/hookyard_base.html", fluid=True),
                   csp_nonce_generator=app.jinja_env.globals["csp_nonce"])
-    admin.add_view(OverviewView(name="Overview", url="/admin/overview", endpoint="overview"))
-    admin.add_view(DeliveryView(Delivery, db, name="Sync monitor", url="/admin", endpoint="monitor"))
-    admin.add_view(InboundEventView(name="Inbound", url="/admin/inbound", endpoint="inbound_events"))
-    admin.add_view(MessageView(Message, db, name="Messages", endpoint="messages"))
-    admin.add_view(EndpointView(name="Endpoints", url="/admin/endpoints", endpoint="endpoints"))
-    admin.add_view(CatalogView(name="Event catalog", url="/admin/event-types", endpoint="catalog"))
-    admin.add_view(InboundSourceView(name="Inbound sources", url="/admin/inbound-sources", endpoint="inbound_sources"))
-    admin.add_view(JobView(name="Bulk jobs", url="/admin/jobs", endpoint="jobs"))
-    admin.add_view(SendEventView(name="Send an event", url="/admin/send-event", endpoint="send_event"))
-    admin.add_view(AuditView(AuditEntry, db, name="Audit log", endpoint="audit"))
-    admin.add_view(UserView(User, db, name="Users", endpoint="users"))
-    admin.add_view(ApiKeyView(name="API keys", url="/admin/api-keys", endpoint="api_keys"))
-    admin.add_view(ReferenceLinkView(name="Reference links", url="/admin/reference-links", endpoint="reference_links"))
-    admin.add_view(SettingsView(name="Settings", url="/admin/settings", endpoint="settings"))
-    admin.add_view(SystemView(name="System", url="/admin/system", endpoint="system"))
-    admin.add_view(RunbookView(name="Runbooks", url="/admin/runbooks", endpoint="runbooks"))
-    admin.add_view(PreferencesView(name="Preferences", url="/admin/preferences", endpoint="preferences"))
-    app.jinja_env.globals.update(time_cell=fmt.time_cell, status_badge=fmt.status_badge, tag_list=fmt.tag_list,
+    admin.add_view(OverviewView(name=_l("Overview"), url="/admin/overview", endpoint="overview"))
+    admin.add_view(DeliveryView(Delivery, db, name=_l("Sync monitor"), url="/admin", endpoint="monitor"))
+    admin.add_view(InboundEventView(name=_l("Inbound"), url="/admin/inbound", endpoint="inbound_events"))
+    admin.add_view(MessageView(Message, db, name=_l("Messages"), endpoint="messages"))
+    admin.add_view(EndpointView(name=_l("Endpoints"), url="/admin/endpoints", endpoint="endpoints"))
+    admin.add_view(CatalogView(name=_l("Event catalog"), url="/admin/event-types", endpoint="catalog"))
+    admin.add_view(InboundSourceView(name=_l("Inbound sources"), url="/admin/inbound-sources",
+                                     endpoint="inbound_sources"))
+    admin.add_view(JobView(name=_l("Bulk jobs"), url="/admin/jobs", endpoint="jobs"))
+    admin.add_view(SendEventView(name=_l("Send an event"), url="/admin/send-event", endpoint="send_event"))
+    admin.add_view(AuditView(AuditEntry, db, name=_l("Audit log"), endpoint="audit"))
+    admin.add_view(UserView(User, db, name=_l("Users"), endpoint="users"))
+    admin.add_view(ApiKeyView(name=_l("API keys"), url="/admin/api-keys", endpoint="api_keys"))
+    admin.add_view(ReferenceLinkView(name=_l("Reference links"), url="/admin/reference-links",
+                                     endpoint="reference_links"))
+    admin.add_view(SettingsView(name=_l("Settings"), url="/admin/settings", endpoint="settings"))
+    admin.add_view(SystemView(name=_l("System"), url="/admin/system", endpoint="system"))
+    admin.add_view(RunbookView(name=_l("Runbooks"), url="/admin/runbooks", endpoint="runbooks"))
+    admin.add_view(PreferencesView(name=_l("Preferences"), url="/admin/preferences", endpoint="preferences"))
+    app.jinja_env.globals.update(time_cell=fmt.time_cell, status_badge=fmt.status_badge, status_label=fmt.status_label,
+                                 tag_list=fmt.tag_list,
                                  duration=fmt.duration, viewer_zone=fmt.viewer_zone, page_numbers=fmt.page_numbers,
-                                 staff_summary=staff_summary, retry_blocked=retry_blocked, utcnow=utcnow,
-                                 waiting_for=waiting_for,
+                                 staff_summary=staff_summary, script_words=script_words, retry_blocked=retry_blocked,
+                                 utcnow=utcnow, waiting_for=waiting_for,
                                  response_body=fmt.response_body, reference_link=fmt.reference_link)
     # Attempts recorded before every custom header value was masked still hold some in clear: mask on display too.
     app.jinja_env.filters["masked_headers"] = mask_outbound_headers

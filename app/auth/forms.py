@@ -1,5 +1,6 @@
 """Sign-in forms (Flask-WTF, so each carries its CSRF token)."""
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length
@@ -8,11 +9,12 @@ from app.staff.users import MIN_PASSWORD_LENGTH
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
 
 
 class PasswordForm(FlaskForm):
-    current = PasswordField("Current password", validators=[DataRequired()])
-    new = PasswordField("New password", validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=200)])
-    repeat = PasswordField("New password again", validators=[DataRequired(), EqualTo("new", "The passwords differ")])
+    current = PasswordField(_l("Current password"), validators=[DataRequired()])
+    new = PasswordField(_l("New password"), validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=200)])
+    repeat = PasswordField(_l("New password again"),
+                           validators=[DataRequired(), EqualTo("new", _l("The passwords differ"))])

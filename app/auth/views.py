@@ -1,6 +1,8 @@
 """Sign in, sign out, change password. Every outcome is audited; sign-in and password attempts are rate-limited."""
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from werkzeug.security import check_password_hash
 
@@ -14,8 +16,8 @@ from app.staff.users import authenticate, change_password
 
 login_manager.user_loader(sessions.load)
 
-#: Shown when a limit is reached.
-TOO_MANY = "Too many attempts from here; wait a minute and try again."
+#: Shown when a limit is reached (Flask-Limiter calls it, so it speaks the page's language).
+TOO_MANY = _l("Too many attempts from here; wait a minute and try again.").__str__
 
 
 def _safe_next(target):
@@ -39,7 +41,7 @@ def login():
             if user.must_change_password:
                 return redirect(url_for("auth.password"))
             return redirect(_safe_next(request.args.get("next")))
-        flash("Wrong email or password.", "error")
+        flash(_("Wrong email or password."), "error")
         return render_template("auth/login.html", form=form), 401
     return render_template("auth/login.html", form=form), 422 if form.errors else 200
 
@@ -64,7 +66,7 @@ def password():
             record(staff_actor(), Action.USER_PASSWORD_REFUSED, "wrong current password", target_type="user",
                    target_ids=[current_user.id])
             db.session.commit()
-            form.current.errors.append("This is not your current password.")
+            form.current.errors.append(_("This is not your current password."))
         else:
             user = current_user._get_current_object()
             try:
@@ -73,7 +75,7 @@ def password():
                 form.new.errors.append(exc.message)
             else:
                 sessions.start(user)  # every session ended, this one too: a stolen copy of its cookie dies with it
-                flash("Password changed; every other session was signed out.", "success")
+                flash(_("Password changed; every other session was signed out."), "success")
                 return redirect(url_for("monitor.index_view"))
     return render_template("auth/password.html", form=form), 422 if form.errors else 200
 

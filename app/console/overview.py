@@ -8,6 +8,7 @@ import dataclasses
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import Integer, cast, extract, func, literal_column, select
 
 from app.delivery.endpoints.figures import is_failing, percentile
@@ -44,9 +45,11 @@ class ChartRange:
 
     @property
     def bar_label(self):
-        """What one bar covers, in words ("5 minutes")."""
+        """What one bar covers, in words in the page's language ("5 minutes")."""
         minutes = self.bucket_seconds // 60
-        return "hour" if minutes == 60 else f"{minutes} minutes" if minutes > 1 else "minute"
+        if minutes == 60:
+            return _("hour")
+        return _("%(count)s minutes", count=minutes) if minutes > 1 else _("minute")
 
 
 #: The charts' ranges, in the order the page offers them; DEFAULT_RANGE when none is asked for.

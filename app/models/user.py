@@ -34,6 +34,8 @@ class User(UserMixin, db.Model):
     last_login_at = mapped_column(UTCDateTime)
     #: IANA time zone the pages show times in (a per-person setting).
     time_zone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
+    #: The language of the staff pages ("en", "vi"); None follows the browser's Accept-Language.
+    locale: Mapped[str | None] = mapped_column(String(16))
     #: The summary banner stays folded away until then (a person's "dismiss for a while").
     banners_hidden_until = mapped_column(UTCDateTime)
     #: An admin lifted this person's hourly retry cap until then (for an incident); audited.

@@ -3,6 +3,7 @@
 from datetime import datetime, time, timedelta
 
 from flask import current_app
+from flask_babel import force_locale, gettext
 from sqlalchemy import func, select
 
 from app.alerts import send_email
@@ -52,17 +53,20 @@ def build_digest(day):
 
 def digest_text(digest):
     """The digest as a plain-text email body."""
-    rate = f"{digest['success_rate']} %" if digest["success_rate"] is not None else "no attempts"
-    lines = [f"Hookyard on {digest['day']} (UTC)", "",
-             f"Deliveries created: {digest['deliveries']} ("
-             + ", ".join(f"{n} {s}" for s, n in digest["by_status"].items() if n) + ")",
-             f"Attempts: {digest['attempts']}, failed: {digest['failed_attempts']}, success rate: {rate}", "",
-             "Per endpoint (most failures first):"]
+    rate = f"{digest['success_rate']} %" if digest["success_rate"] is not None else gettext("no attempts")
+    statuses = ", ".join(f"{n} {s}" for s, n in digest["by_status"].items() if n)
+    lines = [gettext("Hookyard on %(day)s (UTC)", day=digest["day"]), "",
+             gettext("Deliveries created: %(count)s (%(statuses)s)", count=digest["deliveries"], statuses=statuses),
+             gettext("Attempts: %(attempts)s, failed: %(failed)s, success rate: %(rate)s",
+                     attempts=digest["attempts"], failed=digest["failed_attempts"], rate=rate), "",
+             gettext("Per endpoint (most failures first):")]
     for figures in digest["endpoints"]:
         top = sorted(figures["errors"].items(), key=lambda item: -item[1])[:TOP_ERRORS]
-        errors = "; ".join(f"{label} x{n}" for label, n in top) or "no errors"
-        lines.append(f"- {figures['name']}: {figures['attempts']} attempts, {figures['failed']} failed ({errors})")
-    lines += ["", f"Monitor: {current_app.config['PUBLIC_URL']}/admin/"]
+        errors = "; ".join(f"{label} x{n}" for label, n in top) or gettext("no errors")
+        lines.append("- " + gettext("%(name)s: %(attempts)s attempts, %(failed)s failed (%(errors)s)",
+                                    name=figures["name"], attempts=figures["attempts"], failed=figures["failed"],
+                                    errors=errors))
+    lines += ["", gettext("Monitor: %(url)s", url=f"{current_app.config['PUBLIC_URL']}/admin/")]
     return "\n".join(lines) + "\n"
 
 
@@ -72,6 +76,8 @@ def send_digest(day=None):
     digest = build_digest(day)
     to = get_setting("digest_email_to") or get_setting("alert_email_to")
     if to and current_app.config["SMTP_HOST"]:
-        send_email(to, f"[Hookyard] Daily digest for {digest['day']}", digest_text(digest))
+        with force_locale(current_app.config["ALERT_EMAIL_LANGUAGE"]):
+            subject, text = gettext("[Hookyard] Daily digest for %(day)s", day=digest["day"]), digest_text(digest)
+        send_email(to, subject, text)
         return {"sent_to": len(to), "day": digest["day"], "deliveries": digest["deliveries"]}
     return {"sent_to": 0, "day": digest["day"], "reason": "no recipients or no SMTP_HOST"}

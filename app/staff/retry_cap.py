@@ -7,6 +7,7 @@ counted the same; a bulk action or a job counts once, whatever its size.
 from dataclasses import dataclass
 from datetime import timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from app.audit import Action, record
@@ -46,10 +47,10 @@ class Allowance:
     def describe(self):
         """Say it in words for the page: "7 of 10 retries left this hour"."""
         if self.lifted_until is not None:
-            return f"Retry cap lifted until {self.lifted_until:%H:%M} UTC"
+            return _("Retry cap lifted until %(time)s UTC", time=f"{self.lifted_until:%H:%M}")
         if not self.cap:
-            return "No hourly retry cap"
-        return f"{self.left} of {self.cap} retries left this hour"
+            return _("No hourly retry cap")
+        return _("%(left)s of %(cap)s retries left this hour", left=self.left, cap=self.cap)
 
 
 def _lifted_until(actor, now):

@@ -138,6 +138,28 @@ def password_box(email, password):
     width = max(len(line) for line in lines)
     border = "+" + "-" * (width + 2) + "+"
     return "\n".join([border, *(f"| {line.ljust(width)} |" for line in lines), border])
+def check_locale(locale):
+    """Return locale as stored ("" means None: follow the browser); InvalidInput unless the pages speak it."""
+    from app.i18n import LOCALES
+
+    locale = (locale or "").strip() or None
+    if locale is not None and locale not in LOCALES:
+        raise InvalidInput(f"{locale[:16]!r} is not a language these pages speak; use one of {', '.join(LOCALES)}",
+                           field="locale")
+    return locale
+
+
+def set_locale(user, locale, *, actor):
+    """Set the language of a person's pages ("en", "vi"), or "" to follow the browser's; audited."""
+    locale = check_locale(locale)
+    before = user.locale
+    user.locale = locale
+    record(actor, Action.USER_LOCALE, f"language of {user.email}: {before or 'browser'} -> {locale or 'browser'}",
+           target_type="user", target_ids=[user.id], before={"locale": before}, after={"locale": locale})
+    db.session.commit()
+    return user
+
+
 def set_time_zone(user, zone, *, actor):
     """Set the time zone a person's pages show times in (an IANA name such as Europe/Paris); audited."""
     from zoneinfo import available_timezones

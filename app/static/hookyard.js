@@ -21,6 +21,18 @@
 
   function $all(selector, root) { return Array.prototype.slice.call((root || document).querySelectorAll(selector)); }
 
+  // The page's words for what this script writes (<meta name="hy-words">, app/admin/shared/script_words.py); the
+  // English key when a page has none. {name} marks are filled from values.
+  var WORDS = (function () {
+    var meta = document.querySelector('meta[name="hy-words"]');
+    try { return meta ? JSON.parse(meta.content) : {}; } catch (e) { return {}; }
+  })();
+  function t(key, values) {
+    return (WORDS[key] || key).replace(/\{(\w+)\}/g, function (mark, name) {
+      return values && name in values ? String(values[name]) : mark;
+    });
+  }
+
   // --- confirmations, copy buttons, tooltips -------------------------------------------------------------
   document.addEventListener('submit', function (event) {
     var form = event.target, submitter = event.submitter;
@@ -35,7 +47,7 @@
     if (!source) return;
     var text = source.value !== undefined && source.tagName !== 'PRE' && source.tagName !== 'CODE' ? source.value : source.textContent;
     navigator.clipboard.writeText(text.trim()).then(function () {
-      button.textContent = 'Copied';
+      button.textContent = t('Copied');
       button.setAttribute('aria-live', 'polite');
     });
   });
@@ -65,12 +77,12 @@
         if (area.value.trim() || area.required) {
           try {
             var value = JSON.parse(area.value);
-            if (value === null || typeof value !== 'object' || Array.isArray(value)) error = 'The payload must be a JSON object.';
-          } catch (e) { error = 'Not valid JSON: ' + e.message; }
+            if (value === null || typeof value !== 'object' || Array.isArray(value)) error = t('The payload must be a JSON object.');
+          } catch (e) { error = t('Not valid JSON: ') + e.message; }
         }
         area.classList.toggle('is-invalid', !!error);
         area.setAttribute('aria-invalid', error ? 'true' : 'false');
-        if (status) { status.textContent = error || 'Valid JSON.'; status.className = error ? 'small text-danger' : 'small hy-muted'; }
+        if (status) { status.textContent = error || t('Valid JSON.'); status.className = error ? 'small text-danger' : 'small hy-muted'; }
         submits.forEach(function (b) { b.disabled = !!error; });
       }
       area.addEventListener('input', check);
@@ -112,14 +124,14 @@
 
     function showState() {
       if (toggle) {
-        toggle.textContent = refreshPaused() ? 'Resume auto-refresh' : 'Pause auto-refresh';
+        toggle.textContent = refreshPaused() ? t('Resume auto-refresh') : t('Pause auto-refresh');
         toggle.setAttribute('aria-pressed', refreshPaused() ? 'true' : 'false');
       }
       if (dot) dot.classList.toggle('paused', refreshPaused());
       if (!label) return;
-      if (refreshPaused()) label.textContent = 'Auto-refresh paused';
-      else if (selectedRows().length) label.textContent = 'Auto-refresh waits while rows are selected';
-      else label.textContent = 'Refreshing in ' + left + ' s';
+      if (refreshPaused()) label.textContent = t('Auto-refresh paused');
+      else if (selectedRows().length) label.textContent = t('Auto-refresh waits while rows are selected');
+      else label.textContent = t('Refreshing in {n} s', {n: left});
     }
     if (toggle) toggle.addEventListener('click', function () {
       window.localStorage.setItem(PAUSE_KEY, refreshPaused() ? '0' : '1'); left = seconds; showState();
@@ -146,7 +158,7 @@
     document.body.addEventListener('htmx:afterSwap', function (event) {
       var fresh = polled();
       if (status && fresh && (event.detail.elt === fresh || event.detail.target.matches('[data-poll]'))) {
-        status.textContent = 'Updated ' + new Date().toLocaleTimeString();
+        status.textContent = t('Updated {time}', {time: new Date().toLocaleTimeString(document.documentElement.lang)});
       }
     });
     showState();
@@ -171,7 +183,7 @@
     // Selection: the bulk bar counts what is selected and enables its buttons.
     function selectionChanged() {
       var count = selectedRows().length, counter = document.getElementById('bulk-count');
-      if (counter) counter.textContent = count ? count + ' selected' : 'Select rows for bulk actions';
+      if (counter) counter.textContent = count ? t('{n} selected', {n: count}) : t('Select rows for bulk actions');
       $all('#bulk-form [data-needs-selection]').forEach(function (b) { b.disabled = count === 0; });
       var all = document.getElementById('select-all');
       if (all) all.checked = count > 0 && count === $all('input.action-checkbox').length;
@@ -215,7 +227,7 @@
         case 'r':
           var retry = row && row.querySelector('form[data-action=retry]');
           if (!retry || retry.querySelector('button:disabled')) return;  // not allowed now: the button says why
-          if (window.confirm('Retry delivery ' + focusedId + ' now?')) htmx.trigger(retry, 'submit');
+          if (window.confirm(t('Retry delivery {id} now?', {id: focusedId}))) htmx.trigger(retry, 'submit');
           break;
         default: return;
       }

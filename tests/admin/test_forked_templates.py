@@ -31,12 +31,14 @@ class Fork:
 FORKS = (
     Fork('admin/hookyard_page.html', 'admin/base.html',
          'a6add6a45c2ac3c55046ea283318e719269ac7b4e181cc3787904db53b8aaea4',
-         'the page language, a skip link and <main> (accessibility)', (
+         'the page language, a skip link and <main> (accessibility); the navigation toggle\'s label translated', (
              "+{#- Flask-Admin 2.2's bootstrap4 base.html with the page language declared (screen readers need it); the rest is",
              "+    unchanged, so Flask-Admin's blocks work as documented. hookyard_base.html builds on it. -#}",
              '-<html>',
-             '+<html lang="en">',
-             '+<a class="visually-hidden skip-link" href="#main">Skip to the content</a>',
+             '+<html lang="{{ html_lang() }}">',
+             '+<a class="visually-hidden skip-link" href="#main">{{ _(\'Skip to the content\') }}</a>',
+             '-                    aria-controls="admin-navbar-collapse" aria-expanded="false" aria-label="Toggle navigation">',
+             '+                    aria-controls="admin-navbar-collapse" aria-expanded="false" aria-label="{{ _(\'Toggle navigation\') }}">',
              '-        {% block body %}{% endblock %}',
              '+        <main id="main">{% block body %}{% endblock %}</main>',
          )),

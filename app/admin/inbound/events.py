@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from flask import flash, request
 from flask_admin import expose
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -47,14 +48,15 @@ def inbound_filter(args):
     try:
         return queries.InboundFilter.make(**{field: args.get(arg) for arg, field in ARGS.items()})
     except InvalidInput as exc:
-        flash(f"Filter ignored: {exc.message.replace('topic', 'type')}", "error")
+        flash(_("Filter ignored: %(reason)s", reason=exc.message.replace('topic', 'type')), "error")
         return queries.InboundFilter()
 
 
 def replay_blocked(event, allowance, cooldown_seconds, now):
     """Why this person cannot replay this event now (hourly cap, then app.inbound.actions' rules), or None."""
     if allowance is not None and not allowance.unlimited and allowance.left == 0:
-        return f"Hourly retry cap reached (next at {allowance.free_at:%H:%M} UTC); bulk actions count once"
+        return _("Hourly retry cap reached (next at %(time)s UTC); bulk actions count once",
+                 time=f"{allowance.free_at:%H:%M}")
     since = now - timedelta(seconds=cooldown_seconds) if cooldown_seconds else None
     reason = actions.replay_refusal(event, event.source.state, since)
     return reason[0].upper() + reason[1:] if reason else None

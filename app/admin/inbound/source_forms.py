@@ -5,6 +5,7 @@ generated; either way it is never put back into a page once the form is sent."""
 
 import json
 
+from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, Form, IntegerField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Optional
 
@@ -17,37 +18,37 @@ MISMATCH = "The two entries of the secret differ; nothing was changed. Type or p
 
 
 class SourceForm(Form):
-    name = StringField("Name", validators=[DataRequired()],
-                       description="Lower-case letters, digits, '-' or '_': the URL becomes /inbound/<name>; it cannot "
-                                   "change later.")
-    provider = SelectField("Provider", choices=[p.value for p in Provider], default="shopify")
-    description = TextAreaField("Description", validators=[Optional()])
-    secret = PasswordField("Secret", description="Shopify and Stripe show theirs: paste it. Leave both fields blank to "
-                                                 "have one generated (shown once).")
-    secret_again = PasswordField("Secret again")
-    tolerance_seconds = IntegerField("Timestamp tolerance (seconds, Stripe and Standard Webhooks)", default=300)
-    forward = BooleanField("Forward each event as an outbound message (inbound.<name>.<topic>)")
-    token_header = StringField("Zoho: header carrying the token", validators=[Optional()],
-                               description="Zoho only; default Authorization.")
-    event_id_field = StringField("Zoho: JSON field holding the event id", validators=[Optional()],
-                                 description="Zoho only, e.g. id or data.event_id; without it an event's id is a hash "
-                                             "of its body.")
-    shops = StringField("Shopify: shops accepted", validators=[Optional()],
-                        description="Shopify only: comma-separated shop domains (my-store.myshopify.com); empty "
-                                    "accepts any shop.")
-    generic_options = TextAreaField("Generic: how the sender signs (JSON)", validators=[Optional()], description=(
-        'Generic only, e.g. {"signature_header": "X-Slack-Signature", "algorithm": "sha256", "encoding": "hex", '
+    name = StringField(_l("Name"), validators=[DataRequired()],
+                       description=_l("Lower-case letters, digits, '-' or '_': the URL becomes /inbound/<name>; it "
+                                      "cannot change later."))
+    provider = SelectField(_l("Provider"), choices=[p.value for p in Provider], default="shopify")
+    description = TextAreaField(_l("Description"), validators=[Optional()])
+    secret = PasswordField(_l("Secret"), description=_l("Shopify and Stripe show theirs: paste it. Leave both fields "
+                                                        "blank to have one generated (shown once)."))
+    secret_again = PasswordField(_l("Secret again"))
+    tolerance_seconds = IntegerField(_l("Timestamp tolerance (seconds, Stripe and Standard Webhooks)"), default=300)
+    forward = BooleanField(_l("Forward each event as an outbound message (inbound.<name>.<topic>)"))
+    token_header = StringField(_l("Zoho: header carrying the token"), validators=[Optional()],
+                               description=_l("Zoho only; default Authorization."))
+    event_id_field = StringField(_l("Zoho: JSON field holding the event id"), validators=[Optional()],
+                                 description=_l("Zoho only, e.g. id or data.event_id; without it an event's id is a "
+                                                "hash of its body."))
+    shops = StringField(_l("Shopify: shops accepted"), validators=[Optional()],
+                        description=_l("Shopify only: comma-separated shop domains (my-store.myshopify.com); empty "
+                                       "accepts any shop."))
+    generic_options = TextAreaField(_l("Generic: how the sender signs (JSON)"), validators=[Optional()], description=(
+        _l('Generic only, e.g. {"signature_header": "X-Slack-Signature", "algorithm": "sha256", "encoding": "hex", '
         '"prefix": "v0=", "signed": "timestamp_body", "timestamp_header": "X-Slack-Request-Timestamp", '
-        '"content_prefix": "v0:", "separator": ":"}. See README, "Other providers".'))
+        '"content_prefix": "v0:", "separator": ":"}. See README, "Other providers".')))
 
 
 class SettingsForm(Form):
-    description = TextAreaField("Description", validators=[Optional()])
-    tolerance_seconds = IntegerField("Timestamp tolerance (seconds)", validators=[Optional()])
-    token_header = StringField("Zoho: header carrying the token", validators=[Optional()])
-    event_id_field = StringField("Zoho: JSON field holding the event id", validators=[Optional()])
-    shops = StringField("Shopify: shops accepted (comma-separated; empty: any)", validators=[Optional()])
-    generic_options = TextAreaField("Generic: how the sender signs (JSON)", validators=[Optional()])
+    description = TextAreaField(_l("Description"), validators=[Optional()])
+    tolerance_seconds = IntegerField(_l("Timestamp tolerance (seconds)"), validators=[Optional()])
+    token_header = StringField(_l("Zoho: header carrying the token"), validators=[Optional()])
+    event_id_field = StringField(_l("Zoho: JSON field holding the event id"), validators=[Optional()])
+    shops = StringField(_l("Shopify: shops accepted (comma-separated; empty: any)"), validators=[Optional()])
+    generic_options = TextAreaField(_l("Generic: how the sender signs (JSON)"), validators=[Optional()])
 
 
 def typed_secret(first, second):

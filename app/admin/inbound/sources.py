@@ -7,6 +7,7 @@ changes nothing and says why."""
 from flask import current_app, flash, request
 from flask_admin import expose
 from flask_admin.helpers import get_form_data
+from flask_babel import gettext as _
 
 from app.admin.inbound.source_forms import (
     SettingsForm,
@@ -18,6 +19,7 @@ from app.admin.inbound.source_forms import (
 )
 from app.admin.shared.base import StaffView, found
 from app.admin.shared.common import MAX_GRACE_HOURS, grace_hours, no_store
+from app.admin.shared.formatters import status_label
 from app.admin.shared.posting import needs_role, staff_post, submitted
 from app.auth.access import has_role, staff_actor
 from app.credentials import crypto
@@ -65,7 +67,8 @@ class InboundSourceView(StaffView):
         if shown:
             return no_store(self.render("admin/inbound/source_secret.html", source=source, secret=shown,
                                          url=receiving_url(source), created=True))
-        flash(f"Source {source.name} created with the secret you typed; it is kept encrypted and never shown.",
+        flash(_("Source %(name)s created with the secret you typed; it is kept encrypted and never shown.",
+                name=source.name),
               "success")
         return _manage(self, source.id)
 
@@ -89,7 +92,7 @@ class InboundSourceView(StaffView):
         if not form.validate():
             raise InvalidInput("tolerance: enter a whole number of seconds from 1 to 86400", field="tolerance_seconds")
         service.update_source(source, settings_changes(form, source), actor=staff_actor())
-        return "Settings saved."
+        return _("Settings saved.")
 
     @expose("/<source_id>/forward", methods=("POST",))
     @staff_post(Role.ADMIN, done=_manage)
@@ -99,7 +102,7 @@ class InboundSourceView(StaffView):
         if wanted not in ("on", "off"):
             raise InvalidInput("Forwarding must be turned on or off")
         service.update_source(source, {"forward": wanted == "on"}, actor=staff_actor())
-        return f"Forwarding turned {wanted}."
+        return _("Forwarding turned on.") if wanted == "on" else _("Forwarding turned off.")
 
     @expose("/<source_id>/state", methods=("POST",))
     @staff_post(Role.ADMIN, done=_manage)
@@ -107,7 +110,7 @@ class InboundSourceView(StaffView):
         source = self._source(source_id)
         service.set_source_state(source, request.form.get("state", ""), request.form.get("reason") or None,
                                  actor=staff_actor())
-        return f"Source {source.name} is {source.state.value}."
+        return _("Source %(name)s is %(state)s.", name=source.name, state=status_label(source.state))
 
     @expose("/<source_id>/rotate", methods=("POST",))
     @staff_post(Role.ADMIN, done=_manage)
@@ -120,4 +123,4 @@ class InboundSourceView(StaffView):
         if typed is None:
             return no_store(self.render("admin/inbound/source_secret.html", source=source, secret=secret,
                                          url=receiving_url(source), created=False, grace_hours=hours))
-        return f"Secret replaced by the one you typed; the old one verifies for {hours:g} h more."
+        return _("Secret replaced by the one you typed; the old one verifies for %(hours)s h more.", hours=f"{hours:g}")

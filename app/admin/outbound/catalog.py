@@ -6,6 +6,7 @@ import json
 
 from flask import flash, request
 from flask_admin import expose
+from flask_babel import gettext as _
 
 from app.admin.shared.base import StaffView
 from app.admin.shared.posting import shown_again, staff_post
@@ -72,7 +73,9 @@ class CatalogView(StaffView):
         row, created = catalog.put_event_type(
             form["name"], description=form["description"], schema=_parsed(form["schema"], "schema", True),
             example=_parsed(form["example"], "example", False), deprecated=form["deprecated"], actor=staff_actor())
-        return f"Event type {row.name} {'added to the catalog' if created else 'saved'}."
+        if created:
+            return _("Event type %(name)s added to the catalog.", name=row.name)
+        return _("Event type %(name)s saved.", name=row.name)
 
     # The route's argument is not "name": Flask-Admin's _handle_view takes that one.
     @expose("/<type_name>/delete", methods=("POST",))
@@ -80,4 +83,5 @@ class CatalogView(StaffView):
     def delete(self, type_name):
         """Remove an event type from the catalog (audited)."""
         catalog.delete_event_type(type_name, actor=staff_actor())
-        flash(f"Event type {type_name} removed from the catalog; its messages are no longer checked.", "success")
+        flash(_("Event type %(name)s removed from the catalog; its messages are no longer checked.", name=type_name),
+              "success")

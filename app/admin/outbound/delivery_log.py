@@ -4,6 +4,7 @@ import json
 
 from flask import Response, flash, redirect, request
 from flask_admin import expose
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.admin.shared.base import or_404
@@ -61,7 +62,8 @@ class DeliveryLogMixin:
                 except HookyardError as exc:
                     error = exc.message
                 else:
-                    flash(f"Sent the edited payload as new message {message.id}, linked to the original.", "success")
+                    flash(_("Sent the edited payload as new message %(id)s, linked to the original.", id=message.id),
+                          "success")
                     return redirect(self.get_url(".log_view", delivery_id=message.deliveries[0].id))
         return self.render("admin/outbound/delivery_resend.html", delivery=delivery, text=text, error=error,
                            allowance=retry_allowance(staff_actor())), 422 if error else 200

@@ -6,6 +6,7 @@ polls until the attempt has landed and shows its outcome in place; otherwise it 
 
 from flask import request
 from flask_admin import expose
+from flask_babel import gettext as _
 
 from app.admin.shared import staff_actions
 from app.admin.shared.posting import staff_post
@@ -81,9 +82,10 @@ class DeliveryRowActionsMixin:
 def retry_blocked(delivery, allowance, cooldown_seconds, now):
     """Why this person cannot retry or replay this delivery now (hourly cap, per-delivery cooldown), or None."""
     if allowance is not None and not allowance.unlimited and allowance.left == 0:
-        return f"Hourly retry cap reached (next at {allowance.free_at:%H:%M} UTC); bulk actions count once"
+        return _("Hourly retry cap reached (next at %(time)s UTC); bulk actions count once",
+                 time=f"{allowance.free_at:%H:%M}")
     if cooldown_seconds and delivery.manual_retry_at is not None:
         wait = cooldown_seconds - (now - delivery.manual_retry_at).total_seconds()
         if wait > 0:
-            return f"Retried by hand moments ago; possible again in {max(int(wait // 60), 1)} min"
+            return _("Retried by hand moments ago; possible again in %(minutes)s min", minutes=max(int(wait // 60), 1))
     return None

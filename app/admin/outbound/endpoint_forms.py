@@ -7,6 +7,7 @@ setting to the page is adding its field. CONVERSIONS lists the fields whose text
 
 from dataclasses import dataclass
 
+from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, Form, IntegerField, SelectField, StringField, TextAreaField, URLField
 from wtforms.validators import DataRequired, Optional
 
@@ -16,41 +17,44 @@ from app.models import PayloadContentType, PayloadFormat
 
 
 class EndpointForm(Form):
-    url = URLField("URL", validators=[DataRequired()])
-    name = StringField("Name", validators=[Optional()])
-    description = TextAreaField("Description", validators=[Optional()])
-    event_types = StringField("Event types", description="Comma-separated: order.created, order.* — empty for all")
-    signing = SelectField("Signing", choices=["standard", "shared-secret", "hmac-sha256"], default="standard")
-    headers = TextAreaField("Custom headers", description="One per line: Name: value. Values are kept secret: "
-                            "leave a masked value as it is to keep it, or type a new one to replace it.")
-    timeout_seconds = IntegerField("Timeout (seconds, 1-30)", default=10)
-    max_attempts = IntegerField("Max attempts", default=8)
-    retry_schedule = StringField("Retry schedule override", description="Seconds between attempts, e.g. 5,300,1800")
-    rate_limit_per_second = IntegerField("Rate limit (per second)", validators=[Optional()])
-    max_in_flight = IntegerField("Worker slots at most", validators=[Optional()],
-                                 description="How many workers may send to this endpoint at once; empty for the "
-                                             "default. Keeps a slow partner from holding up the others.")
-    partner_email = StringField("Partner contact email", validators=[Optional()],
-                                description="Emailed a view-only portal link when the endpoint starts failing, is "
-                                            "disabled or recovers")
-    payload_format = SelectField("Payload format", choices=[f.value for f in PayloadFormat], default="standard",
-                                 description="standard sends the payload as it is; zapier, make and convertkit "
-                                             "shape it for that partner; template renders the template below.")
-    payload_content_type = SelectField("Body content type", choices=[t.value for t in PayloadContentType],
+    url = URLField(_l("URL"), validators=[DataRequired()])
+    name = StringField(_l("Name"), validators=[Optional()])
+    description = TextAreaField(_l("Description"), validators=[Optional()])
+    event_types = StringField(_l("Event types"),
+                              description=_l("Comma-separated: order.created, order.* — empty for all"))
+    signing = SelectField(_l("Signing"), choices=["standard", "shared-secret", "hmac-sha256"], default="standard")
+    headers = TextAreaField(_l("Custom headers"), description=_l(
+        "One per line: Name: value. Values are kept secret: "
+        "leave a masked value as it is to keep it, or type a new one to replace it."))
+    timeout_seconds = IntegerField(_l("Timeout (seconds, 1-30)"), default=10)
+    max_attempts = IntegerField(_l("Max attempts"), default=8)
+    retry_schedule = StringField(_l("Retry schedule override"),
+                                 description=_l("Seconds between attempts, e.g. 5,300,1800"))
+    rate_limit_per_second = IntegerField(_l("Rate limit (per second)"), validators=[Optional()])
+    max_in_flight = IntegerField(_l("Worker slots at most"), validators=[Optional()],
+                                 description=_l("How many workers may send to this endpoint at once; empty for the "
+                                             "default. Keeps a slow partner from holding up the others."))
+    partner_email = StringField(_l("Partner contact email"), validators=[Optional()],
+                                description=_l("Emailed a view-only portal link when the endpoint starts failing, is "
+                                            "disabled or recovers"))
+    payload_format = SelectField(_l("Payload format"), choices=[f.value for f in PayloadFormat], default="standard",
+                                 description=_l("standard sends the payload as it is; zapier, make and convertkit "
+                                             "shape it for that partner; template renders the template below."))
+    payload_content_type = SelectField(_l("Body content type"), choices=[t.value for t in PayloadContentType],
                                        default=PayloadContentType.JSON.value,
-                                       description="For a preset or a template; standard always sends JSON.")
-    payload_template = TextAreaField("Payload template", description=(
-        "Jinja2, over type, id, timestamp, reference, tags and data (the payload); write values with | tojson, "
-        'e.g. {"order_ref": {{ data.order | tojson }}}'))
-    alert_on_failure = BooleanField("Alert on every final failure", description=(
-        "E-mail (the alert channels) each time a delivery to it fails for good, at most once in "
-        "FINAL_FAILURE_ALERT_QUIET_MINUTES (15): for endpoints with little traffic."))
+                                       description=_l("For a preset or a template; standard always sends JSON."))
+    payload_template = TextAreaField(_l("Payload template"), description=(
+        _l("Jinja2, over type, id, timestamp, reference, tags and data (the payload); write values with | tojson, "
+        'e.g. {"order_ref": {{ data.order | tojson }}}')))
+    alert_on_failure = BooleanField(_l("Alert on every final failure"), description=(
+        _l("E-mail (the alert channels) each time a delivery to it fails for good, at most once in "
+        "FINAL_FAILURE_ALERT_QUIET_MINUTES (15): for endpoints with little traffic.")))
     ordering_failure = SelectField(
-        "When an ordered delivery fails for good", choices=[("hold", "hold its key until staff act"),
-                                                            ("skip", "go on with the rest of its key")],
-        default="hold", description="Messages sent with an ordering key reach this endpoint one after another. "
+        _l("When an ordered delivery fails for good"), choices=[("hold", _l("hold its key until staff act")),
+                                                            ("skip", _l("go on with the rest of its key"))],
+        default="hold", description=_l("Messages sent with an ordering key reach this endpoint one after another. "
                                     "Hold keeps the rest of the key waiting until the failed one is retried, "
-                                    "resolved or cancelled; skip sends them anyway.")
+                                    "resolved or cancelled; skip sends them anyway."))
 
 
 def _split(text):

@@ -3,6 +3,7 @@
 from flask import abort, flash, jsonify, request
 from flask_admin import expose
 from flask_admin.helpers import get_form_data
+from flask_babel import gettext as _
 
 from app.admin.outbound.endpoint_forms import EndpointForm, fill, settings_from
 from app.admin.outbound.endpoint_preview import preview_form, run_preview
@@ -71,7 +72,7 @@ class EndpointView(StaffView):
 
     def _save(self, endpoint_id, form):
         endpoints.update_endpoint(endpoint_id, settings_from(form), actor=staff_actor())
-        flash("Endpoint saved.", "success")
+        flash(_("Endpoint saved."), "success")
         return _manage(self, endpoint_id)
 
     @expose("/<endpoint_id>")
@@ -119,7 +120,7 @@ class EndpointView(StaffView):
         if endpoint_id not in portal_links.get_link(link_id).endpoint_ids:
             abort(404)
         portal_links.revoke_link(link_id, actor=staff_actor())
-        return "Portal link revoked: its sessions ended at once."
+        return _("Portal link revoked: its sessions ended at once.")
 
     @expose("/<endpoint_id>/test", methods=("POST",))
     @staff_post(Role.OPERATOR, done=_manage)
@@ -195,5 +196,6 @@ class EndpointView(StaffView):
     def delete(self, endpoint_id):
         self._endpoint(endpoint_id)
         cancelled = endpoints.delete_endpoint(endpoint_id, actor=staff_actor(), force=bool(request.form.get("force")))
-        flash(f"Endpoint deleted{f'; {cancelled} pending deliveries cancelled' if cancelled else ''}.", "success")
+        flash(_("Endpoint deleted; %(count)s pending deliveries cancelled.", count=cancelled) if cancelled
+              else _("Endpoint deleted."), "success")
         return self.back_to(".index")

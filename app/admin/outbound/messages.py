@@ -3,6 +3,7 @@
 from flask import request, url_for
 from flask_admin import expose
 from flask_admin.contrib.sqla.filters import DateTimeBetweenFilter
+from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from sqlalchemy.orm import selectinload
 
@@ -37,7 +38,8 @@ class MessageView(StaffModelView):
         "id": _message_link,
         "reference": _reference_link,
     }
-    column_labels = {"created_at": "Created", "event_type": "Event", "id": "Message"}
+    column_labels = {"created_at": _l("Created"), "event_type": _l("Event"), "id": _l("Message"),
+                     "reference": _l("Reference"), "tags": _l("Tags"), "deliveries": _l("Deliveries")}
     can_view_details = True
     details_template = "admin/outbound/message_details.html"
 

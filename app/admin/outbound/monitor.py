@@ -10,6 +10,8 @@ import math
 from flask import flash, request
 from flask_admin import expose
 from flask_admin.actions import action
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -46,7 +48,7 @@ def monitor_filter(args):
     try:
         flt = DeliveryFilter.from_args(args)
     except InvalidInput as exc:
-        flash(f"Filter ignored: {exc.message}", "error")
+        flash(_("Filter ignored: %(reason)s", reason=exc.message), "error")
         return DeliveryFilter(hide_tests=True)
     if "hide_tests" not in args:
         flt = flt.replace(hide_tests=True)
@@ -111,22 +113,23 @@ class DeliveryView(DeliveryLogMixin, DeliveryRowActionsMixin, StaffListMixin, St
     def action_view(self):
         return self.handle_action()
 
-    @action("retry", "Retry selected", "Retry the selected deliveries now?")
+    @action("retry", _l("Retry selected"), _l("Retry the selected deliveries now?"))
     def action_retry(self, ids):
         staff_actions.retry_as_staff(ids, trigger=AttemptTrigger.BULK)
 
-    @action("replay", "Replay selected", "Send the selected deliveries again, whatever their status?")
+    @action("replay", _l("Replay selected"), _l("Send the selected deliveries again, whatever their status?"))
     def action_replay(self, ids):
         staff_actions.replay_as_staff(ids)
 
-    @action("cancel", "Cancel selected", "Cancel the selected pending deliveries? They will not be sent.")
+    @action("cancel", _l("Cancel selected"), _l("Cancel the selected pending deliveries? They will not be sent."))
     def action_cancel(self, ids):
         staff_actions.cancel_as_staff(ids)
 
-    @action("send_now", "Send selected now", "Send the selected scheduled deliveries now instead of at their time?")
+    @action("send_now", _l("Send selected now"),
+            _l("Send the selected scheduled deliveries now instead of at their time?"))
     def action_send_now(self, ids):
         staff_actions.send_now_as_staff(ids)
 
-    @action("resolve", "Resolve selected", "Mark the selected failed deliveries resolved with this note?")
+    @action("resolve", _l("Resolve selected"), _l("Mark the selected failed deliveries resolved with this note?"))
     def action_resolve(self, ids):
         staff_actions.resolve_as_staff(ids, request.form.get("note", ""))

@@ -3,6 +3,7 @@ earlier messages, preview exactly what will go out, then send. Audited as one ac
 
 from flask import flash, redirect, request, url_for
 from flask_admin import expose
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.admin.shared.base import StaffView
@@ -66,5 +67,6 @@ class SendEventView(StaffView):
     def _send(self, form):
         sent = send_planned(_plan(form), actor=staff_actor())
         deliveries = sum(len(m.deliveries) for m in sent)
-        flash(f"Sent {len(sent)} {form['event_type']} message(s): {deliveries} deliveries.", "success")
+        flash(_("Sent %(count)s %(type)s message(s): %(deliveries)s deliveries.", count=len(sent),
+                type=form["event_type"], deliveries=deliveries), "success")
         return redirect(url_for("monitor.index_view", event_type=form["event_type"]))

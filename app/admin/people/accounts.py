@@ -4,6 +4,8 @@ Changes go through app.staff services, which audit them."""
 from flask import flash, request
 from flask_admin import expose
 from flask_admin.helpers import get_form_data
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 from wtforms import BooleanField, EmailField, Form, PasswordField, SelectField
@@ -37,15 +39,15 @@ def _cap_cell(view, context, user, name):
     """The person's retry cap: lifted until when, and a form to lift it for the incident (or restore it)."""
     lifted = user.retry_cap_lifted_until
     lifted = lifted if lifted and lifted > utcnow() else None
-    state = Markup("lifted until {}").format(fmt.time_cell(lifted)) if lifted else Markup("normal")
+    state = Markup(_("lifted until %(when)s", when=fmt.time_cell(lifted))) if lifted else _("normal")
     return Markup(
         '<span data-cap="{}">{}</span> <form method="post" action="{}" class="form-inline d-inline-flex">'
-        '<input type="hidden" name="csrf_token" value="{}"><label class="visually-hidden" for="hours-{}">Hours</label>'
+        '<input type="hidden" name="csrf_token" value="{}"><label class="visually-hidden" for="hours-{}">{}</label>'
         '<input class="form-control form-control-sm w-5rem mr-1" type="number" min="0" max="24" step="1" id="hours-{}" '
         'name="hours" value="{}"><button class="btn btn-sm btn-outline-secondary" type="submit" data-action="lift-cap">'
         '{}</button></form>').format(
         "lifted" if lifted else "normal", state, view.get_url(".lift_cap", user_id=user.id), generate_csrf(),
-        user.id, user.id, 0 if lifted else 4, "Restore cap" if lifted else "Lift for hours")
+        user.id, _("Hours"), user.id, 0 if lifted else 4, _("Restore cap") if lifted else _("Lift for hours"))
 
 
 class UserView(StaffModelView):
@@ -55,8 +57,9 @@ class UserView(StaffModelView):
     can_create = can_edit = True
     column_list = ("email", "role", "active", "must_change_password", "last_login_at", "created_at",
                    "retry_cap_lifted_until")
-    column_labels = {"must_change_password": "Must change password", "last_login_at": "Last sign-in",
-                     "created_at": "Created", "retry_cap_lifted_until": "Hourly retry cap"}
+    column_labels = {"must_change_password": _l("Must change password"), "last_login_at": _l("Last sign-in"),
+                     "created_at": _l("Created"), "retry_cap_lifted_until": _l("Hourly retry cap"),
+                     "email": _l("Email"), "role": _l("Role"), "active": _l("Active")}
     column_default_sort = ("email", False)
     column_formatters = {
         "role": lambda v, c, m, n: m.role.value,
@@ -70,7 +73,9 @@ class UserView(StaffModelView):
     def lift_cap(self, user_id):
         user = lift_retry_cap(user_id, request.form.get("hours"), actor=staff_actor())
         lifted = user.retry_cap_lifted_until
-        return f"Retry cap of {user.email} " + (f"lifted until {lifted:%H:%M} UTC." if lifted else "restored.")
+        if lifted:
+            return _("Retry cap of %(email)s lifted until %(time)s UTC.", email=user.email, time=f"{lifted:%H:%M}")
+        return _("Retry cap of %(email)s restored.", email=user.email)
 
     def create_form(self, obj=None):
         return UserCreateForm(get_form_data(), obj=obj)

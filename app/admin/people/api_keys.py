@@ -2,6 +2,7 @@
 
 from flask import flash
 from flask_admin import expose
+from flask_babel import gettext as _
 
 from app.admin.shared.base import StaffView, found
 from app.auth.access import staff_actor
@@ -24,5 +25,7 @@ class ApiKeyView(StaffView):
     def revoke(self, key_id):
         """Revoke a key at once (audited)."""
         row = found(lambda: revoke_api_key(key_id, actor=staff_actor()))
-        flash(f"API key {row.name} ({row.prefix}…) is revoked; requests with it are refused.", "success")
+        flash(_("API key %(name)s (%(prefix)s…) is revoked; requests with it are refused.", name=row.name,
+                prefix=row.prefix),
+              "success")
         return self.back_to(".index")

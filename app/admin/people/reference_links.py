@@ -3,6 +3,7 @@ inbound pages into links to where staff act on them; each change is checked and 
 
 from flask import request
 from flask_admin import expose
+from flask_babel import gettext as _
 
 from app.admin.shared.base import StaffView
 from app.admin.shared.posting import shown_again, staff_post
@@ -38,11 +39,11 @@ class ReferenceLinkView(StaffView):
         row = reference_links.add_reference_link(form["name"], url_template=form["url_template"],
                                                  event_type_pattern=form["event_type_pattern"],
                                                  value_pattern=form["value_pattern"], actor=staff_actor())
-        return f"Reference link {row.name} added."
+        return _("Reference link %(name)s added.", name=row.name)
 
     @expose("/<link_id>/delete", methods=("POST",))
     @staff_post(Role.ADMIN, done=lambda view, link_id: view.back_to(".index"), refuses=(InvalidInput, NotFound))
     def delete(self, link_id):
         """Remove a reference link (audited)."""
         reference_links.delete_reference_link(link_id, actor=staff_actor())
-        return "Reference link removed."
+        return _("Reference link removed.")

@@ -4,6 +4,9 @@ escaped by Markup; templates reach these as globals (see app.admin.init_admin), 
 from datetime import UTC
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from flask_babel import format_timedelta
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup, escape
 
@@ -16,8 +19,22 @@ STATUS_BADGES = {
     "pending": "warning", "sending": "info", "succeeded": "success", "failed": "danger", "cancelled": "secondary",
     "received": "warning", "processing": "info", "processed": "success", "ignored": "secondary",
 }
-#: Units for durations in words, largest first.
+#: What each status (and each status tab) is called on a page (the badge's data-status keeps the value).
+STATUS_LABELS = {
+    "pending": _l("pending"), "sending": _l("sending"), "succeeded": _l("succeeded"), "failed": _l("failed"),
+    "cancelled": _l("cancelled"), "received": _l("received"), "processing": _l("processing"),
+    "processed": _l("processed"), "ignored": _l("ignored"), "enabled": _l("enabled"), "paused": _l("paused"),
+    "disabled": _l("disabled"), "all": _l("all"), "scheduled": _l("scheduled"), "resolved": _l("resolved"),
+}
+#: Units for durations in words, largest first (translated where shown).
 _UNITS = ((86400, "d"), (3600, "h"), (60, "min"), (1, "s"))
+
+
+def _unit(count, unit):
+    """Say count units, abbreviated, in the page's language ("5 min", "5 phút")."""
+    words = {"d": _("%(n)s d", n=count), "h": _("%(n)s h", n=count), "min": _("%(n)s min", n=count),
+             "s": _("%(n)s s", n=count)}
+    return words[unit]
 
 
 def viewer_zone():
@@ -33,28 +50,23 @@ def duration(seconds):
     """Say a number of seconds the way people do: 86400 -> "24 h", 300 -> "5 min", 90 -> "1 min 30 s"."""
     seconds = int(round(float(seconds)))
     if seconds == 0:
-        return "0 s"
+        return _unit(0, "s")
     if seconds % 3600 == 0 and seconds <= 7 * 86400:
-        return f"{seconds // 3600} h"
+        return _unit(seconds // 3600, "h")
     parts = []
     for size, unit in _UNITS:
         if seconds >= size and len(parts) < 2:
-            parts.append(f"{seconds // size} {unit}")
+            parts.append(_unit(seconds // size, unit))
             seconds %= size
     return " ".join(parts)
 
 
-def relative(moment, now=None):
-    """Say how far moment is from now in words: "3 min ago", "in 2 h"."""
+def relative(moment, now=None, direction=True):
+    """Say how far moment is from now in the page's language: "3 minutes ago", "3 phút trước", "in 2 hours";
+    without direction, only how long ("3 minutes", for an age)."""
     if moment is None:
         return ""
-    seconds = ((now or utcnow()) - moment).total_seconds()
-    future, seconds = seconds < 0, abs(seconds)
-    for limit, size, unit in ((60, 1, "s"), (3600, 60, "min"), (86400, 3600, "h"), (float("inf"), 86400, "d")):
-        if seconds < limit:
-            amount = f"{int(seconds // size)} {unit}"
-            break
-    return f"in {amount}" if future else f"{amount} ago"
+    return format_timedelta(moment - (now or utcnow()), add_direction=direction)
 
 
 def absolute(moment):
@@ -62,10 +74,14 @@ def absolute(moment):
     return moment.astimezone(viewer_zone()).strftime("%Y-%m-%d %H:%M:%S %Z")
 
 
-def time_cell(moment, exact=False):
-    """A relative time with the exact time (viewer's zone) on hover, or shown beside it when exact."""
+def time_cell(moment, exact=False, age=False):
+    """A relative time with the exact time (viewer's zone) on hover, or shown beside it when exact; an age (how long
+    ago, without "ago") when age."""
     if moment is None:
         return Markup('<span class="hy-muted">—</span>')
+    if age:
+        return Markup('<time datetime="{}" title="{}">{}</time>').format(moment.isoformat(), absolute(moment),
+                                                                        relative(moment, direction=False))
     if exact:
         return Markup('<time datetime="{}">{} <span class="hy-muted">({})</span></time>').format(
             moment.isoformat(), relative(moment), absolute(moment))
@@ -73,14 +89,20 @@ def time_cell(moment, exact=False):
                                                                     relative(moment))
 
 
+def status_label(status):
+    """A status's name in the page's language ("failed", "thất bại")."""
+    value = getattr(status, "value", status)
+    return str(STATUS_LABELS.get(value, value))
+
+
 def status_badge(status, error=None, lease_expires_at=None):
     """A coloured status badge; the last error, if any, in its tooltip. A sending delivery whose lease ran out
     says so: its worker is gone, the sweep will record the attempt, and staff may cancel it."""
     value = getattr(status, "value", status)
-    label = value
+    label = status_label(value)
     if value == "sending" and lease_expires_at is not None and lease_expires_at < utcnow():
-        label = "sending: worker lost"
-        error = "The worker stopped before recording this attempt; the receiver may have it."
+        label = _("sending: worker lost")
+        error = _("The worker stopped before recording this attempt; the receiver may have it.")
     title = Markup(' title="{}" data-toggle="tooltip"').format(error) if error else ""
     return Markup('<span class="badge badge-status badge-{}"{} data-status="{}">{}</span>').format(
         STATUS_BADGES.get(value, "light"), title, value, label)

@@ -3,6 +3,8 @@ them: the hourly cap checked where it applies (the service checks the cooldown),
 checked by the route (app.admin.shared.posting.staff_post, or the monitor's action_view)."""
 
 from flask import flash
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from app.admin.shared.posting import done_or_flashed
 from app.audit import Action
@@ -20,12 +22,30 @@ from app.models import AttemptTrigger
 from app.staff.retry_cap import LimitReached, check_retry_cap
 from app.staff.settings import get_setting
 
+#: The verbs and nouns of an outcome's summary, in the page's language (skip reasons come from the services).
+VERBS = {"retried": _l("retried"), "replayed": _l("replayed"), "cancelled": _l("cancelled"),
+         "resolved": _l("resolved"), "sent": _l("sent"), "marked processed": _l("marked processed")}
+NOUNS = {"delivery": _l("delivery"), "deliveries": _l("deliveries"), "inbound event": _l("inbound event"),
+         "inbound events": _l("inbound events")}
+
+
+def summary(outcome, verb):
+    """Describe an outcome in one sentence in the page's language: "Retried 3 deliveries; skipped 1 (...)"."""
+    noun = outcome.NOUN[0] if len(outcome.changed) == 1 else outcome.NOUN[1]
+    text = _("%(verb)s %(count)s %(noun)s", verb=VERBS.get(verb, verb), count=len(outcome.changed),
+             noun=NOUNS.get(noun, noun))
+    if outcome.skipped:
+        reasons = "; ".join(f"{n} {reason}" for reason, n in outcome.skipped_by_reason().items())
+        text += _("; skipped %(count)s (%(reasons)s)", count=len(outcome.skipped), reasons=reasons)
+    return text
+
 
 def report(outcome, verb):
     """Flash what an action did: success when it changed every row, a warning when it skipped some, an error when
     it changed none."""
     category = "success" if outcome.changed and not outcome.skipped else "warning"
-    flash(outcome.summary(verb).capitalize() + ".", category if outcome.changed else "error")
+    text = summary(outcome, verb)
+    flash(text[:1].upper() + text[1:] + ".", category if outcome.changed else "error")
 
 
 def within_retry_cap(actor):
@@ -42,7 +62,7 @@ def _act(run, verb, *, capped=False):
     try:
         outcome = run(actor)
     except InvalidInput as exc:
-        flash(exc.message.capitalize() + "; nothing was changed.", "error")
+        flash(_("%(error)s; nothing was changed.", error=exc.message.capitalize()), "error")
         return None
     report(outcome, verb)
     return outcome

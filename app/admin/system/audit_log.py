@@ -2,6 +2,7 @@
 
 from flask import url_for
 from flask_admin.contrib.sqla.filters import DateTimeBetweenFilter
+from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from app.admin.shared import formatters as fmt
@@ -42,8 +43,9 @@ class AuditView(StaffModelView):
         "at": fmt.field("at", fmt.time_cell),
         "target_ids": _targets,
     }
-    column_labels = {"at": "At", "target_type": "Target", "target_ids": "Targets", "ip": "From",
-                     "payload_purged_at": "Payload purged by retention"}
+    column_labels = {"at": _l("At"), "target_type": _l("Target"), "target_ids": _l("Targets"), "ip": _l("From"),
+                     "payload_purged_at": _l("Payload purged by retention"), "actor": _l("Actor"),
+                     "action": _l("Action"), "summary": _l("Summary"), "before": _l("Before"), "after": _l("After")}
     can_view_details = True
     column_details_list = ("at", "actor", "ip", "action", "summary", "target_type", "target_ids", "before", "after",
                            "payload_purged_at")
