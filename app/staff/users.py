@@ -138,6 +138,8 @@ def password_box(email, password):
     width = max(len(line) for line in lines)
     border = "+" + "-" * (width + 2) + "+"
     return "\n".join([border, *(f"| {line.ljust(width)} |" for line in lines), border])
+
+
 def check_locale(locale):
     """Return locale as stored ("" means None: follow the browser); InvalidInput unless the pages speak it."""
     from app.i18n import LOCALES
