@@ -53,7 +53,7 @@ def create_form(client, token, **fields):
 
 
 def key_on(page):
-    match = re.search(r'<pre class="payload" id="new-api-key">(hky_[A-Za-z0-9_-]+)</pre>', page)
+    match = re.search(r'<pre class="payload secret-value" id="new-api-key">(hky_[A-Za-z0-9_-]+)</pre>', page)
     assert match, "the new key is not on the page"
     return match.group(1)
 
