@@ -2,6 +2,7 @@
 ranges and audited, a refused value saves nothing; a warning when alert emails have no SMTP server; a test alert."""
 
 import json
+import re
 
 import pytest
 
@@ -138,3 +139,10 @@ def test_a_test_alert_without_any_channel_says_so(app, client, staff):
                        follow_redirects=True).get_data(as_text=True)
     assert "Test alert: not sent: no alert channel is set" in page
     assert len(audit(app, "alert.test")) == 1
+
+
+def test_the_new_endpoint_form_offers_as_many_attempts_as_the_retry_schedule(app, client, staff):
+    token = staff("admin")
+    assert re.search(r'name="max_attempts"[^>]* value="8"', client.get("/admin/endpoints/new").get_data(as_text=True))
+    client.post("/admin/settings/", data={"csrf_token": token, "retry_schedule": "5, 60, 600"})
+    assert re.search(r'name="max_attempts"[^>]* value="4"', client.get("/admin/endpoints/new").get_data(as_text=True))

@@ -13,6 +13,7 @@ from wtforms.validators import DataRequired, Optional
 from app.credentials.masking import MASK
 from app.errors import InvalidInput
 from app.models import PayloadContentType, PayloadFormat
+from app.staff.settings import get_setting
 
 
 class EndpointForm(Form):
@@ -24,7 +25,7 @@ class EndpointForm(Form):
     headers = TextAreaField("Custom headers", description="One per line: Name: value. Values are kept secret: "
                             "leave a masked value as it is to keep it, or type a new one to replace it.")
     timeout_seconds = IntegerField("Timeout (seconds, 1-30)", default=10)
-    max_attempts = IntegerField("Max attempts", default=8)
+    max_attempts = IntegerField("Max attempts", default=lambda: len(get_setting("retry_schedule")) + 1)
     retry_schedule = StringField("Retry schedule override", description="Seconds between attempts, e.g. 5,300,1800")
     rate_limit_per_second = IntegerField("Rate limit (per second)", validators=[Optional()])
     max_in_flight = IntegerField("Worker slots at most", validators=[Optional()],
