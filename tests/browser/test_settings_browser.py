@@ -20,6 +20,8 @@ def fits(page, width):
 
 
 def check(page, width):
+    # Colours are judged once a clicked or hovered button's transition has ended, not halfway between two states.
+    page.wait_for_function("() => document.getAnimations().every(a => a.playState !== 'running')")
     assert fits(page, width), page.url
     assert not axe_violations(page), page.url
 
