@@ -126,3 +126,40 @@ def send_email(to, subject, text):
         if config["SMTP_USERNAME"]:
             smtp.login(config["SMTP_USERNAME"], config["SMTP_PASSWORD"] or "")
         smtp.send_message(message)
+
+
+def email_unconfigured():
+    """Say whether alert or digest emails have recipients but no SMTP server to go through (SMTP_HOST unset)."""
+    wanted = get_setting("alert_email_to") or get_setting("digest_email_to")
+    return bool(wanted) and not current_app.config["SMTP_HOST"]
+
+
+def send_test_alert(actor):
+    """Send a test alert on every configured channel, each on its own; audited. Returns [(channel, ok, detail)]:
+    what each channel did, or why it could not (no channel at all is one ("none", False, why))."""
+    url, emails = recipients()
+    body = {"type": "test", "at": utcnow().isoformat(), "reason": f"a test alert sent by {actor.name}"}
+    text = f"This is a test alert, sent by {actor.name} from the Settings page. Alerts reach you this way.\n"
+    results = []
+    if url:
+        results.append(_try("webhook", lambda: _post(url, body), "the notification URL accepted it"))
+    if emails and not current_app.config["SMTP_HOST"]:
+        results.append(("email", False, "no SMTP server is configured (set SMTP_HOST)"))
+    elif emails:
+        results.append(_try("email", lambda: send_email(emails, "[Hookyard] Test alert", text),
+                            f"sent to {', '.join(emails)}"))
+    if not results:
+        results.append(("none", False, "no alert channel is set: enter alert email recipients or a notification URL"))
+    summary = "; ".join(f"{channel}: {'sent' if ok else 'failed'}" for channel, ok, _ in results)
+    record(actor, Action.ALERT_TEST, f"sent a test alert ({summary})", target_type="alert",
+           after={"channels": {channel: ("sent" if ok else detail) for channel, ok, detail in results}})
+    db.session.commit()
+    return results
+
+
+def _try(channel, send, done):
+    try:
+        send()
+    except Exception as exc:  # noqa: BLE001  the point of a test alert is to say what went wrong, whatever it is
+        return channel, False, f"{type(exc).__name__}: {exc}"[:300]
+    return channel, True, done

@@ -73,6 +73,8 @@ class Action(enum.StrEnum):
     API_KEY_CREATE = "api_key.create"
     API_KEY_REVOKE = "api_key.revoke"
     SETTING_UPDATE = "setting.update"
+    SHOP_LOGO_UPDATE = "shop_logo.update"
+    SHOP_LOGO_REMOVE = "shop_logo.remove"
     PORTAL_LINK_CREATE = "portal_link.create"
     PORTAL_LINK_REVOKE = "portal_link.revoke"
     PORTAL_OPEN = "portal.open"
@@ -86,6 +88,7 @@ class Action(enum.StrEnum):
     ALERT_FINAL_FAILURE = "alert.final_failure"
     ALERT_FIRED = "alert.fired"
     ALERT_SENT = "alert.sent"
+    ALERT_TEST = "alert.test"
 
 
 #: At most this many ids are listed on one entry; a larger set records its count (jobs record their filter).

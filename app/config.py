@@ -3,6 +3,7 @@
 The README's Configuration table lists the same variables; tests/test_config.py holds the two together.
 """
 
+import math
 import os
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -117,7 +118,7 @@ def parse_schedule(raw):
         delays = [float(part) for part in raw.split(",") if part.strip()]
     except ValueError:
         raise ValueError(f"WEBHOOK_RETRY_SCHEDULE must be comma-separated seconds, got {raw!r}") from None
-    if not delays or any(delay < 0 for delay in delays):
+    if not delays or any(not math.isfinite(delay) or delay < 0 for delay in delays):
         raise ValueError(f"WEBHOOK_RETRY_SCHEDULE must list one or more non-negative delays, got {raw!r}")
     return delays
 
@@ -279,6 +280,8 @@ SECTIONS = (
         Env("ALERT_WINDOW_MINUTES", int, 60, 5, 1440, doc="Over this many minutes."),
         Env("ALERT_MIN_ATTEMPTS", int, 20, 1, 100_000, doc="Once this many attempts were made in the window."),
         Env("ALERT_BACKLOG_MINUTES", int, 15, 1, 10_080, doc="Alert when the oldest pending delivery is this late."),
+        Env("SHOP_NAME", default="",
+            doc="The shop's name in the partner portal and in partner emails (Settings page; empty: none)."),
         Env("PORTAL_PARTNER_LINK_SECONDS", int, 86400, 300, 7 * DAY,
             doc="How long the view-only portal link in a partner's email stays valid."),
         Env("PORTAL_PARTNER_EMAIL_INTERVAL_SECONDS", int, 3600, 0, DAY,

@@ -16,9 +16,9 @@ class Runbook:
 #: Every alert kind, in the order the runbook index lists them.
 RUNBOOKS = {r.kind: r for r in (
     Runbook("endpoint_failing", "Endpoint failing",
-            "A partner's endpoint failed 5 attempts in a row (WEBHOOK_BREAKER_THRESHOLD). Its deliveries wait and are "
-            "retried on their schedule; while timeouts, connection errors or 5xx continue, the circuit breaker holds "
-            "its attempts for a minute at a time.",
+            "A partner's endpoint failed as many attempts in a row as the breaker threshold (Settings; 5 by default). "
+            "Its deliveries wait and are retried on their schedule; while timeouts, connection errors or 5xx continue, "
+            "the circuit breaker holds its attempts for its cooldown (a minute by default) at a time.",
             ("The endpoint's page: the last errors and the receiver's answers (View log on a failed row).",
              "Whether the partner's service is up (their status page, a colleague there).",
              "Whether its URL, secret or custom headers changed on their side."),
@@ -59,8 +59,8 @@ RUNBOOKS = {r.kind: r for r in (
             ("Start (or restart) the worker process; nothing accepted is lost: the sweep sends what waited.",
              "After a deploy, check that the workers run the same version as the web.")),
     Runbook("inbound_unprocessed", "Inbound events unprocessed",
-            "Inbound events of an enabled source were received more than 10 minutes ago "
-            "(INBOUND_UNPROCESSED_ALERT_MINUTES) and still wait to be processed.",
+            "Inbound events of an enabled source were received more minutes ago than the Settings page allows (10 by "
+            "default) and still wait to be processed.",
             ("System: are workers alive, and is the inbound queue draining?",
              "The Inbound page filtered to received events: from which source?"),
             ("Start the workers if none is alive; they process what waited.",
@@ -73,12 +73,12 @@ RUNBOOKS = {r.kind: r for r in (
             ("Re-register the webhook with the provider, or fix the secret.",
              "If silence is normal at this hour, widen the source's silence window.")),
     Runbook("inbound_failing", "Failing inbound source",
-            "Many processings of one source's events failed in the last hour (INBOUND_ALERT_FAILURES).",
+            "Many processings of one source's events failed in the last hour (more than the Settings page allows).",
             ("The Inbound page filtered to the source's failed events: the error and traceback of an attempt.",),
             ("Fix the handler or the data it needs, then Replay the failed events.",)),
     Runbook("inbound_rejecting", "Rejecting inbound source",
             "Many requests to one source were refused for their signature in the last hour "
-            "(INBOUND_ALERT_REJECTIONS): usually a wrong or rotated secret.",
+            "(more than the Settings page allows): usually a wrong or rotated secret.",
             ("The source's refused requests on the Inbound sources page.",),
             ("Copy the provider's current secret into the source (or rotate it on both sides).",)),
 )}

@@ -20,6 +20,15 @@ from app.text import check_text
 KEY_PREFIX = "hky_"
 #: What a key may be allowed to do. "read" covers every GET.
 SCOPES = ("read", "messages:write", "endpoints:write", "deliveries:write", "inbound:write", "event-types:write")
+#: What each scope lets a key do, as the console's form says it.
+SCOPE_DESCRIPTIONS = {
+    "read": "read everything (every GET)",
+    "messages:write": "send messages",
+    "endpoints:write": "create, change and delete endpoints",
+    "deliveries:write": "retry, replay, cancel and resolve deliveries",
+    "inbound:write": "manage inbound sources and replay inbound events",
+    "event-types:write": "change the event catalog",
+}
 
 
 def _check_scopes(scopes):

@@ -30,7 +30,7 @@ EVENT_TYPES = {
     "delivery.succeeded": "A delivery was received by its endpoint (2xx).",
     "delivery.failed": "A delivery failed for good: retries exhausted or not retryable; a person or an API call "
                        "moves it on.",
-    "endpoint.failing": "An endpoint failed WEBHOOK_BREAKER_THRESHOLD attempts in a row.",
+    "endpoint.failing": "An endpoint failed as many attempts in a row as the breaker threshold (Settings page).",
     "endpoint.disabled": "An endpoint was disabled automatically (410 Gone, or failing for too long).",
     "endpoint.recovered": "An endpoint that was failing or disabled succeeds again.",
     "inbound.failed": "An inbound event's processing failed for good.",

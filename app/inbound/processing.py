@@ -30,6 +30,7 @@ from app.inbound.providers.base import json_object
 from app.logs import log_inbound_event
 from app.models import InboundAttempt, InboundEvent, InboundSource, InboundStatus, InboundTrigger, SourceState, utcnow
 from app.outbox import process_inbound_after_commit, retry_inbound_after_commit
+from app.staff.settings import get_setting
 from app.work import backoff
 from app.work.leases import EARLY_TOLERANCE, new_token, still_mine
 
@@ -156,7 +157,7 @@ def record_failure(claim, trigger, started_at, duration_ms, error, *, final=Fals
     delay = None
     if not final and trigger is not InboundTrigger.REPLAY:
         config = current_app.config
-        delay = backoff.next_delay(claim.number, config["WEBHOOK_RETRY_SCHEDULE"], config["INBOUND_MAX_ATTEMPTS"],
+        delay = backoff.next_delay(claim.number, get_setting("retry_schedule"), config["INBOUND_MAX_ATTEMPTS"],
                                  config["WEBHOOK_RETRY_JITTER"])
     next_at = utcnow() + timedelta(seconds=delay) if delay is not None else None
     if not _settle(claim, trigger, started_at, duration_ms, InboundStatus.FAILED, error, next_at, trace=trace):

@@ -3,6 +3,7 @@
 from app.models.api_key import ApiKey
 from app.models.attempt import AttemptTrigger, DeliveryAttempt, ErrorClass
 from app.models.audit import AuditEntry
+from app.models.branding import ShopLogo
 from app.models.bulk_job import BulkJob, JobKind, JobStatus
 from app.models.catalog import EventType, ReferenceLink
 from app.models.delivery import TEST_EVENT, Delivery, DeliveryStatus
@@ -71,6 +72,7 @@ __all__ = [
     "Provider",
     "Role",
     "Setting",
+    "ShopLogo",
     "SigningScheme",
     "SourceState",
     "StaffSession",

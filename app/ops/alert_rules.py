@@ -121,7 +121,7 @@ def _source_figures(kinds):
 
 def failing_sources():
     """Judge every inbound source: have its processings failed too often in the last hour?"""
-    threshold = current_app.config["INBOUND_ALERT_FAILURES"]
+    threshold = get_setting("inbound_alert_failures")
     failed = _source_figures(["failed"])
     return [Finding(f"source:{source_id}", f"Inbound source {name}", failed.get(name, 0) >= threshold,
                     f"Inbound source {name}: {failed.get(name, 0)} processings failed in the last hour "
@@ -132,7 +132,7 @@ def failing_sources():
 def rejecting_sources():
     """Judge every inbound source: were many requests refused for their signature in the last hour (a wrong
     secret, usually)?"""
-    threshold = current_app.config["INBOUND_ALERT_REJECTIONS"]
+    threshold = get_setting("inbound_alert_rejections")
     rejected = _source_figures(SIGNATURE_REJECTIONS)
     return [Finding(f"source:{source_id}", f"Inbound source {name}", rejected.get(name, 0) >= threshold,
                     f"Inbound source {name}: {rejected.get(name, 0)} requests refused for their signature in the "

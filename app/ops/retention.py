@@ -136,7 +136,7 @@ def cutoffs(now=None):
 
     now = now or utcnow()
     return {"payloads": now - timedelta(days=get_setting("payload_retention_days")),
-            "records": now - timedelta(days=current_app.config["RECORD_RETENTION_DAYS"])}
+            "records": now - timedelta(days=get_setting("record_retention_days"))}
 
 
 def run_retention(batch_size=None, now=None):

@@ -17,6 +17,7 @@ from app.audit import SYSTEM, Action, record
 from app.extensions import db
 from app.models import InboundEvent, InboundSource, InboundStatus, SourceState, WorkerHeartbeat, utcnow
 from app.ops.alert_rules import Finding, Rule, alert_message, evaluate_rules
+from app.staff.settings import get_setting
 
 
 def no_worker():
@@ -32,7 +33,7 @@ def no_worker():
 
 def unprocessed_inbound():
     """Judge inbound processing: are events of enabled sources waiting, unprocessed, longer than allowed?"""
-    minutes = current_app.config["INBOUND_UNPROCESSED_ALERT_MINUTES"]
+    minutes = get_setting("inbound_unprocessed_alert_minutes")
     count, oldest = db.session.execute(
         select(func.count(), func.min(InboundEvent.received_at))
         .join(InboundSource, InboundSource.id == InboundEvent.source_id)

@@ -14,6 +14,7 @@ from app.audit import SYSTEM, Action, record
 from app.extensions import db
 from app.models import Endpoint, utcnow
 from app.portal.links import create_link, revoke_link
+from app.staff.settings import get_setting
 
 #: The changes of state a partner hears about.
 PARTNER_KINDS = ("failing", "disabled", "recovered")
@@ -28,9 +29,15 @@ def _reserve(endpoint_id, now):
         .values(partner_emailed_at=now).execution_options(synchronize_session=False)).rowcount == 1
 
 
-def _text(kind, endpoint, reason, url, expires_at):
-    return (f"Your webhook endpoint {endpoint.name or endpoint.url} {HEADLINES[kind]}: {reason}.\n\n"
-            f"See its deliveries, attempts and errors in the partner portal (valid until "
+def _subject(kind, endpoint, shop):
+    subject = f"Webhooks to {endpoint.name or endpoint.url} {HEADLINES[kind]}"
+    return f"{shop}: {subject}" if shop else subject
+
+
+def _text(kind, endpoint, reason, url, expires_at, shop):
+    sender = f"{shop} sends webhooks to your endpoint.\n\n" if shop else ""
+    return (f"{sender}Your webhook endpoint {endpoint.name or endpoint.url} {HEADLINES[kind]}: {reason}.\n\n"
+            f"See its deliveries, attempts and errors in the {shop + ' ' if shop else ''}partner portal (valid until "
             f"{expires_at:%Y-%m-%d %H:%M} UTC, view only):\n{url}\n\nEndpoint: {endpoint.url}\n")
 
 
@@ -53,8 +60,9 @@ def email_partner(kind, endpoint_id, reason):
     link, token = create_link([endpoint.id], [], current_app.config["PORTAL_PARTNER_LINK_SECONDS"],
                                      actor=SYSTEM, audit=False)  # commits the reservation with the link
     try:
-        send_email([endpoint.partner_email], f"Webhooks to {endpoint.name or endpoint.url} {HEADLINES[kind]}",
-                   _text(kind, endpoint, reason, f"{base}/portal/enter#{token}", link.expires_at))
+        shop = get_setting("shop_name")
+        send_email([endpoint.partner_email], _subject(kind, endpoint, shop),
+                   _text(kind, endpoint, reason, f"{base}/portal/enter#{token}", link.expires_at, shop))
     except Exception:
         revoke_link(link.id, actor=SYSTEM)
         db.session.execute(update(Endpoint).where(Endpoint.id == endpoint.id).values(partner_emailed_at=previous))

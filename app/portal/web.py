@@ -4,7 +4,20 @@ and does what the link allows. No staff navigation; every POST carries a CSRF to
 import json
 import math
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.auth import sessions as staff_sessions
 from app.credentials.masking import MASK
@@ -13,6 +26,7 @@ from app.errors import HookyardError, InvalidInput, NotFound
 from app.extensions import db
 from app.models import DeliveryStatus, utcnow
 from app.portal import actions, links, scope
+from app.staff import branding
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
 
@@ -23,7 +37,9 @@ OPEN_TO_PARTNERS = frozenset({"static", "admin.static"})
 #: The furthest page of deliveries one may ask for.
 MAX_PAGE = 100_000
 #: Portal pages a browser without a live portal session may open.
-PUBLIC_PAGES = frozenset({"portal.enter", "portal.open_link", "portal.leave"})
+PUBLIC_PAGES = frozenset({"portal.enter", "portal.open_link", "portal.leave", "portal.logo"})
+#: How long a browser may keep the logo (its URL carries its version, so a new logo is fetched at once).
+LOGO_MAX_AGE_SECONDS = 86_400
 
 
 def link_url(token):
@@ -59,6 +75,30 @@ def require_live_link():
     if g.portal_link is None and request.endpoint not in PUBLIC_PAGES:
         abort(404, description="This portal link has expired or was revoked, or the page does not exist. "
                                "Ask the shop for a new link.")
+
+
+@bp.context_processor
+def shop():
+    """Every portal page shows the shop's name and logo, when an admin set them."""
+    try:
+        return {"shop": branding.current_shop()}
+    except SQLAlchemyError:  # the database is out (an error page is being shown): the plain header
+        db.session.rollback()
+        return {"shop": branding.Shop(None, None)}
+
+
+@bp.get("/logo")
+def logo():
+    """The shop's logo, from this origin (the CSP's img-src 'self'), never sniffed as anything but an image."""
+    row = branding.load_logo()
+    if row is None:
+        abort(404, description="There is no logo.")
+    response = make_response(row.data)
+    response.headers.update({"Content-Type": row.content_type, "X-Content-Type-Options": "nosniff",
+                             "Cache-Control": f"public, max-age={LOGO_MAX_AGE_SECONDS}",
+                             "Content-Disposition": "inline"})
+    response.set_etag(row.digest)
+    return response.make_conditional(request)
 
 
 @bp.errorhandler(HookyardError)

@@ -14,6 +14,7 @@ from wtforms.validators import DataRequired, Optional
 from app.credentials.masking import MASK
 from app.errors import InvalidInput
 from app.models import PayloadContentType, PayloadFormat
+from app.staff.settings import get_setting
 
 
 class EndpointForm(Form):
@@ -27,7 +28,7 @@ class EndpointForm(Form):
         "One per line: Name: value. Values are kept secret: "
         "leave a masked value as it is to keep it, or type a new one to replace it."))
     timeout_seconds = IntegerField(_l("Timeout (seconds, 1-30)"), default=10)
-    max_attempts = IntegerField(_l("Max attempts"), default=8)
+    max_attempts = IntegerField(_l("Max attempts"), default=lambda: len(get_setting("retry_schedule")) + 1)
     retry_schedule = StringField(_l("Retry schedule override"),
                                  description=_l("Seconds between attempts, e.g. 5,300,1800"))
     rate_limit_per_second = IntegerField(_l("Rate limit (per second)"), validators=[Optional()])

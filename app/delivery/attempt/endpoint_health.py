@@ -2,7 +2,6 @@
 
 from datetime import timedelta
 
-from flask import current_app
 from sqlalchemy import case, func, or_, select, update
 
 from app.audit import SYSTEM, Action, record
@@ -12,6 +11,7 @@ from app.delivery.attempt.retry import is_retryable
 from app.extensions import db
 from app.models import Endpoint, EndpointState
 from app.outbox import alert_after_commit
+from app.staff.settings import get_setting
 
 #: A healthy endpoint's last_success_at is refreshed at most this often, so its row is not rewritten per webhook
 #: (a claim reads the same interval to tell the attempt that a success would change nothing).
@@ -21,10 +21,10 @@ HEALTH_WRITE_INTERVAL = timedelta(seconds=1)
 def record_outcome(endpoint_id, outcome, now, alerted=False, operational_endpoint=False):
     """Update the endpoint after an attempt; return True if the endpoint is disabled after this failure.
 
-    WEBHOOK_BREAKER_THRESHOLD retryable failures in a row (timeouts, connection errors, 5xx, 429) open
+    The breaker threshold's retryable failures in a row (timeouts, connection errors, 5xx, 429) open
     the breaker; any answer that shows the endpoint is up (a success, or a 4xx) closes it. The same
     number of failures of any kind raises one "failing" alert; 410 Gone, or nothing but failures for
-    WEBHOOK_AUTO_DISABLE_AFTER_SECONDS, disables the endpoint with a reason and an alert. A success
+    the auto-disable window, disables the endpoint with a reason and an alert. A success
     after an alert (alerted, read when the delivery was claimed) announces the recovery; a success that closes
     the breaker wakes what it held (breaker_wake).
     """
@@ -48,19 +48,17 @@ def record_outcome(endpoint_id, outcome, now, alerted=False, operational_endpoin
 
 
 def _breaker_values(retryable, now):
-    config = current_app.config
     if not retryable:  # the endpoint answered: it is up, whatever it thought of this payload
         return {"breaker_failures": 0, "breaker_open_until": None}
-    opened = now + timedelta(seconds=config["WEBHOOK_BREAKER_COOLDOWN_SECONDS"])
+    opened = now + timedelta(seconds=get_setting("breaker_cooldown_seconds"))
     return {
         "breaker_failures": Endpoint.breaker_failures + 1,
-        "breaker_open_until": case((Endpoint.breaker_failures + 1 >= config["WEBHOOK_BREAKER_THRESHOLD"], opened),
+        "breaker_open_until": case((Endpoint.breaker_failures + 1 >= get_setting("breaker_threshold"), opened),
                                    else_=Endpoint.breaker_open_until),
     }
 
 
 def _failure(endpoint_id, outcome, now, operational_endpoint=False):
-    config = current_app.config
     retryable = is_retryable(outcome.error_class, outcome.status)
     row = db.session.execute(
         update(Endpoint).where(Endpoint.id == endpoint_id).values(
@@ -69,11 +67,11 @@ def _failure(endpoint_id, outcome, now, operational_endpoint=False):
         ).returning(Endpoint.consecutive_failures, Endpoint.failing_since, Endpoint.alerted, Endpoint.state)
         .execution_options(synchronize_session=False)
     ).one()
-    threshold = config["WEBHOOK_BREAKER_THRESHOLD"]
+    threshold = get_setting("breaker_threshold")
     reason = None
     if outcome.status == 410:
         reason = "the endpoint answered 410 Gone"
-    elif now - row.failing_since >= timedelta(seconds=config["WEBHOOK_AUTO_DISABLE_AFTER_SECONDS"]):
+    elif now - row.failing_since >= timedelta(seconds=get_setting("auto_disable_after_seconds")):
         reason = f"every attempt has failed since {row.failing_since:%Y-%m-%d %H:%M} UTC"
     if reason and row.state is EndpointState.ENABLED:
         _disable(endpoint_id, reason, now, operational_endpoint)

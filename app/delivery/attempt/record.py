@@ -30,6 +30,7 @@ from app.logs import log_attempt
 from app.models import AttemptTrigger, DeliveryAttempt, DeliveryStatus, ErrorClass, utcnow
 from app.models.types import UTCDateTime, enum_column
 from app.outbox import enqueue_after_commit
+from app.staff.settings import get_setting
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +52,7 @@ def next_step(claim, outcome, now):
     if not retry.is_retryable(outcome.error_class, outcome.status):
         return DeliveryStatus.FAILED, None, None
     config = current_app.config
-    schedule = claim.retry_schedule or config["WEBHOOK_RETRY_SCHEDULE"]
+    schedule = claim.retry_schedule or get_setting("retry_schedule")
     delay = retry.next_delay(claim.scheduled_attempt_count + 1, schedule, claim.max_attempts,
                              config["WEBHOOK_RETRY_JITTER"])
     if delay is None:

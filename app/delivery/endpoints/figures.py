@@ -3,16 +3,16 @@
 from dataclasses import dataclass
 from datetime import timedelta
 
-from flask import current_app
 from sqlalchemy import case, func, select
 
 from app.extensions import db
 from app.models import DeliveryAttempt, Endpoint
+from app.staff.settings import get_setting
 
 
 def is_failing():
-    """SQL: the endpoint's last WEBHOOK_BREAKER_THRESHOLD attempts or more failed (what raises the failing alert)."""
-    return Endpoint.consecutive_failures >= current_app.config["WEBHOOK_BREAKER_THRESHOLD"]
+    """SQL: the endpoint's last breaker-threshold attempts or more failed (what raises the failing alert)."""
+    return Endpoint.consecutive_failures >= get_setting("breaker_threshold")
 
 
 @dataclass(frozen=True)

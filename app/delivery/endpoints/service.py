@@ -27,6 +27,7 @@ from app.models import (
     utcnow,
 )
 from app.outbox import start_job_after_commit
+from app.staff.settings import get_setting
 from app.text import check_text, has_control
 
 #: Settings a person may change, each with its check.
@@ -134,7 +135,7 @@ def create_endpoint(url, *, actor=SYSTEM, signing_scheme="standard", timeout_sec
     clean = _validated({
         "url": url, "signing": signing_scheme,
         "timeout_seconds": config["WEBHOOK_TIMEOUT_SECONDS"] if timeout_seconds is None else timeout_seconds,
-        "max_attempts": len(config["WEBHOOK_RETRY_SCHEDULE"]) + 1 if max_attempts is None else max_attempts,
+        "max_attempts": len(get_setting("retry_schedule")) + 1 if max_attempts is None else max_attempts,
         **fields,
     })
     _check_payload(clean)
