@@ -29,6 +29,7 @@ import functools
 from flask import current_app
 from sqlalchemy import and_, bindparam, case, exists, func, or_, select, update
 
+from app.delivery import scheduling
 from app.delivery.attempt import claim, postgres
 from app.delivery.attempt.claim import deliveries, endpoints, messages, pending_and_due
 from app.delivery.attempt.gates import FAIR_CLAIM_GATES
@@ -117,7 +118,7 @@ def claim_next(limit):
     they are to be sent, oldest due first; whether more was due than they). Commits. No claims when nothing is due
     that may be claimed."""
     now, token = utcnow(), new_token()
-    params = {"due": now + claim.EARLY_TOLERANCE, "token": token, "limit": limit, "scan": limit * SCAN_BATCHES,
+    params = {**scheduling.due_params(now), "token": token, "limit": limit, "scan": limit * SCAN_BATCHES,
               "share": current_app.config["WEBHOOK_MAX_IN_FLIGHT"],
               "failing_share": current_app.config["WEBHOOK_FAILING_MAX_IN_FLIGHT"], **claim.lease_params(now)}
     if postgres.available():
@@ -146,7 +147,7 @@ def gated_or_test(delivery_ids):
     if not delivery_ids:
         return []
     found = set(db.session.execute(_GATED_OR_TEST, {"ids": list(delivery_ids),
-                                                    "due": utcnow() + claim.EARLY_TOLERANCE}).scalars())
+                                                    **scheduling.due_params(utcnow())}).scalars())
     db.session.rollback()
     return [delivery_id for delivery_id in delivery_ids if delivery_id in found]
 
