@@ -156,7 +156,8 @@ def gated_or_test(delivery_ids):
 def _start_send_statement(dialect):
     """Move "delivery", still reserved for lease "token", to sending, its lease from "now" covering its own send."""
     values = claim.claim_values(dialect)
-    return (update(deliveries).where(deliveries.c.id == bindparam("delivery"), deliveries.c.status == DeliveryStatus.PENDING,
+    return (update(deliveries).where(deliveries.c.id == bindparam("delivery"),
+                                     deliveries.c.status == DeliveryStatus.PENDING,
                                      deliveries.c.lease_token == bindparam("token"))
             .values(status=values["status"], lease_expires_at=values["lease_expires_at"]))
 
