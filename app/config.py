@@ -194,6 +194,9 @@ SECTIONS = (
         Env("WEBHOOK_WAKE_BY_NOTIFY", env_bool, _notify_relay,
             doc="send_message() and the API wake the workers by a PostgreSQL NOTIFY in their own transaction, not a "
                 "broker message at commit (on with PostgreSQL and a broker; the workers listen)."),
+        Env("WEBHOOK_WAKE_TIMER", env_bool, True,
+            doc="Each worker keeps a timer set to when the next pending delivery is due (a deliver_at, a retry) and "
+                "wakes the claim then, not when the broker's delayed message arrives (which stays the fallback)."),
         Env("REDIS_CONNECT_TIMEOUT_SECONDS", number, REDIS_CONNECT_TIMEOUT_SECONDS, 0.1, 300,
             doc="Redis (broker and rate limits): seconds to connect."),
         Env("REDIS_SOCKET_TIMEOUT_SECONDS", number, REDIS_SOCKET_TIMEOUT_SECONDS, 0.1, 300,
@@ -382,3 +385,4 @@ class TestConfig(Config):
         self.WEBHOOK_BREAKER_COOLDOWN_SECONDS = 0.5
         self.BROKER_HANDOFF_IN_BACKGROUND = False  # a test joins the broker right after a request
         self.WEBHOOK_WAKE_BY_NOTIFY = False  # a test joins the broker after a commit (tests/conftest: wake_by_notify)
+        self.WEBHOOK_WAKE_TIMER = False  # a test joins the broker after a commit (tests/conftest: wake_timer)

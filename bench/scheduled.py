@@ -92,7 +92,8 @@ def run(args, stack):
         time.sleep(0.5)
     early = [s for s in late if s < 0]
     on_time = len(late) == args.count and not early and late[-1] <= ON_TIME_SECONDS
-    print(f"sent: {len(late)} of {args.count}; early: {len(early)}; after their time: p50 {p(late, 50):.3f} s, "
+    print(f"sent: {len(late)} of {args.count}; early: {len(early)}; after their time: first {late[0]:.3f} s, "
+          f"p50 {p(late, 50):.3f} s, "
           f"p99 {p(late, 99):.3f} s, last {late[-1]:.3f} s; target all within {ON_TIME_SECONDS:g} s, none early: "
           f"{'met' if on_time else 'MISSED'}")
     return on_time

@@ -1,7 +1,8 @@
 """The embedded default: an in-process Dramatiq worker over the in-memory broker, plus the sweeper.
 
 Used when no broker URL is set, so one command runs a working system. The database is the truth:
-on start, every delivery already due is enqueued again, so a restart loses no webhook.
+on start, every delivery already due is enqueued again, so a restart loses no webhook; the wake timer
+(tasks.wake_timer) reads when the next one is due.
 """
 
 import atexit
@@ -15,6 +16,7 @@ from tasks.broker import broker
 from tasks.middleware import install
 from tasks.periodic import Periodic
 from tasks.sweeper import Sweeper
+from tasks.wake_timer import WakeTimer
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +39,10 @@ def start_embedded_worker(app):
     periodic.start()
     publisher = PromptPublisher(app)
     publisher.start()
-    _running.update(worker=worker, sweeper=sweeper, periodic=periodic, publisher=publisher)
+    timer = WakeTimer(app) if app.config["WEBHOOK_WAKE_TIMER"] else None
+    if timer:
+        timer.start()
+    _running.update(worker=worker, sweeper=sweeper, periodic=periodic, publisher=publisher, timer=timer)
     atexit.register(stop_embedded_worker)
     log.info("embedded worker started with %d threads", app.config["WORKER_THREADS"])
     return worker
@@ -46,7 +51,7 @@ def start_embedded_worker(app):
 def stop_embedded_worker(timeout_ms=25_000):
     """Stop the sweeper and let in-flight attempts finish (up to timeout_ms)."""
     sweeper, worker = _running.pop("sweeper", None), _running.pop("worker", None)
-    for thread in (sweeper, _running.pop("periodic", None)):
+    for thread in (sweeper, _running.pop("periodic", None), _running.pop("timer", None)):
         if thread:
             thread.stop()
     if worker:

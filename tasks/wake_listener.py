@@ -3,9 +3,10 @@ wakes this process's slots.
 
 Notifications that arrive together are taken at once and turned into one wake-up (tasks.deliveries
 enqueue_committed: at most a few broker messages, however many commits), sent from here, not from the producer's
-commit. On a lost connection it connects again, backing off, and wakes once after (and once at start): whatever was
-notified while nobody listened is due, and the claim finds it. It never takes the worker down; the recovery sweep
-stays the safety net.
+commit. A notification naming a moment (deliveries due later) goes to this process's wake timer (tasks.wake_timer).
+On a lost connection it connects again, backing off, and wakes once after (and once at start): whatever was
+notified while nobody listened is due, and the claim finds it; the timer reads again what is due later. It never
+takes the worker down; the recovery sweep stays the safety net.
 """
 
 import logging
@@ -16,6 +17,7 @@ from dramatiq.middleware import Middleware
 from app import outages
 from app.delivery import wake_notify
 from app.extensions import db
+from tasks import wake_timer
 from tasks.deliveries import deliver_webhooks, enqueue_committed
 
 log = logging.getLogger(__name__)
@@ -45,6 +47,7 @@ class WakeListener(threading.Thread):
                 backoff, failing = RECONNECT_SECONDS[0], False
                 self.listening.set()
                 wake([])  # what was notified while nobody listened is due: the claim finds it
+                wake_timer.reread()  # and what it was told is due later, the timer reads
                 self._relay(connection)
             except Exception as exc:  # noqa: BLE001  never take the worker down: connect again, the sweep backs us
                 self.listening.clear()
@@ -74,7 +77,11 @@ class WakeListener(threading.Thread):
             arrived = list(connection.notifies(timeout=WAIT_SECONDS, stop_after=1))
             if arrived:
                 arrived += connection.notifies(timeout=0)  # and whatever arrived with it: one wake-up for all
-                wake([delivery_id for notify in arrived for delivery_id in wake_notify.delivery_ids(notify.payload)])
+                due = [delivery_id for notify in arrived for delivery_id in wake_notify.delivery_ids(notify.payload)]
+                if due:
+                    wake(due)
+                for moment in filter(None, (wake_notify.moment(notify.payload) for notify in arrived)):
+                    wake_timer.hear(moment)  # deliveries due later: this process's timer wakes the slots then
 
     def stop(self):
         self._stopped.set()

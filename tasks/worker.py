@@ -20,6 +20,7 @@ from tasks import alerts, bulk, deliveries, inbound  # noqa: E402, F401  declare
 from tasks.broker import broker  # noqa: E402
 from tasks.middleware import SweeperMiddleware, install  # noqa: E402
 from tasks.wake_listener import WakeListenerMiddleware  # noqa: E402
+from tasks.wake_timer import WakeTimerMiddleware  # noqa: E402
 
 app = create_app(Config(role="worker"))
 with app.app_context():  # IMPORTANT: before consuming: new code on an old schema would fail every message
@@ -56,3 +57,4 @@ def stop_once_on_sigterm():
 stop_once_on_sigterm()
 broker.add_middleware(SweeperMiddleware(app))
 broker.add_middleware(WakeListenerMiddleware(app))
+broker.add_middleware(WakeTimerMiddleware(app))

@@ -180,12 +180,23 @@ def wake_by_notify(app):
 
 
 @pytest.fixture
+def wake_timer(app):
+    """Each worker keeps a wake timer (off in TestConfig: most tests join the broker after a commit); ask for it
+    before worker, whose timer then runs."""
+    app.config["WEBHOOK_WAKE_TIMER"] = True
+    return app
+
+
+@pytest.fixture
 def worker(app, broker):
     from tasks.wake_listener import WakeListenerMiddleware  # declares the delivery actors: not at conftest's import
+    from tasks.wake_timer import WakeTimerMiddleware
 
     middleware = install(broker, app)
     listener = WakeListenerMiddleware(app)  # listens only when WEBHOOK_WAKE_BY_NOTIFY is on (as tasks.worker)
+    timer = WakeTimerMiddleware(app)  # runs only when WEBHOOK_WAKE_TIMER is on (as tasks.worker)
     broker.add_middleware(listener)
+    broker.add_middleware(timer)
     worker = Worker(broker, worker_timeout=50, worker_threads=4)
     worker.start()
     yield worker
@@ -193,7 +204,7 @@ def worker(app, broker):
     # Each Worker adds its own middleware and never removes it; leave the broker as it was.
     broker.middleware[:] = [
         m for m in broker.middleware
-        if m is not middleware and m is not listener and type(m).__name__ != "_WorkerMiddleware"
+        if m not in (middleware, listener, timer) and type(m).__name__ != "_WorkerMiddleware"
     ]
 
 

@@ -209,7 +209,7 @@ def write_messages(news, session=None, guard=None, operational=False):
             written = _insert(connection, rows)
             break
         written = _insert_postgres(connection, rows, receiving.fingerprint, catalog.fingerprint, guard or _NO_GUARD,
-                                   _due_now(rows) if notify else ())
+                                   _to_wake(rows) if notify else ((), None))
         if written is not None:
             break
         receiving, catalog = _read_receiving(connection), catalog_rules.read_catalog()
@@ -257,9 +257,12 @@ def _settle(session, connection, news, results, written, notified=False):
                 enqueue_after_commit(session, delivery.id, delay)
 
 
-def _due_now(rows):
-    """The ids of the deliveries of rows [(new, sent)] due at once (no deliver_at)."""
-    return [delivery.id for _, sent in rows if not sent.schedule()[2] for delivery in sent.deliveries]
+def _to_wake(rows):
+    """What the write notifies of rows [(new, sent)]: (the ids of the deliveries due at once, the earliest deliver_at
+    of the others or None)."""
+    later = [sent.deliver_at for _, sent in rows if sent.schedule()[2]]
+    return [delivery.id for _, sent in rows if not sent.schedule()[2] for delivery in sent.deliveries], min(
+        later, default=None)
 
 
 def _plan(connection, news, receiving, operational=False):
@@ -358,17 +361,18 @@ def _insert(connection, rows):
     return written
 
 
-def _insert_postgres(connection, rows, fingerprint, catalog, guard, wake=()):
+def _insert_postgres(connection, rows, fingerprint, catalog, guard, wake=((), None)):
     """_insert in one statement (_write_postgres): the ids of the messages written, or None when the receiving
     endpoints' fingerprint is no longer fingerprint or the event catalog's no longer catalog (nothing written).
-    Raises GuardFailed when guard is false. When something is written, it also notifies the workers of the
-    deliveries wake (app.delivery.wake_notify), which PostgreSQL passes on at commit."""
+    Raises GuardFailed when guard is false. When something is written, it also notifies the workers of wake (the
+    deliveries due now, and the earliest moment others are due: app.delivery.wake_notify), which PostgreSQL passes
+    on at commit."""
     sents = [sent for _, sent in rows]
     counters = sequences.number(sents)
     values = _values(rows)
     tables = tuple((table, tuple(values[table][0])) for table in _PREFIX if values[table])  # none: left out
     params = {"receiving": fingerprint, "catalog": catalog, "wake_channel": wake_notify.CHANNEL,
-              "wake": wake_notify.payloads(wake), **guard.params, "ordering_keys": json.dumps(counters),
+              "wake": wake_notify.payloads(*wake), **guard.params, "ordering_keys": json.dumps(counters),
               **{table: json.dumps(values[table], default=_json_value) for table, _ in tables}}
     row = connection.execute(_write_postgres(tables, guard.sql, bool(counters)), params).one()
     if not row.guarded:

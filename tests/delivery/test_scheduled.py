@@ -112,3 +112,25 @@ def test_scheduled_deliveries_arrive_at_their_time_not_before(app, make_endpoint
     assert min(arrived) >= 0, arrived  # none early
     assert max(arrived) < 2.0, arrived
     assert wait_until(lambda: all(load(app, i).status is DeliveryStatus.SUCCEEDED for i in ids))
+
+
+def test_a_claim_takes_a_retry_a_moment_early_but_never_a_scheduled_delivery(app, make_endpoint, monkeypatch):
+    from app.delivery.attempt import fair
+
+    # Given two deliveries due at the same moment: one scheduled, one a retry (no held reason)
+    make_endpoint()
+    when = utcnow() + timedelta(hours=1)
+    _, (scheduled,) = send(app, deliver_at=when)
+    _, (retry,) = send(app, deliver_at=when)
+    with app.app_context():
+        db.session.query(Delivery).filter_by(id=retry).update({"held_reason": None})
+        db.session.commit()
+
+    # When a slot claims half a second before that moment (within the tolerance for clock skew)
+    monkeypatch.setattr(fair, "utcnow", lambda: when - timedelta(seconds=0.5))
+    with app.app_context():
+        claims, _ = fair.claim_next(limit=20)
+
+    # Then it takes the retry, and leaves the scheduled delivery for its time
+    assert [claim.delivery_id for claim in claims] == [retry]
+    assert load(app, scheduled).status is DeliveryStatus.PENDING

@@ -15,16 +15,20 @@ from tests.support.factories import queued_messages, send
 @pytest.fixture
 def listening(app, wake_by_notify):
     """A connection LISTENing on the channel, as a worker's listener does; yields a function returning the delivery
-    ids notified so far."""
+    ids notified so far (and the moments notified so far, in its attribute moments)."""
     url = app.config["SQLALCHEMY_DATABASE_URI"].replace("postgresql+psycopg://", "postgresql://")
     with psycopg.connect(url, autocommit=True) as connection:
         connection.execute(f"LISTEN {wake_notify.CHANNEL}")
         seen = []
 
         def notified():
-            seen.extend(i for n in connection.notifies(timeout=0.05) for i in wake_notify.delivery_ids(n.payload))
+            for notify in connection.notifies(timeout=0.05):
+                seen.extend(wake_notify.delivery_ids(notify.payload))
+                if (moment := wake_notify.moment(notify.payload)) is not None:
+                    notified.moments.append(moment)
             return seen
 
+        notified.moments = []
         yield notified
 
 
@@ -56,11 +60,18 @@ def test_a_rolled_back_write_notifies_nobody(app, listening, broker_calls, make_
     assert listening() == [] and broker_calls == []
 
 
-def test_a_scheduled_delivery_still_waits_in_the_broker_and_is_not_notified(app, listening, broker, make_endpoint):
+def test_a_scheduled_delivery_waits_in_the_broker_and_only_the_earliest_moment_is_notified(app, listening, broker,
+                                                                                           make_endpoint):
+    from app.delivery.messages import send_messages
+
     make_endpoint()
-    _, (delivery_id,) = send(app, deliver_at=(utcnow() + timedelta(hours=1)).isoformat())
-    assert listening() == []
-    assert queued_messages(broker) == [[delivery_id]]
+    soon, later = utcnow() + timedelta(minutes=5), utcnow() + timedelta(hours=1)
+    with app.app_context():
+        sent = send_messages([{"event_type": "order.created", "payload": {"n": 1}, "deliver_at": later.isoformat()},
+                              {"event_type": "order.created", "payload": {"n": 2}, "deliver_at": soon.isoformat()}])
+        db.session.commit()
+    assert listening() == [] and listening.moments == [soon]  # the ids are not named: the timer needs the moment
+    assert sorted(queued_messages(broker)) == sorted([d.id] for m in sent for d in m.deliveries)
 
 
 def test_a_large_write_is_notified_in_several_payloads_that_name_every_delivery(app, listening, make_endpoint):

@@ -34,18 +34,22 @@ _SCRUBBED_PREFIXES = ("TEST_", "WEBHOOK_", "FLASK_")
 # enqueues to the broker BROKER_URL names) and print the ids as JSON.
 _PRODUCE = """
 import json, sys
+from datetime import timedelta
 from app import create_app
 from app.delivery.endpoints.service import create_endpoint
 from app.delivery.messages import send_message
 from app.extensions import db
+from app.models import utcnow
 
 spec = json.loads(sys.argv[1])
 app = create_app()
 with app.app_context():
     endpoint, _ = create_endpoint(spec["url"], **spec["endpoint"])
     ids = []
+    deliver_at = utcnow() + timedelta(seconds=spec["deliver_in"]) if spec["deliver_in"] else None
     for number in range(spec["count"]):
-        message, _ = send_message(spec["event_type"], {"number": number}, endpoint_ids=[endpoint.id])
+        message, _ = send_message(spec["event_type"], {"number": number}, endpoint_ids=[endpoint.id],
+                                  deliver_at=deliver_at)
         ids.extend(d.id for d in message.deliveries)
         db.session.commit()
     print(json.dumps({"endpoint_id": endpoint.id, "delivery_ids": ids}))
@@ -108,12 +112,13 @@ def flask(env, *args, timeout=60):
     return command(env, sys.executable, "-m", "flask", "--app", "app", *args, timeout=timeout)
 
 
-def produce(env, url, count, event_type="order.created", **endpoint):
-    """Create an endpoint for url and count messages to it in a child process; return its ids.
+def produce(env, url, count, event_type="order.created", deliver_in=None, **endpoint):
+    """Create an endpoint for url and count messages to it in a child process (deliver_in: scheduled that many
+    seconds ahead); return its ids.
 
     Returns {"endpoint_id": ..., "delivery_ids": [...]}; endpoint takes create_endpoint's keywords.
     """
-    spec = {"url": url, "count": count, "event_type": event_type, "endpoint": endpoint}
+    spec = {"url": url, "count": count, "event_type": event_type, "endpoint": endpoint, "deliver_in": deliver_in}
     out = command(env, sys.executable, "-c", _PRODUCE, json.dumps(spec))
     return json.loads(out.strip().splitlines()[-1])
 

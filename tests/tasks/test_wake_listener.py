@@ -1,9 +1,11 @@
 """The worker's listener turns the producers' NOTIFY into wake-ups, and keeps listening when its connection dies."""
 
 import threading
+from datetime import timedelta
 
 import psycopg
 
+from app.models import utcnow
 from tasks import wake_listener
 from tests.support.factories import send
 from tests.support.waiting import wait_until
@@ -60,3 +62,15 @@ def test_the_listener_listens_again_after_its_connection_is_killed_and_wakes_for
     assert wait_until(lambda: listener_pids(app)) != [old]
     send(app)
     receiver.wait_for(2)
+
+
+def test_a_notified_moment_goes_to_the_timer(wake_by_notify, wake_timer, app, worker, broker, make_endpoint,
+                                            monkeypatch):
+    heard = []
+    monkeypatch.setattr(wake_listener.wake_timer, "hear", heard.append)
+    make_endpoint()
+    wait_until(listener_of(broker).listening.is_set, message="the listener never listened")
+    when = utcnow() + timedelta(hours=1)
+    send(app, deliver_at=when)
+    # Exactly deliver_at: the producer's notification (this process's own commit only knows its delay from now)
+    wait_until(lambda: when in heard, message=lambda: f"heard {heard}")

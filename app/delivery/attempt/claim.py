@@ -18,6 +18,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import String, and_, bindparam, case, cast, exists, func, literal, or_, select, update
 
+from app.delivery import scheduling
 from app.delivery.attempt import formatting, ordering, postgres
 from app.delivery.attempt.endpoint_health import HEALTH_WRITE_INTERVAL
 from app.delivery.attempt.gates import GATES, Deferred, held_back
@@ -25,7 +26,7 @@ from app.extensions import db
 from app.models import AttemptTrigger, Delivery, DeliveryStatus, Endpoint, EndpointState, Message, utcnow
 from app.models.types import UTCDateTime
 from app.outbox import enqueue_after_commit
-from app.work.leases import EARLY_TOLERANCE, new_token, take_expired
+from app.work.leases import new_token, take_expired
 
 deliveries, endpoints, messages = Delivery.__table__, Endpoint.__table__, Message.__table__
 
@@ -79,9 +80,11 @@ CLAIM_COLUMNS = (
 
 
 def pending_and_due(table=deliveries, in_turn=True):
-    """The delivery (a row of table) waits for an attempt, its time has come (bind parameter "due"), no slot has it
-    reserved (a lease run out frees it), and (in_turn) its turn in its ordering key has come (ordering.py)."""
+    """The delivery (a row of table) waits for an attempt, its time has come (bind parameter "due"; a scheduled one
+    not before its deliver_at, "on_time"), no slot has it reserved (a lease run out frees it), and (in_turn) its turn
+    in its ordering key has come (ordering.py)."""
     return and_(table.c.status == DeliveryStatus.PENDING, table.c.next_attempt_at <= bindparam("due"),
+                scheduling.not_early(table),
                 or_(table.c.lease_token.is_(None), table.c.lease_expires_at < bindparam("due")),
                 ordering.in_turn(table) if in_turn else True)
 
@@ -147,7 +150,7 @@ def lease_params(now, batch=1):
 
 def claim_params(ids, token, now):
     """Return the bind parameters of a claim of ids: due by now, with this token, leased for a batch of them."""
-    return {"ids": ids, "due": now + EARLY_TOLERANCE, "token": token, **lease_params(now, len(ids))}
+    return {"ids": ids, **scheduling.due_params(now), "token": token, **lease_params(now, len(ids))}
 
 
 def _postgres_claim_statement(values):

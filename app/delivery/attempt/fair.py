@@ -27,8 +27,9 @@ import dataclasses
 import functools
 
 from flask import current_app
-from sqlalchemy import and_, bindparam, case, exists, func, or_, select, update
+from sqlalchemy import and_, bindparam, case, exists, func, or_, select, text, update
 
+from app.delivery import scheduling
 from app.delivery.attempt import claim, postgres
 from app.delivery.attempt.claim import deliveries, endpoints, messages, pending_and_due
 from app.delivery.attempt.gates import FAIR_CLAIM_GATES
@@ -117,7 +118,7 @@ def claim_next(limit):
     they are to be sent, oldest due first; whether more was due than they). Commits. No claims when nothing is due
     that may be claimed."""
     now, token = utcnow(), new_token()
-    params = {"due": now + claim.EARLY_TOLERANCE, "token": token, "limit": limit, "scan": limit * SCAN_BATCHES,
+    params = {**scheduling.due_params(now), "token": token, "limit": limit, "scan": limit * SCAN_BATCHES,
               "share": current_app.config["WEBHOOK_MAX_IN_FLIGHT"],
               "failing_share": current_app.config["WEBHOOK_FAILING_MAX_IN_FLIGHT"], **claim.lease_params(now)}
     if postgres.available():
@@ -146,19 +147,37 @@ def gated_or_test(delivery_ids):
     if not delivery_ids:
         return []
     found = set(db.session.execute(_GATED_OR_TEST, {"ids": list(delivery_ids),
-                                                    "due": utcnow() + claim.EARLY_TOLERANCE}).scalars())
+                                                    **scheduling.due_params(utcnow())}).scalars())
     db.session.rollback()
     return [delivery_id for delivery_id in delivery_ids if delivery_id in found]
 
 
+@functools.cache
+def _start_send_statement(dialect):
+    """Move "delivery", still reserved for lease "token", to sending, its lease from "now" covering its own send."""
+    values = claim.claim_values(dialect)
+    return (update(deliveries).where(deliveries.c.id == bindparam("delivery"),
+                                     deliveries.c.status == DeliveryStatus.PENDING,
+                                     deliveries.c.lease_token == bindparam("token"))
+            .values(status=values["status"], lease_expires_at=values["lease_expires_at"]))
+
+
+#: PostgreSQL: this transaction's commit does not wait for its WAL to reach the disk (see start_send).
+_ASYNC_COMMIT = text("SET LOCAL synchronous_commit TO OFF")
+
+
 def start_send(claimed, now):
     """Move a reserved delivery to sending, its lease from now covering its own send; False if it is no longer
-    reserved for this claim (cancelled, or its reservation ran out and another slot took it). Commits."""
-    values = claim.claim_values(db.session.connection().dialect.name)
-    started = db.session.execute(
-        update(deliveries).where(deliveries.c.id == claimed.delivery_id, deliveries.c.status == DeliveryStatus.PENDING,
-                                 deliveries.c.lease_token == claimed.lease_token)
-        .values(status=values["status"], lease_expires_at=values["lease_expires_at"]),
-        claim.lease_params(now)).rowcount
+    reserved for this claim (cancelled, or its reservation ran out and another slot took it). Commits.
+
+    On PostgreSQL the commit does not wait for the disk: only a crash of the database server could lose it, which
+    leaves the delivery reserved (pending) until its lease runs out and it is sent again (at least once, as after
+    any lost worker); and the attempt's record, which waits for the disk, makes it durable with itself."""
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(_ASYNC_COMMIT)
+    started = connection.execute(_start_send_statement(connection.dialect.name),
+                                 {"delivery": claimed.delivery_id, "token": claimed.lease_token,
+                                  **claim.lease_params(now)}).rowcount
     db.session.commit()
     return started == 1
