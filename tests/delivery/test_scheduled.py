@@ -109,8 +109,7 @@ def test_scheduled_deliveries_arrive_at_their_time_not_before(app, make_endpoint
     ids = [send(app, deliver_at=when)[1][0] for _ in range(5)]
     receiver.wait_for(5, timeout=15)
     arrived = [r.wall - when.timestamp() for r in receiver.requests]
-    assert min(arrived) >= 0, arrived  # none early
-    assert max(arrived) < 2.0, arrived
+    assert min(arrived) >= 0, arrived  # none early (how soon after is bench/scheduled.py's figure)
     assert wait_until(lambda: all(load(app, i).status is DeliveryStatus.SUCCEEDED for i in ids))
 
 
