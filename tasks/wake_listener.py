@@ -12,12 +12,11 @@ takes the worker down; the recovery sweep stays the safety net.
 import logging
 import threading
 
-from dramatiq.middleware import Middleware
-
 from app import outages
 from app.delivery import wake_notify
 from app.extensions import db
 from tasks import wake_timer
+from tasks.background import BackgroundThreadMiddleware
 from tasks.deliveries import deliver_webhooks, enqueue_committed
 
 log = logging.getLogger(__name__)
@@ -99,22 +98,11 @@ def wake(delivery_ids):
         outages.broker.failed(exc)
 
 
-class WakeListenerMiddleware(Middleware):
+class WakeListenerMiddleware(BackgroundThreadMiddleware):
     """Run a WakeListener in this worker process while it is up, when WEBHOOK_WAKE_BY_NOTIFY is on."""
 
-    def __init__(self, app):
-        self.app = app
-        self.listener = None
+    setting = "WEBHOOK_WAKE_BY_NOTIFY"
+    join_seconds = WAIT_SECONDS * 2  # it notices within one wait, then closes its connection
 
-    def after_worker_boot(self, broker, worker):
-        if self.app.config["WEBHOOK_WAKE_BY_NOTIFY"]:
-            self.listener = WakeListener(self.app)
-            self.listener.start()
-
-    def before_worker_shutdown(self, broker, worker):
-        if self.listener:
-            self.listener.stop()
-
-    def after_worker_shutdown(self, broker, worker):
-        if self.listener:
-            self.listener.join(WAIT_SECONDS * 2)  # it notices within one wait, then closes its connection
+    def make_thread(self):
+        return WakeListener(self.app)

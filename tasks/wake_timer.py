@@ -16,12 +16,11 @@ import threading
 import time
 from datetime import timedelta
 
-from dramatiq.middleware import Middleware
-
 from app import outages, outbox
 from app.delivery import scheduling
 from app.models import utcnow
 from tasks import broker as _broker
+from tasks.background import BackgroundThreadMiddleware
 from tasks.deliveries import WAKE_FANOUT, batched, deliver_webhooks
 
 log = logging.getLogger(__name__)
@@ -150,22 +149,10 @@ def hear_committed(sender, items):
         hear(utcnow() + timedelta(seconds=min(delays)))
 
 
-class WakeTimerMiddleware(Middleware):
+class WakeTimerMiddleware(BackgroundThreadMiddleware):
     """Run a WakeTimer in this worker process while it is up, when WEBHOOK_WAKE_TIMER is on."""
 
-    def __init__(self, app):
-        self.app = app
-        self.timer = None
+    setting = "WEBHOOK_WAKE_TIMER"
 
-    def after_worker_boot(self, broker, worker):
-        if self.app.config["WEBHOOK_WAKE_TIMER"]:
-            self.timer = WakeTimer(self.app)
-            self.timer.start()
-
-    def before_worker_shutdown(self, broker, worker):
-        if self.timer:
-            self.timer.stop()
-
-    def after_worker_shutdown(self, broker, worker):
-        if self.timer:
-            self.timer.join(2)
+    def make_thread(self):
+        return WakeTimer(self.app)

@@ -13,7 +13,7 @@ from tests.support.waiting import wait_until
 
 def listener_of(broker):
     (middleware,) = [m for m in broker.middleware if isinstance(m, wake_listener.WakeListenerMiddleware)]
-    return middleware.listener
+    return middleware.thread
 
 
 def listener_pids(app):

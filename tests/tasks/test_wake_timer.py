@@ -31,7 +31,7 @@ def delayed_dropped(broker, monkeypatch):
 
 def timer_of(broker):
     (middleware,) = [m for m in broker.middleware if isinstance(m, wake_timer.WakeTimerMiddleware)]
-    return middleware.timer
+    return middleware.thread
 
 
 def schedule(app, moments):
