@@ -5,6 +5,7 @@
  *   <textarea data-json-editor>                 validates JSON as it is typed; disables its form's submit
  *   <button data-add-pattern="order.*" data-target="field-id">  adds that event type to a comma-separated field
  *   <div data-width-percent="40">               its width in percent (a progress bar: CSSOM, as the CSP allows)
+ *   <button data-toggle-controls="id">          opens what .hy-collapse-narrow folds away on a phone
  *   <tbody id="hy-rows">                        the monitor's rows: selection and keyboard (see monitor() below)
  *
  * Everything that changes by itself on a page is htmx polling, one way: hx-get plus hx-trigger="every Ns" on the
@@ -49,6 +50,15 @@
     if (parts.indexOf(value) === -1) parts.push(value);
     field.value = parts.join(', ');
     field.focus();
+  });
+
+  // <button data-toggle-controls="id" aria-expanded="false">: opens and folds the controls a phone hides (CSS).
+  document.addEventListener('click', function (event) {
+    var button = event.target.closest('[data-toggle-controls]');
+    var controls = button && document.getElementById(button.getAttribute('data-toggle-controls'));
+    if (!controls) return;
+    var open = controls.classList.toggle('hy-open');
+    button.setAttribute('aria-expanded', open ? 'true' : 'false');
   });
 
   function tooltips(root) {
