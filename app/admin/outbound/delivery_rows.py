@@ -12,6 +12,7 @@ from app.admin.shared.posting import staff_post
 from app.audit import Action
 from app.auth.access import has_role, staff_actor
 from app.delivery.attempt.ordering import waiting_for
+from app.delivery.failure_reasons import last_reasons
 from app.delivery.queries import get_delivery
 from app.errors import NotFound
 from app.models import DeliveryStatus, Role, utcnow
@@ -41,7 +42,7 @@ class DeliveryRowActionsMixin:
             return exc.message, 404
         operate = has_role(Role.OPERATOR)
         return self.render("admin/outbound/monitor_row_fragment.html", d=delivery, ahead=waiting_for([delivery]),
-                           now=utcnow(), watch=watch,
+                           reasons=last_reasons([delivery.id]), now=utcnow(), watch=watch,
                            polling=watch and in_flight(delivery),
                            allowance=retry_allowance(staff_actor()) if operate else None,
                            cooldown_seconds=get_setting("retry_cooldown_seconds"))

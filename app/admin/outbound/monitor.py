@@ -21,6 +21,7 @@ from app.admin.shared.listing import StaffListMixin
 from app.admin.shared.posting import needs_role
 from app.auth.access import staff_actor
 from app.delivery.attempt.ordering import waiting_for
+from app.delivery.failure_reasons import last_reasons
 from app.delivery.queries import DeliveryFilter, event_type_choices, list_deliveries, tab_counts
 from app.errors import InvalidInput
 from app.extensions import db
@@ -85,6 +86,7 @@ class DeliveryView(DeliveryLogMixin, DeliveryRowActionsMixin, StaffListMixin, St
         rows, _ = list_deliveries(flt, page=page, per_page=per_page, options=ROW_LOADS)
         allowance = retry_allowance(staff_actor()) if self.can_operate() else None
         return dict(flt=flt, rows=rows, ahead=waiting_for(rows), counts=counts, total=total, page=page,
+                    reasons=last_reasons([d.id for d in rows if d.last_error]),
                     per_page=per_page,
                     pages=max(math.ceil(total / per_page), 1), tab=self.current_tab(flt), now=utcnow(),
                     allowance=allowance, cooldown_seconds=get_setting("retry_cooldown_seconds"),
