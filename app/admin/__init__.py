@@ -35,6 +35,7 @@ from app.admin.system.runbooks import RunbookView
 from app.admin.system.status import SystemView
 from app.credentials.masking import mask_outbound_headers
 from app.delivery.attempt.ordering import waiting_for
+from app.delivery.attempt.superseded import superseding_id
 from app.extensions import db
 from app.models import AuditEntry, Delivery, Message, User, utcnow
 
@@ -64,7 +65,7 @@ def init_admin(app):
     app.jinja_env.globals.update(time_cell=fmt.time_cell, status_badge=fmt.status_badge, tag_list=fmt.tag_list,
                                  duration=fmt.duration, viewer_zone=fmt.viewer_zone, page_numbers=fmt.page_numbers,
                                  staff_summary=staff_summary, retry_blocked=retry_blocked, utcnow=utcnow,
-                                 waiting_for=waiting_for,
+                                 waiting_for=waiting_for, superseding_id=superseding_id,
                                  response_body=fmt.response_body, reference_link=fmt.reference_link)
     # Attempts recorded before every custom header value was masked still hold some in clear: mask on display too.
     app.jinja_env.filters["masked_headers"] = mask_outbound_headers
