@@ -33,7 +33,7 @@ def _answer(view, delivery_id):
 
 
 class DeliveryRowActionsMixin:
-    """Row actions of the DeliveryView (a mixin so the view module stays one concern)."""
+    """Row actions of the DeliveryView (a mixin so the view module stays one concern); the view gives page_counts()."""
 
     def _row(self, delivery_id, watch=False):
         try:
@@ -45,7 +45,7 @@ class DeliveryRowActionsMixin:
                            reasons=last_reasons([delivery.id]), now=utcnow(), watch=watch,
                            polling=watch and in_flight(delivery),
                            allowance=retry_allowance(staff_actor()) if operate else None,
-                           cooldown_seconds=get_setting("retry_cooldown_seconds"))
+                           cooldown_seconds=get_setting("retry_cooldown_seconds"), page_counts=self.page_counts())
 
     @expose("/row/<delivery_id>")
     def row_fragment(self, delivery_id):
