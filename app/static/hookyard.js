@@ -194,6 +194,25 @@
     });
     selectionChanged();
 
+    // Search as you type: after a pause the rows (with the tabs and pager, out of band) refresh in place for the
+    // typed term, and the address bar follows, so a reload or a shared link shows the same rows.
+    var search = document.getElementById('q'), typing = null;
+    if (search && search.form) search.addEventListener('input', function () {
+      window.clearTimeout(typing);
+      typing = window.setTimeout(function () { searchInPlace(search.value.trim()); }, 400);
+    });
+    function searchInPlace(term) {
+      var params = new URLSearchParams(window.location.search);
+      if (params.get('q') === (term || null)) return;
+      if (term) params.set('q', term); else params.delete('q');
+      params.delete('page');
+      var query = params.toString() ? '?' + params.toString() : '';
+      window.history.replaceState(window.history.state, '', window.location.pathname + query);
+      $all('#bulk-form input[name=url]').forEach(function (i) { i.value = window.location.pathname + query; });
+      var source = document.getElementById('hy-rows').getAttribute('hx-get').split('?')[0];
+      htmx.ajax('GET', source + query, {target: '#hy-rows', swap: 'outerHTML'});
+    }
+
     // Keyboard: j/k move, Enter opens the log, r retries (it still asks), / searches, ? helps (p: autoRefresh()).
     function listed() { return $all('#hy-rows tr[data-id]'); }
     function focusRow(row, scroll) {
