@@ -39,11 +39,15 @@ class MessageView(StaffModelView):
     }
     column_labels = {"created_at": "Created", "event_type": "Event", "id": "Message"}
     can_view_details = True
+    view_label = "Open"
     details_template = "admin/outbound/message_details.html"
 
     def get_query(self):
         return super().get_query().options(
             selectinload(Message.tag_rows), selectinload(Message.deliveries).load_only(Delivery.status))
+
+    def row_label(self, message):
+        return f"{message.event_type} {message.reference or message.id}"
 
     def get_count_query(self):
         return None
