@@ -26,6 +26,7 @@ class Action(enum.StrEnum):
     DELIVERIES_RESOLVE = "deliveries.resolve"
     DELIVERIES_SEND_NOW = "deliveries.send_now"
     DELIVERIES_BULK_RETRY = "deliveries.bulk_retry"
+    DELIVERIES_SUPERSEDED = "deliveries.superseded"
     MESSAGE_RESEND = "message.resend"
     MESSAGE_SEND = "message.send"
 

@@ -37,6 +37,7 @@ from app.admin.system.runbooks import RunbookView
 from app.admin.system.status import SystemView
 from app.credentials.masking import mask_outbound_headers
 from app.delivery.attempt.ordering import waiting_for
+from app.delivery.attempt.superseded import superseding_id
 from app.extensions import db
 from app.models import AuditEntry, Delivery, Message, User, utcnow
 from app.staff.settings import get_setting
@@ -71,6 +72,7 @@ def init_admin(app):
                                  duration=fmt.duration, viewer_zone=fmt.viewer_zone, page_numbers=fmt.page_numbers,
                                  staff_summary=staff_summary, script_words=script_words, retry_blocked=retry_blocked,
                                  utcnow=utcnow, waiting_for=waiting_for, setting=get_setting,
+                                 superseding_id=superseding_id,
                                  response_body=fmt.response_body, reference_link=fmt.reference_link)
     # Attempts recorded before every custom header value was masked still hold some in clear: mask on display too.
     app.jinja_env.filters["masked_headers"] = mask_outbound_headers

@@ -76,7 +76,7 @@ def password():
             else:
                 sessions.start(user)  # every session ended, this one too: a stolen copy of its cookie dies with it
                 flash(_("Password changed; every other session was signed out."), "success")
-                return redirect(url_for("monitor.index_view"))
+                return redirect(url_for("overview.index"))
     return render_template("auth/password.html", form=form), 422 if form.errors else 200
 
 

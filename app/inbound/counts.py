@@ -68,3 +68,10 @@ def source_figures(source_names, now=None):
         figures[name] = {kind: kinds.get(kind, 0) for kind in ("received", "processed", "failed", "duplicate")}
         figures[name]["rejected"] = sum(n for kind, n in kinds.items() if kind not in ACCEPTED_KINDS)
     return figures
+
+
+def refused_24h(now=None):
+    """Requests refused over the last 24 hours (as figures_24h counts them), every source and unknown ones together."""
+    since = hour_of(now or utcnow()) - WINDOW
+    return int(db.session.scalar(select(func.coalesce(func.sum(_counts.c.count), 0))
+                                 .where(_counts.c.hour_start > since, _counts.c.kind.not_in(ACCEPTED_KINDS))))

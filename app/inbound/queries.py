@@ -162,9 +162,23 @@ def recent_rejections(source, limit=20):
     are masked again with the source's own credential header names (a sample may predate a change of them)."""
     rows = db.session.scalars(select(InboundRejection).where(InboundRejection.source_name == source.name)
                               .order_by(InboundRejection.id.desc()).limit(limit)).all()
-    also = masked_header_names(source)
-    return [{**{c.key: getattr(row, c.key) for c in InboundRejection.__table__.columns},
-             "headers": stored_headers(source.name, row.headers or {}, also)} for row in rows]
+    return [_rejection(row, source) for row in rows]
+
+
+def all_recent_rejections(limit=50):
+    """The newest rejection samples of every source (and of requests to no known source), shown as
+    recent_rejections shows them, each with its source's id (None for an unknown or deleted source)."""
+    rows = db.session.scalars(select(InboundRejection).order_by(InboundRejection.id.desc()).limit(limit)).all()
+    names = {row.source_name for row in rows}
+    sources = {s.name: s for s in db.session.scalars(select(InboundSource).where(InboundSource.name.in_(names)))}
+    return [_rejection(row, sources.get(row.source_name)) for row in rows]
+
+
+def _rejection(row, source):
+    also = masked_header_names(source) if source is not None else ()
+    return {**{c.key: getattr(row, c.key) for c in InboundRejection.__table__.columns},
+            "headers": stored_headers(row.source_name, row.headers or {}, also),
+            "source_id": source.id if source is not None else None}
 
 
 def shown_headers(event):

@@ -5,6 +5,7 @@
  *   <textarea data-json-editor>                 validates JSON as it is typed; disables its form's submit
  *   <button data-add-pattern="order.*" data-target="field-id">  adds that event type to a comma-separated field
  *   <div data-width-percent="40">               its width in percent (a progress bar: CSSOM, as the CSP allows)
+ *   <button data-toggle-controls="id">          opens what .hy-collapse-narrow folds away on a phone
  *   <tbody id="hy-rows">                        the monitor's rows: selection and keyboard (see monitor() below)
  *
  * Everything that changes by itself on a page is htmx polling, one way: hx-get plus hx-trigger="every Ns" on the
@@ -61,6 +62,15 @@
     if (parts.indexOf(value) === -1) parts.push(value);
     field.value = parts.join(', ');
     field.focus();
+  });
+
+  // <button data-toggle-controls="id" aria-expanded="false">: opens and folds the controls a phone hides (CSS).
+  document.addEventListener('click', function (event) {
+    var button = event.target.closest('[data-toggle-controls]');
+    var controls = button && document.getElementById(button.getAttribute('data-toggle-controls'));
+    if (!controls) return;
+    var open = controls.classList.toggle('hy-open');
+    button.setAttribute('aria-expanded', open ? 'true' : 'false');
   });
 
   function tooltips(root) {
@@ -195,6 +205,25 @@
       if (event.target.matches('.action-checkbox, #select-all')) selectionChanged();
     });
     selectionChanged();
+
+    // Search as you type: after a pause the rows (with the tabs and pager, out of band) refresh in place for the
+    // typed term, and the address bar follows, so a reload or a shared link shows the same rows.
+    var search = document.getElementById('q'), typing = null;
+    if (search && search.form) search.addEventListener('input', function () {
+      window.clearTimeout(typing);
+      typing = window.setTimeout(function () { searchInPlace(search.value.trim()); }, 400);
+    });
+    function searchInPlace(term) {
+      var params = new URLSearchParams(window.location.search);
+      if (params.get('q') === (term || null)) return;
+      if (term) params.set('q', term); else params.delete('q');
+      params.delete('page');
+      var query = params.toString() ? '?' + params.toString() : '';
+      window.history.replaceState(window.history.state, '', window.location.pathname + query);
+      $all('#bulk-form input[name=url]').forEach(function (i) { i.value = window.location.pathname + query; });
+      var source = document.getElementById('hy-rows').getAttribute('hx-get').split('?')[0];
+      htmx.ajax('GET', source + query, {target: '#hy-rows', swap: 'outerHTML'});
+    }
 
     // Keyboard: j/k move, Enter opens the log, r retries (it still asks), / searches, ? helps (p: autoRefresh()).
     function listed() { return $all('#hy-rows tr[data-id]'); }

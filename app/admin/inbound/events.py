@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from app.admin.inbound.event_page import InboundEventPageMixin
+from app.admin.inbound.refused import RefusedRequestsMixin
 from app.admin.shared.base import StaffView
 from app.admin.shared.listing import StaffListMixin
 from app.admin.shared.posting import staff_post
@@ -66,7 +67,7 @@ def _answer(view, event_id):
     return view.answer(event_id)
 
 
-class InboundEventView(InboundEventPageMixin, StaffListMixin, StaffView):
+class InboundEventView(InboundEventPageMixin, RefusedRequestsMixin, StaffListMixin, StaffView):
     """The Inbound page: inbound events with tabs, filters, search, live rows and actions."""
 
     replay_blocked = staticmethod(replay_blocked)
@@ -94,7 +95,7 @@ class InboundEventView(InboundEventPageMixin, StaffListMixin, StaffView):
         sources = db.session.execute(select(InboundSource.name, InboundSource.provider)
                                      .order_by(InboundSource.name)).all()
         return self.render("admin/inbound/events.html", **self.listing(), tabs=TABS, sources=sources,
-                           topics=queries.known_topics(), args=request.args)
+                           topics=queries.known_topics(), args=request.args, refused=self.refused_count())
 
     @expose("/rows")
     def rows_fragment(self):

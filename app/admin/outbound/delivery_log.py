@@ -11,6 +11,7 @@ from app.admin.shared.base import or_404
 from app.admin.shared.posting import needs_role
 from app.admin.shared.staff_actions import within_retry_cap
 from app.auth.access import has_role, local_url, staff_actor
+from app.delivery.failure_reasons import last_reasons
 from app.delivery.operations.resend import parse_payload, resend_delivery
 from app.errors import HookyardError
 from app.extensions import db
@@ -38,6 +39,7 @@ class DeliveryLogMixin:
         operate = has_role(Role.OPERATOR)
         return self.render("admin/outbound/delivery_log.html", delivery=delivery, attempts=attempts,
                            payload=pretty(delivery.message.payload), message=delivery.message, can_operate=operate,
+                           reason=last_reasons([delivery_id]).get(delivery_id),
                            allowance=retry_allowance(staff_actor()) if operate else None, now=utcnow(),
                            cooldown_seconds=get_setting("retry_cooldown_seconds"),
                            return_url=local_url(request.args.get("url"), self.get_url(".index_view")))

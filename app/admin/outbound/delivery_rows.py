@@ -13,6 +13,7 @@ from app.admin.shared.posting import staff_post
 from app.audit import Action
 from app.auth.access import has_role, staff_actor
 from app.delivery.attempt.ordering import waiting_for
+from app.delivery.failure_reasons import last_reasons
 from app.delivery.queries import get_delivery
 from app.errors import NotFound
 from app.models import DeliveryStatus, Role, utcnow
@@ -33,7 +34,7 @@ def _answer(view, delivery_id):
 
 
 class DeliveryRowActionsMixin:
-    """Row actions of the DeliveryView (a mixin so the view module stays one concern)."""
+    """Row actions of the DeliveryView (a mixin so the view module stays one concern); the view gives page_counts()."""
 
     def _row(self, delivery_id, watch=False):
         try:
@@ -42,10 +43,10 @@ class DeliveryRowActionsMixin:
             return exc.message, 404
         operate = has_role(Role.OPERATOR)
         return self.render("admin/outbound/monitor_row_fragment.html", d=delivery, ahead=waiting_for([delivery]),
-                           now=utcnow(), watch=watch,
+                           reasons=last_reasons([delivery.id]), now=utcnow(), watch=watch,
                            polling=watch and in_flight(delivery),
                            allowance=retry_allowance(staff_actor()) if operate else None,
-                           cooldown_seconds=get_setting("retry_cooldown_seconds"))
+                           cooldown_seconds=get_setting("retry_cooldown_seconds"), page_counts=self.page_counts())
 
     @expose("/row/<delivery_id>")
     def row_fragment(self, delivery_id):

@@ -18,6 +18,7 @@ from app.delivery import catalog
 from app.delivery.endpoints import actions as endpoint_actions
 from app.delivery.endpoints import figures, rotation
 from app.delivery.endpoints import service as endpoints
+from app.delivery.failure_reasons import recent_errors
 from app.errors import HookyardError, InvalidInput
 from app.extensions import db
 from app.models import Delivery, DeliveryAttempt, Role, utcnow
@@ -93,7 +94,8 @@ class EndpointView(StaffView):
             figures=figures.last_day_figures(utcnow()).get(endpoint.id),
             masked_secret=mask_secret(crypto.decrypt(endpoint.secret_encrypted)), now=utcnow(),
             header_names=endpoint.header_names, mask=MASK,
-            pending=endpoints.pending_count(endpoint.id), test_send=self._test_send(request.args.get("test")),
+            pending=endpoints.pending_count(endpoint.id), recent_errors=recent_errors(endpoint.id),
+            test_send=self._test_send(request.args.get("test")),
             can_admin=has_role(Role.ADMIN), can_operate=has_role(Role.OPERATOR),
             portal_links=portal_links.list_links(endpoint.id) if has_role(Role.ADMIN) else [],
             link_live=portal_links.is_live, capabilities=portal_links.CAPABILITIES)

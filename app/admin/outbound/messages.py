@@ -41,11 +41,15 @@ class MessageView(StaffModelView):
     column_labels = {"created_at": _l("Created"), "event_type": _l("Event"), "id": _l("Message"),
                      "reference": _l("Reference"), "tags": _l("Tags"), "deliveries": _l("Deliveries")}
     can_view_details = True
+    view_label = _l("Open")
     details_template = "admin/outbound/message_details.html"
 
     def get_query(self):
         return super().get_query().options(
             selectinload(Message.tag_rows), selectinload(Message.deliveries).load_only(Delivery.status))
+
+    def row_label(self, message):
+        return f"{message.event_type} {message.reference or message.id}"
 
     def get_count_query(self):
         return None

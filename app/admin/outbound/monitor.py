@@ -6,14 +6,16 @@ itself when htmx asks (HX-Request), so a retry's outcome appears in place.
 """
 
 import math
+from urllib.parse import parse_qsl, urlsplit
 
-from flask import flash, request
+from flask import flash, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
+from werkzeug.datastructures import MultiDict
 
 from app.admin.outbound.delivery_log import DeliveryLogMixin
 from app.admin.outbound.delivery_rows import DeliveryRowActionsMixin
@@ -23,6 +25,7 @@ from app.admin.shared.listing import StaffListMixin
 from app.admin.shared.posting import needs_role
 from app.auth.access import staff_actor
 from app.delivery.attempt.ordering import waiting_for
+from app.delivery.failure_reasons import last_reasons
 from app.delivery.queries import DeliveryFilter, event_type_choices, list_deliveries, tab_counts
 from app.errors import InvalidInput
 from app.extensions import db
@@ -42,13 +45,15 @@ ROW_LOADS = (
 )
 
 
-def monitor_filter(args):
+def monitor_filter(args, report=True):
     """The filter the monitor shows for a query string: test sends hidden and resolved failures left out of the
-    Failed tab unless asked for. A bad value is reported on the page and the filter ignored."""
+    Failed tab unless asked for. A bad value is reported on the page (unless report is false) and the filter
+    ignored."""
     try:
         flt = DeliveryFilter.from_args(args)
     except InvalidInput as exc:
-        flash(_("Filter ignored: %(reason)s", reason=exc.message), "error")
+        if report:
+            flash(_("Filter ignored: %(reason)s", reason=exc.message), "error")
         return DeliveryFilter(hide_tests=True)
     if "hide_tests" not in args:
         flt = flt.replace(hide_tests=True)
@@ -87,10 +92,19 @@ class DeliveryView(DeliveryLogMixin, DeliveryRowActionsMixin, StaffListMixin, St
         rows, _ = list_deliveries(flt, page=page, per_page=per_page, options=ROW_LOADS)
         allowance = retry_allowance(staff_actor()) if self.can_operate() else None
         return dict(flt=flt, rows=rows, ahead=waiting_for(rows), counts=counts, total=total, page=page,
+                    reasons=last_reasons([d.id for d in rows if d.last_error]),
                     per_page=per_page,
                     pages=max(math.ceil(total / per_page), 1), tab=self.current_tab(flt), now=utcnow(),
                     allowance=allowance, cooldown_seconds=get_setting("retry_cooldown_seconds"),
                     refresh_seconds=get_setting("refresh_seconds"))
+
+    def page_counts(self):
+        """The tab counts of the monitor page a row fragment was asked from (htmx names it in HX-Current-URL), so
+        the tabs follow what a row action changed; None when the request did not come from the monitor."""
+        current = urlsplit(request.headers.get("HX-Current-URL", ""))
+        if not request.headers.get("HX-Request") or current.path != url_for(".index_view"):
+            return None
+        return tab_counts(monitor_filter(MultiDict(parse_qsl(current.query)), report=False))
 
     @expose("/")
     def index_view(self):

@@ -55,6 +55,7 @@ class UserView(StaffModelView):
 
     required_role = Role.ADMIN
     can_create = can_edit = True
+    create_label = _l("Add a person")
     column_list = ("email", "role", "active", "must_change_password", "last_login_at", "created_at",
                    "retry_cap_lifted_until")
     column_labels = {"must_change_password": _l("Must change password"), "last_login_at": _l("Last sign-in"),
@@ -67,6 +68,9 @@ class UserView(StaffModelView):
         "created_at": fmt.field("created_at", fmt.time_cell),
         "retry_cap_lifted_until": _cap_cell,
     }
+
+    def row_label(self, user):
+        return user.email
 
     @expose("/lift-cap/<int:user_id>", methods=("POST",))
     @staff_post(Role.ADMIN, done=lambda self, user_id: self.back_to(".index_view"), refuses=HookyardError)

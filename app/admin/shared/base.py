@@ -6,6 +6,9 @@ import re
 from flask import Response, abort, redirect, request, url_for
 from flask_admin import AdminIndexView, BaseView, expose
 from flask_admin.contrib.sqla import ModelView
+from flask_admin.model import typefmt
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app.errors import NotFound
@@ -65,6 +68,12 @@ class StaffModelView(StaffMixin, ModelView):
 
     can_create = can_edit = can_delete = False
     can_set_page_size = True
+    list_template = "admin/model/staff_list.html"
+    #: Yes and no in words, not Flask-Admin's icons.
+    column_type_formatters = {**typefmt.BASE_FORMATTERS, bool: lambda view, value, name: _("yes") if value else _("no")}
+    #: The text of a row's details button, and of the create button (the list template shows them).
+    view_label = _l("View")
+    create_label = _l("Create")
     page_size = 20
     page_size_options = (20, 50, 100)
     simple_list_pager = True
@@ -74,6 +83,10 @@ class StaffModelView(StaffMixin, ModelView):
         args = super()._get_list_extra_args()
         args.page = min(max(args.page or 0, 0), MAX_PAGE)
         return args
+
+    def row_label(self, row):
+        """How a row is named to screen readers beside its buttons ("View: <this>")."""
+        return str(getattr(row, "id", row))
 
     def get_one(self, id):
         """The row with this ?id=, or None (Flask-Admin then says so) for an id the key column cannot hold."""

@@ -64,6 +64,8 @@ class Claim:
     reserved: bool = False
     #: The body as text when the endpoint's payload format made it (recorded with the attempt); None: the payload.
     formatted: str | None = None
+    #: The message this delivery's was resent from: its success settles the failed original (superseded.py).
+    resent_from_id: str | None = None
 
 
 #: Everything one attempt needs, read with the claim.
@@ -75,7 +77,7 @@ CLAIM_COLUMNS = (
     endpoints.c.timeout_seconds, endpoints.c.max_attempts, endpoints.c.retry_schedule,
     endpoints.c.rate_limit_per_second, endpoints.c.breaker_failures, endpoints.c.breaker_open_until,
     endpoints.c.alerted, endpoints.c.consecutive_failures, endpoints.c.last_success_at, endpoints.c.payload_format,
-    endpoints.c.operational, messages.c.payload,
+    endpoints.c.operational, messages.c.payload, messages.c.resent_from_id,
 )
 
 
@@ -295,5 +297,5 @@ def claim_from(row, token, now, *, sign=True):
         max_attempts=row.max_attempts, retry_schedule=row.retry_schedule,
         rate_limit_per_second=row.rate_limit_per_second, config_error=config_error, due_at=row.next_attempt_at,
         formatted=formatted,
-        endpoint_operational=bool(row.operational),
+        endpoint_operational=bool(row.operational), resent_from_id=row.resent_from_id,
     )

@@ -23,7 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from app import metrics, outages
 from app.credentials.masking import mask_outbound_headers
 from app.delivery import operational
-from app.delivery.attempt import endpoint_health, final, postgres, receiver_control, retry, storable
+from app.delivery.attempt import endpoint_health, final, postgres, receiver_control, retry, storable, superseded
 from app.delivery.attempt.claim import deliveries
 from app.extensions import db
 from app.logs import log_attempt
@@ -161,6 +161,8 @@ def _write(results, *, with_health=True):
     connection.execute(insert(DeliveryAttempt.__table__), [row for row, _ in written])
     final.announce([(claim, outcome, status) for claim, outcome, _, status, _, _ in planned
                     if claim.delivery_id in moved and status in final.EVENTS], utcnow())
+    superseded.settle_originals([claim for claim, _, _, status, _, _ in planned
+                                 if claim.delivery_id in moved and status is DeliveryStatus.SUCCEEDED])
     return written
 
 
@@ -209,8 +211,8 @@ def record_results(results):
     """
     if not results:
         return []
-    if postgres.available() and all(outcome.ok and claim.endpoint_healthy and not outcome.delivery_control
-                                    for claim, outcome in results) and not operational.wants("delivery.succeeded"):
+    if postgres.available() and all(_plain_success(claim, outcome) for claim, outcome in results) \
+            and not operational.wants("delivery.succeeded"):
         try:
             return _commit(_write_successes(results))
         except SQLAlchemyError as exc:
@@ -232,6 +234,11 @@ def record_results(results):
         _stop_if_unavailable(exc, results)
         log.error("could not record attempt %d of delivery %s; the sweep will", claim.number, claim.delivery_id)
         return []
+
+
+def _plain_success(claim, outcome):
+    """A success that writes nothing but the move and the attempt: healthy endpoint, no control, not a resend."""
+    return outcome.ok and claim.endpoint_healthy and not outcome.delivery_control and not claim.resent_from_id
 
 
 def _stop_if_unavailable(error, results):
