@@ -85,7 +85,9 @@ def test_api_key_setting_and_logo_reach_the_console_and_the_portal(app, new_page
     logo = portal.locator("#portal-logo")
     expect(logo).to_be_visible()
     expect(logo).to_have_attribute("alt", "Mosaic Tiles logo")
-    assert logo.evaluate("image => image.complete && image.naturalWidth") == 96  # loaded, the CSP allowing it
+    # loaded, the CSP allowing it (an image still loading is not complete yet: wait for it, not for a time)
+    portal.wait_for_function("() => { const i = document.querySelector('#portal-logo');"
+                             " return i.complete && i.naturalWidth === 96; }")
     expect(portal.locator("#shop-name")).to_have_text("Mosaic Tiles")
     assert "Mosaic Tiles" in portal.title()
     check(portal, width)
