@@ -82,9 +82,8 @@ CLAIM_COLUMNS = (
 
 
 def pending_and_due(table=deliveries, in_turn=True):
-    """The delivery (a row of table) waits for an attempt, its time has come (bind parameter "due"; a scheduled one
-    not before its deliver_at, "on_time"), no slot has it reserved (a lease run out frees it), and (in_turn) its turn
-    in its ordering key has come (ordering.py)."""
+    """The delivery (a row of table) waits for an attempt, is due ("due"; a scheduled one not before its deliver_at,
+    "on_time"), no slot has it reserved (a lease run out frees it), and (in_turn) its key's turn has come (ordering)."""
     return and_(table.c.status == DeliveryStatus.PENDING, table.c.next_attempt_at <= bindparam("due"),
                 scheduling.not_early(table),
                 or_(table.c.lease_token.is_(None), table.c.lease_expires_at < bindparam("due")),
@@ -296,6 +295,5 @@ def claim_from(row, token, now, *, sign=True):
         url=row.url, body=body, headers=headers, timeout_seconds=row.timeout_seconds,
         max_attempts=row.max_attempts, retry_schedule=row.retry_schedule,
         rate_limit_per_second=row.rate_limit_per_second, config_error=config_error, due_at=row.next_attempt_at,
-        formatted=formatted,
-        endpoint_operational=bool(row.operational), resent_from_id=row.resent_from_id,
+        formatted=formatted, endpoint_operational=bool(row.operational), resent_from_id=row.resent_from_id,
     )
