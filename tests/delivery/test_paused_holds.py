@@ -5,6 +5,7 @@ from app.delivery.endpoints.service import set_state
 from app.extensions import db
 from app.models import Delivery, DeliveryStatus
 from tests.support.factories import load, send
+from tests.support.grants import recording_grants
 from tests.support.waiting import wait_until
 
 ADMIN = Actor("admin@example.com")
@@ -12,9 +13,11 @@ ADMIN = Actor("admin@example.com")
 WAITING = 8
 
 
+
 def test_a_paused_endpoint_holds_without_using_attempts_and_resuming_drains_within_the_rate_limit(
-        app, make_endpoint, receiver, broker, worker):
+        app, make_endpoint, receiver, broker, worker, monkeypatch):
     # Given a paused endpoint limited to 2 requests a second, with webhooks arriving for it
+    grants = recording_grants(monkeypatch)
     endpoint = make_endpoint(rate_limit_per_second=2)
     with app.app_context():
         set_state(endpoint.id, "paused", actor=ADMIN, reason="maintenance")
@@ -38,6 +41,7 @@ def test_a_paused_endpoint_holds_without_using_attempts_and_resuming_drains_with
         return all(load(app, i).status is DeliveryStatus.SUCCEEDED for i in ids)
 
     assert wait_until(drained, timeout=30, message=lambda: {i: load(app, i).status for i in ids})
-    per_second = Counter(int(request.wall) for request in receiver.requests)
-    assert len(receiver.requests) == WAITING and max(per_second.values()) <= 2, per_second
+    # (counted where the limiter counts them: when a request arrives depends on how busy the machine is)
+    per_second = Counter(second for second in grants if second is not None)
+    assert len(receiver.requests) == WAITING <= len(grants) and max(per_second.values()) <= 2, per_second
     assert [load(app, i).attempt_count for i in ids] == [1] * WAITING
