@@ -143,6 +143,54 @@ def test_a_batch_is_in_flight_one_at_a_time_and_the_rest_wait_reserved(app, make
     assert [load(app, i).status for i in ids] == [DeliveryStatus.SUCCEEDED] * 2 + [DeliveryStatus.SENDING]
 
 
+def test_each_webhook_of_a_batch_is_sending_under_its_own_lease_only_while_it_is_sent(app, make_endpoint, receiver):
+    endpoint = make_endpoint(max_in_flight=1)
+    ids = send_many(app, 3)
+    seen = []  # what the database said as each webhook arrived: [(status, lease seconds left) of each delivery]
+
+    def look(received):
+        with app.app_context():
+            rows = {d.id: d for d in db.session.scalars(db.select(Delivery).where(Delivery.id.in_(ids)))}
+            now = utcnow()
+            seen.append([(rows[i].status, rows[i].lease_expires_at and (rows[i].lease_expires_at - now).total_seconds())
+                         for i in ids])
+            db.session.rollback()
+
+    receiver.answer = look
+    with app.app_context():
+        results = send_group(fair.claim_next(3)[0])
+    assert len(results) == len(seen) == 3
+    with app.app_context():
+        own_lease = db.session.get(Endpoint, endpoint.id).timeout_seconds + app.config["WEBHOOK_LEASE_MARGIN_SECONDS"]
+    for position, statuses in enumerate(seen):
+        status, left = statuses[position]
+        assert status is DeliveryStatus.SENDING and own_lease - 10 < left <= own_lease  # its own send's lease
+        assert [s for s, _ in statuses[:position]] == [DeliveryStatus.SUCCEEDED] * position
+        assert [s for s, _ in statuses[position + 1:]] == [DeliveryStatus.PENDING] * (2 - position)  # still reserved
+    assert [load(app, i).status for i in ids] == [DeliveryStatus.SUCCEEDED] * 3
+
+
+def test_a_claim_says_whether_another_slot_would_find_work(app, make_endpoint, receiver):
+    busy = make_endpoint(event_types=["busy.*"], max_in_flight=2)
+    send_many(app, 5, "busy.tick")
+    with app.app_context():
+        first, more_after_first = fair.claim_next(2)
+        second, more_after_second = fair.claim_next(2)
+    assert [c.endpoint_id for c in first + second] == [busy.id] * 4
+    assert more_after_first  # busy's second slot may take the rest
+    assert not more_after_second  # busy is at its share and nothing else is due: waking a slot would waste it
+    solo = make_endpoint(event_types=["solo.*"], max_in_flight=1)
+    other = make_endpoint(event_types=["other.*"])
+    send_many(app, 3, "solo.tick")
+    send_many(app, 1, "other.tick")
+    with app.app_context():
+        solos, more_after_solo = fair.claim_next(2)
+        others, more_after_other = fair.claim_next(2)
+    assert [c.endpoint_id for c in solos] == [solo.id] * 2 and [c.endpoint_id for c in others] == [other.id]
+    assert more_after_solo  # solo took its one slot, but other's delivery waits for a slot
+    assert not more_after_other
+
+
 def test_a_failing_endpoint_is_claimed_on_time_within_a_smaller_share(app, make_endpoint, receiver):
     from tests.support.factories import update
 

@@ -67,17 +67,23 @@ def _oldest_due():
             .correlate(endpoints).scalar_subquery())
 
 
-def _pick():
-    """SQL: the endpoint to claim from (see module docstring)."""
+def _claimable():
+    """SQL: (id, free slots) of the endpoints a claim may take from (see module docstring)."""
     due = deliveries.alias("has_due")
     # What the claim may take (pending_and_due): an endpoint whose due deliveries are all reserved, or wait their
     # turn in their ordering key, is not picked (the claim would take nothing, and the slot stop draining).
     has_due = exists(select(due.c.id).where(due.c.endpoint_id == endpoints.c.id, pending_and_due(due)))
     return (select(endpoints.c.id, (share() - in_flight()).label("free"))
             .where(endpoints.c.deleted_at.is_(None), endpoints.c.state == EndpointState.ENABLED,
-                   *(gate.clear for gate in FAIR_CLAIM_GATES), has_due, in_flight() < share())
-            .order_by(_oldest_due()).limit(1)
-            .cte("pick").prefix_with("MATERIALIZED"))
+                   *(gate.clear for gate in FAIR_CLAIM_GATES), has_due, in_flight() < share()))
+
+
+def _pick():
+    """SQL: the endpoint to claim from: the one whose oldest due delivery is the oldest; with how many endpoints
+    may be claimed from, counted up to 2 (2: another slot would find work too)."""
+    candidates = select(func.count().label("n")).select_from(_claimable().limit(2).subquery()).cte("candidates")
+    return (_claimable().add_columns(select(candidates.c.n).scalar_subquery().label("candidates"))
+            .order_by(_oldest_due()).limit(1).cte("pick").prefix_with("MATERIALIZED"))
 
 
 def _batch_size(pick, due):
@@ -107,33 +113,44 @@ def _statement(dialect):
     # The first is sent at once; the rest are reserved for this slot until their turn (claim.claim_values).
     taken = (update(d).where(d.c.id == chosen.c.id, pending_and_due())
              .values(**claim.claim_values(dialect, sending=d.c.id == first)))
+    # What claim_next needs to tell whether another slot would find something to claim (_more).
+    more = (due.label("due_count"), select(pick.c.free).scalar_subquery().label("free_slots"),
+            select(pick.c.candidates).scalar_subquery().label("candidates"))
     if dialect == "postgresql":  # PostgreSQL returns the joined columns from the UPDATE itself
         return (taken.where(endpoints.c.id == d.c.endpoint_id, messages.c.id == d.c.message_id)
-                .returning(*claim.CLAIM_COLUMNS, due.label("due_count")))
-    return taken.returning(d.c.id, due.label("due_count"))
+                .returning(*claim.CLAIM_COLUMNS, *more))
+    return taken.returning(d.c.id, *more)
 
 
 def claim_next(limit):
     """Claim the next batch (up to limit) of one endpoint's due deliveries, fairly; return (their Claims in the order
-    they are to be sent, oldest due first; whether more was due than they). Commits. No claims when nothing is due
-    that may be claimed."""
+    they are to be sent, oldest due first; whether another slot would find something to claim too). Commits. No
+    claims when nothing is due that may be claimed."""
     now, token = utcnow(), new_token()
     params = {**scheduling.due_params(now), "token": token, "limit": limit, "scan": limit * SCAN_BATCHES,
               "share": current_app.config["WEBHOOK_MAX_IN_FLIGHT"],
               "failing_share": current_app.config["WEBHOOK_FAILING_MAX_IN_FLIGHT"], **claim.lease_params(now)}
     if postgres.available():
         with postgres.autocommit() as connection:
-            rows = connection.execute(_statement("postgresql"), params).all()
-        due = rows[0].due_count if rows else 0
+            rows = taken = connection.execute(_statement("postgresql"), params).all()
     else:
         connection = db.session.connection()
         taken = connection.execute(_statement(connection.dialect.name), params).all()
         rows = connection.execute(claim.READ, {"ids": [row.id for row in taken]}).all() if taken else []
-        due = taken[0].due_count if taken else 0
         db.session.commit()
     claims = [dataclasses.replace(claim.claim_from(row, token, now), reserved=True) for row in rows]
     # In the order the slot sends them (the sweep assumes it).
-    return sorted(claims, key=lambda claimed: (claimed.due_at, claimed.delivery_id)), due > len(claims)
+    return sorted(claims, key=lambda claimed: (claimed.due_at, claimed.delivery_id)), _more(taken)
+
+
+def _more(taken):
+    """Whether another slot would find something to claim after this claim took rows taken: more of the same
+    endpoint is due and its share has a slot left, or another endpoint may be claimed from. (A slot woken for
+    nothing costs a broker message and a claim: a backlog at its share wakes no one.)"""
+    if not taken:
+        return False
+    first = taken[0]
+    return (first.due_count > len(taken) and first.free_slots > 1) or first.candidates > 1
 
 
 _GATED_OR_TEST = (select(deliveries.c.id).join(endpoints, endpoints.c.id == deliveries.c.endpoint_id)
@@ -153,7 +170,7 @@ def gated_or_test(delivery_ids):
 
 
 @functools.cache
-def _start_send_statement(dialect):
+def start_send_statement(dialect):
     """Move "delivery", still reserved for lease "token", to sending, its lease from "now" covering its own send."""
     values = claim.claim_values(dialect)
     return (update(deliveries).where(deliveries.c.id == bindparam("delivery"),
@@ -166,6 +183,11 @@ def _start_send_statement(dialect):
 _ASYNC_COMMIT = text("SET LOCAL synchronous_commit TO OFF")
 
 
+def start_params(claimed, now):
+    """The bind parameters of start_send_statement for a claim."""
+    return {"delivery": claimed.delivery_id, "token": claimed.lease_token, **claim.lease_params(now)}
+
+
 def start_send(claimed, now):
     """Move a reserved delivery to sending, its lease from now covering its own send; False if it is no longer
     reserved for this claim (cancelled, or its reservation ran out and another slot took it). Commits.
@@ -176,8 +198,6 @@ def start_send(claimed, now):
     connection = db.session.connection()
     if connection.dialect.name == "postgresql":
         connection.execute(_ASYNC_COMMIT)
-    started = connection.execute(_start_send_statement(connection.dialect.name),
-                                 {"delivery": claimed.delivery_id, "token": claimed.lease_token,
-                                  **claim.lease_params(now)}).rowcount
+    started = connection.execute(start_send_statement(connection.dialect.name), start_params(claimed, now)).rowcount
     db.session.commit()
     return started == 1

@@ -77,7 +77,7 @@ def drain(hint_ids=(), throttle=None, *, limit, stopping=None, wake_peer=None, b
                 wake_peer()
             break
         claims, more = fair.claim_next(limit)
-        if more and wake_peer:  # more is due for this endpoint (or others wait): another slot may help
+        if more and wake_peer:  # another slot would find something to claim: wake one to help
             wake_peer()
         sent.update(claim.delivery_id for claim in claims)
         results += send_group(claims, throttle, stopping)
@@ -106,13 +106,17 @@ def send_group(group, throttle=None, stopping=None):
     gates), when its rate limit allows no more this second (taken just before each request, so none is
     counted early; the rest wait for the next second), or when stopping() (the rest go back at once). A fair
     claim's batch is sent one at a time: each waits reserved, and becomes sending (its lease from then covering
-    its own send) only when its turn comes.
+    its own send) only when its turn comes: in the statement that records the success before it where that is one
+    statement (record.record_and_start), else by itself (fair.start_send).
     Returns the DeliveryAttempt records and Deferred results.
     """
     options = {"policy": outbound_policy(), "body_limit": current_app.config["WEBHOOK_RESPONSE_BODY_LIMIT_BYTES"]}
-    results, succeeded = [], False
+    results, succeeded, started = [], False, None  # started: whether the last record moved this claim to sending
     for position, claimed in enumerate(group):
         waiting = group[position:]
+        if started is False:  # the last record found it no longer reserved for this slot (see below)
+            started = None
+            continue
         if stopping and stopping():
             release(waiting)
             break
@@ -120,12 +124,14 @@ def send_group(group, throttle=None, stopping=None):
         if per_second and throttle and not throttle(claimed.endpoint_id, per_second):
             results += release(waiting, random.uniform(1, 1.5) / per_second, "rate limited")
             break
-        if position and claimed.reserved and not fair.start_send(claimed, utcnow()):
+        if started is None and position and claimed.reserved and not fair.start_send(claimed, utcnow()):
             continue  # cancelled meanwhile, or its reservation ran out and another slot has it
         if succeeded:  # this batch's success was recorded: the endpoint's health needs no write for the rest
             claimed = dataclasses.replace(claimed, endpoint_healthy=True)
         outcome = send(claimed, options)
-        results += record.record_results([(claimed, outcome)])
+        upcoming = group[position + 1] if outcome.ok and position + 1 < len(group) else None
+        recorded, started = record.record_and_start((claimed, outcome), upcoming)
+        results += recorded
         if not outcome.ok and retry.is_retryable(outcome.error_class, outcome.status):
             release(group[position + 1:])
             break

@@ -17,13 +17,13 @@ import logging
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import Integer, Text, bindparam, cast, column, insert, select, union_all, update
+from sqlalchemy import Integer, Text, bindparam, cast, column, func, insert, select, union_all, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from app import metrics, outages
 from app.credentials.masking import mask_outbound_headers
 from app.delivery import operational
-from app.delivery.attempt import endpoint_health, final, postgres, receiver_control, retry, storable, superseded
+from app.delivery.attempt import endpoint_health, fair, final, postgres, receiver_control, retry, storable, superseded
 from app.delivery.attempt.claim import deliveries
 from app.extensions import db
 from app.logs import log_attempt
@@ -167,33 +167,44 @@ def _write(results, *, with_health=True):
 
 
 @functools.cache
-def _record_successes_statement(size):
+def _record_successes_statement(size, start=False):
     """PostgreSQL: record size successful attempts in one statement: the deliveries moved on by move_statement, as
-    a data-modifying WITH, and the attempt rows (bind parameters a_<column>_<i>) inserted."""
+    a data-modifying WITH, and the attempt rows (bind parameters a_<column>_<i>) inserted. With start, the same
+    statement moves the slot's next reserved delivery to sending (fair.start_send_statement) and returns whether
+    it did."""
     moved = move_statement("postgresql", size).cte("moved")
     table = DeliveryAttempt.__table__
     # INSERT ... SELECT, which SQLAlchemy caches compiled (a multi-row VALUES it compiles anew each time).
     rows = [select(*(bindparam(f"a_{name}_{i}", type_=table.c[name].type).label(name) for name in ATTEMPT_COLUMNS))
             for i in range(size)]
-    return insert(table).from_select(ATTEMPT_COLUMNS, union_all(*rows) if size > 1 else rows[0]).add_cte(moved)
+    statement = insert(table).from_select(ATTEMPT_COLUMNS, union_all(*rows) if size > 1 else rows[0]).add_cte(moved)
+    if not start:
+        return statement
+    started = fair.start_send_statement("postgresql").returning(deliveries.c.id).cte("started")
+    return statement.add_cte(started).returning(select(func.count()).select_from(started).scalar_subquery())
 
 
-def _write_successes(results):
+def _write_successes(results, start=None):
     """PostgreSQL, every attempt a success to a healthy endpoint (nothing else to write): one autocommitted
-    statement moving the deliveries and inserting the attempts. Returns [(attempt values, None)]."""
+    statement moving the deliveries and inserting the attempts, and starting the claim start's send if given.
+    Returns ([(attempt values, None)], whether start was moved to sending, None if not given)."""
     planned, moves = _plan(results, with_health=False)
     written = _attempts(planned, moved=set())
     params = {**moves, **{f"a_{name}_{i}": row[name] for i, (row, _) in enumerate(written) for name in row}}
+    if start is not None:
+        params.update(fair.start_params(start, utcnow()))
     with postgres.autocommit() as connection:
-        connection.execute(_record_successes_statement(len(written)), params)
-    return written
+        result = connection.execute(_record_successes_statement(len(written), start is not None), params)
+        started = bool(result.scalar()) if start is not None else None
+    return written, started
 
 
 def _commit(written):
-    for row, delay in written:
-        if delay is not None:
-            enqueue_after_commit(db.session, row["delivery_id"], delay)
-    db.session.commit()
+    retrying = [(row, delay) for row, delay in written if delay is not None]
+    for row, delay in retrying:
+        enqueue_after_commit(db.session, row["delivery_id"], delay)
+    if retrying or db.session().in_transaction():  # not after the one-statement record alone: nothing to commit
+        db.session.commit()
     for row, _ in written:
         log_attempt(row)
         metrics.observe_attempt(succeeded=row["error_class"] is None and row["response_status"] is not None,
@@ -209,31 +220,44 @@ def record_results(results):
     either is left to its lease: the sweep records it as worker_lost. Raises DatabaseUnavailable (counted in
     app.outages, logged once per outage) as soon as the database cannot answer at all.
     """
+    return _record(results)[0]
+
+
+def record_and_start(result, upcoming):
+    """Record one (claim, outcome) as record_results does and, where that takes one statement (a plain success on
+    PostgreSQL), move upcoming, the slot's next reserved claim, to sending in it: one round trip between two
+    sends, not two. Returns (the records written, whether upcoming was started: None if it was not tried, and
+    fair.start_send must move it)."""
+    return _record([result], upcoming if upcoming is not None and upcoming.reserved else None)
+
+
+def _record(results, start=None):
     if not results:
-        return []
+        return [], None
     if postgres.available() and all(_plain_success(claim, outcome) for claim, outcome in results) \
             and not operational.wants("delivery.succeeded"):
         try:
-            return _commit(_write_successes(results))
+            written, started = _write_successes(results, start)
+            return _commit(written), started
         except SQLAlchemyError as exc:
             _stop_if_unavailable(exc, results)
             log.warning("could not record %d successes in one statement", len(results), exc_info=True)
     try:
-        return _commit(_write(results))
+        return _commit(_write(results)), None
     except SQLAlchemyError as exc:
         _rollback()
         _stop_if_unavailable(exc, results)
         log.warning("could not record %d attempts together; recording them one by one", len(results), exc_info=True)
     if len(results) > 1:
-        return [attempt for result in results for attempt in record_results([result])]
+        return [attempt for result in results for attempt in record_results([result])], None
     (claim, outcome), = results
     try:
-        return _commit(_write([(claim, minimal(outcome))], with_health=False))
+        return _commit(_write([(claim, minimal(outcome))], with_health=False)), None
     except SQLAlchemyError as exc:
         _rollback()
         _stop_if_unavailable(exc, results)
         log.error("could not record attempt %d of delivery %s; the sweep will", claim.number, claim.delivery_id)
-        return []
+        return [], None
 
 
 def _plain_success(claim, outcome):

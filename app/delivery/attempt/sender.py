@@ -6,6 +6,7 @@ bounds each socket operation, not the whole exchange; a watchdog thread shuts do
 attempt still running at its deadline, so a receiver trickling bytes cannot hold a worker.
 """
 
+import functools
 import heapq
 import itertools
 import socket
@@ -107,7 +108,8 @@ class _Watchdog:
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="webhook-deadline", daemon=True)
                 self._thread.start()
-            self._cond.notify()
+            if self._heap[0][2] is attempt:  # due before any other: the thread waits for a later one
+                self._cond.notify()
 
     def _run(self):
         with self._cond:
@@ -202,14 +204,8 @@ def post(url, body, headers, *, timeout, policy, body_limit):
     _context.policy, _context.attempt = policy, attempt
     _watchdog.watch(attempt)
     try:
-        response = _sessions.get(policy).post(
-            url,
-            data=body,
-            headers={**BASE_HEADERS, **headers},
-            timeout=(timeout, timeout),
-            allow_redirects=False,
-            stream=True,
-        )
+        response = _sessions.get(policy).send(_prepared(url, body, headers), timeout=(timeout, timeout),
+                                              allow_redirects=False, stream=True)
         try:
             data = response.raw.read(body_limit + 1, decode_content=True) or b""
         finally:
@@ -230,6 +226,23 @@ def post(url, body, headers, *, timeout, policy, body_limit):
         return Outcome(duration_ms=_elapsed_ms(started), error_class=error_class, error=text)
     finally:
         _context.policy = _context.attempt = None
+
+
+@functools.lru_cache(maxsize=1024)
+def _template(url):
+    """A POST to url with the base headers and no body, prepared once (parsing the URL is the costly part)."""
+    request = requests.PreparedRequest()
+    request.prepare(method="POST", url=url, headers=BASE_HEADERS)  # InvalidURL, MissingSchema: a config error
+    return request
+
+
+def _prepared(url, body, headers):
+    """The request for one attempt: no cookies, auth or hooks of the session merged in, only what is given."""
+    request = _template(url).copy()
+    request.headers.update(headers)
+    request.body = body.encode() if isinstance(body, str) else body
+    request.headers["Content-Length"] = str(len(body))
+    return request
 
 
 def _delivery_control(value):
