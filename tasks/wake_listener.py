@@ -7,6 +7,12 @@ commit. A notification naming a moment (deliveries due later) goes to this proce
 On a lost connection it connects again, backing off, and wakes once after (and once at start): whatever was
 notified while nobody listened is due, and the claim finds it; the timer reads again what is due later. It never
 takes the worker down; the recovery sweep stays the safety net.
+
+One listener per database relays: every worker process runs one, but only the one holding LEADER_LOCK (a
+PostgreSQL advisory lock on its connection) LISTENs; the others try for the lock every STANDBY_SECONDS. Otherwise
+each commit would wake slots once per worker process, and all but one would find nothing to claim. The lock goes
+with its connection, so when the leader's process or connection dies another takes over within STANDBY_SECONDS,
+and wakes once for what it missed, as after any reconnection.
 """
 
 import logging
@@ -25,6 +31,10 @@ log = logging.getLogger(__name__)
 WAIT_SECONDS = 1.0
 #: Seconds before the first attempt to connect again after losing the connection, doubled up to the last.
 RECONNECT_SECONDS = (0.2, 10.0)
+#: The advisory lock (per database) whose holder is the one listener that relays.
+LEADER_LOCK = 0x686F6F6B79617264  # "hookyard"
+#: Seconds a listener without the lock waits before trying for it again.
+STANDBY_SECONDS = 2.0
 
 
 class WakeListener(threading.Thread):
@@ -36,6 +46,8 @@ class WakeListener(threading.Thread):
         self._stopped = threading.Event()
         #: Set each time it is listening (again): tests wait on it.
         self.listening = threading.Event()
+        #: Whether it holds LEADER_LOCK (the others stand by).
+        self.leading = False
 
     def run(self):
         backoff, failing = RECONNECT_SECONDS[0], False
@@ -44,6 +56,8 @@ class WakeListener(threading.Thread):
             try:
                 connection = self._connect()
                 backoff, failing = RECONNECT_SECONDS[0], False
+                if not self._lead(connection):
+                    break  # stopped while standing by
                 self.listening.set()
                 wake([])  # what was notified while nobody listened is due: the claim finds it
                 wake_timer.reread()  # and what it was told is due later, the timer reads
@@ -56,8 +70,9 @@ class WakeListener(threading.Thread):
                 self._stopped.wait(backoff)
                 backoff = min(backoff * 2, RECONNECT_SECONDS[1])
             finally:
+                self.leading = False
                 if connection is not None:
-                    connection.close()
+                    connection.close()  # and with it the lock: another listener takes over
         self.listening.clear()
 
     def _connect(self):
@@ -68,8 +83,17 @@ class WakeListener(threading.Thread):
         pooled.detach()  # its own from now on: the pool opens another in its place
         connection.rollback()  # IMPORTANT: autocommit cannot be set inside a transaction
         connection.autocommit = True
-        connection.execute(f"LISTEN {wake_notify.CHANNEL}")
         return connection
+
+    def _lead(self, connection):
+        """Wait until this listener holds LEADER_LOCK, then LISTEN; False if stopped first."""
+        self.leading = False
+        while not connection.execute("SELECT pg_try_advisory_lock(%s)", (LEADER_LOCK,)).fetchone()[0]:
+            if self._stopped.wait(STANDBY_SECONDS):
+                return False
+        connection.execute(f"LISTEN {wake_notify.CHANNEL}")
+        self.leading = True
+        return True
 
     def _relay(self, connection):
         while not self._stopped.is_set():

@@ -74,3 +74,35 @@ def test_a_notified_moment_goes_to_the_timer(wake_by_notify, wake_timer, app, wo
     send(app, deliver_at=when)
     # Exactly deliver_at: the producer's notification (this process's own commit only knows its delay from now)
     wait_until(lambda: when in heard, message=lambda: f"heard {heard}")
+
+
+def test_one_listener_per_database_relays_and_another_takes_over_when_it_stops(wake_by_notify, app, broker,
+                                                                              make_endpoint, monkeypatch):
+    make_endpoint()
+    woken = []
+    monkeypatch.setattr(wake_listener, "wake", woken.append)
+    monkeypatch.setattr(wake_listener, "STANDBY_SECONDS", 0.05)
+    monkeypatch.setattr(wake_listener.wake_timer, "reread", lambda: None)
+    first, second = wake_listener.WakeListener(app), wake_listener.WakeListener(app)  # two worker processes'
+    first.start()
+    wait_until(first.listening.is_set, message="the first listener never listened")
+    second.start()
+    try:
+        _, (one,) = send(app)
+        wait_until(lambda: [one] in woken, message=lambda: f"woken {woken}")
+        # Only the leader listens: the commit woke the workers once, not once per process
+        assert len(listener_pids(app)) == 1 and first.leading and not second.leading
+        assert not second.listening.is_set()
+
+        first.stop()  # its process ends: its connection, and with it the lock, goes
+        first.join(10)
+        wait_until(second.listening.is_set, message="the second listener never took over")
+        _, (two,) = send(app)
+        wait_until(lambda: [two] in woken, message=lambda: f"woken {woken}")
+        assert len(listener_pids(app)) == 1 and second.leading
+    finally:
+        first.stop()
+        second.stop()
+        first.join(10)
+        second.join(10)
+    assert woken.count([one]) == woken.count([two]) == 1
