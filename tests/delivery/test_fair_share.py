@@ -229,3 +229,31 @@ def test_a_backlog_is_spread_over_the_endpoints_free_slots(app, make_endpoint, r
     sizes = [len(claims) for claims in _claim_slots(app, 5, limit=20)]
     # 9 due over 4 free slots, then 7 over 3, 5 over 2, 3 over 1; then the share is full
     assert sizes == [2, 2, 2, 3, 0]
+
+
+def test_a_slot_holds_one_database_connection_at_a_time(app, make_endpoint, receiver, monkeypatch):
+    """The claim and the record take an autocommitted connection of their own on PostgreSQL; a session that only read
+    (a cache refreshed) gives its connection back first, else slots could each hold one and wait for a second."""
+    from sqlalchemy import text
+
+    from app.delivery import operational
+    from app.delivery.attempt import postgres
+
+    with app.app_context():
+        if not postgres.available():
+            pytest.skip("the one-statement claim and record are PostgreSQL's")
+    make_endpoint()
+    send_many(app, 3)
+    session_held, autocommit = [], postgres.autocommit
+
+    def watched():
+        session_held.append(db.session().in_transaction())
+        return autocommit()
+
+    monkeypatch.setattr(postgres, "autocommit", watched)
+    monkeypatch.setattr(operational, "_wanted", (0.0, frozenset()))  # expired: the first record reads it again
+    with app.app_context():
+        db.session.execute(text("SELECT 1"))  # the session has read before the claim
+        results = drain(limit=3)
+    assert len(results) == len(receiver.requests) == 3
+    assert session_held and not any(session_held)

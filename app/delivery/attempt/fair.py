@@ -131,6 +131,7 @@ def claim_next(limit):
               "share": current_app.config["WEBHOOK_MAX_IN_FLIGHT"],
               "failing_share": current_app.config["WEBHOOK_FAILING_MAX_IN_FLIGHT"], **claim.lease_params(now)}
     if postgres.available():
+        postgres.release_reads()
         with postgres.autocommit() as connection:
             rows = taken = connection.execute(_statement("postgresql"), params).all()
     else:

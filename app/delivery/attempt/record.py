@@ -193,6 +193,7 @@ def _write_successes(results, start=None):
     params = {**moves, **{f"a_{name}_{i}": row[name] for i, (row, _) in enumerate(written) for name in row}}
     if start is not None:
         params.update(fair.start_params(start, utcnow()))
+    postgres.release_reads()
     with postgres.autocommit() as connection:
         result = connection.execute(_record_successes_statement(len(written), start is not None), params)
         started = bool(result.scalar()) if start is not None else None
