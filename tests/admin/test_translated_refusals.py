@@ -67,3 +67,15 @@ def test_the_portal_and_the_api_speak_english_whatever_the_browser_asks(app):
             assert select_locale() == "en", path
     with app.test_request_context("/admin/", headers=VIETNAMESE):
         assert select_locale() == "vi"
+
+
+def test_a_refusal_is_plain_english_text_and_localized_for_the_page(app):
+    from flask_babel import lazy_gettext as _l
+
+    from app.errors import InvalidInput
+
+    with app.test_request_context("/admin/", headers=VIETNAMESE):
+        exc = InvalidInput(_l("%(field)s must be true or false", field="enabled"), field="enabled")
+        assert (exc.message, str(exc)) == ("enabled must be true or false",) * 2
+        assert type(exc.message) is str and type(exc.localized) is str
+        assert exc.localized == "enabled phải là true hoặc false"
