@@ -23,12 +23,12 @@ KEY_PREFIX = "hky_"
 SCOPES = ("read", "messages:write", "endpoints:write", "deliveries:write", "inbound:write", "event-types:write")
 #: What each scope lets a key do, as the console's form says it.
 SCOPE_DESCRIPTIONS = {
-    "read": "read everything (every GET)",
-    "messages:write": "send messages",
-    "endpoints:write": "create, change and delete endpoints",
-    "deliveries:write": "retry, replay, cancel and resolve deliveries",
-    "inbound:write": "manage inbound sources and replay inbound events",
-    "event-types:write": "change the event catalog",
+    "read": _l("read everything (every GET)"),
+    "messages:write": _l("send messages"),
+    "endpoints:write": _l("create, change and delete endpoints"),
+    "deliveries:write": _l("retry, replay, cancel and resolve deliveries"),
+    "inbound:write": _l("manage inbound sources and replay inbound events"),
+    "event-types:write": _l("change the event catalog"),
 }
 
 
