@@ -8,8 +8,8 @@ every failed attempt, so what admins changed is read at most once per CACHE_SECO
 from time import monotonic
 
 from flask import current_app
+from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
-from flask_babel.speaklater import LazyString
 
 from app.audit import Action, record
 from app.errors import InvalidInput, english
