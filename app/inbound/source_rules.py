@@ -129,11 +129,11 @@ def _matching(value, name, pattern, what):
 
 
 def _path(value, name):
-    return _matching(value, name, JSON_PATH, "a dotted JSON path such as id or data.event_id")
+    return _matching(value, name, JSON_PATH, _l("a dotted JSON path such as id or data.event_id"))
 
 
 def _header_name(value, name):
-    return _matching(value, name, HEADER_NAME, "an HTTP header name")
+    return _matching(value, name, HEADER_NAME, _l("an HTTP header name"))
 
 
 def check_zoho_options(value):
