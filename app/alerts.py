@@ -13,6 +13,7 @@ from app.audit import SYSTEM, Action, record
 from app.delivery.attempt import sender
 from app.delivery.attempt.addresses import outbound_policy
 from app.delivery.queries import pending_count
+from app.errors import english
 from app.extensions import db
 from app.models import Endpoint, utcnow
 from app.runbooks import runbook_path
@@ -136,23 +137,25 @@ def email_unconfigured():
 
 def send_test_alert(actor):
     """Send a test alert on every configured channel, each on its own; audited. Returns [(channel, ok, detail)]:
-    what each channel did, or why it could not (no channel at all is one ("none", False, why))."""
+    what each channel did, or why it could not (no channel at all is one ("none", False, why)); a detail is
+    translatable (str() it in the page's language), the audit entry keeps it in English."""
     url, emails = recipients()
     body = {"type": "test", "at": utcnow().isoformat(), "reason": f"a test alert sent by {actor.name}"}
     text = f"This is a test alert, sent by {actor.name} from the Settings page. Alerts reach you this way.\n"
     results = []
     if url:
-        results.append(_try("webhook", lambda: _post(url, body), "the notification URL accepted it"))
+        results.append(_try("webhook", lambda: _post(url, body), _l("the notification URL accepted it")))
     if emails and not current_app.config["SMTP_HOST"]:
-        results.append(("email", False, "no SMTP server is configured (set SMTP_HOST)"))
+        results.append(("email", False, _l("no SMTP server is configured (set SMTP_HOST)")))
     elif emails:
         results.append(_try("email", lambda: send_email(emails, "[Hookyard] Test alert", text),
-                            f"sent to {', '.join(emails)}"))
+                            _l("sent to %(emails)s", emails=", ".join(emails))))
     if not results:
-        results.append(("none", False, "no alert channel is set: enter alert email recipients or a notification URL"))
+        results.append(("none", False, _l("no alert channel is set: enter alert email recipients or a notification "
+                                          "URL")))
     summary = "; ".join(f"{channel}: {'sent' if ok else 'failed'}" for channel, ok, _ in results)
     record(actor, Action.ALERT_TEST, f"sent a test alert ({summary})", target_type="alert",
-           after={"channels": {channel: ("sent" if ok else detail) for channel, ok, detail in results}})
+           after={"channels": {channel: ("sent" if ok else english(detail)) for channel, ok, detail in results}})
     db.session.commit()
     return results
 

@@ -2,6 +2,8 @@
 
 import json
 
+from flask_babel import lazy_gettext as _l
+
 from app.errors import InvalidInput
 
 
@@ -10,8 +12,11 @@ def check_whole_number(value, field, low, high, *, nullable=False):
     if nullable and value is None:
         return None
     if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-        raise InvalidInput(f"{field} must be a whole number from {low} to {high}{', or null' if nullable else ''}",
-                           field=field)
+        if nullable:
+            raise InvalidInput(_l("%(field)s must be a whole number from %(low)s to %(high)s, or null",
+                                  field=field, low=low, high=high), field=field)
+        raise InvalidInput(_l("%(field)s must be a whole number from %(low)s to %(high)s",
+                              field=field, low=low, high=high), field=field)
     return value
 
 
@@ -26,7 +31,7 @@ def check_choice(enum, value, message, field):
 def check_flag(value, field):
     """Return value if it is true or false; else InvalidInput."""
     if not isinstance(value, bool):
-        raise InvalidInput(f"{field} must be true or false", field=field)
+        raise InvalidInput(_l("%(field)s must be true or false", field=field), field=field)
     return value
 
 
@@ -35,7 +40,7 @@ def parse_json_object(text, field, name):
     try:
         value = json.loads(text)
     except ValueError as exc:
-        raise InvalidInput(f"{name} is not valid JSON: {exc}", field=field) from None
+        raise InvalidInput(_l("%(name)s is not valid JSON: %(exc)s", name=name, exc=exc), field=field) from None
     if not isinstance(value, dict):
-        raise InvalidInput(f"{name} must be a JSON object", field=field)
+        raise InvalidInput(_l("%(name)s must be a JSON object", name=name), field=field)
     return value

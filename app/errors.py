@@ -1,13 +1,35 @@
-"""Errors Hookyard raises on purpose; the API, the staff pages and the CLI map them to answers."""
+"""Errors Hookyard raises on purpose; the API, the staff pages and the CLI map them to answers.
+
+A message may be a lazy translatable string (`lazy_gettext` with named placeholders): `message` is always plain
+English text, what the API's JSON, the audit log, attempt records, logs and the CLI say; `localized` is the same
+reason in the language of the page being answered (the staff console's flashes and form errors).
+"""
+
+from flask_babel import force_locale
+
+
+def english(text):
+    """Return text (a str or a lazy translatable string) as plain English text."""
+    if isinstance(text, str):
+        return text
+    with force_locale("en"):
+        return str(text)
 
 
 class HookyardError(Exception):
     """Base class for every error Hookyard raises on purpose."""
 
     def __init__(self, message, *, field=None):
-        super().__init__(message)
-        self.message = message
+        self.message = english(message)
+        super().__init__(self.message)
+        #: The message as raised, for a reason that quotes another (it stays translatable).
+        self.text = message
         self.field = field
+
+    @property
+    def localized(self):
+        """The message in the current page's language, as plain text (safe to flash or put in JSON)."""
+        return str(self.text)
 
 
 class InvalidInput(HookyardError):

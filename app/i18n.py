@@ -13,14 +13,17 @@ from flask_login import current_user
 LOCALES = ("en", "vi")
 #: Each language's name in itself, as the Preferences page offers it.
 LANGUAGE_NAMES = {"en": "English", "vi": "Tiếng Việt"}
+#: Blueprints that answer in English whoever asks: the partner portal, the producer API's JSON, the inbound
+#: receivers, the health and metrics routes and the public event docs.
+ENGLISH_ONLY = frozenset({"portal", "api", "inbound", "ops", "docs"})
 
 babel = Babel()
 
 
 def select_locale():
     """The signed-in person's language, else the browser's best match among LOCALES, else English. The partner
-    portal speaks English only."""
-    if request and request.blueprint == "portal":
+    portal, the API and the other machine-facing routes speak English only (ENGLISH_ONLY)."""
+    if request and request.blueprint in ENGLISH_ONLY:
         return LOCALES[0]
     chosen = getattr(current_user, "locale", None)
     return chosen if chosen in LOCALES else browser_locale()

@@ -10,6 +10,8 @@ import dataclasses
 import re
 from datetime import UTC, date, datetime
 
+from flask_babel import lazy_gettext as _l
+
 from app.errors import InvalidInput
 from app.extensions import db
 
@@ -83,7 +85,7 @@ def parse_flag(value, field):
         return True
     if value.lower() in ("0", "false", "no", "off"):
         return False
-    raise InvalidInput(f"{field} must be 1 or 0", field=field)
+    raise InvalidInput(_l("%(field)s must be 1 or 0", field=field), field=field)
 
 
 def parse_day(value, field):
@@ -93,7 +95,8 @@ def parse_day(value, field):
     except ValueError:
         day = None
     if day is None or not FIRST_DAY <= day <= LAST_DAY:
-        raise InvalidInput(f"{field} must be a date like 2026-11-23, from {FIRST_DAY} to {LAST_DAY}", field=field)
+        raise InvalidInput(_l("%(field)s must be a date like 2026-11-23, from %(first_day)s to %(last_day)s",
+                              field=field, first_day=FIRST_DAY, last_day=LAST_DAY), field=field)
     return day
 
 
@@ -105,7 +108,7 @@ def parse_moment(value, field):
         moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
         return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
     except (ValueError, OverflowError):  # OverflowError: year 1 or 9999 moved across midnight by its offset
-        raise InvalidInput(f"{field} must be a time like 2026-11-23T10:00:00Z", field=field) from None
+        raise InvalidInput(_l("%(field)s must be a time like 2026-11-23T10:00:00Z", field=field), field=field) from None
 
 
 class ListFilter:

@@ -10,6 +10,8 @@ Two levels use these rules: the request guard refuses C0 control characters in a
 
 import re
 
+from flask_babel import lazy_gettext as _l
+
 from app.errors import InvalidInput
 
 #: Control characters refused in any request: everything below space and DEL, except tab, LF and CR; and
@@ -72,7 +74,8 @@ def check_text(value, field, limit, *, one_line=True):
     if value is None:
         return None
     if not isinstance(value, str) or len(value) > limit or not is_clean_text(value, one_line=one_line):
-        raise InvalidInput(f"{field} must be text of at most {limit} characters without control characters",
+        raise InvalidInput(_l("%(field)s must be text of at most %(limit)s characters without control characters",
+                              field=field, limit=limit),
                            field=field)
     return value.strip() or None
 
@@ -82,7 +85,8 @@ def check_note(value, what):
     saying what needs it (e.g. "a resolution")."""
     note = value.strip() if isinstance(value, str) else ""
     if not note or len(value) > MAX_NOTE_LENGTH:
-        raise InvalidInput(f"{what} needs a note of 1 to {MAX_NOTE_LENGTH} characters", field="note")
+        raise InvalidInput(_l("%(what)s needs a note of 1 to %(max_note_length)s characters",
+                              what=what, max_note_length=MAX_NOTE_LENGTH), field="note")
     if not is_clean_text(value, one_line=False):
-        raise InvalidInput("the note must be text without control characters", field="note")
+        raise InvalidInput(_l("the note must be text without control characters"), field="note")
     return note

@@ -8,9 +8,12 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
+from tests.support.refusals import placeholder_mismatches, unwrapped_refusals
 from tests.support.untranslated import untranslated
 
 ROOT = Path(__file__).resolve().parents[1]
+#: The Python code whose refusals can reach a staff page.
+APP_MODULES = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "app").rglob("*.py"))
 CATALOG = ROOT / "app" / "translations"
 PO = CATALOG / "vi" / "LC_MESSAGES" / "messages.po"
 MO = PO.with_suffix(".mo")
@@ -98,3 +101,44 @@ def test_the_check_finds_a_word_outside_a_translation_call():
     assert untranslated('<p title="Retry it">{{ _("Retry") }} now</p>{{ x or "nothing to see" }}') == \
         ['title="Retry it"', "… now", "'nothing to see'"]
     assert untranslated('<p>{% trans %}Hello {{ name }}{% endtrans %} <code>X-Secret</code> 20 ms · HTTP</p>') == []
+
+
+@pytest.mark.parametrize("module", APP_MODULES)
+def test_refusals_raised_with_words_are_marked_for_translation(module):
+    found = unwrapped_refusals((ROOT / module).read_text())
+    assert not found, f"wrap these in _l() with named placeholders (README, Languages): {found}"
+
+
+@pytest.mark.parametrize("module", APP_MODULES)
+def test_every_placeholder_is_given_a_value(module):
+    found = placeholder_mismatches((ROOT / module).read_text())
+    assert not found, f"the named placeholders and the values given differ: {found}"
+
+
+def test_the_check_finds_a_placeholder_without_a_value():
+    assert placeholder_mismatches('_l("%(a)s of %(b)s", a=1, B=2)\n_l("%(a)s", a=1)\n_("100%")') == \
+        [(1, "%(a)s of %(b)s")]
+
+
+def test_the_check_finds_a_refusal_outside_a_translation_call():
+    source = '''
+raise InvalidInput("plain", field="a")
+raise InvalidInput(f"{field} glued", field=field)
+raise InvalidInput(_l("%(field)s wrapped", field=field), field=field)
+raise InvalidInput(exc.text)
+check_choice(Role, value, "role must be one", "role")
+check_choice(Role, value, _l("role must be one"), "role")
+'''
+    assert unwrapped_refusals(source) == [(2, '"plain"'), (3, 'f"{field} glued"'), (6, '"role must be one"')]
+
+
+def test_every_setting_reads_in_vietnamese(app):
+    from flask_babel import force_locale
+
+    from app.errors import english
+    from app.staff.settings import DEFINITIONS, SECTION_TITLES
+
+    words = [d.label for d in DEFINITIONS] + [d.help for d in DEFINITIONS if d.help] + list(SECTION_TITLES.values())
+    with app.test_request_context(), force_locale("vi"):
+        same = [english(word) for word in words if str(word) == english(word)]
+    assert not same, f"mark these with _l() and translate them: {same}"

@@ -3,6 +3,7 @@
 from urllib.parse import urlsplit, urlunsplit
 
 from flask import abort, request
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.audit import Actor
@@ -18,7 +19,7 @@ def has_role(role):
 def require_role(role):
     """Abort with 403 unless the signed-in person holds role."""
     if not has_role(role):
-        abort(403, description=f"This needs the {Role(role).value} role.")
+        abort(403, description=_("This needs the %(role)s role.", role=Role(role).value))
 
 
 def staff_actor():

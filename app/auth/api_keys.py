@@ -6,6 +6,7 @@ Every change is audited. A key is shown once, when created; afterwards only its 
 import secrets
 from dataclasses import dataclass, replace
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, literal_column, select, update
 
 from app.audit import CLI, Action, record
@@ -22,12 +23,12 @@ KEY_PREFIX = "hky_"
 SCOPES = ("read", "messages:write", "endpoints:write", "deliveries:write", "inbound:write", "event-types:write")
 #: What each scope lets a key do, as the console's form says it.
 SCOPE_DESCRIPTIONS = {
-    "read": "read everything (every GET)",
-    "messages:write": "send messages",
-    "endpoints:write": "create, change and delete endpoints",
-    "deliveries:write": "retry, replay, cancel and resolve deliveries",
-    "inbound:write": "manage inbound sources and replay inbound events",
-    "event-types:write": "change the event catalog",
+    "read": _l("read everything (every GET)"),
+    "messages:write": _l("send messages"),
+    "endpoints:write": _l("create, change and delete endpoints"),
+    "deliveries:write": _l("retry, replay, cancel and resolve deliveries"),
+    "inbound:write": _l("manage inbound sources and replay inbound events"),
+    "event-types:write": _l("change the event catalog"),
 }
 
 
@@ -36,7 +37,7 @@ def _check_scopes(scopes):
         return None  # every scope, now and later
     unknown = sorted(set(scopes) - set(SCOPES))
     if unknown or not scopes:
-        raise InvalidInput(f"scopes must be some of {', '.join(SCOPES)}", field="scopes")
+        raise InvalidInput(_l("scopes must be some of %(scopes)s", scopes=', '.join(SCOPES)), field="scopes")
     return [scope for scope in SCOPES if scope in scopes]
 
 
@@ -45,7 +46,7 @@ def create_api_key(name, scopes=None, *, actor=CLI):
     again."""
     name = check_text(name, "name", 200) if isinstance(name, str) else None
     if name is None:
-        raise InvalidInput("an API key needs a name of 1 to 200 characters", field="name")
+        raise InvalidInput(_l("an API key needs a name of 1 to 200 characters"), field="name")
     key = KEY_PREFIX + secrets.token_urlsafe(32)
     row = ApiKey(name=name, prefix=key[:10], key_hash=token_digest(key), scopes=_check_scopes(scopes))
     db.session.add(row)

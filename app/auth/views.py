@@ -72,7 +72,7 @@ def password():
             try:
                 change_password(user, form.new.data, actor=staff_actor())
             except InvalidInput as exc:
-                form.new.errors.append(exc.message)
+                form.new.errors.append(exc.localized)
             else:
                 sessions.start(user)  # every session ended, this one too: a stolen copy of its cookie dies with it
                 flash(_("Password changed; every other session was signed out."), "success")

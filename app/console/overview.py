@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Integer, cast, extract, func, literal_column, select
 
 from app.delivery.endpoints.figures import is_failing, percentile
@@ -34,7 +35,8 @@ BUCKET_SECONDS, BUCKETS = 300, 288
 
 @dataclass(frozen=True)
 class ChartRange:
-    """A range the charts can cover: its key (?range=), label, bar width, bar count and tick spacing."""
+    """A range the charts can cover: its key (?range=), label (translatable), bar width, bar count and tick spacing
+    (tick_format: strftime figures, or a CLDR pattern when the label has names, e.g. weekdays)."""
 
     key: str
     label: str
@@ -54,10 +56,10 @@ class ChartRange:
 
 #: The charts' ranges, in the order the page offers them; DEFAULT_RANGE when none is asked for.
 RANGES = {r.key: r for r in (
-    ChartRange("1h", "1 h", 60, 60, 600),
-    ChartRange("6h", "6 h", 300, 72, 3600),
-    ChartRange("24h", "24 h", BUCKET_SECONDS, BUCKETS, 3 * 3600),
-    ChartRange("7d", "7 d", 3600, 168, 86400, "%a %d"),
+    ChartRange("1h", _l("%(count)s h", count=1), 60, 60, 600),
+    ChartRange("6h", _l("%(count)s h", count=6), 300, 72, 3600),
+    ChartRange("24h", _l("%(count)s h", count=24), BUCKET_SECONDS, BUCKETS, 3 * 3600),
+    ChartRange("7d", _l("%(count)s d", count=7), 3600, 168, 86400, "EEE d"),
 )}
 DEFAULT_RANGE = RANGES["24h"]
 #: How many error groups the overview lists.

@@ -4,6 +4,7 @@ one stays live beside it until its grace ends."""
 from datetime import datetime, timedelta
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 
 from app.credentials import crypto
 from app.errors import InvalidInput
@@ -32,7 +33,8 @@ def check_grace(grace_seconds):
     grace = config["WEBHOOK_ROTATION_GRACE_SECONDS"] if grace_seconds is None else grace_seconds
     limit = config["WEBHOOK_ROTATION_MAX_GRACE_SECONDS"]
     if not isinstance(grace, int) or isinstance(grace, bool) or not 0 <= grace <= limit:
-        raise InvalidInput(f"grace_seconds must be a whole number from 0 to {limit} (7 days)", field="grace_seconds")
+        raise InvalidInput(_l("grace_seconds must be a whole number from 0 to %(limit)s (7 days)", limit=limit),
+                           field="grace_seconds")
     return grace
 
 
@@ -44,6 +46,6 @@ def retire_current(owner, grace, now):
     if grace:
         retired.append({"secret": owner.secret_encrypted, "expires_at": (now + timedelta(seconds=grace)).isoformat()})
     if len(retired) > MAX_RETIRED:
-        raise InvalidInput(f"{MAX_RETIRED} old secrets are still in their grace period; wait for one to expire or "
-                           "rotate with grace_seconds=0", field="grace_seconds")
+        raise InvalidInput(_l("%(max_retired)s old secrets are still in their grace period; wait for one to expire "
+                              "or rotate with grace_seconds=0", max_retired=MAX_RETIRED), field="grace_seconds")
     return retired

@@ -2,6 +2,7 @@
 it on the public page; intake holds every message of a catalogued type to its schema (app.delivery.catalog_rules).
 Every change is audited."""
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.audit import Action, record
@@ -84,5 +85,6 @@ def _description(text):
     if text is None:
         return ""
     if not isinstance(text, str) or len(text) > MAX_DESCRIPTION:
-        raise InvalidInput(f"description must be text of at most {MAX_DESCRIPTION} characters", field="description")
+        raise InvalidInput(_l("description must be text of at most %(max_description)s characters",
+                              max_description=MAX_DESCRIPTION), field="description")
     return text

@@ -11,6 +11,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 from flask import current_app, g, has_request_context
+from flask_babel import lazy_gettext as _l
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError, best_match
 from sqlalchemy import select, text
@@ -39,19 +40,21 @@ def check_schema(schema):
     """Return schema if it is a JSON Schema (2020-12) Hookyard can apply; raise InvalidInput (field schema) naming
     where it is wrong. References must stay inside the schema (#...): nothing is fetched."""
     if not isinstance(schema, dict | bool):
-        raise InvalidInput("schema must be a JSON Schema: an object (or true/false)", field="schema")
+        raise InvalidInput(_l("schema must be a JSON Schema: an object (or true/false)"), field="schema")
     _check_size(schema, "schema")
     if isinstance(schema, dict) and schema.get("$schema", DIALECT) not in (DIALECT, DIALECT + "#"):
-        raise InvalidInput(f"schema: $schema must be {DIALECT} or left out", field="schema")
+        raise InvalidInput(_l("schema: $schema must be %(dialect)s or left out", dialect=DIALECT), field="schema")
     try:
         Draft202012Validator.check_schema(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
     except SchemaError as exc:
         where = "".join(f"/{part}" for part in exc.absolute_path) or "/"
-        raise InvalidInput(f"schema is not a valid JSON Schema (2020-12) at {where}: {_short(exc.message)}",
+        raise InvalidInput(_l("schema is not a valid JSON Schema (2020-12) at %(where)s: %(message)s",
+                              where=where, message=_short(exc.message)),
                            field="schema") from None
     outside = _outside_refs(schema)
     if outside:
-        raise InvalidInput(f"schema: $ref must point inside the schema (#/...); {outside!r} would be fetched",
+        raise InvalidInput(_l("schema: $ref must point inside the schema (#/...); %(outside)s would be fetched",
+                              outside=repr(outside)),
                            field="schema")
     return schema
 
@@ -61,11 +64,11 @@ def check_example(schema, example):
     if example is None:
         return None
     if not isinstance(example, dict):
-        raise InvalidInput("example must be a JSON object, as payloads are", field="example")
+        raise InvalidInput(_l("example must be a JSON object, as payloads are"), field="example")
     _check_size(example, "example")
     error = best_match(_compile(schema).iter_errors(example))
     if error is not None:
-        raise InvalidInput(f"example does not satisfy the schema: {describe(error)}", field="example")
+        raise InvalidInput(_l("example does not satisfy the schema: %(error)s", error=describe(error)), field="example")
     return example
 
 
@@ -98,8 +101,9 @@ def _check(event_type, payload, catalog):
     revision = catalog.revisions.get(event_type)
     if revision is None:
         if current_app.config["EVENT_CATALOG_REQUIRED"]:
-            raise InvalidInput(f"event_type {event_type} is not in the event catalog, and only catalogued event "
-                               "types are accepted (EVENT_CATALOG_REQUIRED)", field="event_type")
+            raise InvalidInput(_l("event_type %(event_type)s is not in the event catalog, and only catalogued event "
+                                  "types are accepted (EVENT_CATALOG_REQUIRED)", event_type=event_type),
+                               field="event_type")
         return
     fast, compiled = validator(event_type, revision)
     if fast is not None and fast(payload):
@@ -184,13 +188,16 @@ def _compile(schema):
 
 def _check_size(document, field):
     if json_depth(document) > MAX_JSON_DEPTH:
-        raise InvalidInput(f"{field} nests deeper than {MAX_JSON_DEPTH} levels", field=field)
+        raise InvalidInput(_l("%(field)s nests deeper than %(max_json_depth)s levels",
+                              field=field, max_json_depth=MAX_JSON_DEPTH), field=field)
     try:
         size = len(json.dumps(document, ensure_ascii=False, allow_nan=False).encode())
     except (ValueError, UnicodeEncodeError):
-        raise InvalidInput(f"{field} must be plain JSON (no NaN, Infinity or lone surrogates)", field=field) from None
+        raise InvalidInput(_l("%(field)s must be plain JSON (no NaN, Infinity or lone surrogates)", field=field),
+                           field=field) from None
     if size > MAX_DOCUMENT_BYTES:
-        raise InvalidInput(f"{field} is larger than {MAX_DOCUMENT_BYTES // 1024} KB", field=field)
+        raise InvalidInput(_l("%(field)s is larger than %(max_document_bytes)s KB",
+                              field=field, max_document_bytes=MAX_DOCUMENT_BYTES // 1024), field=field)
 
 
 def _outside_refs(node):

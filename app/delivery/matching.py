@@ -6,6 +6,8 @@ type) receives them; "*", no filter or "order.*" do not."""
 
 import re
 
+from flask_babel import lazy_gettext as _l
+
 from app.errors import InvalidInput
 
 #: An event type: dot-separated segments of letters, digits, "_" and "-" (order.created).
@@ -27,12 +29,12 @@ def check_event_type(event_type, *, forwarded=False):
     event, or a resend of one) may be in the forwarded namespace."""
     if not isinstance(event_type, str) or len(event_type) > 200 or not EVENT_TYPE.fullmatch(event_type):
         raise InvalidInput(
-            "event_type must be dot-separated names of letters, digits, '_' or '-' (e.g. order.created)",
+            _l("event_type must be dot-separated names of letters, digits, '_' or '-' (e.g. order.created)"),
             field="event_type",
         )
     if is_forwarded(event_type) and not forwarded:
-        raise InvalidInput(f"event_type must not start with {FORWARDED}.: that namespace holds the events forwarded "
-                           "from inbound sources", field="event_type")
+        raise InvalidInput(_l("event_type must not start with %(forwarded)s.: that namespace holds the events "
+                              "forwarded from inbound sources", forwarded=FORWARDED), field="event_type")
     return event_type
 
 
@@ -44,7 +46,8 @@ def check_patterns(patterns):
     for pattern in patterns:
         if not isinstance(pattern, str) or len(pattern) > 200 or not PATTERN.fullmatch(pattern):
             raise InvalidInput(
-                f"event_types: {pattern!r} is not an event type, a 'prefix.*' wildcard or '*'",
+                _l("event_types: %(pattern)s is not an event type, a 'prefix.*' wildcard or '*'",
+                   pattern=repr(pattern)),
                 field="event_types",
             )
         if pattern not in cleaned:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 
 from app.delivery import matching
 from app.delivery.catalog_rules import check_payload
@@ -53,7 +54,7 @@ def check_message(event_type, payload, *, reference=None, tags=None, idempotency
     matching.check_event_type(event_type, forwarded=forwarded)
     if endpoint_ids is not None and (not isinstance(endpoint_ids, list | tuple)
                                      or not all(isinstance(i, str) and i.isprintable() for i in endpoint_ids)):
-        raise InvalidInput("endpoint_ids must be a list of endpoint ids", field="endpoint_ids")
+        raise InvalidInput(_l("endpoint_ids must be a list of endpoint ids"), field="endpoint_ids")
     body = encode_payload(payload)
     catalog = check_payload(event_type, payload).fingerprint if catalogued and not forwarded else None
     return NewMessage(
@@ -74,16 +75,17 @@ def check_deliver_at(value, now=None):
         try:
             value = datetime.fromisoformat(value)
         except ValueError:
-            raise InvalidInput("deliver_at must be an ISO 8601 date and time, e.g. 2026-12-24T09:00:00Z",
+            raise InvalidInput(_l("deliver_at must be an ISO 8601 date and time, e.g. 2026-12-24T09:00:00Z"),
                                field="deliver_at") from None
     if not isinstance(value, datetime) or value.tzinfo is None or value.utcoffset() is None:
-        raise InvalidInput("deliver_at must be a date and time with its time zone, e.g. 2026-12-24T09:00:00+01:00",
+        raise InvalidInput(_l("deliver_at must be a date and time with its time zone, e.g. 2026-12-24T09:00:00+01:00"),
                            field="deliver_at")
     now = now or utcnow()
     if value > now + MAX_SCHEDULE_AHEAD:
-        raise InvalidInput(f"deliver_at may be at most {MAX_SCHEDULE_AHEAD.days} days ahead", field="deliver_at")
+        raise InvalidInput(_l("deliver_at may be at most %(days)s days ahead", days=MAX_SCHEDULE_AHEAD.days),
+                           field="deliver_at")
     if value < now - SCHEDULE_PAST_TOLERANCE:
-        raise InvalidInput("deliver_at is in the past; leave it out to send at once", field="deliver_at")
+        raise InvalidInput(_l("deliver_at is in the past; leave it out to send at once"), field="deliver_at")
     return value.astimezone(now.tzinfo)
 
 
@@ -91,20 +93,20 @@ def encode_payload(payload):
     """Serialise a payload to the exact text that will be signed and sent, refusing what JSON cannot carry
     faithfully: NaN and Infinity, strings no UTF-8 can hold (lone surrogates), nesting deeper than MAX_DEPTH."""
     if not isinstance(payload, dict):
-        raise InvalidInput("payload must be a JSON object", field="payload")
+        raise InvalidInput(_l("payload must be a JSON object"), field="payload")
     if json_depth(payload) > MAX_DEPTH:
-        raise InvalidInput(f"payload nests deeper than {MAX_DEPTH} levels", field="payload")
+        raise InvalidInput(_l("payload nests deeper than %(max_depth)s levels", max_depth=MAX_DEPTH), field="payload")
     try:
         body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
         size = len(body.encode())
     except ValueError:
-        raise InvalidInput("payload must not contain NaN or Infinity (JSON has no such numbers)",
+        raise InvalidInput(_l("payload must not contain NaN or Infinity (JSON has no such numbers)"),
                            field="payload") from None
     except UnicodeEncodeError:
-        raise InvalidInput("payload contains text that is not valid Unicode (a lone surrogate)",
+        raise InvalidInput(_l("payload contains text that is not valid Unicode (a lone surrogate)"),
                            field="payload") from None
     except TypeError as exc:
-        raise InvalidInput(f"payload holds a value JSON cannot carry: {exc}", field="payload") from None
+        raise InvalidInput(_l("payload holds a value JSON cannot carry: %(exc)s", exc=exc), field="payload") from None
     limit = current_app.config["WEBHOOK_MAX_PAYLOAD_BYTES"]
     if size > limit:
         raise PayloadTooLarge(f"payload is {size} bytes; the limit is {limit} bytes", field="payload")
@@ -115,7 +117,8 @@ def check_short_text(value, field):
     """A handle such as a reference or an idempotency key: 1 to 200 characters of clean text, or None."""
     if value is not None and (not isinstance(value, str) or not value or len(value) > 200
                               or not is_clean_text(value)):
-        raise InvalidInput(f"{field} must be 1 to 200 characters of text without control characters", field=field)
+        raise InvalidInput(_l("%(field)s must be 1 to 200 characters of text without control characters", field=field),
+                           field=field)
     return value
 
 
@@ -123,11 +126,11 @@ def check_tags(tags):
     """Return a de-duplicated list of valid tags or raise InvalidInput."""
     tags = tags or []
     if not isinstance(tags, list | tuple) or len(tags) > MAX_TAGS:
-        raise InvalidInput(f"tags must be a list of at most {MAX_TAGS} strings", field="tags")
+        raise InvalidInput(_l("tags must be a list of at most %(max_tags)s strings", max_tags=MAX_TAGS), field="tags")
     cleaned = []
     for tag in tags:
         if not isinstance(tag, str) or not tag.strip() or len(tag) > 200 or not is_clean_text(tag):
-            raise InvalidInput("each tag must be 1 to 200 characters of text without control characters",
+            raise InvalidInput(_l("each tag must be 1 to 200 characters of text without control characters"),
                                field="tags")
         if tag not in cleaned:
             cleaned.append(tag)

@@ -16,6 +16,7 @@ import functools
 import json
 from dataclasses import dataclass, field, replace
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, String, bindparam, insert, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -312,7 +313,8 @@ def _targets(connection, news, receiving, operational=False):
     for new in news:
         unknown = [i for i in new.endpoint_ids or () if i not in known]
         if unknown:
-            targets.append(InvalidInput(f"unknown endpoint ids: {', '.join(unknown)}", field="endpoint_ids"))
+            targets.append(InvalidInput(_l("unknown endpoint ids: %(unknown)s", unknown=', '.join(unknown)),
+                                        field="endpoint_ids"))
             continue
         targets.append([endpoint_id for endpoint_id, event_types in receiving.endpoints
                         if match(event_types, new.event_type)

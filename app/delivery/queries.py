@@ -5,6 +5,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select, text
 from sqlalchemy.orm import aliased
 
@@ -88,7 +89,8 @@ class DeliveryFilter(ListFilter):
         get = {k: (args.get(k) or "").strip() or None for k in cls.field_names()}
         for name in ("endpoint_id", "event_type", "q"):
             if get[name] and len(get[name]) > MAX_TERM:
-                raise InvalidInput(f"{name} must be at most {MAX_TERM} characters", field=name)
+                raise InvalidInput(_l("%(name)s must be at most %(max_term)s characters",
+                                      name=name, max_term=MAX_TERM), field=name)
         values = dict(get)
         for name, enum in (("status", DeliveryStatus), ("error_class", ErrorClass)):
             if get[name]:
@@ -96,7 +98,8 @@ class DeliveryFilter(ListFilter):
                     values[name] = enum(get[name])
                 except ValueError:
                     choices = ", ".join(member.value for member in enum)
-                    raise InvalidInput(f"{name} must be one of {choices}", field=name) from None
+                    raise InvalidInput(_l("%(name)s must be one of %(choices)s", name=name, choices=choices),
+                                       field=name) from None
         for name in ("created_from", "created_to"):
             if get[name]:
                 values[name] = parse_day(get[name], name)
@@ -104,7 +107,8 @@ class DeliveryFilter(ListFilter):
             if get[name]:
                 values[name] = parse_moment(get[name], name)
         if get["http_status"] and not HTTP_STATUS.fullmatch(get["http_status"].lower()):
-            raise InvalidInput("http_status must be a code like 500, a class like 5xx, or none", field="http_status")
+            raise InvalidInput(_l("http_status must be a code like 500, a class like 5xx, or none"),
+                               field="http_status")
         if get["http_status"]:
             values["http_status"] = get["http_status"].lower()
         for name in ("resolved", "scheduled", "hide_tests"):

@@ -3,6 +3,7 @@ replay then enqueues (app.outbox), with the hourly cap and the cooldown of outbo
 
 from datetime import timedelta
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select, update
 
 from app.audit import Action, record
@@ -106,7 +107,7 @@ def replay_events(event_ids, actor, *, cooldown_seconds=None, check_cap=True,
 def mark_processed(event_ids, note, actor, *, audit_action: Action = Action.INBOUND_EVENTS_MARK_PROCESSED):
     """Settle failed or ignored events by hand with a note (the work was done another way): status processed,
     no further retry; audited with the note. Return an EventActionResult."""
-    note = check_note(note, "marking processed")
+    note = check_note(note, _l("marking processed"))
     ids, now = list(dict.fromkeys(event_ids)), utcnow()
     changed = db.session.scalars(update(InboundEvent).where(
         InboundEvent.id.in_(ids), InboundEvent.status.in_(SETTLEABLE),

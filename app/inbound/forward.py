@@ -8,6 +8,8 @@ event finds the first message and creates no second one, so each event is delive
 
 import hashlib
 
+from flask_babel import lazy_gettext as _l
+
 from app.delivery.matching import FORWARDED
 from app.delivery.messages import send_message
 from app.errors import InvalidInput
@@ -19,7 +21,7 @@ MAX_KEY_LENGTH = 200
 def forwarded_event_type(source_name, topic):
     """The outbound event type of a forwarded event: shop + orders/fulfilled -> inbound.shop.orders.fulfilled."""
     if not topic:
-        raise InvalidInput("the event has no topic to forward it under")
+        raise InvalidInput(_l("the event has no topic to forward it under"))
     return f"{FORWARDED}.{source_name}.{topic.replace('/', '.')}"
 
 
@@ -34,7 +36,7 @@ def idempotency_key(source_id, provider_event_id):
 def forward_event(event, source, payload, session=None):
     """Create (or find) the outbound message of event in the caller's transaction; return its id."""
     if payload is None:
-        raise InvalidInput("only a JSON object body can be forwarded")
+        raise InvalidInput(_l("only a JSON object body can be forwarded"))
     message, _created = send_message(forwarded_event_type(source.name, event.topic), payload,
                                      idempotency_key=idempotency_key(source.id, event.provider_event_id),
                                      reference=event.id, session=session, forwarded=True)

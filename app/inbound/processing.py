@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, or_, select, update
 
 from app import metrics, outages
@@ -132,7 +133,7 @@ def _run(claim, trigger, started_at, clock):
     event = db.session.get(InboundEvent, claim.event_id)
     source = event.source
     if event.body is None:
-        raise InvalidInput("its body was purged by retention; there is nothing left to process")
+        raise InvalidInput(_l("its body was purged by retention; there is nothing left to process"))
     payload = json_object(event.body)
     handlers = handlers_for(source.provider, event.topic)
     for handler in handlers:

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 
 from app.checks import check_choice
@@ -63,7 +64,8 @@ def _moment(value, field, *, end=False):
             try:
                 value = date.fromisoformat(value)
             except ValueError:
-                raise InvalidInput(f"{field} must be a date like 2026-11-23 or a time like 2026-11-23T10:00:00Z",
+                raise InvalidInput(_l("%(field)s must be a date like 2026-11-23 or a time like 2026-11-23T10:00:00Z",
+                                      field=field),
                                    field=field) from None
         else:
             value = parse_moment(value, field)
@@ -71,9 +73,9 @@ def _moment(value, field, *, end=False):
         return value if value.tzinfo else value.replace(tzinfo=UTC)
     if isinstance(value, date):
         if value >= date(9999, 12, 31):
-            raise InvalidInput(f"{field} must be a day before 9999-12-31", field=field)
+            raise InvalidInput(_l("%(field)s must be a day before 9999-12-31", field=field), field=field)
         return datetime.combine(value + timedelta(days=1) if end else value, time(), UTC)
-    raise InvalidInput(f"{field} must be a date or a time", field=field)
+    raise InvalidInput(_l("%(field)s must be a date or a time", field=field), field=field)
 
 
 @dataclass(frozen=True)
@@ -95,10 +97,12 @@ class InboundFilter(ListFilter):
                 for name, value in (("source", source), ("topic", topic), ("q", q))}
         for name, value in text.items():
             if value is not None and (not isinstance(value, str) or len(value) > MAX_TERM):
-                raise InvalidInput(f"{name} must be text of at most {MAX_TERM} characters", field=name)
+                raise InvalidInput(_l("%(name)s must be text of at most %(max_term)s characters",
+                                      name=name, max_term=MAX_TERM), field=name)
         if isinstance(status, str) and status.strip():
             status = check_choice(InboundStatus, status.strip(),
-                                  f"status must be one of {', '.join(s.value for s in InboundStatus)}", "status")
+                                  _l("status must be one of %(choices)s",
+                                     choices=", ".join(s.value for s in InboundStatus)), "status")
         elif not isinstance(status, InboundStatus):
             status = None
         blank = ("", None)

@@ -5,6 +5,8 @@ import binascii
 import re
 import secrets as _random
 
+from flask_babel import lazy_gettext as _l
+
 from app.checks import check_choice, check_flag, check_whole_number
 from app.credentials import signatures
 from app.errors import InvalidInput
@@ -36,20 +38,20 @@ DEFAULT_TOKEN_HEADER = "Authorization"
 def check_name(value):
     """A URL-safe source name: lower-case letters, digits, "_" and "-", 1 to 64, starting with a letter or digit."""
     if not isinstance(value, str) or not NAME.fullmatch(value):
-        raise InvalidInput("name must be 1 to 64 lower-case letters, digits, '_' or '-', starting with a letter or "
-                           "digit (it becomes the URL /inbound/<name>)", field="name")
+        raise InvalidInput(_l("name must be 1 to 64 lower-case letters, digits, '_' or '-', starting with a letter "
+                              "or digit (it becomes the URL /inbound/<name>)"), field="name")
     return value
 
 
 def check_provider(value):
     """One of the providers Hookyard verifies."""
-    return check_choice(Provider, value, f"provider must be one of {', '.join(p.value for p in Provider)}",
-                        "provider")
+    return check_choice(Provider, value, _l("provider must be one of %(choices)s",
+                                                choices=", ".join(p.value for p in Provider)), "provider")
 
 
 def check_state(value):
     """enabled, paused or disabled."""
-    return check_choice(SourceState, value, "state must be enabled, paused or disabled", "state")
+    return check_choice(SourceState, value, _l("state must be enabled, paused or disabled"), "state")
 
 
 #: A source's silence window, in minutes: from 5 minutes to a week.
@@ -77,7 +79,8 @@ def check_secret(provider, value, field="secret"):
     if isinstance(value, str):
         value = value.strip()  # a secret copied with a trailing line break
     if not isinstance(value, str) or not SECRET.fullmatch(value):
-        raise InvalidInput(f"{field} must be 8 to 500 printable characters without spaces", field=field)
+        raise InvalidInput(_l("%(field)s must be 8 to 500 printable characters without spaces", field=field),
+                           field=field)
     if provider is Provider.STANDARD:
         key = value.removeprefix("whsec_")
         try:
@@ -85,8 +88,9 @@ def check_secret(provider, value, field="secret"):
         except (binascii.Error, ValueError):
             raw = b""
         if len(raw) < MIN_STANDARD_KEY_BYTES:
-            raise InvalidInput(f"{field} of a Standard Webhooks source must be whsec_ followed by base64 of at least "
-                               f"{MIN_STANDARD_KEY_BYTES} bytes", field=field)
+            raise InvalidInput(_l("%(field)s of a Standard Webhooks source must be whsec_ followed by base64 of at "
+                                  "least %(min_standard_key_bytes)s bytes",
+                                  field=field, min_standard_key_bytes=MIN_STANDARD_KEY_BYTES), field=field)
     return value
 
 
@@ -101,12 +105,12 @@ def check_options(provider, value):
     sender signs; the others take none."""
     value = {} if value is None else value
     if not isinstance(value, dict):
-        raise InvalidInput("options must be an object", field="options")
+        raise InvalidInput(_l("options must be an object"), field="options")
     checks = {Provider.ZOHO: check_zoho_options, Provider.SHOPIFY: check_shopify_options,
               Provider.GENERIC: check_generic_options}
     if provider not in checks:
         if value:
-            raise InvalidInput(f"a {provider.value} source takes no options", field="options")
+            raise InvalidInput(_l("a %(provider)s source takes no options", provider=provider.value), field="options")
         return {}
     return checks[provider](value)
 
@@ -114,21 +118,22 @@ def check_options(provider, value):
 def _known_options(value, names, provider):
     unknown = sorted(set(value) - set(names))
     if unknown:
-        raise InvalidInput(f"unknown {provider} options: {', '.join(unknown)} ({', '.join(names)})", field="options")
+        raise InvalidInput(_l("unknown %(provider)s options: %(unknown)s (%(names)s)",
+                              provider=provider, unknown=', '.join(unknown), names=', '.join(names)), field="options")
 
 
 def _matching(value, name, pattern, what):
     if not isinstance(value, str) or not pattern.fullmatch(value):
-        raise InvalidInput(f"options.{name} must be {what}", field="options")
+        raise InvalidInput(_l("options.%(name)s must be %(what)s", name=name, what=what), field="options")
     return value
 
 
 def _path(value, name):
-    return _matching(value, name, JSON_PATH, "a dotted JSON path such as id or data.event_id")
+    return _matching(value, name, JSON_PATH, _l("a dotted JSON path such as id or data.event_id"))
 
 
 def _header_name(value, name):
-    return _matching(value, name, HEADER_NAME, "an HTTP header name")
+    return _matching(value, name, HEADER_NAME, _l("an HTTP header name"))
 
 
 def check_zoho_options(value):
@@ -147,8 +152,8 @@ def check_shopify_options(value):
     shops = value.get("shops") or []
     if not isinstance(shops, list) or len(shops) > MAX_SHOPS or not all(
             isinstance(shop, str) and SHOP_DOMAIN.fullmatch(shop.strip().lower()) for shop in shops):
-        raise InvalidInput(f"options.shops must list at most {MAX_SHOPS} shop domains such as "
-                           "my-store.myshopify.com", field="options")
+        raise InvalidInput(_l("options.shops must list at most %(max_shops)s shop domains such as "
+                              "my-store.myshopify.com", max_shops=MAX_SHOPS), field="options")
     clean = sorted({shop.strip().lower() for shop in shops})
     return {"shops": clean} if clean else {}
 
@@ -156,14 +161,15 @@ def check_shopify_options(value):
 def _text_option(value, name, limit, default):
     value = default if value is None else value
     if not isinstance(value, str) or len(value) > limit or not OPTION_TEXT.fullmatch(value):
-        raise InvalidInput(f"options.{name} must be at most {limit} printable ASCII characters without spaces or "
-                           "commas", field="options")
+        raise InvalidInput(_l("options.%(name)s must be at most %(limit)s printable ASCII characters without spaces "
+                              "or commas", name=name, limit=limit), field="options")
     return value
 
 
 def _one_of(value, name, choices):
     if value not in choices:
-        raise InvalidInput(f"options.{name} must be one of {', '.join(choices)}", field="options")
+        raise InvalidInput(_l("options.%(name)s must be one of %(choices)s", name=name, choices=', '.join(choices)),
+                           field="options")
     return value
 
 
@@ -181,12 +187,13 @@ def check_generic_options(value):
         clean["content_prefix"] = _text_option(value.get("content_prefix"), "content_prefix", 50, "")
         clean["separator"] = _text_option(value.get("separator"), "separator", 10, ".")
     elif any(value.get(name) is not None for name in ("timestamp_header", "content_prefix", "separator")):
-        raise InvalidInput("options.timestamp_header, content_prefix and separator need signed: timestamp_body",
+        raise InvalidInput(_l("options.timestamp_header, content_prefix and separator need signed: timestamp_body"),
                            field="options")
     for name in ("event_id", "topic"):
         by_header, by_path = value.get(f"{name}_header"), value.get(f"{name}_path")
         if by_header is not None and by_path is not None:
-            raise InvalidInput(f"options: give {name}_header or {name}_path, not both", field="options")
+            raise InvalidInput(_l("options: give %(name)s_header or %(name)s_path, not both", name=name),
+                               field="options")
         if by_header is not None:
             clean[f"{name}_header"] = _header_name(by_header, f"{name}_header")
         if by_path is not None:

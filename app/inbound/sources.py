@@ -3,6 +3,7 @@
 Every change is audited with before and after; a secret never is (only how many verify).
 """
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -69,7 +70,7 @@ def create_source(*, name, provider, secret=None, forward=False, tolerance_secon
     shown = None if secret is not None else checks.generate_secret(provider)
     secret = checks.check_secret(provider, secret) if secret is not None else shown
     if _taken(name):
-        raise InvalidInput(f"a source named {name} exists already", field="name")
+        raise InvalidInput(_l("a source named %(name)s exists already", name=name), field="name")
     source = InboundSource(name=name, provider=provider, secret_encrypted=crypto.encrypt(secret),
                            secret_created_at=utcnow(), retired_secrets=[], **clean)
     db.session.add(source)
@@ -77,7 +78,7 @@ def create_source(*, name, provider, secret=None, forward=False, tolerance_secon
         db.session.flush()
     except IntegrityError:  # created at the same moment by someone else
         db.session.rollback()
-        raise InvalidInput(f"a source named {name} exists already", field="name") from None
+        raise InvalidInput(_l("a source named %(name)s exists already", name=name), field="name") from None
     record(actor, Action.INBOUND_SOURCE_CREATE, f"created inbound source {name} ({provider.value})",
            target_type="inbound_source", target_ids=[source.id], after=describe(source))
     db.session.commit()
@@ -91,10 +92,10 @@ def update_source(source, changes, actor=SYSTEM):
     state, reason = changes.pop("state", None), changes.pop("state_reason", None)
     fixed = sorted(set(changes) & {"name", "provider"})
     if fixed:
-        raise InvalidInput(f"{fixed[0]} cannot change: create a new source instead", field=fixed[0])
+        raise InvalidInput(_l("%(fixed)s cannot change: create a new source instead", fixed=fixed[0]), field=fixed[0])
     unknown = sorted(set(changes) - set(EDITABLE))
     if unknown:
-        raise InvalidInput(f"unknown source settings: {', '.join(unknown)}", field=unknown[0])
+        raise InvalidInput(_l("unknown source settings: %(unknown)s", unknown=', '.join(unknown)), field=unknown[0])
     clean = {field: _check(source.provider, field, value) for field, value in changes.items()}
     state = checks.check_state(state) if state is not None else None
     before = describe(source)
@@ -137,7 +138,7 @@ def _hours(value):
     if value is None:
         return None
     if not isinstance(value, int | float) or isinstance(value, bool) or value != value or value < 0:
-        raise InvalidInput("grace_hours must be a number of hours from 0 to 168", field="grace_hours")
+        raise InvalidInput(_l("grace_hours must be a number of hours from 0 to 168"), field="grace_hours")
     return round(value * 3600) if value <= 10**6 else 10**10  # too long either way: check_grace says so
 
 

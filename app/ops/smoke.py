@@ -9,6 +9,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.audit import CLI
@@ -38,7 +39,7 @@ class SmokeResult:
 def echo_url(public_url):
     """Return the echo route under public_url (PUBLIC_URL), or raise InvalidInput when there is none."""
     if not public_url:
-        raise InvalidInput("set PUBLIC_URL to the app's address (or pass --url) so the workers can reach it",
+        raise InvalidInput(_l("set PUBLIC_URL to the app's address (or pass --url) so the workers can reach it"),
                            field="url")
     return public_url.rstrip("/") + ECHO_PATH
 
@@ -52,8 +53,8 @@ def smoke_endpoint(url):
             description="Used only by `flask --app app smoke` to check that webhooks go out after a deploy; "
                         "it receives nothing else.")
     if endpoint.state is not EndpointState.ENABLED:
-        raise InvalidInput(f"the smoke endpoint {endpoint.id} is {endpoint.state.value}; enable it on the "
-                           "Endpoints page first", field="url")
+        raise InvalidInput(_l("the smoke endpoint %(id)s is %(state)s; enable it on the Endpoints page first",
+                              id=endpoint.id, state=endpoint.state.value), field="url")
     return endpoint
 
 

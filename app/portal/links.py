@@ -4,6 +4,7 @@ revocable at once. Creating, opening and revoking one is audited."""
 import secrets
 from datetime import timedelta
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
 from app.audit import Action, Actor, record
@@ -34,30 +35,34 @@ def check_capabilities(capabilities):
     if capabilities is None:
         capabilities = []
     if not isinstance(capabilities, list | tuple) or not all(isinstance(c, str) for c in capabilities):
-        raise InvalidInput("capabilities must be a list of names", field="capabilities")
+        raise InvalidInput(_l("capabilities must be a list of names"), field="capabilities")
     unknown = sorted(set(capabilities) - set(CAPABILITIES))
     if unknown:
-        raise InvalidInput(f"capabilities must be some of {', '.join(CAPABILITIES)}", field="capabilities")
+        raise InvalidInput(_l("capabilities must be some of %(capabilities)s", capabilities=', '.join(CAPABILITIES)),
+                           field="capabilities")
     return [c for c in CAPABILITIES if c == "view" or c in capabilities]
 
 
 def _check_endpoints(endpoint_ids):
     if (not isinstance(endpoint_ids, list | tuple) or not endpoint_ids or len(endpoint_ids) > MAX_ENDPOINTS
             or not all(isinstance(i, str) and i.isprintable() for i in endpoint_ids)):
-        raise InvalidInput(f"endpoint_ids must list 1 to {MAX_ENDPOINTS} endpoint ids", field="endpoint_ids")
+        raise InvalidInput(_l("endpoint_ids must list 1 to %(max_endpoints)s endpoint ids",
+                              max_endpoints=MAX_ENDPOINTS), field="endpoint_ids")
     ids = list(dict.fromkeys(endpoint_ids))
     for endpoint_id in ids:
         try:
             get_endpoint(endpoint_id)
         except NotFound:
-            raise InvalidInput(f"no endpoint with id {endpoint_id}", field="endpoint_ids") from None
+            raise InvalidInput(_l("no endpoint with id %(endpoint_id)s", endpoint_id=endpoint_id),
+                               field="endpoint_ids") from None
     return ids
 
 
 def _check_expiry(expires_in):
     if isinstance(expires_in, bool) or not isinstance(expires_in, int) \
             or not MIN_EXPIRES_IN <= expires_in <= MAX_EXPIRES_IN:
-        raise InvalidInput(f"expires_in must be a whole number of seconds from {MIN_EXPIRES_IN} to {MAX_EXPIRES_IN}",
+        raise InvalidInput(_l("expires_in must be a whole number of seconds from %(min_expires_in)s to "
+                              "%(max_expires_in)s", min_expires_in=MIN_EXPIRES_IN, max_expires_in=MAX_EXPIRES_IN),
                            field="expires_in")
     return expires_in
 

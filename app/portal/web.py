@@ -17,6 +17,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.auth import sessions as staff_sessions
@@ -221,7 +222,7 @@ def rotate(endpoint_id):
     except ValueError:
         hours = math.nan
     if not math.isfinite(hours) or hours < 0:
-        raise InvalidInput("Grace period: enter a number of hours")
+        raise InvalidInput(_l("Grace period: enter a number of hours"))
     row, secret = actions.rotate_secret(g.portal_link, endpoint_id, int(hours * 3600), _ip())
     return _no_store(render_template("portal/secret.html", link=g.portal_link, endpoint=row, secret=secret,
                                      rotated=True))

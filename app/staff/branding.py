@@ -9,6 +9,7 @@ database and served by Hookyard from its own origin (the portal's /portal/logo),
 import hashlib
 from dataclasses import dataclass
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.audit import Action, record
@@ -49,13 +50,14 @@ def set_logo(data, *, actor):
     """Store data as the shop's logo (replacing any other); audited. Refuse anything but a PNG, JPEG or WebP image of
     at most LOGO_MAX_BYTES with InvalidInput, storing nothing."""
     if not data:
-        raise InvalidInput("Logo: choose an image file", field="logo")
+        raise InvalidInput(_l("Logo: choose an image file"), field="logo")
     if len(data) > LOGO_MAX_BYTES:
-        raise InvalidInput(f"Logo: the file is {len(data) // 1024} KB; at most {LOGO_MAX_BYTES // 1024} KB",
+        raise InvalidInput(_l("Logo: the file is %(size_kb)s KB; at most %(max_kb)s KB",
+                              size_kb=len(data) // 1024, max_kb=LOGO_MAX_BYTES // 1024),
                            field="logo")
     content_type = image_type(data)
     if content_type is None:
-        raise InvalidInput("Logo: not a PNG, JPEG or WebP image (the file's content decides, not its name)",
+        raise InvalidInput(_l("Logo: not a PNG, JPEG or WebP image (the file's content decides, not its name)"),
                            field="logo")
     row = db.session.get(ShopLogo, LOGO_ID)
     before = _facts(row) if row else None
@@ -73,7 +75,7 @@ def remove_logo(*, actor):
     """Remove the shop's logo; audited. Refuse with InvalidInput when there is none."""
     row = db.session.get(ShopLogo, LOGO_ID)
     if row is None:
-        raise InvalidInput("there is no logo to remove", field="logo")
+        raise InvalidInput(_l("there is no logo to remove"), field="logo")
     record(actor, Action.SHOP_LOGO_REMOVE, "removed the shop's logo", target_type="shop_logo", target_ids=[LOGO_ID],
            before=_facts(row))
     db.session.delete(row)

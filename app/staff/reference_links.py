@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from urllib.parse import quote, urlsplit
 
 from flask import g
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.audit import Action, record
@@ -56,7 +57,7 @@ def compile_value_pattern(pattern):
     parts, names, i = [], [], 0
     while i < len(pattern):
         if pattern[i] == "}":
-            raise InvalidInput("value pattern: a '}' closes no placeholder", field="value_pattern")
+            raise InvalidInput(_l("value pattern: a '}' closes no placeholder"), field="value_pattern")
         if pattern[i] != "{":
             parts.append(re.escape(pattern[i]))
             i += 1
@@ -64,15 +65,16 @@ def compile_value_pattern(pattern):
         end = _closing(pattern, i)
         name, _, regex = pattern[i + 1:end].partition(":")
         if not _NAME.fullmatch(name) or name == "value" or name in names:
-            raise InvalidInput(f"value pattern: {{{name}}} must be a new name of letters, digits and '_' (not "
-                               "'value', which is the whole value)", field="value_pattern")
+            raise InvalidInput(_l("value pattern: {%(name)s} must be a new name of letters, digits and '_' (not "
+                                  "'value', which is the whole value)", name=name), field="value_pattern")
         names.append(name)
         parts.append(f"(?P<{name}>{regex or DEFAULT_PART})")
         i = end + 1
     try:
         return re.compile("".join(parts))
     except re.error as exc:
-        raise InvalidInput(f"value pattern: not a valid regular expression: {exc}", field="value_pattern") from None
+        raise InvalidInput(_l("value pattern: not a valid regular expression: %(exc)s", exc=exc),
+                           field="value_pattern") from None
 
 
 def _closing(pattern, start):
@@ -87,26 +89,28 @@ def _closing(pattern, start):
         if depth == 0:
             return i
         i += 1
-    raise InvalidInput("value pattern: a '{' is never closed", field="value_pattern")
+    raise InvalidInput(_l("value pattern: a '{' is never closed"), field="value_pattern")
 
 
 def check_url_template(template, names):
     """Return template if it is an http(s) URL with a fixed host using only names and {value}; else InvalidInput."""
     if not isinstance(template, str) or not template or len(template) > 2048 or not is_clean_text(template) \
             or any(c.isspace() for c in template):
-        raise InvalidInput("URL template must be one http:// or https:// URL without spaces", field="url_template")
+        raise InvalidInput(_l("URL template must be one http:// or https:// URL without spaces"), field="url_template")
     used = _FIELDS.findall(template)
     unknown = [n for n in used if n not in (*names, "value")]
     if unknown or template.count("{") != len(used) or template.count("}") != len(used):
-        raise InvalidInput(f"URL template: use only {{value}} and the pattern's names "
-                           f"({', '.join('{' + n + '}' for n in names) or 'none'}); unknown or unbalanced: "
-                           f"{', '.join(unknown) or 'a stray brace'}", field="url_template")
+        raise InvalidInput(_l("URL template: use only {value} and the pattern's names (%(names)s); unknown or "
+                              "unbalanced: %(unknown)s",
+                              names=", ".join("{" + n + "}" for n in names) or _l("none"),
+                              unknown=", ".join(unknown) or _l("a stray brace")),
+                           field="url_template")
     parts = urlsplit(template)
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-        raise InvalidInput("URL template must start with http:// or https:// and a host (javascript:, data: and "
-                           "other schemes are refused)", field="url_template")
+        raise InvalidInput(_l("URL template must start with http:// or https:// and a host (javascript:, data: and "
+                              "other schemes are refused)"), field="url_template")
     if "{" in f"{parts.scheme}://{parts.netloc}":
-        raise InvalidInput("URL template: the host must be fixed; put placeholders in the path or the query",
+        raise InvalidInput(_l("URL template: the host must be fixed; put placeholders in the path or the query"),
                            field="url_template")
     return template
 
@@ -115,16 +119,16 @@ def add_reference_link(name, *, url_template, event_type_pattern=None, value_pat
     """Save a reference link after checking it; audited. Raise InvalidInput (nothing saved) when it is bad."""
     name = (name or "").strip()
     if not name or len(name) > 200 or not is_clean_text(name):
-        raise InvalidInput("name must be 1 to 200 characters of text", field="name")
+        raise InvalidInput(_l("name must be 1 to 200 characters of text"), field="name")
     event_type_pattern = (event_type_pattern or "").strip() or None
     value_pattern = (value_pattern or "").strip() or None
     if not event_type_pattern and not value_pattern:
-        raise InvalidInput("give an event type pattern, a value pattern or both", field="value_pattern")
+        raise InvalidInput(_l("give an event type pattern, a value pattern or both"), field="value_pattern")
     if event_type_pattern and (len(event_type_pattern) > 200 or not _EVENT_PATTERN.fullmatch(event_type_pattern)):
-        raise InvalidInput("event type pattern: an event type or topic, optionally ending in * (order.*, "
-                           "orders/*)", field="event_type_pattern")
+        raise InvalidInput(_l("event type pattern: an event type or topic, optionally ending in * (order.*, "
+                              "orders/*)"), field="event_type_pattern")
     if value_pattern and (len(value_pattern) > 500 or not is_clean_text(value_pattern)):
-        raise InvalidInput("value pattern must be at most 500 characters of text", field="value_pattern")
+        raise InvalidInput(_l("value pattern must be at most 500 characters of text"), field="value_pattern")
     compiled = compile_value_pattern(value_pattern)
     url_template = check_url_template((url_template or "").strip(), list(compiled.groupindex))
     row = ReferenceLink(name=name, event_type_pattern=event_type_pattern, value_pattern=value_pattern,

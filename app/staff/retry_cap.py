@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from app.audit import Action, record
@@ -75,11 +76,11 @@ def check_retry_cap(actor):
     allowance = retry_allowance(actor)
     if allowance.unlimited or allowance.left > 0:
         return
-    raise LimitReached(
-        f"Retry limit reached: {allowance.used} of {allowance.cap} retry actions used in the last hour. "
-        f"The next one is possible at {allowance.free_at:%H:%M} UTC. Bulk actions and \"retry all that match\" "
-        "count once, whatever their size; an admin can lift your cap for the incident."
-    )
+    raise LimitReached(_l(
+        "Retry limit reached: %(used)s of %(cap)s retry actions used in the last hour. The next one is possible at "
+        "%(free_at)s UTC. Bulk actions and \"retry all that match\" count once, whatever their size; an admin can "
+        "lift your cap for the incident.",
+        used=allowance.used, cap=allowance.cap, free_at=f"{allowance.free_at:%H:%M}"))
 
 
 def lift_retry_cap(user_id, hours, *, actor):
@@ -88,9 +89,10 @@ def lift_retry_cap(user_id, hours, *, actor):
     try:
         hours = float(hours)
     except (TypeError, ValueError):
-        raise InvalidInput("hours must be a number", field="hours") from None
+        raise InvalidInput(_l("hours must be a number"), field="hours") from None
     if not 0 <= hours <= MAX_LIFT.total_seconds() / 3600:
-        raise InvalidInput(f"hours must be from 0 to {MAX_LIFT.total_seconds() / 3600:g}", field="hours")
+        raise InvalidInput(_l("hours must be from 0 to %(max_hours)s",
+                              max_hours=format(MAX_LIFT.total_seconds() / 3600, "g")), field="hours")
     before = user.retry_cap_lifted_until
     user.retry_cap_lifted_until = utcnow() + timedelta(hours=hours) if hours else None
     summary = (f"lifted the retry cap of {user.email} for {hours:g} h" if hours

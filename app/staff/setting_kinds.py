@@ -8,6 +8,8 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from flask_babel import lazy_gettext as _l
+
 from app.config import SETTINGS, parse_schedule
 from app.errors import InvalidInput
 from app.text import is_clean_text
@@ -27,6 +29,7 @@ class Definition:
     key: str
     #: The app.config key that holds the default (the environment's value).
     config_key: str
+    #: What the page calls it, translatable (a lazy_gettext string); the key names it in the audit log.
     label: str
     low: float = 0
     high: float = 0
@@ -55,8 +58,8 @@ class Definition:
 
     @property
     def range_text(self):
-        """The accepted range, e.g. "from 1 to 100000"."""
-        return f"from {figure(self.low)} to {figure(self.high)}"
+        """The accepted range, e.g. "from 1 to 100000" (translatable: str() it in the page's language)."""
+        return _l("from %(low)s to %(high)s", low=figure(self.low), high=figure(self.high))
 
     @property
     def in_seconds(self):
@@ -76,14 +79,16 @@ def figure(value):
 
 
 def _out_of_range(definition, value):
-    return InvalidInput(f"{definition.label}: must be {definition.range_text}", field=definition.key)
+    return InvalidInput(_l("%(label)s: must be %(range_text)s",
+                           label=definition.label, range_text=definition.range_text), field=definition.key)
 
 
 def _int(definition, text):
     try:
         value = int(text)
     except ValueError:
-        raise InvalidInput(f"{definition.label}: enter a whole number", field=definition.key) from None
+        raise InvalidInput(_l("%(label)s: enter a whole number", label=definition.label),
+                           field=definition.key) from None
     if not definition.low <= value <= definition.high:
         raise _out_of_range(definition, value)
     return value
@@ -95,7 +100,8 @@ def _number(definition, text):
     except ValueError:
         value = math.nan
     if not math.isfinite(value):
-        raise InvalidInput(f"{definition.label}: enter a number such as 60 or 0.5", field=definition.key)
+        raise InvalidInput(_l("%(label)s: enter a number such as 60 or 0.5", label=definition.label),
+                           field=definition.key)
     if not definition.low <= value <= definition.high:
         raise _out_of_range(definition, value)
     return value
@@ -107,16 +113,18 @@ def _percent(definition, text):
     except ValueError:
         value = math.nan
     if not math.isfinite(value):
-        raise InvalidInput(f"{definition.label}: enter a percentage such as 90 or 99.5", field=definition.key)
+        raise InvalidInput(_l("%(label)s: enter a percentage such as 90 or 99.5", label=definition.label),
+                           field=definition.key)
     if not 0 <= value <= 100:
-        raise InvalidInput(f"{definition.label}: must be from 0 to 100", field=definition.key)
+        raise InvalidInput(_l("%(label)s: must be from 0 to 100", label=definition.label), field=definition.key)
     return value
 
 
 def _choice(definition, text):
     if text not in {str(c) for c in definition.choices}:
-        options = " or ".join(str(c) for c in definition.choices)
-        raise InvalidInput(f"{definition.label}: choose {options}", field=definition.key)
+        *others, last = (str(c) for c in definition.choices)
+        raise InvalidInput(_l("%(label)s: choose %(options)s or %(last)s", label=definition.label,
+                              options=", ".join(others), last=last), field=definition.key)
     return type(definition.choices[0])(text)
 
 
@@ -124,7 +132,8 @@ def _emails(definition, text):
     emails = [part.strip() for part in re.split(r"[,;\s]+", text) if part.strip()]
     bad = [e for e in emails if not EMAIL.match(e)]
     if bad:
-        raise InvalidInput(f"{definition.label}: not an email address: {', '.join(bad)}", field=definition.key)
+        raise InvalidInput(_l("%(label)s: not an email address: %(bad)s", label=definition.label, bad=', '.join(bad)),
+                           field=definition.key)
     return emails
 
 
@@ -133,7 +142,8 @@ def _url(definition, text):
         return None
     parts = urlsplit(text)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise InvalidInput(f"{definition.label}: enter an http:// or https:// URL", field=definition.key)
+        raise InvalidInput(_l("%(label)s: enter an http:// or https:// URL", label=definition.label),
+                           field=definition.key)
     return text
 
 
@@ -144,14 +154,16 @@ def _schedule(definition, text):
     except ValueError:
         delays = None
     if not delays or len(delays) > MAX_SCHEDULE_STEPS:
-        raise InvalidInput(f"{definition.label}: enter 1 to {MAX_SCHEDULE_STEPS} waits in seconds, comma-separated, "
-                           "such as 5, 300, 1800", field=definition.key)
+        raise InvalidInput(_l("%(label)s: enter 1 to %(max_schedule_steps)s waits in seconds, comma-separated, such "
+                              "as 5, 300, 1800", label=definition.label, max_schedule_steps=MAX_SCHEDULE_STEPS),
+                           field=definition.key)
     return delays
 
 
 def _text(definition, text):
     if len(text) > MAX_TEXT_LENGTH or not is_clean_text(text, one_line=True):
-        raise InvalidInput(f"{definition.label}: at most {MAX_TEXT_LENGTH} characters on one line",
+        raise InvalidInput(_l("%(label)s: at most %(max_text_length)s characters on one line",
+                              label=definition.label, max_text_length=MAX_TEXT_LENGTH),
                            field=definition.key)
     return text
 

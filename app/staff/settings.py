@@ -8,9 +8,11 @@ every failed attempt, so what admins changed is read at most once per CACHE_SECO
 from time import monotonic
 
 from flask import current_app
+from flask_babel import LazyString
+from flask_babel import lazy_gettext as _l
 
 from app.audit import Action, record
-from app.errors import InvalidInput
+from app.errors import InvalidInput, english
 from app.extensions import db
 from app.models import Setting
 from app.staff.setting_kinds import Definition, ranged
@@ -21,59 +23,62 @@ CACHE_SECONDS = 5.0
 #: Where each app keeps (read at, {key: value}) of the settings admins changed.
 _CACHE_KEY = "hookyard_settings"
 
-MONITOR, DELIVERY, ALERTS, INBOUND, KEEPING, PORTAL = (
-    "Monitor and retries by hand", "Delivery", "Alerts", "Inbound alerts", "Retention", "Partner portal")
+MONITOR, DELIVERY, ALERTS, INBOUND, KEEPING, PORTAL = "monitor", "delivery", "alerts", "inbound", "retention", "portal"
+#: Each section's heading on the settings page, in the page's language (the sections are keyed by a stable name).
+SECTION_TITLES = {MONITOR: _l("Monitor and retries by hand"), DELIVERY: _l("Delivery"), ALERTS: _l("Alerts"),
+                  INBOUND: _l("Inbound alerts"), KEEPING: _l("Retention"), PORTAL: _l("Partner portal")}
 #: Every setting, in the order the settings page shows them.
 DEFINITIONS = (
     Definition("retry_cooldown_seconds", "MONITOR_RETRY_COOLDOWN_SECONDS",
-               "Seconds before the same delivery may be retried by hand again", 0, 86_400, section=MONITOR),
+               _l("Seconds before the same delivery may be retried by hand again"), 0, 86_400, section=MONITOR),
     Definition("retry_hourly_cap", "MONITOR_RETRY_HOURLY_CAP",
-               "Retry actions one person may take per hour (a bulk action counts once; 0 = no cap)", 0, 100_000,
+               _l("Retry actions one person may take per hour (a bulk action counts once; 0 = no cap)"), 0, 100_000,
                section=MONITOR),
     Definition("refresh_seconds", "MONITOR_REFRESH_SECONDS",
-               "Seconds between auto-refreshes of the monitor and the overview", 5, 3_600, section=MONITOR),
+               _l("Seconds between auto-refreshes of the monitor and the overview"), 5, 3_600, section=MONITOR),
     ranged("breaker_threshold", "WEBHOOK_BREAKER_THRESHOLD",
-           "Failures in a row (timeouts, connection errors, 5xx, 429) that open an endpoint's circuit breaker and "
-           "mark it failing", section=DELIVERY),
+           _l("Failures in a row (timeouts, connection errors, 5xx, 429) that open an endpoint's circuit breaker and "
+              "mark it failing"), section=DELIVERY),
     ranged("breaker_cooldown_seconds", "WEBHOOK_BREAKER_COOLDOWN_SECONDS",
-           "Seconds an open breaker holds an endpoint's attempts before one probe goes", kind="number",
+           _l("Seconds an open breaker holds an endpoint's attempts before one probe goes"), kind="number",
            section=DELIVERY),
     ranged("auto_disable_after_seconds", "WEBHOOK_AUTO_DISABLE_AFTER_SECONDS",
-           "Seconds of nothing but failed attempts after which an endpoint is disabled", kind="number",
+           _l("Seconds of nothing but failed attempts after which an endpoint is disabled"), kind="number",
            section=DELIVERY),
     Definition("retry_schedule", "WEBHOOK_RETRY_SCHEDULE",
-               "Seconds before each automatic retry, comma-separated (endpoints without their own schedule)",
+               _l("Seconds before each automatic retry, comma-separated (endpoints without their own schedule)"),
                kind="schedule", section=DELIVERY,
-               help="A longer schedule gives new endpoints more attempts; an endpoint keeps the number of attempts "
-                    "it was created with, and waits the last step's time for any attempt beyond the list."),
+               help=_l("A longer schedule gives new endpoints more attempts; an endpoint keeps the number of attempts "
+                       "it was created with, and waits the last step's time for any attempt beyond the list.")),
     Definition("alert_success_rate_percent", "ALERT_SUCCESS_RATE_PERCENT",
-               "Alert when the success rate (per endpoint and overall) falls below this percentage",
+               _l("Alert when the success rate (per endpoint and overall) falls below this percentage"),
                kind="percent", section=ALERTS),
-    Definition("alert_window_minutes", "ALERT_WINDOW_MINUTES", "Over this many minutes", 5, 1_440, section=ALERTS),
+    Definition("alert_window_minutes", "ALERT_WINDOW_MINUTES", _l("Over this many minutes"), 5, 1_440, section=ALERTS),
     Definition("alert_min_attempts", "ALERT_MIN_ATTEMPTS",
-               "Only once at least this many attempts were made in the window", 1, 100_000, section=ALERTS),
+               _l("Only once at least this many attempts were made in the window"), 1, 100_000, section=ALERTS),
     Definition("alert_backlog_minutes", "ALERT_BACKLOG_MINUTES",
-               "Alert when the oldest pending delivery is overdue by this many minutes", 1, 10_080, section=ALERTS),
-    Definition("alert_email_to", "ALERT_EMAIL_TO", "Send alerts by email to", kind="emails", section=ALERTS),
-    Definition("alert_webhook_url", "ALERT_WEBHOOK_URL", "Send alerts as a JSON POST to", kind="url", section=ALERTS),
-    Definition("digest_email_to", "DIGEST_EMAIL_TO", "Send the daily digest to (empty: the alert recipients)",
+               _l("Alert when the oldest pending delivery is overdue by this many minutes"), 1, 10_080, section=ALERTS),
+    Definition("alert_email_to", "ALERT_EMAIL_TO", _l("Send alerts by email to"), kind="emails", section=ALERTS),
+    Definition("alert_webhook_url", "ALERT_WEBHOOK_URL", _l("Send alerts as a JSON POST to"), kind="url",
+               section=ALERTS),
+    Definition("digest_email_to", "DIGEST_EMAIL_TO", _l("Send the daily digest to (empty: the alert recipients)"),
                kind="emails", section=ALERTS),
     ranged("inbound_alert_failures", "INBOUND_ALERT_FAILURES",
-           "Alert when this many processings of one source's events failed in an hour", section=INBOUND),
+           _l("Alert when this many processings of one source's events failed in an hour"), section=INBOUND),
     ranged("inbound_alert_rejections", "INBOUND_ALERT_REJECTIONS",
-           "Alert when this many requests to one source were refused (bad signature) in an hour", section=INBOUND),
+           _l("Alert when this many requests to one source were refused (bad signature) in an hour"), section=INBOUND),
     ranged("inbound_unprocessed_alert_minutes", "INBOUND_UNPROCESSED_ALERT_MINUTES",
-           "Alert when received inbound events wait unprocessed this many minutes", section=INBOUND),
+           _l("Alert when received inbound events wait unprocessed this many minutes"), section=INBOUND),
     Definition("payload_retention_days", "PAYLOAD_RETENTION_DAYS",
-               "Days payloads, response bodies and request headers are kept", kind="choice", choices=(7, 30),
+               _l("Days payloads, response bodies and request headers are kept"), kind="choice", choices=(7, 30),
                section=KEEPING,
-               help="30 days keeps customer data (names, addresses, order contents) four times as long: more "
-                    "database storage to pay for, and more personal data to protect, disclose and delete on "
-                    "request under your privacy obligations. Choose it only if an audit or contract requires it."),
+               help=_l("30 days keeps customer data (names, addresses, order contents) four times as long: more "
+                       "database storage to pay for, and more personal data to protect, disclose and delete on "
+                       "request under your privacy obligations. Choose it only if an audit or contract requires it.")),
     ranged("record_retention_days", "RECORD_RETENTION_DAYS",
-           "Days messages, deliveries, attempts and inbound events are kept before they are deleted",
+           _l("Days messages, deliveries, attempts and inbound events are kept before they are deleted"),
            section=KEEPING),
-    Definition("shop_name", "SHOP_NAME", "Shop name (the partner portal's header and page titles, partner emails)",
+    Definition("shop_name", "SHOP_NAME", _l("Shop name (the partner portal's header and page titles, partner emails)"),
                kind="text", section=PORTAL),
 )
 _BY_KEY = {d.key: d for d in DEFINITIONS}
@@ -109,11 +114,18 @@ def list_settings():
 
 
 class SettingsRefused(InvalidInput):
-    """Raised when one or more values sent for settings are not acceptable: errors holds {key: why}."""
+    """Raised when one or more values sent for settings are not acceptable: errors holds {key: why} in English,
+    localized_errors the same in the page's language."""
 
-    def __init__(self, errors):
-        super().__init__("; ".join(errors.values()), field=next(iter(errors)))
-        self.errors = errors
+    def __init__(self, reasons):
+        super().__init__(LazyString(lambda: "; ".join(str(why) for why in reasons.values())), field=next(iter(reasons)))
+        self.errors = {key: english(why) for key, why in reasons.items()}
+        self._reasons = reasons
+
+    @property
+    def localized_errors(self):
+        """{key: why} in the page's language, as plain text."""
+        return {key: str(why) for key, why in self._reasons.items()}
 
 
 def set_settings(raw_values, *, actor):
@@ -124,10 +136,10 @@ def set_settings(raw_values, *, actor):
         definition = _BY_KEY.get(key)
         try:
             if definition is None:
-                raise InvalidInput(f"unknown setting {key}", field="key")
+                raise InvalidInput(_l("unknown setting %(key)s", key=key), field="key")
             parsed[key] = definition.parse(raw)
         except InvalidInput as exc:
-            errors[key] = exc.message
+            errors[key] = exc.text
     if errors:
         raise SettingsRefused(errors)
     rows = {row.key: row for row in db.session.query(Setting).filter(Setting.key.in_(list(parsed)))}
@@ -155,4 +167,4 @@ def set_setting(key, raw_value, *, actor):
     try:
         return set_settings({key: raw_value}, actor=actor)[key]
     except SettingsRefused as exc:
-        raise InvalidInput(exc.message, field=key) from None
+        raise InvalidInput(exc.text, field=key) from None

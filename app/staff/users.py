@@ -3,6 +3,7 @@
 import re
 import secrets
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -24,12 +25,13 @@ _DUMMY_HASH = generate_password_hash("not-a-real-password")
 
 def _check_password(password):
     if not isinstance(password, str) or len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(f"a password needs at least {MIN_PASSWORD_LENGTH} characters", field="password")
+        raise InvalidInput(_l("a password needs at least %(min_password_length)s characters",
+                              min_password_length=MIN_PASSWORD_LENGTH), field="password")
     return password
 
 
 def _role(role):
-    return check_choice(Role, role, "role must be viewer, operator or admin", "role")
+    return check_choice(Role, role, _l("role must be viewer, operator or admin"), "role")
 
 
 def create_user(email, role="viewer", password=None, *, actor=SYSTEM):
@@ -37,9 +39,9 @@ def create_user(email, role="viewer", password=None, *, actor=SYSTEM):
     and must be changed at first sign-in."""
     email = (email or "").strip().lower()
     if not EMAIL.fullmatch(email) or len(email) > 254:
-        raise InvalidInput("email must be an address like name@example.com", field="email")
+        raise InvalidInput(_l("email must be an address like name@example.com"), field="email")
     if db.session.scalar(select(User.id).where(User.email == email)):
-        raise InvalidInput(f"a user with email {email} already exists", field="email")
+        raise InvalidInput(_l("a user with email %(email)s already exists", email=email), field="email")
     generated = None if password else secrets.token_urlsafe(12)
     user = User(email=email, role=_role(role), must_change_password=generated is not None,
                 password_hash=generate_password_hash(_check_password(password or generated)))
@@ -86,7 +88,7 @@ def update_user(user_id, *, actor, role=None, active=None):
         user.active = bool(active)
     if before["role"] == "admin" and not (user.role is Role.ADMIN and user.active) and _other_admins(user.id) == 0:
         db.session.rollback()
-        raise InvalidInput("this is the last active admin; make someone else admin first", field="role")
+        raise InvalidInput(_l("this is the last active admin; make someone else admin first"), field="role")
     after = {"role": user.role.value, "active": user.active}
     if after != before:  # what the person may do changed: their sessions end, they sign in again
         end_user_sessions(user.id, "deactivated" if not user.active else "role changed")
@@ -146,7 +148,8 @@ def check_locale(locale):
 
     locale = (locale or "").strip() or None
     if locale is not None and locale not in LOCALES:
-        raise InvalidInput(f"{locale[:16]!r} is not a language these pages speak; use one of {', '.join(LOCALES)}",
+        raise InvalidInput(_l("%(locale)s is not a language these pages speak; use one of %(locales)s",
+                              locale=repr(locale[:16]), locales=', '.join(LOCALES)),
                            field="locale")
     return locale
 
@@ -168,7 +171,8 @@ def set_time_zone(user, zone, *, actor):
 
     zone = (zone or "").strip()
     if zone != "UTC" and zone not in available_timezones():
-        raise InvalidInput(f"{zone[:64]!r} is not a known time zone; use a name like Europe/Paris", field="time_zone")
+        raise InvalidInput(_l("%(zone)s is not a known time zone; use a name like Europe/Paris", zone=repr(zone[:64])),
+                           field="time_zone")
     before = user.time_zone
     user.time_zone = zone
     record(actor, Action.USER_TIME_ZONE, f"time zone of {user.email}: {before} -> {zone}", target_type="user",

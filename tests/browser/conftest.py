@@ -106,6 +106,35 @@ def axe_violations(page, impacts=("serious", "critical")):
     return [v for v in result if v["impact"] in impacts]
 
 
+#: The looks every console review is made in: desktop and phone widths, each light and dark. The first is the one a
+#: test's page opens in and comes back to.
+LOOKS = ((1280, 900, "light"), (1280, 900, "dark"), (390, 844, "light"), (390, 844, "dark"))
+
+
+def review_in_every_look(page, screenshot=None, name=None, looks=LOOKS):
+    """Review the page as it stands in each look, switched in place (the same page, session and data, so a look costs
+    a relayout, not a new browser, app and sign-in): nothing scrolls sideways and axe finds no serious violation.
+    With screenshot and name, saves <name>-<width>-<scheme>.png of each. Then back to the first look."""
+    problems = []
+    for width, height, scheme in looks:
+        _look(page, width, height, scheme)
+        scroll_width = page.evaluate("document.documentElement.scrollWidth")
+        if scroll_width > width:
+            problems.append(f"{width} px {scheme}: {page.url} scrolls sideways ({scroll_width} px)")
+        problems += [f"{width} px {scheme}: {page.url}: {v['id']} {v['nodes']}" for v in axe_violations(page)]
+        if screenshot is not None and name:
+            screenshot(page, f"{name}-{width}-{scheme}.png")
+    _look(page, *looks[0])
+    assert not problems, "\n".join(problems)
+
+
+def _look(page, width, height, scheme):
+    page.set_viewport_size({"width": width, "height": height})
+    page.emulate_media(color_scheme=scheme)
+    # Colours are judged once a transition (a theme switch, a hovered button) has ended, not halfway.
+    page.wait_for_function("() => document.getAnimations().every(a => a.playState !== 'running')")
+
+
 @pytest.fixture
 def sign_in(app):
     """Create a user of the given role and sign in through the real login form."""

@@ -1,20 +1,14 @@
-"""Alerts firing now and the runbooks in a real browser, at 1280 and 390 px, light and dark: the overview says what
-fires, since when, and links the rows and the runbook; a runbook page reads without scrolling sideways."""
+"""Alerts firing now and the runbooks in a real browser, reviewed at 1280 and 390 px, light and dark: the overview says
+what fires, since when, and links the rows and the runbook; a runbook page reads without scrolling sideways."""
 
 import pytest
 from playwright.sync_api import expect
 
 from app.extensions import db
 from app.models import AlertState, utcnow
-from tests.browser.conftest import axe_violations
+from tests.browser.conftest import LOOKS, review_in_every_look
 
 pytestmark = pytest.mark.browser
-
-SIZES = [(1280, 900, "light"), (390, 844, "dark")]
-
-
-def scrolls_sideways(page):
-    return page.evaluate("() => document.documentElement.scrollWidth > document.documentElement.clientWidth + 1")
 
 
 @pytest.fixture
@@ -26,10 +20,8 @@ def backlog_firing(app):
         db.session.commit()
 
 
-@pytest.mark.parametrize(("width", "height", "scheme"), SIZES)
-def test_the_overview_shows_what_fires_and_leads_to_its_runbook(new_page, sign_in, backlog_firing, screenshot,
-                                                                 width, height, scheme):
-    page = new_page(width=width, height=height, color_scheme=scheme)
+def test_the_overview_shows_what_fires_and_leads_to_its_runbook(new_page, sign_in, backlog_firing, screenshot):
+    page = new_page(*LOOKS[0])
     sign_in(page, "viewer")
     page.goto("/admin/overview/")
     alert = page.locator('#firing-alerts [data-firing="backlog"]')
@@ -37,31 +29,25 @@ def test_the_overview_shows_what_fires_and_leads_to_its_runbook(new_page, sign_i
     expect(alert).to_contain_text("20.0 min overdue")
     expect(alert).to_contain_text("since")
     expect(alert.locator("[data-firing-rows]")).to_have_attribute("href", "/admin/?status=pending")
-    assert not scrolls_sideways(page)
-    found = axe_violations(page)
-    assert found == [], "\n".join(str(n) for v in found for n in v["nodes"])
-    screenshot(page, f"overview-firing-{width}-{scheme}.png")
+    review_in_every_look(page, screenshot, "overview-firing")
     alert.locator("[data-runbook]").click()
     page.wait_for_url("**/admin/runbooks/backlog")
     expect(page.locator("#runbook h1")).to_have_text("Backlog")
     expect(page.locator("#runbook-do li").first).to_be_visible()
-    assert not scrolls_sideways(page)
-    assert axe_violations(page) == []
-    screenshot(page, f"runbook-{width}-{scheme}.png")
+    review_in_every_look(page, screenshot, "runbook")
 
 
-@pytest.mark.parametrize(("width", "height", "scheme"), SIZES)
-def test_the_system_page_lists_the_firing_alerts(new_page, sign_in, backlog_firing, width, height, scheme):
-    page = new_page(width=width, height=height, color_scheme=scheme)
+def test_the_system_page_lists_the_firing_alerts(new_page, sign_in, backlog_firing):
+    page = new_page(*LOOKS[0])
     sign_in(page, "viewer")
     page.goto("/admin/system/")
     expect(page.locator('#firing-alerts [data-firing="backlog"] [data-runbook]')).to_have_attribute(
         "href", "/admin/runbooks/backlog")
+    review_in_every_look(page)
 
 
-@pytest.mark.parametrize(("width", "height", "scheme"), SIZES)
-def test_the_chart_range_switches_and_survives_the_refresh(new_page, sign_in, width, height, scheme):
-    page = new_page(width=width, height=height, color_scheme=scheme)
+def test_the_chart_range_switches_and_survives_the_refresh(new_page, sign_in):
+    page = new_page(*LOOKS[0])
     sign_in(page, "viewer")
     page.goto("/admin/overview/")
     page.locator('#chart-range [data-range="7d"]').click()
@@ -69,5 +55,4 @@ def test_the_chart_range_switches_and_survives_the_refresh(new_page, sign_in, wi
     expect(page.locator('#chart-range [data-range="7d"]')).to_have_attribute("aria-current", "page")
     expect(page.locator("#deliveries-chart-heading")).to_have_text("Deliveries created per hour, by current status")
     expect(page.locator("#overview-figures")).to_have_attribute("hx-get", "/admin/overview/figures?range=7d")
-    assert not scrolls_sideways(page)
-    assert axe_violations(page) == []
+    review_in_every_look(page)

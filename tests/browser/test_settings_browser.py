@@ -4,39 +4,23 @@ light and dark, with no sideways scrolling and no serious accessibility violatio
 
 import re
 
-import pytest
 from playwright.sync_api import expect
 
 from app.extensions import db
 from app.models import Setting
-from tests.browser.conftest import axe_violations
+from tests.browser.conftest import LOOKS, review_in_every_look
 from tests.portal.conftest import make_link
 from tests.support.images import png
 
 
-def fits(page, width):
-    """The page scrolls up and down only."""
-    return page.evaluate("document.documentElement.scrollWidth") <= width
-
-
-def check(page, width):
-    # Colours are judged once a clicked or hovered button's transition has ended, not halfway between two states.
-    page.wait_for_function("() => document.getAnimations().every(a => a.playState !== 'running')")
-    assert fits(page, width), page.url
-    assert not axe_violations(page), page.url
-
-
-@pytest.mark.parametrize("width, height", [(1280, 800), (390, 844)])
-@pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_api_key_setting_and_logo_reach_the_console_and_the_portal(app, new_page, sign_in, make_endpoint, width,
-                                                                   height, scheme, screenshot):
-    page = new_page(width=width, height=height, color_scheme=scheme)
+def test_api_key_setting_and_logo_reach_the_console_and_the_portal(app, new_page, sign_in, make_endpoint, screenshot):
+    page = new_page(*LOOKS[0])
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
     sign_in(page, "admin")
 
     # An API key, created and copied; the page says it is shown once.
     page.goto("/admin/api-keys/")
-    check(page, width)
+    review_in_every_look(page)
     page.fill("#key-name", "warehouse")
     page.get_by_label(re.compile("^read: ")).check()
     page.get_by_label(re.compile("^messages:write: ")).check()
@@ -48,7 +32,7 @@ def test_api_key_setting_and_logo_reach_the_console_and_the_portal(app, new_page
     page.get_by_role("button", name="Copy the key").click()
     expect(page.get_by_role("button", name="Copied")).to_be_visible()
     assert page.evaluate("navigator.clipboard.readText()") == key
-    check(page, width)
+    review_in_every_look(page)
     assert app.test_client().get("/api/v1/stats", headers={"Authorization": f"Bearer {key}"}).status_code == 200
     page.click("#key-done")
     expect(page.locator("#api-keys")).to_contain_text("warehouse")
@@ -56,11 +40,11 @@ def test_api_key_setting_and_logo_reach_the_console_and_the_portal(app, new_page
 
     # A setting changed, and a refused one explained with nothing saved.
     page.goto("/admin/settings/")
-    check(page, width)
+    review_in_every_look(page)
     page.fill("#breaker_threshold", "0")
     page.click("#save-settings")
     expect(page.locator('[data-error="breaker_threshold"]')).to_contain_text("must be from 1 to 100000")
-    check(page, width)
+    review_in_every_look(page)
     page.fill("#breaker_threshold", "3")
     page.fill("#shop_name", "Mosaic Tiles")
     page.click("#save-settings")
@@ -74,12 +58,11 @@ def test_api_key_setting_and_logo_reach_the_console_and_the_portal(app, new_page
     page.click("#upload-logo")
     expect(page.locator(".alert-success")).to_contain_text("Logo uploaded")
     expect(page.locator("#logo-preview")).to_be_visible()
-    check(page, width)
-    screenshot(page, f"settings-{width}-{scheme}.png")
+    review_in_every_look(page, screenshot, "settings")
 
     # A partner opens the portal: the shop's name and logo, served from Hookyard's own origin.
     link = make_link(app, [make_endpoint().id])
-    portal = new_page(width=width, height=height, color_scheme=scheme)
+    portal = new_page(*LOOKS[0])
     portal.goto(f"/portal/enter#{link.token}")
     portal.wait_for_url(re.compile(r"/portal/$"))
     logo = portal.locator("#portal-logo")
@@ -90,5 +73,4 @@ def test_api_key_setting_and_logo_reach_the_console_and_the_portal(app, new_page
                              " return i.complete && i.naturalWidth === 96; }")
     expect(portal.locator("#shop-name")).to_have_text("Mosaic Tiles")
     assert "Mosaic Tiles" in portal.title()
-    check(portal, width)
-    screenshot(portal, f"portal-branded-{width}-{scheme}.png")
+    review_in_every_look(portal, screenshot, "portal-branded")

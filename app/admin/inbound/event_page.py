@@ -5,6 +5,7 @@ import json
 
 from flask import Response, abort, request
 from flask_admin import expose
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.admin.shared.base import found
@@ -58,7 +59,7 @@ class InboundEventPageMixin:
         """The exact bytes the provider sent (and signed), as a file."""
         event = self._event(event_id)
         if event.body is None:
-            abort(404, description="This event's body was purged by retention.")
+            abort(404, description=_("This event's body was purged by retention."))
         extension = "json" if "json" in (event.content_type or "") else "bin"
         return Response(event.body, mimetype="application/octet-stream",
                         headers={"Content-Disposition": f'attachment; filename="{event.id}.{extension}"',

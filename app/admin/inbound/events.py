@@ -12,6 +12,7 @@ from datetime import timedelta
 from flask import flash, request
 from flask_admin import expose
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -49,7 +50,7 @@ def inbound_filter(args):
     try:
         return queries.InboundFilter.make(**{field: args.get(arg) for arg, field in ARGS.items()})
     except InvalidInput as exc:
-        flash(_("Filter ignored: %(reason)s", reason=exc.message.replace('topic', 'type')), "error")
+        flash(_("Filter ignored: %(reason)s", reason=exc.localized.replace('topic', 'type')), "error")
         return queries.InboundFilter()
 
 
@@ -106,7 +107,7 @@ class InboundEventView(InboundEventPageMixin, RefusedRequestsMixin, StaffListMix
         try:
             event = queries.get_event(event_id)
         except NotFound as exc:
-            return exc.message, 404
+            return exc.localized, 404
         return self.render("admin/inbound/event_row_fragment.html", e=event, handles=queries.handles_of([event.id]),
                            watch=watch, polling=watch and event.status in IN_FLIGHT, **self.row_context())
 
@@ -133,10 +134,10 @@ class InboundEventView(InboundEventPageMixin, RefusedRequestsMixin, StaffListMix
         ids = list(dict.fromkeys(request.form.getlist("rowid")))[:100]
         name = request.form.get("action")
         if not ids:
-            raise InvalidInput("Select at least one event")
+            raise InvalidInput(_l("Select at least one event"))
         if name == "replay":
             replay_events_as_staff(ids)
         elif name == "mark_processed":
             settle_events_as_staff(ids, request.form.get("note", ""))
         else:
-            raise InvalidInput("Unknown action")
+            raise InvalidInput(_l("Unknown action"))

@@ -14,7 +14,7 @@ from app.errors import InvalidInput
 from app.models import Provider
 
 #: What a person reads when the two entries of a secret differ.
-MISMATCH = "The two entries of the secret differ; nothing was changed. Type or paste it again in both fields."
+MISMATCH = _l("The two entries of the secret differ; nothing was changed. Type or paste it again in both fields.")
 
 
 class SourceForm(Form):
@@ -77,14 +77,14 @@ def options_of(provider, form):
     if shops:
         options["shops"] = shops
     if provider is Provider.GENERIC or (form.generic_options.data or "").strip():
-        options.update(parse_json_object(form.generic_options.data or "{}", "generic_options", "Generic options"))
+        options.update(parse_json_object(form.generic_options.data or "{}", "generic_options", _l("Generic options")))
     return options
 
 
 def create_arguments(form):
     """The keyword arguments of create_source from a sent form; raise InvalidInput for what it cannot read."""
     if form.tolerance_seconds.data is None:
-        raise InvalidInput("tolerance_seconds must be a whole number from 1 to 86400", field="tolerance_seconds")
+        raise InvalidInput(_l("tolerance_seconds must be a whole number from 1 to 86400"), field="tolerance_seconds")
     return {"name": (form.name.data or "").strip(), "provider": form.provider.data,
             "description": (form.description.data or "").strip() or None,
             "secret": typed_secret(form.secret.data, form.secret_again.data),
@@ -98,7 +98,7 @@ def settings_changes(form, source):
     if form.tolerance_seconds.data is not None:
         changes["tolerance_seconds"] = form.tolerance_seconds.data
     elif form.tolerance_seconds.raw_data and form.tolerance_seconds.raw_data[0].strip():
-        raise InvalidInput("tolerance_seconds must be a whole number from 1 to 86400", field="tolerance_seconds")
+        raise InvalidInput(_l("tolerance_seconds must be a whole number from 1 to 86400"), field="tolerance_seconds")
     if source.provider in (Provider.ZOHO, Provider.SHOPIFY, Provider.GENERIC):
         changes["options"] = options_of(source.provider, form)
     return changes

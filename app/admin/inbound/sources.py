@@ -8,6 +8,7 @@ from flask import current_app, flash, request
 from flask_admin import expose
 from flask_admin.helpers import get_form_data
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from app.admin.inbound.source_forms import (
     SettingsForm,
@@ -90,7 +91,8 @@ class InboundSourceView(StaffView):
         source = self._source(source_id)
         form = SettingsForm(get_form_data())
         if not form.validate():
-            raise InvalidInput("tolerance: enter a whole number of seconds from 1 to 86400", field="tolerance_seconds")
+            raise InvalidInput(_l("tolerance: enter a whole number of seconds from 1 to 86400"),
+                               field="tolerance_seconds")
         service.update_source(source, settings_changes(form, source), actor=staff_actor())
         return _("Settings saved.")
 
@@ -100,7 +102,7 @@ class InboundSourceView(StaffView):
         source = self._source(source_id)
         wanted = request.form.get("forward")
         if wanted not in ("on", "off"):
-            raise InvalidInput("Forwarding must be turned on or off")
+            raise InvalidInput(_l("Forwarding must be turned on or off"))
         service.update_source(source, {"forward": wanted == "on"}, actor=staff_actor())
         return _("Forwarding turned on.") if wanted == "on" else _("Forwarding turned off.")
 

@@ -7,6 +7,7 @@ import json
 from flask import flash, request
 from flask_admin import expose
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from app.admin.shared.base import StaffView
 from app.admin.shared.posting import shown_again, staff_post
@@ -24,12 +25,12 @@ def _parsed(text, field, required):
     """The JSON typed in a text area, or None when it is empty and may be; raise InvalidInput saying where."""
     if not text.strip():
         if required:
-            raise InvalidInput(f"{field} is required", field=field)
+            raise InvalidInput(_l("%(field)s is required", field=field), field=field)
         return None
     try:
         return json.loads(text)
     except ValueError as exc:
-        raise InvalidInput(f"{field} is not valid JSON: {exc}", field=field) from None
+        raise InvalidInput(_l("%(field)s is not valid JSON: %(exc)s", field=field, exc=exc), field=field) from None
 
 
 def _form(row=None):

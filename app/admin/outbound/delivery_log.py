@@ -29,7 +29,7 @@ class DeliveryLogMixin:
     """The View log and resend pages of the DeliveryView (a mixin so the view module stays one concern)."""
 
     def _delivery(self, delivery_id):
-        return or_404(db.session.get(Delivery, delivery_id), f"No delivery with id {delivery_id}.")
+        return or_404(db.session.get(Delivery, delivery_id), _("No delivery with id %(id)s.", id=delivery_id))
 
     @expose("/log/<delivery_id>")
     def log_view(self, delivery_id):
@@ -62,7 +62,7 @@ class DeliveryLogMixin:
                 try:
                     message = resend_delivery(delivery_id, parse_payload(text), actor=staff_actor())
                 except HookyardError as exc:
-                    error = exc.message
+                    error = exc.localized
                 else:
                     flash(_("Sent the edited payload as new message %(id)s, linked to the original.", id=message.id),
                           "success")

@@ -40,7 +40,7 @@ class DeliveryRowActionsMixin:
         try:
             delivery = get_delivery(delivery_id)
         except NotFound as exc:
-            return exc.message, 404
+            return exc.localized, 404
         operate = has_role(Role.OPERATOR)
         return self.render("admin/outbound/monitor_row_fragment.html", d=delivery, ahead=waiting_for([delivery]),
                            reasons=last_reasons([delivery.id]), now=utcnow(), watch=watch,

@@ -70,7 +70,7 @@ def parse_headers(text):
             continue
         name, colon, value = line.partition(":")
         if not colon:
-            raise InvalidInput(f"headers, line {number}: write it as Name: value", field="headers")
+            raise InvalidInput(_l("headers, line %(number)s: write it as Name: value", number=number), field="headers")
         headers[name.strip()] = value.strip()
     return headers
 
@@ -85,7 +85,7 @@ def parse_schedule(text):
     try:
         return [float(v) for v in _split(text)] or None
     except ValueError:
-        raise InvalidInput("retry schedule: write seconds separated by commas", field="retry_schedule") from None
+        raise InvalidInput(_l("retry schedule: write seconds separated by commas"), field="retry_schedule") from None
 
 
 @dataclass(frozen=True)

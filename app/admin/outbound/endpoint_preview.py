@@ -29,5 +29,5 @@ def run_preview(endpoint_id, form):
         body, content_type = preview_body(endpoint_id, shown["event_type"], payload,
                                           reference=shown["reference"] or None, tags=tags)
     except InvalidInput as exc:
-        return {**shown, "error": exc.message}
+        return {**shown, "error": exc.localized}
     return {**shown, "body": body, "content_type": content_type}

@@ -4,6 +4,7 @@ from flask import abort, flash, jsonify, request
 from flask_admin import expose
 from flask_admin.helpers import get_form_data
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from app.admin.outbound.endpoint_forms import EndpointForm, fill, settings_from
 from app.admin.outbound.endpoint_preview import preview_form, run_preview
@@ -109,7 +110,7 @@ class EndpointView(StaffView):
         except (ValueError, OverflowError):
             seconds = None
         if seconds is None or not portal_links.MIN_EXPIRES_IN <= seconds <= portal_links.MAX_EXPIRES_IN:
-            raise InvalidInput("Valid for: enter a number of days from 0.01 to 90")
+            raise InvalidInput(_l("Valid for: enter a number of days from 0.01 to 90"))
         row, token = portal_links.create_link([endpoint.id], request.form.getlist("capabilities"), seconds,
                                               actor=staff_actor())
         return no_store(self.render("admin/outbound/portal_link.html", endpoint=endpoint, link=row,
@@ -141,13 +142,13 @@ class EndpointView(StaffView):
     @expose("/tests/<delivery_id>/outcome")
     def test_outcome_fragment(self, delivery_id):
         """A test send's outcome (a fragment the endpoint page polls until the attempt is recorded)."""
-        test_send = or_404(self._test_send(delivery_id), "No such test send.")
+        test_send = or_404(self._test_send(delivery_id), _("No such test send."))
         return self.render("admin/outbound/endpoint_test_outcome.html", test_send=test_send)
 
     @expose("/tests/<delivery_id>.json")
     def test_outcome(self, delivery_id):
         """A test send's outcome as JSON, for scripts."""
-        delivery, attempt = or_404(self._test_send(delivery_id), "No such test send.")
+        delivery, attempt = or_404(self._test_send(delivery_id), _("No such test send."))
         return jsonify({"status": delivery.status.value, "attempt": None if attempt is None else {
             "response_status": attempt.response_status, "error_class": getattr(attempt.error_class, "value", None),
             "error": attempt.error, "duration_ms": attempt.duration_ms}})
@@ -157,7 +158,7 @@ class EndpointView(StaffView):
     def rotate(self, endpoint_id):
         endpoint = self._endpoint(endpoint_id)
         if request.form.get("confirm", "").strip() != "ROTATE":
-            raise InvalidInput("Type ROTATE to confirm the rotation")
+            raise InvalidInput(_l("Type ROTATE to confirm the rotation"))
         hours = grace_hours(request.form.get("grace_hours"))
         endpoint, secret = rotation.rotate_secret(endpoint.id, actor=staff_actor(), grace_seconds=int(hours * 3600))
         return no_store(self.render("admin/outbound/endpoint_secret.html", endpoint=endpoint, secret=secret,
@@ -174,7 +175,7 @@ class EndpointView(StaffView):
         try:
             return parse_moment(args.get("since") or "", "since")
         except InvalidInput as exc:
-            abort(400, description=exc.message)
+            abort(400, description=exc.localized)
 
     @expose("/<endpoint_id>/recover")
     @needs_role(Role.OPERATOR)

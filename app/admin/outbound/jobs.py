@@ -2,6 +2,7 @@
 
 from flask import abort, jsonify, request
 from flask_admin import expose
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.admin.shared.base import StaffView, or_404
@@ -31,7 +32,7 @@ class JobView(StaffView):
         try:
             return bulk.failed_matching(DeliveryFilter.from_args(args))
         except InvalidInput as exc:
-            abort(400, description=exc.message)
+            abort(400, description=exc.localized)
 
     def _described(self, flt):
         names = dict(db.session.execute(select(Endpoint.id, Endpoint.name)).all())
@@ -63,7 +64,7 @@ class JobView(StaffView):
         return self.back_to(".job_view", job_id=job.id)
 
     def _job(self, job_id):
-        return or_404(bulk.get_job(job_id), f"No job with id {job_id}.")
+        return or_404(bulk.get_job(job_id), _("No job with id %(id)s.", id=job_id))
 
     @expose("/<job_id>")
     def job_view(self, job_id):

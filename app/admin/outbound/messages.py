@@ -3,6 +3,7 @@
 from flask import request, url_for
 from flask_admin import expose
 from flask_admin.contrib.sqla.filters import DateTimeBetweenFilter
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from sqlalchemy.orm import selectinload
@@ -30,7 +31,7 @@ class MessageView(StaffModelView):
     column_list = ("created_at", "event_type", "reference", "tags", "id", "deliveries")
     column_default_sort = [("created_at", True), ("id", True)]
     column_sortable_list = ()
-    column_filters = ("event_type", "reference", DateTimeBetweenFilter(Message.created_at, "Created (UTC)"))
+    column_filters = ("event_type", "reference", DateTimeBetweenFilter(Message.created_at, _l("Created (UTC)")))
     column_formatters = {
         "created_at": fmt.field("created_at", fmt.time_cell),
         "tags": lambda v, c, m, n: fmt.tag_list(m.tags),
@@ -56,5 +57,5 @@ class MessageView(StaffModelView):
 
     @expose("/details/")
     def details_view(self):
-        message = or_404(db.session.get(Message, request.args.get("id", "")), "No such message.")
+        message = or_404(db.session.get(Message, request.args.get("id", "")), _("No such message."))
         return self.render(self.details_template, message=message, payload=pretty(message.payload))

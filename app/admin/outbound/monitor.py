@@ -53,7 +53,7 @@ def monitor_filter(args, report=True):
         flt = DeliveryFilter.from_args(args)
     except InvalidInput as exc:
         if report:
-            flash(_("Filter ignored: %(reason)s", reason=exc.message), "error")
+            flash(_("Filter ignored: %(reason)s", reason=exc.localized), "error")
         return DeliveryFilter(hide_tests=True)
     if "hide_tests" not in args:
         flt = flt.replace(hide_tests=True)

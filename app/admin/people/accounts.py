@@ -7,7 +7,7 @@ from flask_admin.helpers import get_form_data
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import generate_csrf
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from wtforms import BooleanField, EmailField, Form, PasswordField, SelectField
 from wtforms.validators import DataRequired, Optional
 
@@ -24,15 +24,15 @@ ROLE_CHOICES = [r.value for r in Role]
 
 
 class UserCreateForm(Form):
-    email = EmailField("Email", validators=[DataRequired()])
-    role = SelectField("Role", choices=ROLE_CHOICES, default="viewer")
-    password = PasswordField("Password", validators=[Optional()],
-                             description="Leave empty to generate a one-time password shown once.")
+    email = EmailField(_l("Email"), validators=[DataRequired()])
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES, default="viewer")
+    password = PasswordField(_l("Password"), validators=[Optional()],
+                             description=_l("Leave empty to generate a one-time password shown once."))
 
 
 class UserEditForm(Form):
-    role = SelectField("Role", choices=ROLE_CHOICES)
-    active = BooleanField("Active")
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES)
+    active = BooleanField(_l("Active"))
 
 
 def _cap_cell(view, context, user, name):
@@ -95,14 +95,14 @@ class UserView(StaffModelView):
             user, generated = create_user(form.email.data, form.role.data, form.password.data or None,
                                           actor=staff_actor())
         except InvalidInput as exc:
-            flash(exc.message, "error")
+            flash(exc.localized, "error")
             return False
         if generated:
-            flash(Markup('One-time password for {}: <code id="one-time-password">{}</code> '
-                         '<button type="button" class="btn btn-sm btn-outline-secondary" data-copy="one-time-password">'
-                         'Copy</button> (shown once; they choose their own at first sign-in)').format(user.email,
-                                                                                                   generated),
-                  "success")
+            password = Markup('<code id="one-time-password">{}</code>').format(generated)
+            copy = Markup('<button type="button" class="btn btn-sm btn-outline-secondary" '
+                          'data-copy="one-time-password">{}</button>').format(_("Copy"))
+            flash(Markup(_("One-time password for %(email)s: %(password)s %(copy)s (shown once; they choose their own "
+                           "at first sign-in)", email=escape(user.email), password=password, copy=copy)), "success")
         return user
 
     def update_model(self, form, model):

@@ -4,6 +4,7 @@ on the answer to its POST) and revoke one, each an audited POST."""
 from flask import flash, request
 from flask_admin import expose
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from app.admin.shared.base import StaffView, found
 from app.admin.shared.common import no_store
@@ -22,12 +23,12 @@ def _scopes_asked(form):
     """The scopes the form asks for: None for every scope, else the ticked ones; InvalidInput for anything else."""
     access = form.get("access", "some")
     if access not in ACCESS_CHOICES:
-        raise InvalidInput("Access: choose every scope or the scopes ticked", field="access")
+        raise InvalidInput(_l("Access: choose every scope or the scopes ticked"), field="access")
     if access == "all":
         return None
     ticked = form.getlist("scopes")
     if not ticked:
-        raise InvalidInput("Scopes: tick at least one scope, or choose every scope", field="scopes")
+        raise InvalidInput(_l("Scopes: tick at least one scope, or choose every scope"), field="scopes")
     return ticked
 
 
@@ -58,7 +59,7 @@ class ApiKeyView(StaffView):
             row, key = create_api_key(form["name"], _scopes_asked(request.form), actor=staff_actor())
         except InvalidInput as exc:
             db.session.rollback()
-            return self._page(form, error=exc.message)
+            return self._page(form, error=exc.localized)
         return no_store(self.render("admin/people/api_key_created.html", key_row=row, key=key, all_scopes=SCOPES))
 
     @expose("/<key_id>/revoke", methods=("POST",))

@@ -4,6 +4,8 @@ app.staff.branding, which check and audit it; a refused change answers 400 and c
 
 from flask import flash, request
 from flask_admin import expose
+from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from app.admin.shared.base import StaffView
 from app.admin.shared.posting import staff_post
@@ -12,7 +14,7 @@ from app.auth.access import staff_actor
 from app.errors import InvalidInput
 from app.models import Role
 from app.staff import branding
-from app.staff.settings import SettingsRefused, list_settings, set_settings
+from app.staff.settings import SECTION_TITLES, SettingsRefused, list_settings, set_settings
 
 
 def _settings_page(view):
@@ -30,7 +32,8 @@ class SettingsView(StaffView):
         sections = {}
         for entry in settings:
             sections.setdefault(entry[0].section, []).append(entry)
-        body = self.render("admin/people/settings.html", sections=sections, errors=errors or {}, typed=typed or {},
+        body = self.render("admin/people/settings.html", sections=sections, section_titles=SECTION_TITLES,
+                           errors=errors or {}, typed=typed or {},
                            logo_error=logo_error, logo=branding.logo_details(),
                            logo_max_kb=branding.LOGO_MAX_BYTES // 1024,
                            smtp_missing=email_unconfigured())
@@ -45,26 +48,30 @@ class SettingsView(StaffView):
     def save(self):
         """Save every changed setting, or none: one refused value shows the form again, as typed, saying why."""
         changed = {}
-        for definition, current, _, _ in list_settings():
+        for definition, current, *_rest in list_settings():
             raw = request.form.get(definition.key)
             if raw is not None and str(raw).strip() != definition.display(current):
                 changed[definition.key] = raw
         if not changed:
-            return "Nothing changed."
+            return _("Nothing changed.")
         try:
             set_settings(changed, actor=staff_actor())
         except SettingsRefused as exc:
-            flash(f"{len(exc.errors)} setting(s) refused; nothing was saved.", "error")
-            return self._page(errors=exc.errors, typed=dict(request.form))
-        return "Settings saved."
+            flash(ngettext("%(num)d setting refused; nothing was saved.",
+                           "%(num)d settings refused; nothing was saved.", len(exc.errors)), "error")
+            return self._page(errors=exc.localized_errors, typed=dict(request.form))
+        return _("Settings saved.")
 
     @expose("/test-alert", methods=("POST",))
     @staff_post(Role.ADMIN, done=_settings_page)
     def test_alert(self):
         """Send a test alert on each configured channel; say what each did (audited)."""
         for channel, ok, detail in send_test_alert(staff_actor()):
-            name = {"webhook": "Notification URL", "email": "Email", "none": "Test alert"}[channel]
-            flash(f"{name}: {'sent, ' if ok else 'not sent: '}{detail}.", "success" if ok else "error")
+            name = {"webhook": _("Notification URL"), "email": _("Email"), "none": _("Test alert")}[channel]
+            if ok:
+                flash(_("%(channel)s: sent, %(detail)s.", channel=name, detail=str(detail)), "success")
+            else:
+                flash(_("%(channel)s: not sent: %(detail)s.", channel=name, detail=str(detail)), "error")
         return None
 
     @expose("/logo", methods=("POST",))
@@ -76,12 +83,12 @@ class SettingsView(StaffView):
         try:
             branding.set_logo(data, actor=staff_actor())
         except InvalidInput as exc:
-            return self._page(logo_error=exc.message)
-        return "Logo uploaded: the partner portal shows it now."
+            return self._page(logo_error=exc.localized)
+        return _("Logo uploaded: the partner portal shows it now.")
 
     @expose("/logo/remove", methods=("POST",))
     @staff_post(Role.ADMIN, done=_settings_page)
     def remove_logo(self):
         """Remove the logo (audited): the portal's header shows the name alone again."""
         branding.remove_logo(actor=staff_actor())
-        return "Logo removed."
+        return _("Logo removed.")

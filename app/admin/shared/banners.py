@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from urllib.parse import urlencode
 
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from markupsafe import Markup, escape
 from sqlalchemy import func, or_, select
@@ -37,24 +39,32 @@ class Summary:
         return sum(1 for item in self.endpoints if item["kind"] == kind)
 
     def text(self):
+        """The line, in the page's language ("2 endpoints failing, 1 disabled; 41 deliveries waiting")."""
         failing, disabled, paused = self.count("failing"), self.count("disabled"), self.count("paused")
-        parts = [f"{failing} endpoint{'s' if failing != 1 else ''} failing"] if failing else []
+        parts = [ngettext("%(num)d endpoint failing", "%(num)d endpoints failing", failing)] if failing else []
         if disabled:
-            parts.append(f"{disabled} disabled")
+            parts.append(_("%(count)s disabled", count=disabled))
         if paused:
-            parts.append(f"{paused} paused by {'its receiver' if paused == 1 else 'their receivers'}")
-        text = escape(", ".join(parts) + f"; {self.waiting} deliver{'y' if self.waiting == 1 else 'ies'} waiting"
+            parts.append(ngettext("%(num)d paused by its receiver", "%(num)d paused by their receivers", paused))
+        waiting = ngettext("%(num)d delivery waiting", "%(num)d deliveries waiting", self.waiting)
+        text = escape(_("%(endpoints)s; %(waiting)s", endpoints=", ".join(parts), waiting=waiting)
                       if self.endpoints else "")
         for kind in ("failing", "rejecting"):
             sources = [s for s in self.sources if s.alerted == kind]
             if sources:
                 links = Markup(", ").join(Markup('<a href="{}" data-banner="source-{}">{}</a>').format(
                     source_link(source), kind, source.name) for source in sources)
-                noun = "inbound source" if len(sources) == 1 else "inbound sources"
-                runbook = Markup('<a href="{}" data-runbook>what to do</a>').format(runbook_path(f"inbound_{kind}"))
-                text += Markup("{}{} {} {} ({}; {})").format("; " if text else "", len(sources), noun, kind, links,
-                                                              runbook)
+                runbook = Markup('<a href="{}" data-runbook>{}</a>').format(runbook_path(f"inbound_{kind}"),
+                                                                           _("what to do"))
+                text += Markup("{}{} ({}; {})").format("; " if text else "", _source_count(kind, len(sources)),
+                                                       links, runbook)
         return text
+
+
+def _source_count(kind, count):
+    if kind == "failing":
+        return ngettext("%(num)d inbound source failing", "%(num)d inbound sources failing", count)
+    return ngettext("%(num)d inbound source rejecting", "%(num)d inbound sources rejecting", count)
 
 
 def source_link(source):

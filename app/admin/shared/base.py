@@ -36,7 +36,7 @@ class StaffMixin:
             return redirect(url_for("auth.login", next=request.full_path))
         if current_user.must_change_password:
             return redirect(url_for("auth.password"))
-        abort(403, description=f"This page needs the {self.required_role.value} role.")
+        abort(403, description=_("This page needs the %(role)s role.", role=self.required_role.value))
 
     def back_to(self, endpoint=".index", **args):
         """Redirect to one of this view's pages (or another view's, named with its endpoint)."""
@@ -55,7 +55,7 @@ def found(lookup, *args):
     try:
         return lookup(*args)
     except NotFound as exc:
-        abort(404, description=exc.message)
+        abort(404, description=exc.localized)
 
 
 class StaffView(StaffMixin, BaseView):

@@ -3,6 +3,8 @@
 import math
 
 from flask import flash, make_response, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from app.config import MAX_ROTATION_GRACE_SECONDS
 from app.errors import InvalidInput
@@ -19,7 +21,8 @@ def whole_number(name, default, choices=None):
     except ValueError:
         value = None
     if value is None or value < 1 or (choices and value not in choices) or value > 1_000_000:
-        flash(f"{name.replace('_', ' ').capitalize()} ignored: {raw[:20]!r} is not one of the choices.", "error")
+        flash(_("%(name)s ignored: %(value)s is not one of the choices.", name=name.replace("_", " ").capitalize(),
+                value=repr(raw[:20])), "error")
         return default
     return value
 
@@ -32,7 +35,8 @@ def grace_hours(raw):
     except ValueError:
         hours = None
     if hours is None or not (math.isfinite(hours) and 0 <= hours <= MAX_GRACE_HOURS):
-        raise InvalidInput(f"Grace period: enter a number of hours from 0 to {MAX_GRACE_HOURS:g}", field="grace_hours")
+        raise InvalidInput(_l("Grace period: enter a number of hours from 0 to %(max_grace_hours)s",
+                              max_grace_hours=format(MAX_GRACE_HOURS, "g")), field="grace_hours")
     return hours
 
 

@@ -143,9 +143,10 @@ def response_body(attempt, limit_bytes=None):
     if attempt.response_body_encoding:
         raw = storable.raw(attempt.response_body, attempt.response_body_encoding)
         text = raw.decode("utf-8", "backslashreplace").replace("\x00", "\\x00")
-        notes.append(f"{len(raw)} bytes that are not plain UTF-8 text, shown with escapes")
+        notes.append(_("%(count)s bytes that are not plain UTF-8 text, shown with escapes", count=len(raw)))
     if attempt.response_body_truncated:
-        notes.append("only the first bytes were kept" + (f" ({limit_bytes} bytes)" if limit_bytes else ""))
+        notes.append(_("only the first bytes were kept (%(count)s bytes)", count=limit_bytes) if limit_bytes
+                     else _("only the first bytes were kept"))
     return text, "; ".join(notes)
 
 

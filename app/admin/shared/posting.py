@@ -14,6 +14,7 @@ secret, a redirect elsewhere), which is answered as it is.
 import functools
 
 from flask import flash
+from flask_babel import gettext as _
 
 from app.auth.access import require_role
 from app.errors import InvalidInput
@@ -21,17 +22,19 @@ from app.extensions import db
 from app.models import Role
 
 
-def refused(message):
-    """What a refused change says: the reason, and that nothing was changed (said once)."""
-    return message if "nothing was changed" in message else f"{message}; nothing was changed."
+def refused(exc):
+    """What a refused change says, in the page's language: the reason, and that nothing was changed (said once)."""
+    if "nothing was changed" in exc.message:
+        return exc.localized
+    return _("%(error)s; nothing was changed.", error=exc.localized)
 
 
 def flash_refused(exc, form=None):
     """Say why a change was refused, in the banner and on the form field it is about when the form has it."""
     field = getattr(form, exc.field, None) if form is not None and getattr(exc, "field", None) else None
     if field is not None:
-        field.errors = [*field.errors, exc.message]
-    flash(refused(exc.message), "error")
+        field.errors = [*field.errors, exc.localized]
+    flash(refused(exc), "error")
 
 
 def needs_role(role: Role):
@@ -87,7 +90,7 @@ def answer_or_refusal(act, form, refusal, refuses=InvalidInput):
 
 def shown_again(page, form, act, refuses=InvalidInput):
     """Return act(form)'s answer; on a refusal, nothing changed, page(form, error=why): the form again, as typed."""
-    return answer_or_refusal(act, form, lambda exc: page(form, error=exc.message), refuses)
+    return answer_or_refusal(act, form, lambda exc: page(form, error=exc.localized), refuses)
 
 
 def done_or_flashed(act, refuses):
@@ -95,6 +98,6 @@ def done_or_flashed(act, refuses):
     try:
         act()
     except refuses as exc:
-        flash(exc.message, "error")
+        flash(exc.localized, "error")
         return False
     return True

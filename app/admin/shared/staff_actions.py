@@ -62,7 +62,7 @@ def _act(run, verb, *, capped=False):
     try:
         outcome = run(actor)
     except InvalidInput as exc:
-        flash(_("%(error)s; nothing was changed.", error=exc.message.capitalize()), "error")
+        flash(_("%(error)s; nothing was changed.", error=exc.localized.capitalize()), "error")
         return None
     report(outcome, verb)
     return outcome

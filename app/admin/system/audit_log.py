@@ -2,6 +2,7 @@
 
 from flask import url_for
 from flask_admin.contrib.sqla.filters import DateTimeBetweenFilter
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
@@ -36,7 +37,7 @@ def _targets(view, context, entry, name):
     ids = entry.target_ids or []
     href = (entry.after or {}).get("link") if entry.target_type == "alert" else None  # the rows the alert is about
     links = Markup(", ").join(target_link(entry.target_type, i, href) for i in ids[:5])
-    return links + (Markup(" … ({} in all)").format(len(ids)) if len(ids) > 5 else "")
+    return links + (Markup(" … ({})").format(_("%(count)s in all", count=len(ids))) if len(ids) > 5 else "")
 
 
 class AuditView(StaffModelView):
@@ -46,7 +47,7 @@ class AuditView(StaffModelView):
     column_list = ("at", "actor", "action", "summary", "target_type", "target_ids", "ip")
     column_default_sort = [("at", True), ("id", True)]
     column_sortable_list = ()
-    column_filters = ("actor", "action", "target_type", DateTimeBetweenFilter(AuditEntry.at, "At (UTC)"))
+    column_filters = ("actor", "action", "target_type", DateTimeBetweenFilter(AuditEntry.at, _l("At (UTC)")))
     column_formatters = {
         "at": fmt.field("at", fmt.time_cell),
         "target_ids": _targets,
@@ -60,4 +61,4 @@ class AuditView(StaffModelView):
                            "payload_purged_at")
 
     def row_label(self, entry):
-        return f"{entry.action} by {entry.actor}"
+        return _("%(action)s by %(actor)s", action=entry.action, actor=entry.actor)

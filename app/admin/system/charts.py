@@ -3,7 +3,10 @@ templates/admin/system/overview_charts.html. No script and no style attributes: 
 
 import math
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, timedelta
+
+from babel.dates import format_datetime
+from flask_babel import get_locale
 
 #: The plot area in SVG user units (the SVG scales to its container), and the room around it for axis labels.
 WIDTH, HEIGHT, LEFT, TOP, BOTTOM = 864, 150, 64, 10, 20
@@ -66,8 +69,16 @@ def _y(value, top):
 def _x_ticks(buckets, tick_seconds=TICK_HOURS * 3600, tick_format="%H:%M"):
     """A tick at every bucket starting on a multiple of tick_seconds (UTC), labelled with tick_format."""
     step = WIDTH / len(buckets)
-    return [(LEFT + i * step, b.start.strftime(tick_format)) for i, b in enumerate(buckets)
+    return [(LEFT + i * step, tick_label(b.start, tick_format)) for i, b in enumerate(buckets)
             if int(b.start.timestamp()) % tick_seconds == 0]
+
+
+def tick_label(start, tick_format):
+    """A tick's label: tick_format is a strftime format of figures ("%H:%M") or a CLDR pattern with names ("EEE d",
+    "T2 7" in Vietnamese, "Mon 7" in English), written in the page's language."""
+    if "%" in tick_format:
+        return start.strftime(tick_format)
+    return format_datetime(start, tick_format, tzinfo=UTC, locale=get_locale() or "en")
 
 
 def stacked_bars(buckets, seconds, ticks=()):

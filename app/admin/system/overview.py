@@ -2,6 +2,7 @@
 
 from flask import abort, request
 from flask_admin import expose
+from flask_babel import gettext as _
 
 from app.admin.shared.base import StaffView
 from app.admin.shared.formatters import relative
@@ -28,7 +29,7 @@ class OverviewView(StaffView):
     def _context(self):
         span = RANGES.get(request.args.get("range", DEFAULT_RANGE.key))
         if span is None:
-            abort(400, description=f"range must be one of {', '.join(RANGES)}")
+            abort(400, description=_("range must be one of %(ranges)s", ranges=", ".join(RANGES)))
         figures = take_overview(utcnow(), span)
         ticks = (span.tick_seconds, span.tick_format)
         return dict(

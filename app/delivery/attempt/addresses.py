@@ -6,6 +6,7 @@ import socket
 from urllib.parse import urlsplit
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 
 from app.errors import BlockedAddress, InvalidInput
 
@@ -55,10 +56,9 @@ class AddressPolicy:
         allowed = [info for info in infos if self.is_allowed(info[4][0])]
         if not allowed:
             refused = ", ".join(sorted({info[4][0] for info in infos}))
-            raise BlockedAddress(
-                f"{host} resolves only to addresses outbound webhooks may not reach ({refused}); "
-                "allow the range in WEBHOOK_ALLOWED_NETWORKS if this is intended"
-            )
+            raise BlockedAddress(_l(
+                "%(host)s resolves only to addresses outbound webhooks may not reach (%(refused)s); allow the range in "
+                "WEBHOOK_ALLOWED_NETWORKS if this is intended", host=host, refused=refused))
         return allowed
 
 
@@ -87,21 +87,21 @@ def check_url(url, policy, *, resolve=True):
         parts = urlsplit(url or "")
         hostname = parts.hostname
     except ValueError:  # e.g. an unbalanced "[" of an IPv6 address
-        raise InvalidInput("url is not a valid URL", field="url") from None
+        raise InvalidInput(_l("url is not a valid URL"), field="url") from None
     if parts.scheme not in ("http", "https"):
-        raise InvalidInput("url must start with http:// or https://", field="url")
+        raise InvalidInput(_l("url must start with http:// or https://"), field="url")
     if not hostname:
-        raise InvalidInput("url must name a host", field="url")
+        raise InvalidInput(_l("url must name a host"), field="url")
     try:
         hostname.encode("idna")  # what the resolver will be asked; labels of 1-63 characters
     except UnicodeError:
-        raise InvalidInput("url must name a valid host (labels of 1 to 63 characters)", field="url") from None
+        raise InvalidInput(_l("url must name a valid host (labels of 1 to 63 characters)"), field="url") from None
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError:
-        raise InvalidInput("url has an invalid port", field="url") from None
+        raise InvalidInput(_l("url has an invalid port"), field="url") from None
     if parts.username or parts.password:
-        raise InvalidInput("url must not carry a user name or password; use a custom header", field="url")
+        raise InvalidInput(_l("url must not carry a user name or password; use a custom header"), field="url")
     if resolve:
         try:
             policy.resolve(hostname, port)

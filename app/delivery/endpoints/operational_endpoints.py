@@ -4,6 +4,8 @@ They are endpoints flagged operational, so creation, changes, rotation and delet
 audited the same way; here their event types are checked against the catalog and each process's cache is told.
 """
 
+from flask_babel import lazy_gettext as _l
+
 from app.delivery import operational
 from app.delivery.endpoints import rotation, service
 from app.errors import InvalidInput, NotFound
@@ -17,12 +19,13 @@ def check_event_types(event_types):
     if event_types is None:
         return None
     if not isinstance(event_types, list) or not event_types:
-        raise InvalidInput("event_types must be a non-empty list of operational event types, or null for all",
+        raise InvalidInput(_l("event_types must be a non-empty list of operational event types, or null for all"),
                            field="event_types")
     unknown = [t for t in event_types if t not in operational.EVENT_TYPES]
     if unknown:
-        raise InvalidInput(f"event_types: unknown operational event types {', '.join(map(str, unknown))}; known: "
-                           f"{', '.join(operational.EVENT_TYPES)}", field="event_types")
+        raise InvalidInput(_l("event_types: unknown operational event types %(unknown)s; known: %(event_types)s",
+                              unknown=', '.join(map(str, unknown)), event_types=', '.join(operational.EVENT_TYPES)),
+                           field="event_types")
     return list(dict.fromkeys(event_types))
 
 
@@ -72,4 +75,5 @@ def rotate_operational_secret(endpoint_id, *, actor, grace_seconds=None):
 def _check_fields(fields):
     unknown = sorted(set(fields) - set(EDITABLE))
     if unknown:
-        raise InvalidInput(f"unknown operational endpoint settings: {', '.join(unknown)}", field=unknown[0])
+        raise InvalidInput(_l("unknown operational endpoint settings: %(unknown)s", unknown=', '.join(unknown)),
+                           field=unknown[0])

@@ -1,6 +1,8 @@
 """Preview an endpoint's payload format: the body and content type it would receive for an event, made as an
 attempt makes it (nothing is written or sent)."""
 
+from flask_babel import lazy_gettext as _l
+
 from app.delivery import formats
 from app.delivery.endpoints.service import get_endpoint
 from app.delivery.message_rules import check_message
@@ -24,6 +26,7 @@ def preview_body(endpoint_id, event_type, payload, *, reference=None, tags=None)
         body = formats.render_body(endpoint.payload_format, endpoint.payload_content_type, endpoint.payload_template,
                                    variables)
     except formats.TemplateFailed as exc:
-        raise InvalidInput(f"payload format {endpoint.payload_format.value}: {exc.message}",
+        raise InvalidInput(_l("payload format %(payload_format)s: %(message)s",
+                              payload_format=endpoint.payload_format.value, message=exc.message),
                            field="payload_template") from None
     return body.decode("utf-8", "replace"), endpoint.payload_content_type.value

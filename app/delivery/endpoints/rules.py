@@ -3,6 +3,7 @@
 import re
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 
 from app.checks import check_choice, check_whole_number
 from app.credentials.masking import MASK
@@ -52,7 +53,7 @@ def check_ordering_failure(value):
     """What a failed-for-good delivery with an ordering key does to the rest of its key; None is hold (the default)."""
     if value is None:
         return OrderingFailure.HOLD
-    return check_choice(OrderingFailure, value, "ordering_failure must be hold or skip", "ordering_failure")
+    return check_choice(OrderingFailure, value, _l("ordering_failure must be hold or skip"), "ordering_failure")
 
 
 def check_schedule(value):
@@ -62,8 +63,9 @@ def check_schedule(value):
     if (not isinstance(value, list) or not 1 <= len(value) <= MAX_SCHEDULE_STEPS
             or not all(isinstance(v, int | float) and not isinstance(v, bool) and 1 <= v <= MAX_SCHEDULE_DELAY_SECONDS
                        for v in value)):
-        raise InvalidInput(f"retry_schedule must list 1 to {MAX_SCHEDULE_STEPS} delays in seconds, each from 1 to "
-                           f"{MAX_SCHEDULE_DELAY_SECONDS}", field="retry_schedule")
+        raise InvalidInput(_l("retry_schedule must list 1 to %(max_steps)s delays in seconds, each from 1 to "
+                              "%(max_delay)s", max_steps=MAX_SCHEDULE_STEPS, max_delay=MAX_SCHEDULE_DELAY_SECONDS),
+                           field="retry_schedule")
     return [int(v) if float(v).is_integer() else float(v) for v in value]
 
 
@@ -76,7 +78,7 @@ def check_email(value):
     if value is None or value == "":
         return None
     if not isinstance(value, str) or len(value) > 254 or not EMAIL.fullmatch(value):
-        raise InvalidInput("partner_email must be an email address", field="partner_email")
+        raise InvalidInput(_l("partner_email must be an email address"), field="partner_email")
     return value
 
 
@@ -86,17 +88,19 @@ def check_headers(value):
     if value is None:
         return {}
     if not isinstance(value, dict) or len(value) > MAX_HEADERS:
-        raise InvalidInput(f"headers must be an object of at most {MAX_HEADERS} names and values", field="headers")
+        raise InvalidInput(_l("headers must be an object of at most %(max_headers)s names and values",
+                              max_headers=MAX_HEADERS), field="headers")
     clean = {}
     for name, text in value.items():
         lowered = name.lower() if isinstance(name, str) else ""
         if not HEADER_NAME.fullmatch(lowered):
-            raise InvalidInput(f"headers: {name!r} is not a valid header name", field="headers")
+            raise InvalidInput(_l("headers: %(name)s is not a valid header name", name=repr(name)), field="headers")
         if lowered in FORBIDDEN_HEADERS or lowered.startswith(FORBIDDEN_PREFIXES):
-            raise InvalidInput(f"headers: {name} is set by Hookyard and cannot be overridden", field="headers")
+            raise InvalidInput(_l("headers: %(name)s is set by Hookyard and cannot be overridden", name=name),
+                               field="headers")
         if not isinstance(text, str) or not HEADER_VALUE.fullmatch(text):
-            raise InvalidInput(f"headers: the value of {name} must be one line of printable ASCII, at most 4096 "
-                               "characters", field="headers")
+            raise InvalidInput(_l("headers: the value of %(name)s must be one line of printable ASCII, at most 4096 "
+                                  "characters", name=name), field="headers")
         clean[name] = text
     return clean
 
@@ -107,7 +111,7 @@ def keep_masked(headers, stored):
     kept = {}
     for name, value in headers.items():
         if value == MASK and name not in (stored or {}):
-            raise InvalidInput(f"headers: give {name} a value (it has none stored)", field="headers")
+            raise InvalidInput(_l("headers: give %(name)s a value (it has none stored)", name=name), field="headers")
         kept[name] = stored[name] if value == MASK else value
     return kept
 
@@ -115,7 +119,8 @@ def keep_masked(headers, stored):
 
 def one_of(enum_class, value, field):
     """value as a member of enum_class, else InvalidInput naming the choices."""
-    return check_choice(enum_class, value, f"{field} must be one of {', '.join(m.value for m in enum_class)}", field)
+    return check_choice(enum_class, value, _l("%(field)s must be one of %(choices)s", field=field,
+                                                choices=", ".join(m.value for m in enum_class)), field)
 
 
 def check_payload_format(value):
@@ -131,18 +136,18 @@ def check_payload_template(value):
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if not isinstance(value, str):
-        raise InvalidInput("payload_template must be text", field="payload_template")
+        raise InvalidInput(_l("payload_template must be text"), field="payload_template")
     try:
         compile_template(value)
     except TemplateFailed as exc:
-        raise InvalidInput(f"payload_template: {exc.message}", field="payload_template") from None
+        raise InvalidInput(_l("payload_template: %(message)s", message=exc.message), field="payload_template") from None
     return value
 
 
 def check_payload_settings(payload_format, content_type, template):
     """The three payload settings together: the template format needs a template; standard sends JSON."""
     if payload_format is PayloadFormat.TEMPLATE and not template:
-        raise InvalidInput("payload_template: the template format needs a template", field="payload_template")
+        raise InvalidInput(_l("payload_template: the template format needs a template"), field="payload_template")
     if payload_format is PayloadFormat.STANDARD and content_type is not PayloadContentType.JSON:
-        raise InvalidInput("payload_content_type: the standard format sends the payload as JSON; pick a preset or "
-                           "a template to send a form", field="payload_content_type")
+        raise InvalidInput(_l("payload_content_type: the standard format sends the payload as JSON; pick a preset or"
+                              " a template to send a form"), field="payload_content_type")

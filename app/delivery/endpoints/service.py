@@ -1,6 +1,7 @@
 """Manage endpoints: create, change, pause/resume/disable, delete. Every change is audited with before and after."""
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
 from app.audit import SYSTEM, Action, record
@@ -59,7 +60,7 @@ STATE_ACTIONS = {EndpointState.ENABLED: Action.ENDPOINT_RESUME, EndpointState.PA
 
 def _check_url(url):
     if not isinstance(url, str) or len(url) > 2048 or has_control(url, one_line=True) or " " in url:
-        raise InvalidInput("url must be text of at most 2048 characters without spaces or control characters",
+        raise InvalidInput(_l("url must be text of at most 2048 characters without spaces or control characters"),
                            field="url")
     check_url(url, outbound_policy())
     return url
@@ -156,7 +157,7 @@ def _validated(values, stored_headers=None):
     """Check every setting; a header value sent back masked keeps the stored one (stored_headers, decrypted)."""
     unknown = sorted(set(values) - set(EDITABLE))
     if unknown:
-        raise InvalidInput(f"unknown endpoint settings: {', '.join(unknown)}", field=unknown[0])
+        raise InvalidInput(_l("unknown endpoint settings: %(unknown)s", unknown=', '.join(unknown)), field=unknown[0])
     if isinstance(values.get("headers"), dict):
         values = {**values, "headers": rules.keep_masked(values["headers"], stored_headers or {})}
     return {name: EDITABLE[name](value) for name, value in values.items()}
@@ -188,7 +189,7 @@ def set_state(endpoint_id, state, *, actor, reason=None):
     try:
         state = EndpointState(state)
     except ValueError:
-        raise InvalidInput("state must be enabled, paused or disabled", field="state") from None
+        raise InvalidInput(_l("state must be enabled, paused or disabled"), field="state") from None
     reason = check_text(reason, "state_reason", 500)
     if state is endpoint.state:
         return endpoint

@@ -3,6 +3,7 @@ commits, audits, then enqueues."""
 
 from datetime import timedelta
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, or_, select, update
 
 from app.audit import Action, record
@@ -106,7 +107,7 @@ def _attempt_again(ids, statuses, trigger, actor, audit_action: Action | None, c
 
 def resolve_deliveries(ids, note, *, actor, audit_action: Action = Action.DELIVERIES_RESOLVE):
     """Mark failed deliveries resolved with a note: they stay failed but leave the Failed tab; audited."""
-    note = check_note(note, "a resolution")
+    note = check_note(note, _l("a resolution"))
     outcome = _change(ids, Delivery.status.in_(Delivery.RESOLVABLE) & Delivery.resolved_at.is_(None),
                       dict(resolved_at=utcnow(), resolved_by=actor.name, resolved_note=note),
                       "only unresolved failed deliveries can be resolved", "resolved", actor, audit_action,

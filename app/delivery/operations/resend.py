@@ -7,6 +7,7 @@ back to it (messages.resent_from_id), so both pages show the link, and the audit
 import json
 from dataclasses import dataclass, field
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
 from app.audit import Action, record
@@ -38,7 +39,7 @@ def json_diff(before, after, path=""):
 
 def parse_payload(text):
     """Parse a payload typed in an editor; raise InvalidInput saying where the JSON is wrong."""
-    return parse_json_object(text or "", "payload", "the payload")
+    return parse_json_object(text or "", "payload", _l("the payload"))
 
 
 def resend_delivery(delivery_id, payload, *, actor):
@@ -55,7 +56,7 @@ def resend_delivery(delivery_id, payload, *, actor):
                               forwarded=matching.is_forwarded(original.event_type))
     if not message.deliveries:
         db.session.rollback()
-        raise InvalidInput("the endpoint takes no deliveries now (disabled or deleted); nothing was sent",
+        raise InvalidInput(_l("the endpoint takes no deliveries now (disabled or deleted); nothing was sent"),
                            field="endpoint")
     _link(message, original.id)
     old, new = json_diff(json.loads(original.payload), payload)
@@ -85,11 +86,12 @@ class SendPlan:
 def plan_send(event_type, endpoint_ids, *, payload=None, references=()):
     """Plan a manual send: the payload once, or for each reference the latest message of this event type."""
     if not endpoint_ids:
-        raise InvalidInput("choose at least one endpoint", field="endpoint_ids")
+        raise InvalidInput(_l("choose at least one endpoint"), field="endpoint_ids")
     plan = SendPlan(event_type, list(endpoint_ids))
     references = [r.strip() for r in references if r.strip()]
     if len(references) > MAX_REFERENCES:
-        raise InvalidInput(f"at most {MAX_REFERENCES} references at once", field="references")
+        raise InvalidInput(_l("at most %(max_references)s references at once", max_references=MAX_REFERENCES),
+                           field="references")
     if payload is not None:
         check_payload(event_type, payload)  # the preview already refuses what the catalog refuses
         plan.messages.append({"reference": None, "payload": payload, "tags": [], "resent_from_id": None})
@@ -102,7 +104,7 @@ def plan_send(event_type, endpoint_ids, *, payload=None, references=()):
             plan.messages.append({"reference": reference, "payload": json.loads(latest.payload), "tags": latest.tags,
                                   "resent_from_id": latest.id})
     if not plan.messages:
-        raise InvalidInput("give a payload, or references of earlier messages of this event type", field="payload")
+        raise InvalidInput(_l("give a payload, or references of earlier messages of this event type"), field="payload")
     return plan
 
 
