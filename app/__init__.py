@@ -6,7 +6,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 # IMPORTANT: importing app.database bounds every PostgreSQL wait; it must happen before any engine connects.
-from app import database, request_guard  # noqa: F401
+from app import database, request_guard, request_hooks  # noqa: F401
 from app.config import Config
 from app.extensions import csrf, db, limiter, login_manager, migrate
 
@@ -38,16 +38,18 @@ def create_app(config=None):
     from app.portal.web import confine_partners
 
     app.before_request(confine_partners)  # IMPORTANT: before CSRFProtect: a partner gets 404 off the portal, any method
-    csrf.init_app(app)
-    login_manager.init_app(app)
-    login_manager.login_view = "auth.login"
+    app.session_interface = request_hooks.CookieSessions()
     from app import i18n
+    from app.security import init_security_headers, set_json_headers
 
-    i18n.init_app(app)
-    limiter.init_app(app)
-    from app.security import init_security_headers
-
-    init_security_headers(app)  # IMPORTANT: before init_admin, which takes its csp_nonce() for Flask-Admin's tags
+    with request_hooks.pages_only(app):  # the JSON API skips these extensions' hooks, in one check
+        csrf.init_app(app)
+        login_manager.init_app(app)
+        login_manager.login_view = "auth.login"
+        i18n.init_app(app)
+        limiter.init_app(app)
+        init_security_headers(app)  # IMPORTANT: before init_admin, which takes its csp_nonce() for Flask-Admin's tags
+    app.after_request(set_json_headers)
 
     from app import cli, error_pages
     from app.admin import init_admin

@@ -21,6 +21,7 @@ from flask import current_app, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import Pool
 
 from app.config import DATABASE_REQUEST_MARGIN_SECONDS
 
@@ -49,11 +50,14 @@ class BoundedConnection(psycopg.Connection):
     """A psycopg connection whose every wait for the server ends after wait_timeout seconds."""
 
     wait_timeout = None
+    #: The bound of whoever holds the connection: set when the pool hands it out (_bound_holder), as a web request's
+    #: is tighter; a psycopg connection waits several times a statement, and working it out each time cost more.
+    held_bound = None
 
     def wait(self, gen, interval=0.1, timeout=None):
         """Wait as psycopg does, for at most wait_timeout seconds (less in a web request) unless psycopg asks for a
         shorter wait."""
-        bound = _client_bound(self.wait_timeout)
+        bound = self.held_bound if self.held_bound is not None else _client_bound(self.wait_timeout)
         if bound is None or (timeout is not None and timeout <= bound):
             return super().wait(gen, interval=interval, timeout=timeout)
         try:
@@ -80,6 +84,19 @@ def _client_bound(wait_timeout):
     if request_bound is None or wait_timeout is None:
         return wait_timeout
     return min(wait_timeout, request_bound + DATABASE_REQUEST_MARGIN_SECONDS)
+
+
+@event.listens_for(Pool, "checkout")
+def _bound_holder(dbapi_connection, connection_record, connection_proxy):
+    """Give a connection handed out the bound of its holder's waits (a web request's, or wait_timeout)."""
+    if isinstance(dbapi_connection, BoundedConnection):
+        dbapi_connection.held_bound = _client_bound(dbapi_connection.wait_timeout)
+
+
+@event.listens_for(Pool, "checkin")
+def _unbound_holder(dbapi_connection, connection_record):
+    if isinstance(dbapi_connection, BoundedConnection):
+        dbapi_connection.held_bound = None  # the next holder's is set when it is handed out
 
 
 #: What PostgreSQL says when the database named in the URL is not there.

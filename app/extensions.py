@@ -34,10 +34,10 @@ migrate = Migrate()
 csrf = CSRFProtect()
 login_manager = LoginManager()
 limiter = Limiter(key_func=get_remote_address)
-#: Blueprints the limiter skips outright: none of their views has a limit (the API authenticates each request by
-#: its key and caps retries itself; providers sign each inbound webhook). Checking them anyway, resolving no
-#: limits, cost a tenth of an API call's CPU. A limit added to one of their views must remove it from here.
-UNLIMITED_BLUEPRINTS = frozenset({"api", "inbound"})
+#: Blueprints the limiter skips outright: none of their views has a limit (providers sign each inbound webhook).
+#: Checking them anyway, resolving no limits, cost a tenth of a call's CPU. A limit added to one of their views must
+#: remove it from here. (The API's requests never reach the limiter: app.request_hooks.pages_only.)
+UNLIMITED_BLUEPRINTS = frozenset({"inbound"})
 
 
 @limiter.request_filter

@@ -10,6 +10,8 @@ scripts through data-* attributes.
 from flask import request
 from flask_talisman import Talisman
 
+from app.request_hooks import API_BLUEPRINTS
+
 #: Everything from this site only; nothing inline unless it carries the request's nonce; never framed.
 CONTENT_SECURITY_POLICY = {
     "default-src": "'self'",
@@ -24,10 +26,8 @@ CONTENT_SECURITY_POLICY = {
     "frame-ancestors": "'none'",
 }
 
-#: Blueprints that answer only JSON: no page, script or style, so no nonce or page policy to build per request.
-JSON_BLUEPRINTS = frozenset({"api"})
-#: The headers of a JSON answer: nothing it could load or run, never framed, never sniffed as something else;
-#: Strict-Transport-Security is added on https as for pages.
+#: The headers of a JSON answer (app.request_hooks.API_BLUEPRINTS): nothing it could load or run, never framed,
+#: never sniffed as something else; Strict-Transport-Security is added on https as for pages.
 JSON_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
     "X-Frame-Options": "DENY",
@@ -35,30 +35,23 @@ JSON_HEADERS = {
     "Referrer-Policy": "strict-origin-when-cross-origin",
 }
 
+talisman = Talisman()
 
-class _Headers(Talisman):
-    """Talisman, with the JSON blueprints' fixed headers set at once (building the page policy per request was
-    a tenth of an API call's CPU)."""
 
-    def _force_https(self):
-        return None if request.blueprint in JSON_BLUEPRINTS else super()._force_https()
-
-    def _make_nonce(self):
-        return None if request.blueprint in JSON_BLUEPRINTS else super()._make_nonce()
-
-    def _set_response_headers(self, response):
-        if request.blueprint not in JSON_BLUEPRINTS:
-            return super()._set_response_headers(response)
+def set_json_headers(response):
+    """Give an API answer JSON_HEADERS (and HSTS on https); a page's headers come from Talisman."""
+    if request.blueprint in API_BLUEPRINTS:
         response.headers.update(JSON_HEADERS)
-        self._set_hsts_headers(response.headers)
-        return response
-
-
-talisman = _Headers()
+        talisman._set_hsts_headers(response.headers)  # Talisman's own rule and value, as for pages
+    return response
 
 
 def init_security_headers(app):
-    """Send the security headers on every response of app; templates get csp_nonce()."""
+    """Send the security headers on every response of app; templates get csp_nonce().
+
+    IMPORTANT: inside app.request_hooks.pages_only, which keeps Talisman's hooks off API requests; the API's
+    headers (set_json_headers) are registered outside it by create_app.
+    """
     talisman.init_app(
         app,
         force_https=False,  # the platform's router terminates TLS and redirects; ProxyFix tells us the scheme
