@@ -216,7 +216,7 @@ def write_messages(news, session=None, guard=None, operational=False):
         receiving, catalog = _read_receiving(connection), catalog_rules.read_catalog()
         checked = _rechecked(checked, catalog)
     else:
-        raise IllegalTransition("the endpoints kept changing while the message was written; send it again")
+        raise IllegalTransition(_l("the endpoints kept changing while the message was written; send it again"))
     _settle(session, connection, live, results, written, notified=notify)
     found = iter(results)
     return [new if isinstance(new, HookyardError) else next(found) for new in checked]

@@ -171,8 +171,8 @@ def delete_source(source, actor=SYSTEM, *, force=False):
     count = select(func.count()).select_from(InboundEvent).where(InboundEvent.source_id == source.id)
     events, waiting = db.session.scalar(count), db.session.scalar(count.where(InboundEvent.status.in_(WAITING)))
     if waiting and not force:
-        raise IllegalTransition(f"inbound source {source.name} has {waiting} events waiting to be processed; pause "
-                                "it and let them finish, or delete with force")
+        raise IllegalTransition(_l("inbound source %(source)s has %(waiting)s events waiting to be processed; pause "
+                                   "it and let them finish, or delete with force", source=source.name, waiting=waiting))
     record(actor, Action.INBOUND_SOURCE_DELETE, f"deleted inbound source {source.name} and its {events} events",
            target_type="inbound_source", target_ids=[source.id], before={**describe(source), "events": events})
     # Events, attempts and handles go by ON DELETE CASCADE; counts and rejections are kept by name.

@@ -124,7 +124,7 @@ def reset_password(email, *, actor):
     email = (email or "").strip().lower()
     user = db.session.scalar(select(User).where(User.email == email))
     if user is None:
-        raise NotFound(f"no user with email {email}")
+        raise NotFound(_l("no user with email %(email)s", email=email))
     password = secrets.token_urlsafe(12)
     user.password_hash = generate_password_hash(password)
     user.must_change_password = True

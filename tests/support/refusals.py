@@ -5,7 +5,7 @@ lazy_gettext (`_l`) with named placeholders."""
 import ast
 
 #: The errors whose message a staff page shows to the person who was refused.
-SHOWN_ERRORS = {"InvalidInput", "BlockedAddress", "LimitReached", "SettingsRefused"}
+SHOWN_ERRORS = {"InvalidInput", "BlockedAddress", "LimitReached", "SettingsRefused", "NotFound", "IllegalTransition"}
 #: Helpers that raise InvalidInput with a message they are given, by the message's position.
 MESSAGE_ARGUMENT = {"check_choice": 2}
 

@@ -42,7 +42,7 @@ def get_operational_endpoint(endpoint_id):
     """Return the operational endpoint or raise NotFound (a partner endpoint is not one)."""
     endpoint = service.get_endpoint(endpoint_id)
     if not endpoint.operational:
-        raise NotFound(f"no operational endpoint with id {endpoint_id}")
+        raise NotFound(_l("no operational endpoint with id %(endpoint)s", endpoint=endpoint_id))
     return endpoint
 
 

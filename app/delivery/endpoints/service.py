@@ -225,8 +225,8 @@ def delete_endpoint(endpoint_id, *, actor, force=False):
     endpoint = get_endpoint(endpoint_id)
     waiting = pending_count(endpoint_id)
     if waiting and not force:
-        raise IllegalTransition(f"endpoint {endpoint_id} has {waiting} pending deliveries; cancel them or delete "
-                                "with force to cancel them")
+        raise IllegalTransition(_l("endpoint %(endpoint)s has %(waiting)s pending deliveries; cancel them or delete "
+                                   "with force to cancel them", endpoint=endpoint_id, waiting=waiting))
     if waiting:
         db.session.execute(update(Delivery).where(
             Delivery.endpoint_id == endpoint_id, Delivery.status == DeliveryStatus.PENDING,
@@ -243,7 +243,7 @@ def get_endpoint(endpoint_id):
     """Return the endpoint or raise NotFound (deleted endpoints are not found)."""
     endpoint = db.session.get(Endpoint, endpoint_id)
     if endpoint is None or endpoint.deleted_at is not None:
-        raise NotFound(f"no endpoint with id {endpoint_id}")
+        raise NotFound(_l("no endpoint with id %(endpoint)s", endpoint=endpoint_id))
     return endpoint
 
 
