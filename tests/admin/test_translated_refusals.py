@@ -79,3 +79,20 @@ def test_a_refusal_is_plain_english_text_and_localized_for_the_page(app):
         assert (exc.message, str(exc)) == ("enabled must be true or false",) * 2
         assert type(exc.message) is str and type(exc.localized) is str
         assert exc.localized == "enabled phải là true hoặc false"
+
+
+def test_a_refused_deletion_reads_in_vietnamese_in_the_console_and_english_in_the_api(app, client, staff, auth,
+                                                                                       make_endpoint):
+    from tests.support.factories import send
+
+    endpoint = make_endpoint()
+    send(app)  # one pending delivery: deleting without force is refused
+    token = staff("admin")
+    choose(client, token, "vi")
+    page = client.post(f"/admin/endpoints/{endpoint.id}/delete", data={"csrf_token": token},
+                       follow_redirects=True).get_data(as_text=True)
+    assert f"endpoint {endpoint.id} còn 1 lượt gửi đang chờ" in page
+    assert "pending deliveries" not in page
+    response = client.delete(f"/api/v1/endpoints/{endpoint.id}", headers={**auth, **VIETNAMESE})
+    assert response.status_code == 409
+    assert response.json["error"].startswith(f"endpoint {endpoint.id} has 1 pending deliveries")
