@@ -165,13 +165,19 @@ def test_duplicate_batch_messages_send_each_delivery_once(app, make_endpoint, re
 
 
 def test_a_batch_of_successes_takes_one_statement_to_claim_and_one_to_record_each_on_postgresql(app, make_endpoint,
-                                                                                                 receiver):
+                                                                                                 receiver, monkeypatch):
     from sqlalchemy import event
+
+    from app.delivery import operational
 
     make_endpoint()
     attempt_all(app, send_many(app, 1))  # the endpoint has just succeeded: healthy, nothing to update on it
     ids = send_many(app, 5)
     statements = []
+    monkeypatch.setitem(app.config, "OPERATIONAL_CACHE_SECONDS", 3600)  # no refresh of a cache midway (busy machine)
+    monkeypatch.setattr(operational, "_wanted", (0.0, frozenset()))
+    with app.app_context():
+        operational.wanted()
 
     def seen(conn, cursor, statement, *args):
         if not statement.startswith("BEGIN"):  # SQLite's own BEGIN IMMEDIATE (app.extensions)

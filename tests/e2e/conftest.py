@@ -38,6 +38,11 @@ class Deliveries:
             "SELECT delivery_id, number, response_status, error_class FROM delivery_attempts"
             " WHERE delivery_id = ANY(%s) ORDER BY delivery_id, number", (list(ids),))
 
+    def attempt_starts(self, ids):
+        """Return when each attempt at ids started (aware datetimes)."""
+        return [started for (started,) in self._query(
+            "SELECT started_at FROM delivery_attempts WHERE delivery_id = ANY(%s)", (list(ids),))]
+
     def leases(self, ids):
         """Return [(status, seconds until the lease ends)] of the leased deliveries among ids, by the database's
         clock."""
