@@ -6,8 +6,9 @@ import time
 
 from app.delivery.attempt import claim
 from app.delivery.attempt.pipeline import attempt_deliveries
+from app.delivery.attempt.record import RecordedAttempt
 from app.extensions import db
-from app.models import DeliveryAttempt, DeliveryStatus
+from app.models import DeliveryStatus
 from tasks.deliveries import BATCH_SIZE, deliver_webhooks
 from tests.support.factories import load, queued_delivery_ids, queued_messages, send, send_many
 from tests.support.receiver import Receiver, Reply
@@ -24,7 +25,7 @@ def test_a_batch_to_one_endpoint_goes_over_one_connection_and_is_recorded(app, m
     ids = send_many(app, 5)
     results = attempt_all(app, ids)
     assert sorted(r.delivery_id for r in results) == sorted(ids)
-    assert all(isinstance(r, DeliveryAttempt) and r.response_status == 200 for r in results)
+    assert all(isinstance(r, RecordedAttempt) and r.response_status == 200 for r in results)
     assert {load(app, i).status for i in ids} == {DeliveryStatus.SUCCEEDED}
     assert len({r.peer_port for r in receiver.requests}) == 1  # one kept-alive connection
 
@@ -214,7 +215,7 @@ def test_a_rate_limit_is_taken_as_each_request_is_sent_and_holds_the_rest_of_the
 
     with app.app_context():
         results = attempt_deliveries(ids, throttle=counted)
-    sent = [r for r in results if isinstance(r, DeliveryAttempt)]
+    sent = [r for r in results if isinstance(r, RecordedAttempt)]
     held = [load(app, i) for i in ids if load(app, i).attempt_count == 0]
     # Two a second: two, or (when the batch ran across the turn of a second, each attempt recorded as it ends)
     # two in one second and more in the next; never more than two in one second.

@@ -2,7 +2,8 @@ import threading
 from datetime import timedelta
 
 from app.delivery.attempt.pipeline import Deferred, attempt_delivery
-from app.models import Delivery, DeliveryAttempt, DeliveryStatus, Endpoint, utcnow
+from app.delivery.attempt.record import RecordedAttempt
+from app.models import Delivery, DeliveryStatus, Endpoint, utcnow
 from tests.support.factories import load, load_endpoint, send, update
 from tests.support.receiver import Reply
 from tests.support.waiting import wait_until
@@ -12,7 +13,7 @@ def attempt(app, delivery_id):
     """Attempt a delivery: a Deferred, None, or the recorded attempt's response status."""
     with app.app_context():
         result = attempt_delivery(delivery_id)
-        return result.response_status if isinstance(result, DeliveryAttempt) else result
+        return result.response_status if isinstance(result, RecordedAttempt) else result
 
 
 

@@ -5,8 +5,9 @@ from sqlalchemy import update as sa_update
 
 from app.delivery.attempt.breaker_wake import BREAKER_HOLDS
 from app.delivery.attempt.pipeline import Deferred, attempt_delivery
+from app.delivery.attempt.record import RecordedAttempt
 from app.extensions import db
-from app.models import Delivery, DeliveryAttempt, DeliveryStatus, Endpoint, utcnow
+from app.models import Delivery, DeliveryStatus, Endpoint, utcnow
 from app.outbox import enqueue_after_commit
 from tests.support.factories import load, load_endpoint, queued_delivery_ids, send, update
 from tests.support.receiver import Reply
@@ -19,7 +20,7 @@ HELD = 8
 def attempt(app, delivery_id):
     with app.app_context():
         result = attempt_delivery(delivery_id)
-        return result.response_status if isinstance(result, DeliveryAttempt) else result
+        return result.response_status if isinstance(result, RecordedAttempt) else result
 
 
 def behind_the_probe(app, ids):

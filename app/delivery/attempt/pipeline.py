@@ -30,7 +30,7 @@ def attempt_delivery(delivery_id, throttle=None):
     """Claim a delivery, send it once and record the attempt; safe to run twice or concurrently.
 
     throttle(endpoint_id, per_second) -> bool enforces an endpoint's rate limit (the workers pass one
-    shared across processes). Returns the DeliveryAttempt recorded, a Deferred when a gate held it back,
+    shared across processes). Returns the RecordedAttempt, a Deferred when a gate held it back,
     or None when there was nothing to claim (handled already, not due, endpoint not enabled, or taken).
     """
     results = attempt_deliveries([delivery_id], throttle)
@@ -46,7 +46,7 @@ def claim_delivery(delivery_id, throttle=None):
 def attempt_deliveries(delivery_ids, throttle=None):
     """Claim every ready delivery among delivery_ids, send each once, record every attempt.
 
-    Returns the DeliveryAttempt records and Deferred results (what was not ready is left out).
+    Returns the RecordedAttempts and Deferred results (what was not ready is left out).
     """
     claimed, deferred = claim_deliveries(delivery_ids, throttle)
     groups = {}
@@ -67,7 +67,7 @@ def drain(hint_ids=(), throttle=None, *, limit, stopping=None, wake_peer=None, b
     test send, or an endpoint a gate concerns (breaker, failing), which pass their gates one by one. A full
     batch calls wake_peer() so another slot joins; so does running out of budget_seconds (the rest is left to
     a fresh wake-up). stopping() true (the worker shuts down) stops claiming, and gives unsent claims back.
-    Returns the DeliveryAttempt records and Deferred results.
+    Returns the RecordedAttempts and Deferred results.
     """
     stopping = stopping or (lambda: False)
     deadline, results, sent, hinted = time.monotonic() + budget_seconds, [], set(), not hint_ids
@@ -108,7 +108,7 @@ def send_group(group, throttle=None, stopping=None):
     claim's batch is sent one at a time: each waits reserved, and becomes sending (its lease from then covering
     its own send) only when its turn comes: in the statement that records the success before it where that is one
     statement (record.record_and_start), else by itself (fair.start_send).
-    Returns the DeliveryAttempt records and Deferred results.
+    Returns the RecordedAttempts and Deferred results.
     """
     options = {"policy": outbound_policy(), "body_limit": current_app.config["WEBHOOK_RESPONSE_BODY_LIMIT_BYTES"]}
     results, succeeded, started = [], False, None  # started: whether the last record moved this claim to sending

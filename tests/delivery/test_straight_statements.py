@@ -1,0 +1,97 @@
+"""PostgreSQL: the record of each attempt runs straight on a pooled psycopg connection (app.delivery.attempt.postgres
+.run), not through SQLAlchemy's execution. It must write what SQLAlchemy would, fail as SQLAlchemy would, and never
+hand a connection back changed."""
+
+import logging
+
+import pytest
+from sqlalchemy import bindparam, exc, func, select, text, update
+
+from app.delivery.attempt import postgres
+from app.delivery.attempt.pipeline import attempt_deliveries
+from app.extensions import db
+from app.models import Delivery, DeliveryAttempt, DeliveryStatus
+from tests.conftest import USING_POSTGRES
+from tests.support.factories import load, send_many
+
+pytestmark = pytest.mark.skipif(not USING_POSTGRES, reason="SQLite records through the session")
+
+deliveries = Delivery.__table__
+#: An UPDATE with a value of its own (an enum: status), a text and a timestamp given, and how many rows it moved.
+_HELD = (update(deliveries).where(deliveries.c.id == bindparam("delivery"))
+         .values(held_reason=bindparam("reason"), status=DeliveryStatus.PENDING, next_attempt_at=bindparam("at"))
+         .returning(deliveries.c.id).cte("held"))
+_HOLD = select(func.count()).select_from(_HELD)
+
+
+def test_successes_are_recorded_in_one_straight_statement_each(app, make_endpoint, receiver, caplog):
+    make_endpoint()
+    ids = send_many(app, 4)
+    with caplog.at_level(logging.WARNING, logger="app.delivery.attempt.record"), app.app_context():
+        results = attempt_deliveries(ids)
+    assert [record.message for record in caplog.records] == []  # no fallback to the path through the session
+    assert sorted(result.delivery_id for result in results) == sorted(ids)
+    with app.app_context():
+        attempts = db.session.scalars(select(DeliveryAttempt).where(DeliveryAttempt.delivery_id.in_(ids))).all()
+        assert {a.delivery_id for a in attempts} == set(ids)
+        assert all(a.response_status == 200 and a.request_headers["Content-Type"] == "application/json"
+                   for a in attempts)  # a dict in, JSON stored: the column's own conversion
+        assert {a.trigger.value for a in attempts} == {"scheduled"}
+    assert {load(app, i).status for i in ids} == {DeliveryStatus.SUCCEEDED}
+    assert [load(app, i).attempt_count for i in ids] == [1, 1, 1, 1]  # the statement's own "+ 1"
+
+
+def test_a_statement_binds_its_own_values_and_converts_the_given_ones(app, make_endpoint):
+    make_endpoint()
+    delivery_id, = send_many(app, 1)
+    with app.app_context():
+        at = load(app, delivery_id).created_at
+        assert postgres.run(_HOLD, {"delivery": delivery_id, "reason": "held by a test", "at": at}) == 1
+        assert postgres.run(_HOLD, {"delivery": "no-such", "reason": "x", "at": at}) == 0
+    held = load(app, delivery_id)
+    assert (held.held_reason, held.status, held.next_attempt_at) == ("held by a test", DeliveryStatus.PENDING, at)
+
+
+def test_a_connection_goes_back_to_the_pool_as_it_was_handed_out(app):
+    with app.app_context():
+        size = db.engine.pool.size()
+        for _ in range(size + 2):
+            postgres.run(_HOLD, {"delivery": "no-such", "reason": "x", "at": None})
+        with db.engine.connect() as connection:  # not left in autocommit: this transaction is rolled back
+            connection.execute(text("CREATE TEMP TABLE kept (n int)"))
+            connection.rollback()
+            assert connection.execute(text("SELECT to_regclass('pg_temp.kept')")).scalar() is None
+        assert db.engine.pool.checkedout() == 0
+
+
+def test_an_error_is_sqlalchemys_and_hides_the_values(app):
+    with app.app_context():
+        with pytest.raises(exc.DataError) as refused:  # by the server: held_reason is at most 64 characters
+            postgres.run(_HOLD, {"delivery": "x", "reason": "secret-value" * 10, "at": None})
+        assert "secret-value" not in str(refused.value)
+        assert not refused.value.connection_invalidated
+        with pytest.raises(exc.StatementError) as unconverted:  # by the column's type, before anything is sent
+            postgres.run(_HOLD, {"delivery": "x", "reason": "secret-value", "at": "not a time"})
+        assert "secret-value" not in str(unconverted.value)
+        assert postgres.run(_HOLD, {"delivery": "no-such", "reason": "x", "at": None}) == 0  # the pool still works
+        assert db.engine.pool.checkedout() == 0
+
+
+def test_a_connection_the_server_dropped_is_never_handed_out_again(app):
+    with app.app_context():
+        postgres.run(_HOLD, {"delivery": "no-such", "reason": "x", "at": None})  # a pooled connection, used
+        pids = {row[0] for row in db.session.execute(text(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"))}
+        db.session.execute(text("SELECT pg_terminate_backend(pid) FROM unnest(CAST(:pids AS int[])) AS pid"),
+                           {"pids": list(pids)})
+        db.session.commit()
+        failed = []
+        for _ in range(db.engine.pool.size() + 1):  # each dropped connection fails once, then is gone
+            try:
+                assert postgres.run(_HOLD, {"delivery": "no-such", "reason": "x", "at": None}) == 0
+                break
+            except exc.OperationalError as error:
+                failed.append(error.connection_invalidated)
+        else:
+            pytest.fail("every connection kept failing")
+        assert all(failed)
