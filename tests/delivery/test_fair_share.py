@@ -244,13 +244,16 @@ def test_a_slot_holds_one_database_connection_at_a_time(app, make_endpoint, rece
             pytest.skip("the one-statement claim and record are PostgreSQL's")
     make_endpoint()
     send_many(app, 3)
-    session_held, autocommit = [], postgres.autocommit
+    session_held = []
 
-    def watched():
-        session_held.append(db.session().in_transaction())
-        return autocommit()
+    def watched(take):
+        def taken():
+            session_held.append(db.session().in_transaction())
+            return take()
+        return taken
 
-    monkeypatch.setattr(postgres, "autocommit", watched)
+    monkeypatch.setattr(postgres, "autocommit", watched(postgres.autocommit))  # through SQLAlchemy
+    monkeypatch.setattr(postgres, "checkout", watched(postgres.checkout))  # straight on the driver's connection
     monkeypatch.setattr(operational, "_wanted", (0.0, frozenset()))  # expired: the first record reads it again
     with app.app_context():
         db.session.execute(text("SELECT 1"))  # the session has read before the claim

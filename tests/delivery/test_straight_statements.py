@@ -95,3 +95,22 @@ def test_a_connection_the_server_dropped_is_never_handed_out_again(app):
         else:
             pytest.fail("every connection kept failing")
         assert all(failed)
+
+
+def test_a_claim_read_straight_is_the_claim_read_through_sqlalchemy(app, make_endpoint, monkeypatch):
+    from app.delivery.attempt import fair
+
+    make_endpoint(retry_schedule=[1, 5], rate_limit_per_second=9)
+    send_many(app, 2)
+    claimed = []
+    for instrumented in (False, True):  # straight, then through SQLAlchemy (as when a tracer listens)
+        monkeypatch.setattr(postgres, "_instrumented", lambda engine, answer=instrumented: answer)
+        with app.app_context():
+            claims, _ = fair.claim_next(1)
+        claimed += claims
+    straight, through = ({name: (type(value), value) for name, value in vars(claim).items()
+                          if name not in ("delivery_id", "lease_token", "body", "headers", "formatted", "due_at")}
+                         for claim in claimed)
+    assert straight == through
+    assert straight["trigger"][1].value == "scheduled" and straight["retry_schedule"][1] == [1, 5]
+    assert claimed[0].due_at.tzinfo is not None and type(claimed[0].due_at) is type(claimed[1].due_at)

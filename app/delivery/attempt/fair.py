@@ -27,7 +27,8 @@ import dataclasses
 import functools
 
 from flask import current_app
-from sqlalchemy import and_, bindparam, case, exists, func, or_, select, text, update
+from sqlalchemy import String, and_, bindparam, case, exists, func, or_, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from app.delivery import scheduling
 from app.delivery.attempt import claim, postgres
@@ -132,8 +133,7 @@ def claim_next(limit):
               "failing_share": current_app.config["WEBHOOK_FAILING_MAX_IN_FLIGHT"], **claim.lease_params(now)}
     if postgres.available():
         postgres.release_reads()
-        with postgres.autocommit() as connection:
-            rows = taken = connection.execute(_statement("postgresql"), params).all()
+        rows = taken = postgres.rows(_statement("postgresql"), params)
     else:
         connection = db.session.connection()
         taken = connection.execute(_statement(connection.dialect.name), params).all()
@@ -154,9 +154,15 @@ def _more(taken):
     return (first.due_count > len(taken) and first.free_slots > 1) or first.candidates > 1
 
 
-_GATED_OR_TEST = (select(deliveries.c.id).join(endpoints, endpoints.c.id == deliveries.c.endpoint_id)
-                  .where(deliveries.c.id.in_(bindparam("ids", expanding=True)), pending_and_due(), claim.in_service(),
-                         or_(claim.is_test(), ~and_(*(gate.clear for gate in FAIR_CLAIM_GATES)))))
+@functools.cache
+def _gated_or_test_statement(dialect):
+    """The ready deliveries among "ids" that only the gated path claims (PostgreSQL: ids as one array parameter,
+    so that the statement runs straight, postgres.rows)."""
+    among = (deliveries.c.id == func.any(bindparam("ids", type_=ARRAY(String))) if dialect == "postgresql"
+             else deliveries.c.id.in_(bindparam("ids", expanding=True)))
+    return (select(deliveries.c.id).join(endpoints, endpoints.c.id == deliveries.c.endpoint_id)
+            .where(among, pending_and_due(), claim.in_service(),
+                   or_(claim.is_test(), ~and_(*(gate.clear for gate in FAIR_CLAIM_GATES)))))
 
 
 def gated_or_test(delivery_ids):
@@ -164,9 +170,13 @@ def gated_or_test(delivery_ids):
     endpoint a gate the fair claim leaves out concerns (the breaker)."""
     if not delivery_ids:
         return []
-    found = set(db.session.execute(_GATED_OR_TEST, {"ids": list(delivery_ids),
-                                                    **scheduling.due_params(utcnow())}).scalars())
-    db.session.rollback()
+    params = {"ids": list(delivery_ids), **scheduling.due_params(utcnow())}
+    if postgres.available():
+        postgres.release_reads()
+        found = {row.id for row in postgres.rows(_gated_or_test_statement("postgresql"), params)}
+    else:
+        found = set(db.session.execute(_gated_or_test_statement(db.engine.dialect.name), params).scalars())
+        db.session.rollback()
     return [delivery_id for delivery_id in delivery_ids if delivery_id in found]
 
 

@@ -5,9 +5,11 @@ A statement run for every delivery (the record) is also run straight on a pooled
 once, its parameters converted by the same type processors SQLAlchemy would use, without SQLAlchemy's per-execution
 work (its execution context, compiled-cache lookup and result), which cost a worker more than the round trip."""
 
+import collections
 import functools
 
 import psycopg
+from psycopg import pq
 from sqlalchemy import exc as sa_exc
 
 from app.extensions import db
@@ -37,16 +39,40 @@ class _Compiled:
 
     def __init__(self, statement, dialect):
         compiled = statement.compile(dialect=dialect)
-        if compiled.positiontup is not None or "POSTCOMPILE" in compiled.string:
-            raise ValueError("only a statement with named parameters and no expanding ones runs straight")
+        if compiled.positiontup is not None:
+            raise ValueError("only a statement with named parameters runs straight")
         self.sql = compiled.string
         processors = {name: bind.type.dialect_impl(dialect).bind_processor(dialect)
                       for name, bind in compiled.binds.items()}
         #: The values written into the statement itself (attempt_count + 1, status = 'sending'), bound as parameters.
-        self.fixed = {name: processors[name](bind.effective_value) if processors[name] else bind.effective_value
-                      for name, bind in compiled.binds.items() if not bind.required}
+        self.fixed = {}
+        for name, bind in compiled.binds.items():
+            if bind.required:
+                continue
+            convert = processors[name] or (lambda value: value)
+            if bind.expanding:  # status IN (...) of a fixed list: one parameter per value, as SQLAlchemy renders it
+                names = [f"{name}_{i}" for i in range(1, len(bind.effective_value) + 1)]
+                if not names:
+                    raise ValueError(f"{name}: an empty IN list does not run straight")
+                self.sql = self.sql.replace(f"__[POSTCOMPILE_{name}]", ", ".join(f"%({n})s" for n in names))
+                self.fixed.update(zip(names, map(convert, bind.effective_value), strict=True))
+            else:
+                self.fixed[name] = convert(bind.effective_value)
+        if "POSTCOMPILE" in self.sql:
+            raise ValueError("a statement with an expanding parameter given at execution does not run straight")
         self.processors = tuple((name, processor) for name, processor in processors.items()
-                                if processor is not None and name not in self.fixed)
+                                if processor is not None and not compiled.binds[name].expanding
+                                and name not in self.fixed)
+        columns = list(statement.exported_columns)
+        #: What a returned row is: a named tuple of the statement's columns, each value as its type reads it.
+        self.row = collections.namedtuple("Row", [getattr(column, "name", None) or f"_{i}"  # unnamed: a scalar
+                                                  for i, column in enumerate(columns)], rename=True)  # subquery
+        self.readers = tuple(column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns)
+
+    def read(self, values):
+        """A returned row's values as a Row, each converted as SQLAlchemy would."""
+        return self.row._make(value if read is None else read(value)
+                              for read, value in zip(self.readers, values, strict=True))
 
     def parameters(self, params):
         """params (by bind name) converted for the driver, with the statement's own values."""
@@ -61,6 +87,11 @@ def _compiled(statement, dialect):
     return _Compiled(statement, dialect)
 
 
+def checkout():
+    """A pooled connection for a statement run straight (its driver_connection is psycopg's); close() returns it."""
+    return db.engine.raw_connection()
+
+
 def _instrumented(engine):
     """Whether something listens to the engine's statements (a tracer, a test counting them): then statements go
     through SQLAlchemy, so that it sees them."""
@@ -70,24 +101,43 @@ def _instrumented(engine):
 def run(statement, params):
     """Run statement (built once: it is the cache key) in autocommit and return its first row's first column
     (None when it returns nothing). Errors are raised as SQLAlchemy's, as Connection.execute raises them."""
+    found = _execute(statement, params, first_only=True)
+    return found[0][0] if found else None
+
+
+def rows(statement, params):
+    """Run statement as run() does and return every row it returns, as named tuples read by the columns' types."""
+    return _execute(statement, params, first_only=False)
+
+
+def _execute(statement, params, first_only):
     engine = db.engine
     if _instrumented(engine):
         with autocommit() as connection:
             result = connection.execute(statement, params)
-            return result.scalar() if result.returns_rows else None
+            if not result.returns_rows:
+                return []
+            if first_only:
+                return [row] if (row := result.first()) is not None else []
+            return result.all()
     compiled = _compiled(statement, engine.dialect)
     try:
         converted = compiled.parameters(params)
     except Exception as error:  # as SQLAlchemy reports a value its type cannot take
         raise sa_exc.StatementError(f"a parameter could not be converted: {type(error).__name__}", compiled.sql,
                                     None, error, hide_parameters=True) from error
-    pooled = engine.raw_connection()
+    pooled = checkout()
     connection = pooled.driver_connection
     try:
         connection.autocommit = True
         with connection.cursor() as cursor:
             cursor.execute(compiled.sql, converted)
-            row = cursor.fetchone() if cursor.description else None
+            if cursor.pgresult.status != pq.ExecStatus.TUPLES_OK:
+                found = []
+            elif first_only:
+                found = [row] if (row := cursor.fetchone()) is not None else []
+            else:
+                found = cursor.fetchall()
         connection.autocommit = False  # as the pool handed it out
     except psycopg.Error as error:
         broken = connection.closed or connection.broken
@@ -99,4 +149,4 @@ def run(statement, params):
                                          connection_invalidated=broken, dialect=engine.dialect) from error
     finally:
         pooled.close()  # back to the pool (or gone, when invalidated)
-    return row[0] if row else None
+    return [compiled.read(values) for values in found]
