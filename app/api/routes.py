@@ -160,19 +160,25 @@ def _write_checking_the_key(new):
     if session.get_bind().dialect.name != "postgresql":
         (sent,) = messages.send_messages([new])
         return sent
-    # IMPORTANT: autocommit only when the request has begun no transaction (reading the key begins one): one begun
-    # would silently stop being one. A single statement is atomic by itself.
-    if not session().in_transaction():
-        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
     try:
-        (sent,) = messages.send_messages([new], guard=messages.Guard(STILL_LIVE, still_live_params(g.api_key)))
+        # IMPORTANT: autocommit only when the request has begun no transaction (reading the key begins one): one
+        # begun would silently stop being one. A single statement is atomic by itself.
+        sent = None if session().in_transaction() else messages.write_at_once(new, _key_guard())
+        if sent is None:  # the general path: endpoints or catalog to read, or the transaction begun
+            if not session().in_transaction():
+                session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+            (sent,) = messages.send_messages([new], guard=_key_guard())
     except messages.GuardFailed:
         session.rollback()
         g.api_key = reread(g.api_key)
         _check_key_and_scope()  # revoked: 401, nothing was written
-        (sent,) = messages.send_messages([new], guard=messages.Guard(STILL_LIVE, still_live_params(g.api_key)))
+        (sent,) = messages.send_messages([new], guard=_key_guard())
     g.api_key = replace(g.api_key, confirmed=True)
     return sent
+
+
+def _key_guard():
+    return messages.Guard(STILL_LIVE, still_live_params(g.api_key))
 
 
 @bp.post("/messages/batch")

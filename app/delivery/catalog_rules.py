@@ -148,6 +148,11 @@ def current_catalog():
     return g.hookyard_catalog
 
 
+def known_catalog():
+    """PostgreSQL: the catalog as this process last read it, or None."""
+    return _known
+
+
 def read_catalog():
     """Read the catalog now (on PostgreSQL with its fingerprint, remembered for the next checks)."""
     global _known
