@@ -223,14 +223,13 @@ def write_messages(news, session=None, guard=None, operational=False):
     return [new if isinstance(new, HookyardError) else next(found) for new in checked]
 
 
-def write_at_once(new, guard=None, session=None):
+def write_at_once(new, guard=None):
     """PostgreSQL, one checked message (a NewMessage): write it in one autocommitted statement psycopg sends itself,
     against the receiving endpoints and the event catalog as this process last read them; return its SentMessage,
     or None when nothing was written and write_messages must do it (neither read yet, either changed since, an
     endpoint id outside them). Raises GuardFailed when guard is false, and the refusal of a message whose
-    idempotency key was used for another. Deliveries the write does not notify go to the outbox of session.
+    idempotency key was used for another. Deliveries the write does not notify go to db.session's outbox.
     """
-    session = session or db.session
     receiving, catalog = _known, catalog_rules.known_catalog()
     if receiving is None or catalog is None or new.catalog not in (None, catalog.fingerprint):
         return None
@@ -239,13 +238,13 @@ def write_at_once(new, guard=None, session=None):
     (target,) = _targets(None, [new], receiving)  # every id asked is receiving: no read
     sent = _new(new, target, utcnow())
     notify = wake_notify.enabled()
-    with autocommitted(session.get_bind()) as connection:
+    with autocommitted(db.engine) as connection:  # the engine: the request's session is not needed
         written = _insert_postgres(connection, [(new, sent)], receiving.fingerprint, catalog.fingerprint,
                                    guard or _NO_GUARD, _to_wake([(new, sent)]) if notify else ((), None), direct=True)
     if written is None:
         return None
     results = [sent]
-    _settle(session, None, [new], results, written, notified=notify)
+    _settle(db.session, None, [new], results, written, notified=notify)
     if isinstance(results[0], HookyardError):
         raise results[0]
     return results[0]
