@@ -15,10 +15,12 @@ its client waits, connecting included, end half a second after that, well under 
 import re
 import shlex
 import sys
+from contextlib import contextmanager
 
 import psycopg
 from flask import current_app, has_request_context, request
 from sqlalchemy import event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import Pool
@@ -97,6 +99,37 @@ def _bound_holder(dbapi_connection, connection_record, connection_proxy):
 def _unbound_holder(dbapi_connection, connection_record):
     if isinstance(dbapi_connection, BoundedConnection):
         dbapi_connection.held_bound = None  # the next holder's is set when it is handed out
+
+
+if not hasattr(Pool, "_invalidate"):  # IMPORTANT: autocommitted drops a lost connection's pool generation with it
+    raise ImportError("SQLAlchemy's Pool has no _invalidate; app.database.autocommitted needs updating")
+
+
+@contextmanager
+def autocommitted(engine):
+    """Lend a pooled psycopg connection in autocommit for statements sent by psycopg itself: no transaction to begin
+    or end, no SQLAlchemy statement or result machinery (a hot path's one statement). A psycopg error is raised as
+    SQLAlchemy's (the web's 503 knows those); a connection that broke or timed out is dropped from the pool."""
+    pooled = engine.raw_connection()
+    try:
+        connection = pooled.driver_connection
+        connection.autocommit = True
+        try:
+            yield connection
+        except psycopg.Error as exc:
+            lost = connection.closed or engine.dialect.is_disconnect(exc, connection, None)
+            if lost:  # as SQLAlchemy does for its own statements: every connection made before it is stale too
+                engine.pool._invalidate(pooled, exc)
+            raise sa_exc.DBAPIError.instance(None, None, exc, psycopg.Error, hide_parameters=True,
+                                             connection_invalidated=lost, dialect=engine.dialect) from exc
+        finally:
+            try:
+                if not connection.closed:
+                    connection.autocommit = False  # as the pool's other holders expect it
+            except psycopg.Error as exc:  # left inside a statement (interrupted): never hand it out again
+                pooled.invalidate(exc)
+    finally:
+        pooled.close()
 
 
 #: What PostgreSQL says when the database named in the URL is not there.

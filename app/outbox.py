@@ -69,6 +69,16 @@ def rule_alert_after_commit(session, key, kind, link):
     _track(session, rule_alerts_committed, (key, kind, link))
 
 
+def commit(session):
+    """Commit session (a scoped_session); when it holds no transaction (its writes were autocommitted) and nothing
+    waits for a commit, there is nothing to do (a commit would begin and end an empty transaction, about a twentieth
+    of an API call)."""
+    if not session.registry.has():
+        return  # the request never used its session
+    if session().in_transaction() or session.info.get(_KEY):
+        session.commit()
+
+
 @event.listens_for(Session, "after_commit")
 def _send_committed(session):
     pending = session.info.pop(_KEY, {})

@@ -33,7 +33,7 @@ def check_request():
         request.max_content_length = AUTH_FORM_MAX_BYTES
     if has_control(request.path, one_line=True):
         abort(400, description="The address holds a control character; nothing was done.")
-    bad = _bad_field(request.args.items(multi=True), one_line=True)
+    bad = _bad_field(request.args.items(multi=True), one_line=True) if request.query_string else None
     raw = request.blueprint in RAW_BODY_BLUEPRINTS
     if bad is None and not raw and request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
         bad = _bad_field(request.form.items(multi=True), one_line=False)  # a text area may hold line breaks

@@ -66,6 +66,7 @@ class CookieSessions(SecureCookieSessionInterface):
 
     def open_session(self, app, request):
         """Return a new empty session without a cookie; else open it as Flask does."""
-        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+        if app.secret_key and (not request.environ.get("HTTP_COOKIE")  # no cookie at all: none parsed
+                               or not request.cookies.get(self.get_cookie_name(app))):
             return self.session_class()
         return super().open_session(app, request)

@@ -168,14 +168,18 @@ def through_proxy(app, postgres_url, api_key):
 @pytest.mark.parametrize("fault", ["freeze", "cut"])
 def test_a_frozen_or_stopped_postgresql_answers_503_and_recovers(through_proxy, caplog, fault):
     proxy, client, auth = through_proxy
+    message = {"event_type": "order.created", "payload": {"id": 1}}
     assert client.get("/api/v1/stats", headers=auth).status_code == 200
+    assert client.post("/api/v1/messages", headers=auth, json=message).status_code == 202  # the key now known
     caplog.set_level(logging.WARNING)
 
     getattr(proxy, fault)()  # a server that stops answering, or one that went away
+    assert_503(in_thread(lambda: client.post("/api/v1/messages", headers=auth, json=message)))  # psycopg's own
     assert_503(in_thread(lambda: client.get("/api/v1/stats", headers=auth)))
     assert_503(in_thread(lambda: client.get("/api/v1/deliveries", headers=auth)))
 
     proxy.restore()
+    assert client.post("/api/v1/messages", headers=auth, json=message).status_code == 202
     assert client.get("/api/v1/stats", headers=auth).status_code == 200
     assert_one_line_no_traceback(caplog, "database")
 

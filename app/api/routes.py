@@ -7,6 +7,7 @@ from flask import current_app, g, jsonify, request
 from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
+from app import outbox
 from app.api import bp
 from app.api.common import int_arg
 from app.api.errors import ApiError, describe, item_error
@@ -146,7 +147,7 @@ def _checked(body, header_key=None):
 def create_message():
     new = _checked(json_body(), request.headers.get("Idempotency-Key"))
     sent = _write_checking_the_key(new)
-    db.session.commit()  # enqueues the deliveries (outbox)
+    outbox.commit(db.session)  # enqueues the deliveries the write did not notify
     response = json_response(sent_json(sent), 202)
     if not sent.created:
         response.headers["Idempotent-Replayed"] = "true"
@@ -157,22 +158,29 @@ def _write_checking_the_key(new):
     """Write one message; on PostgreSQL in one autocommitted statement that writes nothing unless the request's API
     key is still live and unchanged (the key is then read again: 401 if revoked)."""
     session = db.session
-    if session.get_bind().dialect.name != "postgresql":
+    if db.engine.dialect.name != "postgresql":  # the engine, not the session's bind: no session made for nothing
         (sent,) = messages.send_messages([new])
         return sent
-    # IMPORTANT: autocommit only when the request has begun no transaction (reading the key begins one): one begun
-    # would silently stop being one. A single statement is atomic by itself.
-    if not session().in_transaction():
-        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
     try:
-        (sent,) = messages.send_messages([new], guard=messages.Guard(STILL_LIVE, still_live_params(g.api_key)))
+        # IMPORTANT: autocommit only when the request has begun no transaction (reading the key begins one): one
+        # begun would silently stop being one. A single statement is atomic by itself.
+        begun = session.registry.has() and session().in_transaction()
+        sent = None if begun else messages.write_at_once(new, _key_guard())
+        if sent is None:  # the general path: endpoints or catalog to read, or the transaction begun
+            if not session().in_transaction():
+                session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+            (sent,) = messages.send_messages([new], guard=_key_guard())
     except messages.GuardFailed:
         session.rollback()
         g.api_key = reread(g.api_key)
         _check_key_and_scope()  # revoked: 401, nothing was written
-        (sent,) = messages.send_messages([new], guard=messages.Guard(STILL_LIVE, still_live_params(g.api_key)))
+        (sent,) = messages.send_messages([new], guard=_key_guard())
     g.api_key = replace(g.api_key, confirmed=True)
     return sent
+
+
+def _key_guard():
+    return messages.Guard(STILL_LIVE, still_live_params(g.api_key))
 
 
 @bp.post("/messages/batch")

@@ -141,11 +141,16 @@ _known = None
 def current_catalog():
     """The catalog checks use: on PostgreSQL as this process last read it (read again when a write finds it changed);
     on SQLite read once per request or job (a batch checks many messages)."""
-    if db.session.get_bind().dialect.name == "postgresql":
+    if db.engine.dialect.name == "postgresql":  # the engine: asking the session's bind would make a session
         return _known or read_catalog()
     if "hookyard_catalog" not in g:
         g.hookyard_catalog = read_catalog()
     return g.hookyard_catalog
+
+
+def known_catalog():
+    """PostgreSQL: the catalog as this process last read it, or None."""
+    return _known
 
 
 def read_catalog():

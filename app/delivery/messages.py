@@ -20,6 +20,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, String, bindparam, insert, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
+from app.database import autocommitted
 from app.delivery import catalog_rules, matching, scheduling, sequences, wake_notify
 from app.delivery.handles import handle_rows
 from app.delivery.message_rules import NewMessage, check_message
@@ -222,6 +223,33 @@ def write_messages(news, session=None, guard=None, operational=False):
     return [new if isinstance(new, HookyardError) else next(found) for new in checked]
 
 
+def write_at_once(new, guard=None):
+    """PostgreSQL, one checked message (a NewMessage): write it in one autocommitted statement psycopg sends itself,
+    against the receiving endpoints and the event catalog as this process last read them; return its SentMessage,
+    or None when nothing was written and write_messages must do it (neither read yet, either changed since, an
+    endpoint id outside them). Raises GuardFailed when guard is false, and the refusal of a message whose
+    idempotency key was used for another. Deliveries the write does not notify go to db.session's outbox.
+    """
+    receiving, catalog = _known, catalog_rules.known_catalog()
+    if receiving is None or catalog is None or new.catalog not in (None, catalog.fingerprint):
+        return None
+    if new.endpoint_ids is not None and not set(new.endpoint_ids) <= {i for i, _ in receiving.endpoints}:
+        return None  # unknown ones are refused, disabled ones skipped: write_messages knows how
+    (target,) = _targets(None, [new], receiving)  # every id asked is receiving: no read
+    sent = _new(new, target, utcnow())
+    notify = wake_notify.enabled()
+    with autocommitted(db.engine) as connection:  # the engine: the request's session is not needed
+        written = _insert_postgres(connection, [(new, sent)], receiving.fingerprint, catalog.fingerprint,
+                                   guard or _NO_GUARD, _to_wake([(new, sent)]) if notify else ((), None), direct=True)
+    if written is None:
+        return None
+    results = [sent]
+    _settle(db.session, None, [new], results, written, notified=notify)
+    if isinstance(results[0], HookyardError):
+        raise results[0]
+    return results[0]
+
+
 def _rechecked(news, catalog):
     """PostgreSQL: each message checked against catalog (the write compares its fingerprint) if it was checked
     against another, or the InvalidInput now refusing it; forwarded messages (never checked) and refusals as they
@@ -245,7 +273,8 @@ def _settle(session, connection, news, results, written, notified=False):
     notified the workers of those due now)."""
     for index, (new, result) in enumerate(zip(news, results, strict=True)):
         if isinstance(result, SentMessage) and result.id not in written:
-            results[index] = _existing(connection, new)  # its key was used before, or by a concurrent producer
+            # its key was used before, or by a concurrent producer (no connection: write_at_once's was lent)
+            results[index] = _existing(connection or session.connection(), new)
         elif isinstance(result, int):  # the same key earlier in this call
             first = results[result]
             results[index] = _same_or_refused(new, first) if isinstance(first, SentMessage) else first
@@ -363,12 +392,12 @@ def _insert(connection, rows):
     return written
 
 
-def _insert_postgres(connection, rows, fingerprint, catalog, guard, wake=((), None)):
+def _insert_postgres(connection, rows, fingerprint, catalog, guard, wake=((), None), direct=False):
     """_insert in one statement (_write_postgres): the ids of the messages written, or None when the receiving
     endpoints' fingerprint is no longer fingerprint or the event catalog's no longer catalog (nothing written).
     Raises GuardFailed when guard is false. When something is written, it also notifies the workers of wake (the
     deliveries due now, and the earliest moment others are due: app.delivery.wake_notify), which PostgreSQL passes
-    on at commit."""
+    on at commit. direct: connection is a psycopg connection (write_at_once), sent the statement as psycopg SQL."""
     sents = [sent for _, sent in rows]
     counters = sequences.number(sents)
     values = _values(rows)
@@ -376,12 +405,17 @@ def _insert_postgres(connection, rows, fingerprint, catalog, guard, wake=((), No
     params = {"receiving": fingerprint, "catalog": catalog, "wake_channel": wake_notify.CHANNEL,
               "wake": wake_notify.payloads(*wake), **guard.params, "ordering_keys": json.dumps(counters),
               **{table: json.dumps(values[table], default=_json_value) for table, _ in tables}}
-    row = connection.execute(_write_postgres(tables, guard.sql, bool(counters)), params).one()
-    if not row.guarded:
+    if direct:
+        current, guarded, written, last_sequences, _ = connection.execute(
+            _driver_sql(tables, guard.sql, bool(counters)), params).fetchone()
+    else:
+        row = connection.execute(_write_postgres(tables, guard.sql, bool(counters)), params).one()
+        current, guarded, written, last_sequences = row.current, row.guarded, row.written, row.last_sequences
+    if not guarded:
         raise GuardFailed()
-    if row.current and counters:
-        sequences.finish(sents, dict(row.last_sequences))
-    return set(row.written) if row.current else None
+    if current and counters:
+        sequences.finish(sents, dict(last_sequences))
+    return set(written) if current else None
 
 
 def _json_value(value):
@@ -432,6 +466,12 @@ SELECT ok.current, ok.guarded, ARRAY(SELECT id FROM m) AS written, {last} AS las
                          FROM unnest(string_to_array(CAST(:wake AS text), '{wake_notify.NOTIFY_SEPARATOR}')) AS w
                          WHERE EXISTS (SELECT 1 FROM m)) n) AS woken
 FROM ok""")
+
+
+@functools.cache
+def _driver_sql(tables, guard_sql, ordered=False):
+    """_write_postgres as psycopg takes it (%(name)s parameters), compiled once."""
+    return str(_write_postgres(tables, guard_sql, ordered).compile(dialect=postgresql.psycopg.dialect()))
 
 
 def _existing(connection, new):

@@ -58,8 +58,8 @@ def confine_partners():
 
     IMPORTANT: create_app registers it before CSRFProtect, so a POST elsewhere gets the same 404, not a CSRF error.
     """
-    if current_app.config["SESSION_COOKIE_NAME"] not in request.cookies:
-        return  # no session cookie at all (every API call, every provider): nothing to read
+    if not request.environ.get("HTTP_COOKIE") or current_app.config["SESSION_COOKIE_NAME"] not in request.cookies:
+        return  # no session cookie at all (every API call, every provider): nothing to read, nor cookies to parse
     if in_portal() and request.blueprint != "portal" and request.endpoint not in OPEN_TO_PARTNERS:
         abort(404)
 

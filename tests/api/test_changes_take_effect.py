@@ -2,8 +2,9 @@
 remembers API keys and receiving endpoints between requests (app.auth.api_keys, app.delivery.messages): here two
 app objects on one database play the two processes, one changing, the other serving."""
 
+import psycopg
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from app import create_app
 from app.audit import SYSTEM
@@ -108,22 +109,21 @@ def test_send_message_matches_an_endpoint_added_elsewhere_on_the_next_message(ap
 
 
 @pytest.mark.skipif(not USING_POSTGRES, reason="one round trip is PostgreSQL's path; SQLite runs in the process")
-def test_a_message_posted_with_a_known_key_and_endpoints_is_one_statement_and_no_transaction(app, client, auth):
+def test_a_message_posted_with_a_known_key_and_endpoints_is_one_statement_and_no_transaction(app, client, auth,
+                                                                                            monkeypatch):
     new_endpoint(app)
     assert client.post("/api/v1/messages", headers=auth, json=ORDER).status_code == 202
-    with app.app_context():
-        engine = db.engine
-    seen = []
+    seen, execute = [], psycopg.Cursor.execute
 
-    def statement(conn, cursor, sql, *args):
-        seen.append(sql.split()[0])
+    def statement(cursor, query, *args, **kwargs):  # every statement, sent through SQLAlchemy or psycopg itself
+        seen.append((str(query).split()[0], cursor.connection.autocommit))
+        return execute(cursor, query, *args, **kwargs)
 
-    event.listen(engine, "before_cursor_execute", statement)
-    try:
-        assert client.post("/api/v1/messages", headers=auth, json=ORDER).status_code == 202
-    finally:
-        event.remove(engine, "before_cursor_execute", statement)
-    assert seen == ["WITH"]  # the key, the endpoints and the write in one; no transaction timeouts to set
+    monkeypatch.setattr(psycopg.Cursor, "execute", statement)
+    assert client.post("/api/v1/messages", headers=auth, json=ORDER).status_code == 202
+    monkeypatch.undo()
+    # the key, the endpoints and the write in one, autocommitted: no BEGIN, no transaction timeouts to set
+    assert seen == [("WITH", True)]
 
 
 QR = {"type": "object", "required": ["qr_code"],

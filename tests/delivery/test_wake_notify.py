@@ -89,3 +89,19 @@ def test_with_the_relay_off_a_commit_sends_the_wake_up_to_the_broker(app, broker
     make_endpoint()
     _, (delivery_id,) = send(app)
     assert queued_messages(broker) == [[delivery_id]]
+
+
+def test_a_warm_api_call_notifies_what_is_due_now_and_hands_what_is_due_later_to_the_broker(
+        app, client, auth, listening, broker, make_endpoint):
+    make_endpoint()
+    order = {"event_type": "order.created", "payload": {"n": 1}}
+    assert client.post("/api/v1/messages", headers=auth, json=order).status_code == 202  # key and endpoints now known
+    listening()
+    later = utcnow() + timedelta(hours=1)
+
+    now = client.post("/api/v1/messages", headers=auth, json=order).json  # one autocommitted statement
+    scheduled = client.post("/api/v1/messages", headers=auth, json={**order, "deliver_at": later.isoformat()}).json
+
+    (due_now,), (due_later,) = ([d["id"] for d in sent["deliveries"]] for sent in (now, scheduled))
+    assert due_now in listening() and due_later not in listening() and listening.moments == [later]
+    assert [due_later] in queued_messages(broker) and [due_now] not in queued_messages(broker)
