@@ -18,6 +18,7 @@ from app.extensions import db
 from app.models import Endpoint, utcnow
 from app.runbooks import runbook_path
 from app.staff.settings import get_setting
+from app.stored_text import joined
 
 #: One line per kind, used as the email subject's start.
 HEADLINES = {
@@ -89,8 +90,10 @@ def send_alert(kind, endpoint_id, reason):
                     headline=EMAIL_HEADLINES[kind])
         text = _endpoint_text(body)
     channels = notify(subject, text, body)
-    record(SYSTEM, ACTIONS[kind], f"{endpoint.name or endpoint.url} {HEADLINES[kind]}: {reason} "
-           f"(sent by {', '.join(channels) or 'no channel: set ALERT_EMAIL_TO or ALERT_WEBHOOK_URL'})",
+    record(SYSTEM, ACTIONS[kind], _l("%(endpoint)s %(headline)s: %(reason)s (sent by %(channels)s)",
+                                     endpoint=endpoint.name or endpoint.url, headline=EMAIL_HEADLINES[kind],
+                                     reason=reason, channels=", ".join(channels) or _l(
+                                         "no channel: set ALERT_EMAIL_TO or ALERT_WEBHOOK_URL")),
            target_type="endpoint", target_ids=[endpoint_id], after={"channels": channels})
     db.session.commit()
     return channels
@@ -135,6 +138,12 @@ def email_unconfigured():
     return bool(wanted) and not current_app.config["SMTP_HOST"]
 
 
+def sent_by(subject, channels):
+    """An alert's audit summary: its subject (as sent) and the channels it went by."""
+    return _l("%(subject)s (sent by %(channels)s)", subject=subject,
+              channels=", ".join(channels) or _l("no channel configured"))
+
+
 def send_test_alert(actor):
     """Send a test alert on every configured channel, each on its own; audited. Returns [(channel, ok, detail)]:
     what each channel did, or why it could not (no channel at all is one ("none", False, why)); a detail is
@@ -153,8 +162,9 @@ def send_test_alert(actor):
     if not results:
         results.append(("none", False, _l("no alert channel is set: enter alert email recipients or a notification "
                                           "URL")))
-    summary = "; ".join(f"{channel}: {'sent' if ok else 'failed'}" for channel, ok, _ in results)
-    record(actor, Action.ALERT_TEST, f"sent a test alert ({summary})", target_type="alert",
+    summary = joined([_l("%(channel)s: %(outcome)s", channel=channel, outcome=_l("sent") if ok else _l("failed"))
+                      for channel, ok, _ in results])
+    record(actor, Action.ALERT_TEST, _l("sent a test alert (%(outcome)s)", outcome=summary), target_type="alert",
            after={"channels": {channel: ("sent" if ok else english(detail)) for channel, ok, detail in results}})
     db.session.commit()
     return results

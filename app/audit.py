@@ -3,8 +3,12 @@
 import enum
 from dataclasses import dataclass
 
+from flask_babel import lazy_gettext as _l
+
+from app.errors import english
 from app.extensions import db
 from app.models import AuditEntry
+from app.stored_text import shown_or, stored
 
 
 @enum.unique
@@ -120,13 +124,27 @@ def as_action(action):
 
 
 def record(actor, action, summary, *, target_type=None, target_ids=None, before=None, after=None):
-    """Add an audit entry to the current transaction (the caller's commit writes it with the change)."""
+    """Add an audit entry to the current transaction (the caller's commit writes it with the change).
+
+    summary is a lazy message with named values (`_l("deleted endpoint %(url)s", url=url)`): the entry keeps its
+    English text (what the API, the CLI and exports read) and the message with its values apart, so the audit log
+    shows it in the reader's language. A plain string raises NotAMessage, as an unknown action raises ValueError.
+    """
     action = as_action(action)
+    stored(summary)  # refuse a plain string before anything is added
     ids = list(target_ids) if target_ids is not None else None
     if ids is not None and len(ids) > MAX_TARGET_IDS:
-        summary = f"{summary} (first {MAX_TARGET_IDS} of {len(ids)} ids listed)"
+        summary = _l("%(summary)s (first %(listed)s of %(count)s ids listed)", summary=summary,
+                     listed=MAX_TARGET_IDS, count=len(ids))
         ids = ids[:MAX_TARGET_IDS]
-    entry = AuditEntry(actor=actor.name, ip=actor.ip, action=action.value, summary=summary[:1000],
-                       target_type=target_type, target_ids=ids, before=before, after=after)
+    entry = AuditEntry(actor=actor.name, ip=actor.ip, action=action.value, summary=english(summary)[:1000],
+                       summary_message=stored(summary), target_type=target_type, target_ids=ids, before=before,
+                       after=after)
     db.session.add(entry)
     return entry
+
+
+def shown_summary(entry):
+    """An entry's summary in the reader's language; as stored (English) for entries written before summaries kept
+    their message apart."""
+    return shown_or(entry.summary_message, entry.summary)

@@ -35,6 +35,7 @@ from app.admin.system.audit_log import AuditView
 from app.admin.system.overview import OverviewView
 from app.admin.system.runbooks import RunbookView
 from app.admin.system.status import SystemView
+from app.audit import shown_summary
 from app.credentials.masking import mask_outbound_headers
 from app.delivery.attempt.ordering import waiting_for
 from app.delivery.attempt.superseded import superseding_id
@@ -72,7 +73,7 @@ def init_admin(app):
                                  duration=fmt.duration, viewer_zone=fmt.viewer_zone, page_numbers=fmt.page_numbers,
                                  staff_summary=staff_summary, script_words=script_words, retry_blocked=retry_blocked,
                                  utcnow=utcnow, waiting_for=waiting_for, setting=get_setting,
-                                 superseding_id=superseding_id,
+                                 superseding_id=superseding_id, audit_summary=shown_summary,
                                  response_body=fmt.response_body, reference_link=fmt.reference_link)
     # Attempts recorded before every custom header value was masked still hold some in clear: mask on display too.
     app.jinja_env.filters["masked_headers"] = mask_outbound_headers

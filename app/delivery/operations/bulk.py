@@ -9,6 +9,7 @@ job's lease), which resumes from the cursor.
 
 from datetime import timedelta
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from app.audit import Action, Actor, record
@@ -63,7 +64,9 @@ def start_bulk_retry(flt, *, actor, kind=JobKind.RETRY, audit_action: Action = A
     job = BulkJob(kind=kind, filters=flt.to_args(), requested_by=actor.name, total=total, touched_at=utcnow())
     db.session.add(job)
     db.session.flush()
-    record(actor, audit_action, f"{kind} all {total} failed deliveries matching the filter",
+    summary = (_l("recover all %(total)s failed deliveries matching the filter", total=total) if kind == JobKind.RECOVER
+               else _l("retry all %(total)s failed deliveries matching the filter", total=total))
+    record(actor, audit_action, summary,
            target_type="job", target_ids=[job.id], after={"filters": job.filters, "total": total})
     start_job_after_commit(db.session, job.id)
     db.session.commit()
