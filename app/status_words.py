@@ -11,11 +11,24 @@ STATUS_LABELS = {
     "disabled": _l("disabled"), "all": _l("all"), "scheduled": _l("scheduled"), "resolved": _l("resolved"),
 }
 
+#: What each attempt error class is called on a page, beside the error text the attempt stored (in English: it is
+#: the receiver's or the network's own words, or the record of them). The English label is the class's value.
+ERROR_LABELS = {
+    "timeout": _l("timeout"), "connection": _l("connection"), "tls": _l("tls"), "http": _l("http"),
+    "blocked": _l("blocked"), "config": _l("config"), "worker_lost": _l("worker_lost"),
+}
+
 
 def status_word(status):
     """A status (an enum member or its value) as a lazy word; an unknown one as its value."""
     value = getattr(status, "value", status)
     return STATUS_LABELS.get(value, value)
+
+
+def error_label(error_class):
+    """An attempt's error class (an ErrorClass or its value) in the page's language; an unknown one as its value."""
+    value = getattr(error_class, "value", error_class)
+    return str(ERROR_LABELS.get(value, value))
 
 
 def state_change(state, name, reason=None):

@@ -104,3 +104,45 @@ def test_a_long_list_of_ids_is_noted_in_both_languages(app, db):
         assert entry.summary == "signed in (first 1000 of 1005 ids listed)"
         with app.test_request_context(), force_locale("vi"):
             assert shown_summary(entry) == "đã đăng nhập (liệt kê 1000 id đầu tiên trong 1005)"
+
+
+def test_a_bulk_job_says_why_it_skipped_rows_in_the_readers_language(app, client, staff, make_endpoint):
+    from app.delivery.operations import bulk
+    from app.delivery.queries import DeliveryFilter
+    from app.models import BulkJob, Delivery, utcnow
+    from tests.admin.test_jobs import failed_deliveries
+    from tests.support.factories import update
+
+    make_endpoint()
+    ids = failed_deliveries(app, 2)
+    update(app, Delivery, ids[0], manual_retry_at=utcnow())  # retried by hand a moment ago
+    with app.app_context():
+        job_id = bulk.start_bulk_retry(DeliveryFilter(), actor=SYSTEM).id
+        bulk.run_bulk_job(job_id, cooldown_seconds=300)
+    token = staff("operator")
+    choose(client, token, "vi")
+    page = client.get(f"/admin/jobs/{job_id}").get_data(as_text=True)
+    assert "1 đã được thử lại thủ công trong 5 phút vừa qua (thời gian chờ)" in page
+    assert client.get(f"/admin/jobs/{job_id}.json").json["skipped"] == {
+        "retried by hand in the last 5 min (cooldown)": 1}  # scripts read English
+    with app.app_context():  # a job from before skip reasons kept their message reads as stored
+        db.session.get(BulkJob, job_id).skipped_messages = None
+        db.session.commit()
+    assert "1 retried by hand in the last 5 min (cooldown)" in client.get(f"/admin/jobs/{job_id}").get_data(
+        as_text=True)
+
+
+def test_an_attempts_error_class_reads_in_vietnamese_beside_its_stored_english_text(app, client, staff, seeded):  # noqa: F811
+    from app.models import Delivery, ErrorClass
+    from tests.support.factories import update
+
+    update(app, Delivery, seeded["bad"], last_error_class=ErrorClass.TIMEOUT, last_error="timed out after 10 s")
+    token = staff("viewer")
+    choose(client, token, "vi")
+    monitor = client.get("/admin/?status=failed").get_data(as_text=True)
+    assert ('<span class="badge badge-danger">hết thời gian</span> <span class="error-text">timed out after 10 s'
+            in monitor)
+    assert '<option value="timeout">hết thời gian</option>' in monitor  # the filter still sends the class
+    choose(client, token, "en")
+    assert '<span class="badge badge-danger">timeout</span>' in client.get("/admin/?status=failed").get_data(
+        as_text=True)

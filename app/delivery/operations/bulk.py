@@ -18,8 +18,9 @@ from app.delivery.queries import DeliveryFilter, count_deliveries
 from app.extensions import db
 from app.models import AttemptTrigger, BulkJob, Delivery, DeliveryAttempt, DeliveryStatus, JobKind, JobStatus, utcnow
 from app.outbox import enqueue_after_commit, start_job_after_commit
+from app.stored_text import stored
 from app.work.leases import take
-from app.work.results import OperationResult
+from app.work.results import OperationResult, SkipReason
 from app.work.sweep import Step, Sweepable, signal_each
 
 #: Deliveries retried per transaction.
@@ -102,10 +103,13 @@ def run_bulk_job(job_id, cooldown_seconds=None):
         else:
             outcome = retry_deliveries(batch, trigger=TRIGGERS[job.kind], actor=actor,
                                        cooldown_seconds=cooldown_seconds, audit_action=None)
-        skipped = dict(job.skipped or {})
+        skipped, messages = dict(job.skipped or {}), dict(job.skipped_messages or {})
         for reason, count in outcome.skipped_by_reason().items():
             skipped[reason] = skipped.get(reason, 0) + count
+            if isinstance(reason, SkipReason):
+                messages[reason] = stored(reason.text)
         job.done, job.changed, job.skipped = job.done + len(batch), job.changed + len(outcome.changed), skipped
+        job.skipped_messages = messages
         job.cursor, job.touched_at = batch[-1], utcnow()
         db.session.commit()
     job.status, job.finished_at, job.touched_at = JobStatus.DONE, utcnow(), utcnow()
