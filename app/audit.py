@@ -1,6 +1,7 @@
 """The audit log: who did what to which rows, when, from where. Written in the same transaction as the change."""
 
 import enum
+import json
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
@@ -98,6 +99,8 @@ class Action(enum.StrEnum):
 
 #: At most this many ids are listed on one entry; a larger set records its count (jobs record their filter).
 MAX_TARGET_IDS = 1000
+#: A summary's message and values longer than this (as JSON) are not kept: the entry shows its English text.
+MAX_MESSAGE_CHARS = 4000
 #: Actions whose before/after hold a customer's payload under "payload": retention blanks it with the payloads.
 PAYLOAD_ACTIONS = frozenset({Action.MESSAGE_RESEND})
 
@@ -137,9 +140,11 @@ def record(actor, action, summary, *, target_type=None, target_ids=None, before=
         summary = _l("%(summary)s (first %(listed)s of %(count)s ids listed)", summary=summary,
                      listed=MAX_TARGET_IDS, count=len(ids))
         ids = ids[:MAX_TARGET_IDS]
+    message = stored(summary)
+    if len(json.dumps(message)) > MAX_MESSAGE_CHARS:  # its English text is cut to fit: it reads as stored
+        message = None
     entry = AuditEntry(actor=actor.name, ip=actor.ip, action=action.value, summary=english(summary)[:1000],
-                       summary_message=stored(summary), target_type=target_type, target_ids=ids, before=before,
-                       after=after)
+                       summary_message=message, target_type=target_type, target_ids=ids, before=before, after=after)
     db.session.add(entry)
     return entry
 

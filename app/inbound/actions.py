@@ -28,9 +28,9 @@ class EventActionResult(OperationResult):
     NOUN = (_l("inbound event"), _l("inbound events"))
 
 
-def _being_processed(status):
-    return SkipReason(_l("is %(status)s; %(rule)s", status=status_word(status),
-                         rule=_l("an event being processed cannot be replayed")))
+def _refused(status, rule):
+    """Why an event in status was skipped: "is processing; <rule>"."""
+    return SkipReason(_l("is %(status)s; %(rule)s", status=status_word(status), rule=rule))
 
 
 def replay_refusal(event, source_state, cooldown_since=None):
@@ -44,7 +44,7 @@ def replay_refusal(event, source_state, cooldown_since=None):
     if source_state is not SourceState.ENABLED:
         return SkipReason(_l("its source is %(state)s; resume it first", state=status_word(source_state)))
     if event.status is InboundStatus.PROCESSING:
-        return _being_processed(event.status)
+        return _refused(event.status, _l("an event being processed cannot be replayed"))
     return None
 
 
@@ -52,8 +52,7 @@ def settle_refusal(event):
     """Why event cannot be marked processed by hand, or None."""
     if event.status in SETTLEABLE:
         return None
-    return SkipReason(_l("is %(status)s; %(rule)s", status=status_word(event.status),
-                         rule=_l("only failed or ignored events can be marked processed")))
+    return _refused(event.status, _l("only failed or ignored events can be marked processed"))
 
 
 def _skip_reasons(ids, changed, settling, cooldown_since=None):
@@ -69,10 +68,10 @@ def _skip_reasons(ids, changed, settling, cooldown_since=None):
         if row is None:
             reasons[event_id] = MISSING
         elif settling:
-            reasons[event_id] = settle_refusal(row) or SkipReason(_l("is %(status)s; %(rule)s", status=status_word(
-                row.status), rule=_l("it changed meanwhile")))
+            reasons[event_id] = settle_refusal(row) or _refused(row.status, _l("it changed meanwhile"))
         else:  # a row that changed between the update and this read is reported as the update found it
-            reasons[event_id] = replay_refusal(row, row.state, cooldown_since) or _being_processed(row.status)
+            reasons[event_id] = (replay_refusal(row, row.state, cooldown_since)
+                                 or _refused(row.status, _l("an event being processed cannot be replayed")))
     return reasons
 
 

@@ -146,3 +146,10 @@ def test_an_attempts_error_class_reads_in_vietnamese_beside_its_stored_english_t
     choose(client, token, "en")
     assert '<span class="badge badge-danger">timeout</span>' in client.get("/admin/?status=failed").get_data(
         as_text=True)
+
+
+def test_a_summary_too_long_to_keep_as_a_message_reads_as_its_english_text(app, db):
+    with app.app_context():
+        entry = record(SYSTEM, Action.ENDPOINT_UPDATE, _l("changed %(fields)s of %(url)s", fields="x" * 5000,
+                                                         url="https://shop.example"))
+        assert entry.summary_message is None and entry.summary == "changed " + "x" * 992

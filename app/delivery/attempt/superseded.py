@@ -53,7 +53,7 @@ def _settle(delivery_id, endpoint_id, message_ids):
         .returning(Delivery.id)
         .execution_options(synchronize_session=False)).all()
     if settled:
-        record(SYSTEM, Action.DELIVERIES_SUPERSEDED, _l("resolved %(count)s failed delivery(ies): superseded by "
-                                                   "%(delivery)s, a resend that succeeded", count=len(settled),
-                                                   delivery=delivery_id), target_type="delivery",
+        summary = _l("resolved %(count)s failed delivery(ies): superseded by %(delivery)s, a resend that succeeded",
+                     count=len(settled), delivery=delivery_id)
+        record(SYSTEM, Action.DELIVERIES_SUPERSEDED, summary, target_type="delivery",
                target_ids=[*settled, delivery_id], after={"superseded_by": delivery_id})
