@@ -153,3 +153,14 @@ def test_a_summary_too_long_to_keep_as_a_message_reads_as_its_english_text(app, 
         entry = record(SYSTEM, Action.ENDPOINT_UPDATE, _l("changed %(fields)s of %(url)s", fields="x" * 5000,
                                                          url="https://shop.example"))
         assert entry.summary_message is None and entry.summary == "changed " + "x" * 992
+
+
+def test_a_value_in_a_translated_summary_is_escaped_on_the_page(app, client, staff):
+    with app.app_context():
+        record(SYSTEM, Action.ENDPOINT_PAUSE, _l("paused: %(reason)s; its pending deliveries wait",
+                                                 reason="<script>alert(1)</script>"), target_type="endpoint")
+        db.session.commit()
+    token = staff("admin")
+    choose(client, token, "vi")
+    page = client.get("/admin/audit/").get_data(as_text=True)
+    assert "đã tạm dừng: &lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script>alert(1)" not in page
