@@ -8,6 +8,7 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
 
 from app.audit import SYSTEM, Action, record
 from app.delivery.attempt import sender
@@ -15,9 +16,10 @@ from app.delivery.attempt.addresses import outbound_policy
 from app.delivery.queries import pending_count
 from app.errors import english
 from app.extensions import db
-from app.models import Endpoint, utcnow
+from app.models import Endpoint, User, utcnow
 from app.runbooks import runbook_path
 from app.staff.settings import get_setting
+from app.stored_text import joined
 
 #: One line per kind, used as the email subject's start.
 HEADLINES = {
@@ -65,15 +67,39 @@ def recipients():
     return get_setting("alert_webhook_url"), get_setting("alert_email_to")
 
 
-def notify(subject, text, body):
-    """Send one alert to the notification URL (body as JSON) and by email (subject, text); return the channels."""
+def by_language(emails):
+    """Group e-mail addresses by the language to write to them in: a member of staff's chosen language (their
+    Preferences), else ALERT_EMAIL_LANGUAGE. Return {locale: [addresses]}, each in the order given."""
+    chosen = dict(db.session.execute(select(func.lower(User.email), User.locale).where(
+        func.lower(User.email).in_([email.lower() for email in emails]), User.locale.is_not(None))).all())
+    groups = {}
+    for email in emails:
+        groups.setdefault(chosen.get(email.lower(), current_app.config["ALERT_EMAIL_LANGUAGE"]), []).append(email)
+    return groups
+
+
+def email_in_their_language(emails, compose):
+    """Send one e-mail per language among emails (by_language): compose() returns (subject, text) and is called in
+    that language."""
+    for locale, group in by_language(emails).items():
+        with force_locale(locale):
+            subject, text = compose()
+        send_email(group, subject, text)
+
+
+def notify(subject, text, body, *, compose=None):
+    """Send one alert to the notification URL (body as JSON) and by email (subject, text, the same for everyone;
+    or, with compose, written in each recipient's language: email_in_their_language); return the channels."""
     url, emails = recipients()
     channels = []
     if url:
         _post(url, body)
         channels.append("webhook")
     if emails and current_app.config["SMTP_HOST"]:
-        send_email(emails, subject, text)
+        if compose is None:
+            send_email(emails, subject, text)
+        else:
+            email_in_their_language(emails, compose)
         channels.append("email")
     return channels
 
@@ -84,13 +110,16 @@ def send_alert(kind, endpoint_id, reason):
     if endpoint is None:
         return []
     body = alert_body(kind, endpoint, reason)
-    with force_locale(current_app.config["ALERT_EMAIL_LANGUAGE"]):
-        subject = _("[Hookyard] Endpoint %(endpoint)s %(headline)s", endpoint=endpoint.name or endpoint.url,
-                    headline=EMAIL_HEADLINES[kind])
-        text = _endpoint_text(body)
-    channels = notify(subject, text, body)
-    record(SYSTEM, ACTIONS[kind], f"{endpoint.name or endpoint.url} {HEADLINES[kind]}: {reason} "
-           f"(sent by {', '.join(channels) or 'no channel: set ALERT_EMAIL_TO or ALERT_WEBHOOK_URL'})",
+
+    def compose():
+        return (_("[Hookyard] Endpoint %(endpoint)s %(headline)s", endpoint=endpoint.name or endpoint.url,
+                  headline=EMAIL_HEADLINES[kind]), _endpoint_text(body))
+
+    channels = notify(None, None, body, compose=compose)
+    record(SYSTEM, ACTIONS[kind], _l("%(endpoint)s %(headline)s: %(reason)s (sent by %(channels)s)",
+                                     endpoint=endpoint.name or endpoint.url, headline=EMAIL_HEADLINES[kind],
+                                     reason=reason, channels=", ".join(channels) or _l(
+                                         "no channel: set ALERT_EMAIL_TO or ALERT_WEBHOOK_URL")),
            target_type="endpoint", target_ids=[endpoint_id], after={"channels": channels})
     db.session.commit()
     return channels
@@ -135,26 +164,37 @@ def email_unconfigured():
     return bool(wanted) and not current_app.config["SMTP_HOST"]
 
 
+def sent_by(subject, channels):
+    """An alert's audit summary: its subject (as sent) and the channels it went by."""
+    return _l("%(subject)s (sent by %(channels)s)", subject=subject,
+              channels=", ".join(channels) or _l("no channel configured"))
+
+
 def send_test_alert(actor):
     """Send a test alert on every configured channel, each on its own; audited. Returns [(channel, ok, detail)]:
     what each channel did, or why it could not (no channel at all is one ("none", False, why)); a detail is
     translatable (str() it in the page's language), the audit entry keeps it in English."""
     url, emails = recipients()
     body = {"type": "test", "at": utcnow().isoformat(), "reason": f"a test alert sent by {actor.name}"}
-    text = f"This is a test alert, sent by {actor.name} from the Settings page. Alerts reach you this way.\n"
+
+    def compose():
+        return _("[Hookyard] Test alert"), _("This is a test alert, sent by %(actor)s from the Settings page. Alerts "
+                                             "reach you this way.", actor=actor.name) + "\n"
+
     results = []
     if url:
         results.append(_try("webhook", lambda: _post(url, body), _l("the notification URL accepted it")))
     if emails and not current_app.config["SMTP_HOST"]:
         results.append(("email", False, _l("no SMTP server is configured (set SMTP_HOST)")))
     elif emails:
-        results.append(_try("email", lambda: send_email(emails, "[Hookyard] Test alert", text),
+        results.append(_try("email", lambda: email_in_their_language(emails, compose),
                             _l("sent to %(emails)s", emails=", ".join(emails))))
     if not results:
         results.append(("none", False, _l("no alert channel is set: enter alert email recipients or a notification "
                                           "URL")))
-    summary = "; ".join(f"{channel}: {'sent' if ok else 'failed'}" for channel, ok, _ in results)
-    record(actor, Action.ALERT_TEST, f"sent a test alert ({summary})", target_type="alert",
+    summary = joined([_l("%(channel)s: %(outcome)s", channel=channel, outcome=_l("sent") if ok else _l("failed"))
+                      for channel, ok, _ in results])
+    record(actor, Action.ALERT_TEST, _l("sent a test alert (%(outcome)s)", outcome=summary), target_type="alert",
            after={"channels": {channel: ("sent" if ok else english(detail)) for channel, ok, detail in results}})
     db.session.commit()
     return results

@@ -1,10 +1,15 @@
 """The audit log: who did what to which rows, when, from where. Written in the same transaction as the change."""
 
 import enum
+import json
 from dataclasses import dataclass
 
+from flask_babel import lazy_gettext as _l
+
+from app.errors import english
 from app.extensions import db
 from app.models import AuditEntry
+from app.stored_text import shown_or, stored
 
 
 @enum.unique
@@ -94,6 +99,8 @@ class Action(enum.StrEnum):
 
 #: At most this many ids are listed on one entry; a larger set records its count (jobs record their filter).
 MAX_TARGET_IDS = 1000
+#: A summary's message and values longer than this (as JSON) are not kept: the entry shows its English text.
+MAX_MESSAGE_CHARS = 4000
 #: Actions whose before/after hold a customer's payload under "payload": retention blanks it with the payloads.
 PAYLOAD_ACTIONS = frozenset({Action.MESSAGE_RESEND})
 
@@ -120,13 +127,29 @@ def as_action(action):
 
 
 def record(actor, action, summary, *, target_type=None, target_ids=None, before=None, after=None):
-    """Add an audit entry to the current transaction (the caller's commit writes it with the change)."""
+    """Add an audit entry to the current transaction (the caller's commit writes it with the change).
+
+    summary is a lazy message with named values (`_l("deleted endpoint %(url)s", url=url)`): the entry keeps its
+    English text (what the API, the CLI and exports read) and the message with its values apart, so the audit log
+    shows it in the reader's language. A plain string raises NotAMessage, as an unknown action raises ValueError.
+    """
     action = as_action(action)
+    stored(summary)  # refuse a plain string before anything is added
     ids = list(target_ids) if target_ids is not None else None
     if ids is not None and len(ids) > MAX_TARGET_IDS:
-        summary = f"{summary} (first {MAX_TARGET_IDS} of {len(ids)} ids listed)"
+        summary = _l("%(summary)s (first %(listed)s of %(count)s ids listed)", summary=summary,
+                     listed=MAX_TARGET_IDS, count=len(ids))
         ids = ids[:MAX_TARGET_IDS]
-    entry = AuditEntry(actor=actor.name, ip=actor.ip, action=action.value, summary=summary[:1000],
-                       target_type=target_type, target_ids=ids, before=before, after=after)
+    message = stored(summary)
+    if len(json.dumps(message)) > MAX_MESSAGE_CHARS:  # its English text is cut to fit: it reads as stored
+        message = None
+    entry = AuditEntry(actor=actor.name, ip=actor.ip, action=action.value, summary=english(summary)[:1000],
+                       summary_message=message, target_type=target_type, target_ids=ids, before=before, after=after)
     db.session.add(entry)
     return entry
+
+
+def shown_summary(entry):
+    """An entry's summary in the reader's language; as stored (English) for entries written before summaries kept
+    their message apart."""
+    return shown_or(entry.summary_message, entry.summary)

@@ -276,7 +276,8 @@ SECTIONS = (
         Env("SMTP_STARTTLS", env_bool, True, doc="Upgrade the connection with STARTTLS."),
         Env("SMTP_FROM", default="hookyard@localhost", doc="The sender of alert emails."),
         Env("ALERT_EMAIL_LANGUAGE", email_language, "en",
-            doc="The language of endpoint alert and digest emails: en or vi."),
+            doc="The language of endpoint alert, digest and test alert emails to an address that is not a member of "
+                "staff who chose one: en or vi."),
         # Defaults of the alert rules (Settings page, in its ranges): success rate under a threshold over a window,
         # with a minimum volume, and a backlog whose oldest pending delivery is overdue by this many minutes.
         Env("ALERT_SUCCESS_RATE_PERCENT", number, 90, 0, 100, doc="Alert under this success rate."),

@@ -40,7 +40,7 @@ def send_rule_alert(key, kind, link):
     with retry_when_database_down():
         subject, text, body = alert_message(key, kind, link)
         channels = alerts.notify(subject, text, body)
-        record(SYSTEM, Action.ALERT_SENT, f"{subject} (sent by {', '.join(channels) or 'no channel configured'})",
+        record(SYSTEM, Action.ALERT_SENT, alerts.sent_by(subject, channels),
                target_type="alert", target_ids=[key], after={"channels": channels})
         db.session.commit()
 

@@ -2,6 +2,7 @@ import ast
 from pathlib import Path
 
 import pytest
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, text
 
 from app.audit import SYSTEM, Action, Actor, record
@@ -33,8 +34,8 @@ def test_a_string_that_is_not_an_action_is_refused(app, db):
 
 def test_an_action_is_written_as_its_plain_string(app, db):
     with app.app_context():
-        record(SYSTEM, Action.ENDPOINT_RECOVER, "recovered")
-        record(SYSTEM, "endpoint.test", "a known action's string is taken too")
+        record(SYSTEM, Action.ENDPOINT_RECOVER, _l("recovered"))
+        record(SYSTEM, "endpoint.test", _l("a known action's string is taken too"))
         db.session.commit()
         stored = db.session.execute(text("SELECT action FROM audit_entries ORDER BY id")).scalars().all()
     assert stored == ["endpoint.recover", "endpoint.test"] and all(type(a) is str for a in stored)

@@ -8,12 +8,15 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
+from tests.support.audit_summaries import audit_summaries
 from tests.support.refusals import placeholder_mismatches, unwrapped_refusals
 from tests.support.untranslated import untranslated
 
 ROOT = Path(__file__).resolve().parents[1]
 #: The Python code whose refusals can reach a staff page.
 APP_MODULES = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "app").rglob("*.py"))
+#: The Python code that writes audit entries (the workers' too).
+AUDITING_MODULES = APP_MODULES + sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "tasks").rglob("*.py"))
 CATALOG = ROOT / "app" / "translations"
 PO = CATALOG / "vi" / "LC_MESSAGES" / "messages.po"
 MO = PO.with_suffix(".mo")
@@ -104,11 +107,9 @@ def test_the_check_finds_a_word_outside_a_translation_call():
 
 
 #: Refusals that stay English on purpose (README, Languages), by module and how the message starts: the partner
-#: portal speaks English; a bulk action's skip reasons and an idempotency conflict's list of fields are composed
-#: from parts that need reason codes first.
+#: portal speaks English; an idempotency conflict's list of fields is an API answer composed from parts.
 ENGLISH_REFUSALS = {
     "app/portal/scope.py": ('"no such endpoint"', '"no such delivery"'),
-    "app/work/results.py": ('f"{noun} {row_id} {reason}"', 'f"no {noun} with id {row_id}"'),
     "app/delivery/messages.py": ('f"idempotency key',),
 }
 
@@ -153,3 +154,30 @@ def test_every_setting_reads_in_vietnamese(app):
     with app.test_request_context(), force_locale("vi"):
         same = [english(word) for word in words if str(word) == english(word)]
     assert not same, f"mark these with _l() and translate them: {same}"
+
+
+def test_every_audit_summary_the_code_writes_reads_in_vietnamese():
+    with open(PO, "rb") as fh:
+        catalog = _messages(read_po(fh))
+    plain, missing = [], []
+    for module in AUDITING_MODULES:
+        for line, msgid in audit_summaries((ROOT / module).read_text()):
+            if msgid is None:
+                plain.append(f"{module}:{line}")
+            elif not (msgid in catalog and catalog[msgid].string):
+                missing.append(f"{module}:{line} {msgid!r}")
+    assert not plain, f"write these audit summaries as _l() with named placeholders (README, Languages): {plain}"
+    assert not missing, f"run pybabel extract and update, and translate (README, Languages): {missing}"
+
+
+def test_the_check_finds_an_audit_summary_outside_a_translation_call():
+    source = '''
+record(actor, Action.LOGIN, "signed in")
+record(actor, Action.LOGIN, f"signed in from {ip}", target_type="user")
+record(actor, Action.LOGIN, "signed " + "in")
+record(actor, Action.LOGIN, _l("signed in"))
+summary = _l("updated %(email)s", email=email)
+record(actor, Action.USER_UPDATE, summary)
+record(actor, Action.USER_UPDATE, outcome.summary("retried"))
+'''
+    assert audit_summaries(source) == [(2, None), (3, None), (4, None), (5, "signed in"), (6, "updated %(email)s")]

@@ -18,7 +18,7 @@ from app.admin.inbound.sources import InboundSourceView
 from app.admin.outbound.catalog import CatalogView
 from app.admin.outbound.delivery_rows import retry_blocked
 from app.admin.outbound.endpoints import EndpointView
-from app.admin.outbound.jobs import JobView
+from app.admin.outbound.jobs import JobView, job_skip_reason
 from app.admin.outbound.messages import MessageView
 from app.admin.outbound.monitor import DeliveryView
 from app.admin.outbound.send_event import SendEventView
@@ -35,12 +35,14 @@ from app.admin.system.audit_log import AuditView
 from app.admin.system.overview import OverviewView
 from app.admin.system.runbooks import RunbookView
 from app.admin.system.status import SystemView
+from app.audit import shown_summary
 from app.credentials.masking import mask_outbound_headers
 from app.delivery.attempt.ordering import waiting_for
 from app.delivery.attempt.superseded import superseding_id
 from app.extensions import db
 from app.models import AuditEntry, Delivery, Message, User, utcnow
 from app.staff.settings import get_setting
+from app.status_words import error_label
 
 
 def init_admin(app):
@@ -72,7 +74,8 @@ def init_admin(app):
                                  duration=fmt.duration, viewer_zone=fmt.viewer_zone, page_numbers=fmt.page_numbers,
                                  staff_summary=staff_summary, script_words=script_words, retry_blocked=retry_blocked,
                                  utcnow=utcnow, waiting_for=waiting_for, setting=get_setting,
-                                 superseding_id=superseding_id,
+                                 superseding_id=superseding_id, audit_summary=shown_summary,
+                                 job_skip_reason=job_skip_reason, error_label=error_label,
                                  response_body=fmt.response_body, reference_link=fmt.reference_link)
     # Attempts recorded before every custom header value was masked still hold some in clear: mask on display too.
     app.jinja_env.filters["masked_headers"] = mask_outbound_headers

@@ -51,7 +51,8 @@ def create_api_key(name, scopes=None, *, actor=CLI):
     row = ApiKey(name=name, prefix=key[:10], key_hash=token_digest(key), scopes=_check_scopes(scopes))
     db.session.add(row)
     db.session.flush()
-    record(actor, Action.API_KEY_CREATE, f"created API key {row.name} ({row.prefix}…)", target_type="api_key",
+    summary = _l("created API key %(name)s (%(prefix)s…)", name=row.name, prefix=row.prefix)
+    record(actor, Action.API_KEY_CREATE, summary, target_type="api_key",
            target_ids=[row.id], after={"name": row.name, "scopes": row.scopes or "all"})
     db.session.commit()
     return row, key
@@ -67,7 +68,8 @@ def revoke_api_key(key_id, *, actor):
     row = get_or_not_found(ApiKey, key_id, f"no API key with id {key_id}")
     if row.revoked_at is None:
         row.revoked_at, row.revoked_by = utcnow(), actor.name
-        record(actor, Action.API_KEY_REVOKE, f"revoked API key {row.name} ({row.prefix}…)", target_type="api_key",
+        summary = _l("revoked API key %(name)s (%(prefix)s…)", name=row.name, prefix=row.prefix)
+        record(actor, Action.API_KEY_REVOKE, summary, target_type="api_key",
                target_ids=[row.id])
         db.session.commit()
     return row

@@ -50,7 +50,7 @@ def login():
 @login_required
 def logout():
     """End this session, on the server too: a copy of its cookie signs nobody in afterwards."""
-    record(staff_actor(), Action.LOGOUT, "signed out", target_type="user", target_ids=[current_user.id])
+    record(staff_actor(), Action.LOGOUT, _l("signed out"), target_type="user", target_ids=[current_user.id])
     sessions.end()
     return redirect(url_for("auth.login"))
 
@@ -63,7 +63,7 @@ def password():
     form = PasswordForm()
     if form.validate_on_submit():
         if not check_password_hash(current_user.password_hash, form.current.data):
-            record(staff_actor(), Action.USER_PASSWORD_REFUSED, "wrong current password", target_type="user",
+            record(staff_actor(), Action.USER_PASSWORD_REFUSED, _l("wrong current password"), target_type="user",
                    target_ids=[current_user.id])
             db.session.commit()
             form.current.errors.append(_("This is not your current password."))

@@ -56,10 +56,10 @@ def put_event_type(name, *, schema, description="", example=None, deprecated=Fal
     for key, value in fields.items():
         setattr(row, key, value)
     row.updated_at, row.updated_by = utcnow(), actor.name
-    changed = "added to" if created else f"changed in (version {row.version})"
-    record(actor, Action.EVENT_TYPE_CREATE if created else Action.EVENT_TYPE_UPDATE,
-           f"event type {name} {changed} the catalog", target_type="event_type", target_ids=[name],
-           before=before, after=fields)
+    summary = (_l("event type %(name)s added to the catalog", name=name) if created else
+               _l("event type %(name)s changed in (version %(version)s) the catalog", name=name, version=row.version))
+    record(actor, Action.EVENT_TYPE_CREATE if created else Action.EVENT_TYPE_UPDATE, summary, target_type="event_type",
+           target_ids=[name], before=before, after=fields)
     db.session.commit()
     forget_catalog()
     return row, created
@@ -70,7 +70,8 @@ def delete_event_type(name, *, actor):
     row = get_event_type(name)
     before = _definition(row)
     db.session.delete(row)
-    record(actor, Action.EVENT_TYPE_DELETE, f"event type {name} removed from the catalog", target_type="event_type",
+    summary = _l("event type %(name)s removed from the catalog", name=name)
+    record(actor, Action.EVENT_TYPE_DELETE, summary, target_type="event_type",
            target_ids=[name], before=before)
     db.session.commit()
     forget_catalog()

@@ -12,11 +12,12 @@ from app.models import InboundEvent, InboundSource, InboundStatus, InboundTrigge
 from app.outbox import process_inbound_after_commit
 from app.staff.retry_cap import check_retry_cap
 from app.staff.settings import get_setting
+from app.status_words import status_word
 from app.text import check_note
-from app.work.results import OperationResult, the_one
+from app.work.results import OperationResult, SkipReason, the_one
 
 #: Reason given for an event that does not exist.
-MISSING = "no such inbound event"
+MISSING = SkipReason(_l("no such inbound event"))
 #: Statuses a person may mark processed by hand (seed 004, step 4: the work was done some other way).
 SETTLEABLE = (InboundStatus.FAILED, InboundStatus.IGNORED)
 
@@ -24,7 +25,12 @@ SETTLEABLE = (InboundStatus.FAILED, InboundStatus.IGNORED)
 class EventActionResult(OperationResult):
     """Which event ids an action changed and why it left the others alone."""
 
-    NOUN = ("inbound event", "inbound events")
+    NOUN = (_l("inbound event"), _l("inbound events"))
+
+
+def _refused(status, rule):
+    """Why an event in status was skipped: "is processing; <rule>"."""
+    return SkipReason(_l("is %(status)s; %(rule)s", status=status_word(status), rule=rule))
 
 
 def replay_refusal(event, source_state, cooldown_since=None):
@@ -32,13 +38,13 @@ def replay_refusal(event, source_state, cooldown_since=None):
     replayed now, or None: the rules replay_events applies, in the order it reports them."""
     if cooldown_since and event.replayed_at and event.replayed_at > cooldown_since:
         minutes = max(round((utcnow() - cooldown_since).total_seconds() / 60), 1)
-        return f"replayed by hand in the last {minutes} min (cooldown)"
+        return SkipReason(_l("replayed by hand in the last %(minutes)s min (cooldown)", minutes=minutes))
     if event.body_purged_at is not None:
-        return "its body was purged by retention; there is nothing left to process"
+        return SkipReason(_l("its body was purged by retention; there is nothing left to process"))
     if source_state is not SourceState.ENABLED:
-        return f"its source is {source_state.value}; resume it first"
+        return SkipReason(_l("its source is %(state)s; resume it first", state=status_word(source_state)))
     if event.status is InboundStatus.PROCESSING:
-        return "is processing; an event being processed cannot be replayed"
+        return _refused(event.status, _l("an event being processed cannot be replayed"))
     return None
 
 
@@ -46,7 +52,7 @@ def settle_refusal(event):
     """Why event cannot be marked processed by hand, or None."""
     if event.status in SETTLEABLE:
         return None
-    return f"is {event.status.value}; only failed or ignored events can be marked processed"
+    return _refused(event.status, _l("only failed or ignored events can be marked processed"))
 
 
 def _skip_reasons(ids, changed, settling, cooldown_since=None):
@@ -62,10 +68,10 @@ def _skip_reasons(ids, changed, settling, cooldown_since=None):
         if row is None:
             reasons[event_id] = MISSING
         elif settling:
-            reasons[event_id] = settle_refusal(row) or f"is {row.status.value}; it changed meanwhile"
+            reasons[event_id] = settle_refusal(row) or _refused(row.status, _l("it changed meanwhile"))
         else:  # a row that changed between the update and this read is reported as the update found it
             reasons[event_id] = (replay_refusal(row, row.state, cooldown_since)
-                                 or f"is {row.status.value}; an event being processed cannot be replayed")
+                                 or _refused(row.status, _l("an event being processed cannot be replayed")))
     return reasons
 
 
@@ -123,7 +129,7 @@ def mark_processed(event_ids, note, actor, *, audit_action: Action = Action.INBO
 
 def _one(outcome, event_id):
     return the_one(outcome, event_id, lambda row_id: db.session.get(InboundEvent, row_id, populate_existing=True),
-                   "inbound event", MISSING)
+                   EventActionResult.NOUN[0], MISSING)
 
 
 def replay_event(event_id, actor, **options):

@@ -22,6 +22,7 @@ from app.models import (
     utcnow,
 )
 from app.rows import get_or_not_found
+from app.status_words import state_change
 from app.text import check_text
 
 #: Settings a person may change after creation, each with its check (name and provider are fixed: the name is
@@ -79,7 +80,8 @@ def create_source(*, name, provider, secret=None, forward=False, tolerance_secon
     except IntegrityError:  # created at the same moment by someone else
         db.session.rollback()
         raise InvalidInput(_l("a source named %(name)s exists already", name=name), field="name") from None
-    record(actor, Action.INBOUND_SOURCE_CREATE, f"created inbound source {name} ({provider.value})",
+    summary = _l("created inbound source %(name)s (%(provider)s)", name=name, provider=provider.value)
+    record(actor, Action.INBOUND_SOURCE_CREATE, summary,
            target_type="inbound_source", target_ids=[source.id], after=describe(source))
     db.session.commit()
     return source, shown
@@ -104,9 +106,10 @@ def update_source(source, changes, actor=SYSTEM):
     after = describe(source)
     old = {k: before[k] for k in after if before[k] != after[k]}
     if old:
-        record(actor, Action.INBOUND_SOURCE_UPDATE, f"changed {', '.join(k.replace('_', ' ') for k in old)} of inbound "
-               f"source {source.name}", target_type="inbound_source", target_ids=[source.id], before=old,
-               after={k: after[k] for k in old})
+        summary = _l("changed %(fields)s of inbound source %(name)s",
+                     fields=", ".join(k.replace("_", " ") for k in old), name=source.name)
+        record(actor, Action.INBOUND_SOURCE_UPDATE, summary, target_type="inbound_source", target_ids=[source.id],
+               before=old, after={k: after[k] for k in old})
     db.session.commit()
     if state is not None:
         source = set_source_state(source, state, reason, actor)
@@ -126,8 +129,10 @@ def rotate_source_secret(source, *, new_secret=None, grace_hours=None, grace_sec
     now = utcnow()
     retired = rotation.retire_current(source, grace, now)
     source.secret_encrypted, source.secret_created_at, source.retired_secrets = crypto.encrypt(secret), now, retired
+    summary = _l("rotated the secret of inbound source %(name)s; the old one verifies for %(grace)s s",
+                 name=source.name, grace=grace)
     record(actor, Action.INBOUND_SOURCE_ROTATE_SECRET,
-           f"rotated the secret of inbound source {source.name}; the old one verifies for {grace} s",
+           summary,
            target_type="inbound_source", target_ids=[source.id],
            after={"grace_seconds": grace, "secrets_verifying": 1 + len(retired)})
     db.session.commit()
@@ -155,8 +160,7 @@ def set_source_state(source, state, reason=None, actor=SYSTEM):
         from app.inbound.processing import wake_source  # late: processing imports the task machinery
 
         wake_source(db.session, source.id)  # enqueues the held events once this commits
-    because = f": {reason}" if reason else ""
-    record(actor, STATE_ACTIONS[state], f"{state.value} inbound source {source.name}{because}",
+    record(actor, STATE_ACTIONS[state], state_change(state, _l("inbound source %(name)s", name=source.name), reason),
            target_type="inbound_source", target_ids=[source.id], before=before,
            after={"state": state.value, "state_reason": reason})
     db.session.commit()
@@ -173,7 +177,8 @@ def delete_source(source, actor=SYSTEM, *, force=False):
     if waiting and not force:
         raise IllegalTransition(_l("inbound source %(source)s has %(waiting)s events waiting to be processed; pause "
                                    "it and let them finish, or delete with force", source=source.name, waiting=waiting))
-    record(actor, Action.INBOUND_SOURCE_DELETE, f"deleted inbound source {source.name} and its {events} events",
+    summary = _l("deleted inbound source %(name)s and its %(events)s events", name=source.name, events=events)
+    record(actor, Action.INBOUND_SOURCE_DELETE, summary,
            target_type="inbound_source", target_ids=[source.id], before={**describe(source), "events": events})
     # Events, attempts and handles go by ON DELETE CASCADE; counts and rejections are kept by name.
     db.session.execute(delete(InboundSource).where(InboundSource.id == source.id))

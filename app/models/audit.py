@@ -20,7 +20,11 @@ class AuditEntry(db.Model):
     target_type: Mapped[str | None] = mapped_column(String(32))
     #: The ids acted on (at most a few thousand; a filter-wide job records its filter instead).
     target_ids: Mapped[list | None] = mapped_column(JSON)
+    #: In English, with the values of the moment: what the API, the CLI and exports read.
     summary: Mapped[str] = mapped_column(String(1000))
+    #: The same summary as its message and values apart ({"msgid", "values"}, app.stored_text), so the audit log
+    #: shows it in the reader's language; None on entries written before it was kept.
+    summary_message: Mapped[dict | None] = mapped_column(JSON)
     before: Mapped[dict | None] = mapped_column(JSON)
     after: Mapped[dict | None] = mapped_column(JSON)
     ip: Mapped[str | None] = mapped_column(String(64))

@@ -38,8 +38,11 @@ class BulkJob(db.Model):
     total: Mapped[int] = mapped_column(Integer, default=0)
     done: Mapped[int] = mapped_column(Integer, default=0)
     changed: Mapped[int] = mapped_column(Integer, default=0)
-    #: Reason -> how many rows were skipped for it.
+    #: Reason -> how many rows were skipped for it (the reason in English: what scripts read).
     skipped: Mapped[dict] = mapped_column(JSON, default=dict)
+    #: Reason (as in skipped) -> its message and values apart (app.stored_text), so the job's page says it in the
+    #: reader's language; None on jobs from before.
+    skipped_messages: Mapped[dict | None] = mapped_column(JSON)
     #: The last delivery id handled, so a restarted job carries on where it stopped.
     cursor: Mapped[str | None] = mapped_column(String(32))
     error: Mapped[str | None] = mapped_column(Text)

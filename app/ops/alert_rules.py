@@ -16,6 +16,7 @@ from datetime import timedelta
 from urllib.parse import urlencode
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 
 from app.audit import SYSTEM, Action, record
@@ -173,7 +174,9 @@ def _change(rule, finding, state, now, send_after_commit=True):
     if rule.on_change:
         rule.on_change(finding)
     action = Action.ALERT_FIRED if finding.firing else Action.ALERT_RECOVERED
-    record(SYSTEM, action, f"{rule.title} {kind}: {finding.summary}", target_type="alert",
+    summary = (_l("%(rule)s fired: %(summary)s", rule=rule.title, summary=finding.summary) if finding.firing
+               else _l("%(rule)s recovered: %(summary)s", rule=rule.title, summary=finding.summary))
+    record(SYSTEM, action, summary, target_type="alert",
            target_ids=[state.key], after={"rule": rule.name, "subject": finding.subject, "link": link})
     if send_after_commit:
         rule_alert_after_commit(db.session, state.key, kind, link)

@@ -3,10 +3,10 @@
 from datetime import datetime, time, timedelta
 
 from flask import current_app
-from flask_babel import force_locale, gettext
+from flask_babel import gettext
 from sqlalchemy import func, select
 
-from app.alerts import send_email
+from app.alerts import email_in_their_language
 from app.extensions import db
 from app.models import AttemptTrigger, Delivery, DeliveryAttempt, DeliveryStatus, Endpoint, utcnow
 from app.staff.settings import get_setting
@@ -76,8 +76,7 @@ def send_digest(day=None):
     digest = build_digest(day)
     to = get_setting("digest_email_to") or get_setting("alert_email_to")
     if to and current_app.config["SMTP_HOST"]:
-        with force_locale(current_app.config["ALERT_EMAIL_LANGUAGE"]):
-            subject, text = gettext("[Hookyard] Daily digest for %(day)s", day=digest["day"]), digest_text(digest)
-        send_email(to, subject, text)
+        email_in_their_language(to, lambda: (gettext("[Hookyard] Daily digest for %(day)s", day=digest["day"]),
+                                             digest_text(digest)))
         return {"sent_to": len(to), "day": digest["day"], "deliveries": digest["deliveries"]}
     return {"sent_to": 0, "day": digest["day"], "reason": "no recipients or no SMTP_HOST"}

@@ -89,7 +89,7 @@ def send_now(key, kind, link):
         channels = alerts.notify(subject, text, body)
     except Exception as exc:  # noqa: BLE001  an unreachable channel must not stop the watch
         channels = [f"failed: {type(exc).__name__}"]
-    record(SYSTEM, Action.ALERT_SENT, f"{subject} (sent by {', '.join(channels) or 'no channel configured'})",
+    record(SYSTEM, Action.ALERT_SENT, alerts.sent_by(subject, channels),
            target_type="alert", target_ids=[key], after={"channels": channels})
     db.session.commit()
 

@@ -1,6 +1,8 @@
 """What a portal link lets a partner do, each through the operation staff use, under the same caps and cooldowns,
 audited with the partner (portal:<link id>) as the actor. Every action checks the link's capability and scope."""
 
+from flask_babel import lazy_gettext as _l
+
 from app.audit import Action, record
 from app.credentials import crypto
 from app.delivery.endpoints import actions as endpoint_actions
@@ -61,7 +63,7 @@ def reveal_secret(link, endpoint_id, ip=None):
     _need(link, "secret")
     row = scope.endpoint(link, endpoint_id)
     secret = crypto.decrypt(row.secret_encrypted)
-    record(partner_actor(link, ip), Action.PORTAL_SECRET_VIEW, f"read the signing secret of {row.url}",
+    record(partner_actor(link, ip), Action.PORTAL_SECRET_VIEW, _l("read the signing secret of %(url)s", url=row.url),
            target_type="endpoint", target_ids=[row.id])
     db.session.commit()
     return secret

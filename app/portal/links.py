@@ -77,7 +77,8 @@ def create_link(endpoint_ids, capabilities, expires_in, *, actor, audit=True):
     db.session.add(row)
     db.session.flush()
     if audit:
-        record(actor, Action.PORTAL_LINK_CREATE, f"created portal link {row.id} to {', '.join(ids)}",
+        summary = _l("created portal link %(link)s to %(endpoints)s", link=row.id, endpoints=", ".join(ids))
+        record(actor, Action.PORTAL_LINK_CREATE, summary,
                target_type="portal_link", target_ids=[row.id],
                after={"endpoint_ids": ids, "capabilities": caps, "expires_at": row.expires_at.isoformat()})
     db.session.commit()
@@ -102,7 +103,8 @@ def revoke_link(link_id, *, actor):
         update(PortalLink).where(PortalLink.id == row.id, PortalLink.revoked_at.is_(None))
         .values(revoked_at=utcnow(), revoked_by=actor.name).execution_options(synchronize_session=False)).rowcount
     if changed:
-        record(actor, Action.PORTAL_LINK_REVOKE, f"revoked portal link {row.id}", target_type="portal_link",
+        summary = _l("revoked portal link %(link)s", link=row.id)
+        record(actor, Action.PORTAL_LINK_REVOKE, summary, target_type="portal_link",
                target_ids=[row.id])
     db.session.commit()
     db.session.refresh(row)
@@ -128,7 +130,8 @@ def open_link(token, ip=None):
     if not is_live(row):
         return None
     row.last_opened_at = utcnow()
-    record(partner_actor(row, ip), Action.PORTAL_OPEN, f"opened portal link {row.id}", target_type="portal_link",
+    summary = _l("opened portal link %(link)s", link=row.id)
+    record(partner_actor(row, ip), Action.PORTAL_OPEN, summary, target_type="portal_link",
            target_ids=[row.id])
     db.session.commit()
     return row

@@ -7,6 +7,7 @@ The alert that staff get is sent once per change of state (app.alerts); this fol
 from datetime import timedelta
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, update
 
 from app.alerts import HEADLINES, send_email
@@ -68,8 +69,9 @@ def email_partner(kind, endpoint_id, reason):
         db.session.execute(update(Endpoint).where(Endpoint.id == endpoint.id).values(partner_emailed_at=previous))
         db.session.commit()
         raise
-    record(SYSTEM, Action.PORTAL_PARTNER_EMAIL, f"emailed the partner of {endpoint.url} ({kind}) view-only portal "
-           f"link {link.id}", target_type="endpoint", target_ids=[endpoint.id],
+    summary = _l("emailed the partner of %(url)s (%(kind)s) view-only portal link %(link)s", url=endpoint.url,
+                 kind=kind, link=link.id)
+    record(SYSTEM, Action.PORTAL_PARTNER_EMAIL, summary, target_type="endpoint", target_ids=[endpoint.id],
            after={"kind": kind, "to": endpoint.partner_email, "portal_link_id": link.id})
     db.session.commit()
     return "sent"

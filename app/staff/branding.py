@@ -65,7 +65,9 @@ def set_logo(data, *, actor):
     row.content_type, row.data, row.size_bytes = content_type, data, len(data)
     row.digest, row.uploaded_by = hashlib.sha256(data).hexdigest(), actor.name
     db.session.add(row)
-    record(actor, Action.SHOP_LOGO_UPDATE, f"uploaded the shop's logo ({content_type}, {len(data)} bytes)",
+    summary = _l("uploaded the shop's logo (%(content_type)s, %(size)s bytes)", content_type=content_type,
+                 size=len(data))
+    record(actor, Action.SHOP_LOGO_UPDATE, summary,
            target_type="shop_logo", target_ids=[LOGO_ID], before=before, after=_facts(row))
     db.session.commit()
     return row
@@ -76,7 +78,7 @@ def remove_logo(*, actor):
     row = db.session.get(ShopLogo, LOGO_ID)
     if row is None:
         raise InvalidInput(_l("there is no logo to remove"), field="logo")
-    record(actor, Action.SHOP_LOGO_REMOVE, "removed the shop's logo", target_type="shop_logo", target_ids=[LOGO_ID],
+    record(actor, Action.SHOP_LOGO_REMOVE, _l("removed the shop's logo"), target_type="shop_logo", target_ids=[LOGO_ID],
            before=_facts(row))
     db.session.delete(row)
     db.session.commit()

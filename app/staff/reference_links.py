@@ -135,7 +135,8 @@ def add_reference_link(name, *, url_template, event_type_pattern=None, value_pat
                         url_template=url_template, created_by=actor.name)
     db.session.add(row)
     db.session.flush()
-    record(actor, Action.REFERENCE_LINK_CREATE, f"reference link {name} added", target_type="reference_link",
+    summary = _l("reference link %(name)s added", name=name)
+    record(actor, Action.REFERENCE_LINK_CREATE, summary, target_type="reference_link",
            target_ids=[row.id], after=_definition(row))
     db.session.commit()
     g.pop("hookyard_reference_links", None)
@@ -145,7 +146,8 @@ def add_reference_link(name, *, url_template, event_type_pattern=None, value_pat
 def delete_reference_link(link_id, *, actor):
     """Remove a reference link; audited."""
     row = get_or_not_found(ReferenceLink, link_id, f"no reference link {link_id}")
-    record(actor, Action.REFERENCE_LINK_DELETE, f"reference link {row.name} removed", target_type="reference_link",
+    summary = _l("reference link %(name)s removed", name=row.name)
+    record(actor, Action.REFERENCE_LINK_DELETE, summary, target_type="reference_link",
            target_ids=[row.id], before=_definition(row))
     db.session.delete(row)
     db.session.commit()

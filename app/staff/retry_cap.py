@@ -95,8 +95,8 @@ def lift_retry_cap(user_id, hours, *, actor):
                               max_hours=format(MAX_LIFT.total_seconds() / 3600, "g")), field="hours")
     before = user.retry_cap_lifted_until
     user.retry_cap_lifted_until = utcnow() + timedelta(hours=hours) if hours else None
-    summary = (f"lifted the retry cap of {user.email} for {hours:g} h" if hours
-               else f"restored the retry cap of {user.email}")
+    summary = (_l("lifted the retry cap of %(email)s for %(hours)s h", email=user.email, hours=format(hours, "g"))
+               if hours else _l("restored the retry cap of %(email)s", email=user.email))
     record(actor, Action.USER_LIFT_CAP, summary, target_type="user", target_ids=[user.id],
            before={"retry_cap_lifted_until": before.isoformat() if before else None},
            after={"retry_cap_lifted_until": user.retry_cap_lifted_until.isoformat() if hours else None})

@@ -158,7 +158,8 @@ def _store(definition, row, value, actor):
     row = row or Setting(key=key)
     row.value, row.updated_by = value, actor.name
     db.session.add(row)
-    record(actor, Action.SETTING_UPDATE, f"{key}: {definition.display(before)} -> {definition.display(value)}",
+    record(actor, Action.SETTING_UPDATE, _l("%(key)s: %(before)s -> %(after)s", key=key,
+                                          before=definition.display(before), after=definition.display(value)),
            target_type="setting", target_ids=[key], before={key: before}, after={key: value})
 
 

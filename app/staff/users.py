@@ -47,7 +47,8 @@ def create_user(email, role="viewer", password=None, *, actor=SYSTEM):
                 password_hash=generate_password_hash(_check_password(password or generated)))
     db.session.add(user)
     db.session.flush()
-    record(actor, Action.USER_CREATE, f"created {email} as {user.role.value}", target_type="user",
+    summary = _l("created %(email)s as %(role)s", email=email, role=user.role.value)
+    record(actor, Action.USER_CREATE, summary, target_type="user",
            target_ids=[user.id], after={"email": email, "role": user.role.value, "active": True})
     db.session.commit()
     return user, generated
@@ -59,11 +60,11 @@ def authenticate(email, password, ip=None):
     user = db.session.scalar(select(User).where(User.email == email))
     valid = check_password_hash(user.password_hash if user else _DUMMY_HASH, password or "")
     if not (user and valid and user.active):
-        record(Actor(email or "(blank)", ip), Action.LOGIN_FAILED, "sign-in refused", target_type="user")
+        record(Actor(email or "(blank)", ip), Action.LOGIN_FAILED, _l("sign-in refused"), target_type="user")
         db.session.commit()
         return None
     user.last_login_at = utcnow()
-    record(Actor(email, ip), Action.LOGIN, "signed in", target_type="user", target_ids=[user.id])
+    record(Actor(email, ip), Action.LOGIN, _l("signed in"), target_type="user", target_ids=[user.id])
     db.session.commit()
     return user
 
@@ -73,7 +74,8 @@ def change_password(user, new_password, *, actor):
     user.password_hash = generate_password_hash(_check_password(new_password))
     user.must_change_password = False
     ended = end_user_sessions(user.id, "password changed")
-    record(actor, Action.USER_PASSWORD, f"password changed for {user.email}; {ended} sessions ended",
+    summary = _l("password changed for %(email)s; %(ended)s sessions ended", email=user.email, ended=ended)
+    record(actor, Action.USER_PASSWORD, summary,
            target_type="user", target_ids=[user.id])
     db.session.commit()
 
@@ -92,7 +94,8 @@ def update_user(user_id, *, actor, role=None, active=None):
     after = {"role": user.role.value, "active": user.active}
     if after != before:  # what the person may do changed: their sessions end, they sign in again
         end_user_sessions(user.id, "deactivated" if not user.active else "role changed")
-    record(actor, Action.USER_UPDATE, f"updated {user.email}", target_type="user", target_ids=[user.id],
+    summary = _l("updated %(email)s", email=user.email)
+    record(actor, Action.USER_UPDATE, summary, target_type="user", target_ids=[user.id],
            before=before, after=after)
     db.session.commit()
     return user
@@ -128,7 +131,8 @@ def reset_password(email, *, actor):
     password = secrets.token_urlsafe(12)
     user.password_hash = generate_password_hash(password)
     user.must_change_password = True
-    record(actor, Action.USER_PASSWORD_RESET, f"one-time password set for {email}", target_type="user",
+    summary = _l("one-time password set for %(email)s", email=email)
+    record(actor, Action.USER_PASSWORD_RESET, summary, target_type="user",
            target_ids=[user.id])
     db.session.commit()
     return password
@@ -159,7 +163,9 @@ def set_locale(user, locale, *, actor):
     locale = check_locale(locale)
     before = user.locale
     user.locale = locale
-    record(actor, Action.USER_LOCALE, f"language of {user.email}: {before or 'browser'} -> {locale or 'browser'}",
+    summary = _l("language of %(email)s: %(before)s -> %(after)s", email=user.email, before=before or _l("browser"),
+                 after=locale or _l("browser"))
+    record(actor, Action.USER_LOCALE, summary,
            target_type="user", target_ids=[user.id], before={"locale": before}, after={"locale": locale})
     db.session.commit()
     return user
@@ -175,7 +181,8 @@ def set_time_zone(user, zone, *, actor):
                            field="time_zone")
     before = user.time_zone
     user.time_zone = zone
-    record(actor, Action.USER_TIME_ZONE, f"time zone of {user.email}: {before} -> {zone}", target_type="user",
+    summary = _l("time zone of %(email)s: %(before)s -> %(after)s", email=user.email, before=before, after=zone)
+    record(actor, Action.USER_TIME_ZONE, summary, target_type="user",
            target_ids=[user.id], before={"time_zone": before}, after={"time_zone": zone})
     db.session.commit()
     return user

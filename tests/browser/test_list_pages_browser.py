@@ -4,6 +4,7 @@ and audit targets that are links to what they name."""
 import re
 
 import pytest
+from flask_babel import lazy_gettext as _l
 from playwright.sync_api import expect
 
 from app.audit import SYSTEM, Action, record
@@ -28,7 +29,8 @@ def test_the_model_lists_read_like_the_console(app, new_page, sign_in, make_endp
     for n in range(25):
         send(app, payload={"order": n}, reference=f"#60{n:02}")
     with app.app_context():
-        record(SYSTEM, Action.ALERT_FIRED, "Backlog fired: 30 pending", target_type="alert",
+        record(SYSTEM, Action.ALERT_FIRED, _l("%(rule)s fired: %(summary)s", rule="Backlog", summary="30 pending"),
+               target_type="alert",
                target_ids=["rule:backlog"], after={"rule": "backlog", "link": "/admin/?status=pending"})
         db.session.commit()
     page = new_page(*LOOKS[0])

@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from flask_babel import lazy_gettext as _l
 from playwright.sync_api import expect
 
 from app.audit import SYSTEM, record
@@ -22,8 +23,9 @@ def seed_system(app):
             db.session.add(WorkerHeartbeat(id=f"worker.1:{pid}:1", host="worker.1", pid=pid, version=version,
                                            threads=8, queues=["alerts", "jobs", "webhooks"],
                                            started_at=now - timedelta(hours=3), last_seen_at=now))
-        record(SYSTEM, "alert.fired", "Success rate fired: Endpoint Warehouse: 62.5 % of 40 attempts succeeded in "
-               "the last 60 min (alert under 90 %, from 20 attempts)", target_type="alert",
+        record(SYSTEM, "alert.fired", _l("%(rule)s fired: %(summary)s", rule="Success rate",
+                                         summary="Endpoint Warehouse: 62.5 % of 40 attempts succeeded in the last 60 "
+                                                 "min (alert under 90 %, from 20 attempts)"), target_type="alert",
                after={"link": "/admin/?endpoint_id=ep_1&status=failed"})
         db.session.commit()
         run_if_due(PeriodicJob("snapshot", take_snapshot))

@@ -4,7 +4,8 @@ English (a log and a machine read them)."""
 import json
 from email.header import decode_header, make_header
 
-from app.alerts import send_alert
+from app.alerts import send_alert, send_test_alert
+from app.audit import Actor
 from app.extensions import db
 from app.models import AuditEntry, utcnow
 from app.ops.digest import send_digest
@@ -45,3 +46,29 @@ def test_english_is_the_default(app, make_endpoint, alerts):
     with app.app_context():
         send_alert("failing", endpoint.id, "5 attempts in a row failed")
     assert smtp.messages[0]["Subject"] == "[Hookyard] Endpoint Kho is failing"
+
+
+def test_a_member_of_staff_who_chose_a_language_gets_alerts_and_digests_in_it(app, make_endpoint, alerts):
+    from tests.support.staff import make_user
+
+    _, smtp = alerts
+    app.config.update(ALERT_EMAIL_TO=["ops@example.com", "Operator@Example.com"])
+    make_user(app, "operator")
+    with app.app_context():
+        from app.models import User
+
+        db.session.query(User).filter_by(email="operator@example.com").one().locale = "vi"
+        db.session.commit()
+    endpoint = make_endpoint(name="Kho")
+    with app.app_context():
+        assert send_alert("failing", endpoint.id, "5 attempts in a row failed") == ["webhook", "email"]
+        assert send_digest(utcnow().date())["sent_to"] == 2
+        send_test_alert(Actor("admin@example.com"))
+    sent = {(mail["To"], subject(mail)) for mail in smtp.messages}
+    day = utcnow().date().isoformat()
+    assert sent == {("ops@example.com", "[Hookyard] Endpoint Kho is failing"),
+                    ("Operator@Example.com", "[Hookyard] Endpoint Kho đang lỗi"),
+                    ("ops@example.com", f"[Hookyard] Daily digest for {day}"),
+                    ("Operator@Example.com", f"[Hookyard] Báo cáo hằng ngày cho {day}"),
+                    ("ops@example.com", "[Hookyard] Test alert"),
+                    ("Operator@Example.com", "[Hookyard] Cảnh báo thử")}

@@ -47,10 +47,13 @@ def test_api_system_reports_workers_queues_runs_and_versions(app, client, auth):
 
 
 def test_alert_history_shows_on_the_system_page(app, client, staff):
+    from flask_babel import lazy_gettext as _l
+
     from app.audit import SYSTEM, record
 
     with app.app_context():
-        record(SYSTEM, "alert.fired", "Backlog fired: the oldest pending delivery is 20 min overdue",
+        record(SYSTEM, "alert.fired", _l("%(rule)s fired: %(summary)s", rule="Backlog",
+                                         summary="the oldest pending delivery is 20 min overdue"),
                target_type="alert", after={"link": "/admin/?status=pending"})
         db.session.commit()
     staff("viewer")

@@ -30,6 +30,7 @@ from app.inbound import actions, queries
 from app.models import InboundEvent, InboundSource, InboundStatus, Role, utcnow
 from app.staff.retry_cap import retry_allowance
 from app.staff.settings import get_setting
+from app.work.results import reason_text
 
 #: The quick status tabs, in order: (key, query-string arguments).
 TABS = (("all", {}), *((s.value, {"status": s.value}) for s in (
@@ -61,7 +62,8 @@ def replay_blocked(event, allowance, cooldown_seconds, now):
                  time=f"{allowance.free_at:%H:%M}")
     since = now - timedelta(seconds=cooldown_seconds) if cooldown_seconds else None
     reason = actions.replay_refusal(event, event.source.state, since)
-    return reason[0].upper() + reason[1:] if reason else None
+    text = str(reason_text(reason)) if reason else None
+    return text[0].upper() + text[1:] if text else None
 
 
 def _answer(view, event_id):

@@ -14,6 +14,7 @@ from app.delivery.queries import DeliveryFilter, count_deliveries
 from app.errors import InvalidInput
 from app.extensions import db
 from app.models import BulkJob, Endpoint, Role
+from app.stored_text import shown_or
 
 
 def job_json(job):
@@ -23,6 +24,11 @@ def job_json(job):
         "skipped": job.skipped or {}, "error": job.error,
         "finished_at": job.finished_at.isoformat() if job.finished_at else None,
     }
+
+
+def job_skip_reason(job, reason):
+    """Why a job skipped some rows, in the reader's language (as stored, in English, on a job from before)."""
+    return shown_or((job.skipped_messages or {}).get(reason), reason)
 
 
 class JobView(StaffView):

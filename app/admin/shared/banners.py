@@ -9,6 +9,7 @@ from datetime import timedelta
 from urllib.parse import urlencode
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
 from markupsafe import Markup, escape
@@ -107,6 +108,7 @@ def staff_summary():
 def hide_summary(user, actor):
     """Fold the summary away for HIDE_FOR for this person (it comes back by itself)."""
     user.banners_hidden_until = utcnow() + HIDE_FOR
-    record(actor, Action.USER_HIDE_BANNER, f"folded the summary banner away for {HIDE_FOR}", target_type="user",
+    summary = _l("folded the summary banner away for %(hours)s h", hours=format(HIDE_FOR.total_seconds() / 3600, "g"))
+    record(actor, Action.USER_HIDE_BANNER, summary, target_type="user",
            target_ids=[user.id])
     db.session.commit()

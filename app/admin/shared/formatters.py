@@ -6,25 +6,18 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask_babel import format_timedelta
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup, escape
 
 from app.delivery.attempt import storable
 from app.models import utcnow
 from app.staff.reference_links import link_for
+from app.status_words import STATUS_LABELS
 
 #: Bootstrap badge colour per delivery status and per inbound event status.
 STATUS_BADGES = {
     "pending": "warning", "sending": "info", "succeeded": "success", "failed": "danger", "cancelled": "secondary",
     "received": "warning", "processing": "info", "processed": "success", "ignored": "secondary",
-}
-#: What each status (and each status tab) is called on a page (the badge's data-status keeps the value).
-STATUS_LABELS = {
-    "pending": _l("pending"), "sending": _l("sending"), "succeeded": _l("succeeded"), "failed": _l("failed"),
-    "cancelled": _l("cancelled"), "received": _l("received"), "processing": _l("processing"),
-    "processed": _l("processed"), "ignored": _l("ignored"), "enabled": _l("enabled"), "paused": _l("paused"),
-    "disabled": _l("disabled"), "all": _l("all"), "scheduled": _l("scheduled"), "resolved": _l("resolved"),
 }
 #: Units for durations in words, largest first (translated where shown).
 _UNITS = ((86400, "d"), (3600, "h"), (60, "min"), (1, "s"))

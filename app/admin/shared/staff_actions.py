@@ -4,7 +4,6 @@ checked by the route (app.admin.shared.posting.staff_post, or the monitor's acti
 
 from flask import flash
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from app.admin.shared.posting import done_or_flashed
 from app.audit import Action
@@ -22,29 +21,12 @@ from app.models import AttemptTrigger
 from app.staff.retry_cap import LimitReached, check_retry_cap
 from app.staff.settings import get_setting
 
-#: The verbs and nouns of an outcome's summary, in the page's language (skip reasons come from the services).
-VERBS = {"retried": _l("retried"), "replayed": _l("replayed"), "cancelled": _l("cancelled"),
-         "resolved": _l("resolved"), "sent": _l("sent"), "marked processed": _l("marked processed")}
-NOUNS = {"delivery": _l("delivery"), "deliveries": _l("deliveries"), "inbound event": _l("inbound event"),
-         "inbound events": _l("inbound events")}
-
-
-def summary(outcome, verb):
-    """Describe an outcome in one sentence in the page's language: "Retried 3 deliveries; skipped 1 (...)"."""
-    noun = outcome.NOUN[0] if len(outcome.changed) == 1 else outcome.NOUN[1]
-    text = _("%(verb)s %(count)s %(noun)s", verb=VERBS.get(verb, verb), count=len(outcome.changed),
-             noun=NOUNS.get(noun, noun))
-    if outcome.skipped:
-        reasons = "; ".join(f"{n} {reason}" for reason, n in outcome.skipped_by_reason().items())
-        text += _("; skipped %(count)s (%(reasons)s)", count=len(outcome.skipped), reasons=reasons)
-    return text
-
 
 def report(outcome, verb):
     """Flash what an action did: success when it changed every row, a warning when it skipped some, an error when
     it changed none."""
     category = "success" if outcome.changed and not outcome.skipped else "warning"
-    text = summary(outcome, verb)
+    text = str(outcome.summary(verb))  # in the page's language, skip reasons too
     flash(text[:1].upper() + text[1:] + ".", category if outcome.changed else "error")
 
 

@@ -8,6 +8,7 @@ from markupsafe import Markup
 
 from app.admin.shared import formatters as fmt
 from app.admin.shared.base import StaffModelView
+from app.audit import shown_summary
 from app.models import AuditEntry, Role
 
 #: Where an audit entry's target ids lead, by target type: (endpoint, its id argument, or None for a list page that
@@ -51,6 +52,7 @@ class AuditView(StaffModelView):
     column_formatters = {
         "at": fmt.field("at", fmt.time_cell),
         "target_ids": _targets,
+        "summary": lambda view, context, entry, name: shown_summary(entry),  # in the reader's language
     }
     column_labels = {"at": _l("At"), "target_type": _l("Target"), "target_ids": _l("Targets"), "ip": _l("From"),
                      "payload_purged_at": _l("Payload purged by retention"), "actor": _l("Actor"),

@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, or_, select, update
 
 from app.audit import SYSTEM, Action, record
@@ -93,7 +94,7 @@ def _disable(endpoint_id, reason, now, operational_endpoint=False):
     db.session.execute(update(Endpoint).where(Endpoint.id == endpoint_id).values(
         state=EndpointState.DISABLED, state_reason=reason, state_changed_at=now, state_changed_by=SYSTEM.name,
         alerted="disabled").execution_options(synchronize_session=False))
-    record(SYSTEM, Action.ENDPOINT_AUTO_DISABLE, f"disabled: {reason}; its pending deliveries wait",
+    record(SYSTEM, Action.ENDPOINT_AUTO_DISABLE, _l("disabled: %(reason)s; its pending deliveries wait", reason=reason),
            target_type="endpoint", target_ids=[endpoint_id], before={"state": "enabled"},
            after={"state": "disabled", "state_reason": reason})
     _announce("disabled", endpoint_id, reason, operational_endpoint)

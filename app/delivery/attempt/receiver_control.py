@@ -9,6 +9,7 @@ the transaction that records the attempt.
 
 from dataclasses import replace
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import update
 
 from app.audit import Action, Actor, record
@@ -47,7 +48,7 @@ def _pause(endpoint_id, now):
              state_changed_by=RECEIVER.name, alerted="paused").execution_options(synchronize_session=False)).rowcount
     if not paused:
         return
-    record(RECEIVER, Action.ENDPOINT_PAUSE, f"paused: {PAUSE_REASON}; its pending deliveries wait",
+    record(RECEIVER, Action.ENDPOINT_PAUSE, _l("paused: %(reason)s; its pending deliveries wait", reason=PAUSE_REASON),
            target_type="endpoint", target_ids=[endpoint_id], before={"state": "enabled"},
            after={"state": "paused", "state_reason": PAUSE_REASON})
     alert_after_commit(db.session, "paused", endpoint_id, PAUSE_REASON)

@@ -8,6 +8,7 @@ A resend of a resend settles every failed ancestor up the chain (at most MAX_CHA
 
 import re
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
 from app.audit import SYSTEM, Action, record
@@ -52,6 +53,7 @@ def _settle(delivery_id, endpoint_id, message_ids):
         .returning(Delivery.id)
         .execution_options(synchronize_session=False)).all()
     if settled:
-        record(SYSTEM, Action.DELIVERIES_SUPERSEDED, f"resolved {len(settled)} failed delivery(ies): "
-               f"superseded by {delivery_id}, a resend that succeeded", target_type="delivery",
+        summary = _l("resolved %(count)s failed delivery(ies): superseded by %(delivery)s, a resend that succeeded",
+                     count=len(settled), delivery=delivery_id)
+        record(SYSTEM, Action.DELIVERIES_SUPERSEDED, summary, target_type="delivery",
                target_ids=[*settled, delivery_id], after={"superseded_by": delivery_id})

@@ -1,5 +1,7 @@
 """One-click actions on an endpoint: send a test event now, recover its failed deliveries since a time."""
 
+from flask_babel import lazy_gettext as _l
+
 from app.audit import Action, record
 from app.delivery.endpoints.service import get_endpoint
 from app.delivery.message_rules import encode_payload
@@ -21,7 +23,7 @@ def send_test_event(endpoint_id, *, actor):
                         created_at=now, next_trigger=AttemptTrigger.TEST, next_triggered_by=actor.name)
     db.session.add_all([message, delivery])
     db.session.flush()
-    record(actor, Action.ENDPOINT_TEST, f"sent a test event to {endpoint.url}", target_type="endpoint",
+    record(actor, Action.ENDPOINT_TEST, _l("sent a test event to %(url)s", url=endpoint.url), target_type="endpoint",
            target_ids=[endpoint.id], after={"delivery_id": delivery.id})
     enqueue_after_commit(db.session, delivery.id)
     db.session.commit()

@@ -1,6 +1,8 @@
 """Rotate an endpoint's secret: a new secret signs at once; the old one keeps signing beside it until its grace
 ends (the rule is app.credentials.rotation's, shared with inbound sources)."""
 
+from flask_babel import lazy_gettext as _l
+
 from app.audit import Action, record
 from app.credentials import crypto
 from app.credentials.rotation import check_grace, retire_current
@@ -23,7 +25,7 @@ def rotate_secret(endpoint_id, *, actor, grace_seconds=None):
     endpoint.secret_encrypted, endpoint.secret_created_at, endpoint.retired_secrets = (
         crypto.encrypt(secret), now, retired)
     record(actor, Action.ENDPOINT_ROTATE_SECRET,
-           f"rotated the secret of {endpoint.url}; the old one signs for {grace} s",
+           _l("rotated the secret of %(url)s; the old one signs for %(grace)s s", url=endpoint.url, grace=grace),
            target_type="endpoint", target_ids=[endpoint.id], after={"grace_seconds": grace,
                                                                      "secrets_signing": 1 + len(retired)})
     db.session.commit()

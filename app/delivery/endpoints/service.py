@@ -29,6 +29,7 @@ from app.models import (
 )
 from app.outbox import start_job_after_commit
 from app.staff.settings import get_setting
+from app.status_words import state_change
 from app.text import check_text, has_control
 
 #: Settings a person may change, each with its check.
@@ -146,8 +147,9 @@ def create_endpoint(url, *, actor=SYSTEM, signing_scheme="standard", timeout_sec
     _store(endpoint, clean)
     db.session.add(endpoint)
     db.session.flush()
-    kind = "operational endpoint" if operational else "endpoint"
-    record(actor, Action.ENDPOINT_CREATE, f"created {kind} {endpoint.url}", target_type="endpoint",
+    summary = (_l("created operational endpoint %(url)s", url=endpoint.url) if operational
+               else _l("created endpoint %(url)s", url=endpoint.url))
+    record(actor, Action.ENDPOINT_CREATE, summary, target_type="endpoint",
            target_ids=[endpoint.id], after=describe(endpoint))
     db.session.commit()
     return endpoint, secret
@@ -175,7 +177,8 @@ def update_endpoint(endpoint_id, changes, *, actor):
     old, new = _changed(before, describe(endpoint), replaced)
     if new:
         changed = ", ".join(name.replace("_", " ") for name in new)
-        record(actor, Action.ENDPOINT_UPDATE, f"changed {changed} of {endpoint.url}", target_type="endpoint",
+        record(actor, Action.ENDPOINT_UPDATE, _l("changed %(fields)s of %(url)s", fields=changed, url=endpoint.url),
+               target_type="endpoint",
                target_ids=[endpoint.id], before=old, after=new)
     db.session.commit()
     if state is not None:
@@ -202,8 +205,7 @@ def set_state(endpoint_id, state, *, actor, reason=None):
         endpoint.consecutive_failures, endpoint.breaker_failures = 0, 0
         endpoint.failing_since, endpoint.breaker_open_until = None, None
         start_job_after_commit(db.session, _wake_job(endpoint, actor).id)
-    because = f": {endpoint.state_reason}" if endpoint.state_reason else ""
-    record(actor, STATE_ACTIONS[state], f"{state.value} {endpoint.url}{because}",
+    record(actor, STATE_ACTIONS[state], state_change(state, endpoint.url, endpoint.state_reason),
            target_type="endpoint", target_ids=[endpoint.id], before=before,
            after={"state": state.value, "state_reason": endpoint.state_reason})
     db.session.commit()
@@ -232,8 +234,9 @@ def delete_endpoint(endpoint_id, *, actor, force=False):
             Delivery.endpoint_id == endpoint_id, Delivery.status == DeliveryStatus.PENDING,
         ).values(status=DeliveryStatus.CANCELLED, next_attempt_at=None).execution_options(synchronize_session=False))
     endpoint.deleted_at, endpoint.state = utcnow(), EndpointState.DISABLED
-    cancelled = f", cancelling {waiting} pending" if waiting else ""
-    record(actor, Action.ENDPOINT_DELETE, f"deleted endpoint {endpoint.url}{cancelled}",
+    summary = (_l("deleted endpoint %(url)s, cancelling %(waiting)s pending", url=endpoint.url, waiting=waiting)
+               if waiting else _l("deleted endpoint %(url)s", url=endpoint.url))
+    record(actor, Action.ENDPOINT_DELETE, summary,
            target_type="endpoint", target_ids=[endpoint.id], before=describe(endpoint))
     db.session.commit()
     return waiting

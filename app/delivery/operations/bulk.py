@@ -9,6 +9,7 @@ job's lease), which resumes from the cursor.
 
 from datetime import timedelta
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from app.audit import Action, Actor, record
@@ -17,8 +18,9 @@ from app.delivery.queries import DeliveryFilter, count_deliveries
 from app.extensions import db
 from app.models import AttemptTrigger, BulkJob, Delivery, DeliveryAttempt, DeliveryStatus, JobKind, JobStatus, utcnow
 from app.outbox import enqueue_after_commit, start_job_after_commit
+from app.stored_text import stored
 from app.work.leases import take
-from app.work.results import OperationResult
+from app.work.results import OperationResult, SkipReason
 from app.work.sweep import Step, Sweepable, signal_each
 
 #: Deliveries retried per transaction.
@@ -63,7 +65,9 @@ def start_bulk_retry(flt, *, actor, kind=JobKind.RETRY, audit_action: Action = A
     job = BulkJob(kind=kind, filters=flt.to_args(), requested_by=actor.name, total=total, touched_at=utcnow())
     db.session.add(job)
     db.session.flush()
-    record(actor, audit_action, f"{kind} all {total} failed deliveries matching the filter",
+    summary = (_l("recover all %(total)s failed deliveries matching the filter", total=total) if kind == JobKind.RECOVER
+               else _l("retry all %(total)s failed deliveries matching the filter", total=total))
+    record(actor, audit_action, summary,
            target_type="job", target_ids=[job.id], after={"filters": job.filters, "total": total})
     start_job_after_commit(db.session, job.id)
     db.session.commit()
@@ -99,10 +103,13 @@ def run_bulk_job(job_id, cooldown_seconds=None):
         else:
             outcome = retry_deliveries(batch, trigger=TRIGGERS[job.kind], actor=actor,
                                        cooldown_seconds=cooldown_seconds, audit_action=None)
-        skipped = dict(job.skipped or {})
+        skipped, messages = dict(job.skipped or {}), dict(job.skipped_messages or {})
         for reason, count in outcome.skipped_by_reason().items():
             skipped[reason] = skipped.get(reason, 0) + count
+            if isinstance(reason, SkipReason):
+                messages[reason] = stored(reason.text)
         job.done, job.changed, job.skipped = job.done + len(batch), job.changed + len(outcome.changed), skipped
+        job.skipped_messages = messages
         job.cursor, job.touched_at = batch[-1], utcnow()
         db.session.commit()
     job.status, job.finished_at, job.touched_at = JobStatus.DONE, utcnow(), utcnow()

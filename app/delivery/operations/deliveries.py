@@ -11,13 +11,14 @@ from app.delivery.scheduling import SCHEDULED
 from app.extensions import db
 from app.models import AttemptTrigger, Delivery, DeliveryStatus, Message, utcnow
 from app.outbox import enqueue_after_commit
+from app.status_words import status_word
 from app.text import check_note
-from app.work.results import OperationResult, the_one
+from app.work.results import OperationResult, SkipReason, the_one
 
 #: Reason given for a delivery that does not exist.
-MISSING = "no such delivery"
+MISSING = SkipReason(_l("no such delivery"))
 #: Reason given for a delivery whose payload retention has purged.
-PURGED = "its payload was purged by retention; there is nothing left to send"
+PURGED = SkipReason(_l("its payload was purged by retention; there is nothing left to send"))
 
 
 def _purged():
@@ -40,11 +41,12 @@ def _skip_reasons(ids, changed, rule, cooldown_since=None):
             reasons[delivery_id] = MISSING
         elif cooldown_since and row.manual_retry_at and row.manual_retry_at > cooldown_since:
             minutes = max(round((utcnow() - cooldown_since).total_seconds() / 60), 1)
-            reasons[delivery_id] = f"retried by hand in the last {minutes} min (cooldown)"
+            reasons[delivery_id] = SkipReason(_l("retried by hand in the last %(minutes)s min (cooldown)",
+                                                 minutes=minutes))
         elif row.payload_purged_at is not None:
             reasons[delivery_id] = PURGED
         else:
-            reasons[delivery_id] = f"is {row.status.value}; {rule}"
+            reasons[delivery_id] = SkipReason(_l("is %(status)s; %(rule)s", status=status_word(row.status), rule=rule))
     return reasons
 
 
@@ -58,7 +60,7 @@ def retry_deliveries(ids, *, trigger=AttemptTrigger.MANUAL, actor=None, restart_
     audited as audit_action by actor (pass audit_action=None when the caller audits, as jobs do).
     """
     return _attempt_again(ids, Delivery.RETRYABLE, trigger, actor, audit_action, cooldown_seconds, restart_schedule,
-                          verb="retried", rule="only failed or pending deliveries can be retried")
+                          verb="retried", rule=_l("only failed or pending deliveries can be retried"))
 
 
 def replay_deliveries(ids, *, actor=None, cooldown_seconds=None,
@@ -69,7 +71,7 @@ def replay_deliveries(ids, *, actor=None, cooldown_seconds=None,
     cooldown, audit and enqueueing are those of retry_deliveries.
     """
     return _attempt_again(ids, Delivery.REPLAYABLE, AttemptTrigger.REPLAY, actor, audit_action, cooldown_seconds,
-                          False, verb="replayed", rule="a delivery being sent cannot be replayed")
+                          False, verb="replayed", rule=_l("a delivery being sent cannot be replayed"))
 
 
 def _attempt_again(ids, statuses, trigger, actor, audit_action: Action | None, cooldown_seconds, restart_schedule, *,
@@ -110,7 +112,7 @@ def resolve_deliveries(ids, note, *, actor, audit_action: Action = Action.DELIVE
     note = check_note(note, _l("a resolution"))
     outcome = _change(ids, Delivery.status.in_(Delivery.RESOLVABLE) & Delivery.resolved_at.is_(None),
                       dict(resolved_at=utcnow(), resolved_by=actor.name, resolved_note=note),
-                      "only unresolved failed deliveries can be resolved", "resolved", actor, audit_action,
+                      _l("only unresolved failed deliveries can be resolved"), "resolved", actor, audit_action,
                       after={"note": note})
     _wake_their_keys(outcome.changed)
     db.session.commit()
@@ -123,7 +125,7 @@ def cancel_deliveries(ids, *, actor=None, audit_action: Action = Action.DELIVERI
     outcome = _change(ids, Delivery.cancellable(utcnow()),
                       dict(status=DeliveryStatus.CANCELLED, next_attempt_at=None, next_trigger=None, resume_at=None,
                            lease_token=None, lease_expires_at=None, held_reason=None),
-                      "only pending deliveries, or sending ones whose lease ran out, can be cancelled",
+                      _l("only pending deliveries, or sending ones whose lease ran out, can be cancelled"),
                       "cancelled", actor, audit_action)
     _wake_their_keys(outcome.changed)
     db.session.commit()
@@ -155,7 +157,8 @@ def send_scheduled_now(ids, *, actor=None, audit_action=Action.DELIVERIES_SEND_N
     of their automatic chain; audit, commit, then enqueue."""
     outcome = _change(ids, (Delivery.status == DeliveryStatus.PENDING) & (Delivery.held_reason == SCHEDULED),
                       dict(next_attempt_at=utcnow(), held_reason=None),
-                      "only deliveries waiting for their scheduled time can be sent now", "sent", actor, audit_action)
+                      _l("only deliveries waiting for their scheduled time can be sent now"), "sent", actor,
+                      audit_action)
     for delivery_id in outcome.changed:
         enqueue_after_commit(db.session, delivery_id)
     db.session.commit()
@@ -163,7 +166,8 @@ def send_scheduled_now(ids, *, actor=None, audit_action=Action.DELIVERIES_SEND_N
 
 
 def _one(outcome, delivery_id):
-    return the_one(outcome, delivery_id, lambda row_id: db.session.get(Delivery, row_id), "delivery", MISSING)
+    return the_one(outcome, delivery_id, lambda row_id: db.session.get(Delivery, row_id), OperationResult.NOUN[0],
+                   MISSING)
 
 
 def retry_delivery(delivery_id, *, actor=None, **options):

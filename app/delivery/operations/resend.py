@@ -60,7 +60,9 @@ def resend_delivery(delivery_id, payload, *, actor):
                            field="endpoint")
     _link(message, original.id)
     old, new = json_diff(json.loads(original.payload), payload)
-    record(actor, Action.MESSAGE_RESEND, f"resent {original.id} as {message.id} with {len(new)} change(s)",
+    summary = _l("resent %(original)s as %(message)s with %(count)s change(s)", original=original.id,
+                 message=message.id, count=len(new))
+    record(actor, Action.MESSAGE_RESEND, summary,
            target_type="message", target_ids=[original.id, message.id, *(d.id for d in message.deliveries)],
            before={"payload": old}, after={"payload": new})
     db.session.commit()
@@ -116,7 +118,8 @@ def send_planned(plan, *, actor):
                                   endpoint_ids=plan.endpoint_ids)
         _link(message, item["resent_from_id"])
         sent.append(message)
-    record(actor, Action.MESSAGE_SEND, f"sent {len(sent)} {plan.event_type} message(s) by hand",
+    summary = _l("sent %(count)s %(event_type)s message(s) by hand", count=len(sent), event_type=plan.event_type)
+    record(actor, Action.MESSAGE_SEND, summary,
            target_type="message", target_ids=[m.id for m in sent],
            after={"endpoint_ids": plan.endpoint_ids, "missing_references": plan.missing})
     db.session.commit()
