@@ -247,13 +247,13 @@ def test_a_slot_holds_one_database_connection_at_a_time(app, make_endpoint, rece
     session_held = []
 
     def watched(take):
-        def taken():
+        def taken(*args):
             session_held.append(db.session().in_transaction())
-            return take()
+            return take(*args)
         return taken
 
     monkeypatch.setattr(postgres, "autocommit", watched(postgres.autocommit))  # through SQLAlchemy
-    monkeypatch.setattr(postgres, "checkout", watched(postgres.checkout))  # straight on the driver's connection
+    monkeypatch.setattr(postgres.database, "autocommitted", watched(postgres.database.autocommitted))  # straight
     monkeypatch.setattr(operational, "_wanted", (0.0, frozenset()))  # expired: the first record reads it again
     with app.app_context():
         db.session.execute(text("SELECT 1"))  # the session has read before the claim

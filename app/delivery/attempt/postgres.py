@@ -3,15 +3,16 @@ single-statement form there (claim.py and record.py build it from their one defi
 
 A statement run for every delivery (the record) is also run straight on a pooled psycopg connection (run): compiled
 once, its parameters converted by the same type processors SQLAlchemy would use, without SQLAlchemy's per-execution
-work (its execution context, compiled-cache lookup and result), which cost a worker more than the round trip."""
+work (its execution context, compiled-cache lookup and result), which cost a worker more than the round trip; on a
+connection app.database.autocommitted lends (errors raised as SQLAlchemy's, a lost connection dropped)."""
 
 import collections
 import functools
 
-import psycopg
 from psycopg import pq
 from sqlalchemy import exc as sa_exc
 
+from app import database
 from app.extensions import db
 
 
@@ -87,11 +88,6 @@ def _compiled(statement, dialect):
     return _Compiled(statement, dialect)
 
 
-def checkout():
-    """A pooled connection for a statement run straight (its driver_connection is psycopg's); close() returns it."""
-    return db.engine.raw_connection()
-
-
 def _instrumented(engine):
     """Whether something listens to the engine's statements (a tracer, a test counting them): then statements go
     through SQLAlchemy, so that it sees them."""
@@ -126,27 +122,12 @@ def _execute(statement, params, first_only):
     except Exception as error:  # as SQLAlchemy reports a value its type cannot take
         raise sa_exc.StatementError(f"a parameter could not be converted: {type(error).__name__}", compiled.sql,
                                     None, error, hide_parameters=True) from error
-    pooled = checkout()
-    connection = pooled.driver_connection
-    try:
-        connection.autocommit = True
-        with connection.cursor() as cursor:
-            cursor.execute(compiled.sql, converted)
-            if cursor.pgresult.status != pq.ExecStatus.TUPLES_OK:
-                found = []
-            elif first_only:
-                found = [row] if (row := cursor.fetchone()) is not None else []
-            else:
-                found = cursor.fetchall()
-        connection.autocommit = False  # as the pool handed it out
-    except psycopg.Error as error:
-        broken = connection.closed or connection.broken
-        if not broken:
-            connection.autocommit = False
+    with database.autocommitted(engine) as connection, connection.cursor() as cursor:
+        cursor.execute(compiled.sql, converted)
+        if cursor.pgresult.status != pq.ExecStatus.TUPLES_OK:
+            found = []
+        elif first_only:
+            found = [row] if (row := cursor.fetchone()) is not None else []
         else:
-            pooled.invalidate(error)  # never handed out again
-        raise sa_exc.DBAPIError.instance(compiled.sql, params, error, psycopg.Error, hide_parameters=True,
-                                         connection_invalidated=broken, dialect=engine.dialect) from error
-    finally:
-        pooled.close()  # back to the pool (or gone, when invalidated)
+            found = cursor.fetchall()
     return [compiled.read(values) for values in found]
