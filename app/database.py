@@ -36,14 +36,14 @@ if _WAIT_TIMEOUT is None:  # IMPORTANT: re-check BoundedConnection.wait against 
 
 
 # psycopg converts a query's %(name)s placeholders anew on every execution unless the query is at most 4,096 bytes
-# with at most 50 parameters; the claim (fair.py, ~11 KB, ~70 parameters) and the record of an attempt with the next
-# send's start (record.py, ~50 parameters) are built once and run for every batch or delivery. Raised so that
-# their conversion is cached too (psycopg's cache keeps the 128 queries last used).
+# with at most 50 parameters; the claim (fair.py, ~11 KB, 160 parameters with the values written in it) and the
+# record of an attempt with the next send's start (record.py, ~90 parameters) are built once and run for every
+# batch or delivery. Raised so that their conversion is cached too (psycopg's cache keeps the 128 queries last used).
 try:
     from psycopg import _queries as _psycopg_queries
 
     _psycopg_queries.MAX_CACHED_STATEMENT_LENGTH = max(_psycopg_queries.MAX_CACHED_STATEMENT_LENGTH, 16_384)
-    _psycopg_queries.MAX_CACHED_STATEMENT_PARAMS = max(_psycopg_queries.MAX_CACHED_STATEMENT_PARAMS, 128)
+    _psycopg_queries.MAX_CACHED_STATEMENT_PARAMS = max(_psycopg_queries.MAX_CACHED_STATEMENT_PARAMS, 256)
 except (ImportError, AttributeError):  # another psycopg: its own limits apply, only slower
     pass
 

@@ -114,3 +114,18 @@ def test_a_claim_read_straight_is_the_claim_read_through_sqlalchemy(app, make_en
     assert straight == through
     assert straight["trigger"][1].value == "scheduled" and straight["retry_schedule"][1] == [1, 5]
     assert claimed[0].due_at.tzinfo is not None and type(claimed[0].due_at) is type(claimed[1].due_at)
+
+
+def test_psycopg_keeps_the_conversion_of_the_claim_and_the_record(app):
+    """psycopg converts the placeholders of a longer query, or one with more parameters, anew on every execution
+    (app.database raises its limits): the claim runs for every batch, the record for every delivery."""
+    from psycopg import _queries
+
+    from app.delivery.attempt import fair, record
+
+    with app.app_context():
+        for statement in (fair._statement("postgresql"), record._record_successes_statement(1, True)):
+            compiled = postgres._compiled(statement, db.engine.dialect)
+            parameters = set(compiled.fixed) | set(statement.compile(dialect=db.engine.dialect).binds)
+            assert len(compiled.sql.encode()) <= _queries.MAX_CACHED_STATEMENT_LENGTH
+            assert len(parameters) <= _queries.MAX_CACHED_STATEMENT_PARAMS
