@@ -6,7 +6,8 @@ import psycopg
 import pytest
 import redis as redis_client
 
-from tests.support.processes import ProcessGroup, drop_database, flask, recreate_database, service_env
+from tests.support import databases
+from tests.support.processes import ProcessGroup, flask, service_env
 from tests.support.services import flushed_redis
 
 
@@ -61,15 +62,15 @@ class Deliveries:
 
 @pytest.fixture(scope="module")
 def e2e_database_url(request, postgres_url):
-    """A PostgreSQL database for this module, created fresh and upgraded with the real migrations."""
+    """A PostgreSQL database for this module, empty and upgraded with the real migrations; emptied after."""
     server = postgres_url
     # Named after the test database, so two test runs on one server (two checkouts) never share one.
     base = urlsplit(server).path.lstrip("/") or "hookyard"
     name = f"{base}_e2e_" + request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_")
-    url = recreate_database(server, name)
+    url = databases.empty_database(server, name)
     flask(service_env(url, ""), "db", "upgrade")
     yield url
-    drop_database(server, name)
+    databases.empty_database(server, name)
 
 
 @pytest.fixture
