@@ -17,8 +17,8 @@ SCHEMA = "public"
 
 
 def empty_database(server_url, name):
-    """Make database name on the server of server_url exist and be empty (as CREATE DATABASE leaves it); return its
-    URL. Whoever is still connected to it is disconnected first."""
+    """Make database name on the server of server_url exist and be empty (no table, type, sequence or anything else
+    in it); return its URL. Whoever is still connected to it is disconnected first."""
     url = database_url(server_url, name)
     with psycopg.connect(database_url(server_url, "postgres"), autocommit=True) as server:
         if not server.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
@@ -30,7 +30,7 @@ def empty_database(server_url, name):
         # IMPORTANT: one transaction: nobody connecting meanwhile finds the database without its schema
         with database.transaction():
             database.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
-            database.execute(f"CREATE SCHEMA {SCHEMA} AUTHORIZATION pg_database_owner")
+            database.execute(f"CREATE SCHEMA {SCHEMA}")
             database.execute(f"GRANT USAGE ON SCHEMA {SCHEMA} TO PUBLIC")
     return url
 
