@@ -43,6 +43,14 @@ E2E_TESTS = Path(__file__).parent / "e2e"
 PROCESS_TESTS = Path(__file__).parent / "deploy"
 
 
+def pytest_configure(config):
+    # IMPORTANT: pytest-xdist's loadfile hands out files by how many tests they hold, most first, unless told to keep
+    # the order of the collection: that would undo longest_files_first and leave a one-test file that runs for
+    # minutes (the API contract, the deploy walkthrough) to the end, one process busy while the other waits.
+    if hasattr(config.option, "loadscopereorder"):
+        config.option.loadscopereorder = False
+
+
 def pytest_sessionstart(session):
     for variable in ("TEST_DATABASE_URL", "TEST_REDIS_URL"):
         if os.environ.get(variable):

@@ -4,7 +4,6 @@ import json
 import os
 import subprocess
 import sys
-import uuid
 from contextlib import contextmanager
 from urllib.parse import urlsplit
 
@@ -118,15 +117,14 @@ def test_sqlite_migration_encrypts_header_values_and_masks_them_in_the_audit(tmp
 
 @contextmanager
 def fresh_postgresql_database(server):
-    """A new database on the server, named after the test database (never another project's), dropped after."""
-    from tests.support.processes import database_url, drop_database, recreate_database
+    """An empty database on the server, named after the test database (never another project's), emptied after."""
+    from tests.support.databases import empty_database
 
-    name = f"{urlsplit(server).path.lstrip('/') or 'hookyard'}_migrate_{uuid.uuid4().hex[:8]}"
-    recreate_database(server, name)
+    name = f"{urlsplit(server).path.lstrip('/') or 'hookyard'}_migrate"
     try:
-        yield database_url(server, name)
+        yield empty_database(server, name)
     finally:
-        drop_database(server, name)
+        empty_database(server, name)
 
 
 @pytest.mark.slow

@@ -1,25 +1,23 @@
 """Fixtures for driving the deploy commands as a platform runs them: an empty PostgreSQL database per test,
 a clean Redis db, and child processes killed at the end."""
 
-import itertools
 from urllib.parse import urlsplit
 
 import pytest
 
-from tests.support.processes import ProcessGroup, drop_database, recreate_database, service_env
+from tests.support import databases
+from tests.support.processes import ProcessGroup, service_env
 from tests.support.services import flushed_redis
-
-_numbers = itertools.count()
 
 
 @pytest.fixture
 def empty_database(postgres_url):
-    """A new, empty PostgreSQL database (nothing migrated), dropped after the test; returns its URL."""
+    """An empty PostgreSQL database (nothing migrated), emptied again after the test; returns its URL."""
     server = postgres_url
     # Named after the test database, so two test runs on one server (two checkouts) never share one.
-    name = f"{urlsplit(server).path.lstrip('/') or 'hookyard'}_deploy_{next(_numbers)}"
-    yield recreate_database(server, name)
-    drop_database(server, name)
+    name = f"{urlsplit(server).path.lstrip('/') or 'hookyard'}_deploy"
+    yield databases.empty_database(server, name)
+    databases.empty_database(server, name)
 
 
 @pytest.fixture

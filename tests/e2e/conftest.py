@@ -1,4 +1,4 @@
-"""Fixtures for end-to-end tests: a PostgreSQL database per module, a clean Redis db, child processes."""
+"""Fixtures for end-to-end tests: a migrated PostgreSQL database emptied per test, a clean Redis db, child processes."""
 
 from urllib.parse import urlsplit
 
@@ -6,7 +6,8 @@ import psycopg
 import pytest
 import redis as redis_client
 
-from tests.support.processes import ProcessGroup, drop_database, flask, recreate_database, service_env
+from tests.support import databases
+from tests.support.processes import ProcessGroup, flask, service_env
 from tests.support.services import flushed_redis
 
 
@@ -59,22 +60,23 @@ class Deliveries:
         self._query(f"TRUNCATE {', '.join(tables)} CASCADE")
 
 
-@pytest.fixture(scope="module")
-def e2e_database_url(request, postgres_url):
-    """A PostgreSQL database for this module, created fresh and upgraded with the real migrations."""
+@pytest.fixture(scope="session")
+def e2e_database_url(postgres_url):
+    """A PostgreSQL database for the end-to-end tests, empty and upgraded with the real migrations once per run (each
+    test empties its tables: `database`); emptied after."""
     server = postgres_url
-    # Named after the test database, so two test runs on one server (two checkouts) never share one.
-    base = urlsplit(server).path.lstrip("/") or "hookyard"
-    name = f"{base}_e2e_" + request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_")
-    url = recreate_database(server, name)
+    # Named after the test database (under xdist each process's own), so two test runs on one server (two checkouts)
+    # or two processes of one run never share one.
+    name = f"{urlsplit(server).path.lstrip('/') or 'hookyard'}_e2e"
+    url = databases.empty_database(server, name)
     flask(service_env(url, ""), "db", "upgrade")
     yield url
-    drop_database(server, name)
+    databases.empty_database(server, name)
 
 
 @pytest.fixture
 def database(e2e_database_url):
-    """The module's database, emptied before each test."""
+    """The end-to-end database, its tables emptied before each test."""
     deliveries = Deliveries(e2e_database_url)
     deliveries.truncate()
     return deliveries

@@ -13,7 +13,6 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 from urllib.request import urlopen
 
 # The Fernet key children get when they are not in embedded mode is the one TestConfig uses.
@@ -284,27 +283,3 @@ class ProcessGroup:
         """Kill every process started, newest first."""
         for process in reversed(self.started):
             process.close()
-
-
-def database_url(server_url, name):
-    """Return server_url (any database on the server) pointing at database name instead."""
-    return urlunsplit(urlsplit(server_url)._replace(path=f"/{name}"))
-
-
-def _admin(server_url, *statements):
-    import psycopg
-
-    with psycopg.connect(database_url(server_url, "postgres"), autocommit=True) as conn:
-        for statement in statements:
-            conn.execute(statement)
-
-
-def recreate_database(server_url, name):
-    """Drop and create PostgreSQL database name on the server of server_url; return its URL."""
-    _admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"')
-    return database_url(server_url, name)
-
-
-def drop_database(server_url, name):
-    """Drop PostgreSQL database name, disconnecting anyone still using it."""
-    _admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -27,6 +27,10 @@ class Received:
     wall: float = 0.0  # time.time() on arrival, comparable across processes
 
 
+#: Seconds between the server's looks at whether it is asked to stop: close() waits up to this long, once per test.
+POLL_SECONDS = 0.02
+
+
 class _QuietServer(ThreadingHTTPServer):
     daemon_threads = True
 
@@ -48,7 +52,7 @@ class Receiver:
         self._lock = threading.Lock()
         self._arrived = threading.Condition(self._lock)
         self.server = _QuietServer(("127.0.0.1", 0), self._handler())
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(POLL_SECONDS,), daemon=True)
         self.thread.start()
 
     @property

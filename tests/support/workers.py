@@ -8,7 +8,7 @@ TEST_REDIS_URL. Without xdist (a plain `pytest`) nothing changes.
 import os
 from urllib.parse import urlsplit, urlunsplit
 
-import psycopg
+from tests.support.databases import empty_database
 
 #: Redis has databases 0-15; worker N uses the configured db minus N, wrapping round.
 REDIS_DATABASES = 16
@@ -27,14 +27,8 @@ def isolate_worker(environ=os.environ):
 
 
 def fresh_database(url, suffix):
-    """Create (anew) the database named like url's with suffix on the same server; return its URL."""
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/") + suffix
-    server = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(server, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        connection.execute(f'CREATE DATABASE "{name}"')
-    return urlunsplit(parts._replace(path=f"/{name}"))
+    """Make the database named like url's with suffix on the same server exist and be empty; return its URL."""
+    return empty_database(url, urlsplit(url).path.lstrip("/") + suffix)
 
 
 def redis_db(url, number):
