@@ -30,9 +30,9 @@ def test_scheduled_messages_of_a_producer_without_a_broker_are_sent_at_their_tim
 
     # When a producer with no broker schedules messages a few seconds ahead (the worker hears of them by NOTIFY)
     ids = produce_without_broker(env, receiver, 5, deliver_in=3)
-    assert database.all_have(ids, "pending")
 
-    # Then its timer wakes the slots at their time: each is sent, none before its time
+    # Then its timer wakes the slots at their time: each is sent, none before its time (the producer may take
+    # longer than the 3 s on a busy machine, so whether they are still pending when it returns is not asked)
     wait_until(lambda: database.all_have(ids, "succeeded"), 30, message=lambda: database.describe(ids) + worker.log)
     assert early(database, ids) == []
 
