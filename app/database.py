@@ -109,8 +109,14 @@ if not hasattr(Pool, "_invalidate"):  # IMPORTANT: autocommitted drops a lost co
 def autocommitted(engine):
     """Lend a pooled psycopg connection in autocommit for statements sent by psycopg itself: no transaction to begin
     or end, no SQLAlchemy statement or result machinery (a hot path's one statement). A psycopg error is raised as
-    SQLAlchemy's (the web's 503 knows those); a connection that broke or timed out is dropped from the pool."""
-    pooled = engine.raw_connection()
+    SQLAlchemy's (the web's 503 knows those), as is one in connecting (the pool raises the driver's own there); a
+    connection that broke or timed out is dropped from the pool."""
+    try:
+        pooled = engine.raw_connection()
+    except psycopg.Error as exc:  # the database is down or refuses: as Engine.connect() would say it
+        raise sa_exc.DBAPIError.instance(None, None, exc, psycopg.Error, hide_parameters=True,
+                                         connection_invalidated=engine.dialect.is_disconnect(exc, None, None),
+                                         dialect=engine.dialect) from exc
     try:
         connection = pooled.driver_connection
         connection.autocommit = True

@@ -129,3 +129,20 @@ def test_psycopg_keeps_the_conversion_of_the_claim_and_the_record(app):
             parameters = set(compiled.fixed) | set(statement.compile(dialect=db.engine.dialect).binds)
             assert len(compiled.sql.encode()) <= _queries.MAX_CACHED_STATEMENT_LENGTH
             assert len(parameters) <= _queries.MAX_CACHED_STATEMENT_PARAMS
+
+
+def test_a_database_that_refuses_the_connection_is_an_error_sqlalchemy_would_raise(app):
+    """The pool raises the driver's own error when it cannot connect; the web's 503 and the workers' outage handling
+    know SQLAlchemy's."""
+    from sqlalchemy import create_engine
+
+    from app import database
+    from tests.support.processes import free_port
+
+    engine = create_engine(f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/none",
+                           connect_args={"connect_timeout": 2})
+    try:
+        with pytest.raises(exc.OperationalError), database.autocommitted(engine):
+            pass
+    finally:
+        engine.dispose()
