@@ -1,10 +1,11 @@
 """Whether the database is PostgreSQL, and an autocommitted connection to it: the claim and the record take a
 single-statement form there (claim.py and record.py build it from their one definition).
 
-A statement run for every delivery (the record) is also run straight on a pooled psycopg connection (run): compiled
-once, its parameters converted by the same type processors SQLAlchemy would use, without SQLAlchemy's per-execution
-work (its execution context, compiled-cache lookup and result), which cost a worker more than the round trip; on a
-connection app.database.autocommitted lends (errors raised as SQLAlchemy's, a lost connection dropped)."""
+The statements run for every delivery or wake-up (the claim, the record, the gated check) are also run straight on a
+pooled psycopg connection (run, rows): compiled once, their parameters converted by the same type processors
+SQLAlchemy would use, without SQLAlchemy's per-execution work (its execution context, compiled-cache lookup and
+result), which cost a worker more than the round trip; on a connection app.database.autocommitted lends (errors
+raised as SQLAlchemy's, a lost connection dropped)."""
 
 import collections
 import functools
@@ -36,7 +37,8 @@ def autocommit():
 
 
 class _Compiled:
-    """A statement's SQL for the engine's dialect and the bind processors of its parameters."""
+    """A statement's SQL for the engine's dialect, the bind processors of its parameters and the result processors of
+    the columns it returns."""
 
     def __init__(self, statement, dialect):
         compiled = statement.compile(dialect=dialect)
