@@ -43,8 +43,10 @@ DATABASE_CLIENT_MARGIN_SECONDS = 2
 #: PostgreSQL connections each process keeps (DB_POOL_SIZE) and may open beyond them (DB_MAX_OVERFLOW), by the
 #: process's role. Sized so the Procfile's defaults (2 web + 2 worker processes, each worker's NOTIFY listener, a
 #: release or console) stay within the 20 connections of Heroku's smallest plan (essential-0): see the README's
-#: "Connection budget".
-POOL_DEFAULTS = {"web": (2, 1), "worker": (3, 1), None: (5, 5)}
+#: "Connection budget". None of the web's and worker's are overflow: SQLAlchemy closes an overflow connection as soon
+#: as it is given back, so a worker's slots opened a new connection many times a second (a backend started, its
+#: statements planned anew); within the same budget, every connection is kept.
+POOL_DEFAULTS = {"web": (3, 0), "worker": (4, 0), None: (5, 5)}
 #: Largest DB_POOL_SIZE and DB_MAX_OVERFLOW accepted.
 MAX_POOL_CONNECTIONS = 100
 #: PostgreSQL's connect timeout is never under this many seconds (a smaller DATABASE_CONNECT_TIMEOUT_SECONDS is raised).
