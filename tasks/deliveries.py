@@ -78,27 +78,31 @@ _broker.broker.add_middleware(StopClaiming())
 
 
 @outbox.deliveries_committed.connect
-def enqueue_committed(sender, items):
-    """Send wake-up messages for committed deliveries: for those due now, and for those due at each later moment
-    (to WAKE_ROUNDING), one per batch, at most WAKE_FANOUT (each slot woken claims more, and wakes another while
-    there is more: pipeline.drain). A delay is rounded up, never down: nothing is woken before it is due."""
+def enqueue_committed(sender, items, hand=None):
+    """Send wake-up messages for committed deliveries (wake_ups). hand(actor, *args), if given, may take a wake-up
+    due now instead of the broker (tasks.local_wakeups: an idle worker thread of this process)."""
+    with batched(_broker.broker):
+        for actor, args, delay_ms in wake_ups(items):
+            if delay_ms:
+                actor.send_with_options(args=args, delay=delay_ms)
+            elif not (hand and hand(actor, *args)):
+                actor.send(*args)
+
+
+def wake_ups(items):
+    """(actor, args, delay in ms) of the wake-ups for committed deliveries, items (delivery id, delay in seconds):
+    for those due now, and for those due at each later moment (to WAKE_ROUNDING), one per batch, at most WAKE_FANOUT
+    (each slot woken claims more, and wakes another while there is more: pipeline.drain). A delay is rounded up,
+    never down: nothing is woken before it is due."""
     moments = {}
     for delivery_id, delay in items:
         moments.setdefault(math.ceil(delay / WAKE_ROUNDING) if delay > 0 else 0, []).append(delivery_id)
-    with batched(_broker.broker):
-        for moment, ids in moments.items():
-            size = max(BATCH_SIZE, -(-len(ids) // WAKE_FANOUT))  # batches, or WAKE_FANOUT shares of a large commit
-            for start in range(0, len(ids), size):
-                _wake(ids[start:start + size], int(moment * WAKE_ROUNDING * 1000))
-
-
-def _wake(delivery_ids, delay_ms):
-    one = len(delivery_ids) == 1
-    actor, args = (deliver_webhook, (delivery_ids[0],)) if one else (deliver_webhooks, (delivery_ids,))
-    if delay_ms:
-        actor.send_with_options(args=args, delay=delay_ms)
-    else:
-        actor.send(*args)
+    for moment, ids in moments.items():
+        size = max(BATCH_SIZE, -(-len(ids) // WAKE_FANOUT))  # batches, or WAKE_FANOUT shares of a large commit
+        for start in range(0, len(ids), size):
+            chunk = ids[start:start + size]
+            actor, args = (deliver_webhook, (chunk[0],)) if len(chunk) == 1 else (deliver_webhooks, (chunk,))
+            yield actor, args, int(moment * WAKE_ROUNDING * 1000)
 
 
 def batched(broker):

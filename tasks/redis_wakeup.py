@@ -22,12 +22,17 @@ from tasks.tripwires import require_dramatiq
 # IMPORTANT: _WakeableConsumer.__next__ is a rewrite of _RedisConsumer.__next__, a private method.
 require_dramatiq("tasks.redis_wakeup._WakeableConsumer (a rewrite of dramatiq.brokers.redis._RedisConsumer.__next__)")
 
+from tasks.local_wakeups import LocalMessage  # noqa: E402  after the tripwire that names this module
+
 #: Tokens kept per queue; more would only wake consumers that find nothing.
 MAX_WAKEUPS = 64
 
 
 class WakeableRedisBroker(RedisBroker):
     """RedisBroker plus a wake-up list per queue (see module docstring)."""
+
+    #: Its consumer acknowledges nothing for a message a worker process handed itself (tasks.local_wakeups).
+    takes_local_messages = True
 
     @property
     def consumer_class(self):
@@ -77,6 +82,22 @@ class _WakeableConsumer(_RedisConsumer):
         super().__init__(broker, queue_name, prefetch, timeout)
         self.idle_wait_seconds = max(timeout / 1000, 0.01)
         self.wakeup_key = broker.wakeup_key(queue_name)
+
+    def ack(self, message):
+        if not isinstance(message, LocalMessage):  # a local one was never fetched: nothing to acknowledge
+            super().ack(message)
+
+    def nack(self, message):
+        if not isinstance(message, LocalMessage):
+            super().nack(message)
+
+    def requeue(self, messages):
+        """Messages still queued when the worker stops: fetched ones back to their queue, local ones enqueued (they
+        were never in Redis), so that another process takes them."""
+        super().requeue([message for message in messages if not isinstance(message, LocalMessage)])
+        for message in messages:
+            if isinstance(message, LocalMessage):
+                self.broker.enqueue(message._message)
 
     def __next__(self):
         # The parent's loop, except for what happens when there is nothing to hand out: wait on the wake-up

@@ -1,7 +1,8 @@
 """Version tripwires on the places where Hookyard leans on Dramatiq's internals.
 
-tasks.redis_wakeup rewrites _RedisConsumer.__next__, and tasks.worker recognises the SIGTERM handler of
-dramatiq.cli.worker_process by its qualname. Neither is public API: a new Dramatiq release may change them
+tasks.redis_wakeup rewrites _RedisConsumer.__next__, tasks.local_wakeups puts messages on a Worker's work queue
+as its consumers do, and tasks.worker recognises the SIGTERM handler of dramatiq.cli.worker_process by its
+qualname. None is public API: a new Dramatiq release may change them
 without notice, so each module refuses to import on any release but the one it was checked against.
 """
 

@@ -2,8 +2,9 @@
 wakes this process's slots.
 
 Notifications that arrive together are taken at once and turned into one wake-up (tasks.deliveries
-enqueue_committed: at most a few broker messages, however many commits), sent from here, not from the producer's
-commit. A notification naming a moment (deliveries due later) goes to this process's wake timer (tasks.wake_timer).
+enqueue_committed: at most a few messages, however many commits), sent from here, not from the producer's
+commit: to an idle worker thread of this process when there is one (tasks.local_wakeups), else through the
+broker. A notification naming a moment (deliveries due later) goes to this process's wake timer (tasks.wake_timer).
 On a lost connection it connects again, backing off, and wakes once after (and once at start): whatever was
 notified while nobody listened is due, and the claim finds it; the timer reads again what is due later. It never
 takes the worker down; the recovery sweep stays the safety net.
@@ -21,7 +22,7 @@ import threading
 from app import outages
 from app.delivery import wake_notify
 from app.extensions import db
-from tasks import wake_timer
+from tasks import local_wakeups, wake_timer
 from tasks.background import BackgroundThreadMiddleware
 from tasks.deliveries import deliver_webhooks, enqueue_committed
 
@@ -111,12 +112,14 @@ class WakeListener(threading.Thread):
 
 
 def wake(delivery_ids):
-    """Wake slots for delivery_ids (due now; none: one slot to drain what is due). A broker failure is logged once
-    per outage (app.outages)."""
+    """Wake slots for delivery_ids (due now; none: one slot to drain what is due): this process's own when one is
+    idle (tasks.local_wakeups), else through the broker. A broker failure is logged once per outage (app.outages)."""
+    hand = local_wakeups.hand
     try:
         if delivery_ids:
-            enqueue_committed(None, items=[(delivery_id, 0.0) for delivery_id in dict.fromkeys(delivery_ids)])
-        else:
+            enqueue_committed(None, items=[(delivery_id, 0.0) for delivery_id in dict.fromkeys(delivery_ids)],
+                              hand=hand)
+        elif not hand(deliver_webhooks, []):
             deliver_webhooks.send([])
     except Exception as exc:  # noqa: BLE001  the deliveries are committed and due: the sweep sends them
         outages.broker.failed(exc)

@@ -16,7 +16,7 @@ from app import create_app  # noqa: E402
 from app.config import Config  # noqa: E402
 from app.ops.broker_memory import warn_at_startup  # noqa: E402
 from app.ops.schema import wait_for_schema  # noqa: E402
-from tasks import alerts, bulk, deliveries, inbound  # noqa: E402, F401  declares the actors
+from tasks import alerts, bulk, deliveries, inbound, local_wakeups  # noqa: E402, F401  declares the actors
 from tasks.broker import broker  # noqa: E402
 from tasks.middleware import SweeperMiddleware, install  # noqa: E402
 from tasks.wake_listener import WakeListenerMiddleware  # noqa: E402
@@ -56,5 +56,6 @@ def stop_once_on_sigterm():
 
 stop_once_on_sigterm()
 broker.add_middleware(SweeperMiddleware(app))
+local_wakeups.install(broker)  # the listener's wake-ups go to this process's idle threads first
 broker.add_middleware(WakeListenerMiddleware(app))
 broker.add_middleware(WakeTimerMiddleware(app))

@@ -197,12 +197,14 @@ def wake_timer(app):
 
 @pytest.fixture
 def worker(app, broker):
+    from tasks import local_wakeups
     from tasks.wake_listener import WakeListenerMiddleware  # declares the delivery actors: not at conftest's import
     from tasks.wake_timer import WakeTimerMiddleware
 
     middleware = install(broker, app)
     listener = WakeListenerMiddleware(app)  # listens only when WEBHOOK_WAKE_BY_NOTIFY is on (as tasks.worker)
     timer = WakeTimerMiddleware(app)  # runs only when WEBHOOK_WAKE_TIMER is on (as tasks.worker)
+    local_wakeups.install(broker)  # the listener's wake-ups go to idle threads first (as tasks.worker)
     broker.add_middleware(listener)
     broker.add_middleware(timer)
     worker = Worker(broker, worker_timeout=50, worker_threads=4)
@@ -212,7 +214,7 @@ def worker(app, broker):
     # Each Worker adds its own middleware and never removes it; leave the broker as it was.
     broker.middleware[:] = [
         m for m in broker.middleware
-        if m not in (middleware, listener, timer) and type(m).__name__ != "_WorkerMiddleware"
+        if m not in (middleware, listener, timer, local_wakeups.wakeups) and type(m).__name__ != "_WorkerMiddleware"
     ]
 
 

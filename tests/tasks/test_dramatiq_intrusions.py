@@ -24,6 +24,7 @@ def import_with_dramatiq_version(module, version):
 
 
 @pytest.mark.parametrize("module, recheck", [("tasks.redis_wakeup", "_WakeableConsumer"),
+                                             ("tasks.local_wakeups", "LocalWakeups.hand"),
                                              ("tasks.worker", "stop_once_on_sigterm")])
 def test_a_module_patching_dramatiq_refuses_to_import_on_another_release(module, recheck):
     result = import_with_dramatiq_version(module, "2.3.0")
