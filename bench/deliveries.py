@@ -730,12 +730,15 @@ def steady_phase(args, env, app, rcv, worker_timeout_ms, stack):
     time.sleep(args.idle_seconds)  # let every consumer back off to its longest poll interval
     idle_cpu = (worker.cpu_seconds() - cpu_before) / args.idle_seconds * 100
     count = int(args.steady_rate * args.steady_seconds)
+    cpu_before = worker.cpu_seconds()
     seconds, lag, _ = enqueue(app, count, rate=args.steady_rate, prefix="steady")
     wait_until_succeeded(args.database_url, args.warmup + count, worker, args.timeout)
+    steady_cpu_ms = (worker.cpu_seconds() - cpu_before) / count * 1000
     steady = delivery_figures(args.database_url, "steady")
     print(f"  {WORKER_TIMEOUT_ENV}={worker_timeout_ms}: {count} messages at {count / seconds:.0f}/s "
           f"(max lag behind schedule {lag * 1000:.0f} ms): p50={steady.percentile(50):.0f} ms "
           f"p99={steady.percentile(99):.0f} ms max={max(steady.latencies_ms):.0f} ms; "
+          f"worker CPU {steady_cpu_ms:.2f} ms per delivery; "
           f"idle worker CPU before it {idle_cpu:.1f}% of a core", flush=True)
     probes = None
     if args.probes:
