@@ -93,10 +93,10 @@ def test_one_delivery_whose_record_fails_loses_no_other_record(app, make_endpoin
 
     real_successes = record._write_successes
 
-    def write_successes(results, start=None):  # PostgreSQL's one-statement record of successes: refused the same way
+    def write_successes(results, *args):  # PostgreSQL's one-statement record of successes: refused the same way
         if any(c.delivery_id == ids[1] for c, _ in results):
             raise IntegrityError("INSERT ...", {}, Exception("refused"))
-        return real_successes(results, start)
+        return real_successes(results, *args)
 
     monkeypatch.setattr(record, "_write", write)
     monkeypatch.setattr(record, "_write_successes", write_successes)

@@ -124,7 +124,8 @@ def test_psycopg_keeps_the_conversion_of_the_claim_and_the_record(app):
     from app.delivery.attempt import fair, record
 
     with app.app_context():
-        for statement in (fair._statement("postgresql"), record._record_successes_statement(1, True)):
+        for statement in (fair._statement("postgresql"), record._record_successes_statement(1, True),
+                          record._record_successes_statement(1, False, True)):
             compiled = postgres._compiled(statement, db.engine.dialect)
             parameters = set(compiled.fixed) | set(statement.compile(dialect=db.engine.dialect).binds)
             assert len(compiled.sql.encode()) <= _queries.MAX_CACHED_STATEMENT_LENGTH
@@ -160,6 +161,7 @@ def test_postgresql_keeps_one_plan_of_the_claim(app, make_endpoint):
     make_endpoint()
     with app.app_context():
         for statement in (fair._statement("postgresql"), record._record_successes_statement(1, True),
+                          record._record_successes_statement(1, False, True),
                           fair._gated_or_test_statement("postgresql")):
             assert postgres._compiled(statement, db.engine.dialect).fixed == {}
         now = utcnow()

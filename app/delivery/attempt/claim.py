@@ -66,6 +66,7 @@ class Claim:
     formatted: str | None = None
     #: The message this delivery's was resent from: its success settles the failed original (superseded.py).
     resent_from_id: str | None = None
+    ordered: bool = False  #: It has an ordering key: its attempt may let the next of its key go (ordering.in_turn).
 
 
 #: Everything one attempt needs, read with the claim.
@@ -103,8 +104,6 @@ def ungated():
     """No gate concerns the delivery (a test send passes every gate)."""
     return or_(is_test(), and_(*(gate.clear for gate in GATES)))
 
-
-# --- claiming --------------------------------------------------------------------------------------
 
 
 def seconds_after(dialect, moment, seconds):
@@ -296,4 +295,5 @@ def claim_from(row, token, now, *, sign=True):
         max_attempts=row.max_attempts, retry_schedule=row.retry_schedule,
         rate_limit_per_second=row.rate_limit_per_second, config_error=config_error, due_at=row.next_attempt_at,
         formatted=formatted, endpoint_operational=bool(row.operational), resent_from_id=row.resent_from_id,
+        ordered=row.ordering_sequence is not None,
     )

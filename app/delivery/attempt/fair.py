@@ -154,6 +154,29 @@ def _more(taken):
     return (first.due_count > len(taken) and first.free_slots > 1) or first.candidates > 1
 
 
+def nothing_more():
+    """SQL: whether a slot whose last claim was just sent to endpoint "idle_endpoint" may stop draining without
+    claiming again: no endpoint may be claimed from (_claimable), and that endpoint holds fewer claims in flight than
+    its share, the slot's own still counted (bind parameters: a claim's, and "idle_endpoint").
+
+    Why that is enough: whatever is committed after the statement reads the database has a wake-up of its own
+    (NOTIFY, a broker message, the wake timer for what falls due later), whose claim takes it unless its endpoint is
+    at its share. If it is, each slot holding that share claimed before its own last record read the database; the
+    one whose record read it last saw them all in flight, its own included, so it found no headroom and claims
+    again, unless it read the database after the commit and saw what was committed. Not for a delivery with an
+    ordering key: its attempt may let the next of its key go, which this statement cannot
+    see (pipeline.send_group asks only for others)."""
+    mine = endpoints.alias("mine")
+    headroom = select(in_flight(mine) < share(mine)).where(mine.c.id == bindparam("idle_endpoint")).scalar_subquery()
+    return and_(~exists(_claimable()), func.coalesce(headroom, False))
+
+
+def nothing_more_params(endpoint_id, now):
+    """The bind parameters of nothing_more for a slot that sent its last claim to endpoint_id, at now."""
+    return {**scheduling.due_params(now), "now": now, "share": current_app.config["WEBHOOK_MAX_IN_FLIGHT"],
+            "failing_share": current_app.config["WEBHOOK_FAILING_MAX_IN_FLIGHT"], "idle_endpoint": endpoint_id}
+
+
 @functools.cache
 def _gated_or_test_statement(dialect):
     """The ready deliveries among "ids" that only the gated path claims (PostgreSQL: ids as one array parameter,

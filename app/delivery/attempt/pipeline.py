@@ -62,7 +62,8 @@ def attempt_deliveries(delivery_ids, throttle=None):
 def drain(hint_ids=(), throttle=None, *, limit, stopping=None, wake_peer=None, budget_seconds=60.0):
     """Send what is due, fairly, until nothing more may be claimed: what a woken worker slot does.
 
-    Each round claims the next batch of one endpoint's due deliveries (fair.claim_next) and sends it in turn.
+    Each round claims the next batch of one endpoint's due deliveries (fair.claim_next) and sends it in turn; the
+    record of its last success says whether anything more may be claimed (fair.nothing_more), else it claims again.
     hint_ids, the deliveries the wake-up named, matter only where the fair claim does not take them: a
     test send, or an endpoint a gate concerns (breaker, failing), which pass their gates one by one. A full
     batch calls wake_peer() so another slot joins; so does running out of budget_seconds (the rest is left to
@@ -80,14 +81,15 @@ def drain(hint_ids=(), throttle=None, *, limit, stopping=None, wake_peer=None, b
         if more and wake_peer:  # another slot would find something to claim: wake one to help
             wake_peer()
         sent.update(claim.delivery_id for claim in claims)
-        results += send_group(claims, throttle, stopping)
+        sent_now, idle = _send(claims, throttle, stopping, ask_idle=True)
+        results += sent_now
         gated = []
         if not hinted:  # after the first round, which usually took them
             hinted = True
             gated = attempt_gated([delivery_id for delivery_id in hint_ids if delivery_id not in sent], throttle)
             results += gated
-        if not claims and not gated:  # an attempt on the gated path may have let the next of its key go: go on
-            break
+        if (not claims or idle) and not gated:  # an attempt on the gated path may have let the next of its key go
+            break  # nothing was claimed, or the last record found nothing more to claim (fair.nothing_more)
     return results
 
 
@@ -110,6 +112,13 @@ def send_group(group, throttle=None, stopping=None):
     statement (record.record_and_start), else by itself (fair.start_send).
     Returns the RecordedAttempts and Deferred results.
     """
+    return _send(group, throttle, stopping)[0]
+
+
+def _send(group, throttle=None, stopping=None, ask_idle=False):
+    """send_group, and (ask_idle) whether the record of the last claim found that the slot may stop draining
+    (fair.nothing_more): (results, True/False, or None when not known)."""
+    idle = None
     options = {"policy": outbound_policy(), "body_limit": current_app.config["WEBHOOK_RESPONSE_BODY_LIMIT_BYTES"]}
     results, succeeded, started = [], False, None  # started: whether the last record moved this claim to sending
     for position, claimed in enumerate(group):
@@ -130,13 +139,15 @@ def send_group(group, throttle=None, stopping=None):
             claimed = dataclasses.replace(claimed, endpoint_healthy=True)
         outcome = send(claimed, options)
         upcoming = group[position + 1] if outcome.ok and position + 1 < len(group) else None
-        recorded, started = record.record_and_start((claimed, outcome), upcoming)
+        last = position + 1 == len(group)
+        recorded, started, idle = record.record_and_start((claimed, outcome), upcoming,
+                                                          ask_idle=ask_idle and last and not claimed.ordered)
         results += recorded
         if not outcome.ok and retry.is_retryable(outcome.error_class, outcome.status):
             release(group[position + 1:])
             break
         succeeded = outcome.ok
-    return results
+    return results, idle
 
 
 def _in_context(app, function, *args):

@@ -183,11 +183,11 @@ def _write(results, *, with_health=True):
 
 
 @functools.cache
-def _record_successes_statement(size, start=False):
+def _record_successes_statement(size, start=False, ask_idle=False):
     """PostgreSQL: record size successful attempts in one statement: the deliveries moved on by move_statement, as
     a data-modifying WITH, and the attempt rows (bind parameters a_<column>_<i>) inserted. With start, the same
     statement moves the slot's next reserved delivery to sending (fair.start_send_statement) and returns whether
-    it did."""
+    it did; with ask_idle (and no start), it returns whether the slot may stop draining (fair.nothing_more)."""
     moved = move_statement("postgresql", size).cte("moved")
     table = DeliveryAttempt.__table__
     # INSERT ... SELECT, which SQLAlchemy caches compiled (a multi-row VALUES it compiles anew each time).
@@ -195,23 +195,28 @@ def _record_successes_statement(size, start=False):
             for i in range(size)]
     statement = insert(table).from_select(ATTEMPT_COLUMNS, union_all(*rows) if size > 1 else rows[0]).add_cte(moved)
     if not start:
-        return statement
+        return statement.returning(fair.nothing_more()) if ask_idle else statement
     started = fair.start_send_statement("postgresql").returning(deliveries.c.id).cte("started")
     return statement.add_cte(started).returning(select(func.count()).select_from(started).scalar_subquery())
 
 
-def _write_successes(results, start=None):
+def _write_successes(results, start=None, idle_endpoint=None):
     """PostgreSQL, every attempt a success to a healthy endpoint (nothing else to write): one autocommitted
-    statement moving the deliveries and inserting the attempts, and starting the claim start's send if given.
-    Returns ([(attempt values, None)], whether start was moved to sending, None if not given)."""
+    statement moving the deliveries and inserting the attempts, and starting the claim start's send if given, or
+    else, given idle_endpoint, asking whether the slot may stop draining (fair.nothing_more).
+    Returns ([(attempt values, None)], whether start was moved to sending (None if not given), whether the slot may
+    stop (None if not asked))."""
     planned, moves = _plan(results, with_health=False)
     written = _attempts(planned, moved=set())
     params = {**moves, **{f"a_{name}_{i}": row[name] for i, (row, _) in enumerate(written) for name in row}}
+    ask_idle = start is None and idle_endpoint is not None
     if start is not None:
         params.update(fair.start_params(start, utcnow()))
+    elif ask_idle:
+        params.update(fair.nothing_more_params(idle_endpoint, utcnow()))
     postgres.release_reads()
-    count = postgres.run(_record_successes_statement(len(written), start is not None), params)
-    return written, bool(count) if start is not None else None
+    answer = postgres.run(_record_successes_statement(len(written), start is not None, ask_idle), params)
+    return written, bool(answer) if start is not None else None, bool(answer) if ask_idle else None
 
 
 def _commit(written):
@@ -238,41 +243,44 @@ def record_results(results):
     return _record(results)[0]
 
 
-def record_and_start(result, upcoming):
+def record_and_start(result, upcoming, ask_idle=False):
     """Record one (claim, outcome) as record_results does and, where that takes one statement (a plain success on
     PostgreSQL), move upcoming, the slot's next reserved claim, to sending in it: one round trip between two
-    sends, not two. Returns (the records written, whether upcoming was started: None if it was not tried, and
-    fair.start_send must move it)."""
-    return _record([result], upcoming if upcoming is not None and upcoming.reserved else None)
+    sends, not two; or, with ask_idle and no upcoming, ask in it whether the slot may stop draining
+    (fair.nothing_more). Returns (the records written, whether upcoming was started: None if it was not tried, and
+    fair.start_send must move it, whether the slot may stop: None if not known)."""
+    claim = result[0]
+    return _record([result], upcoming if upcoming is not None and upcoming.reserved else None,
+                   claim.endpoint_id if ask_idle and upcoming is None else None)
 
 
-def _record(results, start=None):
+def _record(results, start=None, idle_endpoint=None):
     if not results:
-        return [], None
+        return [], None, None
     if postgres.available() and all(_plain_success(claim, outcome) for claim, outcome in results) \
             and not operational.wants("delivery.succeeded"):
         try:
-            written, started = _write_successes(results, start)
-            return _commit(written), started
+            written, started, idle = _write_successes(results, start, idle_endpoint)
+            return _commit(written), started, idle
         except SQLAlchemyError as exc:
             _stop_if_unavailable(exc, results)
             log.warning("could not record %d successes in one statement", len(results), exc_info=True)
     try:
-        return _commit(_write(results)), None
+        return _commit(_write(results)), None, None
     except SQLAlchemyError as exc:
         _rollback()
         _stop_if_unavailable(exc, results)
         log.warning("could not record %d attempts together; recording them one by one", len(results), exc_info=True)
     if len(results) > 1:
-        return [attempt for result in results for attempt in record_results([result])], None
+        return [attempt for result in results for attempt in record_results([result])], None, None
     (claim, outcome), = results
     try:
-        return _commit(_write([(claim, minimal(outcome))], with_health=False)), None
+        return _commit(_write([(claim, minimal(outcome))], with_health=False)), None, None
     except SQLAlchemyError as exc:
         _rollback()
         _stop_if_unavailable(exc, results)
         log.error("could not record attempt %d of delivery %s; the sweep will", claim.number, claim.delivery_id)
-        return [], None
+        return [], None, None
 
 
 def _plain_success(claim, outcome):
