@@ -713,7 +713,7 @@ def ceiling_phase(args, rcv):
     return rate
 
 
-def steady_phase(args, env, app, rcv, worker_timeout_ms, stack):
+def steady_phase(args, env, app, rcv, worker_timeout_ms, stack, others):
     """Offer a steady rate to a warmed-up, then idle, worker; then lone messages.
 
     The warm-up burst opens every thread's database and HTTP connections first, so what follows
@@ -730,15 +730,19 @@ def steady_phase(args, env, app, rcv, worker_timeout_ms, stack):
     time.sleep(args.idle_seconds)  # let every consumer back off to its longest poll interval
     idle_cpu = (worker.cpu_seconds() - cpu_before) / args.idle_seconds * 100
     count = int(args.steady_rate * args.steady_seconds)
-    cpu_before = worker.cpu_seconds()
+    others.sample()
+    cpu_before, pg_before = worker.cpu_seconds(), others.postgres_seconds
     seconds, lag, _ = enqueue(app, count, rate=args.steady_rate, prefix="steady")
     wait_until_succeeded(args.database_url, args.warmup + count, worker, args.timeout)
+    others.sample()
     steady_cpu_ms = (worker.cpu_seconds() - cpu_before) / count * 1000
+    steady_pg_ms = (others.postgres_seconds - pg_before) / count * 1000
     steady = delivery_figures(args.database_url, "steady")
     print(f"  {WORKER_TIMEOUT_ENV}={worker_timeout_ms}: {count} messages at {count / seconds:.0f}/s "
           f"(max lag behind schedule {lag * 1000:.0f} ms): p50={steady.percentile(50):.0f} ms "
           f"p99={steady.percentile(99):.0f} ms max={max(steady.latencies_ms):.0f} ms; "
-          f"worker CPU {steady_cpu_ms:.2f} ms per delivery; "
+          f"worker CPU {steady_cpu_ms:.2f} ms and PostgreSQL CPU {steady_pg_ms:.2f} ms (the producer's writes "
+          "included) per delivery; "
           f"idle worker CPU before it {idle_cpu:.1f}% of a core", flush=True)
     probes = None
     if args.probes:
@@ -877,7 +881,7 @@ def run(args, stack):
     for timeout_ms in args.steady_timeouts if "steady" not in args.skip else ():
         with phase("steady", f"{args.steady_rate:g} messages/s for {args.steady_seconds:g} s to an idle worker, "
                    f"{WORKER_TIMEOUT_ENV}={timeout_ms}", others, res):
-            res.steady[timeout_ms] = steady_phase(args, env, app, rcv, timeout_ms, stack)
+            res.steady[timeout_ms] = steady_phase(args, env, app, rcv, timeout_ms, stack, others)
     print(targets_line(res))
     print(summary_line(args, res), flush=True)
     return res.ok
