@@ -101,8 +101,8 @@ def _unbound_holder(dbapi_connection, connection_record):
         dbapi_connection.held_bound = None  # the next holder's is set when it is handed out
 
 
-if not hasattr(Pool, "_invalidate"):  # IMPORTANT: autocommitted drops a lost connection's pool generation with it
-    raise ImportError("SQLAlchemy's Pool has no _invalidate; app.database.autocommitted needs updating")
+if not hasattr(Pool, "_invalidate"):  # IMPORTANT: _as_sqlalchemy drops a lost connection's pool generation with it
+    raise ImportError("SQLAlchemy's Pool has no _invalidate; app.database._as_sqlalchemy needs updating")
 
 
 @contextmanager
@@ -123,11 +123,7 @@ def autocommitted(engine):
         try:
             yield connection
         except psycopg.Error as exc:
-            lost = connection.closed or engine.dialect.is_disconnect(exc, connection, None)
-            if lost:  # as SQLAlchemy does for its own statements: every connection made before it is stale too
-                engine.pool._invalidate(pooled, exc)
-            raise sa_exc.DBAPIError.instance(None, None, exc, psycopg.Error, hide_parameters=True,
-                                             connection_invalidated=lost, dialect=engine.dialect) from exc
+            raise _as_sqlalchemy(engine, pooled, exc) from exc
         finally:
             try:
                 if not connection.closed:
@@ -136,6 +132,32 @@ def autocommitted(engine):
                 pooled.invalidate(exc)
     finally:
         pooled.close()
+
+
+@contextmanager
+def in_transaction(connection):
+    """Lend the psycopg connection under a SQLAlchemy Connection, inside its transaction, for a statement psycopg
+    sends itself (no statement compilation or result machinery). A psycopg error is raised as SQLAlchemy's, and a
+    connection that broke or timed out is invalidated as SQLAlchemy does for its own statements."""
+    pooled = connection.connection
+    try:
+        yield pooled.driver_connection
+    except psycopg.Error as exc:
+        error = _as_sqlalchemy(connection.engine, pooled, exc)
+        if error.connection_invalidated:
+            connection.invalidate(exc)  # the session's connection: its transaction can only be rolled back now
+        raise error from exc
+
+
+def _as_sqlalchemy(engine, pooled, exc):
+    """A psycopg error on the pooled connection as SQLAlchemy raises it; a lost connection drops, as SQLAlchemy does,
+    every connection made before it from the pool."""
+    connection = pooled.driver_connection
+    lost = connection.closed or engine.dialect.is_disconnect(exc, connection, None)
+    if lost:
+        engine.pool._invalidate(pooled, exc)
+    return sa_exc.DBAPIError.instance(None, None, exc, psycopg.Error, hide_parameters=True,
+                                      connection_invalidated=lost, dialect=engine.dialect)
 
 
 #: What PostgreSQL says when the database named in the URL is not there.
