@@ -24,6 +24,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import Pool
+from sqlalchemy.pool.base import _ConnectionFairy
 
 from app.config import DATABASE_REQUEST_MARGIN_SECONDS
 
@@ -101,6 +102,13 @@ def _unbound_holder(dbapi_connection, connection_record):
         dbapi_connection.held_bound = None  # the next holder's is set when it is handed out
 
 
+_IDLE = psycopg.pq.TransactionStatus.IDLE
+# IMPORTANT: _set_autocommit sets psycopg's own attribute; re-check it against BaseConnection._set_autocommit_gen.
+if not {"_autocommit", "_pipeline"} <= set(psycopg.BaseConnection.__init__.__code__.co_names):
+    raise ImportError(f"psycopg {psycopg.__version__} keeps autocommit elsewhere; app.database needs updating")
+# IMPORTANT: autocommitted gives a connection back as SQLAlchemy's Connection does when its transaction has ended.
+if "transaction_was_reset" not in _ConnectionFairy._checkin.__code__.co_varnames:
+    raise ImportError("SQLAlchemy has no _ConnectionFairy._checkin(transaction_was_reset); app.database needs updating")
 if not hasattr(Pool, "_invalidate"):  # IMPORTANT: _as_sqlalchemy drops a lost connection's pool generation with it
     raise ImportError("SQLAlchemy's Pool has no _invalidate; app.database._as_sqlalchemy needs updating")
 
@@ -117,9 +125,10 @@ def autocommitted(engine):
         raise sa_exc.DBAPIError.instance(None, None, exc, psycopg.Error, hide_parameters=True,
                                          connection_invalidated=engine.dialect.is_disconnect(exc, None, None),
                                          dialect=engine.dialect) from exc
+    idle = False
     try:
         connection = pooled.driver_connection
-        connection.autocommit = True
+        _set_autocommit(connection, True)
         try:
             yield connection
         except psycopg.Error as exc:
@@ -127,11 +136,21 @@ def autocommitted(engine):
         finally:
             try:
                 if not connection.closed:
-                    connection.autocommit = False  # as the pool's other holders expect it
+                    _set_autocommit(connection, False)  # as the pool's other holders expect it
+                    idle = True
             except psycopg.Error as exc:  # left inside a statement (interrupted): never hand it out again
                 pooled.invalidate(exc)
     finally:
-        pooled.close()
+        pooled._checkin(transaction_was_reset=idle)  # idle: no transaction for the pool's rollback to end
+
+
+def _set_autocommit(connection, value):
+    """connection.autocommit = value; on an idle connection without psycopg's lock and wait, which only check that it
+    is idle (a pooled connection handed out or given back is), as a hot path's every statement paid for twice."""
+    if connection.pgconn.transaction_status == _IDLE and connection._pipeline is None:
+        connection._autocommit = value
+    else:
+        connection.autocommit = value  # psycopg refuses it, saying why
 
 
 @contextmanager
