@@ -24,6 +24,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import Pool
+from sqlalchemy.pool.base import _ConnectionFairy
 
 from app.config import DATABASE_REQUEST_MARGIN_SECONDS
 
@@ -101,8 +102,15 @@ def _unbound_holder(dbapi_connection, connection_record):
         dbapi_connection.held_bound = None  # the next holder's is set when it is handed out
 
 
-if not hasattr(Pool, "_invalidate"):  # IMPORTANT: autocommitted drops a lost connection's pool generation with it
-    raise ImportError("SQLAlchemy's Pool has no _invalidate; app.database.autocommitted needs updating")
+_IDLE = psycopg.pq.TransactionStatus.IDLE
+# IMPORTANT: _set_autocommit sets psycopg's own attribute; re-check it against BaseConnection._set_autocommit_gen.
+if not {"_autocommit", "_pipeline"} <= set(psycopg.BaseConnection.__init__.__code__.co_names):
+    raise ImportError(f"psycopg {psycopg.__version__} keeps autocommit elsewhere; app.database needs updating")
+# IMPORTANT: autocommitted gives a connection back as SQLAlchemy's Connection does when its transaction has ended.
+if "transaction_was_reset" not in _ConnectionFairy._checkin.__code__.co_varnames:
+    raise ImportError("SQLAlchemy has no _ConnectionFairy._checkin(transaction_was_reset); app.database needs updating")
+if not hasattr(Pool, "_invalidate"):  # IMPORTANT: _as_sqlalchemy drops a lost connection's pool generation with it
+    raise ImportError("SQLAlchemy's Pool has no _invalidate; app.database._as_sqlalchemy needs updating")
 
 
 @contextmanager
@@ -117,25 +125,58 @@ def autocommitted(engine):
         raise sa_exc.DBAPIError.instance(None, None, exc, psycopg.Error, hide_parameters=True,
                                          connection_invalidated=engine.dialect.is_disconnect(exc, None, None),
                                          dialect=engine.dialect) from exc
+    idle = False
     try:
         connection = pooled.driver_connection
-        connection.autocommit = True
+        _set_autocommit(connection, True)
         try:
             yield connection
         except psycopg.Error as exc:
-            lost = connection.closed or engine.dialect.is_disconnect(exc, connection, None)
-            if lost:  # as SQLAlchemy does for its own statements: every connection made before it is stale too
-                engine.pool._invalidate(pooled, exc)
-            raise sa_exc.DBAPIError.instance(None, None, exc, psycopg.Error, hide_parameters=True,
-                                             connection_invalidated=lost, dialect=engine.dialect) from exc
+            raise _as_sqlalchemy(engine, pooled, exc) from exc
         finally:
             try:
                 if not connection.closed:
-                    connection.autocommit = False  # as the pool's other holders expect it
+                    _set_autocommit(connection, False)  # as the pool's other holders expect it
+                    idle = True
             except psycopg.Error as exc:  # left inside a statement (interrupted): never hand it out again
                 pooled.invalidate(exc)
     finally:
-        pooled.close()
+        pooled._checkin(transaction_was_reset=idle)  # idle: no transaction for the pool's rollback to end
+
+
+def _set_autocommit(connection, value):
+    """connection.autocommit = value; on an idle connection without psycopg's lock and wait, which only check that it
+    is idle (a pooled connection handed out or given back is), as a hot path's every statement paid for twice."""
+    if connection.pgconn.transaction_status == _IDLE and connection._pipeline is None:
+        connection._autocommit = value
+    else:
+        connection.autocommit = value  # psycopg refuses it, saying why
+
+
+@contextmanager
+def in_transaction(connection):
+    """Lend the psycopg connection under a SQLAlchemy Connection, inside its transaction, for a statement psycopg
+    sends itself (no statement compilation or result machinery). A psycopg error is raised as SQLAlchemy's, and a
+    connection that broke or timed out is invalidated as SQLAlchemy does for its own statements."""
+    pooled = connection.connection
+    try:
+        yield pooled.driver_connection
+    except psycopg.Error as exc:
+        error = _as_sqlalchemy(connection.engine, pooled, exc)
+        if error.connection_invalidated:
+            connection.invalidate(exc)  # the session's connection: its transaction can only be rolled back now
+        raise error from exc
+
+
+def _as_sqlalchemy(engine, pooled, exc):
+    """A psycopg error on the pooled connection as SQLAlchemy raises it; a lost connection drops, as SQLAlchemy does,
+    every connection made before it from the pool."""
+    connection = pooled.driver_connection
+    lost = connection.closed or engine.dialect.is_disconnect(exc, connection, None)
+    if lost:
+        engine.pool._invalidate(pooled, exc)
+    return sa_exc.DBAPIError.instance(None, None, exc, psycopg.Error, hide_parameters=True,
+                                      connection_invalidated=lost, dialect=engine.dialect)
 
 
 #: What PostgreSQL says when the database named in the URL is not there.

@@ -20,7 +20,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, String, bindparam, insert, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
-from app.database import autocommitted
+from app.database import autocommitted, in_transaction
 from app.delivery import catalog_rules, matching, scheduling, sequences, wake_notify
 from app.delivery.handles import handle_rows
 from app.delivery.message_rules import NewMessage, check_message
@@ -210,8 +210,9 @@ def write_messages(news, session=None, guard=None, operational=False):
         if not postgres:
             written = _insert(connection, rows)
             break
-        written = _insert_postgres(connection, rows, receiving.fingerprint, catalog.fingerprint, guard or _NO_GUARD,
-                                   _to_wake(rows) if notify else ((), None))
+        with in_transaction(connection) as driver:  # psycopg sends it: SQLAlchemy's machinery cost more than it
+            written = _insert_postgres(driver, rows, receiving.fingerprint, catalog.fingerprint, guard or _NO_GUARD,
+                                       _to_wake(rows) if notify else ((), None))
         if written is not None:
             break
         receiving, catalog = _read_receiving(connection), catalog_rules.read_catalog()
@@ -240,7 +241,7 @@ def write_at_once(new, guard=None):
     notify = wake_notify.enabled()
     with autocommitted(db.engine) as connection:  # the engine: the request's session is not needed
         written = _insert_postgres(connection, [(new, sent)], receiving.fingerprint, catalog.fingerprint,
-                                   guard or _NO_GUARD, _to_wake([(new, sent)]) if notify else ((), None), direct=True)
+                                   guard or _NO_GUARD, _to_wake([(new, sent)]) if notify else ((), None))
     if written is None:
         return None
     results = [sent]
@@ -392,12 +393,13 @@ def _insert(connection, rows):
     return written
 
 
-def _insert_postgres(connection, rows, fingerprint, catalog, guard, wake=((), None), direct=False):
+def _insert_postgres(connection, rows, fingerprint, catalog, guard, wake=((), None)):
     """_insert in one statement (_write_postgres): the ids of the messages written, or None when the receiving
     endpoints' fingerprint is no longer fingerprint or the event catalog's no longer catalog (nothing written).
     Raises GuardFailed when guard is false. When something is written, it also notifies the workers of wake (the
     deliveries due now, and the earliest moment others are due: app.delivery.wake_notify), which PostgreSQL passes
-    on at commit. direct: connection is a psycopg connection (write_at_once), sent the statement as psycopg SQL."""
+    on at commit. connection is a psycopg connection (app.database.autocommitted or in_transaction), sent the
+    statement as psycopg SQL."""
     sents = [sent for _, sent in rows]
     counters = sequences.number(sents)
     values = _values(rows)
@@ -405,12 +407,8 @@ def _insert_postgres(connection, rows, fingerprint, catalog, guard, wake=((), No
     params = {"receiving": fingerprint, "catalog": catalog, "wake_channel": wake_notify.CHANNEL,
               "wake": wake_notify.payloads(*wake), **guard.params, "ordering_keys": json.dumps(counters),
               **{table: json.dumps(values[table], default=_json_value) for table, _ in tables}}
-    if direct:
-        current, guarded, written, last_sequences, _ = connection.execute(
-            _driver_sql(tables, guard.sql, bool(counters)), params).fetchone()
-    else:
-        row = connection.execute(_write_postgres(tables, guard.sql, bool(counters)), params).one()
-        current, guarded, written, last_sequences = row.current, row.guarded, row.written, row.last_sequences
+    current, guarded, written, last_sequences, _ = connection.execute(
+        _driver_sql(tables, guard.sql, bool(counters)), params).fetchone()
     if not guarded:
         raise GuardFailed()
     if current and counters:

@@ -64,6 +64,26 @@ def test_a_connection_goes_back_to_the_pool_as_it_was_handed_out(app):
         assert db.engine.pool.checkedout() == 0
 
 
+def test_a_connection_lent_in_autocommit_goes_back_idle_and_out_of_it(app):
+    import psycopg
+
+    from app import database
+
+    with app.app_context():
+        with database.autocommitted(db.engine) as lent:
+            assert lent.autocommit
+            lent.execute("SELECT 1")
+        assert lent.autocommit is False and lent.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+        assert db.engine.pool.checkedout() == 0
+        pooled = db.engine.raw_connection()
+        try:
+            pooled.driver_connection.execute("SELECT 1")  # begins a transaction
+            with pytest.raises(psycopg.ProgrammingError):  # as psycopg's own setter refuses it
+                database._set_autocommit(pooled.driver_connection, True)
+        finally:
+            pooled.close()
+
+
 def test_an_error_is_sqlalchemys_and_hides_the_values(app):
     with app.app_context():
         with pytest.raises(exc.DataError) as refused:  # by the server: held_reason is at most 64 characters
