@@ -98,7 +98,9 @@ def page(new_page):
 
 
 def axe_violations(page, impacts=("serious", "critical")):
-    """Run axe-core (WCAG 2 A and AA rules) on the page; return the violations of the given impacts."""
+    """Run axe-core (WCAG 2 A and AA rules) on the page, once it has loaded (a page reached by a click may show its
+    content before its stylesheet has arrived on a busy machine); return the violations of the given impacts."""
+    page.wait_for_load_state("load")
     page.evaluate(AXE_SOURCE.read_text())  # evaluated through the debugging protocol, so the CSP does not apply
     result = page.evaluate("""() => axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa']}})
         .then(r => r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
