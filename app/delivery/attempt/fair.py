@@ -164,8 +164,8 @@ def nothing_more():
     at its share. If it is, each slot holding that share claimed before its own last record read the database; the
     one whose record read it last saw them all in flight, its own included, so it found no headroom and claims
     again, unless it read the database after the commit and saw what was committed. Not for a delivery with an
-    ordering key: its attempt may let the next of its key go, which this statement cannot
-    see (pipeline.send_group asks only for others)."""
+    ordering key: its attempt may let the next of its key go, which this statement cannot see (the pipeline asks
+    only for others)."""
     mine = endpoints.alias("mine")
     headroom = select(in_flight(mine) < share(mine)).where(mine.c.id == bindparam("idle_endpoint")).scalar_subquery()
     return and_(~exists(_claimable()), func.coalesce(headroom, False))
