@@ -281,6 +281,7 @@ class OtherLoad(threading.Thread):
         #: CPU used by the PostgreSQL backends of our database (the app's, the workers' and the producer's).
         self.postgres_seconds = 0.0
         self._last = {}
+        self._postmasters, self._reaped = set(), {}
         self._sampling = threading.Lock()
         self._halt = threading.Event()
 
@@ -296,14 +297,18 @@ class OtherLoad(threading.Thread):
             self._sample()
 
     def _sample(self):
-        procs = {}
+        procs, reaped = {}, {}
         for entry in os.listdir("/proc"):
             stat = _read(f"/proc/{entry}/stat") if entry.isdigit() else b""
             fields = stat[stat.rfind(b")") + 2:].split()
-            if len(fields) > 12:
+            if len(fields) > 14:
                 procs[int(entry)] = (int(fields[1]), int(fields[11]) + int(fields[12]))
+                reaped[int(entry)] = int(fields[13]) + int(fields[14])  # its children's, once they have exited
         ticks = backend_ticks = 0
-        for pid, (_, used) in procs.items():
+        postmasters = set()
+        for pid, (parent, used) in procs.items():
+            if self._is_our_backend(pid):
+                postmasters.add(parent)
             if pid in self._last:
                 delta = max(used - self._last[pid], 0)
                 if not self._is_ours(pid, procs):
@@ -312,6 +317,13 @@ class OtherLoad(threading.Thread):
                     backend_ticks += delta
             elif self._is_our_backend(pid):
                 backend_ticks += used  # a backend started since the last sample
+        # A backend that started and exited between two samples is never seen: PostgreSQL's server process counts
+        # what its exited children used. (It counts those of every database; on an otherwise idle machine, ours.)
+        for pid in postmasters | self._postmasters:
+            if pid in reaped and pid in self._reaped:
+                backend_ticks += max(reaped[pid] - self._reaped[pid], 0)
+        self._postmasters |= postmasters
+        self._reaped = reaped
         self._last = {pid: used for pid, (_, used) in procs.items()}
         self.other_seconds += ticks / os.sysconf("SC_CLK_TCK")
         self.postgres_seconds += backend_ticks / os.sysconf("SC_CLK_TCK")
