@@ -122,9 +122,7 @@ def autocommitted(engine):
     try:
         pooled = engine.raw_connection()
     except psycopg.Error as exc:  # the database is down or refuses: as Engine.connect() would say it
-        raise sa_exc.DBAPIError.instance(None, None, exc, psycopg.Error, hide_parameters=True,
-                                         connection_invalidated=engine.dialect.is_disconnect(exc, None, None),
-                                         dialect=engine.dialect) from exc
+        raise _as_sqlalchemy(engine, None, exc) from exc
     idle = False
     try:
         connection = pooled.driver_connection
@@ -169,11 +167,11 @@ def in_transaction(connection):
 
 
 def _as_sqlalchemy(engine, pooled, exc):
-    """A psycopg error on the pooled connection as SQLAlchemy raises it; a lost connection drops, as SQLAlchemy does,
-    every connection made before it from the pool."""
-    connection = pooled.driver_connection
-    lost = connection.closed or engine.dialect.is_disconnect(exc, connection, None)
-    if lost:
+    """A psycopg error on the pooled connection (None: in connecting) as SQLAlchemy raises it; a lost connection
+    drops, as SQLAlchemy does, every connection made before it from the pool."""
+    connection = pooled.driver_connection if pooled is not None else None
+    lost = bool(connection is not None and connection.closed) or engine.dialect.is_disconnect(exc, connection, None)
+    if lost and pooled is not None:
         engine.pool._invalidate(pooled, exc)
     return sa_exc.DBAPIError.instance(None, None, exc, psycopg.Error, hide_parameters=True,
                                       connection_invalidated=lost, dialect=engine.dialect)

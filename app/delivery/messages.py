@@ -425,7 +425,6 @@ def _json_value(value):
 _PREFIX = {"messages": "m", "message_tags": "t", "message_handles": "h", "deliveries": "d"}
 
 
-@functools.cache
 def _write_postgres(tables, guard_sql, ordered=False):
     """PostgreSQL: messages, tags, handles and deliveries in one statement, each table's rows one JSON parameter
     named after it, read as rows of that table (tables: ((table, column names), ...), messages first; a table
@@ -468,7 +467,7 @@ FROM ok""")
 
 @functools.cache
 def _driver_sql(tables, guard_sql, ordered=False):
-    """_write_postgres as psycopg takes it (%(name)s parameters), compiled once."""
+    """_write_postgres as psycopg takes it (%(name)s parameters), built and compiled once."""
     return str(_write_postgres(tables, guard_sql, ordered).compile(dialect=postgresql.psycopg.dialect()))
 
 
