@@ -32,7 +32,9 @@ class Delivery(db.Model):
               sqlite_where=text("status = 'pending'")),
         Index("ix_deliveries_endpoint_id_created_at", "endpoint_id", "created_at"),
         # The fair claim (app.delivery.attempt.fair): each endpoint's oldest due delivery, and its claims in flight.
-        Index("ix_deliveries_pending_endpoint_due", "endpoint_id", "next_attempt_at",
+        # With id last, the index is in the order a claim takes them (oldest due first, then by id): no sort of the
+        # backlog, and a claim reads only the rows it takes.
+        Index("ix_deliveries_pending_endpoint_due", "endpoint_id", "next_attempt_at", "id",
               postgresql_where=text("status = 'pending'"), sqlite_where=text("status = 'pending'")),
         Index("ix_deliveries_leased_endpoint", "endpoint_id", "lease_token",
               postgresql_where=text("lease_token IS NOT NULL"), sqlite_where=text("lease_token IS NOT NULL")),

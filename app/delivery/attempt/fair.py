@@ -73,7 +73,9 @@ def _claimable():
     due = deliveries.alias("has_due")
     # What the claim may take (pending_and_due): an endpoint whose due deliveries are all reserved, or wait their
     # turn in their ordering key, is not picked (the claim would take nothing, and the slot stop draining).
-    has_due = exists(select(due.c.id).where(due.c.endpoint_id == endpoints.c.id, pending_and_due(due)))
+    # OFFSET 0 keeps it a probe of each endpoint's due index: PostgreSQL would otherwise make it a join, and, its
+    # statistics behind a backlog that just arrived, pick a plan that hashes every due delivery on each claim.
+    has_due = exists(select(due.c.id).where(due.c.endpoint_id == endpoints.c.id, pending_and_due(due)).offset(0))
     return (select(endpoints.c.id, (share() - in_flight()).label("free"))
             .where(endpoints.c.deleted_at.is_(None), endpoints.c.state == EndpointState.ENABLED,
                    *(gate.clear for gate in FAIR_CLAIM_GATES), has_due, in_flight() < share()))
@@ -112,8 +114,9 @@ def _statement(dialect):
     # may be run again for each row the UPDATE looks at, and take a new unlocked row each time.
     first = select(chosen.c.id).order_by(chosen.c.next_attempt_at, chosen.c.id).limit(1).scalar_subquery()
     # The first is sent at once; the rest are reserved for this slot until their turn (claim.claim_values).
-    taken = (update(d).where(d.c.id == chosen.c.id, pending_and_due())
-             .values(**claim.claim_values(dialect, sending=d.c.id == first)))
+    # Each chosen row is locked and was checked to be pending and due as it was locked (FOR UPDATE checks the row's
+    # latest version again): the UPDATE finds them by id alone, whatever PostgreSQL's statistics say of the backlog.
+    taken = update(d).where(d.c.id == chosen.c.id).values(**claim.claim_values(dialect, sending=d.c.id == first))
     # What claim_next needs to tell whether another slot would find something to claim (_more).
     more = (due.label("due_count"), select(pick.c.free).scalar_subquery().label("free_slots"),
             select(pick.c.candidates).scalar_subquery().label("candidates"))
