@@ -231,3 +231,28 @@ def test_a_claim_reads_what_it_takes_however_its_statistics_lag_a_backlog(app, m
             cursor.execute("ROLLBACK")
     assert plan["Plan"]["Actual Rows"] > 0  # it claimed a batch
     assert _rows_read(plan["Plan"]) <= scan  # what it counts to size its batch, at most; not the backlog
+
+
+def test_a_claim_commits_without_waiting_for_the_disk_and_leaves_its_connection_as_it_was(app, make_endpoint):
+    """The fair claim's own transaction does not wait for the disk (synchronous_commit off; a claim lost with the
+    database server is sent again, and the record, which waits, makes it durable); the next statement on the same
+    pooled connection, a record among them, waits as before."""
+    from app import database
+    from app.delivery import scheduling
+    from app.delivery.attempt import claim, fair
+    from app.models import utcnow
+
+    make_endpoint()
+    send_many(app, 2)
+    with app.app_context():
+        now = utcnow()
+        params = {**scheduling.due_params(now), "token": "t", "limit": 20, "scan": 320, "share": 4,
+                  "failing_share": 2, **claim.lease_params(now)}
+        compiled = postgres._compiled(fair._statement("postgresql"), db.engine.dialect)
+        with database.autocommitted(db.engine) as connection, connection.cursor() as cursor:
+            cursor.execute("BEGIN")
+            taken = cursor.execute(compiled.sql, compiled.parameters(params)).fetchall()
+            during = cursor.execute("SHOW synchronous_commit").fetchone()[0]
+            cursor.execute("COMMIT")
+            after = cursor.execute("SHOW synchronous_commit").fetchone()[0]
+    assert len(taken) == 1 and during == "off" and after == "on"
