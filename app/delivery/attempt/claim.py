@@ -91,13 +91,13 @@ def pending_and_due(table=deliveries, in_turn=True):
                 ordering.in_turn(table) if in_turn else True)
 
 
-def is_test():
-    return deliveries.c.next_trigger == AttemptTrigger.TEST
+def is_test(table=deliveries):
+    return table.c.next_trigger == AttemptTrigger.TEST
 
 
-def in_service():
+def in_service(table=deliveries):
     """The delivery's endpoint takes attempts: not deleted, and enabled (a test send ignores the state)."""
-    return and_(endpoints.c.deleted_at.is_(None), or_(endpoints.c.state == EndpointState.ENABLED, is_test()))
+    return and_(endpoints.c.deleted_at.is_(None), or_(endpoints.c.state == EndpointState.ENABLED, is_test(table)))
 
 
 def ungated():
