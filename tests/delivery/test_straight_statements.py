@@ -174,19 +174,16 @@ def test_postgresql_keeps_one_plan_of_the_claim(app, make_endpoint):
     generic plan can then use the partial indexes, and it keeps that plan instead of planning the claim anew on
     every execution (which cost the server ten times the claim itself)."""
     from app import database
-    from app.delivery import scheduling
-    from app.delivery.attempt import claim, fair, record
+    from app.delivery.attempt import fair, record
     from app.models import utcnow
 
     make_endpoint()
+    params = _claim_params(app, utcnow())
     with app.app_context():
         for statement in (fair._statement("postgresql"), record._record_successes_statement(1, True),
                           record._record_successes_statement(1, False, True),
                           fair._gated_or_test_statement("postgresql")):
             assert postgres._compiled(statement, db.engine.dialect).fixed == {}
-        now = utcnow()
-        params = {**scheduling.due_params(now), "token": "t", "limit": 20, "scan": 320, "share": 4,
-                  "failing_share": 2, **claim.lease_params(now)}
         compiled = postgres._compiled(fair._statement("postgresql"), db.engine.dialect)
         with database.autocommitted(db.engine) as connection, connection.cursor() as cursor:
             for _ in range(12):  # psycopg prepares it at the 5th; PostgreSQL weighs a generic plan after 5 more
@@ -198,11 +195,21 @@ def test_postgresql_keeps_one_plan_of_the_claim(app, make_endpoint):
     assert custom <= 5 and generic >= 1
 
 
+def _claim_params(app, now, limit=20, scan=320):
+    """The bind parameters of the fair claim (fair._statement) at now, with an endpoint's share of 4 slots."""
+    from app.delivery import scheduling
+    from app.delivery.attempt import claim
+
+    with app.app_context():
+        return {**scheduling.due_params(now), "token": "t", "limit": limit, "scan": scan, "share": 4,
+                "failing_share": 2, **claim.lease_params(now)}
+
+
 def _rows_read(plan):
     """The most rows any node of an EXPLAIN (ANALYZE, FORMAT JSON) plan looked at over all its loops (those it
     produced and those its filters removed)."""
-    looked_at = sum(plan.get(key, 0) for key in ("Actual Rows", "Rows Removed by Filter", "Rows Removed by Join Filter"))
-    own = looked_at * plan.get("Actual Loops", 1)
+    counts = ("Actual Rows", "Rows Removed by Filter", "Rows Removed by Join Filter")
+    own = sum(plan.get(count, 0) for count in counts) * plan.get("Actual Loops", 1)
     return max([own] + [_rows_read(child) for child in plan.get("Plans", [])])
 
 
@@ -236,19 +243,14 @@ def test_a_claim_reads_what_it_takes_however_its_statistics_lag_a_backlog(app, m
     planner hashed every due delivery to find the endpoints with something due, and drove the UPDATE from a scan of
     the backlog joined to the chosen rows. The claim finds the endpoints by a probe of each and updates the rows it
     locked by id. (Its batch may still be taken from a scan of the backlog's due index, once.)"""
-    from app.delivery import scheduling
-    from app.delivery.attempt import claim, fair
+    from app.delivery.attempt import fair
     from app.models import utcnow
 
-    backlog, limit, scan = 600, 20, 40
+    backlog, scan = 600, 40
     make_endpoint()
     _analyze(app)
     send_many(app, backlog)
-    now = utcnow()
-    with app.app_context():
-        params = {**scheduling.due_params(now), "token": "t", "limit": limit, "scan": scan, "share": 4,
-                  "failing_share": 2, **claim.lease_params(now)}
-    plan = _plan(app, fair._statement("postgresql"), params)
+    plan = _plan(app, fair._statement("postgresql"), _claim_params(app, utcnow(), scan=scan))
     assert plan["Actual Rows"] > 0  # it claimed a batch
     assert _rows_read(plan) <= scan  # what it counts to size its batch, at most; not the backlog
 
@@ -273,16 +275,13 @@ def test_a_claim_commits_without_waiting_for_the_disk_and_leaves_its_connection_
     database server is sent again, and the record, which waits, makes it durable); the next statement on the same
     pooled connection, a record among them, waits as before."""
     from app import database
-    from app.delivery import scheduling
-    from app.delivery.attempt import claim, fair
+    from app.delivery.attempt import fair
     from app.models import utcnow
 
     make_endpoint()
     send_many(app, 2)
+    params = _claim_params(app, utcnow())
     with app.app_context():
-        now = utcnow()
-        params = {**scheduling.due_params(now), "token": "t", "limit": 20, "scan": 320, "share": 4,
-                  "failing_share": 2, **claim.lease_params(now)}
         compiled = postgres._compiled(fair._statement("postgresql"), db.engine.dialect)
         with database.autocommitted(db.engine) as connection, connection.cursor() as cursor:
             cursor.execute("BEGIN")
