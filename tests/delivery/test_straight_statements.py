@@ -227,17 +227,28 @@ def _plan(app, statement, params):
     return plan["Plan"]
 
 
-def _analyze(app, succeeded=()):
-    """Mark the deliveries succeeded (none: the table is empty) and have PostgreSQL analyze the table: its statistics
-    then say nothing is due, as before a backlog arrives."""
+@pytest.fixture
+def stale_statistics(app):
+    """analyze(succeeded=()): mark the deliveries succeeded (none: the table is empty) and have PostgreSQL analyze the
+    table, so that its statistics say nothing is due, as before a backlog arrives; and keep autovacuum from analyzing
+    it again until the test ends (with the backlog in its statistics, the plans would be the ones a test cannot
+    tell apart)."""
     from app import database
 
-    with app.app_context(), database.autocommitted(db.engine) as connection, connection.cursor() as cursor:
-        cursor.execute("UPDATE deliveries SET status = 'succeeded' WHERE id = ANY(%s)", (list(succeeded),))
-        cursor.execute("ANALYZE deliveries")
+    def statement(sql, *params):
+        with app.app_context(), database.autocommitted(db.engine) as connection, connection.cursor() as cursor:
+            cursor.execute(sql, params)
+
+    def analyze(succeeded=()):
+        statement("ALTER TABLE deliveries SET (autovacuum_enabled = false)")
+        statement("UPDATE deliveries SET status = 'succeeded' WHERE id = ANY(%s)", list(succeeded))
+        statement("ANALYZE deliveries")
+
+    yield analyze
+    statement("ALTER TABLE deliveries RESET (autovacuum_enabled)")
 
 
-def test_a_claim_reads_what_it_takes_however_its_statistics_lag_a_backlog(app, make_endpoint):
+def test_a_claim_reads_what_it_takes_however_its_statistics_lag_a_backlog(app, make_endpoint, stale_statistics):
     """A backlog that arrived after PostgreSQL last analyzed the table (its statistics say there is nothing due) must
     not make each claim read it again and again: claims cost 20-40 ms in a drain, growing with the backlog, as the
     planner hashed every due delivery to find the endpoints with something due, and drove the UPDATE from a scan of
@@ -248,14 +259,15 @@ def test_a_claim_reads_what_it_takes_however_its_statistics_lag_a_backlog(app, m
 
     backlog, scan = 600, 40
     make_endpoint()
-    _analyze(app)
+    stale_statistics()
     send_many(app, backlog)
     plan = _plan(app, fair._statement("postgresql"), _claim_params(app, utcnow(), scan=scan))
     assert plan["Actual Rows"] > 0  # it claimed a batch
     assert _rows_read(plan) <= scan  # what it counts to size its batch, at most; not the backlog
 
 
-def test_the_check_of_named_deliveries_finds_them_by_id_however_its_statistics_lag_a_backlog(app, make_endpoint):
+def test_the_check_of_named_deliveries_finds_them_by_id_however_its_statistics_lag_a_backlog(app, make_endpoint,
+                                                                                           stale_statistics):
     """A wake-up asks whether the deliveries it names are for the gated path, often after another slot took them: by
     their primary key, not by reading the backlog's due index that PostgreSQL, its statistics saying nothing is due,
     took for the cheaper way."""
@@ -264,7 +276,7 @@ def test_the_check_of_named_deliveries_finds_them_by_id_however_its_statistics_l
     from app.models import utcnow
 
     make_endpoint()
-    _analyze(app, send_many(app, 1000))
+    stale_statistics(send_many(app, 1000))
     named = send_many(app, 1000)[-3:]
     plan = _plan(app, fair._gated_or_test_statement("postgresql"), {"ids": named, **scheduling.due_params(utcnow())})
     assert _rows_read(plan) <= len(named)
