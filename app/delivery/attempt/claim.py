@@ -105,7 +105,6 @@ def ungated():
     return or_(is_test(), and_(*(gate.clear for gate in GATES)))
 
 
-
 def seconds_after(dialect, moment, seconds):
     """SQL for moment + seconds (a numeric SQL expression), in the dialect's own date arithmetic."""
     if dialect == "postgresql":

@@ -27,7 +27,7 @@ import dataclasses
 import functools
 
 from flask import current_app
-from sqlalchemy import String, and_, bindparam, case, exists, func, or_, select, text, update
+from sqlalchemy import String, and_, bindparam, case, exists, func, or_, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from app.delivery import scheduling
@@ -232,10 +232,6 @@ def start_send_statement(dialect):
             .values(status=values["status"], lease_expires_at=values["lease_expires_at"]))
 
 
-#: PostgreSQL: this transaction's commit does not wait for its WAL to reach the disk (see start_send).
-_ASYNC_COMMIT = text("SET LOCAL synchronous_commit TO OFF")
-
-
 def start_params(claimed, now):
     """The bind parameters of start_send_statement for a claim."""
     return {"delivery": claimed.delivery_id, "token": claimed.lease_token, **claim.lease_params(now)}
@@ -250,7 +246,7 @@ def start_send(claimed, now):
     any lost worker); and the attempt's record, which waits for the disk, makes it durable with itself."""
     connection = db.session.connection()
     if connection.dialect.name == "postgresql":
-        connection.execute(_ASYNC_COMMIT)
+        connection.execute(select(no_disk_wait()))  # this transaction's commit, as the claim's
     started = connection.execute(start_send_statement(connection.dialect.name), start_params(claimed, now)).rowcount
     db.session.commit()
     return started == 1
