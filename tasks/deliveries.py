@@ -12,10 +12,12 @@ from contextlib import nullcontext
 import dramatiq
 from dramatiq.middleware import Middleware
 
-from app import outbox
+from app import outages, outbox
 from app.delivery.attempt import pipeline
 from tasks import broker as _broker  # noqa: F401  IMPORTANT: set_broker() must run before @actor
+from tasks import local_wakeups
 from tasks.broker import QUEUE
+from tasks.draining import draining
 from tasks.outages import retry_when_database_down
 from tasks.rate_limits import throttle
 from tasks.redis_wakeup import WakeableRedisBroker
@@ -51,9 +53,24 @@ def deliver_webhooks(delivery_ids):
 
 
 def drain(hint_ids):
-    with retry_when_database_down():
+    with draining.slot(wake_now) as slot, retry_when_database_down():
         pipeline.drain(hint_ids, throttle=throttle, limit=BATCH_SIZE, stopping=stopping.is_set,
-                       wake_peer=wake_peer, budget_seconds=DRAIN_SECONDS)
+                       wake_peer=wake_peer, budget_seconds=DRAIN_SECONDS, wakeups=slot)
+
+
+def wake_now(delivery_ids):
+    """Wake a slot for delivery_ids (due now; none: one slot to drain what is due): an idle worker thread of this
+    process when there is one (tasks.local_wakeups), else through the broker. A broker failure is logged once per
+    outage (app.outages): the deliveries are committed and due, and the recovery sweep sends them."""
+    hand = local_wakeups.hand
+    try:
+        if delivery_ids:
+            enqueue_committed(None, items=[(delivery_id, 0.0) for delivery_id in dict.fromkeys(delivery_ids)],
+                              hand=hand)
+        elif not hand(deliver_webhooks, []):
+            deliver_webhooks.send([])
+    except Exception as exc:  # noqa: BLE001  the deliveries are committed and due: the sweep sends them
+        outages.broker.failed(exc)
 
 
 def wake_peer():

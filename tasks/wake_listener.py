@@ -19,12 +19,12 @@ and wakes once for what it missed, as after any reconnection.
 import logging
 import threading
 
-from app import outages
 from app.delivery import wake_notify
 from app.extensions import db
-from tasks import local_wakeups, wake_timer
+from tasks import wake_timer
 from tasks.background import BackgroundThreadMiddleware
-from tasks.deliveries import deliver_webhooks, enqueue_committed
+from tasks.deliveries import wake_now
+from tasks.draining import draining
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +98,7 @@ class WakeListener(threading.Thread):
 
     def _relay(self, connection):
         while not self._stopped.is_set():
-            arrived = list(connection.notifies(timeout=WAIT_SECONDS, stop_after=1))
+            arrived = list(connection.notifies(timeout=draining.wait_seconds(WAIT_SECONDS), stop_after=1))
             if arrived:
                 arrived += connection.notifies(timeout=0)  # and whatever arrived with it: one wake-up for all
                 due = [delivery_id for notify in arrived for delivery_id in wake_notify.delivery_ids(notify.payload)]
@@ -106,23 +106,20 @@ class WakeListener(threading.Thread):
                     wake(due)
                 for moment in filter(None, (wake_notify.moment(notify.payload) for notify in arrived)):
                     wake_timer.hear(moment)  # deliveries due later: this process's timer wakes the slots then
+            overdue = draining.overdue()  # given to the draining slots, and none took them in time: hand them on
+            if overdue is not None:
+                wake_now(overdue)
 
     def stop(self):
         self._stopped.set()
 
 
 def wake(delivery_ids):
-    """Wake slots for delivery_ids (due now; none: one slot to drain what is due): this process's own when one is
-    idle (tasks.local_wakeups), else through the broker. A broker failure is logged once per outage (app.outages)."""
-    hand = local_wakeups.hand
-    try:
-        if delivery_ids:
-            enqueue_committed(None, items=[(delivery_id, 0.0) for delivery_id in dict.fromkeys(delivery_ids)],
-                              hand=hand)
-        elif not hand(deliver_webhooks, []):
-            deliver_webhooks.send([])
-    except Exception as exc:  # noqa: BLE001  the deliveries are committed and due: the sweep sends them
-        outages.broker.failed(exc)
+    """Wake slots for delivery_ids (due now; none: one slot to drain what is due): the slots of this process already
+    draining, while enough of them drain (tasks.draining), else a slot of this process's own when one is idle
+    (tasks.local_wakeups), else through the broker (tasks.deliveries.wake_now)."""
+    if not draining.coalesce(delivery_ids):
+        wake_now(delivery_ids)
 
 
 class WakeListenerMiddleware(BackgroundThreadMiddleware):

@@ -59,7 +59,7 @@ def attempt_deliveries(delivery_ids, throttle=None):
     return deferred + [result for future in as_completed(futures) for result in future.result()]
 
 
-def drain(hint_ids=(), throttle=None, *, limit, stopping=None, wake_peer=None, budget_seconds=60.0):
+def drain(hint_ids=(), throttle=None, *, limit, stopping=None, wake_peer=None, budget_seconds=60.0, wakeups=None):
     """Send what is due, fairly, until nothing more may be claimed: what a woken worker slot does.
 
     Each round claims the next batch of one endpoint's due deliveries (fair.claim_next) and sends it in turn; the
@@ -68,10 +68,14 @@ def drain(hint_ids=(), throttle=None, *, limit, stopping=None, wake_peer=None, b
     test send, or an endpoint a gate concerns (breaker, failing), which pass their gates one by one. A full
     batch calls wake_peer() so another slot joins; so does running out of budget_seconds (the rest is left to
     a fresh wake-up). stopping() true (the worker shuts down) stops claiming, and gives unsent claims back.
+    wakeups, where the process gives wake-ups to the slots already draining (tasks.draining): after each round the
+    slot takes those given meanwhile (wakeups.absorb()), their ids hints as a wake-up's own, and claims again; it
+    stops only when wakeups.leave() gives it none; the hints it took and did not check go to another slot
+    (wakeups.give_back(ids)) when it stops for another reason; wakeups.sending(True/False) as each send begins and ends.
     Returns the RecordedAttempts and Deferred results.
     """
     stopping = stopping or (lambda: False)
-    deadline, results, sent, hinted = time.monotonic() + budget_seconds, [], set(), not hint_ids
+    deadline, results, sent, hints = time.monotonic() + budget_seconds, [], set(), list(hint_ids)
     while not stopping():
         if time.monotonic() >= deadline:
             if wake_peer:
@@ -81,15 +85,22 @@ def drain(hint_ids=(), throttle=None, *, limit, stopping=None, wake_peer=None, b
         if more and wake_peer:  # another slot would find something to claim: wake one to help
             wake_peer()
         sent.update(claim.delivery_id for claim in claims)
-        sent_now, idle = _send(claims, throttle, stopping, ask_idle=True)
+        sent_now, idle = _send(claims, throttle, stopping, ask_idle=True, sending=wakeups and wakeups.sending)
         results += sent_now
         gated = []
-        if not hinted:  # after the first round, which usually took them
-            hinted = True
-            gated = attempt_gated([delivery_id for delivery_id in hint_ids if delivery_id not in sent], throttle)
+        if hints:  # after the round that followed their wake-up, which usually took them
+            gated = attempt_gated([delivery_id for delivery_id in hints if delivery_id not in sent], throttle)
             results += gated
-        if (not claims or idle) and not gated:  # an attempt on the gated path may have let the next of its key go
-            break  # nothing was claimed, or the last record found nothing more to claim (fair.nothing_more)
+        woken = wakeups.absorb() if wakeups else None  # wake-ups given to this slot meanwhile: claim again
+        hints = woken or []
+        if (not claims or idle) and not gated and woken is None:  # a gated attempt may have let the next of its key go
+            # nothing was claimed, or the last record found nothing more to claim (fair.nothing_more)
+            woken = wakeups.leave() if wakeups else None
+            if woken is None:
+                break
+            hints = woken
+    if hints and wakeups:  # stopping, or out of budget, with wake-ups taken and not looked at
+        wakeups.give_back(hints)
     return results
 
 
@@ -115,9 +126,10 @@ def send_group(group, throttle=None, stopping=None):
     return _send(group, throttle, stopping)[0]
 
 
-def _send(group, throttle=None, stopping=None, ask_idle=False):
+def _send(group, throttle=None, stopping=None, ask_idle=False, sending=None):
     """send_group, and (ask_idle) whether the record of the last claim found that the slot may stop draining
-    (fair.nothing_more): (results, True/False, or None when not known)."""
+    (fair.nothing_more): (results, True/False, or None when not known). sending(True/False), if given, as each send
+    begins and ends."""
     idle = None
     options = {"policy": outbound_policy(), "body_limit": current_app.config["WEBHOOK_RESPONSE_BODY_LIMIT_BYTES"]}
     results, succeeded, started = [], False, None  # started: whether the last record moved this claim to sending
@@ -137,7 +149,11 @@ def _send(group, throttle=None, stopping=None, ask_idle=False):
             continue  # cancelled meanwhile, or its reservation ran out and another slot has it
         if succeeded:  # this batch's success was recorded: the endpoint's health needs no write for the rest
             claimed = dataclasses.replace(claimed, endpoint_healthy=True)
+        if sending:
+            sending(True)
         outcome = send(claimed, options)
+        if sending:
+            sending(False)
         upcoming = group[position + 1] if outcome.ok and position + 1 < len(group) else None
         last = position + 1 == len(group)
         recorded, started, idle = record.record_and_start((claimed, outcome), upcoming,
