@@ -7,6 +7,7 @@ when a test ends, pass or fail.
 
 import json
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -91,10 +92,34 @@ def service_env(database_url, broker_url, **settings):
 
 
 def free_port():
-    """Return a TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """Return a TCP port on 127.0.0.1 that nothing listens on right now, for a child process to listen on.
+
+    Taken below the kernel's ephemeral range (net.ipv4.ip_local_port_range), which the outgoing connections of every
+    process on the machine draw from: a port from bind(("127.0.0.1", 0)) is one of those, and a connection opened
+    meanwhile by anything (the other CI pass, a worker) could take it before the child listens on it."""
+    low = _ephemeral_ports()[0]
+    for _ in range(100):
+        port = random.randrange(max(1024, low - 12_000), low)
+        if port in _given:  # two calls in a row must not name one port
+            continue
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            _given.add(port)
+            return port
+    raise AssertionError("no free port below the ephemeral range")
+
+
+_given = set()  # the ports free_port returned in this process
+
+
+def _ephemeral_ports():
+    try:
+        return tuple(int(part) for part in Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split())
+    except (OSError, ValueError):
+        return 32768, 60999  # Linux's default
 
 
 def command(env, *args, timeout=60):
