@@ -1,9 +1,10 @@
 """A real SMTP server on 127.0.0.1 that keeps every message it receives."""
 
-import socket
 from email import message_from_bytes
 
 from aiosmtpd.controller import Controller
+
+from tests.support.processes import free_port
 
 
 class _Inbox:
@@ -15,16 +16,10 @@ class _Inbox:
         return "250 OK"
 
 
-def _free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 class SMTPServer:
     def __init__(self):
         self.inbox = _Inbox()
-        self.port = _free_port()
+        self.port = free_port()
         self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
 
     def __enter__(self):
