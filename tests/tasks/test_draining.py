@@ -147,6 +147,13 @@ def processed(broker):
     broker.middleware.remove(spy)
 
 
+def settled(broker):
+    """Wait until the listener listens and the slot its first wake-up woke has ended (it could take what a test
+    commits next, and then a wake-up of the test's would go to it)."""
+    wait_until(listener_of(broker).listening.is_set, message="the listener never listened")
+    wait_until(lambda: not draining_module.draining._slots, message="the listener's first wake-up never ended")
+
+
 @pytest.fixture
 def one_is_enough(monkeypatch):
     monkeypatch.setattr(draining_module, "COALESCE_AT", 1)
@@ -159,7 +166,7 @@ def test_a_delivery_committed_while_a_slot_drains_is_sent_by_that_slot(one_is_en
     release = threading.Event()
     receiver.answer = lambda received: release.wait(30) and None
     make_endpoint(timeout_seconds=app.config["WEBHOOK_MAX_TIMEOUT_SECONDS"])
-    wait_until(listener_of(broker).listening.is_set, message="the listener never listened")
+    settled(broker)
     try:
         _, (first,) = send(app)
         wait_until(lambda: receiver.in_flight == 1, message="the first webhook was never sent")
@@ -184,7 +191,7 @@ def test_a_slot_in_a_long_send_leaves_a_new_delivery_to_an_idle_thread(one_is_en
 
     receiver.answer = answer
     make_endpoint(timeout_seconds=app.config["WEBHOOK_MAX_TIMEOUT_SECONDS"])
-    wait_until(listener_of(broker).listening.is_set, message="the listener never listened")
+    settled(broker)
     try:
         send(app)
         wait_until(lambda: receiver.in_flight == 1, message="the first webhook was never sent")
