@@ -48,7 +48,7 @@ class Draining:
             if len(self._slots) < COALESCE_AT or not any(slot.taking(now) for slot in self._slots):
                 return False
             if self._given is None:
-                self._given, self._since = [], time.monotonic()
+                self._given, self._since = [], now
             self._given.extend(delivery_ids)
             return True
 
