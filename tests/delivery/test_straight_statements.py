@@ -213,16 +213,36 @@ def _rows_read(plan):
     return max([own] + [_rows_read(child) for child in plan.get("Plans", [])])
 
 
-def _plan(app, statement, params):
-    """The EXPLAIN (ANALYZE, FORMAT JSON) plan of a straight statement, run in a transaction rolled back."""
+def _plan(app, statement, params, generic=False):
+    """The EXPLAIN (ANALYZE, FORMAT JSON) plan of a straight statement, run in a transaction rolled back: the plan
+    PostgreSQL makes for these parameters, or (generic) the one a prepared statement keeps for any."""
+    import re
+
+    from psycopg import sql
+
     from app import database
 
     with app.app_context():
         compiled = postgres._compiled(statement, db.engine.dialect)
+        values = compiled.parameters(params)
         with database.autocommitted(db.engine) as connection, connection.cursor() as cursor:
             cursor.execute("BEGIN")
-            (plan,), = cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + compiled.sql,
-                                      compiled.parameters(params)).fetchone()
+            if generic:  # prepared with the types psycopg gives its parameters (a run undone tells them), explained
+                names = dict.fromkeys(re.findall(r"%\((\w+)\)s", compiled.sql))  # $1, $2, ... in order of appearance
+                cursor.execute("SAVEPOINT typed")
+                cursor.execute(compiled.sql, values, prepare=True)
+                types, = cursor.execute("SELECT parameter_types::text[] FROM pg_prepared_statements WHERE NOT from_sql"
+                                        " ORDER BY prepare_time DESC LIMIT 1").fetchone()
+                cursor.execute("ROLLBACK TO SAVEPOINT typed")
+                numbered = re.sub(r"%\((\w+)\)s", lambda found: f"${list(names).index(found[1]) + 1}", compiled.sql)
+                cursor.execute(f"PREPARE planned ({', '.join(types)}) AS {numbered.replace('%%', '%')}")
+                cursor.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+                arguments = sql.SQL(", ").join(sql.Literal(values[name]) for name in names)
+                (plan,), = cursor.execute(sql.SQL("EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE planned({})").format(
+                    arguments)).fetchone()
+                cursor.execute("DEALLOCATE planned")
+            else:
+                (plan,), = cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + compiled.sql, values).fetchone()
             cursor.execute("ROLLBACK")
     return plan["Plan"]
 
@@ -261,9 +281,10 @@ def test_a_claim_reads_what_it_takes_however_its_statistics_lag_a_backlog(app, m
     make_endpoint()
     stale_statistics()
     send_many(app, backlog)
-    plan = _plan(app, fair._statement("postgresql"), _claim_params(app, utcnow(), scan=scan))
-    assert plan["Actual Rows"] > 0  # it claimed a batch
-    assert _rows_read(plan) <= scan  # what it counts to size its batch, at most; not the backlog
+    for generic in (False, True):  # the plan for these parameters, and the one PostgreSQL keeps for any
+        plan = _plan(app, fair._statement("postgresql"), _claim_params(app, utcnow(), scan=scan), generic)
+        assert plan["Actual Rows"] > 0  # it claimed a batch
+        assert _rows_read(plan) <= scan, generic  # what it counts to size its batch, at most; not the backlog
 
 
 def test_the_check_of_named_deliveries_finds_them_by_id_however_its_statistics_lag_a_backlog(app, make_endpoint,
