@@ -13,7 +13,9 @@ that every delivery succeeded with exactly the attempts it counts, one per POST 
    to enqueue, peak worker RSS (VmHWM).
 2. drain: the messages written first, 500 per commit (send_messages, as the batch API or a busy outbox
    writes them), then a worker started: deliveries/s from first attempt to last success, the worker's
-   own capacity, with the worker processes' CPU and our PostgreSQL backends' CPU per delivery.
+   own capacity, with the worker processes' CPU and our PostgreSQL backends' CPU per delivery. With
+   --analyze, PostgreSQL's statistics have seen the backlog before the worker starts (ANALYZE), as in a
+   database that lives on; without, they have not, as in each fresh phase.
 3. e2e_batch: the Procfile's web process (gunicorn) and a worker run; one producer posts the messages
    500 a call to POST /api/v1/messages/batch: deliveries/s from first message accepted to last success.
 4. e2e_single: the same with --clients producers posting one message per call to POST /api/v1/messages.
@@ -89,6 +91,9 @@ def parse_args(argv=None):
     p.add_argument("--probes", type=int, default=10, help="lone messages sent to an idle worker per steady run")
     p.add_argument("--probe-interval", type=float, default=1.5, help="seconds between lone messages")
     p.add_argument("--clients", type=int, default=8, help="producers posting one message per call (e2e_single)")
+    p.add_argument("--analyze", action="store_true", help="drain: PostgreSQL analyzes the tables once the backlog is "
+                   "written, as autovacuum soon does in a database that lives on (else its statistics have not "
+                   "seen the backlog)")
     p.add_argument("--skip", default="", help="comma-separated phases to skip: "
                    "throughput,drain,e2e_batch,e2e_single,ceiling,steady")
     p.add_argument("--timeout", type=float, default=600, help="seconds to wait for a phase's deliveries")
@@ -623,6 +628,9 @@ def drain_phase(args, env, app, rcv, stack, others):
     reset_state(args, env, app)
     create_receiver_endpoint(app, rcv.url)
     enqueue_batches(app, args.messages, prefix="drain")
+    if args.analyze:
+        with psycopg.connect(args.database_url, autocommit=True) as conn:
+            conn.execute("ANALYZE")
     posts_before = rcv.posts()
     worker = Worker(args.processes, args.threads, env)
     stack.callback(worker.stop)

@@ -98,8 +98,9 @@ def _batch_size(pick, due):
 
 
 @functools.cache
-def _statement(dialect):
-    """Claim up to "limit" due deliveries of the picked endpoint; return their CLAIM_COLUMNS (PostgreSQL) or ids."""
+def _statement(dialect, limit):
+    """Claim up to limit ("limit") due deliveries of the picked endpoint; return their CLAIM_COLUMNS (PostgreSQL) or
+    ids."""
     d, pick = deliveries, _pick()
     endpoint = select(pick.c.id).scalar_subquery()
     # Counted whatever their turn in their ordering key: only a size, and a key's waiting deliveries would make
@@ -107,9 +108,14 @@ def _statement(dialect):
     counted = (select(d.c.id).where(d.c.endpoint_id == endpoint, pending_and_due(in_turn=False))
                .limit(bindparam("scan")).cte("counted"))
     due = select(func.count()).select_from(counted).scalar_subquery()
-    chosen = (select(d.c.id, d.c.next_attempt_at).where(d.c.endpoint_id == endpoint, pending_and_due())
+    locked = (select(d.c.id, d.c.next_attempt_at).where(d.c.endpoint_id == endpoint, pending_and_due())
               .order_by(d.c.next_attempt_at, d.c.id).limit(_batch_size(pick, due))
-              .with_for_update(of=d, skip_locked=True)
+              .with_for_update(of=d, skip_locked=True).subquery("locked"))
+    # Capped again by limit written into the statement: PostgreSQL cannot tell how many rows a LIMIT of an expression
+    # gives (it guesses a tenth of what is due), so once its statistics had seen a backlog it found the chosen rows
+    # for the UPDATE by hashing the whole table (3 ms of a 4 ms claim against 10,000 due deliveries, and more with
+    # every row the table keeps).
+    chosen = (select(locked).limit(limit)
               .cte("chosen").prefix_with("MATERIALIZED"))  # run once: a subquery with LIMIT and SKIP LOCKED
     # may be run again for each row the UPDATE looks at, and take a new unlocked row each time.
     first = select(chosen.c.id).order_by(chosen.c.next_attempt_at, chosen.c.id).limit(1).scalar_subquery()
@@ -147,10 +153,10 @@ def claim_next(limit):
               "failing_share": current_app.config["WEBHOOK_FAILING_MAX_IN_FLIGHT"], **claim.lease_params(now)}
     if postgres.available():
         postgres.release_reads()
-        rows = taken = postgres.rows(_statement("postgresql"), params)
+        rows = taken = postgres.rows(_statement("postgresql", limit), params)
     else:
         connection = db.session.connection()
-        taken = connection.execute(_statement(connection.dialect.name), params).all()
+        taken = connection.execute(_statement(connection.dialect.name, limit), params).all()
         rows = connection.execute(claim.READ, {"ids": [row.id for row in taken]}).all() if taken else []
         db.session.commit()
     claims = [dataclasses.replace(claim.claim_from(row, token, now), reserved=True) for row in rows]
