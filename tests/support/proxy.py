@@ -116,9 +116,15 @@ class TcpProxy:
 
 
 def _reset(sock):
-    """Close with a reset (RST), as a crashed server's kernel would."""
+    """Close with a reset (RST), as a crashed server's kernel would.
+
+    Shut for reading first: a pump thread blocked in recv() on the socket holds the connection open past close()
+    (the kernel drops it only when the last use ends), so a PostgreSQL connection whose client was gone stayed up,
+    idle in its transaction, and its locks held the next test's TRUNCATE until pytest's timeout. Shut, the recv()
+    returns at once, and the close that follows is the last."""
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        sock.shutdown(socket.SHUT_RD)
     except OSError:
         pass
     sock.close()
