@@ -57,6 +57,8 @@ def parse_args(argv=None):
     p.add_argument("--sends", type=int, default=3000, help="send_message() + commit calls (send phase)")
     p.add_argument("--wake-by-broker", action="store_true",
                    help="WEBHOOK_WAKE_BY_NOTIFY=0: a commit sends its wake-up to the broker (the code before it)")
+    p.add_argument("--endpoints", type=int, default=1, help="endpoints: one takes every message, the others' filters "
+                   "(invoice.*) none, so each message still makes one delivery")
     p.add_argument("--skip", default="", help="comma-separated phases to skip: send,single,concurrent,batch")
     p.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL",
                                                             "postgresql://postgres@127.0.0.1/hookyard_bench_api"))
@@ -86,7 +88,12 @@ def prepare(args):
     flask = [sys.executable, "-m", "flask", "--app", "app"]
     subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
     script = ("from app import create_app; from app.delivery.endpoints.service import create_endpoint\n"
-              "with create_app().app_context(): create_endpoint('http://127.0.0.1:9/hook', name='bench')")
+              "from app.extensions import db\n"
+              "with create_app().app_context():\n"
+              "    create_endpoint('http://127.0.0.1:9/hook', name='bench')\n"
+              f"    for i in range({args.endpoints - 1}):\n"
+              "        create_endpoint('http://127.0.0.1:9/hook', name=f'other {i}', event_types=['invoice.*'])\n"
+              "    db.session.commit()")
     subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, check=True, capture_output=True)
     out = subprocess.run([*flask, "api-keys", "create", "bench"], cwd=ROOT, env=env, check=True,
                          capture_output=True, text=True).stdout

@@ -1,14 +1,14 @@
 """Create messages and fan them out to deliveries, inside the caller's transaction (a transactional outbox).
 
-One message or five hundred cost the same few statements: the receiving endpoints are read once, and
-messages, tags, handles and deliveries are written with one multi-row INSERT each (SQLite) or all in one
-statement (PostgreSQL). On PostgreSQL the endpoints are not read for every write: each process remembers them as
-it last read them, and the write statement compares their fingerprint and writes nothing if any endpoint was
-added, changed, paused, disabled or deleted since (they are then read again and the messages matched again), so a
-change made by any process takes effect on the next message. The same statement can check a caller's condition
-too (Guard: the API checks its key there). Nothing is sent until the caller commits (app.outbox); a rollback sends
-nothing. An idempotency key already used returns the first message and writes nothing; used for a different
-message, it is refused (409), as Stripe does.
+One message or five hundred cost the same few statements: the receiving endpoints are read once, and messages, tags,
+handles and deliveries are written with one multi-row INSERT each (SQLite) or all in one statement (PostgreSQL). On
+PostgreSQL the endpoints are not read for every write: each process remembers them as it last read them, and the
+write statement compares their fingerprint (a change token a trigger replaces) and writes nothing if any endpoint
+was added, changed, paused, disabled or deleted since (they are then read again and the messages matched again), so
+a change made by any process takes effect on the next message. The same statement can check a caller's condition too
+(Guard: the API checks its key there). Nothing is sent until the caller commits (app.outbox); a rollback sends
+nothing. An idempotency key already used returns the first message and writes nothing; used for a different message,
+it is refused (409), as Stripe does.
 """
 
 import enum
@@ -26,11 +26,23 @@ from app.delivery.handles import handle_rows
 from app.delivery.message_rules import NewMessage, check_message
 from app.errors import HookyardError, IllegalTransition, InvalidInput
 from app.extensions import db
-from app.models import Delivery, DeliveryStatus, Endpoint, EndpointState, Message, MessageHandle, MessageTag, utcnow
+from app.models import (
+    RECEIVING_TOKEN,
+    Delivery,
+    DeliveryStatus,
+    Endpoint,
+    EndpointState,
+    Message,
+    MessageHandle,
+    MessageTag,
+    utcnow,
+)
 from app.models.types import new_id
 from app.outbox import enqueue_after_commit
 from app.rows import get_or_not_found
 
+#: Event types whose receivers a reading of the endpoints remembers at most (Receiving.receivers).
+MATCHED_TYPES = 1024
 #: Endpoints in these states receive new deliveries; a paused endpoint holds them until resumed.
 RECEIVING_STATES = (EndpointState.ENABLED, EndpointState.PAUSED)
 
@@ -61,13 +73,11 @@ def _insert_keyed_messages(dialect_name):
             .returning(_messages.c.id))
 
 
-#: PostgreSQL: the endpoints new messages may go to, as one value a write statement compares (their ids, states and
-#: filters, in order); any change to one of them, or one added, deleted or leaving these states, changes it.
-RECEIVING_FINGERPRINT = (
-    "(SELECT coalesce(md5(string_agg(concat_ws('|', e.id, e.state, CAST(e.event_types AS text)), ',' "
-    "ORDER BY e.created_at, e.id)), '') FROM endpoints e WHERE e.state IN ({states}) AND e.deleted_at IS NULL "
-    "AND NOT e.operational)"
-).format(states=", ".join(f"'{state.value}'" for state in RECEIVING_STATES))
+#: PostgreSQL: the endpoints new messages may go to, as one value a write statement compares: their change token,
+#: which a trigger replaces whenever one is added or deleted or its state, filter, kind or order changes
+#: (app.models.endpoint.RECEIVING_TRIGGERS), in the transaction that changes it. One row, however many endpoints:
+#: an md5 of every receiving endpoint's id, state and filter cost each write 1.1 ms at 1,000 endpoints, 8 ms at 5,000.
+RECEIVING_FINGERPRINT = f"(SELECT coalesce(max(t.token), '') FROM change_tokens t WHERE t.name = '{RECEIVING_TOKEN}')"
 # PostgreSQL: the receiving endpoints with their fingerprint, from one snapshot (one row with a null id when none).
 _RECEIVING_POSTGRES = text(f"""
 SELECT f.fingerprint, e.id, e.event_types
@@ -84,6 +94,20 @@ class Receiving:
 
     endpoints: tuple
     fingerprint: str | None = None
+    #: {(event type, match): the ids of the endpoints whose filters take it}: each event type is matched against every
+    #: filter once per reading of the endpoints, not once per message (0.5 ms a message at 1,000 endpoints).
+    matched: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def receivers(self, event_type, match):
+        """The ids of the endpoints, in order, whose filters take event_type (match(event_types, event_type))."""
+        key = (event_type, match)
+        found = self.matched.get(key)
+        if found is None:
+            if len(self.matched) >= MATCHED_TYPES:
+                self.matched.clear()
+            found = self.matched[key] = tuple(endpoint_id for endpoint_id, event_types in self.endpoints
+                                              if match(event_types, event_type))
+        return found
 
 
 #: PostgreSQL: the receiving endpoints as this process last read them; each write checks their fingerprint.
@@ -346,9 +370,8 @@ def _targets(connection, news, receiving, operational=False):
             targets.append(InvalidInput(_l("unknown endpoint ids: %(unknown)s", unknown=', '.join(unknown)),
                                         field="endpoint_ids"))
             continue
-        targets.append([endpoint_id for endpoint_id, event_types in receiving.endpoints
-                        if match(event_types, new.event_type)
-                        and (new.endpoint_ids is None or endpoint_id in new.endpoint_ids)])
+        targets.append([endpoint_id for endpoint_id in receiving.receivers(new.event_type, match)
+                        if new.endpoint_ids is None or endpoint_id in new.endpoint_ids])
     return targets
 
 

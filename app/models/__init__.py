@@ -8,6 +8,8 @@ from app.models.bulk_job import BulkJob, JobKind, JobStatus
 from app.models.catalog import EventType, ReferenceLink
 from app.models.delivery import TEST_EVENT, Delivery, DeliveryStatus
 from app.models.endpoint import (
+    RECEIVING_TOKEN,
+    ChangeToken,
     Endpoint,
     EndpointState,
     OrderingFailure,
@@ -41,6 +43,7 @@ __all__ = [
     "AttemptTrigger",
     "AuditEntry",
     "BulkJob",
+    "ChangeToken",
     "Delivery",
     "DeliveryAttempt",
     "DeliveryStatus",
@@ -68,6 +71,7 @@ __all__ = [
     "PayloadFormat",
     "PeriodicRun",
     "PortalLink",
+    "RECEIVING_TOKEN",
     "ReferenceLink",
     "Provider",
     "Role",

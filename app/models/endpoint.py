@@ -2,7 +2,7 @@
 
 import enum
 
-from sqlalchemy import JSON, Boolean, Integer, String, Text
+from sqlalchemy import DDL, JSON, Boolean, Integer, String, Text, event
 from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -119,3 +119,41 @@ class Endpoint(db.Model):
 
     def __repr__(self):
         return f"<Endpoint {self.id} {self.url}>"
+
+
+#: The change token (ChangeToken.name) replaced whenever which endpoints receive new messages may have changed.
+RECEIVING_TOKEN = "receiving_endpoints"
+
+
+class ChangeToken(db.Model):
+    """A value PostgreSQL replaces (a trigger on the table it watches) whenever what it names changes, so that a
+    process can tell with one row whether what it read of that is still current (RECEIVING_TOKEN:
+    app.delivery.messages). No row: as good as a token, replaced by the next change."""
+
+    __tablename__ = "change_tokens"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    token: Mapped[str] = mapped_column(String(32), nullable=False)
+
+
+#: PostgreSQL: what replaces RECEIVING_TOKEN: an endpoint added, deleted (rows or the whole table), or one of the
+#: columns the receiving endpoints are read by changed (which, their filters, their order). Not a health write, which
+#: is most writes to an endpoint. The migration that added them (329e1e2189c6) holds the same statements.
+RECEIVING_TRIGGERS = (
+    f"""CREATE OR REPLACE FUNCTION hookyard_receiving_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO change_tokens (name, token) VALUES ('{RECEIVING_TOKEN}', md5(random()::text || clock_timestamp()::text))
+    ON CONFLICT (name) DO UPDATE SET token = EXCLUDED.token;
+    RETURN NULL;
+END $$""",
+    """CREATE TRIGGER receiving_rows AFTER INSERT OR DELETE OR TRUNCATE ON endpoints
+    FOR EACH STATEMENT EXECUTE FUNCTION hookyard_receiving_changed()""",
+    """CREATE TRIGGER receiving_columns AFTER UPDATE ON endpoints FOR EACH ROW
+    WHEN (OLD.state IS DISTINCT FROM NEW.state OR OLD.deleted_at IS DISTINCT FROM NEW.deleted_at
+          OR OLD.operational IS DISTINCT FROM NEW.operational OR OLD.created_at IS DISTINCT FROM NEW.created_at
+          OR OLD.id IS DISTINCT FROM NEW.id OR OLD.event_types::text IS DISTINCT FROM NEW.event_types::text)
+    EXECUTE FUNCTION hookyard_receiving_changed()""",
+)
+
+for _statement in RECEIVING_TRIGGERS:  # with the table, as the migrations make them (tests create tables directly)
+    event.listen(Endpoint.__table__, "after_create", DDL(_statement).execute_if(dialect="postgresql"))

@@ -4,18 +4,20 @@ app objects on one database play the two processes, one changing, the other serv
 
 import psycopg
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from app import create_app
 from app.audit import SYSTEM
 from app.auth.api_keys import revoke_api_key
 from app.config import TestConfig as Settings
 from app.delivery import catalog_rules
+from app.delivery.attempt import endpoint_health
+from app.delivery.attempt.sender import Outcome
 from app.delivery.catalog import delete_event_type, put_event_type
 from app.delivery.endpoints.service import create_endpoint, delete_endpoint, set_state, update_endpoint
 from app.delivery.messages import send_message
 from app.extensions import db
-from app.models import ApiKey, Delivery, Message
+from app.models import RECEIVING_TOKEN, ApiKey, ChangeToken, Delivery, ErrorClass, Message, utcnow
 from tests.conftest import USING_POSTGRES
 
 ORDER = {"event_type": "order.created", "payload": {"order": 1}}
@@ -124,6 +126,47 @@ def test_a_message_posted_with_a_known_key_and_endpoints_is_one_statement_and_no
     monkeypatch.undo()
     # the key, the endpoints and the write in one, autocommitted: no BEGIN, no transaction timeouts to set
     assert seen == [("WITH", True)]
+
+
+def receiving_token(app):
+    with app.app_context():
+        return db.session.scalar(select(ChangeToken.token).where(ChangeToken.name == RECEIVING_TOKEN))
+
+
+@pytest.mark.skipif(not USING_POSTGRES, reason="SQLite reads the endpoints for each write")
+def test_an_endpoint_changed_by_any_statement_is_matched_as_it_now_is_on_the_next_message(app, client, auth):
+    """What the writes compare is replaced by a trigger in the changing transaction itself, so a change made outside
+    the app (a statement typed in psql, a script) takes effect on the next message as one made through it does."""
+    first, second = new_endpoint(app), new_endpoint(app)
+    assert targets(client.post("/api/v1/messages", headers=auth, json=ORDER)) == sorted([first, second])
+    for statement, expected in (("UPDATE endpoints SET state = 'disabled' WHERE id = :second", [first]),
+                                ("UPDATE endpoints SET state = 'enabled', event_types = '[\"invoice.*\"]'"
+                                 " WHERE id = :second", [first]),
+                                ("UPDATE endpoints SET event_types = '[\"order.*\"]' WHERE id = :second",
+                                 [first, second]),
+                                ("DELETE FROM endpoints WHERE id = :first", [second])):
+        with app.app_context():
+            db.session.execute(text(statement), {"first": first, "second": second})
+            db.session.commit()
+        assert targets(client.post("/api/v1/messages", headers=auth, json=ORDER)) == sorted(expected), statement
+
+
+@pytest.mark.skipif(not USING_POSTGRES, reason="SQLite reads the endpoints for each write")
+def test_an_endpoints_health_writes_leave_every_process_its_receiving_endpoints(app):
+    """Most writes to an endpoint are its health after attempts: they do not change which endpoints receive messages,
+    and must not make every process read the endpoints again; a change of state does."""
+    endpoint = new_endpoint(app)
+    before = receiving_token(app)
+    with app.app_context():
+        failed = Outcome(duration_ms=5, status=500, error_class=ErrorClass.HTTP, error="HTTP 500")
+        endpoint_health.record_outcome(endpoint, failed, utcnow())
+        endpoint_health.record_outcome(endpoint, Outcome(duration_ms=5, status=200), utcnow())
+        db.session.commit()
+    assert receiving_token(app) == before
+    with app.app_context():
+        set_state(endpoint, "paused", actor=SYSTEM)
+        db.session.commit()
+    assert receiving_token(app) not in (before, None)
 
 
 QR = {"type": "object", "required": ["qr_code"],

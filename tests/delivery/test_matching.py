@@ -34,3 +34,29 @@ def test_patterns_are_deduplicated():
 def test_malformed_event_types_are_refused(bad):
     with pytest.raises(InvalidInput, match="event_type"):
         check_event_type(bad)
+
+
+def test_the_receivers_of_an_event_type_are_matched_once_per_reading_of_the_endpoints(monkeypatch):
+    """Each message's event type is matched against every endpoint's filter; a reading of the endpoints remembers
+    the answer per event type (so a message to one of 1,000 endpoints does not cost 1,000 matches), in the endpoints'
+    order, and forgets everything past MATCHED_TYPES event types."""
+    from app.delivery import messages
+
+    receiving = messages.Receiving((("ep_a", ["order.*"]), ("ep_b", None), ("ep_c", ["invoice.paid"])))
+    calls = []
+
+    def counted(patterns, event_type):
+        calls.append(event_type)
+        return matches(patterns, event_type)
+
+    assert receiving.receivers("order.created", counted) == ("ep_a", "ep_b")
+    assert receiving.receivers("invoice.paid", counted) == ("ep_b", "ep_c")
+    assert len(calls) == 6
+    assert receiving.receivers("order.created", counted) == ("ep_a", "ep_b")
+    assert len(calls) == 6  # remembered
+    assert messages.Receiving(receiving.endpoints).receivers("order.created", counted) == ("ep_a", "ep_b")
+    assert len(calls) == 9  # another reading matches afresh
+
+    monkeypatch.setattr(messages, "MATCHED_TYPES", 2)
+    receiving.receivers("order.paid", counted)  # a third type: what was remembered is forgotten first
+    assert len(receiving.matched) == 1
