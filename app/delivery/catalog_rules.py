@@ -19,7 +19,7 @@ from sqlalchemy import select, text
 from app.delivery.schema_fast import compile_fast
 from app.errors import InvalidInput
 from app.extensions import db
-from app.models import EventType
+from app.models.catalog import CATALOG_TOKEN, EventType
 from app.text import MAX_JSON_DEPTH, json_depth
 
 #: The dialect every schema is read as; a schema naming another $schema is refused.
@@ -127,10 +127,11 @@ class Catalog:
     fingerprint: str | None = None
 
 
-#: PostgreSQL: the catalog's names and revisions as one value a write statement compares, so a message checked
-#: against a catalog changed since by any process is written by no statement (app.delivery.messages).
-CATALOG_FINGERPRINT = ("(SELECT coalesce(md5(string_agg(c.name || ':' || c.revision, ',' ORDER BY c.name)), '') "
-                       "FROM event_types c)")
+#: PostgreSQL: the catalog as one value a write statement compares, so a message checked against a catalog changed
+#: since by any process is written by no statement (app.delivery.messages): its change token, which a trigger
+#: replaces in any transaction that changes an event type (app.models.catalog.CATALOG_TRIGGERS). One row, however
+#: large the catalog (an md5 of every type's name and revision grew with it, as the endpoints' did).
+CATALOG_FINGERPRINT = f"(SELECT coalesce(max(t.token), '') FROM change_tokens t WHERE t.name = '{CATALOG_TOKEN}')"
 _READ_POSTGRES = text(f"""
 SELECT f.fingerprint, c.name, c.revision FROM (SELECT {CATALOG_FINGERPRINT} AS fingerprint) f
 LEFT JOIN event_types c ON TRUE""")

@@ -1,7 +1,7 @@
 """The event catalog (EventType: a documented event with its JSON Schema) and the reference links staff follow
 (ReferenceLink: a URL template for references and handles)."""
 
-from sqlalchemy import JSON, Boolean, Integer, String, Text
+from sqlalchemy import DDL, JSON, Boolean, Integer, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -22,11 +22,31 @@ class EventType(db.Model):
     #: Goes up with every change (for people; starts again at 1 if the type is removed and added again).
     version: Mapped[int] = mapped_column(Integer, default=1)
     #: New with every change and never used again, even by a type removed and added again: compiled validators are
-    #: cached by (name, revision), and the catalog's fingerprint is made of them.
+    #: cached by (name, revision).
     revision: Mapped[str] = mapped_column(String(32), default=lambda: new_id("rev"))
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     updated_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     updated_by: Mapped[str | None] = mapped_column(String(254))
+
+
+#: The change token (app.models.endpoint.ChangeToken) replaced whenever the event catalog changes.
+CATALOG_TOKEN = "event_catalog"
+
+#: PostgreSQL: what replaces CATALOG_TOKEN: any statement that adds, changes or removes event types. The migration that
+#: added them (c7ef3e290015) holds the same statements.
+CATALOG_TRIGGERS = (
+    """CREATE OR REPLACE FUNCTION hookyard_token_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO change_tokens (name, token) VALUES (TG_ARGV[0], md5(random()::text || clock_timestamp()::text))
+    ON CONFLICT (name) DO UPDATE SET token = EXCLUDED.token;
+    RETURN NULL;
+END $$""",
+    f"""CREATE TRIGGER catalog_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON event_types
+    FOR EACH STATEMENT EXECUTE FUNCTION hookyard_token_changed('{CATALOG_TOKEN}')""",
+)
+
+for _statement in CATALOG_TRIGGERS:  # with the table, as the migrations make them (tests create tables directly)
+    event.listen(EventType.__table__, "after_create", DDL(_statement).execute_if(dialect="postgresql"))
 
 
 class ReferenceLink(db.Model):

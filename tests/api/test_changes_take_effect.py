@@ -207,3 +207,20 @@ def test_an_event_type_removed_elsewhere_no_longer_refuses(app, elsewhere, clien
     change_catalog_elsewhere(elsewhere, lambda: delete_event_type("qr.scanned", actor=SYSTEM))
 
     assert client.post("/api/v1/messages", headers=auth, json=bad).status_code == 202
+
+
+@pytest.mark.skipif(not USING_POSTGRES, reason="SQLite reads the catalog for each request")
+def test_an_event_type_changed_by_any_statement_holds_the_very_next_message(app, client, auth):
+    """The catalog's token is replaced by a trigger in the changing transaction, so a change made outside the app
+    (a statement typed in psql) takes effect on the next message as one made through it does."""
+    new_endpoint(app)
+    with app.app_context():
+        put_event_type("qr.scanned", schema=QR, actor=SYSTEM)
+    bad = {"event_type": "qr.scanned", "payload": {"qr_code": "abcd12"}}
+    assert client.post("/api/v1/messages", headers=auth, json=bad).status_code == 422
+    with app.app_context():
+        db.session.execute(text("DELETE FROM event_types WHERE name = 'qr.scanned'"))
+        db.session.commit()
+    assert "qr.scanned" in catalog_rules.known_catalog().revisions  # this process still remembers it
+
+    assert client.post("/api/v1/messages", headers=auth, json=bad).status_code == 202
