@@ -5,6 +5,7 @@ from sqlalchemy import DDL, JSON, Boolean, Integer, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
+from app.models.endpoint import TOKEN_FUNCTION
 from app.models.types import UTCDateTime, new_id, utcnow
 
 
@@ -35,12 +36,7 @@ CATALOG_TOKEN = "event_catalog"
 #: PostgreSQL: what replaces CATALOG_TOKEN: any statement that adds, changes or removes event types. The migration that
 #: added them (c7ef3e290015) holds the same statements.
 CATALOG_TRIGGERS = (
-    """CREATE OR REPLACE FUNCTION hookyard_token_changed() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    INSERT INTO change_tokens (name, token) VALUES (TG_ARGV[0], md5(random()::text || clock_timestamp()::text))
-    ON CONFLICT (name) DO UPDATE SET token = EXCLUDED.token;
-    RETURN NULL;
-END $$""",
+    TOKEN_FUNCTION,
     f"""CREATE TRIGGER catalog_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON event_types
     FOR EACH STATEMENT EXECUTE FUNCTION hookyard_token_changed('{CATALOG_TOKEN}')""",
 )

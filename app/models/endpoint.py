@@ -136,23 +136,28 @@ class ChangeToken(db.Model):
     token: Mapped[str] = mapped_column(String(32), nullable=False)
 
 
-#: PostgreSQL: what replaces RECEIVING_TOKEN: an endpoint added, deleted (rows or the whole table), or one of the
-#: columns the receiving endpoints are read by changed (which, their filters, their order). Not a health write, which
-#: is most writes to an endpoint. The migration that added them (329e1e2189c6) holds the same statements.
-RECEIVING_TRIGGERS = (
-    f"""CREATE OR REPLACE FUNCTION hookyard_receiving_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+#: PostgreSQL: the trigger function that replaces the change token its trigger names (TG_ARGV[0]), in the transaction
+#: that fired it. Each watched table's triggers run it (RECEIVING_TRIGGERS, app.models.catalog.CATALOG_TRIGGERS);
+#: each creates it again, idempotently, so whichever table is made first has it.
+TOKEN_FUNCTION = """CREATE OR REPLACE FUNCTION hookyard_token_changed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO change_tokens (name, token) VALUES ('{RECEIVING_TOKEN}', md5(random()::text || clock_timestamp()::text))
+    INSERT INTO change_tokens (name, token) VALUES (TG_ARGV[0], md5(random()::text || clock_timestamp()::text))
     ON CONFLICT (name) DO UPDATE SET token = EXCLUDED.token;
     RETURN NULL;
-END $$""",
-    """CREATE TRIGGER receiving_rows AFTER INSERT OR DELETE OR TRUNCATE ON endpoints
-    FOR EACH STATEMENT EXECUTE FUNCTION hookyard_receiving_changed()""",
-    """CREATE TRIGGER receiving_columns AFTER UPDATE ON endpoints FOR EACH ROW
+END $$"""
+
+#: PostgreSQL: what replaces RECEIVING_TOKEN: an endpoint added, deleted (rows or the whole table), or one of the
+#: columns the receiving endpoints are read by changed (which, their filters, their order). Not a health write, which
+#: is most writes to an endpoint. The migration that made them so (a1d4c9e27b53) holds the same statements.
+RECEIVING_TRIGGERS = (
+    TOKEN_FUNCTION,
+    f"""CREATE TRIGGER receiving_rows AFTER INSERT OR DELETE OR TRUNCATE ON endpoints
+    FOR EACH STATEMENT EXECUTE FUNCTION hookyard_token_changed('{RECEIVING_TOKEN}')""",
+    f"""CREATE TRIGGER receiving_columns AFTER UPDATE ON endpoints FOR EACH ROW
     WHEN (OLD.state IS DISTINCT FROM NEW.state OR OLD.deleted_at IS DISTINCT FROM NEW.deleted_at
           OR OLD.operational IS DISTINCT FROM NEW.operational OR OLD.created_at IS DISTINCT FROM NEW.created_at
           OR OLD.id IS DISTINCT FROM NEW.id OR OLD.event_types::text IS DISTINCT FROM NEW.event_types::text)
-    EXECUTE FUNCTION hookyard_receiving_changed()""",
+    EXECUTE FUNCTION hookyard_token_changed('{RECEIVING_TOKEN}')""",
 )
 
 for _statement in RECEIVING_TRIGGERS:  # with the table, as the migrations make them (tests create tables directly)
