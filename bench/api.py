@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from common import Client, Server, order  # noqa: E402  bench/common.py
+from common import Client, Server, fresh_database, order  # noqa: E402  bench/common.py
 
 from app.config import TEST_ENCRYPTION_KEY  # noqa: E402
 from tests.support.processes import child_env  # noqa: E402
@@ -74,19 +74,14 @@ def parse_args(argv=None):
 
 def prepare(args):
     """Fresh database and Redis db, migrations, one endpoint and an API key; return (env, key)."""
-    import psycopg
     import redis
 
-    server, dbname = args.database_url.rsplit("/", 1)
-    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{dbname}"')
     redis.Redis.from_url(args.redis_url).flushdb()
     env = child_env(DATABASE_URL=args.database_url, BROKER_URL=args.redis_url, SECRET_KEY="bench-secret-key",
                     SECRETS_ENCRYPTION_KEY=TEST_ENCRYPTION_KEY, WEBHOOK_ALLOWED_NETWORKS="127.0.0.0/8",
                     WEBHOOK_WAKE_BY_NOTIFY="0" if args.wake_by_broker else "1")
+    fresh_database(args.database_url, env)
     flask = [sys.executable, "-m", "flask", "--app", "app"]
-    subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
     script = ("from app import create_app; from app.delivery.endpoints.service import create_endpoint\n"
               "from app.extensions import db\n"
               "with create_app().app_context():\n"

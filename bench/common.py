@@ -24,6 +24,16 @@ def ensure_database(url):
             conn.execute(f'CREATE DATABASE "{dbname}"')
 
 
+def fresh_database(url, env):
+    """Drop and create the PostgreSQL database named in url, then migrate it (env: the app's settings for flask)."""
+    server, dbname = url.rsplit("/", 1)
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{dbname}"')
+    subprocess.run([sys.executable, "-m", "flask", "--app", "app", "db", "upgrade"], cwd=ROOT, env=env, check=True,
+                   capture_output=True)
+
+
 def order(i):
     """A ~1 KB order message, as a shop would send it."""
     return {"event_type": "order.created", "reference": f"#{100000 + i}", "tags": [f"QR{i:08d}"],

@@ -558,19 +558,24 @@ def _ceiling_process(url, dsn, count, first, threads, go, results):
     results.put((min(s for s, _ in spans), max(e for _, e in spans)))
 
 
-def run_ceiling(url, dsn, count, processes, threads):
-    """Run the bare loop in processes x threads and return (rate per second, rows inserted)."""
-    import multiprocessing
-
+def ceiling_tables(dsn, count):
+    """(Re)create the tables the bare loop writes: copies of delivery_attempts and of deliveries, with their
+    indexes, the latter with one pending row per POST of count (dlv_ceiling_0 ...)."""
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute(f"DROP TABLE IF EXISTS {CEILING_TABLE}, {CEILING_DELIVERIES}")
         conn.execute(f"CREATE TABLE {CEILING_TABLE} (LIKE delivery_attempts INCLUDING ALL)")
-        # The rows the loop updates: a copy of deliveries with the same indexes, one pending row per POST.
         conn.execute(f"CREATE TABLE {CEILING_DELIVERIES} (LIKE deliveries INCLUDING ALL)")
         conn.execute(f"INSERT INTO {CEILING_DELIVERIES} (id, message_id, endpoint_id, event_type, status,"
                      " attempt_count, scheduled_attempt_count, next_attempt_at, created_at)"
                      " SELECT 'dlv_ceiling_' || n, 'msg_ceiling_' || n, 'ep_ceiling', 'order.created', 'pending', 0, 0,"
                      f" now(), now() FROM generate_series(0, {count - 1}) AS n")
+
+
+def run_ceiling(url, dsn, count, processes, threads):
+    """Run the bare loop in processes x threads and return (rate per second, rows inserted)."""
+    import multiprocessing
+
+    ceiling_tables(dsn, count)
     ctx = multiprocessing.get_context("spawn")
     go, results = ctx.Event(), ctx.Queue()
     shares = [count // processes + (1 if i < count % processes else 0) for i in range(processes)]

@@ -30,7 +30,6 @@ import hmac
 import json
 import logging
 import os
-import subprocess
 import sys
 import time
 from datetime import UTC, datetime
@@ -44,11 +43,11 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import receiver  # noqa: E402  bench/receiver.py, found through the path set just above
+from common import fresh_database  # noqa: E402  bench/common.py
 from deliveries import (  # noqa: E402  bench/deliveries.py: the reference's statements and body
-    CEILING_DELIVERIES,
     CEILING_INSERT,
-    CEILING_TABLE,
     CEILING_UPDATE,
+    ceiling_tables,
     make_payload,
 )
 
@@ -79,15 +78,10 @@ def parse_args(argv=None):
 
 def prepare(args):
     """A fresh, migrated database with one endpoint on url; this process's environment set for the app."""
-    server, dbname = args.database_url.rsplit("/", 1)
-    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{dbname}"')
     env = child_env(DATABASE_URL=args.database_url, BROKER_URL=args.redis_url, SECRET_KEY="bench-secret-key",
                     SECRETS_ENCRYPTION_KEY=TEST_ENCRYPTION_KEY, WEBHOOK_ALLOWED_NETWORKS="127.0.0.0/8",
                     WEBHOOK_SWEEP_INTERVAL_SECONDS="0")
-    subprocess.run([sys.executable, "-m", "flask", "--app", "app", "db", "upgrade"], cwd=ROOT, env=env, check=True,
-                   capture_output=True)
+    fresh_database(args.database_url, env)
     os.environ.update(env)
 
 
@@ -170,14 +164,7 @@ class Reference:
     def __init__(self, dsn, url, count):
         import requests
 
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            conn.execute(f"DROP TABLE IF EXISTS {CEILING_TABLE}, {CEILING_DELIVERIES}")
-            conn.execute(f"CREATE TABLE {CEILING_TABLE} (LIKE delivery_attempts INCLUDING ALL)")
-            conn.execute(f"CREATE TABLE {CEILING_DELIVERIES} (LIKE deliveries INCLUDING ALL)")
-            conn.execute(f"INSERT INTO {CEILING_DELIVERIES} (id, message_id, endpoint_id, event_type, status,"
-                         " attempt_count, scheduled_attempt_count, next_attempt_at, created_at)"
-                         " SELECT 'dlv_ceiling_' || n, 'msg_ceiling_' || n, 'ep_ceiling', 'order.created', 'pending',"
-                         f" 0, 0, now(), now() FROM generate_series(0, {count - 1}) AS n")
+        ceiling_tables(dsn, count)
         self.session, self.conn, self.key = requests.Session(), psycopg.connect(dsn), os.urandom(32)
         self.url, self.body, self.n = url, json.dumps(make_payload(0), separators=(",", ":")).encode(), 0
         self.post = self.write = 0.0
