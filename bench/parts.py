@@ -182,6 +182,8 @@ class Reference:
         response = self.session.post(self.url, data=self.body, headers=headers, timeout=10)
         duration_ms = int((time.monotonic() - t0) * 1000)
         posted = time.thread_time()
+        if response.status_code != 200:
+            raise SystemExit(f"the reference's POST was answered {response.status_code}")
         self.conn.execute(CEILING_INSERT, (f"dlv_ceiling_{n}", began, duration_ms, self.url, Json(headers),
                                            response.status_code, response.text))
         self.conn.execute(CEILING_UPDATE, (began, response.status_code, f"dlv_ceiling_{n}"))
