@@ -20,6 +20,7 @@ from app.delivery.schema_fast import compile_fast
 from app.errors import InvalidInput
 from app.extensions import db
 from app.models.catalog import CATALOG_TOKEN, EventType
+from app.models.change_token import current_token_sql
 from app.text import MAX_JSON_DEPTH, json_depth
 
 #: The dialect every schema is read as; a schema naming another $schema is refused.
@@ -131,7 +132,7 @@ class Catalog:
 #: since by any process is written by no statement (app.delivery.messages): its change token, which a trigger
 #: replaces in any transaction that changes an event type (app.models.catalog.CATALOG_TRIGGERS). One row, however
 #: large the catalog (an md5 of every type's name and revision grew with it, as the endpoints' did).
-CATALOG_FINGERPRINT = f"(SELECT coalesce(max(t.token), '') FROM change_tokens t WHERE t.name = '{CATALOG_TOKEN}')"
+CATALOG_FINGERPRINT = current_token_sql(CATALOG_TOKEN)
 _READ_POSTGRES = text(f"""
 SELECT f.fingerprint, c.name, c.revision FROM (SELECT {CATALOG_FINGERPRINT} AS fingerprint) f
 LEFT JOIN event_types c ON TRUE""")

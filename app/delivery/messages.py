@@ -37,6 +37,7 @@ from app.models import (
     MessageTag,
     utcnow,
 )
+from app.models.change_token import current_token_sql
 from app.models.types import new_id
 from app.outbox import enqueue_after_commit
 from app.rows import get_or_not_found
@@ -77,7 +78,7 @@ def _insert_keyed_messages(dialect_name):
 #: which a trigger replaces whenever one is added or deleted or its state, filter, kind or order changes
 #: (app.models.endpoint.RECEIVING_TRIGGERS), in the transaction that changes it. One row, however many endpoints:
 #: an md5 of every receiving endpoint's id, state and filter cost each write 1.1 ms at 1,000 endpoints, 8 ms at 5,000.
-RECEIVING_FINGERPRINT = f"(SELECT coalesce(max(t.token), '') FROM change_tokens t WHERE t.name = '{RECEIVING_TOKEN}')"
+RECEIVING_FINGERPRINT = current_token_sql(RECEIVING_TOKEN)
 # PostgreSQL: the receiving endpoints with their fingerprint, from one snapshot (one row with a null id when none).
 _RECEIVING_POSTGRES = text(f"""
 SELECT f.fingerprint, e.id, e.event_types

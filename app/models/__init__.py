@@ -6,10 +6,10 @@ from app.models.audit import AuditEntry
 from app.models.branding import ShopLogo
 from app.models.bulk_job import BulkJob, JobKind, JobStatus
 from app.models.catalog import EventType, ReferenceLink
+from app.models.change_token import ChangeToken
 from app.models.delivery import TEST_EVENT, Delivery, DeliveryStatus
 from app.models.endpoint import (
     RECEIVING_TOKEN,
-    ChangeToken,
     Endpoint,
     EndpointState,
     OrderingFailure,

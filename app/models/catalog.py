@@ -5,7 +5,7 @@ from sqlalchemy import DDL, JSON, Boolean, Integer, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
-from app.models.endpoint import TOKEN_FUNCTION
+from app.models.change_token import TOKEN_FUNCTION
 from app.models.types import UTCDateTime, new_id, utcnow
 
 
@@ -30,7 +30,7 @@ class EventType(db.Model):
     updated_by: Mapped[str | None] = mapped_column(String(254))
 
 
-#: The change token (app.models.endpoint.ChangeToken) replaced whenever the event catalog changes.
+#: The change token (app.models.change_token) replaced whenever the event catalog changes.
 CATALOG_TOKEN = "event_catalog"
 
 #: PostgreSQL: what replaces CATALOG_TOKEN: any statement that adds, changes or removes event types. The migration that

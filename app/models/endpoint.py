@@ -7,6 +7,7 @@ from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
+from app.models.change_token import TOKEN_FUNCTION
 from app.models.types import UTCDateTime, enum_column, new_id, utcnow
 
 
@@ -121,30 +122,9 @@ class Endpoint(db.Model):
         return f"<Endpoint {self.id} {self.url}>"
 
 
-#: The change token (ChangeToken.name) replaced whenever which endpoints receive new messages may have changed.
+#: The change token (app.models.change_token) replaced whenever which endpoints receive new messages may have changed.
 RECEIVING_TOKEN = "receiving_endpoints"
 
-
-class ChangeToken(db.Model):
-    """A value PostgreSQL replaces (a trigger on the table it watches) whenever what it names changes, so that a
-    process can tell with one row whether what it read of that is still current (RECEIVING_TOKEN:
-    app.delivery.messages). No row: as good as a token, replaced by the next change."""
-
-    __tablename__ = "change_tokens"
-
-    name: Mapped[str] = mapped_column(String(64), primary_key=True)
-    token: Mapped[str] = mapped_column(String(32), nullable=False)
-
-
-#: PostgreSQL: the trigger function that replaces the change token its trigger names (TG_ARGV[0]), in the transaction
-#: that fired it. Each watched table's triggers run it (RECEIVING_TRIGGERS, app.models.catalog.CATALOG_TRIGGERS);
-#: each creates it again, idempotently, so whichever table is made first has it.
-TOKEN_FUNCTION = """CREATE OR REPLACE FUNCTION hookyard_token_changed() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    INSERT INTO change_tokens (name, token) VALUES (TG_ARGV[0], md5(random()::text || clock_timestamp()::text))
-    ON CONFLICT (name) DO UPDATE SET token = EXCLUDED.token;
-    RETURN NULL;
-END $$"""
 
 #: PostgreSQL: what replaces RECEIVING_TOKEN: an endpoint added, deleted (rows or the whole table), or one of the
 #: columns the receiving endpoints are read by changed (which, their filters, their order). Not a health write, which
