@@ -64,6 +64,24 @@ def test_a_connection_goes_back_to_the_pool_as_it_was_handed_out(app):
         assert db.engine.pool.checkedout() == 0
 
 
+def test_a_statement_is_prepared_on_its_first_run_on_a_connection(app):
+    """Not after psycopg's five: a new pooled connection of a worker would otherwise have the claim parsed and
+    planned anew on each of its first runs (1.5-2 ms of the server's CPU each)."""
+    statement = select(func.count()).select_from(
+        update(deliveries).where(deliveries.c.id == bindparam("delivery")).values(held_reason="first run")
+        .returning(deliveries.c.id).cte("touched"))  # a statement no other test runs: none has prepared it yet
+    with app.app_context():
+        assert postgres.run(statement, {"delivery": "no-such"}) == 0
+        pooled = [db.engine.raw_connection() for _ in range(db.engine.pool.checkedin())]  # the one it ran on too
+        try:
+            prepared = [row[0] for connection in pooled for row in connection.driver_connection.execute(
+                "SELECT statement FROM pg_prepared_statements WHERE NOT from_sql")]
+        finally:
+            for connection in pooled:
+                connection.close()
+    assert [found for found in prepared if "'first run'" in found] != []
+
+
 def test_a_connection_lent_in_autocommit_goes_back_idle_and_out_of_it(app):
     import psycopg
 
