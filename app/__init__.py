@@ -34,12 +34,35 @@ def create_app(config=None):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True, compare_type=True)
+    if app.config.get("PROCESS_ROLE") == "worker":
+        # A worker process serves no page and no API call: none of the web's hooks, blueprints and admin views,
+        # whose modules (Flask-Admin, the API's schemas, the docs) made up some 18 MB of each worker's memory.
+        # Its texts (alerts, digests) are still written in the staff's language.
+        from app import i18n
+
+        i18n.init_app(app)
+    else:
+        _init_web(app)
+    import tasks.alerts  # noqa: F401  connects committed alerts to the broker
+    import tasks.bulk  # noqa: F401  connects committed jobs to the broker
+    import tasks.deliveries  # noqa: F401  connects committed deliveries to the broker
+    import tasks.inbound  # noqa: F401  connects committed inbound events to the broker
+    from app.inbound.handlers import load_handler_modules
+
+    load_handler_modules(app.config["INBOUND_HANDLER_MODULES"])
+
+    return app
+
+
+def _init_web(app):
+    """What a process serving pages and the API needs: the request hooks, the blueprints, the admin views."""
+    from app import i18n
+
     request_guard.init_app(app)  # IMPORTANT: first, so bad input is refused before any limiter or database work
     from app.portal.web import confine_partners
 
     app.before_request(confine_partners)  # IMPORTANT: before CSRFProtect: a partner gets 404 off the portal, any method
     app.session_interface = request_hooks.CookieSessions()
-    from app import i18n
     from app.security import init_security_headers, set_json_headers
 
     with request_hooks.pages_only(app):  # the JSON API skips these extensions' hooks, in one check
@@ -73,12 +96,3 @@ def create_app(config=None):
     init_admin(app)
     error_pages.register(app)
     cli.register(app)
-    import tasks.alerts  # noqa: F401  connects committed alerts to the broker
-    import tasks.bulk  # noqa: F401  connects committed jobs to the broker
-    import tasks.deliveries  # noqa: F401  connects committed deliveries to the broker
-    import tasks.inbound  # noqa: F401  connects committed inbound events to the broker
-    from app.inbound.handlers import load_handler_modules
-
-    load_handler_modules(app.config["INBOUND_HANDLER_MODULES"])
-
-    return app
