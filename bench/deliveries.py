@@ -29,7 +29,11 @@ that every delivery succeeded with exactly the attempts it counts, one per POST 
    on its queue's wake-up list between checks; see tasks/redis_wakeup.py).
 
 Each phase also reports the share of the CPUs that other processes took meanwhile (OtherLoad): on
-2 cores a concurrent test suite changes every figure. The last line printed is one line of figures,
+2 cores a concurrent test suite changes every figure. Phases 1-5 also print where the machine's CPU went,
+in ms per delivery (bench/budget.py): each part of the path (the producers, the web process, the workers,
+our PostgreSQL backends, the receiver), the rest of the machine (Redis, the kernel's network), the total,
+and how busy the CPUs were. With the CPUs busy in both, a phase's ratio to the reference can reach about
+the reference's total over the phase's (`ceiling_cpu` over `<phase>_cpu` in the last line), no more. The last line printed is one line of figures,
 the one before it which of the issue's targets were met. The database named in --database-url is
 dropped and recreated, so its name must contain "bench"; the Redis db is flushed, so it must not be
 0 or 15.
@@ -47,7 +51,7 @@ import tempfile
 import threading
 import time
 import urllib.request
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -59,6 +63,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import receiver  # noqa: E402  bench/receiver.py, found through the path set just above
+from budget import Budget, process_seconds  # noqa: E402  bench/budget.py
 from common import Client, Server, ensure_database, order  # noqa: E402  bench/common.py
 
 #: Targets from the issue that asked for this benchmark.
@@ -543,7 +548,8 @@ def _ceiling_thread(url, dsn, count, first, ready, go, spans):
 
 
 def _ceiling_process(url, dsn, count, first, threads, go, results):
-    """One process of the ceiling: threads x _ceiling_thread; puts its (start, end) span on results."""
+    """One process of the ceiling: threads x _ceiling_thread; puts its (start, end) span and the CPU seconds it used
+    from go on results."""
     ready, spans = threading.Barrier(threads + 1), []
     shares = [count // threads + (1 if i < count % threads else 0) for i in range(threads)]
     starts = [first + sum(shares[:i]) for i in range(threads)]
@@ -552,10 +558,11 @@ def _ceiling_process(url, dsn, count, first, threads, go, results):
     for thread in pool:
         thread.start()
     ready.wait()
+    cpu = time.process_time()  # the threads wait for go: what follows is the timed part
     results.put("ready")
     for thread in pool:
         thread.join()
-    results.put((min(s for s, _ in spans), max(e for _, e in spans)))
+    results.put((min(s for s, _ in spans), max(e for _, e in spans), time.process_time() - cpu))
 
 
 def ceiling_tables(dsn, count):
@@ -571,8 +578,9 @@ def ceiling_tables(dsn, count):
                      f" now(), now() FROM generate_series(0, {count - 1}) AS n")
 
 
-def run_ceiling(url, dsn, count, processes, threads):
-    """Run the bare loop in processes x threads and return (rate per second, rows inserted)."""
+def run_ceiling(url, dsn, count, processes, threads, budget=None):
+    """Run the bare loop in processes x threads and return (rate per second, rows inserted). budget, if given, spans
+    the timed part, with the loop's own processes as its part "the reference's clients"."""
     import multiprocessing
 
     ceiling_tables(dsn, count)
@@ -586,19 +594,32 @@ def run_ceiling(url, dsn, count, processes, threads):
         proc.start()
     for _ in procs:
         results.get(timeout=60)
-    go.set()
-    spans = [results.get(timeout=600) for _ in procs]
+    with budget or nullcontext():
+        go.set()
+        spans = [results.get(timeout=600) for _ in procs]
+    if budget is not None:
+        budget.add("the reference's clients", sum(cpu for _, _, cpu in spans))
     for proc in procs:
         proc.join(30)
     with psycopg.connect(dsn) as conn:
         rows = conn.execute(f"SELECT count(*) FROM {CEILING_TABLE}").fetchone()[0]
-    return count / (max(e for _, e in spans) - min(s for s, _ in spans)), rows
+    return count / (max(e for _, e, _ in spans) - min(s for s, _, _ in spans)), rows
 
 
 # --- phases ---------------------------------------------------------------------------------------
 
 
-def throughput_phase(args, env, app, rcv, stack):
+def parts(others, rcv, **named):
+    """The parts a phase's Budget counts: named ones (name -> CPU seconds so far), our PostgreSQL backends and the
+    receiver."""
+    def postgres_seconds():
+        others.sample()
+        return others.postgres_seconds
+
+    return {**named, "PostgreSQL": postgres_seconds, "receiver": lambda: process_seconds(rcv.proc.pid)}
+
+
+def throughput_phase(args, env, app, rcv, stack, others):
     """Deliver args.messages messages as fast as the worker can; return a dict of figures."""
     reset_state(args, env, app)
     create_receiver_endpoint(app, rcv.url)
@@ -606,10 +627,12 @@ def throughput_phase(args, env, app, rcv, stack):
     stack.callback(worker.stop)
     worker.wait_ready()
     posts_before, worker_cpu = rcv.posts(), worker.cpu_seconds()
-    enqueue_seconds, _, producer_cpu = enqueue(app, args.messages, prefix="bench")
-    print(f"  enqueued {args.messages} messages in {enqueue_seconds:.1f} s ({args.messages / enqueue_seconds:.0f}/s),"
-          f" producer CPU {producer_cpu / args.messages * 1000:.2f} ms per message", flush=True)
-    wait_until_succeeded(args.database_url, args.messages, worker, args.timeout)
+    with Budget(parts(others, rcv, producer=time.process_time, worker=worker.cpu_seconds)) as budget:
+        enqueue_seconds, _, producer_cpu = enqueue(app, args.messages, prefix="bench")
+        print(f"  enqueued {args.messages} messages in {enqueue_seconds:.1f} s "
+              f"({args.messages / enqueue_seconds:.0f}/s), producer CPU {producer_cpu / args.messages * 1000:.2f} ms "
+              "per message", flush=True)
+        wait_until_succeeded(args.database_url, args.messages, worker, args.timeout)
     worker.sample_rss()
     worker_cpu = worker.cpu_seconds() - worker_cpu
     worker.stop()
@@ -621,8 +644,10 @@ def throughput_phase(args, env, app, rcv, stack):
           f"p99={figures.percentile(99):.0f} ms; peak worker RSS {worker.peak_rss_kb / 1024:.0f} MB "
           f"(max VmHWM of {args.processes} processes); worker CPU {worker_cpu / args.messages * 1000:.2f} ms "
           "per delivery", flush=True)
+    print(f"  {budget.line(args.messages)}", flush=True)
     return {"ok": ok, "rate": figures.rate, "p50": figures.percentile(50), "p99": figures.percentile(99),
-            "enqueue": enqueue_seconds, "rss_mb": worker.peak_rss_kb / 1024}
+            "enqueue": enqueue_seconds, "rss_mb": worker.peak_rss_kb / 1024,
+            "cpu_ms": budget.per_delivery(args.messages)["total"]}
 
 
 def drain_phase(args, env, app, rcv, stack, others):
@@ -640,12 +665,10 @@ def drain_phase(args, env, app, rcv, stack, others):
     worker = Worker(args.processes, args.threads, env)
     stack.callback(worker.stop)
     worker.wait_ready()
-    others.sample()
-    pg_cpu, worker_cpu = others.postgres_seconds, worker.cpu_seconds()
-    wait_until_succeeded(args.database_url, args.messages, worker, args.timeout)
+    with Budget(parts(others, rcv, worker=worker.cpu_seconds)) as budget:
+        wait_until_succeeded(args.database_url, args.messages, worker, args.timeout)
     worker.sample_rss()
-    others.sample()
-    worker_cpu, pg_cpu = worker.cpu_seconds() - worker_cpu, others.postgres_seconds - pg_cpu
+    worker_cpu, pg_cpu = budget.used["worker"], budget.used["PostgreSQL"]
     worker.stop()
     ok, check = check_attempts(args.database_url, args.messages, rcv.posts() - posts_before)
     with psycopg.connect(args.database_url) as conn:
@@ -659,10 +682,12 @@ def drain_phase(args, env, app, rcv, stack, others):
     print(f"  drain={rate:.0f}/s over {last - first:.1f} s (first attempt to last success, queue preloaded by "
           f"batches of 500); worker CPU {worker_ms:.2f} ms and PostgreSQL CPU {pg_ms:.2f} ms per delivery; "
           f"peak worker RSS {worker.peak_rss_kb / 1024:.0f} MB", flush=True)
-    return {"ok": ok, "rate": rate, "rss_mb": worker.peak_rss_kb / 1024, "worker_ms": worker_ms, "pg_ms": pg_ms}
+    print(f"  {budget.line(args.messages)}", flush=True)
+    return {"ok": ok, "rate": rate, "rss_mb": worker.peak_rss_kb / 1024, "worker_ms": worker_ms, "pg_ms": pg_ms,
+            "cpu_ms": budget.per_delivery(args.messages)["total"]}
 
 
-def e2e_phase(args, env, app, rcv, stack, batched):
+def e2e_phase(args, env, app, rcv, stack, others, batched):
     """Producers post over HTTP to the Procfile's web process while the worker delivers; return figures.
 
     batched: one producer posts batches of 500 (POST /api/v1/messages/batch); otherwise --clients producers
@@ -682,14 +707,16 @@ def e2e_phase(args, env, app, rcv, stack, batched):
     posts_before, prefix = rcv.posts(), "e2eb" if batched else "e2es"
     messages = [{**order(i), "reference": f"{prefix}-{i}"} for i in range(args.messages)]
     started = time.monotonic()
-    if batched:
-        client = Client(server.port, key)
-        for first in range(0, len(messages), 500):
-            client.post("/api/v1/messages/batch", {"messages": messages[first:first + 500]})
-    else:
-        post_concurrently(server.port, key, messages, args.clients)
-    produced = time.monotonic() - started
-    wait_until_succeeded(args.database_url, args.messages, worker, args.timeout)
+    with Budget(parts(others, rcv, producers=time.process_time, web=server.cpu_seconds,
+                      worker=worker.cpu_seconds)) as budget:
+        if batched:
+            client = Client(server.port, key)
+            for first in range(0, len(messages), 500):
+                client.post("/api/v1/messages/batch", {"messages": messages[first:first + 500]})
+        else:
+            post_concurrently(server.port, key, messages, args.clients)
+        produced = time.monotonic() - started
+        wait_until_succeeded(args.database_url, args.messages, worker, args.timeout)
     worker.stop()
     server.stop()
     ok, check = check_attempts(args.database_url, args.messages, rcv.posts() - posts_before)
@@ -697,7 +724,9 @@ def e2e_phase(args, env, app, rcv, stack, batched):
     print(f"  {check}")
     print(f"  rate={figures.rate:.0f}/s (first message accepted to last success); producers took {produced:.1f} s; "
           f"latency p50={figures.percentile(50):.0f} ms p99={figures.percentile(99):.0f} ms", flush=True)
-    return {"ok": ok, "rate": figures.rate, "p50": figures.percentile(50), "p99": figures.percentile(99)}
+    print(f"  {budget.line(args.messages)}", flush=True)
+    return {"ok": ok, "rate": figures.rate, "p50": figures.percentile(50), "p99": figures.percentile(99),
+            "cpu_ms": budget.per_delivery(args.messages)["total"]}
 
 
 def post_concurrently(port, key, messages, clients):
@@ -723,19 +752,21 @@ def post_concurrently(port, key, messages, clients):
         raise errors[0]
 
 
-def ceiling_phase(args, rcv):
+def ceiling_phase(args, rcv, others):
     """Run the bare POST + INSERT loop against the same receiver and database; return its rate."""
     import resource
 
     cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
+    budget = Budget(parts(others, rcv))
     rate, rows = run_ceiling(rcv.url + "hook", args.database_url, args.messages, args.ceiling_processes,
-                             args.ceiling_threads)
+                             args.ceiling_threads, budget)
     used = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu_ms = (used.ru_utime + used.ru_stime - cpu.ru_utime - cpu.ru_stime) / args.messages * 1000
     print(f"  ceiling={rate:.0f}/s ({args.messages} POST + INSERT + UPDATE + COMMIT in {args.ceiling_processes} "
           f"processes x {args.ceiling_threads} threads, no queue; {rows} rows inserted); client CPU {cpu_ms:.2f} ms "
           "per round (process start included)", flush=True)
-    return rate
+    print(f"  {budget.line(args.messages)} (the timed part)", flush=True)
+    return rate, budget.per_delivery(args.messages)["total"]
 
 
 def steady_phase(args, env, app, rcv, worker_timeout_ms, stack, others):
@@ -792,6 +823,7 @@ class Results:
     e2e_batch: dict | None = None
     e2e_single: dict | None = None
     ceiling: float | None = None
+    ceiling_cpu_ms: float | None = None  # the machine's CPU per round of the reference
     steady: dict = field(default_factory=dict)  # dramatiq_worker_timeout -> (steady Figures, probe Figures)
     other_cpu: float = 0.0  # the highest share of the CPUs other processes used during a phase
 
@@ -812,13 +844,14 @@ def summary_line(args, res):
     """Return the one line of figures."""
     parts = [f"deliveries={args.messages}"]
     if res.ceiling:
-        parts.append(f"ceiling={res.ceiling:.0f}/s")
+        parts += [f"ceiling={res.ceiling:.0f}/s", f"ceiling_cpu={res.ceiling_cpu_ms:.2f}ms"]
     for name in ("throughput", "drain", "e2e_batch", "e2e_single"):
         figures = getattr(res, name)
         if figures:
             parts.append(f"{name}={figures['rate']:.0f}/s")
             if res.ceiling:
                 parts.append(f"{name}_ratio={_ratio(figures, res):.2f}")
+            parts.append(f"{name}_cpu={figures['cpu_ms']:.2f}ms")
     if res.drain:
         parts += [f"worker_cpu={res.drain['worker_ms']:.2f}ms", f"postgres_cpu={res.drain['pg_ms']:.2f}ms"]
     if res.throughput or res.drain:
@@ -887,7 +920,7 @@ def run(args, stack):
     res, layout = Results(), f"{args.processes} processes x {args.threads} threads"
     if "throughput" not in args.skip:
         with phase("throughput", f"{args.messages} messages sent while the worker runs, {layout}", others, res):
-            res.throughput = throughput_phase(args, env, app, rcv, stack)
+            res.throughput = throughput_phase(args, env, app, rcv, stack, others)
     if "drain" not in args.skip:
         with phase("drain", f"{args.messages} messages enqueued first, then the worker started, {layout}",
                    others, res):
@@ -895,14 +928,14 @@ def run(args, stack):
     if "e2e_batch" not in args.skip:
         with phase("e2e_batch", f"{args.messages} messages posted 500 a call to the web process while the worker "
                    f"delivers, {layout}", others, res):
-            res.e2e_batch = e2e_phase(args, env, app, rcv, stack, batched=True)
+            res.e2e_batch = e2e_phase(args, env, app, rcv, stack, others, batched=True)
     if "e2e_single" not in args.skip:
         with phase("e2e_single", f"{args.messages} messages posted one a call by {args.clients} producers while the "
                    f"worker delivers, {layout}", others, res):
-            res.e2e_single = e2e_phase(args, env, app, rcv, stack, batched=False)
+            res.e2e_single = e2e_phase(args, env, app, rcv, stack, others, batched=False)
     if "ceiling" not in args.skip:
         with phase("ceiling", f"POST + INSERT + COMMIT with no queue, {layout}", others, res):
-            res.ceiling = ceiling_phase(args, rcv)
+            res.ceiling, res.ceiling_cpu_ms = ceiling_phase(args, rcv, others)
     for timeout_ms in args.steady_timeouts if "steady" not in args.skip else ():
         with phase("steady", f"{args.steady_rate:g} messages/s for {args.steady_seconds:g} s to an idle worker, "
                    f"{WORKER_TIMEOUT_ENV}={timeout_ms}", others, res):
