@@ -33,10 +33,10 @@ Each phase also reports the share of the CPUs that other processes took meanwhil
 in ms per delivery (bench/budget.py): each part of the path (the producers, the web process, the workers,
 our PostgreSQL backends, the receiver), the rest of the machine (Redis, the kernel's network), the total,
 and how busy the CPUs were. With the CPUs busy in both, a phase's ratio to the reference can reach about
-the reference's total over the phase's (`ceiling_cpu` over `<phase>_cpu` in the last line), no more. The last line printed is one line of figures,
-the one before it which of the issue's targets were met. The database named in --database-url is
-dropped and recreated, so its name must contain "bench"; the Redis db is flushed, so it must not be
-0 or 15.
+the reference's total over the phase's (`ceiling_cpu` over `<phase>_cpu` in the last line), no more.
+The last line printed is one line of figures, the one before it which of the issue's targets were met.
+The database named in --database-url is dropped and recreated, so its name must contain "bench"; the
+Redis db is flushed, so it must not be 0 or 15.
 """
 
 import argparse
