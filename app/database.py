@@ -49,8 +49,22 @@ except (ImportError, AttributeError):  # another psycopg: its own limits apply, 
     pass
 
 
+class _KeptStatements:
+    """Stands in for a connection's prepared statements while psycopg rolls its transaction back: nothing to forget,
+    nothing to send (see BoundedConnection._rollback_gen)."""
+
+    @staticmethod
+    def clear():
+        return False
+
+    @staticmethod
+    def maintain_gen(connection):
+        yield from ()
+
+
 class BoundedConnection(psycopg.Connection):
-    """A psycopg connection whose every wait for the server ends after wait_timeout seconds."""
+    """A psycopg connection whose every wait for the server ends after wait_timeout seconds, and whose prepared
+    statements outlive a rollback."""
 
     wait_timeout = None
     #: The bound of whoever holds the connection: set when the pool hands it out (_bound_holder), as a web request's
@@ -69,6 +83,25 @@ class BoundedConnection(psycopg.Connection):
             self.close()  # in an unknown state: never hand it out again
             raise psycopg.OperationalError(
                 f"the database did not answer within {bound:g} s; the connection was closed") from None
+
+    def _rollback_gen(self):
+        """Roll back as psycopg does, but keep the prepared statements, which psycopg deallocates at every rollback
+        (DEALLOCATE ALL) in case the transaction created what they refer to.
+
+        Why: a session that only read ends with a rollback when the pool takes its connection back, as the wake
+        timer's query did several times a second; each one threw away the claim's and the record's prepared
+        statements, and PostgreSQL then planned the claim anew (about 2 ms each) for five more runs before it kept
+        its plan again. A named prepared statement is not part of a transaction: it exists on the server whatever
+        becomes of the transaction it was made in. What psycopg guards against needs DDL in a pooled connection's
+        transaction, which Hookyard never runs (migrations have their own connection); a DROP or ALTER run through a
+        cursor still clears them (psycopg's own check of each command's status). IMPORTANT: psycopg's
+        Connection._rollback_gen must still reach the prepared statements only through clear() and
+        maintain_gen() (tests/test_database_bounds.py checks that a rollback keeps them)."""
+        kept, self._prepared = self._prepared, _KeptStatements
+        try:
+            yield from super()._rollback_gen()
+        finally:
+            self._prepared = kept
 
 
 def request_timeout():

@@ -1,5 +1,9 @@
+import pytest
+
 from app.config import DATABASE_REQUEST_MARGIN_SECONDS
 from app.database import BoundedConnection, _bound_holder, _unbound_holder
+from app.extensions import db
+from tests.conftest import USING_POSTGRES
 
 
 def _connection(wait_timeout):
@@ -24,3 +28,26 @@ def test_a_connection_handed_out_of_any_request_keeps_its_own_bound(app):
     with app.app_context():
         _bound_holder(connection, None, None)
     assert connection.held_bound == 60
+
+
+@pytest.mark.skipif(not USING_POSTGRES, reason="prepared statements are PostgreSQL's")
+def test_a_rollback_keeps_the_prepared_statements(app):
+    """psycopg deallocates them all at a rollback; a pooled connection of a worker was rolled back several times a
+    second (a session that only read), and the claim then planned anew."""
+    with app.app_context():
+        pooled = db.engine.raw_connection()
+        try:
+            connection = pooled.driver_connection
+            assert isinstance(connection, BoundedConnection)
+            query = "SELECT count(*) FROM pg_class WHERE relname = %s"
+            connection.execute(query, ("deliveries",), prepare=True)  # prepared, inside a transaction
+            connection.rollback()
+            prepared = "SELECT count(*) FROM pg_prepared_statements WHERE NOT from_sql AND statement LIKE %s"
+            assert connection.execute(prepared, ("SELECT count(*) FROM pg_class%",)).fetchone() == (1,)
+            connection.execute(query, ("deliveries",), prepare=True)  # psycopg knows it: not prepared a second time
+            assert connection.execute(prepared, ("SELECT count(*) FROM pg_class%",)).fetchone() == (1,)
+            connection.execute("DROP TABLE IF EXISTS no_such_table")  # what may undo them still clears them
+            connection.rollback()
+            assert connection.execute(prepared, ("SELECT count(*) FROM pg_class%",)).fetchone() == (0,)
+        finally:
+            pooled.close()
