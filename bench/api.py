@@ -31,13 +31,19 @@ import sys
 import threading
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from common import Client, Server, fresh_database, order  # noqa: E402  bench/common.py
+from common import (  # noqa: E402  bench/common.py
+    Client,
+    Server,
+    add_service_options,
+    check_service_options,
+    fresh_database,
+    order,
+)
 
 from app.config import TEST_ENCRYPTION_KEY  # noqa: E402
 from tests.support.processes import child_env  # noqa: E402
@@ -60,14 +66,9 @@ def parse_args(argv=None):
     p.add_argument("--endpoints", type=int, default=1, help="endpoints: one takes every message, the others' filters "
                    "(invoice.*) none, so each message still makes one delivery")
     p.add_argument("--skip", default="", help="comma-separated phases to skip: send,single,concurrent,batch")
-    p.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL",
-                                                            "postgresql://postgres@127.0.0.1/hookyard_bench_api"))
-    p.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9"))
+    add_service_options(p, "hookyard_bench_api", 9)
     args = p.parse_args(argv)
-    if "bench" not in urlsplit(args.database_url).path:
-        sys.exit("refusing to drop a database whose name does not contain 'bench'")
-    if int(urlsplit(args.redis_url).path.lstrip("/") or 0) in (0, 15):
-        sys.exit("refusing to flush Redis db 0 or 15")
+    check_service_options(args)
     args.skip = {s.strip() for s in args.skip.split(",") if s.strip()}
     return args
 

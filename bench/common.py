@@ -24,6 +24,23 @@ def ensure_database(url):
             conn.execute(f'CREATE DATABASE "{dbname}"')
 
 
+def add_service_options(parser, database, redis_db):
+    """--database-url and --redis-url, from BENCH_DATABASE_URL and BENCH_REDIS_URL when set, else the database named
+    database on 127.0.0.1 and Redis db redis_db."""
+    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL",
+                                                                 f"postgresql://postgres@127.0.0.1/{database}"))
+    parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", f"redis://127.0.0.1:6379/{redis_db}"))
+
+
+def check_service_options(args, flushes_redis=True):
+    """Exit, saying why, when --database-url names a database whose name lacks "bench" (it is dropped) or, for a
+    script that flushes its Redis db, when --redis-url names db 0 or 15."""
+    if "bench" not in urlsplit(args.database_url).path:
+        sys.exit("refusing to drop a database whose name does not contain 'bench'")
+    if flushes_redis and int(urlsplit(args.redis_url).path.lstrip("/") or 0) in (0, 15):
+        sys.exit("refusing to flush Redis db 0 or 15")
+
+
 def fresh_database(url, env):
     """Drop and create the PostgreSQL database named in url, then migrate it (env: the app's settings for flask)."""
     server, dbname = url.rsplit("/", 1)

@@ -626,7 +626,7 @@ def throughput_phase(args, env, app, rcv, stack, others):
     worker = Worker(args.processes, args.threads, env)
     stack.callback(worker.stop)
     worker.wait_ready()
-    posts_before, worker_cpu = rcv.posts(), worker.cpu_seconds()
+    posts_before = rcv.posts()
     with Budget(parts(others, rcv, producer=time.process_time, worker=worker.cpu_seconds)) as budget:
         enqueue_seconds, _, producer_cpu = enqueue(app, args.messages, prefix="bench")
         print(f"  enqueued {args.messages} messages in {enqueue_seconds:.1f} s "
@@ -634,7 +634,7 @@ def throughput_phase(args, env, app, rcv, stack, others):
               "per message", flush=True)
         wait_until_succeeded(args.database_url, args.messages, worker, args.timeout)
     worker.sample_rss()
-    worker_cpu = worker.cpu_seconds() - worker_cpu
+    worker_cpu = budget.used["worker"]
     worker.stop()
     ok, check = check_attempts(args.database_url, args.messages, rcv.posts() - posts_before)
     figures = delivery_figures(args.database_url, "bench")

@@ -34,7 +34,6 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import psycopg
 
@@ -43,7 +42,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import receiver  # noqa: E402  bench/receiver.py, found through the path set just above
-from common import fresh_database  # noqa: E402  bench/common.py
+from common import add_service_options, check_service_options, fresh_database  # noqa: E402  bench/common.py
 from deliveries import (  # noqa: E402  bench/deliveries.py: the reference's statements and body
     CEILING_INSERT,
     CEILING_UPDATE,
@@ -67,12 +66,9 @@ def parse_args(argv=None):
     p.add_argument("--warmup", type=int, default=300, help="lone deliveries first, not measured (caches, plans)")
     p.add_argument("--rate", type=float, default=0, help="deliveries per second (0: one after another); at a steady "
                    "rate the CPU's caches have cooled between two, as in a worker at that rate")
-    p.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL",
-                                                            "postgresql://postgres@127.0.0.1/hookyard_bench_parts"))
-    p.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/10"))
+    add_service_options(p, "hookyard_bench_parts", 10)
     args = p.parse_args(argv)
-    if "bench" not in urlsplit(args.database_url).path:
-        sys.exit("refusing to drop a database whose name does not contain 'bench'")
+    check_service_options(args, flushes_redis=False)  # Redis is only the broker named to the app here
     return args
 
 
