@@ -4,9 +4,11 @@ per request.
 An incident is a run of failures of one service with no gap longer than QUIET_SECONDS, ended early by a success
 where a caller reports one (the workers do). Its first failure logs one warning line (the error's class and first
 line, never a traceback nor the statement's parameters); later ones are counted, with a reminder every
-REMIND_SECONDS; its end logs one more line, "... available again". A service may also be given a pause: for that long
-after a failure, callers that can do without it (the broker: the recovery sweep sends what waits) skip it
-instead of waiting for another timeout.
+REMIND_SECONDS; its end logs one more line, "... available again". A call that began before that end and failed after
+it (one left waiting on a connection the outage froze, reset when the service came back) belongs to the incident
+that ended, not to a new one: callers that know when their call began say so (failed(error, started=...)). A service
+may also be given a pause: for that long after a failure, callers that can do without it (the broker: the recovery
+sweep sends what waits) skip it instead of waiting for another timeout.
 """
 
 import logging
@@ -63,11 +65,17 @@ class Incident:
         self._first_failure = None
         self._reminded = 0.0
         self._count = 0
+        #: When the last incident ended (time.monotonic()), or None.
+        self._ended = None
 
-    def failed(self, error):
-        """Count a failure; log it if it opens an incident, or if a reminder is due."""
+    def failed(self, error, started=None):
+        """Count a failure; log it if it opens an incident, or if a reminder is due. started: when the failed call
+        began (time.monotonic()), if known: a call begun before the last incident ended is a leftover of it, and
+        neither counts nor opens another."""
         now = time.monotonic()
         with self._lock:
+            if started is not None and self._ended is not None and started < self._ended:
+                return
             new = self._last_failure is None or now - self._last_failure > self.QUIET_SECONDS
             self._count = 1 if new else self._count + 1
             if new:
@@ -90,8 +98,9 @@ class Incident:
         with self._lock:
             if self._last_failure is None:
                 return
-            count, lasted = self._count, time.monotonic() - self._first_failure
-            self._last_failure, self._first_failure, self._count = None, None, 0
+            now = time.monotonic()
+            count, lasted = self._count, now - self._first_failure
+            self._last_failure, self._first_failure, self._count, self._ended = None, None, 0, now
         log.warning("%s available again after %d failures in %.0f s", self.service, count, lasted)
 
     def available(self):
@@ -104,6 +113,7 @@ class Incident:
         """Forget every failure (a test starting afresh)."""
         with self._lock:
             self._last_failure, self._first_failure, self._count, self._reminded = None, None, 0, 0.0
+            self._ended = None
 
 
 def report_database(error):

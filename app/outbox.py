@@ -10,6 +10,8 @@ does not even wait for the first timeout: with BROKER_HANDOFF_IN_BACKGROUND (the
 committed work is handed over by a background thread (app.handoff) while the request answers.
 """
 
+import time
+
 from blinker import Namespace
 from flask import current_app, has_request_context
 from sqlalchemy import event
@@ -94,11 +96,12 @@ def send_pending(pending):
     """Send {signal name: items} taken from a committed session to the signals' receivers (the broker)."""
     if not outages.broker.available():
         return  # the broker failed moments ago: the rows are committed, and the sweep sends them
+    started = time.monotonic()
     for name, items in pending.items():
         try:
             _signals[name].send(None, items=items)
         except Exception as exc:  # noqa: BLE001  the rows are committed; the sweep will pick them up
-            outages.broker.failed(exc)
+            outages.broker.failed(exc, started=started)
             return
 
 

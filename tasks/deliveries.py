@@ -7,6 +7,7 @@ endpoint).
 
 import math
 import threading
+import time
 from contextlib import nullcontext
 
 import dramatiq
@@ -62,7 +63,7 @@ def wake_now(delivery_ids):
     """Wake a slot for delivery_ids (due now; none: one slot to drain what is due): an idle worker thread of this
     process when there is one (tasks.local_wakeups), else through the broker. A broker failure is logged once per
     outage (app.outages): the deliveries are committed and due, and the recovery sweep sends them."""
-    hand = local_wakeups.hand
+    hand, started = local_wakeups.hand, time.monotonic()
     try:
         if delivery_ids:
             enqueue_committed(None, items=[(delivery_id, 0.0) for delivery_id in dict.fromkeys(delivery_ids)],
@@ -70,7 +71,7 @@ def wake_now(delivery_ids):
         elif not hand(deliver_webhooks, []):
             deliver_webhooks.send([])
     except Exception as exc:  # noqa: BLE001  the deliveries are committed and due: the sweep sends them
-        outages.broker.failed(exc)
+        outages.broker.failed(exc, started=started)
 
 
 def wake_peer():

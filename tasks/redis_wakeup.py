@@ -103,6 +103,7 @@ class _WakeableConsumer(_RedisConsumer):
         # The parent's loop, except for what happens when there is nothing to hand out: wait on the wake-up
         # list only when a fetch really came back empty. (Other threads acknowledge messages meanwhile, so
         # "fewer in flight than prefetch" observed afterwards does not mean the queue was empty.)
+        started = time.monotonic()
         try:
             while True:
                 if self.message_cache:
@@ -126,6 +127,6 @@ class _WakeableConsumer(_RedisConsumer):
             # Redis down or frozen: one line per outage for every consumer of this process (Dramatiq would log a
             # critical line, or a traceback for a timeout, per consumer and second), then look again. redis-py
             # reconnects by itself on the next call.
-            outages.broker.failed(exc)
+            outages.broker.failed(exc, started=started)  # begun before Redis came back: not a new outage
             time.sleep(self.idle_wait_seconds)
             return None

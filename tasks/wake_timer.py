@@ -121,12 +121,13 @@ class WakeTimer(threading.Thread):
 
 def wake_slots():
     """Wake WAKE_FANOUT slots of the workers to drain what is due (a broker failure is logged once per outage)."""
+    started = time.monotonic()
     try:
         with batched(_broker.broker):
             for _ in range(WAKE_FANOUT):
                 deliver_webhooks.send([])
     except Exception as exc:  # noqa: BLE001  the deliveries are committed: the sweep sends them
-        outages.broker.failed(exc)
+        outages.broker.failed(exc, started=started)
 
 
 def hear(moment):

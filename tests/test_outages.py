@@ -25,7 +25,7 @@ from app.extensions import db
 from app.models import Delivery, DeliveryStatus
 from app.models.inbound import InboundSource, Provider
 from tasks.broker import make_broker
-from tasks.deliveries import deliver_webhook, deliver_webhooks
+from tasks.deliveries import deliver_webhook, deliver_webhooks, wake_now
 from tasks.periodic import Periodic
 from tests.inbound import signing
 from tests.support.proxy import TcpProxy
@@ -133,6 +133,34 @@ def test_a_broker_outage_never_fails_a_commit_and_is_logged_once(app, make_endpo
         assert [d.status for d in db.session.query(Delivery)] == [DeliveryStatus.PENDING] * 3  # the sweep sends them
     assert tried == 1  # after the first failure, the next commits did not wait for Redis again
     assert_one_line_no_traceback(caplog, "broker")
+
+
+def test_a_call_left_waiting_through_a_broker_outage_does_not_reopen_it_when_it_fails_after(
+        app, redis_url, monkeypatch, caplog):
+    # Given Redis frozen, the outage counted, and a wake-up waiting on a connection opened meanwhile
+    proxy = TcpProxy.to(redis_url)
+    config = settings.TestConfig({**os.environ, "REDIS_SOCKET_TIMEOUT_SECONDS": "60"})  # it waits until the reset
+    monkeypatch.setattr(deliver_webhook, "broker", make_broker(proxy.url(redis_url), config))
+    caplog.set_level(logging.WARNING)
+    proxy.freeze()
+    try:
+        outages.broker.failed(TimeoutError("Timeout reading from socket"))  # a consumer's fetch, say
+        waiting = threading.Thread(target=wake_now, args=(["dlv_waiting"],), daemon=True)
+        waiting.start()
+        wait_until(lambda: proxy.accepted >= 1, 30, message="the wake-up never connected")
+        # When another call gets through first, then Redis comes back and resets the waiting call's connection
+        outages.broker.succeeded()
+        proxy.restore()
+        waiting.join(60)
+        assert not waiting.is_alive(), "the wake-up still waits after the reset"
+    finally:
+        proxy.close()
+    # Then the log holds one outage and its end: the late failure belongs to the outage that ended
+    assert len(unavailable_lines(caplog, "broker")) == 1, caplog.text
+    assert caplog.text.count("broker available again") == 1, caplog.text
+    # and a call begun after the end still opens a new outage
+    outages.broker.failed(ConnectionError("refused"), started=time.monotonic())
+    assert len(unavailable_lines(caplog, "broker")) == 2, caplog.text
 
 
 def test_a_frozen_rate_limit_store_does_not_stop_sign_in(app, caplog):
