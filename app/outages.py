@@ -116,12 +116,13 @@ class Incident:
             self._ended = None
 
 
-def report_database(error):
-    """If error says the database is unavailable, count it (one log line per incident) and return True; return
-    False for any other error, for the caller to log as the bug it is."""
+def report_database(error, started=None):
+    """If error says the database is unavailable, count it (one log line per incident; started: when the failed
+    work began, see Incident.failed) and return True; return False for any other error, for the caller to log as
+    the bug it is."""
     if not database_unavailable(error):
         return False
-    database.failed(error)
+    database.failed(error, started=started)
     return True
 
 

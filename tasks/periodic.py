@@ -8,6 +8,7 @@ import logging
 import os
 import socket
 import threading
+import time
 
 from app import outages
 from app.models import utcnow
@@ -49,11 +50,12 @@ class Periodic(threading.Thread):
         for name, step in steps:
             if self._stopped.is_set():
                 return
+            started = time.monotonic()
             try:
                 with self.app.app_context():
                     step()
             except Exception as exc:  # noqa: BLE001  one failing step must not stop the others or the thread
-                if outages.report_database(exc):
+                if outages.report_database(exc, started):
                     return  # the next tick tries again
                 log.exception("periodic %s failed", name)
             else:

@@ -6,6 +6,7 @@ once do no harm; a platform cron running `flask sweep` is an alternative.
 
 import logging
 import threading
+import time
 
 from app import outages
 from app.ops.periodic import record_run
@@ -29,6 +30,7 @@ class Sweeper(threading.Thread):
 
     def sweep_once(self, grace_seconds=None):
         """Run one sweep in an app context, logging instead of dying on a database error."""
+        started = time.monotonic()
         try:
             with self.app.app_context():
                 result = sweep_all(grace_seconds)
@@ -36,7 +38,7 @@ class Sweeper(threading.Thread):
             if result.total:
                 log.info("sweep took %s", result.describe())
         except Exception as exc:  # noqa: BLE001  keep sweeping; the next round retries
-            if not outages.report_database(exc):  # one line per outage, not a traceback every interval
+            if not outages.report_database(exc, started):  # one line per outage, not a traceback every interval
                 log.exception("recovery sweep failed")
             return None
         outages.database.succeeded()

@@ -106,11 +106,12 @@ class WakeTimer(threading.Thread):
 
     def _read(self):
         """Set next_due to the earliest moment a pending delivery is due after the last wake-up, from the database."""
+        started = time.monotonic()
         try:
             with self.app.app_context():
                 self.next_due = scheduling.next_due_after(self._woken_at)
         except Exception as exc:  # noqa: BLE001  never take the worker down: the delayed messages and the sweep back it
-            if not outages.report_database(exc):
+            if not outages.report_database(exc, started):
                 log.exception("wake timer could not read when the next delivery is due")
             self._reread_at = time.monotonic() + RETRY_SECONDS
             return

@@ -14,6 +14,7 @@ import time
 import dramatiq
 import psycopg
 import pytest
+from sqlalchemy import exc as sa_exc
 
 from app import config as settings
 from app import create_app, outages
@@ -161,6 +162,18 @@ def test_a_call_left_waiting_through_a_broker_outage_does_not_reopen_it_when_it_
     # and a call begun after the end still opens a new outage
     outages.broker.failed(ConnectionError("refused"), started=time.monotonic())
     assert len(unavailable_lines(caplog, "broker")) == 2, caplog.text
+
+
+def test_a_database_failure_of_work_begun_before_the_outage_ended_is_not_a_new_outage(caplog):
+    caplog.set_level(logging.WARNING)
+    lost = sa_exc.OperationalError("SELECT 1", {}, Exception("server closed the connection unexpectedly"))
+    begun = time.monotonic()  # a sweep, say, begun while PostgreSQL was frozen
+    assert outages.report_database(lost)
+    outages.database.succeeded()  # another thread got through: the outage ended
+    assert outages.report_database(lost, begun)  # still an outage's error, not a bug to log
+    assert len(unavailable_lines(caplog, "database")) == 1, caplog.text
+    assert outages.report_database(lost, time.monotonic())  # work begun after the end: a new outage
+    assert len(unavailable_lines(caplog, "database")) == 2, caplog.text
 
 
 def test_a_frozen_rate_limit_store_does_not_stop_sign_in(app, caplog):
