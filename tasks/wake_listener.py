@@ -45,7 +45,7 @@ class WakeListener(threading.Thread):
         super().__init__(name="wake-listener", daemon=True)
         self.app = app
         self._stopped = threading.Event()
-        #: Set each time it is listening (again): tests wait on it.
+        #: Set each time it is listening (again), once it has woken the slots for what it missed: tests wait on it.
         self.listening = threading.Event()
         #: Whether it holds LEADER_LOCK (the others stand by).
         self.leading = False
@@ -59,9 +59,9 @@ class WakeListener(threading.Thread):
                 backoff, failing = RECONNECT_SECONDS[0], False
                 if not self._lead(connection):
                     break  # stopped while standing by
-                self.listening.set()
                 wake([])  # what was notified while nobody listened is due: the claim finds it
                 wake_timer.reread()  # and what it was told is due later, the timer reads
+                self.listening.set()  # listening, and caught up with what it missed
                 self._relay(connection)
             except Exception as exc:  # noqa: BLE001  never take the worker down: connect again, the sweep backs us
                 self.listening.clear()

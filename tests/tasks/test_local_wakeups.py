@@ -2,6 +2,7 @@
 every thread is busy, or when the worker stops, the broker takes them."""
 
 import threading
+import traceback
 
 import pytest
 from dramatiq.middleware import Middleware
@@ -17,20 +18,22 @@ WAKE_UPS = ("deliver_webhook", "deliver_webhooks")
 
 
 class _Enqueued(Middleware):
-    """Records the actor of every message enqueued on the broker."""
+    """Records the actor of every message enqueued on the broker, and (origins) where it was enqueued from."""
 
     def __init__(self):
-        self.actors = []
+        self.actors, self.origins = [], []
 
     def after_enqueue(self, broker, message, delay):
         self.actors.append(message.actor_name)
+        self.origins.append(f"{message.actor_name} {message.args} from {threading.current_thread().name}: "
+                            + " < ".join(f"{frame.name}" for frame in reversed(traceback.extract_stack(limit=12))))
 
 
 @pytest.fixture
 def enqueued(broker):
     spy = _Enqueued()
     broker.add_middleware(spy)
-    yield spy.actors
+    yield spy
     broker.middleware.remove(spy)
 
 
@@ -44,7 +47,7 @@ def test_a_notified_delivery_is_woken_without_a_broker_message(listening, app, r
     send(app)
     (request,) = receiver.wait_for(1)
     assert request.headers["webhook-id"]
-    assert [actor for actor in enqueued if actor in WAKE_UPS] == []
+    assert [actor for actor in enqueued.actors if actor in WAKE_UPS] == [], "\n".join(enqueued.origins)
 
 
 def test_while_every_thread_is_busy_a_wake_up_goes_through_the_broker(listening, app, worker, receiver,
@@ -55,10 +58,11 @@ def test_while_every_thread_is_busy_a_wake_up_goes_through_the_broker(listening,
     send_many(app, worker.worker_threads)
     try:
         wait_until(lambda: receiver.in_flight == worker.worker_threads, message="the threads never all sent")
-        enqueued.clear()
+        enqueued.actors.clear()
         assert not local_wakeups.hand(deliver_webhooks, [])
         send(app)  # committed while every thread waits: its wake-up must not wait in this process's own queue
-        wait_until(lambda: [actor for actor in enqueued if actor in WAKE_UPS], message="no wake-up was enqueued")
+        wait_until(lambda: [actor for actor in enqueued.actors if actor in WAKE_UPS],
+                   message="no wake-up was enqueued")
     finally:
         release.set()
     receiver.wait_for(worker.worker_threads + 1)
