@@ -5,6 +5,7 @@ connections, a second PostgreSQL session holds a lock, or the SQLite file cannot
 PostgreSQL and Redis are never stopped.
 """
 
+import dataclasses
 import json
 import logging
 import os
@@ -19,7 +20,9 @@ from sqlalchemy import exc as sa_exc
 from app import config as settings
 from app import create_app, outages
 from app.credentials import crypto
-from app.delivery.attempt.pipeline import attempt_deliveries
+from app.delivery.attempt import record
+from app.delivery.attempt.pipeline import attempt_deliveries, claim_delivery
+from app.delivery.attempt.sender import Outcome
 from app.delivery.messages import send_message
 from app.delivery.operations.sweep import sweep
 from app.extensions import db
@@ -29,6 +32,7 @@ from tasks.broker import make_broker
 from tasks.deliveries import deliver_webhook, deliver_webhooks, wake_now
 from tasks.periodic import Periodic
 from tests.inbound import signing
+from tests.support.factories import send
 from tests.support.proxy import TcpProxy
 from tests.support.receiver import Reply
 from tests.support.staff import PASSWORD, login_token, make_user, sign_in
@@ -173,6 +177,26 @@ def test_a_database_failure_of_work_begun_before_the_outage_ended_is_not_a_new_o
     assert outages.report_database(lost, begun)  # still an outage's error, not a bug to log
     assert len(unavailable_lines(caplog, "database")) == 1, caplog.text
     assert outages.report_database(lost, time.monotonic())  # work begun after the end: a new outage
+    assert len(unavailable_lines(caplog, "database")) == 2, caplog.text
+
+
+def test_a_record_failing_after_an_earlier_outage_ended_is_a_new_outage(app, make_endpoint, monkeypatch, caplog):
+    make_endpoint()
+    (_, (delivery_id,)), (_, (next_id,)) = send(app), send(app)
+    with app.app_context():
+        claimed = dataclasses.replace(claim_delivery(delivery_id), endpoint_healthy=True)  # its plain success path
+        upcoming = dataclasses.replace(claim_delivery(next_id), reserved=True)  # a batch's next, started with it
+    lost = sa_exc.OperationalError("COMMIT", {}, Exception("server closed the connection unexpectedly"))
+    caplog.set_level(logging.WARNING)
+    outages.database.failed(lost)
+    outages.database.succeeded()  # an earlier outage, over before this record began
+
+    def commit_lost(written):
+        raise lost
+
+    monkeypatch.setattr(record, "_commit", commit_lost)
+    with app.app_context(), pytest.raises(outages.DatabaseUnavailable):
+        record.record_and_start((claimed, Outcome(duration_ms=5, status=200)), upcoming)
     assert len(unavailable_lines(caplog, "database")) == 2, caplog.text
 
 

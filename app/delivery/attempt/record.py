@@ -258,20 +258,20 @@ def record_and_start(result, upcoming, ask_idle=False):
 def _record(results, start=None, idle_endpoint=None):
     if not results:
         return [], None, None
-    started = time.monotonic()  # a failure of a record begun before an outage ended belongs to it (app.outages)
+    begun = time.monotonic()  # a failure of a record begun before an outage ended belongs to it (app.outages)
     if postgres.available() and all(_plain_success(claim, outcome) for claim, outcome in results) \
             and not operational.wants("delivery.succeeded"):
         try:
             written, started, idle = _write_successes(results, start, idle_endpoint)
             return _commit(written), started, idle
         except SQLAlchemyError as exc:
-            _stop_if_unavailable(exc, results, started)
+            _stop_if_unavailable(exc, results, begun)
             log.warning("could not record %d successes in one statement", len(results), exc_info=True)
     try:
         return _commit(_write(results)), None, None
     except SQLAlchemyError as exc:
         _rollback()
-        _stop_if_unavailable(exc, results, started)
+        _stop_if_unavailable(exc, results, begun)
         log.warning("could not record %d attempts together; recording them one by one", len(results), exc_info=True)
     if len(results) > 1:
         return [attempt for result in results for attempt in record_results([result])], None, None
@@ -280,7 +280,7 @@ def _record(results, start=None, idle_endpoint=None):
         return _commit(_write([(claim, minimal(outcome))], with_health=False)), None, None
     except SQLAlchemyError as exc:
         _rollback()
-        _stop_if_unavailable(exc, results, started)
+        _stop_if_unavailable(exc, results, begun)
         log.error("could not record attempt %d of delivery %s; the sweep will", claim.number, claim.delivery_id)
         return [], None, None
 
@@ -290,9 +290,9 @@ def _plain_success(claim, outcome):
     return outcome.ok and claim.endpoint_healthy and not outcome.delivery_control and not claim.resent_from_id
 
 
-def _stop_if_unavailable(error, results, started):
+def _stop_if_unavailable(error, results, begun):
     if outages.database_unavailable(error):
-        outages.database.failed(error, started=started)
+        outages.database.failed(error, started=begun)
         raise outages.DatabaseUnavailable(
             f"{len(results)} attempts left to their leases: {type(error).__name__}") from None
 
