@@ -45,9 +45,13 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.join(ROOT, "bench"))
 
+from common import Server, add_service_options, check_service_options  # noqa: E402  bench/common.py
+
 #: Target from the issue: p99 under 20 ms at 200 requests/s for a 2 KB Shopify webhook.
 TARGET_RATE, TARGET_P99_MS = 200, 20
 SOURCE, SECRET, TOPIC = "shop", "shpss_bench_client_secret_0123456789abcdef", "orders/fulfilled"
+#: The shop the webhooks come from: Shopify's deduplication key is "<shop domain>/<webhook id>".
+SHOP = "bench-shop.myshopify.com"
 #: A connection idle longer than this is not reused (gunicorn closes kept-alive connections after 2 s).
 IDLE_REUSE_SECONDS = 1.0
 
@@ -60,17 +64,12 @@ def parse_args(argv=None):
     p.add_argument("--storm", type=int, default=1000, help="identical deliveries in the storm")
     p.add_argument("--storm-connections", type=int, default=50)
     p.add_argument("--skip", default="", help="comma-separated phases to skip: rate,storm")
-    p.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL",
-                                                            "postgresql://postgres@127.0.0.1/hk_bench"))
-    p.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9"))
+    add_service_options(p, "hk_bench", 9)
     p.add_argument("--load", help=argparse.SUPPRESS)  # internal: run as the load process with this JSON spec
     args = p.parse_args(argv)
     if args.load:
         return args
-    if "bench" not in urlsplit(args.database_url).path:
-        sys.exit("refusing to drop a database whose name does not contain 'bench'")
-    if int(urlsplit(args.redis_url).path.lstrip("/") or 0) in (0, 15):
-        sys.exit("refusing to flush Redis db 0 or 15")
+    check_service_options(args)
     args.skip = {s.strip() for s in args.skip.split(",") if s.strip()}
     return args
 
@@ -112,7 +111,7 @@ def shopify_request(port, body, webhook_id, event_id):
     headers = {"Host": f"127.0.0.1:{port}", "User-Agent": "Shopify-Captain-Hook", "Accept": "*/*",
                "Content-Type": "application/json", "Content-Length": str(len(body)),
                "X-Shopify-Topic": TOPIC, "X-Shopify-Hmac-Sha256": digest,
-               "X-Shopify-Shop-Domain": "bench-shop.myshopify.com", "X-Shopify-API-Version": "2026-10",
+               "X-Shopify-Shop-Domain": SHOP, "X-Shopify-API-Version": "2026-10",
                "X-Shopify-Webhook-Id": webhook_id, "X-Shopify-Event-Id": event_id,
                "X-Shopify-Triggered-At": "2026-11-30T23:02:51.123456789Z"}
     head = f"POST /inbound/{SOURCE} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
@@ -367,7 +366,8 @@ def storm_phase(server, others, args):
     with psycopg.connect(args.database_url) as conn:
         rows = conn.execute("SELECT e.duplicate_count, e.status, e.attempts FROM inbound_events e "
                             "JOIN inbound_sources s ON s.id = e.source_id "
-                            "WHERE s.name = %s AND e.provider_event_id = %s", (SOURCE, webhook_id)).fetchall()
+                            "WHERE s.name = %s AND e.provider_event_id = %s",
+                            (SOURCE, f"{SHOP}/{webhook_id}")).fetchall()
     duplicates = rows[0][0] if rows else None
     figures = {"storm_stored": len(rows), "storm_duplicate_count": duplicates,
                "storm_status": rows[0][1] if rows else None, "storm_attempts": rows[0][2] if rows else None,
@@ -389,7 +389,6 @@ def main(argv=None):
     args = parse_args(argv)
     if args.load:
         return load_main(json.loads(args.load))
-    from common import Server  # bench/common.py
     from deliveries import OtherLoad  # bench/deliveries.py
 
     print(f"machine: {os.cpu_count()} CPUs, load average {load_average()}", flush=True)
