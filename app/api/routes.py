@@ -7,7 +7,7 @@ from flask import current_app, g, jsonify, request
 from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
-from app import outbox
+from app import json_text, outbox
 from app.api import bp
 from app.api.common import int_arg
 from app.api.errors import ApiError, describe, item_error
@@ -128,7 +128,7 @@ def _iso(moment):
 
 
 def json_response(data, status):
-    return current_app.response_class(json.dumps(data, ensure_ascii=False), status=status,
+    return current_app.response_class(json_text.dumps(data, ensure_ascii=False), status=status,
                                       mimetype="application/json")
 
 

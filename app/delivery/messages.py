@@ -20,6 +20,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, String, bindparam, insert, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
+from app import json_text
 from app.database import autocommitted, in_transaction
 from app.delivery import catalog_rules, matching, scheduling, sequences, wake_notify
 from app.delivery.handles import handle_rows
@@ -429,8 +430,8 @@ def _insert_postgres(connection, rows, fingerprint, catalog, guard, wake=((), No
     values = _values(rows)
     tables = tuple((table, tuple(values[table][0])) for table in _PREFIX if values[table])  # none: left out
     params = {"receiving": fingerprint, "catalog": catalog, "wake_channel": wake_notify.CHANNEL,
-              "wake": wake_notify.payloads(*wake), **guard.params, "ordering_keys": json.dumps(counters),
-              **{table: json.dumps(values[table], default=_json_value) for table, _ in tables}}
+              "wake": wake_notify.payloads(*wake), **guard.params, "ordering_keys": json_text.dumps(counters),
+              **{table: json_text.dumps(values[table], default=_json_value) for table, _ in tables}}
     current, guarded, written, last_sequences, _ = connection.execute(
         _driver_sql(tables, guard.sql, bool(counters)), params).fetchone()
     if not guarded:

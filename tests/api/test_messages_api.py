@@ -49,6 +49,21 @@ def test_the_same_key_for_a_different_message_is_409_and_creates_nothing(app, cl
         assert db.session.query(Message).count() == 1 and db.session.query(Delivery).count() == 1
 
 
+def test_any_json_payload_is_answered_and_stored_as_sent(app, client, auth, make_endpoint):
+    make_endpoint()
+    payload = {"big": 2 ** 70, "text": "Đơn hàng 💥", "ratio": 0.1, "nested": [{"a": None}]}
+    single = post_message(client, auth, payload=payload, reference="Đơn #1", tags=["mã QR"])  # keys sorted
+    batch = client.post("/api/v1/messages/batch", headers=auth,
+                        json={"messages": [{"event_type": "order.created", "payload": payload}]})
+    assert single.status_code == batch.status_code == 202
+    assert single.json["payload"] == batch.json["messages"][0]["payload"] == payload
+    assert (single.json["reference"], single.json["tags"]) == ("Đơn #1", ["mã QR"])
+    with app.app_context():
+        stored = db.session.get(Message, single.json["id"])
+        assert (stored.payload, stored.reference) == (
+            '{"big":1180591620717411303424,"nested":[{"a":null}],"ratio":0.1,"text":"Đơn hàng 💥"}', "Đơn #1")
+
+
 def test_header_and_body_keys_must_agree(client, auth):
     response = client.post("/api/v1/messages", headers={**auth, "Idempotency-Key": "a"},
                            json={"event_type": "x.y", "payload": {}, "idempotency_key": "b"})
