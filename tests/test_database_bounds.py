@@ -1,7 +1,8 @@
+import psycopg
 import pytest
 
 from app.config import DATABASE_REQUEST_MARGIN_SECONDS
-from app.database import BoundedConnection, _bound_holder, _unbound_holder
+from app.database import BoundedConnection, _bound_holder, _unbound_holder, autocommitted, kept_cursor
 from app.extensions import db
 from tests.conftest import USING_POSTGRES
 
@@ -51,3 +52,18 @@ def test_a_rollback_keeps_the_prepared_statements(app):
             assert connection.execute(prepared, ("SELECT count(*) FROM pg_class%",)).fetchone() == (0,)
         finally:
             pooled.close()
+
+
+@pytest.mark.skipif(not USING_POSTGRES, reason="statements psycopg sends itself run on PostgreSQL only")
+def test_statements_on_a_lent_connection_share_one_cursor_that_outlives_an_error(app):
+    with app.app_context():
+        with autocommitted(db.engine) as connection:
+            cursor = kept_cursor(connection)
+            assert cursor.execute("SELECT %(n)s::int", {"n": 1}).fetchone() == (1,)
+            with pytest.raises(psycopg.errors.DivisionByZero):
+                kept_cursor(connection).execute("SELECT 1 / 0")
+            assert kept_cursor(connection) is cursor
+            assert cursor.execute("SELECT %(n)s::int", {"n": 2}).fetchone() == (2,)
+            cursor.close()
+            assert kept_cursor(connection) is not cursor  # a closed one is replaced
+            assert kept_cursor(connection).execute("SELECT 3").fetchone() == (3,)

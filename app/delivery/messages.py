@@ -21,7 +21,7 @@ from sqlalchemy import JSON, String, bindparam, insert, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app import json_text
-from app.database import autocommitted, in_transaction
+from app.database import autocommitted, in_transaction, kept_cursor
 from app.delivery import catalog_rules, matching, scheduling, sequences, wake_notify
 from app.delivery.handles import handle_rows
 from app.delivery.message_rules import NewMessage, check_message
@@ -432,7 +432,7 @@ def _insert_postgres(connection, rows, fingerprint, catalog, guard, wake=((), No
     params = {"receiving": fingerprint, "catalog": catalog, "wake_channel": wake_notify.CHANNEL,
               "wake": wake_notify.payloads(*wake), **guard.params, "ordering_keys": json_text.dumps(counters),
               **{table: json_text.dumps(values[table], default=_json_value) for table, _ in tables}}
-    current, guarded, written, last_sequences, _ = connection.execute(
+    current, guarded, written, last_sequences, _ = kept_cursor(connection).execute(
         _driver_sql(tables, guard.sql, bool(counters)), params).fetchone()
     if not guarded:
         raise GuardFailed()
