@@ -202,7 +202,8 @@ def in_transaction(connection):
 def kept_cursor(connection):
     """Return the one cursor a hot path's statements on this psycopg connection (lent by autocommitted or
     in_transaction) share: psycopg's execute makes a cursor per statement, with its own adapters and loaders, which
-    cost a short statement about a fifth of its CPU. Its result is good until the next statement on the connection."""
+    cost a short statement about a fifth of its CPU. Its result is good until the next statement on the connection,
+    and is kept as long: only for statements whose results are small (a write's ids, not a claim's payloads)."""
     cursor = getattr(connection, "_kept_cursor", None)
     if cursor is None or cursor.closed:
         cursor = connection._kept_cursor = connection.cursor()

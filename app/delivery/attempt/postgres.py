@@ -154,8 +154,7 @@ def _execute(statement, params, first_only):
     except Exception as error:  # as SQLAlchemy reports a value its type cannot take
         raise sa_exc.StatementError(f"a parameter could not be converted: {type(error).__name__}", compiled.sql,
                                     None, error, hide_parameters=True) from error
-    with database.autocommitted(engine) as connection:
-        cursor = database.kept_cursor(connection)
+    with database.autocommitted(engine) as connection, connection.cursor() as cursor:
         cursor.execute(compiled.sql, converted, prepare=True)  # see the module's docstring
         if cursor.pgresult.status != pq.ExecStatus.TUPLES_OK:
             found = []
