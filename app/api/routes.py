@@ -136,7 +136,8 @@ def _checked(body, header_key=None):
     """Validate one message's fields (the single call's body); return a NewMessage or raise."""
     if header_key and body.get("idempotency_key") not in (None, header_key):
         raise ApiError(422, "Idempotency-Key header and idempotency_key field differ", "idempotency_key")
-    data = MessageIn.model_validate({**body, "idempotency_key": body.get("idempotency_key") or header_key})
+    key = body.get("idempotency_key")  # only an absent or null key takes the header's: "", {} or 0 are refused
+    data = MessageIn.model_validate({**body, "idempotency_key": header_key if key is None else key})
     return check_message(data.event_type, data.payload, reference=data.reference, tags=data.tags,
                          idempotency_key=data.idempotency_key, endpoint_ids=data.endpoint_ids,
                          deliver_at=data.deliver_at, ordering_key=data.ordering_key)

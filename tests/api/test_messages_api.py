@@ -89,6 +89,10 @@ def test_payload_over_the_limit_is_413(app, client, auth, make_endpoint):
     ({"tags": [1]}, 422, "tags"),
     ({"endpoint_ids": ["ep_nope"]}, 422, "endpoint_ids"),
     ({"surprise": 1}, 422, "surprise"),
+    ({"idempotency_key": {}}, 422, "idempotency_key"),  # an empty key of any kind is not "no key"
+    ({"idempotency_key": ""}, 422, "idempotency_key"),
+    ({"idempotency_key": 0}, 422, "idempotency_key"),
+    ({"idempotency_key": False}, 422, "idempotency_key"),
 ])
 def test_invalid_messages_are_422_and_create_nothing(app, client, auth, make_endpoint, fields, status, field):
     make_endpoint()
