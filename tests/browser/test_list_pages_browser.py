@@ -42,7 +42,7 @@ def test_the_model_lists_read_like_the_console(app, new_page, sign_in, make_endp
     expect(page.locator("#hy-range")).to_have_text("Showing 1–20")
     assert stock_look(page) == {"icons": 0, "arrows": 0, "codeTargets": 0}
     review_in_every_look(page)
-    page.get_by_role("link", name="Next").click()
+    page.get_by_role("link", name="Next", exact=True).click()  # exact: a random id may hold "NEXT"
     page.wait_for_url(re.compile(r"page=1"))
     expect(page.locator("#hy-range")).to_have_text("Showing 21–25")
     page.locator("#model-list a[data-action=view]").first.click()

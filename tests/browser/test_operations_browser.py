@@ -35,7 +35,7 @@ def test_the_system_page_shows_workers_versions_queues_and_alerts(app, page, sig
     app.config["SOURCE_VERSION"] = "aca5df33dafe"
     seed_system(app)
     sign_in(page, "viewer")
-    page.get_by_role("link", name="System").click()
+    page.get_by_role("link", name="System", exact=True).click()
     expect(page.locator("#workers-alive")).to_have_text("2")
     expect(page.locator("[data-warning=version-drift]")).to_contain_text("workers run 3f04ff9c1a2b")
     expect(page.locator("#alert-history")).to_contain_text("Endpoint Warehouse: 62.5 %")
